@@ -1,0 +1,116 @@
+"""GridSafe's process runtime: durable BPMN instances on SpiffWorkflow. Knows nothing of hazards.
+
+The only package that imports SpiffWorkflow and writes workflow state. The app builds one Engine
+(handlers, clock, form check) in create_app and calls its methods; every method that changes
+something is one transaction and one audit event.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Callable
+
+from . import admin_ops, audit, decisions, deploy, inspect, runtime, timers
+from .clock import Clock, FixedClock, parse_instant, utc
+from .errors import (Conflict, ConcurrentUpdate, EngineError, InstanceNotActive, InvalidRequest, NoSubscriber,
+                     NotFound, TaskNotReady, UnknownInstance, UnknownProcess, UnknownTask)
+from .lint import lint_bpmn, lint_dmn
+from .models import ACTIVE_STATUSES, STATUSES, AuditEvent, Base, Definition, HumanTask, MessageSubscription, \
+    ModelVersion, ProcessInstance, SchedulerBeat
+from .specs import ModelInvalid, Problem, kind_of, read_xml
+
+__all__ = [
+    "Engine", "Clock", "FixedClock", "parse_instant", "utc", "Base", "STATUSES", "ACTIVE_STATUSES",
+    "AuditEvent", "Definition", "HumanTask", "MessageSubscription", "ModelVersion", "ProcessInstance",
+    "SchedulerBeat", "EngineError", "NotFound", "Conflict", "ConcurrentUpdate", "InstanceNotActive",
+    "InvalidRequest", "NoSubscriber", "TaskNotReady", "UnknownInstance", "UnknownProcess", "UnknownTask",
+    "ModelInvalid", "Problem", "audit",
+]
+
+
+class Engine:
+    """The configured runtime: handlers by operator id, the clock, and how to check forms."""
+
+    def __init__(self, *, handlers: dict[str, Callable] | None = None, clock: Clock | None = None,
+                 context_factory: Callable[..., object] | None = None,
+                 form_check: Callable[[str], str | None] | None = None,
+                 check_decisions: Callable[[str, dict], list] | None = None,
+                 max_model_bytes: int = 2 * 1024 * 1024):
+        self.handlers = dict(handlers or {})
+        self.clock = clock or Clock()
+        self.context_factory = context_factory or SimpleNamespace
+        self.form_check = form_check
+        self.check_decisions = check_decisions
+        self.max_model_bytes = max_model_bytes
+        self.specs = deploy.SpecCache()
+        self.decision_cache: dict = {}
+
+    def with_clock(self, clock: Clock) -> "Engine":
+        """The same engine (handlers, caches) reading another clock, e.g. for `gridsafe tick --now`."""
+        other = object.__new__(Engine)
+        other.__dict__.update(self.__dict__)
+        other.clock = clock
+        return other
+
+    @property
+    def operators(self) -> set[str]:
+        return set(self.handlers)
+
+    # deploying
+    def deploy_folder(self, session, folder: Path, actor: str = "system"):
+        return deploy.deploy_folder(self, session, Path(folder), actor)
+
+    def deploy_source(self, session, filename: str, data: bytes, actor: str, comment: str | None = None):
+        return deploy.deploy_source(self, session, filename, data, actor, comment)
+
+    def lint_source(self, session, filename: str, data: bytes) -> list[Problem]:
+        """Every problem that would stop this file from deploying (empty when it would deploy)."""
+        try:
+            deploy.validate(self, session, filename, data)
+        except ModelInvalid as err:
+            return err.problems
+        finally:
+            session.rollback()
+        return []
+
+    # running
+    def start_instance(self, session, process_id: str, *, actor: str, business_key: str | None = None,
+                       data: dict | None = None, title: str | None = None) -> ProcessInstance:
+        return runtime.start_instance(self, session, process_id, actor=actor, business_key=business_key,
+                                      data=data, title=title)
+
+    def complete_task(self, session, task_id: str, data: dict | None, actor: str, *,
+                      expect_version: int | None = None) -> ProcessInstance:
+        return runtime.complete_task(self, session, task_id, data, actor, expect_version=expect_version)
+
+    def deliver_message(self, session, name: str, correlation_key: str | None, payload: dict | None,
+                        actor: str) -> ProcessInstance:
+        return runtime.deliver_message(self, session, name, correlation_key, payload, actor)
+
+    def fire_due_timers(self, session_factory, *, limit: int = 1000) -> timers.TickReport:
+        return timers.fire_due_timers(self, session_factory, limit=limit)
+
+    def evaluate_decision(self, session, decision_id: str, inputs: dict) -> tuple[dict, int]:
+        return decisions.evaluate(self, session, decision_id, inputs)
+
+    # administering
+    def retry(self, session, instance_id: int, actor: str, reason: str) -> ProcessInstance:
+        return admin_ops.retry(self, session, instance_id, actor, reason)
+
+    def skip(self, session, instance_id: int, actor: str, reason: str, data: dict | None = None):
+        return admin_ops.skip(self, session, instance_id, actor, reason, data)
+
+    def suspend(self, session, instance_id: int, actor: str, reason: str) -> ProcessInstance:
+        return admin_ops.suspend(self, session, instance_id, actor, reason)
+
+    def resume(self, session, instance_id: int, actor: str, reason: str) -> ProcessInstance:
+        return admin_ops.resume(self, session, instance_id, actor, reason)
+
+    def terminate(self, session, instance_id: int, actor: str, reason: str) -> ProcessInstance:
+        return admin_ops.terminate(self, session, instance_id, actor, reason)
+
+    def describe(self, session, instance_id: int) -> dict:
+        return inspect.describe(self, session, instance_id)
+
+    def verify_audit(self, session):
+        return audit.verify(session)

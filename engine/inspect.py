@@ -1,0 +1,57 @@
+"""Answers to "why is this instance not moving?": one instance's tasks, timers, messages, elements.
+
+This is the one read that deserializes a workflow, for a single instance's admin page.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+from SpiffWorkflow.util.task import TaskState
+
+from . import runtime
+from .clocked import timer_due_times
+from .models import AuditEvent, HumanTask, MessageSubscription
+
+
+def describe(eng, session, instance_id: int) -> dict:
+    """Status, what it waits on (people, timers, messages), its elements and data, and the error."""
+    instance, workflow = runtime.load(eng, session, instance_id)
+    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
+                            .order_by(HumanTask.created_at)).all()
+    return {
+        "instance": instance,
+        "open_tasks": [t for t in tasks if t.status == "ready"],
+        "task_history": [t for t in tasks if t.status != "ready"],
+        "timers": [{"element_id": t.task_spec.bpmn_id, "name": t.task_spec.bpmn_name, "due_at": due}
+                   for due, t in timer_due_times(workflow)],
+        "messages": session.scalars(select(MessageSubscription)
+                                    .where(MessageSubscription.instance_id == instance.id)).all(),
+        "elements": element_states(workflow),
+        "data": current_data(workflow),
+        "events": session.scalars(select(AuditEvent).where(AuditEvent.chain == instance.chain)
+                                  .order_by(AuditEvent.seq)).all(),
+    }
+
+
+def element_states(workflow) -> list[dict]:
+    """Per diagram element: how many of its tasks are in each state (for the table and the heatmap)."""
+    states: dict = defaultdict(lambda: defaultdict(int))
+    names = {}
+    for task in workflow.get_tasks(state=TaskState.ANY_MASK):
+        spec = task.task_spec
+        if spec.bpmn_id is None:
+            continue
+        key = (task.workflow.spec.name, spec.bpmn_id)
+        names[key] = spec.bpmn_name or spec.bpmn_id
+        states[key][TaskState.get_name(task.state)] += 1
+    return [{"process": p, "element_id": e, "name": names[(p, e)], "states": dict(s)}
+            for (p, e), s in states.items()]
+
+
+def current_data(workflow) -> dict:
+    """The data as the process sees it now (the most recently changed task's data)."""
+    if workflow.is_completed():
+        return dict(workflow.data)
+    last = workflow.last_task or workflow.task_tree
+    return dict(last.data)

@@ -1,0 +1,305 @@
+"""Running instances: start, complete a user task, deliver a message — each one unit of work.
+
+Every call: load the instance (its lock_version is checked when it is written back) → apply the
+act → run SpiffWorkflow until the process waits → store state, projections and one audit event →
+commit once. A failing step puts the instance in error; what that step wrote is rolled back to its
+savepoint, what earlier steps wrote stays with the state that says they ran.
+"""
+from __future__ import annotations
+
+import json
+import traceback
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
+from SpiffWorkflow.spiff.specs.defaults import ServiceTask
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.deep_merge import DeepMerge
+from SpiffWorkflow.util.task import TaskState
+
+from . import audit, projections
+from .deploy import latest_definition
+from .errors import (ConcurrentUpdate, Conflict, InstanceNotActive, InvalidRequest, NoSubscriber,
+                     TaskNotReady, UnknownInstance, UnknownTask)
+from .models import ACTIVE_STATUSES, HumanTask, MessageSubscription, ProcessInstance
+from .scripting import ScriptEngine
+from .serializer import dump_state, load_state
+
+MAX_ENGINE_TASKS_PER_CALL = 5000
+_LOST_RACE = "someone else changed this instance at the same moment; nothing was saved — reload and try again"
+
+
+class _Call:
+    """One engine call: what handlers get in their context, and what they asked to audit."""
+
+    def __init__(self, eng, session, instance, actor):
+        self.eng, self.session, self.instance, self.actor = eng, session, instance, actor
+        self.path: list[str] = []
+        self.events: list[dict] = []
+        self._step_events: list[dict] = []
+        self.count = 0
+
+    def call_service(self, task, operation_name: str, params: dict) -> dict:
+        handler = self.eng.handlers.get(operation_name)
+        if handler is None:
+            raise LookupError(f"no handler is registered for operator {operation_name!r}")
+        ctx = self.eng.context_factory(
+            session=self.session, clock=self.eng.clock, actor=self.actor, instance_id=self.instance.id,
+            business_key=self.instance.business_key, element_id=task.task_spec.bpmn_id, audit=self.audit)
+        result = handler(ctx, **params)
+        result = {} if result is None else result
+        if not isinstance(result, dict):
+            raise TypeError(f"handler {operation_name} returned {type(result).__name__}, not a dict")
+        return result
+
+    def audit(self, action: str, *, before=None, after=None, reason=None, element_id=None) -> None:
+        self._step_events.append({"action": action, "before": before, "after": after, "reason": reason,
+                                  "element_id": element_id})
+
+    def will_run(self, task) -> None:
+        self.count += 1
+        if self.count > MAX_ENGINE_TASKS_PER_CALL:
+            raise RuntimeError(f"more than {MAX_ENGINE_TASKS_PER_CALL} steps without waiting: "
+                               "the diagram loops without a user task, message or timer")
+        if task.task_spec.bpmn_id:
+            self.path.append(task.task_spec.bpmn_id)
+        self._step_events = []
+
+    def did_run(self) -> None:
+        self.events.extend(self._step_events)
+        self._step_events = []
+
+
+def _engine_steps(workflow, session, call: _Call) -> None:
+    """do_engine_steps until nothing is left to run, each service task inside a savepoint."""
+    open_savepoint = []
+
+    def will(task):
+        call.will_run(task)
+        if isinstance(task.task_spec, ServiceTask):
+            open_savepoint.append(session.begin_nested())
+
+    def did(task):
+        if open_savepoint:
+            open_savepoint.pop().commit()
+        call.did_run()
+
+    try:
+        while True:
+            workflow.do_engine_steps(will, did)
+            if workflow.get_next_task(state=TaskState.READY, manual=False) is None:
+                return
+    except BaseException:
+        if open_savepoint:
+            open_savepoint.pop().rollback()
+        raise
+
+
+def _failure(exc: BaseException) -> dict:
+    task = getattr(exc, "task", None)
+    element = task.task_spec.bpmn_id if task is not None else None
+    if element is None and getattr(exc, "task_spec", None) is not None:
+        element = exc.task_spec.bpmn_id
+    message = str(exc).rstrip(". ") or exc.__class__.__name__
+    if isinstance(exc, WorkflowTaskException) and exc.__cause__ is not None and str(exc.__cause__) not in message:
+        message = f"{message} ({exc.__cause__})"
+    return {"message": message, "element": element, "task_id": str(task.id) if task is not None else None,
+            "traceback": "".join(traceback.format_exception(exc))}
+
+
+def waiting_at(workflow, ready=None) -> list[str]:
+    ready = projections.ready_user_tasks(workflow) if ready is None else ready
+    ids = [t.task_spec.bpmn_id for t in ready]
+    ids += [t.task_spec.bpmn_id for t in workflow.event_manager.tasks.values() if t.has_state(TaskState.WAITING)]
+    return sorted({i for i in ids if i})
+
+
+def execute(eng, session, instance, workflow, actor: str, *, action: str, act=None, element_id=None,
+            detail=None, reason=None, completed_id=None, fresh=False, steps=True) -> ProcessInstance:
+    """Apply `act`, run the engine, save everything and commit: the one unit of work."""
+    call = _Call(eng, session, instance, actor)
+    workflow.script_engine = ScriptEngine(eng.clock, call.call_service)
+    before = None if fresh else {"status": instance.status, "waiting_at": waiting_at(workflow)}
+    failure = None
+    try:
+        try:
+            if act is not None:
+                act(workflow)
+            if steps:
+                _engine_steps(workflow, session, call)
+        except (KeyboardInterrupt, SystemExit, InvalidRequest, NoSubscriber, StaleDataError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure of the diagram becomes the instance's error
+            failure = _failure(exc)
+        _save(eng, session, instance, workflow, call, failure, action=action, element_id=element_id,
+              before=before, detail=detail, reason=reason, completed_id=completed_id, fresh=fresh)
+    except (StaleDataError, IntegrityError) as err:
+        session.rollback()
+        raise ConcurrentUpdate(_LOST_RACE) from err
+    except BaseException:
+        session.rollback()
+        raise
+    commit(session)
+    return instance
+
+
+def _save(eng, session, instance, workflow, call, failure, *, action, element_id, before, detail, reason,
+          completed_id, fresh) -> None:
+    now = eng.clock.now()
+    ready = projections.ready_user_tasks(workflow)
+    status = projections.compute_status(workflow, failure is not None, ready)
+    if instance.status == "suspended" and status in ACTIVE_STATUSES:
+        status = "suspended"
+    instance.state = dump_state(workflow)
+    instance.status = status
+    instance.updated_at = now
+    instance.next_wake_at = projections.next_wake_at(workflow) if status in ACTIVE_STATUSES else None
+    if status == "completed":
+        instance.completed_at = now
+    set_error(instance, failure)
+    warnings = projections.refresh_human_tasks(session, instance, ready, now=now, actor=call.actor,
+                                               completed_id=completed_id, fresh=fresh)
+    projections.refresh_subscriptions(session, instance, workflow, now=now, fresh=fresh,
+                                      active=status not in ("completed", "terminated"))
+    for event in call.events:
+        audit.append(session, instance, chain=instance.chain, at=now, actor=call.actor,
+                     instance_id=instance.id, **event)
+    after = {"status": status, "waiting_at": waiting_at(workflow, ready), "path": call.path}
+    if detail:
+        after.update(detail)
+    if failure:
+        after["error"] = {"message": failure["message"], "element": failure["element"]}
+    if warnings:
+        after["warnings"] = warnings
+    audit.append(session, instance, chain=instance.chain, at=now, actor=call.actor, action=action,
+                 instance_id=instance.id, element_id=element_id or (failure or {}).get("element"),
+                 before=before, after=after, reason=reason)
+
+
+def set_error(instance, failure) -> None:
+    failure = failure or {}
+    instance.error_message = failure.get("message")
+    instance.error_element = failure.get("element")
+    instance.error_task_id = failure.get("task_id")
+    instance.error_traceback = failure.get("traceback")
+
+
+def commit(session) -> None:
+    """Commit, turning a lost race into ConcurrentUpdate (nothing of this call is kept)."""
+    try:
+        session.commit()
+    except (StaleDataError, IntegrityError) as err:
+        session.rollback()
+        raise ConcurrentUpdate(_LOST_RACE) from err
+    except OperationalError as err:
+        session.rollback()
+        if "locked" in str(err).lower() or "could not serialize" in str(err).lower():
+            raise ConcurrentUpdate("the database was busy with another change; nothing was saved — "
+                                   "try again") from err
+        raise
+
+
+def load(eng, session, instance_id: int, expect_version: int | None = None):
+    """The instance row and its workflow, rebuilt from state and the cached spec."""
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise UnknownInstance(f"there is no process instance {instance_id}")
+    if expect_version is not None and instance.lock_version != expect_version:
+        raise ConcurrentUpdate(f"instance {instance_id} is at version {instance.lock_version}, "
+                               f"not {expect_version}: it changed since you loaded it")
+    spec, subprocess_specs = eng.specs.get(session, instance.model_version_id, instance.process_id)
+    return instance, load_state(instance.state, spec, subprocess_specs)
+
+
+def require_active(instance) -> None:
+    if instance.status not in ACTIVE_STATUSES:
+        hint = {"suspended": "resume it first", "error": "an administrator must retry or skip the failed step",
+                "completed": "it has finished", "terminated": "it was terminated"}.get(instance.status, "")
+        raise InstanceNotActive(f"instance {instance.id} is {instance.status}; {hint}")
+
+
+def jsonable(data, what: str) -> dict:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidRequest(f"{what} must be a JSON object")
+    try:
+        json.dumps(data)
+    except (TypeError, ValueError) as err:
+        raise InvalidRequest(f"{what} is not JSON: {err}") from None
+    return data
+
+
+def start_instance(eng, session, process_id: str, *, actor: str, business_key: str | None = None,
+                   data: dict | None = None, title: str | None = None) -> ProcessInstance:
+    """Start the newest version of a process with initial data and run it until it waits."""
+    data = jsonable(data, "the start data")
+    definition = latest_definition(session, "process", process_id)
+    spec, subprocess_specs = eng.specs.get(session, definition.model_version_id, process_id)
+    workflow = BpmnWorkflow(spec, subprocess_specs)
+    now = eng.clock.now()
+    instance = ProcessInstance(process_id=process_id, model_version_id=definition.model_version_id,
+                               business_key=business_key, title=title or definition.title, status="running",
+                               state="", started_by=actor, created_at=now, updated_at=now,
+                               audit_seq=0, audit_hash="")
+    session.add(instance)
+    session.flush()
+    return execute(eng, session, instance, workflow, actor, action="instance.started",
+                   act=lambda wf: wf.task_tree.data.update(data), detail={"data": data}, fresh=True)
+
+
+def complete_task(eng, session, task_id: str, data: dict | None, actor: str, *,
+                  expect_version: int | None = None) -> ProcessInstance:
+    """Complete a ready user task with the submitted data and run the process until it waits again."""
+    data = jsonable(data, "the task data")
+    row = session.get(HumanTask, str(task_id))
+    if row is None:
+        raise UnknownTask(f"there is no task {task_id}")
+    if row.status != "ready":
+        raise TaskNotReady(f"the task '{row.title}' is already {row.status}")
+    instance, workflow = load(eng, session, row.instance_id, expect_version)
+    require_active(instance)
+    try:
+        task = workflow.get_task_from_id(UUID(row.id))
+    except (TaskNotFoundException, ValueError):
+        task = None
+    if task is None or not task.has_state(TaskState.READY):
+        raise TaskNotReady(f"the task '{row.title}' is not ready any more")
+
+    def act(_wf):
+        add = getattr(task.task_spec, "add_data_from_form", None)
+        add(task, data) if add else DeepMerge.merge(task.data, data)
+        task.run()
+
+    return execute(eng, session, instance, workflow, actor, action="task.completed", act=act,
+                   element_id=row.element_id, detail={"task": row.title, "data": data}, completed_id=row.id)
+
+
+def deliver_message(eng, session, name: str, correlation_key: str | None, payload: dict | None,
+                    actor: str) -> ProcessInstance:
+    """Deliver a message to the one instance waiting for it under this correlation key."""
+    payload = jsonable(payload, "the message payload")
+    subs = session.scalars(select(MessageSubscription).where(MessageSubscription.message_name == name,
+                                                             MessageSubscription.correlation_key == correlation_key)).all()
+    instance_ids = {s.instance_id for s in subs}
+    if not instance_ids:
+        raise NoSubscriber(f"no process instance is waiting for the message {name!r} with key {correlation_key!r}")
+    if len(instance_ids) > 1:
+        raise Conflict(f"{len(instance_ids)} instances wait for {name!r} with key {correlation_key!r}; "
+                       "the key must identify one")
+    instance, workflow = load(eng, session, instance_ids.pop())
+    require_active(instance)
+
+    def act(wf):
+        try:
+            wf.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
+        except WorkflowException:
+            raise NoSubscriber(f"instance {instance.id} is not waiting for {name!r} any more") from None
+
+    return execute(eng, session, instance, workflow, actor, action="message.delivered", act=act,
+                   element_id=subs[0].element_id, detail={"message": name, "payload": payload})

@@ -1,0 +1,53 @@
+"""User-task forms: one JSON Schema (and optionally a UI schema) per file in this folder.
+
+A diagram names its form by file name (property formJsonSchemaFilename); this module loads,
+checks and applies them.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+FORMS_DIR = Path(__file__).resolve().parent
+
+
+def _path(name: str, folder: Path | None = None) -> Path | None:
+    folder = folder or FORMS_DIR
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        return None
+    return folder / name
+
+
+@lru_cache(maxsize=256)
+def _load(path: Path, mtime: float) -> dict:
+    with path.open(encoding="utf-8") as f:
+        return json.load(f)
+
+
+def load(name: str, folder: Path | None = None) -> dict:
+    """The parsed JSON of a form file. Raises FileNotFoundError or ValueError."""
+    path = _path(name, folder)
+    if path is None or not path.is_file():
+        raise FileNotFoundError(f"there is no form file {name!r} in {folder or FORMS_DIR}")
+    return _load(path, path.stat().st_mtime)
+
+
+def problem(name: str, folder: Path | None = None) -> str | None:
+    """Why a form file cannot be used (missing, not JSON, not a valid JSON Schema), or None."""
+    try:
+        schema = load(name, folder)
+    except FileNotFoundError:
+        return "does not exist in the forms folder"
+    except ValueError as err:
+        return f"is not valid JSON: {err}"
+    if name.endswith(".uischema.json"):
+        return None if isinstance(schema, dict) else "must be a JSON object"
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as err:
+        return f"is not a valid JSON Schema: {err.message}"
+    return None

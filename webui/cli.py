@@ -1,0 +1,191 @@
+"""The `gridsafe` command: init, serve, scheduler, tick, bpmn lint, audit verify, demo."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import functools
+
+import click
+from flask import current_app
+
+from engine import FixedClock, parse_instant
+
+from . import db, engine_of, jobs, migrate
+
+
+@click.group()
+@click.pass_context
+def main(ctx):
+    """GridSafe: safety-hazard control of high-risk and important power customers.
+
+    Settings come from GRIDSAFE_* environment variables (see webui/config.py).
+    """
+    ctx.ensure_object(dict)
+
+
+def with_appcontext(command):
+    """Run the command inside the app (built from the environment, or the one tests pass in obj)."""
+    @functools.wraps(command)
+    @click.pass_context
+    def wrapper(ctx, *args, **kwargs):
+        app = (ctx.obj or {}).get("app")
+        if app is None:
+            from . import create_app
+            app = create_app()
+        with app.app_context():
+            return command(*args, **kwargs)
+    return wrapper
+
+
+def _config() -> dict:
+    return current_app.config["GRIDSAFE"]
+
+
+def deploy_diagrams(actor: str = "system") -> list:
+    """Deploy every diagram of the bpmn folder (unchanged files are skipped) and print the outcome."""
+    results = engine_of(current_app).deploy_folder(db.session(), Path(_config()["BPMN_DIR"]), actor)
+    for result in results:
+        click.echo(str(result), err=result.status == "invalid")
+    return results
+
+
+@main.command()
+@click.option("--strict", is_flag=True, help="Exit with status 1 when a diagram is not deployed.")
+@with_appcontext
+def init(strict):
+    """Create or upgrade the database schema, then deploy the diagrams of bpmn/."""
+    migrate.upgrade(current_app.extensions["gridsafe.sa"])
+    click.echo("database schema is up to date")
+    results = deploy_diagrams()
+    if strict and any(r.status == "invalid" for r in results):
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on (default GRIDSAFE_HOST, 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default GRIDSAFE_PORT, 8000).")
+@click.option("--workers", default=None, type=int, help="gunicorn worker processes (default GRIDSAFE_WORKERS).")
+@click.option("--with-scheduler", is_flag=True, help="Also run `gridsafe scheduler` as a child process.")
+@with_appcontext
+def serve(host, port, workers, with_scheduler):
+    """Serve the web app and API with gunicorn (diagrams are deployed first)."""
+    config = _config()
+    deploy_diagrams()
+    host, port = host or config["HOST"], port or config["PORT"]
+    child = None
+    if with_scheduler:
+        child = subprocess.Popen([sys.executable, "-m", "webui.cli", "scheduler"], env=os.environ.copy())
+        click.echo(f"scheduler started (pid {child.pid})")
+    click.echo(f"GridSafe on http://{host}:{port}/")
+    try:
+        from .server import run_gunicorn
+        run_gunicorn(host, port, workers or config["WORKERS"])
+    finally:
+        if child is not None:
+            child.send_signal(signal.SIGTERM)
+            child.wait(timeout=30)
+
+
+@main.command()
+@click.option("--interval", default=None, type=int, help="Seconds between ticks (default GRIDSAFE_SCHEDULER_INTERVAL_SECONDS).")
+@click.option("--once", is_flag=True, help="Run one tick and exit.")
+@with_appcontext
+def scheduler(interval, once):
+    """Fire due timers and run periodic jobs, every INTERVAL seconds, until stopped."""
+    import schedule
+    config = _config()
+    name = config["SCHEDULER_NAME"] or f"{socket.gethostname()}:{os.getpid()}"
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+
+    def tick():
+        report = jobs.run_tick(current_app, engine_of(current_app), name)
+        if report.get("fired") or report.get("errors"):
+            click.echo(f"{time.strftime('%H:%M:%S')} {report}")
+
+    tick()
+    if once:
+        return
+    schedule.every(interval or config["SCHEDULER_INTERVAL_SECONDS"]).seconds.do(tick)
+    click.echo(f"scheduler {name} running; Ctrl-C to stop")
+    try:
+        while not stop:
+            schedule.run_pending()
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@click.option("--now", "now", default=None, help="Run what is due as of this ISO 8601 instant (default: now).")
+@with_appcontext
+def tick(now):
+    """Run everything due once: timers, then the periodic jobs."""
+    eng = engine_of(current_app)
+    if now:
+        try:
+            eng = eng.with_clock(FixedClock(parse_instant(now)))
+        except ValueError:
+            raise click.BadParameter(f"{now!r} is not an ISO 8601 instant, e.g. 2026-12-01T08:00:00+08:00",
+                                     param_hint="--now") from None
+    report = jobs.run_tick(current_app, eng, "tick")
+    click.echo(report)
+    if report.get("errors"):
+        sys.exit(1)
+
+
+@main.group()
+def bpmn():
+    """Diagrams: lint."""
+
+
+@bpmn.command("lint")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def bpmn_lint(files):
+    """Check diagrams the way deploying does; exit 1 if any has a problem."""
+    eng = engine_of(current_app)
+    bad = 0
+    for file in files:
+        problems = eng.lint_source(db.session(), Path(file).name, Path(file).read_bytes())
+        for problem in problems:
+            click.echo(f"{file}:{problem.line or '?'}: [{problem.element_id or '-'}] {problem.message}")
+        bad += bool(problems)
+        if not problems:
+            click.echo(f"{file}: ok")
+    sys.exit(1 if bad else 0)
+
+
+@main.group()
+def audit():
+    """The audit trail: verify."""
+
+
+@audit.command("verify")
+@with_appcontext
+def audit_verify():
+    """Recompute every hash chain; exit 1 if an event was edited, inserted or deleted."""
+    count, breaks = engine_of(current_app).verify_audit(db.session())
+    for item in breaks:
+        click.echo(f"BROKEN {item}")
+    click.echo(f"{count} events checked, {len(breaks)} problems")
+    sys.exit(1 if breaks else 0)
+
+
+@main.command()
+@with_appcontext
+def demo():
+    """Load the demo data (idempotent: running it twice changes nothing)."""
+    from . import demo as demo_data
+    for line in demo_data.load(current_app):
+        click.echo(line)
+
+
+if __name__ == "__main__":
+    main()
