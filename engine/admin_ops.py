@@ -46,7 +46,7 @@ def retry(eng, session, instance_id: int, actor: str, reason: str):
         if task is not None:
             wf.reset_from_task_id(task.id)
     return runtime.execute(eng, session, instance, workflow, actor, action="instance.retried", act=act,
-                           element_id=instance.error_element, reason=reason)
+                           element_id=instance.error_element, reason=reason, reconcile=True)
 
 
 def skip(eng, session, instance_id: int, actor: str, reason: str, data: dict | None = None):
@@ -63,7 +63,8 @@ def skip(eng, session, instance_id: int, actor: str, reason: str, data: dict | N
         task.data.update(data)
         task.complete()
     return runtime.execute(eng, session, instance, workflow, actor, action="instance.skipped", act=act,
-                           element_id=task.task_spec.bpmn_id, detail={"data": data}, reason=reason)
+                           element_id=task.task_spec.bpmn_id, detail={"data": data}, reason=reason,
+                           reconcile=True)
 
 
 def suspend(eng, session, instance_id: int, actor: str, reason: str):
@@ -104,9 +105,9 @@ def terminate(eng, session, instance_id: int, actor: str, reason: str):
     runtime.set_error(instance, None)
     instance.state = dump_state(workflow)
     projections.close_all_human_tasks(session, instance, now)
-    projections.refresh_subscriptions(session, instance, workflow, now=now, active=False)
-    audit.append(session, instance, chain=instance.chain, at=now, actor=actor,
-                         action="instance.terminated", instance_id=instance.id, before=before,
-                         after={"status": "terminated"}, reason=reason)
+    projections.refresh_subscriptions(session, instance, workflow,
+                                      projections.open_subscriptions(session, instance.id), now=now, active=False)
+    audit.append(session, instance, chain=instance.chain, at=now, actor=actor, action="instance.terminated",
+                 instance_id=instance.id, before=before, after={"status": "terminated"}, reason=reason)
     runtime.commit(session)
     return instance

@@ -11,37 +11,39 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from .clock import utc
 from .models import AuditChain, AuditEvent, ProcessInstance
 
 
-def _digest(event: AuditEvent) -> str:
-    body = {
-        "chain": event.chain, "seq": event.seq, "at": event.at.isoformat(timespec="microseconds"),
-        "actor": event.actor, "action": event.action, "instance_id": event.instance_id,
-        "element_id": event.element_id, "before": event.before, "after": event.after,
-        "reason": event.reason, "prev_hash": event.prev_hash,
-    }
+_INSERT = insert(AuditEvent.__table__)
+_COLUMNS = ("chain", "seq", "at", "actor", "action", "instance_id", "element_id", "before", "after", "reason",
+            "prev_hash")
+
+
+def _digest(fields) -> str:
+    """SHA-256 of an event's content and its predecessor's hash (fields: a mapping or a row)."""
+    get = fields.get if isinstance(fields, dict) else (lambda name: getattr(fields, name))
+    body = {name: get(name) for name in _COLUMNS}
+    body["at"] = body["at"].isoformat(timespec="microseconds")
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def append(session, head, *, chain: str, at: datetime, actor: str, action: str, instance_id=None,
-           element_id=None, before=None, after=None, reason=None) -> AuditEvent:
+           element_id=None, before=None, after=None, reason=None) -> dict:
     """Add the next event to the chain whose head row (instance or AuditChain) is `head`."""
-    event = AuditEvent(chain=chain, seq=(head.audit_seq or 0) + 1, at=utc(at),
-                       actor=actor, action=action, instance_id=instance_id, element_id=element_id,
-                       before=_jsonable(before), after=_jsonable(after), reason=reason,
-                       prev_hash=head.audit_hash or "")
-    event.hash = _digest(event)
-    head.audit_seq, head.audit_hash = event.seq, event.hash
-    session.add(event)
+    event = {"chain": chain, "seq": (head.audit_seq or 0) + 1, "at": utc(at), "actor": actor, "action": action,
+             "instance_id": instance_id, "element_id": element_id, "before": _jsonable(before),
+             "after": _jsonable(after), "reason": reason, "prev_hash": head.audit_hash or ""}
+    event["hash"] = _digest(event)
+    head.audit_seq, head.audit_hash = event["seq"], event["hash"]
+    session.connection().execute(_INSERT, event)
     return event
 
 
-def record(session, chain: str, *, at: datetime, actor: str, action: str, **fields) -> AuditEvent:
+def record(session, chain: str, *, at: datetime, actor: str, action: str, **fields) -> dict:
     """Append to a named (non-instance) chain, creating its head on first use."""
     head = session.get(AuditChain, chain)
     if head is None:

@@ -15,13 +15,18 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.util.task import TaskState
 
 
 def _now(my_task) -> datetime:
     clock = getattr(my_task.workflow.top_workflow.script_engine, "clock", None)
     return clock.now() if clock is not None else datetime.now(timezone.utc)
+
+
+def _fired(my_task) -> bool:
+    # Tell the runtime that a timer made a task ready, so it runs the engine once more.
+    my_task.workflow.top_workflow.script_engine.timer_fired = True
+    return True
 
 
 def _as_text(value, expression):
@@ -46,8 +51,8 @@ class ClockedTimeDate(TimeDateEventDefinition):
             raw = my_task.workflow.script_engine.evaluate(my_task, self.expression)
             value = _instant(_as_text(raw, self.expression)).isoformat()
             my_task._set_internal_data(event_value=value)
-        if _instant(value) <= _now(my_task):
-            my_task._set_internal_data(event_fired=True)
+        if not my_task._get_internal_data("event_fired", False) and _instant(value) <= _now(my_task):
+            my_task._set_internal_data(event_fired=_fired(my_task))
         return my_task._get_internal_data("event_fired", False)
 
 
@@ -62,8 +67,8 @@ class ClockedDuration(DurationTimerEventDefinition):
             start = _now(my_task)
             value = (start + TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()
             my_task._set_internal_data(event_value=value)
-        if _instant(value) <= _now(my_task):
-            my_task._set_internal_data(event_fired=True)
+        if not my_task._get_internal_data("event_fired", False) and _instant(value) <= _now(my_task):
+            my_task._set_internal_data(event_fired=_fired(my_task))
         return my_task._get_internal_data("event_fired", False)
 
 
@@ -83,7 +88,7 @@ class ClockedCycle(CycleTimerEventDefinition):
             if next_event <= now:
                 value["next"] = (next_event + timedelta(seconds=value["duration"])).isoformat()
                 value["cycles"] -= 1
-                ready = True
+                ready = _fired(my_task)
         else:
             my_task.internal_data.pop("event_value", None)
             my_task.internal_data["event_fired"] = True
@@ -133,7 +138,9 @@ def use_clocked_timers(spec) -> None:
 def timer_due_times(workflow) -> list[tuple[datetime, object]]:
     """(due instant, task) of every waiting timer, earliest first (engine-notes.md §5)."""
     out = []
-    for task in workflow.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent):
+    for task in list(workflow.event_manager.tasks.values()):
+        if not task.has_state(TaskState.WAITING):
+            continue
         definition = task.task_spec.event_definition
         defs = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
         if not any(isinstance(d, TimerEventDefinition) for d in defs):

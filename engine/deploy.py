@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from . import audit
 from .errors import UnknownProcess
@@ -43,11 +43,16 @@ def latest_version(session, name: str) -> ModelVersion | None:
                            .order_by(ModelVersion.version.desc()).limit(1)).first()
 
 
-def latest_definition(session, kind: str, definition_id: str) -> Definition:
-    """The newest deployed definition of a process or decision. Raises UnknownProcess."""
-    found = session.scalars(select(Definition).where(Definition.kind == kind,
-                                                     Definition.definition_id == definition_id)
-                            .order_by(Definition.model_version_id.desc()).limit(1)).first()
+_definition = Definition.__table__
+_LATEST_DEFINITION = (select(_definition.c.model_version_id, _definition.c.title)
+                      .where(_definition.c.kind == bindparam("kind"),
+                             _definition.c.definition_id == bindparam("definition_id"))
+                      .order_by(_definition.c.model_version_id.desc()).limit(1))
+
+
+def latest_definition(session, kind: str, definition_id: str):
+    """(model_version_id, title) of the newest deployed process or decision. Raises UnknownProcess."""
+    found = session.connection().execute(_LATEST_DEFINITION, {"kind": kind, "definition_id": definition_id}).first()
     if found is None:
         raise UnknownProcess(f"no {kind} with id {definition_id!r} is deployed")
     return found

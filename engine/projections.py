@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
+from . import statements
 from .clock import parse_instant
 from .clocked import timer_due_times
 from .lint import FORM_PROPERTY, UI_FORM_PROPERTY
@@ -54,24 +55,36 @@ def waiting_messages(workflow) -> list[tuple[str, str]]:
     return out
 
 
-def refresh_human_tasks(session, instance, ready: list, *, now, actor, completed_id=None,
-                        fresh=False) -> list[str]:
-    """Insert rows for newly ready tasks and close rows of tasks no longer ready. Returns warnings."""
-    existing = {} if fresh else {row.id: row for row in session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "ready"))}
+def refresh_human_tasks(session, instance, ready: list, open_before: set, *, now, actor,
+                        completed_id=None, reconcile=False) -> list[str]:
+    """Insert rows for newly ready tasks, close rows of tasks no longer ready. Returns warnings.
+
+    The rows mirror the workflow (both are written in the same transaction), so the tasks that were
+    ready before the call are exactly the open rows; only `reconcile` (an admin reset that may re-open
+    a task) looks rows up.
+    """
     warnings: list[str] = []
-    ready_ids = set()
-    for task in ready:
-        task_id = str(task.id)
-        ready_ids.add(task_id)
-        if task_id not in existing:
-            session.add(_row_for(task, instance, now, warnings))
-    for task_id, row in existing.items():
-        if task_id not in ready_ids:
-            done = task_id == completed_id
-            row.status = "completed" if done else "cancelled"
-            row.completed_at = now
-            row.completed_by = actor if done else None
+    ready_now = {str(task.id): task for task in ready}
+    connection = session.connection()
+    for task_id in open_before - set(ready_now):
+        done = task_id == completed_id
+        connection.execute(statements.CLOSE_TASK, {"w_id": task_id, "status": "completed" if done else "cancelled",
+                                                   "completed_at": now, "completed_by": actor if done else None})
+    new_ids = set(ready_now) - open_before
+    reopened = {}
+    if reconcile and new_ids:
+        reopened = {row.id: row for row in session.scalars(select(HumanTask).where(HumanTask.id.in_(new_ids)))}
+    rows = []
+    for task_id in sorted(new_ids):
+        values = _row_for(ready_now[task_id], instance, now, warnings)
+        if task_id in reopened:
+            for key, value in values.items():
+                setattr(reopened[task_id], key, value)
+            reopened[task_id].completed_at = reopened[task_id].completed_by = None
+        else:
+            rows.append(values)
+    if rows:
+        connection.execute(statements.INSERT_TASK, rows)
     return warnings
 
 
@@ -81,10 +94,29 @@ def close_all_human_tasks(session, instance, now) -> None:
         row.status, row.completed_at = "cancelled", now
 
 
-def refresh_subscriptions(session, instance, workflow, *, now, fresh=False, active=True) -> None:
+def uses_messages(workflow) -> bool:
+    """Whether the instance's spec can wait for a message at all (cached on the spec)."""
+    spec = workflow.spec
+    found = getattr(spec, "_gridsafe_uses_messages", None)
+    if found is None:
+        specs = [spec, *workflow.subprocess_specs.values()]
+        found = any(_catches_message(ts) for s in specs for ts in s.task_specs.values())
+        spec._gridsafe_uses_messages = found
+    return found
+
+
+def _catches_message(task_spec) -> bool:
+    definition = getattr(task_spec, "event_definition", None)
+    defs = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+    return any(isinstance(d, MessageEventDefinition) for d in defs)
+
+
+def open_subscriptions(session, instance_id: int) -> list:
+    return list(session.scalars(select(MessageSubscription).where(MessageSubscription.instance_id == instance_id)))
+
+
+def refresh_subscriptions(session, instance, workflow, existing: list, *, now, active=True) -> None:
     wanted = set(waiting_messages(workflow)) if active else set()
-    existing = [] if fresh else list(session.scalars(
-        select(MessageSubscription).where(MessageSubscription.instance_id == instance.id)))
     have = {(s.message_name, s.element_id): s for s in existing}
     for key, sub in have.items():
         if key not in wanted or sub.correlation_key != instance.business_key:
@@ -97,17 +129,17 @@ def refresh_subscriptions(session, instance, workflow, *, now, fresh=False, acti
                                             created_at=now))
 
 
-def _row_for(task, instance, now, warnings) -> HumanTask:
+def _row_for(task, instance, now, warnings) -> dict:
     spec = task.task_spec
     props = (spec.extensions or {}).get("properties", {})
-    return HumanTask(
+    return dict(
         id=str(task.id), instance_id=instance.id, process_id=instance.process_id,
         element_id=spec.bpmn_id or spec.name, title=spec.bpmn_name or spec.bpmn_id or spec.name,
         lane=spec.lane, candidate_team=_text(task, props.get("candidateTeam"), warnings),
         assignee=_text(task, props.get("assignee"), warnings),
         form=props.get(FORM_PROPERTY), ui_form=props.get(UI_FORM_PROPERTY),
         due_at=_instant(task, props.get("dueDate"), warnings), business_key=instance.business_key,
-        instructions=_instructions(task, warnings), status="ready", created_at=now,
+        instructions=_instructions(task, warnings), status="ready", created_at=now, lock_version=1,
     )
 
 

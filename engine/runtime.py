@@ -12,6 +12,9 @@ import traceback
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -22,7 +25,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
-from . import audit, projections
+from . import audit, projections, statements
 from .deploy import latest_definition
 from .errors import (ConcurrentUpdate, Conflict, InstanceNotActive, InvalidRequest, NoSubscriber,
                      TaskNotReady, UnknownInstance, UnknownTask)
@@ -91,8 +94,9 @@ def _engine_steps(workflow, session, call: _Call) -> None:
 
     try:
         while True:
+            workflow.script_engine.timer_fired = False
             workflow.do_engine_steps(will, did)
-            if workflow.get_next_task(state=TaskState.READY, manual=False) is None:
+            if not workflow.script_engine.timer_fired:  # only a timer can make work after the last step
                 return
     except BaseException:
         if open_savepoint:
@@ -120,11 +124,16 @@ def waiting_at(workflow, ready=None) -> list[str]:
 
 
 def execute(eng, session, instance, workflow, actor: str, *, action: str, act=None, element_id=None,
-            detail=None, reason=None, completed_id=None, fresh=False, steps=True) -> ProcessInstance:
-    """Apply `act`, run the engine, save everything and commit: the one unit of work."""
+            detail=None, reason=None, completed_id=None, fresh=False, steps=True,
+            reconcile=False) -> ProcessInstance:
+    """Apply `act`, run the engine, save everything and commit: the one unit of work.
+
+    reconcile: the act may re-open tasks that have rows already (admin retry/skip).
+    """
     call = _Call(eng, session, instance, actor)
     workflow.script_engine = ScriptEngine(eng.clock, call.call_service)
-    before = None if fresh else {"status": instance.status, "waiting_at": waiting_at(workflow)}
+    ready_before = [] if fresh else projections.ready_user_tasks(workflow)
+    before = None if fresh else {"status": instance.status, "waiting_at": waiting_at(workflow, ready_before)}
     failure = None
     try:
         try:
@@ -137,7 +146,8 @@ def execute(eng, session, instance, workflow, actor: str, *, action: str, act=No
         except Exception as exc:  # noqa: BLE001 - any failure of the diagram becomes the instance's error
             failure = _failure(exc)
         _save(eng, session, instance, workflow, call, failure, action=action, element_id=element_id,
-              before=before, detail=detail, reason=reason, completed_id=completed_id, fresh=fresh)
+              before=before, detail=detail, reason=reason, completed_id=completed_id, fresh=fresh,
+              open_before={str(t.id) for t in ready_before}, reconcile=reconcile)
     except (StaleDataError, IntegrityError) as err:
         session.rollback()
         raise ConcurrentUpdate(_LOST_RACE) from err
@@ -149,8 +159,18 @@ def execute(eng, session, instance, workflow, actor: str, *, action: str, act=No
 
 
 def _save(eng, session, instance, workflow, call, failure, *, action, element_id, before, detail, reason,
-          completed_id, fresh) -> None:
+          completed_id, fresh, open_before, reconcile) -> None:
+    with session.no_autoflush:   # write everything in one flush, at commit
+        _write(eng, session, instance, workflow, call, failure, action=action, element_id=element_id,
+               before=before, detail=detail, reason=reason, completed_id=completed_id, fresh=fresh,
+               open_before=open_before, reconcile=reconcile)
+
+
+def _write(eng, session, instance, workflow, call, failure, *, action, element_id, before, detail, reason,
+           completed_id, fresh, open_before, reconcile) -> None:
     now = eng.clock.now()
+    existing_subs = [] if fresh or not projections.uses_messages(workflow) else \
+        projections.open_subscriptions(session, instance.id)
     ready = projections.ready_user_tasks(workflow)
     status = projections.compute_status(workflow, failure is not None, ready)
     if instance.status == "suspended" and status in ACTIVE_STATUSES:
@@ -162,9 +182,9 @@ def _save(eng, session, instance, workflow, call, failure, *, action, element_id
     if status == "completed":
         instance.completed_at = now
     set_error(instance, failure)
-    warnings = projections.refresh_human_tasks(session, instance, ready, now=now, actor=call.actor,
-                                               completed_id=completed_id, fresh=fresh)
-    projections.refresh_subscriptions(session, instance, workflow, now=now, fresh=fresh,
+    warnings = projections.refresh_human_tasks(session, instance, ready, open_before, now=now, actor=call.actor,
+                                               completed_id=completed_id, reconcile=reconcile)
+    projections.refresh_subscriptions(session, instance, workflow, existing_subs, now=now,
                                       active=status not in ("completed", "terminated"))
     for event in call.events:
         audit.append(session, instance, chain=instance.chain, at=now, actor=call.actor,
@@ -179,6 +199,35 @@ def _save(eng, session, instance, workflow, call, failure, *, action, element_id
     audit.append(session, instance, chain=instance.chain, at=now, actor=call.actor, action=action,
                  instance_id=instance.id, element_id=element_id or (failure or {}).get("element"),
                  before=before, after=after, reason=reason)
+    write_instance(session, instance)
+
+
+def attach(session, values: dict) -> ProcessInstance:
+    """An ORM instance object for a row read or written with Core, tracked by the session as persistent."""
+    existing = session.identity_map.get(identity_key(ProcessInstance, values["id"]))
+    if existing is not None:
+        return existing
+    instance = ProcessInstance(**values)
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance
+
+
+def write_instance(session, instance) -> None:
+    """UPDATE the instance row if nobody changed it since it was read (lock_version); else StaleDataError.
+
+    One prebuilt Core statement instead of an ORM flush: this is the hot path of every engine call.
+    """
+    values = {name: getattr(instance, name) for name in statements.INSTANCE_FIELDS}
+    version = instance.lock_version
+    result = session.connection().execute(statements.UPDATE_INSTANCE,
+                                          {**values, "w_id": instance.id, "w_version": version,
+                                           "w_new_version": version + 1})
+    if result.rowcount != 1:
+        raise StaleDataError(f"process_instance {instance.id} changed since version {version}")
+    set_committed_value(instance, "lock_version", version + 1)
+    state = instance_state(instance)
+    state._commit_all(state.dict, session.identity_map)  # the row now holds these values: nothing left for the ORM to flush
 
 
 def set_error(instance, failure) -> None:
@@ -209,11 +258,16 @@ def load(eng, session, instance_id: int, expect_version: int | None = None):
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
         raise UnknownInstance(f"there is no process instance {instance_id}")
+    return instance, restore(eng, session, instance, expect_version)
+
+
+def restore(eng, session, instance, expect_version: int | None = None):
+    """The workflow of a loaded instance row."""
     if expect_version is not None and instance.lock_version != expect_version:
-        raise ConcurrentUpdate(f"instance {instance_id} is at version {instance.lock_version}, "
+        raise ConcurrentUpdate(f"instance {instance.id} is at version {instance.lock_version}, "
                                f"not {expect_version}: it changed since you loaded it")
     spec, subprocess_specs = eng.specs.get(session, instance.model_version_id, instance.process_id)
-    return instance, load_state(instance.state, spec, subprocess_specs)
+    return load_state(instance.state, spec, subprocess_specs)
 
 
 def require_active(instance) -> None:
@@ -243,12 +297,11 @@ def start_instance(eng, session, process_id: str, *, actor: str, business_key: s
     spec, subprocess_specs = eng.specs.get(session, definition.model_version_id, process_id)
     workflow = BpmnWorkflow(spec, subprocess_specs)
     now = eng.clock.now()
-    instance = ProcessInstance(process_id=process_id, model_version_id=definition.model_version_id,
-                               business_key=business_key, title=title or definition.title, status="running",
-                               state="", started_by=actor, created_at=now, updated_at=now,
-                               audit_seq=0, audit_hash="")
-    session.add(instance)
-    session.flush()
+    values = dict(process_id=process_id, model_version_id=definition.model_version_id, business_key=business_key,
+                  title=title or definition.title, status="running", state="", started_by=actor, created_at=now,
+                  updated_at=now, audit_seq=0, audit_hash="", lock_version=1)
+    values["id"] = session.connection().execute(statements.INSERT_INSTANCE, values).scalar_one()
+    instance = attach(session, values)
     return execute(eng, session, instance, workflow, actor, action="instance.started",
                    act=lambda wf: wf.task_tree.data.update(data), detail={"data": data}, fresh=True)
 
@@ -257,15 +310,16 @@ def complete_task(eng, session, task_id: str, data: dict | None, actor: str, *,
                   expect_version: int | None = None) -> ProcessInstance:
     """Complete a ready user task with the submitted data and run the process until it waits again."""
     data = jsonable(data, "the task data")
-    row = session.get(HumanTask, str(task_id))
+    row = session.connection().execute(statements.TASK_WITH_INSTANCE, {"task_id": str(task_id)}).first()
     if row is None:
         raise UnknownTask(f"there is no task {task_id}")
-    if row.status != "ready":
-        raise TaskNotReady(f"the task '{row.title}' is already {row.status}")
-    instance, workflow = load(eng, session, row.instance_id, expect_version)
+    instance = attach(session, {name: getattr(row, name) for name in statements.INSTANCE_COLUMNS})
+    if row.task_status != "ready":
+        raise TaskNotReady(f"the task '{row.title}' is already {row.task_status}")
     require_active(instance)
+    workflow = restore(eng, session, instance, expect_version)
     try:
-        task = workflow.get_task_from_id(UUID(row.id))
+        task = workflow.get_task_from_id(UUID(row.task_id))
     except (TaskNotFoundException, ValueError):
         task = None
     if task is None or not task.has_state(TaskState.READY):
@@ -277,7 +331,7 @@ def complete_task(eng, session, task_id: str, data: dict | None, actor: str, *,
         task.run()
 
     return execute(eng, session, instance, workflow, actor, action="task.completed", act=act,
-                   element_id=row.element_id, detail={"task": row.title, "data": data}, completed_id=row.id)
+                   element_id=row.element_id, detail={"task": row.title, "data": data}, completed_id=row.task_id)
 
 
 def deliver_message(eng, session, name: str, correlation_key: str | None, payload: dict | None,

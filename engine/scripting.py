@@ -12,7 +12,7 @@ import json
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec
+from RestrictedPython import RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
 from RestrictedPython.Guards import (
     full_write_guard,
@@ -70,6 +70,15 @@ GUARDS = {
 }
 
 
+class _Policy(RestrictingNodeTransformer):
+    """RestrictedPython's policy, and no imports at all: a diagram that needs more calls a handler."""
+
+    def visit_Import(self, node):
+        self.error(node, "imports are not allowed in diagram scripts; use a service task instead")
+
+    visit_ImportFrom = visit_Import
+
+
 class ScriptRefused(SyntaxError):
     """A script or expression the restricted environment will not run."""
 
@@ -77,7 +86,7 @@ class ScriptRefused(SyntaxError):
 @lru_cache(maxsize=4096)
 def compile_expression(text: str):
     """Compile one expression in restricted mode (cached). Raises ScriptRefused."""
-    result = compile_restricted_eval(text.strip(), "<expression>")
+    result = compile_restricted_eval(text.strip(), "<expression>", policy=_Policy)
     if result.errors:
         raise ScriptRefused("; ".join(result.errors), ("<expression>", 1, 1, text))
     return result.code
@@ -86,7 +95,7 @@ def compile_expression(text: str):
 @lru_cache(maxsize=1024)
 def compile_script(text: str):
     """Compile one script in restricted mode (cached). Raises ScriptRefused."""
-    result = compile_restricted_exec(text, "<script>")
+    result = compile_restricted_exec(text, "<script>", policy=_Policy)
     if result.errors:
         raise ScriptRefused("; ".join(result.errors), ("<script>", 1, 1, text))
     return result.code
@@ -145,6 +154,7 @@ class ScriptEngine(PythonScriptEngine):
     def __init__(self, clock, call_service):
         super().__init__(environment=RestrictedEnvironment(clock, call_service))
         self.clock = clock
+        self.timer_fired = False
 
     def validate(self, expression):
         compile_expression(expression)

@@ -6,6 +6,7 @@ entities, no network, a size limit) before SpiffWorkflow sees it.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -18,6 +19,8 @@ from .clocked import use_clocked_timers
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+_NO_DTD = "DOCTYPE declarations and entities are not allowed in diagrams (they can read files or exhaust memory)"
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ def read_xml(data: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES):
     if len(data) > max_bytes:
         raise ModelInvalid([Problem(filename, None, None,
                                     f"the file is {len(data):,} bytes; the limit is {max_bytes:,} bytes")])
+    if _DOCTYPE.search(data[:65536]):
+        raise ModelInvalid([Problem(filename, 1, None, _NO_DTD)])
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              dtd_validation=False, huge_tree=False, remove_comments=False)
     try:
@@ -60,8 +65,7 @@ def read_xml(data: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES):
         raise ModelInvalid([Problem(filename, line, None, f"not well-formed XML: {err.msg}")]) from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
-        raise ModelInvalid([Problem(filename, 1, None,
-                                    "DOCTYPE declarations and entities are not allowed in diagrams")])
+        raise ModelInvalid([Problem(filename, 1, None, _NO_DTD)])
     return root
 
 

@@ -100,3 +100,30 @@ def sessions(db_url):
     sa = make_engine(db_url)
     yield make_session_factory(sa)
     sa.dispose()
+
+
+@pytest.fixture
+def app(sqlite_url, tmp_path, clock):
+    """The Flask app on a migrated SQLite database, with the test clock."""
+    from webui import create_app
+    return create_app({"ENV": "testing", "SECRET_KEY": "test-secret", "DATABASE_URL": sqlite_url,
+                       "DATA_DIR": str(tmp_path / "data"), "CLOCK": clock})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """Invoke `gridsafe` commands against the test app: runner.invoke(args)."""
+    from click.testing import CliRunner
+
+    from webui.cli import main
+
+    class _Runner:
+        def invoke(self, args):
+            return CliRunner().invoke(main, args, obj={"app": app}, catch_exceptions=False)
+
+    return _Runner()

@@ -1,0 +1,43 @@
+"""Prebuilt Core statements for the writes every engine call makes (built once, compiled once).
+
+Building a statement costs more than running it on SQLite; these are the hot path.
+"""
+from __future__ import annotations
+
+from sqlalchemy import bindparam, insert, select, update
+
+from .models import AuditEvent, HumanTask, ProcessInstance
+
+_instance = ProcessInstance.__table__
+_task = HumanTask.__table__
+
+INSTANCE_FIELDS = ("state", "status", "updated_at", "next_wake_at", "completed_at", "error_message",
+                   "error_element", "error_task_id", "error_traceback", "suspended_reason", "audit_seq",
+                   "audit_hash")
+
+UPDATE_INSTANCE = (
+    update(_instance)
+    .where(_instance.c.id == bindparam("w_id"), _instance.c.lock_version == bindparam("w_version"))
+    .values({**{name: bindparam(name, type_=_instance.c[name].type) for name in INSTANCE_FIELDS},
+             "lock_version": bindparam("w_new_version")})
+)
+
+CLOSE_TASK = (
+    update(_task)
+    .where(_task.c.id == bindparam("w_id"), _task.c.status == "ready")
+    .values(status=bindparam("status"), completed_at=bindparam("completed_at", type_=_task.c.completed_at.type),
+            completed_by=bindparam("completed_by"), lock_version=_task.c.lock_version + 1)
+)
+
+INSERT_TASK = insert(_task)
+INSERT_AUDIT = insert(AuditEvent.__table__)
+
+INSTANCE_COLUMNS = tuple(c.name for c in _instance.columns)
+INSERT_INSTANCE = insert(_instance).returning(_instance.c.id)
+
+TASK_WITH_INSTANCE = (
+    select(_task.c.id.label("task_id"), _task.c.status.label("task_status"), _task.c.title, _task.c.element_id,
+           *(_instance.c[name] for name in INSTANCE_COLUMNS))
+    .join(_instance, _instance.c.id == _task.c.instance_id)
+    .where(_task.c.id == bindparam("task_id"))
+)

@@ -1,0 +1,70 @@
+"""The service around the engine: settings, the gridsafe command, /healthz."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from webui import config
+from support import DIAGRAMS
+
+COMMANDS = [[], ["init"], ["serve"], ["scheduler"], ["tick"], ["bpmn"], ["bpmn", "lint"], ["audit"],
+            ["audit", "verify"], ["demo"]]
+
+
+def test_settings_have_defaults_and_environment_overrides():
+    loaded = config.load({}, environ={"GRIDSAFE_PORT": "9001", "GRIDSAFE_DATABASE_URL": "sqlite:///x.db",
+                                      "GRIDSAFE_DATA_DIR": "/srv/gs"})
+    assert loaded["PORT"] == 9001 and loaded["DATABASE_URL"] == "sqlite:///x.db" and loaded["DATA_DIR"] == "/srv/gs"
+    assert config.load({}, environ={})["DATABASE_URL"].endswith("instance/gridsafe.db")
+
+
+def test_outside_development_the_default_secret_key_is_refused():
+    with pytest.raises(RuntimeError, match="GRIDSAFE_SECRET_KEY"):
+        config.load({}, environ={"GRIDSAFE_ENV": "production"})
+    assert config.load({}, environ={"GRIDSAFE_ENV": "production", "GRIDSAFE_SECRET_KEY": "s" * 40})
+
+
+def test_a_malformed_setting_is_named_in_the_error():
+    with pytest.raises(ValueError, match="GRIDSAFE_PORT must be a whole number"):
+        config.load({}, environ={"GRIDSAFE_PORT": "eighty"})
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a) or "gridsafe")
+def test_every_command_has_help(args):
+    done = subprocess.run([sys.executable, "-m", "webui.cli", *args, "--help"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Usage: " in done.stdout and "--help" in done.stdout
+
+
+def test_init_migrates_and_tick_runs_what_is_due(runner, app):
+    assert "schema is up to date" in runner.invoke(["init"]).output
+    result = runner.invoke(["tick", "--now", "2027-01-01T00:00:00+08:00"])
+    assert result.exit_code == 0 and "'fired': 0" in result.output
+
+
+def test_bpmn_lint_exits_nonzero_and_names_the_problem(runner, tmp_path):
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text((DIAGRAMS / "review.bpmn").read_text().replace('"R/P1D"', "R/P1D"))
+    result = runner.invoke(["bpmn", "lint", str(bad)])
+    assert result.exit_code == 1
+    assert "[daily_reminder]" in result.output and 'write it in quotes' in result.output
+
+
+def test_audit_verify_reports_a_clean_trail(runner, app):
+    runner.invoke(["init"])
+    result = runner.invoke(["audit", "verify"])
+    assert result.exit_code == 0 and "0 problems" in result.output
+
+
+def test_healthz_reports_database_and_scheduler(client, runner, app, clock):
+    body = client.get("/healthz").get_json()
+    assert body["database"]["ok"] is True and body["scheduler"]["state"] == "never"
+    runner.invoke(["tick"])
+    clock.advance(seconds=40)
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "ok" and body["scheduler"]["lag_seconds"] == 40
+    clock.advance(hours=1)
+    assert client.get("/healthz").get_json()["scheduler"]["state"] == "lagging"
