@@ -2,7 +2,7 @@
 
 SQLite runs in WAL mode; each transaction starts with BEGIN IMMEDIATE, so writers queue (up to the
 busy timeout) instead of failing half-way, and savepoints work (the pysqlite recipe of the
-SQLAlchemy docs). synchronous=NORMAL keeps every commit across a crash of the process;
+SQLAlchemy docs). Read-only sessions begin deferred and never block writers. synchronous=NORMAL keeps every commit across a crash of the process;
 synchronous=FULL (GRIDSAFE_SQLITE_SYNCHRONOUS) also across a power loss.
 """
 from __future__ import annotations
@@ -41,9 +41,15 @@ def _sqlite_setup(sa: SAEngine, synchronous: str, busy_timeout_ms: int) -> None:
 
     @event.listens_for(sa, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = conn.get_execution_options().get("gridsafe_read_only")
+        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
-def make_session_factory(sa: SAEngine) -> sessionmaker:
-    """Sessions that keep loaded objects usable after commit (expire_on_commit=False)."""
-    return sessionmaker(bind=sa, expire_on_commit=False)
+def make_session_factory(sa: SAEngine, *, read_only: bool = False) -> sessionmaker:
+    """Sessions that keep loaded objects usable after commit (expire_on_commit=False).
+
+    read_only sessions begin deferred on SQLite: long reads (lists, reports) then never hold the
+    write lock. They must not write.
+    """
+    bind = sa.execution_options(gridsafe_read_only=True) if read_only else sa
+    return sessionmaker(bind=bind, expire_on_commit=False)

@@ -83,3 +83,16 @@ def test_two_schedulers_fire_each_timer_exactly_once(sessions, clock, scheduler_
         reminders = s.scalar(select(func.count()).select_from(effects).where(effects.c.label == "remind"))
     assert per_instance == {i: 1 for i in ids}
     assert reminders == len(ids)
+
+
+def test_a_long_read_only_session_does_not_block_a_writer_on_sqlite(sqlite_url, clock):
+    from engine.database import make_engine, make_session_factory
+    sa = make_engine(sqlite_url, busy_timeout_ms=1000)
+    writer_sessions, reader_sessions = make_session_factory(sa), make_session_factory(sa, read_only=True)
+    world = World(writer_sessions, clock, ReviewHandlers().table())
+    world.deploy("review.bpmn")
+    with reader_sessions() as reader:
+        reader.scalars(select(ProcessInstance)).all()     # a read transaction stays open meanwhile
+        inst = world.start(label="A", days=1, team="T")   # the writer is not blocked
+        assert inst.status == "running"
+    sa.dispose()
