@@ -3,8 +3,11 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+VENDOR := webui/static/vendor
+ASSETS := $(VENDOR)/.stamp
+CATALOGS := webui/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench browser clean
 
 $(STAMP): setup.cfg pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -12,18 +15,36 @@ $(STAMP): setup.cfg pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+# Front-end packages from npm (lock file), served by the app from webui/static/vendor.
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/signature_pad/dist/signature_pad.umd.min.js \
+	   node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/
+	touch $(ASSETS)
+
+$(CATALOGS): webui/translations/zh_Hans_CN/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d webui/translations -q
+
+setup: $(STAMP) $(ASSETS) $(CATALOGS)
+
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 run: setup
 	$(BIN)/gridsafe init
 	$(BIN)/gridsafe demo
 	$(BIN)/gridsafe serve --with-scheduler
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest
 
 bench: setup
 	$(BIN)/python bench/engine_overhead.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules $(VENDOR)

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable
 
-from . import admin_ops, audit, decisions, deploy, inspect, runtime, timers
+from . import admin_ops, assignment, audit, decisions, deploy, inspect, runtime, timers
 from .clock import Clock, FixedClock, parse_instant, utc
 from .errors import (Conflict, ConcurrentUpdate, EngineError, InstanceNotActive, InvalidRequest, NoSubscriber,
                      NotFound, TaskNotReady, UnknownInstance, UnknownProcess, UnknownTask)
@@ -75,9 +75,11 @@ class Engine:
 
     # running
     def start_instance(self, session, process_id: str, *, actor: str, business_key: str | None = None,
-                       data: dict | None = None, title: str | None = None) -> ProcessInstance:
+                       data: dict | None = None, title: str | None = None,
+                       subject: str | None = None) -> ProcessInstance:
+        """Start the newest version of a process; subject (e.g. a customer number) is for filtering."""
         return runtime.start_instance(self, session, process_id, actor=actor, business_key=business_key,
-                                      data=data, title=title)
+                                      data=data, title=title, subject=subject)
 
     def complete_task(self, session, task_id: str, data: dict | None, actor: str, *,
                       expect_version: int | None = None) -> ProcessInstance:
@@ -86,6 +88,15 @@ class Engine:
     def deliver_message(self, session, name: str, correlation_key: str | None, payload: dict | None,
                         actor: str) -> ProcessInstance:
         return runtime.deliver_message(self, session, name, correlation_key, payload, actor)
+
+    def claim_task(self, session, task_id: str, username: str) -> HumanTask:
+        return assignment.claim(self, session, task_id, username)
+
+    def release_task(self, session, task_id: str, username: str) -> HumanTask:
+        return assignment.release(self, session, task_id, username)
+
+    def assign_task(self, session, task_id: str, username: str | None, actor: str, reason: str | None = None):
+        return assignment.assign(self, session, task_id, username, actor, reason)
 
     def fire_due_timers(self, session_factory, *, limit: int = 1000) -> timers.TickReport:
         return timers.fire_due_timers(self, session_factory, limit=limit)

@@ -139,6 +139,7 @@ def _row_for(task, instance, now, warnings) -> dict:
         assignee=_text(task, props.get("assignee"), warnings),
         form=props.get(FORM_PROPERTY), ui_form=props.get(UI_FORM_PROPERTY),
         due_at=_instant(task, props.get("dueDate"), warnings), business_key=instance.business_key,
+        subject=instance.subject, instance_title=instance.title,
         instructions=_instructions(task, warnings), status="ready", created_at=now, lock_version=1,
     )
 

@@ -290,7 +290,8 @@ def jsonable(data, what: str) -> dict:
 
 
 def start_instance(eng, session, process_id: str, *, actor: str, business_key: str | None = None,
-                   data: dict | None = None, title: str | None = None) -> ProcessInstance:
+                   data: dict | None = None, title: str | None = None,
+                   subject: str | None = None) -> ProcessInstance:
     """Start the newest version of a process with initial data and run it until it waits."""
     data = jsonable(data, "the start data")
     definition = latest_definition(session, "process", process_id)
@@ -298,7 +299,8 @@ def start_instance(eng, session, process_id: str, *, actor: str, business_key: s
     workflow = BpmnWorkflow(spec, subprocess_specs)
     now = eng.clock.now()
     values = dict(process_id=process_id, model_version_id=definition.model_version_id, business_key=business_key,
-                  title=title or definition.title, status="running", state="", started_by=actor, created_at=now,
+                  title=title or definition.title, subject=subject, status="running", state="", started_by=actor,
+                  created_at=now,
                   updated_at=now, audit_seq=0, audit_hash="", lock_version=1)
     values["id"] = session.connection().execute(statements.INSERT_INSTANCE, values).scalar_one()
     instance = attach(session, values)

@@ -12,6 +12,11 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from .fields import Field, attachment_ids, build_fields, parse, validate
+
+__all__ = ["Field", "attachment_ids", "build_fields", "parse", "validate", "load", "load_pair", "problem",
+           "FORMS_DIR"]
+
 FORMS_DIR = Path(__file__).resolve().parent
 
 
@@ -34,6 +39,13 @@ def load(name: str, folder: Path | None = None) -> dict:
     if path is None or not path.is_file():
         raise FileNotFoundError(f"there is no form file {name!r} in {folder or FORMS_DIR}")
     return _load(path, path.stat().st_mtime)
+
+
+def load_pair(form_name: str, ui_name: str | None, folder: Path | None = None) -> tuple[dict, dict]:
+    """(JSON Schema, UI schema) of a task's form; the UI schema is optional."""
+    schema = load(form_name, folder)
+    ui = load(ui_name, folder) if ui_name else {}
+    return schema, ui
 
 
 def problem(name: str, folder: Path | None = None) -> str | None:

@@ -105,9 +105,17 @@ def sessions(db_url):
 @pytest.fixture
 def app(sqlite_url, tmp_path, clock):
     """The Flask app on a migrated SQLite database, with the test clock."""
+    from support import FORMS
     from webui import create_app
     return create_app({"ENV": "testing", "SECRET_KEY": "test-secret", "DATABASE_URL": sqlite_url,
-                       "DATA_DIR": str(tmp_path / "data"), "CLOCK": clock})
+                       "DATA_DIR": str(tmp_path / "data"), "FORMS_DIR": str(FORMS), "CLOCK": clock})
+
+
+@pytest.fixture
+def site(app, clock):
+    """The app with one user per role (web_support.USERS) and the test diagrams deployed."""
+    from web_support import Site
+    return Site(app, clock)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import click
 from flask import current_app
 
 from engine import FixedClock, parse_instant
+from records import ROLES
 
 from . import db, engine_of, jobs, migrate
 
@@ -176,6 +177,78 @@ def audit_verify():
         click.echo(f"BROKEN {item}")
     click.echo(f"{count} events checked, {len(breaks)} problems")
     sys.exit(1 if breaks else 0)
+
+
+@main.group()
+def user():
+    """Users: create."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", help="Display name (default: the user name).")
+@click.option("--role", "roles", multiple=True, type=click.Choice(ROLES), required=True,
+              help="A role; repeat for several.")
+@click.option("--branch", help="Branch code.")
+@click.option("--team", "teams", multiple=True, help="Team code; repeat for several.")
+@click.option("--mobile", help="Mobile number (for SMS warnings).")
+@click.option("--email", help="E-mail address.")
+@click.option("--locale", type=click.Choice(["zh_CN", "en"]), default="zh_CN", show_default=True)
+@click.password_option(help="Password (asked for when not given).")
+@with_appcontext
+def user_create(username, display_name, roles, branch, teams, mobile, email, locale, password):
+    """Create a user who can sign in."""
+    from sqlalchemy import select
+
+    from engine import audit
+    from records import Branch, Team, User
+    session = db.session()
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise click.ClickException(f"the user {username} already exists")
+    if len(password) < 8:
+        raise click.ClickException("the password needs at least 8 characters")
+    found_branch = session.scalar(select(Branch).where(Branch.code == branch)) if branch else None
+    if branch and found_branch is None:
+        raise click.ClickException(f"there is no branch {branch}")
+    found_teams = session.scalars(select(Team).where(Team.code.in_(teams))).all()
+    missing = set(teams) - {t.code for t in found_teams}
+    if missing:
+        raise click.ClickException(f"there is no team {', '.join(sorted(missing))}")
+    now = engine_of(current_app).clock.now()
+    new = User(username=username, display_name=display_name or username, locale=locale, mobile=mobile,
+               email=email, active=True, created_at=now, branch=found_branch, teams=list(found_teams))
+    new.set_password(password)
+    new.set_roles(roles)
+    session.add(new)
+    audit.record(session, f"user:{username}", at=now, actor="cli", action="user.created",
+                 after={"username": username, "roles": sorted(roles), "branch": branch, "teams": sorted(teams)})
+    session.commit()
+    click.echo(f"user {username} created with roles {', '.join(sorted(roles))}")
+
+
+@main.group()
+def token():
+    """API tokens: create."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--name", default="api", show_default=True, help="What the token is for.")
+@with_appcontext
+def token_create(username, name):
+    """Create an API token for USERNAME and print it (it is shown only once)."""
+    from engine import audit
+    from records import people, tokens
+    session = db.session()
+    found = people.user_by_name(session, username)
+    if found is None:
+        raise click.ClickException(f"there is no user {username}")
+    now = engine_of(current_app).clock.now()
+    row, text = tokens.create(session, found, name, now)
+    audit.record(session, f"user:{username}", at=now, actor="cli", action="token.created",
+                 after={"name": name, "hint": row.hint})
+    session.commit()
+    click.echo(text)
 
 
 @main.command()

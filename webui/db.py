@@ -1,9 +1,15 @@
-"""The database for the web app and the CLI: one SQLAlchemy engine, one session per request."""
+"""The database for the web app and the CLI: one SQLAlchemy engine, one session per request.
+
+GET and HEAD requests get a read-only session (on SQLite it never takes the write lock); other
+requests and commands get a session whose transactions start as writers.
+"""
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 
 from engine.database import make_engine, make_session_factory
+
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def init_app(app, config: dict) -> None:
@@ -11,17 +17,21 @@ def init_app(app, config: dict) -> None:
                      busy_timeout_ms=config["DB_BUSY_TIMEOUT_MS"])
     app.extensions["gridsafe.sa"] = sa
     app.extensions["gridsafe.sessions"] = make_session_factory(sa)
+    app.extensions["gridsafe.read_sessions"] = make_session_factory(sa, read_only=True)
     app.teardown_appcontext(_close)
 
 
 def session():
     """This request's (or command's) session, opened on first use."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["gridsafe.sessions"]()
+        read_only = has_request_context() and request.method in READ_METHODS
+        factory = current_app.extensions["gridsafe.read_sessions" if read_only else "gridsafe.sessions"]
+        g.db_session = factory()
     return g.db_session
 
 
 def session_factory():
+    """For work that opens its own transactions (the scheduler sweep)."""
     return current_app.extensions["gridsafe.sessions"]
 
 

@@ -1,0 +1,117 @@
+"""Attachments (photos, signatures, documents): checked, stored once by content hash, never overwritten.
+
+The bytes live in a FileStore (a local folder by default); the row holds what was checked.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, UTCDateTime
+
+IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+KINDS = ("photo", "signature", "document")
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation (the web layer translates it)."""
+    return message
+
+
+class AttachmentRefused(ValueError):
+    """The upload is not what it claims to be, or too large. .message and .params can be translated."""
+
+    def __init__(self, message: str, **params):
+        super().__init__(message % params if params else message)
+        self.message, self.params = message, params
+
+
+class Attachment(Base):
+    __tablename__ = "attachment"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)   # SHA-256 of the content
+    kind: Mapped[str] = mapped_column(String(12))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    original_name: Mapped[str | None] = mapped_column(String(200))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FileStore:
+    """Content-addressed files in a local folder: <root>/<ab>/<cd>/<sha256>."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def path(self, digest: str) -> Path:
+        return self.root / digest[:2] / digest[2:4] / digest
+
+    def put(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.path(digest)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)        # atomic: a reader never sees half a file
+        return digest
+
+    def get(self, digest: str) -> bytes:
+        return self.path(digest).read_bytes()
+
+    def exists(self, digest: str) -> bool:
+        return self.path(digest).is_file()
+
+
+def check_image(data: bytes, *, kind: str, max_bytes: int, max_pixels: int = 40_000_000) -> tuple[str, int, int]:
+    """(content type, width, height) of a real image; refuses anything else. Signatures must be PNG."""
+    if len(data) > max_bytes:
+        raise AttachmentRefused(N_("The file is %(size)s KB; the limit is %(limit)s KB."),
+                                size=len(data) // 1024, limit=max_bytes // 1024)
+    if not data:
+        raise AttachmentRefused(N_("The file is empty."))
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            fmt, (width, height) = image.format, image.size
+            if width * height > max_pixels:
+                raise AttachmentRefused(N_("The image is %(width)s×%(height)s pixels; that is too large."),
+                                        width=width, height=height)
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as err:
+        raise AttachmentRefused(N_("The file is not a readable image (JPEG, PNG or WebP).")) from err
+    if kind == "signature" and fmt != "PNG":
+        raise AttachmentRefused(N_("A signature must be a PNG image."))
+    if fmt not in IMAGE_TYPES:
+        raise AttachmentRefused(N_("%(format)s images are not accepted; use JPEG, PNG or WebP."), format=fmt)
+    return IMAGE_TYPES[fmt], width, height
+
+
+def store_image(session, files: FileStore, data: bytes, *, kind: str, actor: str, now: datetime,
+                original_name: str | None = None, max_bytes: int) -> Attachment:
+    """Check and store an image; the same bytes stored twice are one attachment."""
+    if kind not in ("photo", "signature"):
+        raise AttachmentRefused(N_("Unknown attachment kind %(kind)s."), kind=kind)
+    content_type, width, height = check_image(data, kind=kind, max_bytes=max_bytes)
+    digest = files.put(data)
+    found = session.get(Attachment, digest)
+    if found is not None:
+        return found
+    row = Attachment(id=digest, kind=kind, content_type=content_type, size=len(data),
+                     original_name=(original_name or "")[:200] or None, width=width, height=height,
+                     created_by=actor, created_at=now)
+    session.add(row)
+    return row

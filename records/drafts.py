@@ -1,0 +1,35 @@
+"""Drafts of task forms: what someone entered and saved without submitting, per user and task."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, UTCDateTime
+
+
+class TaskDraft(Base):
+    __tablename__ = "task_draft"
+
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def get(session, task_id: str, user_id: int) -> dict | None:
+    draft = session.get(TaskDraft, (task_id, user_id))
+    return draft.data if draft else None
+
+
+def save(session, task_id: str, user_id: int, data: dict, now: datetime) -> None:
+    draft = session.get(TaskDraft, (task_id, user_id))
+    if draft is None:
+        session.add(TaskDraft(task_id=task_id, user_id=user_id, data=data, updated_at=now))
+    else:
+        draft.data, draft.updated_at = data, now
+
+
+def discard(session, task_id: str) -> None:
+    session.query(TaskDraft).filter(TaskDraft.task_id == task_id).delete()

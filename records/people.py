@@ -1,0 +1,148 @@
+"""People and organisation: branches (company and county), inspection teams (用电检查小组), users, roles.
+
+A user's *groups* are the codes of their teams plus their branch's code; a task's candidate group
+(a diagram's candidateTeam) is one of those codes.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .base import Base, UTCDateTime
+
+ROLES = ("specialist", "inspector", "supervisor", "leader", "process_owner", "admin")
+
+team_member = Table(
+    "team_member", Base.metadata,
+    Column("team_id", ForeignKey("team.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Branch(Base):
+    """A company (市公司) or county branch (县公司) of the power supply company."""
+
+    __tablename__ = "branch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10), default="county")   # company | county
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("branch.id"))
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class Team(Base):
+    """An inspection team; tasks are offered to its members by its code."""
+
+    __tablename__ = "team"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)
+    head_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", use_alter=True))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    branch: Mapped[Branch] = relationship(lazy="joined")
+    members: Mapped[list["User"]] = relationship(secondary=team_member, back_populates="teams",
+                                                 order_by="User.username")
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class UserRole(Base):
+    __tablename__ = "user_role"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+
+
+class User(Base):
+    """A member of staff who signs in. Customers never do: they sign on an inspector's screen."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(60))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branch.id"), index=True)
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    branch: Mapped[Branch | None] = relationship(lazy="joined")
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    teams: Mapped[list[Team]] = relationship(secondary=team_member, back_populates="members", lazy="selectin")
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    @property
+    def roles(self) -> set[str]:
+        return {r.role for r in self.role_rows}
+
+    def set_roles(self, roles) -> None:
+        unknown = set(roles) - set(ROLES)
+        if unknown:
+            raise ValueError(f"unknown roles: {', '.join(sorted(unknown))}")
+        keep = [r for r in self.role_rows if r.role in roles]
+        self.role_rows[:] = keep + [UserRole(role=r) for r in sorted(set(roles) - {r.role for r in keep})]
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)   # scrypt
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def groups(self) -> set[str]:
+        """Codes a task's candidate group may name to be offered to this user: teams and branch."""
+        codes = {t.code for t in self.teams if t.active}
+        if self.branch is not None:
+            codes.add(self.branch.code)
+        return codes
+
+    # Flask-Login
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.password_hash[-12:]}"   # a password change ends other sessions
+
+
+def user_by_name(session, username: str) -> User | None:
+    return session.scalars(select(User).where(User.username == username)).first()
+
+
+def branch_codes_under(session, branch: Branch) -> set[str]:
+    """The branch's code and those of its county branches (a company leader sees them all)."""
+    codes, frontier = {branch.code}, [branch.id]
+    while frontier:
+        children = session.execute(select(Branch.id, Branch.code).where(Branch.parent_id.in_(frontier))).all()
+        frontier = [c.id for c in children]
+        codes.update(c.code for c in children)
+    return codes
+
+
+def team_codes_in(session, branch_codes: set[str]) -> set[str]:
+    return set(session.scalars(select(Team.code).join(Branch).where(Branch.code.in_(branch_codes))))

@@ -1,0 +1,51 @@
+"""API bearer tokens: only a hash is stored; the token is shown once when created."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime
+from .people import User
+
+PREFIX = "gs_"
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create(session, user: User, name: str, now: datetime) -> tuple[ApiToken, str]:
+    """A new token for the user: (row, the token text to hand over once)."""
+    token = PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, name=name, token_hash=_hash(token), hint=token[:10], created_at=now)
+    session.add(row)
+    return row, token
+
+
+def user_for(session, token: str) -> User | None:
+    """The active user a live token belongs to, or None."""
+    if not token.startswith(PREFIX):
+        return None
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token),
+                                                 ApiToken.revoked_at.is_(None))).first()
+    if row is None or not row.user.active:
+        return None
+    return row.user

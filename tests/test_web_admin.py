@@ -1,0 +1,140 @@
+"""Administrators: instances (list, why-not-moving, actions) and people (users, teams, branches)."""
+from __future__ import annotations
+
+import pytest
+from openapi_spec_validator import validate
+from sqlalchemy import select
+
+from engine import AuditEvent, ProcessInstance
+from records import Team, User
+from web_support import api_token, csrf_of, login
+from webui import db
+
+
+def test_the_instance_list_filters_and_the_page_says_what_it_waits_for(client, site, clock):
+    first = site.start_visit(key="V-1")
+    site.start_visit(key="V-2")
+    login(client, "admin")
+    page = client.get("/admin/instances?status=running").get_data(as_text=True)
+    assert "V-1" in page and "V-2" in page and "共 2 个实例" in page
+    assert "共 1 个实例" in client.get("/admin/instances?key=V-2").get_data(as_text=True)
+    assert "共 0 个实例" in client.get("/admin/instances?status=error").get_data(as_text=True)
+    page = client.get(f"/admin/instances/{first}").get_data(as_text=True)
+    assert "等待人员处理：“记录现场检查”" in page and "小组 JA-T1" in page
+    assert "instance.started" in page and "record_visit" in page
+
+
+def test_admin_actions_need_a_reason_and_are_audited(client, site):
+    instance_id = site.start_visit()
+    login(client, "admin")
+    token = csrf_of(client, f"/admin/instances/{instance_id}")
+    page = client.post(f"/admin/instances/{instance_id}/suspend", data={"csrf_token": token, "reason": ""},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "give a reason" in page
+    client.post(f"/admin/instances/{instance_id}/suspend", data={"csrf_token": token, "reason": "客户停产"})
+    with site.app.app_context():
+        assert db.session().get(ProcessInstance, instance_id).status == "suspended"
+        event = db.session().scalars(select(AuditEvent).where(AuditEvent.action == "instance.suspended")).one()
+    assert event.actor == "admin" and event.reason == "客户停产"
+    token = {"Authorization": f"Bearer {api_token(site.app, 'admin')}"}
+    response = client.post(f"/api/v1/instances/{instance_id}/actions", headers=token,
+                           json={"action": "resume", "reason": "恢复生产"})
+    assert response.status_code == 200 and response.get_json()["status"] == "running"
+    response = client.post(f"/api/v1/instances/{instance_id}/actions", headers=token,
+                           json={"action": "retry", "reason": "x"})
+    assert response.status_code == 409 and "not in error" in response.get_json()["detail"]
+
+
+def test_a_process_owner_may_look_at_instances_but_not_act(client, site):
+    instance_id = site.start_visit()
+    login(client, "owner")
+    assert client.get(f"/admin/instances/{instance_id}").status_code == 200
+    token = csrf_of(client, f"/admin/instances/{instance_id}")
+    assert client.post(f"/admin/instances/{instance_id}/terminate",
+                       data={"csrf_token": token, "reason": "no"}).status_code == 403
+
+
+def _user_form(client, url, **fields):
+    data = {"csrf_token": csrf_of(client, url), "username": "insp9", "display_name": "新检查员",
+            "password": "long-enough-1", "roles": ["inspector"], "branch_id": "2", "team_ids": ["1"],
+            "locale": "zh_CN", "mobile": "13800000000", "email": "", "active": "y"}
+    data.update(fields)
+    return data
+
+
+def test_an_admin_creates_a_user_who_can_then_work(client, site):
+    login(client, "admin")
+    response = client.post("/admin/users/new", data=_user_form(client, "/admin/users/new"))
+    assert response.status_code == 302
+    with site.app.app_context():
+        user = db.session().scalars(select(User).where(User.username == "insp9")).one()
+        assert user.roles == {"inspector"} and [t.code for t in user.teams] == ["JA-T1"]
+        assert db.session().scalars(select(AuditEvent).where(AuditEvent.chain == "user:insp9")).one()
+    other = site.app.test_client()
+    assert login(other, "insp9", "long-enough-1").status_code == 302
+
+
+@pytest.mark.parametrize("field,value,words", [
+    ("username", "bad name!", "只能使用字母"),
+    ("username", "insp1", "已被使用"),
+    ("mobile", "12345", "11 位手机号码"),
+    ("password", "short", "8 到 128 个字符"),
+    ("roles", ["wizard"], "wizard"),
+])
+def test_bad_user_input_is_refused_and_nothing_is_stored(client, site, field, value, words):
+    login(client, "admin")
+    response = client.post("/admin/users/new", data=_user_form(client, "/admin/users/new", **{field: value}))
+    assert response.status_code == 422 and words in response.get_data(as_text=True)
+    with site.app.app_context():
+        assert db.session().scalars(select(User).where(User.username == "insp9")).first() is None
+
+
+def test_an_edit_made_meanwhile_is_not_silently_overwritten(client, site):
+    login(client, "admin")
+    with site.app.app_context():
+        user_id = db.session().scalars(select(User.id).where(User.username == "insp2")).one()
+    url = f"/admin/users/{user_id}"
+    stale = _user_form(client, url, username="insp2", display_name="旧的名字", password="", lock_version="1")
+    fresh = _user_form(client, url, username="insp2", display_name="新的名字", password="", lock_version="1")
+    assert client.post(url, data=fresh).status_code == 302
+    response = client.post(url, data=stale)
+    assert response.status_code == 422 and "已被他人修改" in response.get_data(as_text=True)
+    with site.app.app_context():
+        assert db.session().get(User, user_id).display_name == "新的名字"
+
+
+def test_a_team_head_must_be_a_member(client, site):
+    login(client, "admin")
+    with site.app.app_context():
+        ids = dict(db.session().execute(select(User.username, User.id)).all())
+    data = {"csrf_token": csrf_of(client, "/admin/teams/new"), "code": "JA-T9", "name": "新小组", "branch_id": "2",
+            "head_id": str(ids["insp3"]), "member_ids": [str(ids["insp1"])], "active": "y"}
+    response = client.post("/admin/teams/new", data=data)
+    assert response.status_code == 422 and "组长必须是小组成员" in response.get_data(as_text=True)
+    data["head_id"] = str(ids["insp1"])
+    assert client.post("/admin/teams/new", data=data).status_code == 302
+    with site.app.app_context():
+        assert db.session().scalars(select(Team).where(Team.code == "JA-T9")).one().head_id == ids["insp1"]
+
+
+def test_the_openapi_document_is_valid_and_lists_the_endpoints(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    validate(spec)
+    paths = set(spec["paths"])
+    assert {"/api/v1/tasks", "/api/v1/tasks/{task_id}/complete", "/api/v1/processes/instances",
+            "/api/v1/messages", "/api/v1/attachments", "/api/v1/instances/{instance_id}/actions"} <= paths
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_the_api_starts_an_instance_and_lists_processes(client, site):
+    token = {"Authorization": f"Bearer {api_token(site.app, 'spec')}"}
+    processes = client.get("/api/v1/processes", headers=token).get_json()
+    assert [(p["process_id"], p["version"], p["latest"]) for p in processes] == [("site_visit", 1, True)]
+    response = client.post("/api/v1/processes/instances", headers=token,
+                           json={"process_id": "site_visit", "business_key": "V-9", "subject": "9010009",
+                                 "data": {"team": "JA-T1", "branch": "JA-JZ", "customer_name": "X", "due": None}})
+    assert response.status_code == 201 and response.get_json()["instance"]["business_key"] == "V-9"
+    response = client.post("/api/v1/processes/instances", headers=token, json={"process_id": "nope"})
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+    response = client.post("/api/v1/processes/instances", headers=token, json={"business_key": "x" * 300})
+    assert response.status_code == 422 and {"process_id", "business_key"} <= set(response.get_json()["errors"])

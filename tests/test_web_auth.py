@@ -1,0 +1,71 @@
+"""Signing in and out, CSRF, rate limiting, secure cookies, bearer tokens."""
+from __future__ import annotations
+
+import pytest
+
+from web_support import PASSWORD, api_token, csrf_of, login
+from webui import create_app
+
+
+def test_sign_in_and_out(client, site):
+    assert client.get("/").status_code == 302
+    response = login(client, "insp1")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    page = client.get("/").get_data(as_text=True)
+    assert "INSP1" in page and "我的待办" in page
+    response = client.post("/logout", data={"csrf_token": csrf_of(client, "/")})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_a_wrong_password_is_refused_with_a_message(client, site):
+    response = login(client, "insp1", "nope")
+    assert response.status_code == 401 and "用户名或密码错误" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_a_post_without_csrf_token_is_refused(client, site):
+    assert client.post("/login", data={"username": "insp1", "password": PASSWORD}).status_code == 400
+    login(client, "insp1")
+    assert client.post("/logout").status_code == 400
+    assert client.get("/").status_code == 200   # still signed in
+
+
+def test_login_attempts_are_rate_limited(client, site):
+    for _ in range(10):
+        assert login(client, "insp2", "wrong").status_code == 401
+    assert login(client, "insp2", "wrong").status_code == 429
+    assert login(client, "insp2").status_code == 429          # even the right password waits
+    assert login(client, "insp1").status_code == 302          # other accounts are not locked out
+
+
+def test_an_open_redirect_after_sign_in_is_refused(client, site):
+    token = csrf_of(client)
+    response = client.post("/login", data={"username": "insp1", "password": PASSWORD, "csrf_token": token,
+                                           "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
+def test_cookies_are_secure_outside_development(sqlite_url, tmp_path):
+    app = create_app({"ENV": "production", "SECRET_KEY": "s" * 40, "DATABASE_URL": sqlite_url,
+                      "DATA_DIR": str(tmp_path)})
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+    assert app.config["REMEMBER_COOKIE_SECURE"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_the_api_takes_bearer_tokens_and_never_the_session_cookie(client, app, site):
+    assert client.get("/api/v1/me").status_code == 401
+    assert client.get("/api/v1/me").mimetype == "application/problem+json"
+    login(client, "insp1")
+    assert client.get("/api/v1/me").status_code == 401          # the cookie does not count for the API
+    token = api_token(app, "insp1")
+    body = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert body["username"] == "insp1" and body["roles"] == ["inspector"] and body["teams"] == ["JA-T1"]
+    assert client.get("/api/v1/me", headers={"Authorization": "Bearer gs_forged"}).status_code == 401
+
+
+@pytest.mark.parametrize("lang,words", [("zh_CN", ["登录", "用户名"]), ("en", ["Sign in", "User name"])])
+def test_both_languages_render(client, site, lang, words):
+    client.post("/language", data={"lang": lang, "csrf_token": csrf_of(client)})
+    page = client.get("/login").get_data(as_text=True)
+    assert all(w in page for w in words)

@@ -1,0 +1,47 @@
+"""The JSON API under /api/v1, documented by flask-smorest (OpenAPI 3 at /api/v1/openapi.json).
+
+Bearer tokens (`gridsafe token create USER`); the same permissions and validation as the pages;
+errors as application/problem+json.
+"""
+from __future__ import annotations
+
+from flask import request
+from flask_smorest import Api as SmorestApi
+
+from ..errors import problem, render_page_error
+
+API_PREFIX = "/api/v1"
+
+
+class Api(SmorestApi):
+    """flask-smorest with RFC 9457 problem documents for API errors and pages for the rest."""
+
+    def handle_http_exception(self, error):
+        if not request.path.startswith("/api/"):
+            return render_page_error(error)
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors") or data.get("messages")
+        if isinstance(errors, dict) and set(errors) <= {"json", "query", "form", "files", "headers"}:
+            errors = {k: v for part in errors.values() for k, v in (part.items() if isinstance(part, dict) else [])}
+        return problem(error.code or 500, error.name, data.get("message") or error.description,
+                       errors=errors or None)
+
+
+api = Api()
+
+
+def init_app(app) -> None:
+    app.config.update(
+        API_TITLE="GridSafe API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX, OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "info": {"description": "电力高危及重要客户安全隐患管控 — processes, tasks, instances, messages, "
+                                    "attachments, people. Authenticate with `Authorization: Bearer <token>`."},
+            "security": [{"bearerAuth": []}],
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        },
+    )
+    api.init_app(app)
+    from . import attachments, instances, messages, people, processes, tasks
+    for module in (processes, tasks, instances, messages, attachments, people):
+        api.register_blueprint(module.blp)

@@ -1,0 +1,100 @@
+"""Signing in and out (sessions by Flask-Login, bearer tokens for the API), the language switch."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import LoginManager, current_user, login_user, logout_user
+
+from records import people, tokens
+from records.people import User
+
+from . import db
+from .extensions import limiter
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+LANGUAGES = ("zh_CN", "en")
+
+
+def init_app(app) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
+
+@login_manager.user_loader
+def _load_user(user_key: str):
+    if request.path.startswith("/api/"):
+        return None                        # the API never trusts the session cookie
+    user_id, _, stamp = user_key.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session().get(User, int(user_id))
+    if user is None or not user.active or not user.password_hash.endswith(stamp):
+        return None
+    return user
+
+
+@login_manager.request_loader
+def _load_token_user(req):
+    header = req.headers.get("Authorization", "")
+    if not req.path.startswith("/api/") or not header.lower().startswith("bearer "):
+        return None
+    user = tokens.user_for(db.session(), header[7:].strip())
+    if user is not None:
+        g.api_token = True
+    return user
+
+
+def _safe_next(target: str | None) -> str:
+    if not target:
+        return url_for("inbox.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/"):
+        return url_for("inbox.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["GRIDSAFE"]["LOGIN_RATE_LIMIT"], methods=["POST"],
+               key_func=lambda: f"{request.remote_addr}:{(request.form.get('username') or '').strip().lower()}")
+def login():
+    """The sign-in page."""
+    if request.method == "POST":
+        username = (request.form.get("username") or "").strip()
+        user = people.user_by_name(db.session(), username)
+        if user is not None and user.active and user.check_password(request.form.get("password") or ""):
+            login_user(user, remember=bool(request.form.get("remember")))
+            session["lang"] = user.locale
+            return redirect(_safe_next(request.form.get("next")))
+        flash(_("Wrong user name or password."), "error")
+        return render_template("auth/login.html", username=username, next=request.form.get("next")), 401
+    return render_template("auth/login.html", username="", next=request.args.get("next"))
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out (a POST with the CSRF token, so no other site can sign you out)."""
+    logout_user()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/language")
+def language():
+    """Switch the interface language (remembered on the account when signed in)."""
+    lang = request.form.get("lang")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.locale = lang
+            db.session().commit()
+    return redirect(_safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path))
+
+
+@bp.get("/profile")
+def profile():
+    """Who am I: roles, teams, branch."""
+    return render_template("auth/profile.html", user=current_user)

@@ -1,0 +1,61 @@
+"""Error responses: application/problem+json for the API, a page with a way back for people."""
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+import engine
+
+
+def problem(status: int, title: str, detail: str | None = None, *, errors: dict | None = None, **extra):
+    """An RFC 9457 problem document."""
+    body = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def engine_status(err: engine.EngineError) -> int:
+    return getattr(err, "status", 400)
+
+
+def render_page_error(err: HTTPException):
+    """The error page for people (with a way back), for any HTTP error outside the API."""
+    detail = getattr(err, "description", None) if (err.code or 500) in (409, 413, 429) else None
+    return render_template("error.html", code=err.code, title=_page_title(err.code), detail=detail), err.code
+
+
+def init_app(app) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        if request.path.startswith("/api/"):
+            return problem(err.code or 500, err.name, err.description)
+        return render_page_error(err)
+
+    @app.errorhandler(engine.EngineError)
+    def engine_error(err: engine.EngineError):
+        status = engine_status(err)
+        if request.path.startswith("/api/"):
+            return problem(status, type(err).__name__, str(err))
+        return render_template("error.html", code=status, title=_page_title(status), detail=str(err)), status
+
+
+def _page_title(code: int | None) -> str:
+    return {
+        400: _("The request could not be understood"),
+        401: _("Please sign in"),
+        403: _("You do not have access to this page"),
+        404: _("Not found"),
+        405: _("Not allowed"),
+        409: _("Someone else changed this first"),
+        413: _("The upload is too large"),
+        422: _("Please correct the marked fields"),
+        429: _("Too many attempts; wait a minute and try again"),
+    }.get(code or 500, _("Something went wrong"))

@@ -1,0 +1,126 @@
+"""The role matrix: who may reach which page or API endpoint. One table, enforced before every request.
+
+An endpoint missing from ACCESS is refused (deny by default). What a role may do with one object
+(complete *this* task) is decided by `task_access` on top of this table.
+"""
+from __future__ import annotations
+
+from flask import current_app, redirect, request, url_for
+from flask_login import current_user
+
+from records import ROLES
+
+PUBLIC = "public"
+STAFF = frozenset(ROLES)            # anyone signed in with at least one role
+ADMIN = frozenset({"admin"})
+REASSIGNERS = frozenset({"specialist", "admin"})
+MODELLERS = frozenset({"process_owner", "admin"})
+OBSERVERS = frozenset({"admin", "process_owner"})
+
+ACCESS: dict[str, object] = {
+    "static": PUBLIC,
+    "health.healthz": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": PUBLIC,
+    "auth.language": PUBLIC,
+    "auth.profile": STAFF,
+    "inbox.index": STAFF,
+    "inbox.task": STAFF,
+    "inbox.complete": STAFF,
+    "inbox.save_draft": STAFF,
+    "inbox.claim": STAFF,
+    "inbox.release": STAFF,
+    "inbox.reassign": REASSIGNERS,
+    "inbox.attachment": STAFF,
+    "admin.instances": OBSERVERS,
+    "admin.instance": OBSERVERS,
+    "admin.instance_action": ADMIN,
+    "people.users": ADMIN,
+    "people.user_new": ADMIN,
+    "people.user_edit": ADMIN,
+    "people.teams": ADMIN,
+    "people.team_new": ADMIN,
+    "people.team_edit": ADMIN,
+    "people.branches": ADMIN,
+    "people.branch_new": ADMIN,
+    "people.branch_edit": ADMIN,
+    # JSON API (bearer tokens)
+    "api-docs.openapi_json": PUBLIC,
+    "processes.list_processes": STAFF,
+    "processes.start_instance": frozenset({"specialist", "inspector", "admin"}),
+    "tasks.list_tasks": STAFF,
+    "tasks.get_task": STAFF,
+    "tasks.claim_task": STAFF,
+    "tasks.release_task": STAFF,
+    "tasks.assign_task": REASSIGNERS,
+    "tasks.complete_task": STAFF,
+    "instances.list_instances": OBSERVERS,
+    "instances.get_instance": OBSERVERS,
+    "instances.act_on_instance": ADMIN,
+    "messages.deliver_message": frozenset({"specialist", "inspector", "admin"}),
+    "attachments.upload_attachment": STAFF,
+    "attachments.download_attachment": STAFF,
+    "people_api.me": STAFF,
+    "people_api.list_users": ADMIN,
+    "people_api.list_teams": STAFF,
+}
+
+
+def allowed(endpoint: str | None, user) -> bool:
+    """Whether `user` (or an anonymous visitor) may reach the endpoint at all."""
+    rule = ACCESS.get(endpoint or "")
+    if rule is None:
+        return False
+    if rule == PUBLIC:
+        return True
+    return bool(getattr(user, "is_authenticated", False)) and bool(user.roles & rule)
+
+
+def is_api(endpoint: str | None) -> bool:
+    return bool(endpoint) and request.path.startswith("/api/")
+
+
+def enforce():
+    """before_request: anonymous → sign in (pages) or 401 (API); signed in without the role → 403."""
+    endpoint = request.endpoint
+    if endpoint is None:
+        return None                       # 404 follows
+    user = current_user
+    if allowed(endpoint, user):
+        return None
+    if endpoint not in ACCESS:
+        current_app.logger.error("endpoint %s is not in the role matrix; refused", endpoint)
+    from .errors import problem
+    if not getattr(user, "is_authenticated", False):
+        if request.path.startswith("/api/"):
+            return problem(401, "Sign-in required", "Send an API token: Authorization: Bearer <token>.")
+        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+    if request.path.startswith("/api/"):
+        return problem(403, "Forbidden", "Your roles do not allow this.")
+    from flask import abort
+    abort(403)
+
+
+# --- what one user may do with one task (object-level) -------------------------------------------
+
+def offered(task, user) -> bool:
+    """A task is offered to its assignee, or (unassigned) to holders of its lane role in its group."""
+    if task.status != "ready":
+        return False
+    if task.assignee is not None:
+        return task.assignee == user.username
+    if task.lane is not None and task.lane not in user.roles:
+        return False
+    return task.candidate_team is None or task.candidate_team in user.groups
+
+
+def can_see(task, user, branch_groups: set[str] | None = None) -> bool:
+    """Seeing a task: offered to you or your team, held or done by you, or in your branch (leaders)."""
+    if offered(task, user) or task.assignee == user.username or task.completed_by == user.username:
+        return True
+    team_task = (task.lane is None or task.lane in user.roles) and task.candidate_team in user.groups
+    if team_task:
+        return True                      # offered to the user's team, now held or done by a teammate
+    if user.has_role("admin", "specialist"):
+        return True
+    return bool(branch_groups) and user.has_role("leader", "supervisor") and task.candidate_team in branch_groups

@@ -1,0 +1,45 @@
+"""Turning stored text and times into what a page shows: Markdown (safe), local times."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import nh3
+from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from markdown_it import MarkdownIt
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def markdown(text: str) -> str:
+    """Markdown to HTML; raw HTML in the text is shown escaped, and the result is sanitized again."""
+    return nh3.clean(_md.render(text or ""))
+
+
+def local_time(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """A UTC instant in the company's time zone (Flask-Babel's default timezone)."""
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
+
+
+def pretty_json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+
+
+STATUS_LABELS = {"running": _l("running"), "waiting": _l("waiting"), "error": _l("error"),
+                 "suspended": _l("suspended"), "completed": _l("completed"), "terminated": _l("terminated")}
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["now_utc"] = lambda: app.extensions["gridsafe.engine"].clock.now()
+    app.jinja_env.filters["localtime"] = local_time
+    app.jinja_env.filters["markdown"] = markdown
+    app.jinja_env.filters["pretty_json"] = pretty_json

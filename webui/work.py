@@ -1,0 +1,197 @@
+"""Tasks as people see them, shared by the pages and the API: inbox queries, offers, completing.
+
+Reads only the human_task projection. Permission rules come from permissions.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app
+from flask_babel import gettext
+from sqlalchemy import func, or_, select
+
+import engine
+import forms
+from engine import HumanTask
+from records import Attachment, AttachmentRefused, attachments, drafts, people
+
+from . import db, engine_of
+from .permissions import can_see, offered
+
+PAGE_SIZE = 50
+SCOPES = ("mine", "team", "branch", "all")
+DUE_FILTERS = ("overdue", "today", "week")
+
+
+@dataclass
+class InboxQuery:
+    scope: str = "team"
+    process: str | None = None
+    customer: str | None = None
+    due: str | None = None
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> "InboxQuery":
+        scope = args.get("scope", "team")
+        due = args.get("due") or None
+        try:
+            page = max(1, int(args.get("page", 1)))
+        except ValueError:
+            page = 1
+        return cls(scope=scope if scope in SCOPES else "team", process=args.get("process") or None,
+                   customer=(args.get("customer") or "").strip() or None,
+                   due=due if due in DUE_FILTERS else None, page=page)
+
+
+def scopes_for(user) -> list[str]:
+    scopes = ["mine", "team"]
+    if user.has_role("leader", "supervisor"):
+        scopes.append("branch")
+    if user.has_role("admin", "specialist"):
+        scopes.append("all")
+    return scopes
+
+
+def branch_groups(session, user) -> set[str]:
+    """Group codes of the user's branch and the branches under it (what a leader oversees)."""
+    if user.branch is None:
+        return set()
+    codes = people.branch_codes_under(session, user.branch)
+    return codes | people.team_codes_in(session, codes)
+
+
+def _scope_condition(session, user, scope: str):
+    ready = HumanTask.status == "ready"
+    if scope == "mine":
+        return ready & (HumanTask.assignee == user.username)
+    if scope == "branch" and user.has_role("leader", "supervisor"):
+        return ready & HumanTask.candidate_team.in_(branch_groups(session, user))
+    if scope == "all" and user.has_role("admin", "specialist"):
+        return ready
+    groups = user.groups or {"-"}
+    return (ready & HumanTask.assignee.is_(None) & HumanTask.lane.in_(user.roles or {"-"})
+            & or_(HumanTask.candidate_team.in_(groups), HumanTask.candidate_team.is_(None)))
+
+
+def inbox(session, user, query: InboxQuery, now: datetime, tz: str) -> tuple[list[HumanTask], int]:
+    """(tasks on this page, total) for the user's scope and filters, earliest due first."""
+    condition = _scope_condition(session, user, query.scope)
+    if query.process:
+        condition &= HumanTask.process_id == query.process
+    if query.customer:
+        condition &= HumanTask.subject == query.customer
+    if query.due:
+        condition &= HumanTask.due_at < _due_limit(query.due, now, tz)
+    total = session.scalar(select(func.count()).select_from(HumanTask).where(condition))
+    rows = session.scalars(select(HumanTask).where(condition)
+                           .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+                           .limit(PAGE_SIZE).offset((query.page - 1) * PAGE_SIZE)).all()
+    return list(rows), total
+
+
+def _due_limit(due: str, now: datetime, tz: str) -> datetime:
+    if due == "overdue":
+        return now
+    if due == "today":
+        local = now.astimezone(ZoneInfo(tz))
+        return (local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)).astimezone(now.tzinfo)
+    return now + timedelta(days=7)
+
+
+def counts(session, user) -> dict[str, int]:
+    """How many tasks wait in 'mine' and 'team' (for the navigation)."""
+    out = {}
+    for scope in ("mine", "team"):
+        out[scope] = session.scalar(select(func.count()).select_from(HumanTask)
+                                    .where(_scope_condition(session, user, scope)))
+    return out
+
+
+def eligible_users(session, task: HumanTask) -> list:
+    """Active users whose roles and groups fit the task (whom it may be handed to)."""
+    users = session.scalars(select(people.User).where(people.User.active.is_(True))
+                            .order_by(people.User.username)).all()
+    return [u for u in users if (task.lane is None or task.lane in u.roles)
+            and (task.candidate_team is None or task.candidate_team in u.groups)]
+
+
+def task_or_404(session, task_id: str) -> HumanTask:
+    task = session.get(HumanTask, str(task_id)[:36])
+    if task is None:
+        abort(404)
+    return task
+
+
+def visible_or_403(session, task: HumanTask, user) -> HumanTask:
+    if not can_see(task, user, branch_groups(session, user)):
+        abort(403)
+    return task
+
+
+def offered_or_403(task: HumanTask, user) -> HumanTask:
+    if not offered(task, user):
+        abort(409 if task.status != "ready" else 403)
+    return task
+
+
+def claim(session, task: HumanTask, user) -> HumanTask:
+    """Take a task offered to the user's team. Conflict (409) when someone else holds it or wins the race."""
+    if task.status == "ready" and task.assignee not in (None, user.username):
+        raise engine.Conflict(gettext("already taken by %(user)s", user=task.assignee))
+    offered_or_403(task, user)
+    return engine_of(current_app).claim_task(session, task.id, user.username)
+
+
+def form_of(task: HumanTask) -> tuple[dict, dict]:
+    """(schema, UI schema) of the task's form; a task without a form gets an empty one."""
+    if not task.form:
+        return {"type": "object", "properties": {}}, {}
+    return forms.load_pair(task.form, task.ui_form, folder=Path(current_app.config["GRIDSAFE"]["FORMS_DIR"]))
+
+
+def file_store():
+    return current_app.extensions["gridsafe.files"]
+
+
+def translate(message: str, **params) -> str:
+    return gettext(message, **params)
+
+
+def storer(session, user):
+    """The store callback forms.parse uses: check an upload, keep it, return its id."""
+    limit = current_app.config["GRIDSAFE"]["MAX_UPLOAD_BYTES"]
+    now = engine_of(current_app).clock.now()
+
+    def store(kind: str, data: bytes, filename: str | None) -> str:
+        try:
+            row = attachments.store_image(session, file_store(), data, kind=kind, actor=user.username, now=now,
+                                          original_name=filename, max_bytes=limit)
+        except AttachmentRefused as err:
+            raise ValueError(gettext(err.message, **err.params)) from None
+        session.flush()
+        return row.id
+    return store
+
+
+def attachment_exists(session):
+    return lambda digest: session.get(Attachment, digest) is not None
+
+
+def check(session, schema: dict, data: dict) -> dict:
+    """Field errors of data against the task's schema (attachments must exist)."""
+    return forms.validate(schema, data, attachment_exists=attachment_exists(session), translate=translate)
+
+
+def complete(session, task: HumanTask, user, data: dict):
+    """Complete an offered task with valid data: one transaction (the draft goes with it)."""
+    drafts.discard(session, task.id)
+    return engine_of(current_app).complete_task(session, task.id, data, actor=user.username)
+
+
+def save_draft(session, task: HumanTask, user, data: dict) -> None:
+    drafts.save(session, task.id, user.id, data, engine_of(current_app).clock.now())
+    session.commit()
