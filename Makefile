@@ -7,7 +7,7 @@ VENDOR := webui/static/vendor
 ASSETS := $(VENDOR)/.stamp
 CATALOGS := webui/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
 
-.PHONY: setup run test bench browser clean
+.PHONY: setup run test bench browser clean i18n
 
 $(STAMP): setup.cfg pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,16 +24,19 @@ $(ASSETS): package.json package-lock.json
 	touch $(ASSETS)
 
 $(CATALOGS): webui/translations/zh_Hans_CN/LC_MESSAGES/messages.po $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -d webui/translations -q
+	$(BIN)/pybabel compile -d webui/translations --statistics
 
 setup: $(STAMP) $(ASSETS) $(CATALOGS)
 
-# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser),
+# and a CJK font so that screenshots and rendered charts show Chinese.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the browser tests"; \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  echo "installing Debian's chromium and a CJK font for the browser tests"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    chromium fonts-wqy-microhei fontconfig >/dev/null; \
+	fi
 
 run: setup
 	$(BIN)/gridsafe init
@@ -48,3 +51,9 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache node_modules $(VENDOR)
+
+# For developers: refresh the message catalog after changing UI strings, then translate the new
+# entries in webui/translations/zh_Hans_CN/LC_MESSAGES/messages.po (tests/test_i18n.py checks).
+i18n: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext -o webui/translations/messages.pot .
+	$(BIN)/pybabel update -i webui/translations/messages.pot -d webui/translations --no-fuzzy-matching
