@@ -40,17 +40,18 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
-from sqlalchemy import create_engine, event, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, event, select, text  # noqa: E402
 
 import forms  # noqa: E402
 from engine import Definition, Engine, FixedClock, HumanTask, ModelVersion, ProcessInstance  # noqa: E402
 from engine.database import make_engine, make_session_factory  # noqa: E402
+from engine.models import UTCDateTime  # noqa: E402
 from records import Branch, Team, User, tokens  # noqa: E402
 from webui import create_app, migrate  # noqa: E402
 
@@ -253,10 +254,29 @@ def _rows(completed: int, open_: int, versions: dict, state: str, now: datetime,
         yield instances, tasks
 
 
+def _driver_sql(table, dialect: str) -> tuple[str, list[str]]:
+    """INSERT statement of all columns with the driver's placeholders, and the column order."""
+    columns = [c.name for c in table.columns]
+    mark = "?" if dialect == "sqlite" else "%s"
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})", columns
+
+
+def _sqlite_time(value):
+    """What SQLAlchemy's SQLite DateTime stores (naive UTC text with microseconds)."""
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _pg_time(value):
+    return None if value is None else value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def seed_tasks(url: str, completed: int, open_: int, versions: dict, state: str, now: datetime) -> float:
-    """Bulk Core inserts in batches of BATCH, one transaction. Returns seconds taken."""
-    if url.startswith("sqlite"):
-        sa = create_engine(url)          # a plain connection: no WAL for the bulk load, a large page cache
+    """Bulk inserts: Core executemany at the driver level (values converted here, as the models' types
+    would), in batches of BATCH, in one transaction. Returns seconds taken."""
+    sa = create_engine(url)
+    if sa.dialect.name == "sqlite":      # a plain connection for the bulk load: no WAL, a large page cache
 
         @event.listens_for(sa, "connect")
         def _pragmas(dbapi_connection, _record):
@@ -264,17 +284,27 @@ def seed_tasks(url: str, completed: int, open_: int, versions: dict, state: str,
             for pragma in ("journal_mode=DELETE", "synchronous=OFF", "cache_size=-500000", "temp_store=MEMORY"):
                 cursor.execute(f"PRAGMA {pragma}")
             cursor.close()
-    else:
-        sa = create_engine(url)
+    convert = _sqlite_time if sa.dialect.name == "sqlite" else _pg_time
+    plans = []
+    for table in (ProcessInstance.__table__, HumanTask.__table__):
+        sql, columns = _driver_sql(table, sa.dialect.name)
+        times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
+        plans.append((sql, columns, times))
     started = time.perf_counter()
     done = 0
     with sa.begin() as conn:
-        for instance_rows, task_rows in _rows(completed, open_, versions, state, now):
-            conn.execute(insert(ProcessInstance.__table__), instance_rows)
-            conn.execute(insert(HumanTask.__table__), task_rows)
-            done += len(task_rows)
+        for batches in _rows(completed, open_, versions, state, now):
+            for (sql, columns, times), rows in zip(plans, batches):
+                tuples = []
+                for row in rows:
+                    values = [row[c] for c in columns]
+                    for i in times:
+                        values[i] = convert(values[i])
+                    tuples.append(tuple(values))
+                conn.exec_driver_sql(sql, tuples)
+            done += len(batches[1])
             if done % 200_000 == 0:
-                print(f"    {done:>9,} rows ... {time.perf_counter() - started:5.1f} s", flush=True)
+                print(f"    {done:>9,} tasks ... {time.perf_counter() - started:5.1f} s", flush=True)
         if sa.dialect.name == "postgresql":   # the engine inserts instances with the sequence later
             conn.execute(text("SELECT setval(pg_get_serial_sequence('process_instance', 'id'), "
                               "(SELECT max(id) FROM process_instance))"))
@@ -328,29 +358,61 @@ def pct(values: list[float], q: float) -> float:
 
 
 def measure(app, clients: dict, meter: SqlMeter, requests: int, warmup: int) -> dict:
-    """{label: {median, p95, sql_median, queries, statements}} for every endpoint."""
+    """{label: {median, p95, sql_median, queries, statements}} for every endpoint.
+
+    Round-robin over the endpoints (one request each per round), so that a noisy neighbour on this
+    small machine hits all of them alike."""
+    samples = {label: {"times": [], "sql": [], "queries": []} for label, *_ in ENDPOINTS}
+    for round_ in range(warmup + requests):
+        for label, who, url, _goal in ENDPOINTS:
+            client, headers = clients[who]
+            meter.take()
+            started = time.perf_counter()
+            response = client.get(url, headers=headers)
+            elapsed = (time.perf_counter() - started) * 1000
+            calls = meter.take()
+            assert response.status_code == 200, (url, response.status_code, response.get_data(as_text=True)[:300])
+            if round_ >= warmup:
+                samples[label]["times"].append(elapsed)
+                samples[label]["sql"].append(sum(c[2] for c in calls) * 1000)
+                samples[label]["queries"].append(len(calls))
     out = {}
     for label, who, url, _goal in ENDPOINTS:
         client, headers = clients[who]
-        for _ in range(warmup):
-            response = client.get(url, headers=headers)
-            assert response.status_code == 200, (url, response.status_code, response.get_data(as_text=True)[:300])
         meter.take()
-        times, sql, queries = [], [], []
-        for _ in range(requests):
-            started = time.perf_counter()
-            response = client.get(url, headers=headers)
-            times.append((time.perf_counter() - started) * 1000)
-            calls = meter.take()
-            sql.append(sum(c[2] for c in calls) * 1000)
-            queries.append(len(calls))
-            assert response.status_code == 200, (url, response.status_code)
         client.get(url, headers=headers)
-        statements = meter.take()
-        out[label] = {"median": statistics.median(times), "p95": pct(times, 0.95),
-                      "sql_median": statistics.median(sql), "queries": statistics.median(queries),
-                      "statements": statements}
+        s = samples[label]
+        out[label] = {"median": statistics.median(s["times"]), "p95": pct(s["times"], 0.95),
+                      "sql_median": statistics.median(s["sql"]), "queries": statistics.median(s["queries"]),
+                      "statements": meter.take()}
     return out
+
+
+def profile(app, clients: dict, match: str, requests: int) -> None:
+    """Profile `requests` requests of each endpoint whose label contains `match` (pyinstrument, else cProfile)."""
+    for label, who, url, _goal in ENDPOINTS:
+        if match not in label:
+            continue
+        client, headers = clients[who]
+        print(f"\n--- profile of {requests} x {label} ---")
+        try:
+            from pyinstrument import Profiler
+        except ImportError:
+            import cProfile
+            import pstats
+            prof = cProfile.Profile()
+            prof.enable()
+            for _ in range(requests):
+                client.get(url, headers=headers)
+            prof.disable()
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+            continue
+        profiler = Profiler(interval=0.0005)
+        profiler.start()
+        for _ in range(requests):
+            client.get(url, headers=headers)
+        profiler.stop()
+        print(profiler.output_text(unicode=False, color=False, show_all=False))
 
 
 def explain(app, statements: list, title: str, *, analyze: bool = True) -> None:
@@ -419,6 +481,8 @@ def run_size(name: str, url: str, folder: Path, args, state: str) -> dict:
             print(f"\n  statements of one request, {label}:")
             for statement, _params, seconds in r["statements"]:
                 print(f"    {seconds * 1000:7.2f} ms  {' '.join(statement.split())[:160]}")
+    if args.profile is not None and name == args.profile_size:
+        profile(app, clients, args.profile, args.requests)
     if name == "large" or args.explain_small:
         explain(app, results[ENDPOINTS[0][0]]["statements"],
                 f"{name}: plans of the inbox queries (GET /?scope=team, as the inspector)")
@@ -478,6 +542,9 @@ def main() -> None:
     parser.add_argument("--explain-small", action="store_true", help="also print the plans at the small size")
     parser.add_argument("--explain-instances", action="store_true",
                         help="also print the plans of the instance list queries")
+    parser.add_argument("--profile", metavar="TEXT", default=None,
+                        help="profile the endpoints whose label contains TEXT (e.g. 'status=running')")
+    parser.add_argument("--profile-size", default="large", help="size at which to profile (default large)")
     parser.add_argument("--workdir", type=Path, default=None, help="folder for the SQLite files (default: a temp folder)")
     args = parser.parse_args()
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]

@@ -25,7 +25,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
-from . import audit, projections, statements
+from . import audit, compaction, projections, statements
 from .deploy import latest_definition
 from .errors import (ConcurrentUpdate, Conflict, InstanceNotActive, InvalidRequest, NoSubscriber,
                      TaskNotReady, UnknownInstance, UnknownTask)
@@ -45,6 +45,7 @@ class _Call:
         self.path: list[str] = []
         self.events: list[dict] = []
         self._step_events: list[dict] = []
+        self._step_names: dict = {}
         self.count = 0
 
     def call_service(self, task, operation_name: str, params: dict) -> dict:
@@ -53,12 +54,20 @@ class _Call:
             raise LookupError(f"no handler is registered for operator {operation_name!r}")
         ctx = self.eng.context_factory(
             session=self.session, clock=self.eng.clock, actor=self.actor, instance_id=self.instance.id,
-            business_key=self.instance.business_key, element_id=task.task_spec.bpmn_id, audit=self.audit)
+            business_key=self.instance.business_key, element_id=task.task_spec.bpmn_id, audit=self.audit,
+            describe=self.describe)
         result = handler(ctx, **params)
         result = {} if result is None else result
         if not isinstance(result, dict):
             raise TypeError(f"handler {operation_name} returned {type(result).__name__}, not a dict")
         return result
+
+    def describe(self, *, business_key: str | None = None, title: str | None = None,
+                 subject: str | None = None) -> None:
+        """Let a handler name the instance (e.g. a file number allocated by the first step)."""
+        for name, value in (("business_key", business_key), ("title", title), ("subject", subject)):
+            if value is not None:
+                self._step_names[name] = value      # applied only if the step succeeds
 
     def audit(self, action: str, *, before=None, after=None, reason=None, element_id=None) -> None:
         self._step_events.append({"action": action, "before": before, "after": after, "reason": reason,
@@ -71,11 +80,13 @@ class _Call:
                                "the diagram loops without a user task, message or timer")
         if task.task_spec.bpmn_id:
             self.path.append(task.task_spec.bpmn_id)
-        self._step_events = []
+        self._step_events, self._step_names = [], {}
 
     def did_run(self) -> None:
         self.events.extend(self._step_events)
-        self._step_events = []
+        for name, value in self._step_names.items():
+            setattr(self.instance, name, value)
+        self._step_events, self._step_names = [], {}
 
 
 def _engine_steps(workflow, session, call: _Call) -> None:
@@ -175,6 +186,7 @@ def _write(eng, session, instance, workflow, call, failure, *, action, element_i
     status = projections.compute_status(workflow, failure is not None, ready)
     if instance.status == "suspended" and status in ACTIVE_STATUSES:
         status = "suspended"
+    compaction.forget_finished_iterations(workflow)
     instance.state = dump_state(workflow)
     instance.status = status
     instance.updated_at = now

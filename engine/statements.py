@@ -11,7 +11,7 @@ from .models import AuditEvent, HumanTask, ProcessInstance
 _instance = ProcessInstance.__table__
 _task = HumanTask.__table__
 
-INSTANCE_FIELDS = ("state", "status", "updated_at", "next_wake_at", "completed_at", "error_message",
+INSTANCE_FIELDS = ("state", "status", "business_key", "title", "subject", "updated_at", "next_wake_at", "completed_at", "error_message",
                    "error_element", "error_task_id", "error_traceback", "suspended_reason", "audit_seq",
                    "audit_hash")
 

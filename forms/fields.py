@@ -11,9 +11,10 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Callable
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
 ATTACHMENT_ID = re.compile(r"^[0-9a-f]{64}$")
 DATA_URL = re.compile(r"^data:image/png;base64,(?P<b64>[A-Za-z0-9+/=\s]+)$")
@@ -45,6 +46,7 @@ MESSAGES = {
     "attachment": N_("Attach the file again: it was not found."),
     "additionalProperties": N_("Unknown field."),
     "signature": N_("The signature could not be read; sign again."),
+    "x-not-before": N_("The date may not be earlier than %(limit)s."),
 }
 
 Translate = Callable[..., str]
@@ -257,9 +259,24 @@ def _parse_attachment(ui, form, files, store, name, errors, translate):
 
 # --- validation --------------------------------------------------------------------------------------
 
+def _validator_class(today: date | None):
+    """Draft 2020-12 plus x-not-before ("today" or a date): a date field may not be earlier."""
+    def not_before(validator, limit, instance, schema):
+        if not isinstance(instance, str):
+            return
+        try:
+            value = date.fromisoformat(instance)
+        except ValueError:
+            return                      # the format check reports it
+        floor = today if limit == "today" else date.fromisoformat(limit)
+        if floor is not None and value < floor:
+            yield ValidationError(f"{instance} is before {floor.isoformat()}", validator_value=floor.isoformat())
+    return validators.extend(Draft202012Validator, {"x-not-before": not_before})
+
+
 def validate(schema: dict, data: dict, *, attachment_exists: Callable[[str], bool] | None = None,
-             translate: Translate = _plain) -> dict:
-    """Errors by dotted field name (empty when the data is valid)."""
+             translate: Translate = _plain, today: date | None = None) -> dict:
+    """Errors by dotted field name (empty when the data is valid). `today` checks x-not-before."""
     checker = FormatChecker()
 
     @checker.checks("attachment")
@@ -269,7 +286,7 @@ def validate(schema: dict, data: dict, *, attachment_exists: Callable[[str], boo
         return bool(ATTACHMENT_ID.match(value)) and (attachment_exists is None or attachment_exists(value))
 
     errors: dict = {}
-    for error in Draft202012Validator(schema, format_checker=checker).iter_errors(data):
+    for error in _validator_class(today)(schema, format_checker=checker).iter_errors(data):
         path = ".".join(str(p) for p in error.absolute_path)
         if error.validator == "required":
             for missing in [p for p in error.validator_value if p not in (error.instance or {})]:

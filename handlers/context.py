@@ -17,6 +17,7 @@ class Context:
     business_key: str | None
     element_id: str | None
     audit: Callable[..., None]
+    describe: Callable[..., None] = lambda **_: None
     settings: dict = field(default_factory=dict)
     files: Any = None
 

@@ -2,11 +2,19 @@
 
 Imports nothing of ours; the engine never imports this package.
 """
-from . import attachments, drafts, people, tokens
+from . import attachments, customers, dictionary, documents, drafts, hazards, notifications, people, risk, tokens
 from .attachments import Attachment, AttachmentRefused, FileStore
 from .base import Base, UTCDateTime
+from .customers import Customer
+from .dictionary import HazardItem
+from .documents import Document, ReportLog
+from .hazards import FileCounter, Hazard, HazardEvent
+from .notifications import Notification
 from .people import ROLES, Branch, Team, User, UserRole, team_member
+from .risk import CustomerGrade
 from .tokens import ApiToken
 
 __all__ = ["Base", "UTCDateTime", "ROLES", "Branch", "Team", "User", "UserRole", "team_member", "ApiToken",
-           "Attachment", "AttachmentRefused", "FileStore", "attachments", "drafts", "people", "tokens"]
+           "Attachment", "AttachmentRefused", "FileStore", "Customer", "HazardItem", "Hazard", "HazardEvent",
+           "FileCounter", "Document", "ReportLog", "Notification", "CustomerGrade", "attachments", "customers",
+           "dictionary", "documents", "drafts", "hazards", "notifications", "people", "risk", "tokens"]

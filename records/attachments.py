@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import Integer, String
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
@@ -113,5 +114,9 @@ def store_image(session, files: FileStore, data: bytes, *, kind: str, actor: str
     row = Attachment(id=digest, kind=kind, content_type=content_type, size=len(data),
                      original_name=(original_name or "")[:200] or None, width=width, height=height,
                      created_by=actor, created_at=now)
-    session.add(row)
+    try:
+        with session.begin_nested():       # the same bytes uploaded at the same moment elsewhere: one row
+            session.add(row)
+    except IntegrityError:
+        return session.get(Attachment, digest)
     return row

@@ -4,6 +4,7 @@ Read once by create_app. Tests pass a dict instead.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -32,11 +33,26 @@ DEFAULTS: dict = {
     "LOGIN_RATE_LIMIT": "10 per minute",      # failed or not, per address and user name
     "RATELIMIT_STORAGE_URI": "memory://",     # per process; e.g. redis://127.0.0.1:6379 to share
     "DEFAULT_LOCALE": "zh_CN",
+    "COMPANY_NAME": "国网吉安供电公司",       # printed on every official document
+    "CONTACT_NAME": "营销部用电检查班",
+    "CONTACT_PHONE": "0796-8888000",
+    "SECTION_LEADER": "营销部主任",
+    "SUPERVISION_DAYS": 7,                    # the short deadline a supervision order (督导单) sets
+    "AUTHORITIES": {"power": "吉安市发展和改革委员会（电力主管部门）", "safety": "吉安市应急管理局",
+                    "regulator": "国家能源局华中监管局"},   # who receives government reports (JSON)
     "TIMEZONE": "Asia/Shanghai",
 }
 
 
 def _coerce(name: str, raw: str, default):
+    if isinstance(default, dict):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise ValueError(f"GRIDSAFE_{name} must be a JSON object") from None
+        if not isinstance(value, dict):
+            raise ValueError(f"GRIDSAFE_{name} must be a JSON object")
+        return value
     if isinstance(default, bool):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if isinstance(default, int):

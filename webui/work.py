@@ -183,7 +183,14 @@ def attachment_exists(session):
 
 def check(session, schema: dict, data: dict) -> dict:
     """Field errors of data against the task's schema (attachments must exist)."""
-    return forms.validate(schema, data, attachment_exists=attachment_exists(session), translate=translate)
+    return forms.validate(schema, data, attachment_exists=attachment_exists(session), translate=translate,
+                          today=local_today())
+
+
+def local_today():
+    """Today in the company's time zone (dates such as deadlines are the customer's days)."""
+    zone = ZoneInfo(current_app.config["GRIDSAFE"]["TIMEZONE"])
+    return engine_of(current_app).clock.now().astimezone(zone).date()
 
 
 def complete(session, task: HumanTask, user, data: dict):

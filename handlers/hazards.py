@@ -1,0 +1,251 @@
+"""Hazard files: register, notify, supervise, accept, close — the steps of hazard_lifecycle.bpmn.
+
+Each handler changes the hazard record and its timeline in the caller's transaction, appends an
+audit event, and returns the hazard's summary (the process keeps it in the variable `hazard`).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from records import attachments, customers, dictionary, hazards
+from records.hazards import Hazard, record_event
+from records.people import Team
+
+from . import alerts
+from .context import Context
+
+
+class HazardError(ValueError):
+    """The step cannot be done with these inputs (the message says why)."""
+
+
+def _zone(ctx: Context) -> ZoneInfo:
+    return ZoneInfo(ctx.settings.get("TIMEZONE", "Asia/Shanghai"))
+
+
+def end_of_day(ctx: Context, day: date) -> datetime:
+    """23:59:59 of a local day, as a UTC instant (deadlines are whole days for the customer)."""
+    return datetime.combine(day, time(23, 59, 59), _zone(ctx)).astimezone(ZoneInfo("UTC"))
+
+
+def local_today(ctx: Context) -> date:
+    return ctx.now().astimezone(_zone(ctx)).date()
+
+
+def _yes(value) -> bool:
+    """A decision field: a boolean, or the form's "yes"/"no"."""
+    return value is True or value == "yes"
+
+
+def _hazard(ctx: Context, hazard_id) -> Hazard:
+    found = ctx.session.get(Hazard, int(hazard_id))
+    if found is None:
+        raise HazardError(f"there is no hazard {hazard_id}")
+    return found
+
+
+def _event(ctx, hazard, kind, status=None, detail=None, document_id=None):
+    before = hazard.status
+    record_event(ctx.session, hazard, at=ctx.now(), actor=ctx.actor, kind=kind, status=status, detail=detail,
+                 document_id=document_id)
+    ctx.audit(f"hazard.{kind}", before={"status": before}, after={"status": hazard.status, **(detail or {})})
+
+
+def _check_photos(ctx, ids, what: str) -> list[str]:
+    ids = list(ids or [])
+    for digest in ids:
+        row = ctx.session.get(attachments.Attachment, digest)
+        if row is None or row.kind != "photo":
+            raise HazardError(f"{what}: {digest} is not a stored photo")
+    return ids
+
+
+def register(ctx: Context, customer_id, item_code, location, description, photos=None, equipment=None,
+             severity=None, severity_reason=None, team=None, inspection_id=None, interim_measures=None) -> dict:
+    """Open the file (一患一档): number, dictionary snapshot, severity, deadline from the dictionary."""
+    customer = ctx.session.get(customers.Customer, int(customer_id))
+    if customer is None:
+        raise HazardError(f"there is no customer {customer_id}")
+    item = dictionary.current(ctx.session, item_code)
+    if item is None:
+        raise HazardError(f"{item_code} is not an active item of the hazard dictionary")
+    now = ctx.now()
+    effective = item.severity_for(customer.effective_class(local_today(ctx)))
+    if severity and severity != effective:
+        if dictionary.SEVERITIES.index(severity) < dictionary.SEVERITIES.index(effective):
+            raise HazardError("the severity may be raised, not lowered, from the dictionary's")
+        if not (severity_reason or "").strip():
+            raise HazardError("raising the severity needs a reason")
+        effective = severity
+    team_row = _team(ctx, customer, team)
+    deadline = end_of_day(ctx, local_today(ctx) + timedelta(days=item.deadline_days))
+    number = hazards.next_number(ctx.session, "YH", customer.branch.code, now.astimezone(_zone(ctx)).year)
+    hazard = Hazard(file_number=number, customer_id=customer.id, branch_id=customer.branch_id,
+                    team_id=team_row.id if team_row else None, item_code=item.code, item=item.snapshot(),
+                    severity=effective, severity_reason=severity_reason, location=location, equipment=equipment,
+                    description=description, interim_measures=interim_measures,
+                    photos=_check_photos(ctx, photos, "photos"), status="found", deadline=deadline,
+                    original_deadline=deadline, instance_id=ctx.instance_id, inspection_id=inspection_id,
+                    opened_by=ctx.actor, opened_at=now)
+    ctx.session.add(hazard)
+    ctx.session.flush()
+    _event(ctx, hazard, "registered", detail={"file_number": number, "item": item.code, "severity": effective,
+                                              "deadline": deadline.isoformat()})
+    ctx.describe(business_key=number, title=f"{number} {customer.name} · {item.name_zh}", subject=customer.number)
+    return hazard.summary() | {"photos": hazard.photos}
+
+
+def _team(ctx, customer, team_code) -> Team | None:
+    if team_code:
+        found = ctx.session.scalars(select(Team).where(Team.code == team_code)).first()
+        if found is None:
+            raise HazardError(f"there is no team {team_code}")
+        return found
+    return customer.default_team
+
+
+def _delivery(ctx, delivery: dict, what: str) -> dict:
+    """A delivery (signed, or refused with a witness and a photo), checked; returns what to keep."""
+    if _yes(delivery.get("refused")):
+        if not (delivery.get("witness") or "").strip() or not delivery.get("refusal_photo"):
+            raise HazardError(f"{what}: a refusal needs a witness and a photo")
+        _check_photos(ctx, [delivery["refusal_photo"]], "refusal photo")
+        return {"refused": True, "witness": delivery["witness"].strip(), "refusal_photo": delivery["refusal_photo"],
+                "note": delivery.get("note")}
+    signature = ctx.session.get(attachments.Attachment, delivery.get("signature") or "")
+    if signature is None or signature.kind != "signature":
+        raise HazardError(f"{what}: the customer's signature is missing")
+    return {"refused": False, "signer_name": delivery.get("signer_name"), "signer_post": delivery.get("signer_post"),
+            "signature": signature.id, "signed_at": ctx.now().isoformat()}
+
+
+def record_delivery(ctx: Context, hazard_id, delivery: dict) -> dict:
+    """The notice was delivered (通知到位): signed for, or the refusal recorded; rectification starts."""
+    hazard = _hazard(ctx, hazard_id)
+    kept = _delivery(ctx, delivery, "hazard notice")
+    hazard.notified_at = ctx.now()
+    hazard.refused_to_sign = kept["refused"]
+    _event(ctx, hazard, "notice_refused" if kept["refused"] else "notice_signed", status="notified", detail=kept)
+    _event(ctx, hazard, "rectification_started", status="rectifying",
+           detail={"deadline": hazard.deadline.isoformat()})
+    return hazard.summary() | {"photos": hazard.photos, "notice_delivery": kept}
+
+
+def mark_overdue(ctx: Context, hazard_id) -> dict:
+    """The deadline passed without rectification: the file is overdue (督导 follows)."""
+    hazard = _hazard(ctx, hazard_id)
+    if hazard.status in ("rectifying", "supervising", "acceptance_failed"):
+        _event(ctx, hazard, "overdue", status="overdue", detail={"deadline": hazard.deadline.isoformat()})
+    return hazard.summary() | {"photos": hazard.photos}
+
+
+def supervise(ctx: Context, hazard_id, delivery: dict, progress: str | None = None) -> dict:
+    """A supervision order (督导单) was delivered: count it, set the new short deadline, tell supervisors."""
+    hazard = _hazard(ctx, hazard_id)
+    kept = _delivery(ctx, delivery, "supervision order")
+    hazard.supervision_count += 1
+    days = int(ctx.settings.get("SUPERVISION_DAYS", 7))
+    hazard.deadline = end_of_day(ctx, local_today(ctx) + timedelta(days=days))
+    if kept["refused"]:
+        hazard.refused_to_sign = True
+    _event(ctx, hazard, "supervised", status="supervising",
+           detail={**kept, "count": hazard.supervision_count, "deadline": hazard.deadline.isoformat(),
+                   "progress": progress})
+    alerts.tell_role(ctx, hazard, "supervisor", kind="supervision",
+                     title=f"隐患督导：{hazard.file_number}（第{hazard.supervision_count}次）",
+                     body=f"{hazard.customer.name} 的隐患“{hazard.item['name_zh']}”逾期未整改，已下达督导单，"
+                          f"新期限 {hazard.deadline.astimezone(_zone(ctx)):%Y-%m-%d}。")
+    return hazard.summary() | {"photos": hazard.photos}
+
+
+def escalate(ctx: Context, hazard_id) -> dict:
+    """Second overdue: the leader is told (报告到位)."""
+    hazard = _hazard(ctx, hazard_id)
+    _event(ctx, hazard, "escalated_to_leader", detail={"count": hazard.supervision_count})
+    alerts.tell_role(ctx, hazard, "leader", kind="escalation",
+                     title=f"隐患逾期升级：{hazard.file_number}",
+                     body=f"{hazard.customer.name} 的隐患“{hazard.item['name_zh']}”第{hazard.supervision_count}次"
+                          f"逾期未整改，请主管领导督办。")
+    return hazard.summary() | {"photos": hazard.photos}
+
+
+def record_assistance(ctx: Context, hazard_id, visit: dict) -> dict:
+    """A visit to help the customer rectify (服务到位)."""
+    hazard = _hazard(ctx, hazard_id)
+    detail = {"visit_date": visit.get("visit_date"), "advice": visit.get("advice"),
+              "photos": _check_photos(ctx, visit.get("photos"), "visit photos")}
+    _event(ctx, hazard, "assistance_visit", detail=detail)
+    return hazard.summary() | {"photos": hazard.photos}
+
+
+def decide_extension(ctx: Context, hazard_id, request: dict, decision: dict) -> dict:
+    """An extension request decided: approved moves the deadline (and so the process's timer)."""
+    hazard = _hazard(ctx, hazard_id)
+    detail = {"requested": request.get("proposed_deadline"), "reason": request.get("reason"),
+              "interim_controls": request.get("interim_controls"), "approved": _yes(decision.get("approved")),
+              "comment": decision.get("comment")}
+    if _yes(decision.get("approved")):
+        new_day = date.fromisoformat(decision.get("new_deadline") or request["proposed_deadline"])
+        if new_day < local_today(ctx):
+            raise HazardError("an extension cannot end in the past")
+        hazard.deadline = end_of_day(ctx, new_day)
+        detail["deadline"] = hazard.deadline.isoformat()
+        _event(ctx, hazard, "extension_approved", status="rectifying", detail=detail)
+    else:
+        _event(ctx, hazard, "extension_refused", detail=detail)
+    return hazard.summary() | {"photos": hazard.photos}
+
+
+def rectification_reported(ctx: Context, hazard_id, report: dict, source: str) -> dict:
+    """The customer reports the hazard rectified (by the inspector's task or by message): to acceptance."""
+    hazard = _hazard(ctx, hazard_id)
+    if not hazard.is_open:
+        raise HazardError(f"{hazard.file_number} is {hazard.status}; nothing to report")
+    hazard.rectified_at = ctx.now()
+    detail = {"source": source, "measures": (report or {}).get("measures"),
+              "completed_on": (report or {}).get("completed_on"),
+              "evidence": _check_photos(ctx, (report or {}).get("evidence_photos"), "evidence photos")}
+    _event(ctx, hazard, "rectification_reported", status="pending_acceptance", detail=detail)
+    return hazard.summary() | {"photos": hazard.photos}
+
+
+def record_acceptance(ctx: Context, hazard_id, acceptance: dict) -> dict:
+    """Acceptance on site (验收): passed → accepted; failed → back to rectification with a new deadline."""
+    hazard = _hazard(ctx, hazard_id)
+    after = _check_photos(ctx, acceptance.get("after_photos"), "after photos")
+    detail = {"method": acceptance.get("method"), "checks": acceptance.get("checks"),
+              "second_inspector": acceptance.get("second_inspector"), "result": acceptance.get("result"),
+              "after_photos": after, "signer_name": acceptance.get("signer_name"),
+              "signature": acceptance.get("customer_signature")}
+    if acceptance.get("result") == "pass":
+        hazard.after_photos = after
+        hazard.accepted_at = ctx.now()
+        _event(ctx, hazard, "accepted", status="accepted", detail=detail)
+    else:
+        new_day = date.fromisoformat(acceptance["new_deadline"])
+        if new_day < local_today(ctx):
+            raise HazardError("the new deadline cannot be in the past")
+        hazard.deadline = end_of_day(ctx, new_day)
+        detail.update(reasons=acceptance.get("reasons"), deadline=hazard.deadline.isoformat())
+        _event(ctx, hazard, "acceptance_failed", status="acceptance_failed", detail=detail)
+        _event(ctx, hazard, "rectification_resumed", status="rectifying",
+               detail={"deadline": hazard.deadline.isoformat()})
+    return hazard.summary() | {"photos": hazard.photos, "after_photos": hazard.after_photos,
+                               "acceptance": detail}
+
+
+def close(ctx: Context, hazard_id, approval: dict) -> dict:
+    """销号: the team head approved closing the file — or sent it back to rectification."""
+    hazard = _hazard(ctx, hazard_id)
+    if _yes(approval.get("approved")):
+        hazard.closed_at = ctx.now()
+        _event(ctx, hazard, "closed", status="closed", detail={"comment": approval.get("comment")})
+    else:
+        days = int(ctx.settings.get("SUPERVISION_DAYS", 7))
+        hazard.deadline = end_of_day(ctx, local_today(ctx) + timedelta(days=days))
+        _event(ctx, hazard, "close_refused", status="rectifying",
+               detail={"comment": approval.get("comment"), "deadline": hazard.deadline.isoformat()})
+    return hazard.summary() | {"photos": hazard.photos, "after_photos": hazard.after_photos}

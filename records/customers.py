@@ -1,0 +1,66 @@
+"""High-risk and important customers (高危及重要客户): the part of the register the hazard work needs.
+
+Importance class and high-risk industry are separate attributes (domain.md §2.1): a coal mine can
+be 一级 and high-risk, a government office 一级 and not, a small chemical plant high-risk and not
+graded. A temporary class (临时性) holds only inside its validity window.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime
+from .people import Branch, Team
+
+CLASSES = ("special", "first", "second", "temporary")
+CLASS_NAMES = {"special": "特级", "first": "一级", "second": "二级", "temporary": "临时性"}
+
+
+class Customer(Base):
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)          # 户号 (SG186)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)
+    importance: Mapped[str | None] = mapped_column(String(12), index=True)   # CLASSES or None
+    temporary_from: Mapped[date | None] = mapped_column(Date)
+    temporary_to: Mapped[date | None] = mapped_column(Date)
+    high_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    industry: Mapped[str | None] = mapped_column(String(100))
+    legal_representative: Mapped[str | None] = mapped_column(String(60))
+    contacts: Mapped[list] = mapped_column(JSON, default=list)             # [{name, post, mobile}]
+    default_team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    branch: Mapped[Branch] = relationship(lazy="joined")
+    default_team: Mapped[Team | None] = relationship(lazy="joined")
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    @property
+    def class_name(self) -> str:
+        return CLASS_NAMES.get(self.importance or "", "未定级")
+
+    def effective_class(self, on: date) -> str | None:
+        """The class that applies on a day: a temporary class only inside its window."""
+        if self.importance != "temporary":
+            return self.importance
+        if self.temporary_from and on < self.temporary_from:
+            return None
+        if self.temporary_to and on > self.temporary_to:
+            return None
+        return "temporary"
+
+    @property
+    def mobiles(self) -> list[str]:
+        return [c["mobile"] for c in self.contacts or [] if c.get("mobile")]
+
+
+def by_number(session, number: str) -> Customer | None:
+    return session.scalars(select(Customer).where(Customer.number == number.strip())).first()

@@ -1,0 +1,83 @@
+"""Generated documents (告知书, 督导单, 验收销号记录, 报告...): archived by SHA-256, never overwritten.
+
+Regenerating a document adds a new version; every version stays downloadable from the dossier.
+Government reports are also logged (recipient, date, document number, delivery, reply).
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, UTCDateTime
+
+KINDS = {"hazard_notice": "隐患告知书", "supervision_order": "隐患督导单", "acceptance_record": "隐患验收及销号记录",
+         "government_report": "重要（高危）电力用户安全隐患报告", "inspection_worksheet": "用电检查工作单"}
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+class Document(Base):
+    __tablename__ = "document"
+    __table_args__ = (Index("ix_document_subject", "kind", "subject", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    number: Mapped[str] = mapped_column(String(60), index=True)      # the document number printed on it
+    subject: Mapped[str] = mapped_column(String(60))                 # e.g. a hazard file number
+    version: Mapped[int] = mapped_column(Integer)
+    hazard_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    customer_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100), default=DOCX)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(60))
+
+    @property
+    def kind_name(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+
+def archive(session, files, data: bytes, *, kind: str, number: str, subject: str, filename: str, actor: str,
+            now: datetime, hazard_id: int | None = None, customer_id: int | None = None) -> Document:
+    """Store the bytes by content hash and add the next version of (kind, subject)."""
+    digest = files.put(data)
+    assert digest == hashlib.sha256(data).hexdigest()
+    version = (session.scalar(select(func.max(Document.version)).where(Document.kind == kind,
+                                                                        Document.subject == subject)) or 0) + 1
+    doc = Document(kind=kind, number=number, subject=subject, version=version, hazard_id=hazard_id,
+                   customer_id=customer_id, sha256=digest, size=len(data), filename=filename, created_at=now,
+                   created_by=actor)
+    session.add(doc)
+    session.flush()
+    return doc
+
+
+def for_hazard(session, hazard_id: int) -> list[Document]:
+    return list(session.scalars(select(Document).where(Document.hazard_id == hazard_id)
+                                .order_by(Document.created_at, Document.id)))
+
+
+class ReportLog(Base):
+    """A report to the leadership or the government: what, to whom, when, how, and the reply."""
+
+    __tablename__ = "report_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    hazard_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    customer_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    reason: Mapped[str] = mapped_column(String(40))          # major | refused | third_overdue | grade_a | close_out
+    recipient: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12), default="pending")   # pending | submitted
+    delivery: Mapped[str | None] = mapped_column(String(40))            # post, e-mail, in person, system
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_by: Mapped[str | None] = mapped_column(String(60))
+    reply: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": lock_version}

@@ -1,0 +1,79 @@
+"""The documents of a hazard file, opened with python-docx: the right facts and the embedded signature."""
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+from docx import Document as Docx
+from sqlalchemy import select
+
+from hazard_support import HazardWorld
+from records import Attachment, Document
+
+
+@pytest.fixture
+def world(sessions, clock, tmp_path):
+    return HazardWorld(sessions, clock, tmp_path)
+
+
+def _docx(world, kind, version=None):
+    with world.sessions() as s:
+        rows = s.scalars(select(Document).where(Document.kind == kind).order_by(Document.version)).all()
+    row = rows[-1] if version is None else rows[version - 1]
+    data = world.files.get(row.sha256)
+    assert hashlib.sha256(data).hexdigest() == row.sha256
+    doc = Docx(io.BytesIO(data))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    text += "\n".join(cell.text for table in doc.tables for row_ in table.rows for cell in row_.cells)
+    images = {hashlib.sha256(part.blob).hexdigest() for part in doc.part.package.parts
+              if part.content_type.startswith("image/")}
+    return row, text, images
+
+
+def _signature_digests(world):
+    with world.sessions() as s:
+        return {a.id for a in s.scalars(select(Attachment).where(Attachment.kind == "signature"))}
+
+
+def test_the_notice_holds_customer_file_number_deadline_and_the_signature(world):
+    iid = world.open()
+    world.sign(iid)
+    hazard = world.hazard(iid)
+    first, text_before, images_before = _docx(world, "hazard_notice", 1)
+    second, text, images = _docx(world, "hazard_notice", 2)
+    assert first.sha256 != second.sha256 and (first.version, second.version) == (1, 2)
+    assert "吉安市中心人民医院" in text and hazard.file_number in text and "3600100001" in text
+    assert "2026年5月31日前" in text            # EP02: 90 days from 2026-03-02
+    assert "隐患告知书" in text and "王电工" in text
+    assert images & _signature_digests(world)  # the customer's signature is embedded
+    assert not images_before & _signature_digests(world)   # the unsigned version has none
+
+
+def test_the_supervision_order_acceptance_record_and_report_hold_their_facts(world):
+    iid = world.open(item_code="IL01")          # 重大: reported at once
+    world.sign(iid)
+    hazard = world.hazard(iid)
+    _row, report, _ = _docx(world, "government_report")
+    assert "重要（高危）电力用户安全隐患报告" in report and "重大隐患" in report and hazard.file_number in report
+    world.clock.set(hazard.deadline)
+    world.tick(seconds=1)
+    world.sign(iid, "deliver_order")
+    order, text, images = _docx(world, "supervision_order")
+    assert order.number == f"{hazard.file_number}-DD1" and "第1次" in text and "吉安市中心人民医院" in text
+    assert images & _signature_digests(world)
+    world.rectified(iid)
+    world.accept(iid)
+    record, text, images = _docx(world, "acceptance_record")
+    assert "整改前后照片对照" in text and "合格" in text
+    before = set(world.hazard(iid).photos)
+    assert before <= images                     # the before photos sit beside the after photos
+    assert set(world.hazard(iid).after_photos) <= images
+
+
+def test_a_regenerated_document_is_a_new_version_and_the_old_one_stays(world):
+    iid = world.open()
+    world.sign(iid)
+    with world.sessions() as s:
+        versions = s.scalars(select(Document).where(Document.kind == "hazard_notice")).all()
+    assert len(versions) == 2 and all(world.files.exists(v.sha256) for v in versions)
