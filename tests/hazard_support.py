@@ -168,3 +168,16 @@ def seed(session, now) -> dict:
 
 
 
+
+
+def seed_customers(session, now) -> None:
+    """Two customers of the web test organisation (web_support.seed_people), team JA-T1 by default."""
+    county = session.scalars(select(Branch).where(Branch.code == "JA-JZ")).one()
+    team = session.scalars(select(Team).where(Team.code == "JA-T1")).one()
+    session.add_all([
+        Customer(number="3600100001", name="吉安市中心人民医院", address="吉州区井冈山大道 1 号", branch_id=county.id,
+                 importance="first", industry="医疗卫生", contacts=[{"name": "王电工", "post": "电气主管",
+                                                                  "mobile": "13907960001"}],
+                 default_team_id=team.id, created_at=now, updated_at=now),
+        Customer(number="3600100003", name="吉州区自来水厂", branch_id=county.id, importance="second", contacts=[],
+                 default_team_id=None, created_at=now, updated_at=now)])

@@ -60,12 +60,13 @@ def _extensions(app: Flask) -> None:
 
 
 def _blueprints(app: Flask) -> None:
-    from . import admin, api, auth, health, inbox, people
+    from . import admin, api, auth, catalog, hazards, health, inbox, people, reports
     from .extensions import csrf
-    for blueprint in (health.bp, auth.bp, inbox.bp, admin.bp, people.bp):
+    for blueprint in (health.bp, auth.bp, inbox.bp, admin.bp, people.bp, hazards.bp, catalog.bp, reports.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
-    for name in ("processes", "tasks", "instances", "messages", "attachments", "people_api", "api-docs"):
+    for name in ("processes", "tasks", "instances", "messages", "attachments", "people_api", "hazards_api",
+                 "api-docs"):
         csrf.exempt(app.blueprints[name])   # the API authenticates by bearer token only, never by cookie
 
 
@@ -79,8 +80,11 @@ def _navigation() -> dict:
     if not getattr(current_user, "is_authenticated", False) or request.path.startswith("/api/"):
         return {}
     if "nav_counts" not in g:
+        from records import notifications
+
         from . import work
         g.nav_counts = work.counts(db.session(), current_user)
+        g.nav_counts["unread"] = notifications.unread_count(db.session(), current_user.id)
     return {"nav_counts": g.nav_counts}
 
 

@@ -60,9 +60,15 @@ def deploy_diagrams(actor: str = "system") -> list:
 @click.option("--strict", is_flag=True, help="Exit with status 1 when a diagram is not deployed.")
 @with_appcontext
 def init(strict):
-    """Create or upgrade the database schema, then deploy the diagrams of bpmn/."""
+    """Create or upgrade the database schema, load the hazard dictionary, deploy the diagrams of bpmn/."""
     migrate.upgrade(current_app.extensions["gridsafe.sa"])
     click.echo("database schema is up to date")
+    from records import dictionary
+    session = db.session()
+    added = dictionary.seed(session, engine_of(current_app).clock.now())
+    session.commit()
+    if added:
+        click.echo(f"hazard dictionary: {added} items loaded")
     results = deploy_diagrams()
     if strict and any(r.status == "invalid" for r in results):
         sys.exit(1)

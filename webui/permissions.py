@@ -44,6 +44,20 @@ ACCESS: dict[str, object] = {
     "people.branches": ADMIN,
     "people.branch_new": ADMIN,
     "people.branch_edit": ADMIN,
+    "hazards.index": STAFF,
+    "hazards.dossier_page": STAFF,
+    "hazards.new": frozenset({"inspector", "specialist"}),
+    "hazards.cancel": frozenset({"specialist", "admin"}),
+    "hazards.document": STAFF,
+    "catalog.dictionary_index": STAFF,
+    "catalog.dictionary_item": frozenset({"specialist", "admin"}),
+    "catalog.customers_index": STAFF,
+    "catalog.customer_new": frozenset({"specialist", "admin"}),
+    "catalog.customer_edit": frozenset({"specialist", "admin"}),
+    "reports.index": frozenset({"leader", "supervisor", "specialist", "admin"}),
+    "reports.submit": frozenset({"leader", "specialist", "admin"}),
+    "reports.notifications": STAFF,
+    "reports.read_all": STAFF,
     # JSON API (bearer tokens)
     "api-docs.openapi_json": PUBLIC,
     "processes.list_processes": STAFF,
@@ -63,6 +77,10 @@ ACCESS: dict[str, object] = {
     "people_api.me": STAFF,
     "people_api.list_users": ADMIN,
     "people_api.list_teams": STAFF,
+    "hazards_api.list_hazards": STAFF,
+    "hazards_api.get_hazard": STAFF,
+    "hazards_api.open_hazard_api": frozenset({"inspector", "specialist"}),
+    "hazards_api.download_document": STAFF,
 }
 
 

@@ -42,6 +42,6 @@ def init_app(app) -> None:
         },
     )
     api.init_app(app)
-    from . import attachments, instances, messages, people, processes, tasks
-    for module in (processes, tasks, instances, messages, attachments, people):
+    from . import attachments, hazards, instances, messages, people, processes, tasks
+    for module in (processes, tasks, instances, messages, attachments, people, hazards):
         api.register_blueprint(module.blp)
