@@ -68,3 +68,33 @@ def test_healthz_reports_database_and_scheduler(client, runner, app, clock):
     assert body["status"] == "ok" and body["scheduler"]["lag_seconds"] == 40
     clock.advance(hours=1)
     assert client.get("/healthz").get_json()["scheduler"]["state"] == "lagging"
+
+
+def test_the_demo_data_loads_once_and_a_second_run_changes_nothing(sqlite_url, tmp_path, clock):
+    from click.testing import CliRunner
+    from sqlalchemy import func, select
+
+    from engine import AuditEvent, HumanTask, ProcessInstance
+    from records import Customer, Document, Hazard, User
+    from webui import create_app, db
+    from webui.cli import main
+    app = create_app({"ENV": "testing", "SECRET_KEY": "k", "DATABASE_URL": sqlite_url, "DATA_DIR": str(tmp_path),
+                      "CLOCK": clock})
+
+    def counts():
+        with app.app_context():
+            s = db.session()
+            return {m.__name__: s.scalar(select(func.count()).select_from(m))
+                    for m in (User, Customer, Hazard, ProcessInstance, HumanTask, Document, AuditEvent)}
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["init"], obj={"app": app}).exit_code == 0
+    first = runner.invoke(main, ["demo"], obj={"app": app})
+    assert first.exit_code == 0, first.output
+    loaded = counts()
+    assert loaded["User"] == 8 and loaded["Customer"] == 12 and loaded["Hazard"] == 11 and loaded["HumanTask"] > 11
+    second = runner.invoke(main, ["demo"], obj={"app": app})
+    assert "nothing to do" in second.output and counts() == loaded
+    with app.app_context():
+        statuses = set(db.session().scalars(select(Hazard.status)))
+    assert {"found", "rectifying", "overdue", "accepted", "closed"} <= statuses
