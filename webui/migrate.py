@@ -16,8 +16,9 @@ def alembic_config(connection) -> Config:
     return cfg
 
 
-def upgrade(sa_engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` (idempotent)."""
+def upgrade(sa_engine, revision: str = "heads") -> None:
+    """Bring the schema to `revision` (idempotent). Independent features may add migration branches
+    from the same parent; "heads" applies them all."""
     with sa_engine.begin() as connection:
         command.upgrade(alembic_config(connection), revision)
 
