@@ -30,7 +30,7 @@ KNOWN_SPIFF_ELEMENTS = frozenset({
 })
 
 # Task properties whose values are expressions evaluated against task data (see projections.py).
-EXPRESSION_PROPERTIES = ("candidateTeam", "dueDate", "assignee")
+EXPRESSION_PROPERTIES = ("candidateTeam", "dueDate", "assignee", "formData")
 FORM_PROPERTY = "formJsonSchemaFilename"
 UI_FORM_PROPERTY = "formUiSchemaFilename"
 

@@ -140,6 +140,7 @@ class HumanTask(Base):
     subject: Mapped[str | None] = mapped_column(String(200), index=True)
     instance_title: Mapped[str | None] = mapped_column(String(300))
     instructions: Mapped[str | None] = mapped_column(Text)
+    prefill: Mapped[dict | None] = mapped_column(JSON)            # initial form data (property formData)
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -140,7 +140,8 @@ def _row_for(task, instance, now, warnings) -> dict:
         form=props.get(FORM_PROPERTY), ui_form=props.get(UI_FORM_PROPERTY),
         due_at=_instant(task, props.get("dueDate"), warnings), business_key=instance.business_key,
         subject=instance.subject, instance_title=instance.title,
-        instructions=_instructions(task, warnings), status="ready", created_at=now, lock_version=1,
+        instructions=_instructions(task, warnings), prefill=_prefill(task, props.get("formData"), warnings),
+        status="ready", created_at=now, lock_version=1,
     )
 
 
@@ -170,6 +171,16 @@ def _instant(task, expression, warnings) -> datetime | None:
     except ValueError:
         warnings.append(f"{task.task_spec.bpmn_id}: dueDate {value!r} is not an ISO 8601 instant")
         return None
+
+
+def _prefill(task, expression, warnings) -> dict | None:
+    if not expression:
+        return None
+    value = _evaluate(task, expression, warnings)
+    if value is not None and not isinstance(value, dict):
+        warnings.append(f"{task.task_spec.bpmn_id}: formData {expression!r} is not an object")
+        return None
+    return value
 
 
 def _instructions(task, warnings) -> str | None:

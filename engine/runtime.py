@@ -55,7 +55,7 @@ class _Call:
         ctx = self.eng.context_factory(
             session=self.session, clock=self.eng.clock, actor=self.actor, instance_id=self.instance.id,
             business_key=self.instance.business_key, element_id=task.task_spec.bpmn_id, audit=self.audit,
-            describe=self.describe)
+            describe=self.describe, start_process=self.start_process)
         result = handler(ctx, **params)
         result = {} if result is None else result
         if not isinstance(result, dict):
@@ -68,6 +68,14 @@ class _Call:
         for name, value in (("business_key", business_key), ("title", title), ("subject", subject)):
             if value is not None:
                 self._step_names[name] = value      # applied only if the step succeeds
+
+    def start_process(self, process_id: str, *, data: dict, business_key: str | None = None,
+                      title: str | None = None, subject: str | None = None) -> int:
+        """Start another instance in this call's transaction (it runs until it waits); returns its id."""
+        started = start_instance(self.eng, self.session, process_id, actor=self.actor, business_key=business_key,
+                                 data=data, title=title, subject=subject, nested=True)
+        self.audit("instance.spawned", after={"process_id": process_id, "instance_id": started.id})
+        return started.id
 
     def audit(self, action: str, *, before=None, after=None, reason=None, element_id=None) -> None:
         self._step_events.append({"action": action, "before": before, "after": after, "reason": reason,
@@ -136,11 +144,15 @@ def waiting_at(workflow, ready=None) -> list[str]:
 
 def execute(eng, session, instance, workflow, actor: str, *, action: str, act=None, element_id=None,
             detail=None, reason=None, completed_id=None, fresh=False, steps=True,
-            reconcile=False) -> ProcessInstance:
+            reconcile=False, nested=False) -> ProcessInstance:
     """Apply `act`, run the engine, save everything and commit: the one unit of work.
 
     reconcile: the act may re-open tasks that have rows already (admin retry/skip).
+    nested: started by a handler of another instance — part of that call's transaction, so this
+    neither commits nor rolls back (the caller's step does, with its savepoint).
     """
+    if nested:
+        return _execute_nested(eng, session, instance, workflow, actor, action=action, act=act, detail=detail)
     call = _Call(eng, session, instance, actor)
     workflow.script_engine = ScriptEngine(eng.clock, call.call_service)
     ready_before = [] if fresh else projections.ready_user_tasks(workflow)
@@ -166,6 +178,22 @@ def execute(eng, session, instance, workflow, actor: str, *, action: str, act=No
         session.rollback()
         raise
     commit(session)
+    return instance
+
+
+def _execute_nested(eng, session, instance, workflow, actor, *, action, act, detail) -> ProcessInstance:
+    call = _Call(eng, session, instance, actor)
+    workflow.script_engine = ScriptEngine(eng.clock, call.call_service)
+    failure = None
+    try:
+        act(workflow)
+        _engine_steps(workflow, session, call)
+    except (KeyboardInterrupt, SystemExit, InvalidRequest, NoSubscriber, StaleDataError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the started instance's own error, not its starter's
+        failure = _failure(exc)
+    _save(eng, session, instance, workflow, call, failure, action=action, element_id=None, before=None,
+          detail=detail, reason=None, completed_id=None, fresh=True, open_before=set(), reconcile=False)
     return instance
 
 
@@ -302,8 +330,8 @@ def jsonable(data, what: str) -> dict:
 
 
 def start_instance(eng, session, process_id: str, *, actor: str, business_key: str | None = None,
-                   data: dict | None = None, title: str | None = None,
-                   subject: str | None = None) -> ProcessInstance:
+                   data: dict | None = None, title: str | None = None, subject: str | None = None,
+                   nested: bool = False) -> ProcessInstance:
     """Start the newest version of a process with initial data and run it until it waits."""
     data = jsonable(data, "the start data")
     definition = latest_definition(session, "process", process_id)
@@ -317,7 +345,7 @@ def start_instance(eng, session, process_id: str, *, actor: str, business_key: s
     values["id"] = session.connection().execute(statements.INSERT_INSTANCE, values).scalar_one()
     instance = attach(session, values)
     return execute(eng, session, instance, workflow, actor, action="instance.started",
-                   act=lambda wf: wf.task_tree.data.update(data), detail={"data": data}, fresh=True)
+                   act=lambda wf: wf.task_tree.data.update(data), detail={"data": data}, fresh=True, nested=nested)
 
 
 def complete_task(eng, session, task_id: str, data: dict | None, actor: str, *,

@@ -18,6 +18,7 @@ class Context:
     element_id: str | None
     audit: Callable[..., None]
     describe: Callable[..., None] = lambda **_: None
+    start_process: Callable[..., int] | None = None
     settings: dict = field(default_factory=dict)
     files: Any = None
 

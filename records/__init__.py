@@ -2,13 +2,16 @@
 
 Imports nothing of ours; the engine never imports this package.
 """
-from . import attachments, customers, dictionary, documents, drafts, hazards, notifications, people, risk, tokens
+from . import (attachments, customers, dictionary, documents, drafts, hazards, inspections, jobs, notifications, people,
+               risk, tokens)
 from .attachments import Attachment, AttachmentRefused, FileStore
 from .base import Base, UTCDateTime
 from .customers import Customer
 from .dictionary import HazardItem
 from .documents import Document, ReportLog
 from .hazards import FileCounter, Hazard, HazardEvent
+from .inspections import Campaign, Inspection, InspectionCycle
+from .jobs import Job
 from .notifications import Notification
 from .people import ROLES, Branch, Team, User, UserRole, team_member
 from .risk import CustomerGrade
@@ -16,5 +19,6 @@ from .tokens import ApiToken
 
 __all__ = ["Base", "UTCDateTime", "ROLES", "Branch", "Team", "User", "UserRole", "team_member", "ApiToken",
            "Attachment", "AttachmentRefused", "FileStore", "Customer", "HazardItem", "Hazard", "HazardEvent",
-           "FileCounter", "Document", "ReportLog", "Notification", "CustomerGrade", "attachments", "customers",
-           "dictionary", "documents", "drafts", "hazards", "notifications", "people", "risk", "tokens"]
+           "FileCounter", "Document", "ReportLog", "Notification", "CustomerGrade", "Campaign", "Inspection",
+           "InspectionCycle", "Job", "attachments", "customers", "dictionary", "documents", "drafts", "hazards",
+           "inspections", "jobs", "notifications", "people", "risk", "tokens"]

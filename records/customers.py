@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, select
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime
@@ -35,6 +35,24 @@ class Customer(Base):
     contacts: Mapped[list] = mapped_column(JSON, default=list)             # [{name, post, mobile}]
     default_team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
     notes: Mapped[str | None] = mapped_column(Text)
+    # the profile fields of domain.md §2.5 the inspection work needs
+    government_list_ref: Mapped[str | None] = mapped_column(String(100))   # 政府重要用户名单文号
+    supply_voltage_kv: Mapped[float | None] = mapped_column(Float)
+    power_sources: Mapped[int | None] = mapped_column(Integer)              # 电源数目
+    supply_mode: Mapped[str | None] = mapped_column(String(40))             # 双电源 / 双回路 / 单电源...
+    capacity_kva: Mapped[float | None] = mapped_column(Float)
+    security_load_kw: Mapped[float | None] = mapped_column(Float)           # 保安负荷
+    emergency_power_kw: Mapped[float | None] = mapped_column(Float)         # 自备应急电源容量
+    emergency_power_type: Mapped[str | None] = mapped_column(String(40))
+    interlock_status: Mapped[str | None] = mapped_column(String(40))        # 闭锁情况
+    non_electrical_measures: Mapped[bool | None] = mapped_column(Boolean)
+    emergency_plan: Mapped[bool | None] = mapped_column(Boolean)
+    electricians: Mapped[int | None] = mapped_column(Integer)
+    gps_lat: Mapped[float | None] = mapped_column(Float)
+    gps_lon: Mapped[float | None] = mapped_column(Float)
+    cycle_months: Mapped[int | None] = mapped_column(Integer)               # per-customer override
+    last_inspected_on: Mapped[date | None] = mapped_column(Date)
+    next_inspection_due: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
@@ -56,6 +74,13 @@ class Customer(Base):
         if self.temporary_to and on > self.temporary_to:
             return None
         return "temporary"
+
+    @property
+    def emergency_ratio(self) -> float | None:
+        """Emergency capacity over security load (GB/T 29328: at least 1.2)."""
+        if self.emergency_power_kw and self.security_load_kw:
+            return round(self.emergency_power_kw / self.security_load_kw, 2)
+        return None
 
     @property
     def mobiles(self) -> list[str]:

@@ -1,0 +1,136 @@
+"""Inspections (用电检查): cycles per class, planned and special tasks, campaigns, checklist templates.
+
+The periodic generator keeps at most one open periodic inspection per customer: a partial unique
+index enforces it, so two generators running at once cannot create a duplicate.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, select, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime
+from .customers import Customer
+from .people import Team
+
+KINDS = ("periodic", "special", "seasonal", "incident", "assurance")
+KIND_NAMES = {"periodic": "周期检查", "special": "专项检查", "seasonal": "季节性检查", "incident": "事故性检查",
+              "assurance": "保电检查"}
+OPEN = ("planned", "assigned", "in_progress")
+STATUS_NAMES = {"planned": "待派工", "assigned": "待检查", "in_progress": "检查中", "completed": "已完成",
+                "cancelled": "已取消"}
+# domain.md §3.2 defaults (months); editable by specialists, overridable per customer
+DEFAULT_CYCLES = {"special": 3, "first": 3, "second": 6, "temporary": 0, "high_risk_hv": 6, "hv": 12, "lv": 24}
+CYCLE_NAMES = {"special": "特级", "first": "一级", "second": "二级", "temporary": "临时性（保电前）",
+               "high_risk_hv": "高危未定级（35kV及以上）", "hv": "其他高压（10kV等）", "lv": "低压"}
+CHECKLISTS = Path(__file__).resolve().parent / "data" / "checklists.json"
+
+
+class InspectionCycle(Base):
+    __tablename__ = "inspection_cycle"
+
+    key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    months: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(60))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class Campaign(Base):
+    """A batch of special inspections (exam season, flood season...) over a list or filter of customers."""
+
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(12))
+    due_date: Mapped[date] = mapped_column(Date)
+    selection: Mapped[dict] = mapped_column(JSON, default=dict)       # how the customers were chosen
+    customer_ids: Mapped[list] = mapped_column(JSON, default=list)
+    created_count: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(12), default="running")   # running | done
+    created_by: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Inspection(Base):
+    __tablename__ = "inspection"
+    __table_args__ = (
+        Index("uq_inspection_open_periodic", "customer_id", unique=True,
+              sqlite_where=text("kind = 'periodic' AND status IN ('planned', 'assigned', 'in_progress')"),
+              postgresql_where=text("kind = 'periodic' AND status IN ('planned', 'assigned', 'in_progress')")),
+        Index("ix_inspection_status_due", "status", "due_date"),
+        Index("ix_inspection_team_status", "team_id", "status", "due_date"),
+        Index("ix_inspection_customer", "customer_id", "due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)      # worksheet no. JC-<branch>-<year>-<seq>
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    full_inspection: Mapped[bool] = mapped_column(default=True)       # counts for the cycle
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
+    planned_from: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="planned")
+    checklist_template: Mapped[str] = mapped_column(String(40))
+    result: Mapped[dict] = mapped_column(JSON, default=dict)          # checklist, findings, signatures
+    hazard_numbers: Mapped[list] = mapped_column(JSON, default=list)
+    worksheet_id: Mapped[int | None] = mapped_column(Integer)
+    instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    overdue_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    customer: Mapped[Customer] = relationship(lazy="joined")
+    team: Mapped[Team | None] = relationship(lazy="joined")
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    def overdue_on(self, day: date) -> bool:
+        return self.status in OPEN and self.due_date < day
+
+
+def cycles(session) -> dict[str, int]:
+    """Months per cycle key: the defaults overridden by what specialists saved."""
+    out = dict(DEFAULT_CYCLES)
+    out.update({c.key: c.months for c in session.scalars(select(InspectionCycle))})
+    return out
+
+
+def cycle_key(customer: Customer, on: date) -> str | None:
+    """Which cycle applies to a customer (domain.md §3.2); None: not on a periodic cycle."""
+    klass = customer.importance
+    if klass in ("special", "first", "second"):
+        return klass
+    if klass == "temporary":
+        return "temporary"
+    voltage = customer.supply_voltage_kv or 10
+    if customer.high_risk and voltage >= 35:
+        return "high_risk_hv"
+    return "hv" if voltage >= 6 else "lv"
+
+
+def checklist_templates() -> dict:
+    with CHECKLISTS.open(encoding="utf-8") as f:
+        return json.load(f)
+
+
+def template_for(customer: Customer, kind: str) -> tuple[str, list[dict]]:
+    """(template id, items) of the checklist for this customer's class and the inspection kind."""
+    templates = checklist_templates()
+    klass = customer.importance or ("high_risk" if customer.high_risk else "general")
+    for key in (f"{kind}:{klass}", f"{kind}:*", f"*:{klass}", "*:*"):
+        if key in templates:
+            return key, templates[key]["items"]
+    raise KeyError("no checklist template")
