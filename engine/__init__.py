@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Callable
 
 from . import admin_ops, assignment, audit, decisions, deploy, inspect, runtime, timers
+from . import diagram, diffing, heatmap, migration
 from .clock import Clock, FixedClock, parse_instant, utc
 from .errors import (Conflict, ConcurrentUpdate, EngineError, InstanceNotActive, InvalidRequest, NoSubscriber,
                      NotFound, TaskNotReady, UnknownInstance, UnknownProcess, UnknownTask)
@@ -18,13 +19,14 @@ from .lint import lint_bpmn, lint_dmn
 from .models import ACTIVE_STATUSES, STATUSES, AuditEvent, Base, Definition, HumanTask, MessageSubscription, \
     ModelVersion, ProcessInstance, SchedulerBeat
 from .specs import ModelInvalid, Problem, kind_of, read_xml
+from .tables import DecisionFailed, TableView
 
 __all__ = [
     "Engine", "Clock", "FixedClock", "parse_instant", "utc", "Base", "STATUSES", "ACTIVE_STATUSES",
     "AuditEvent", "Definition", "HumanTask", "MessageSubscription", "ModelVersion", "ProcessInstance",
     "SchedulerBeat", "EngineError", "NotFound", "Conflict", "ConcurrentUpdate", "InstanceNotActive",
     "InvalidRequest", "NoSubscriber", "TaskNotReady", "UnknownInstance", "UnknownProcess", "UnknownTask",
-    "ModelInvalid", "Problem", "audit",
+    "ModelInvalid", "Problem", "audit", "DecisionFailed", "TableView",
 ]
 
 
@@ -104,6 +106,10 @@ class Engine:
     def evaluate_decision(self, session, decision_id: str, inputs: dict) -> tuple[dict, int]:
         return decisions.evaluate(self, session, decision_id, inputs)
 
+    def decide(self, session, decision_id: str, inputs: dict) -> tuple[dict, str]:
+        """(outputs, "<file> v<version>") of the newest table: what handlers get as ctx.decide."""
+        return decisions.decide(self, session, decision_id, inputs)
+
     # administering
     def retry(self, session, instance_id: int, actor: str, reason: str) -> ProcessInstance:
         return admin_ops.retry(self, session, instance_id, actor, reason)
@@ -125,3 +131,33 @@ class Engine:
 
     def verify_audit(self, session):
         return audit.verify(session)
+
+    # diagrams and versions (the process owner's and admin's views)
+    def diff_versions(self, session, old_version_id: int, new_version_id: int) -> dict:
+        return diffing.diff_versions(self, session, old_version_id, new_version_id)
+
+    def instance_diagram(self, session, instance_id: int) -> dict:
+        return diagram.instance_diagram(self, session, instance_id)
+
+    def element_detail(self, session, instance_id: int, element_id: str) -> dict:
+        return diagram.element_detail(self, session, instance_id, element_id)
+
+    def heatmap(self, session, model_version_id: int, *, process_id: str | None = None, since=None,
+                until=None) -> dict:
+        names, boundary = heatmap.elements_of(self, session, model_version_id)
+        return heatmap.heatmap(session, model_version_id, process_id=process_id, since=since, until=until,
+                               now=self.clock.now(), ignore=boundary, names=names)
+
+    # migrating running instances to another version
+    def check_migration(self, session, from_version_id: int, to_version_id: int,
+                        instance_ids=None) -> list[migration.Check]:
+        return migration.check_instances(self, session, from_version_id, to_version_id, instance_ids)
+
+    def migrate_instance(self, session, instance_id: int, to_version_id: int, actor: str, *, expect_version: int,
+                         reason: str | None = None) -> ProcessInstance:
+        return migration.migrate_instance(self, session, instance_id, to_version_id, actor,
+                                          expect_version=expect_version, reason=reason)
+
+    def migrate_instances(self, session, to_version_id: int, expected: dict, actor: str,
+                          reason: str | None = None) -> list[dict]:
+        return migration.migrate_instances(self, session, to_version_id, expected, actor, reason)

@@ -4,17 +4,12 @@ The newest deployed version of the table is used; its compiled form is cached pe
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from .deploy import latest_definition
-from .errors import InvalidRequest
 from .models import ModelVersion
-from .scripting import ScriptEngine
 from .specs import compile_dmn, read_xml
+from .tables import DecisionFailed, evaluate_table
 
-
-class DecisionFailed(InvalidRequest):
-    """The table could not decide for these inputs (a missing input, a cell that fails)."""
+__all__ = ["DecisionFailed", "decide", "evaluate", "evaluate_table"]
 
 
 def _table(eng, session, decision_id: str):
@@ -34,18 +29,8 @@ def evaluate(eng, session, decision_id: str, inputs: dict) -> tuple[dict, int]:
     return evaluate_table(eng, table, decision_id, inputs), version_id
 
 
-def evaluate_table(eng, table, decision_id: str, inputs: dict) -> dict:
-    """Run a compiled DMNEngine against inputs in the restricted environment."""
-    workflow = SimpleNamespace(spec=SimpleNamespace(file=decision_id), script_engine=None)
-    workflow.top_workflow = workflow
-    task = SimpleNamespace(data=dict(inputs), workflow=workflow,
-                           task_spec=SimpleNamespace(bpmn_name=decision_id, bpmn_id=decision_id))
-    workflow.script_engine = ScriptEngine(eng.clock, _no_services)
-    try:
-        return table.result(task)
-    except Exception as err:  # noqa: BLE001 - report any failing cell as a decision failure
-        raise DecisionFailed(f"decision {decision_id!r} failed: {err}") from err
-
-
-def _no_services(task, operation_name, params):
-    raise LookupError("decision tables cannot call services")
+def decide(eng, session, decision_id: str, inputs: dict) -> tuple[dict, str]:
+    """(outputs, "<file> v<version>" of the table that decided): what a handler keeps to explain a result."""
+    outputs, version_id = evaluate(eng, session, decision_id, inputs)
+    mv = session.get(ModelVersion, version_id)
+    return outputs, f"{mv.name} v{mv.version}"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import bindparam, select
 
-from . import audit
+from . import audit, tables
 from .errors import UnknownProcess
 from .lint import lint_bpmn, lint_dmn
 from .models import Definition, ModelVersion
@@ -80,7 +80,7 @@ def validate(engine, session, filename: str, data: bytes):
         if problems:
             raise ModelInvalid(problems)
         compiled = compile_dmn(filename, root)
-        problems = engine.check_decisions(Path(filename).stem, compiled) if engine.check_decisions else []
+        problems = _checked_decisions(engine, filename, compiled)
         if problems:
             raise ModelInvalid(problems)
         return kind, root, compiled, {}
@@ -98,6 +98,17 @@ def validate(engine, session, filename: str, data: bytes):
     return kind, root, compiled, deps
 
 
+def _checked_decisions(engine, filename: str, compiled: dict) -> list[Problem]:
+    """The deployer's own checks of a table (e.g. its sample cases), given TableViews; a failing hook is
+    a problem of the file, never a crash of the deploy."""
+    if not engine.check_decisions:
+        return []
+    try:
+        return list(engine.check_decisions(Path(filename).stem, tables.views(engine, compiled)))
+    except Exception as err:  # noqa: BLE001 - the hook is the deployer's code; report, do not crash
+        return [Problem(filename, None, None, f"the decision check could not run: {type(err).__name__}: {err}")]
+
+
 def deploy_source(engine, session, filename: str, data: bytes, actor: str, comment: str | None = None) -> DeployResult:
     """Deploy one file if it is valid and changed; commits. Never raises for a bad file."""
     name = Path(filename).stem
@@ -109,8 +120,9 @@ def deploy_source(engine, session, filename: str, data: bytes, actor: str, comme
     digest = _content_hash(data, deps)
     latest = latest_version(session, name)
     if latest is not None and latest.content_hash == digest:
+        version = latest.version          # read before rollback: after it, reading would open a transaction
         session.rollback()
-        return DeployResult(name, kind, "unchanged", latest.version)
+        return DeployResult(name, kind, "unchanged", version)
     mv = _store(engine, session, name, kind, data, compiled, deps, digest, actor, comment,
                 (latest.version if latest else 0) + 1)
     session.commit()

@@ -19,9 +19,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff
 from SpiffWorkflow.util.task import TaskState
 
-from . import runtime
-from .errors import ConcurrentUpdate, Conflict, InvalidRequest, UnknownInstance
-from .models import ModelVersion, ProcessInstance
+from . import projections, runtime
+from .errors import ConcurrentUpdate, Conflict, EngineError, InvalidRequest, UnknownInstance
+from .models import HumanTask, ModelVersion, ProcessInstance
+from .scripting import ScriptEngine
 from .serializer import REGISTRY, load_state
 
 MOVABLE_STATUSES = ("running", "waiting", "suspended", "error")
@@ -185,21 +186,49 @@ def migrate_instance(eng, session, instance_id: int, target_id: int, actor: str,
         if not check.can_migrate:
             raise Conflict(f"instance {instance.id} cannot move to version {target.version}: "
                            + "; ".join(check.reasons()))
+        workflow.script_engine = ScriptEngine(eng.clock, _no_services)   # never run a script unrestricted
         top, subs = plan.diffs(workflow)
+        changed = _changed_user_tasks(workflow, [top, *[d for d in subs.values() if d is not None]])
         _reset_ahead(top, workflow, plan.new[0])
         for sp_id, sub in subs.items():
             subworkflow = workflow.subprocesses.get(sp_id)
             if subworkflow is not None:
                 _reset_ahead(sub, subworkflow, plan.new[1][subworkflow.spec.name])
         workflow.subprocess_specs = plan.new[1]
+        _point_at(session, instance, target.id)
+        _reproject(session, instance, workflow, changed, eng.clock.now())
     except BaseException:
         session.rollback()
         raise
-    _point_at(session, instance, target.id)
     detail = {"from": {"model_version_id": source.id, "version": source.version},
               "to": {"model_version_id": target.id, "version": target.version}}
     return runtime.execute(eng, session, instance, workflow, actor, action="instance.migrated", detail=detail,
                            reason=reason, steps=instance.status != "suspended", reconcile=True)
+
+
+def _no_services(task, operation_name, params):
+    raise LookupError("no service runs while an instance is being migrated")
+
+
+def _changed_user_tasks(workflow, diffs) -> set:
+    """Ids of the ready user tasks whose element changed: their inbox rows must show the new version."""
+    changed = {task.id for diff in diffs for task in diff.changed}
+    return {task.id for task in projections.ready_user_tasks(workflow) if task.id in changed}
+
+
+def _reproject(session, instance, workflow, task_ids: set, now) -> None:
+    """Refresh the open inbox rows of changed tasks (title, role, team, form, due date, instructions);
+    who holds the task stays."""
+    warnings: list = []
+    for task_id in task_ids:
+        values = projections._row_for(workflow.get_task_from_id(task_id), instance, now, warnings)
+        values = {k: v for k, v in values.items() if k in _REPROJECTED}
+        session.execute(update(HumanTask.__table__).where(HumanTask.__table__.c.id == str(task_id),
+                                                          HumanTask.__table__.c.status == "ready")
+                        .values(**values, lock_version=HumanTask.__table__.c.lock_version + 1))
+
+
+_REPROJECTED = ("title", "lane", "candidate_team", "form", "ui_form", "due_at", "instructions", "prefill")
 
 
 def _point_at(session, instance, model_version_id: int) -> None:
@@ -216,7 +245,6 @@ def migrate_instances(eng, session, target_id: int, expected: dict[int, int], ac
     Returns one result per instance: migrated, or refused with the reason; one failing never
     stops the others.
     """
-    from .errors import EngineError
     results = []
     for instance_id, version in expected.items():
         try:

@@ -25,11 +25,11 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
-from . import audit, compaction, projections, statements
+from . import audit, compaction, decisions, projections, statements
 from .deploy import latest_definition
 from .errors import (ConcurrentUpdate, Conflict, InstanceNotActive, InvalidRequest, NoSubscriber,
                      TaskNotReady, UnknownInstance, UnknownTask)
-from .models import ACTIVE_STATUSES, HumanTask, MessageSubscription, ProcessInstance
+from .models import ACTIVE_STATUSES, MessageSubscription, ProcessInstance
 from .scripting import ScriptEngine
 from .serializer import dump_state, load_state
 
@@ -55,7 +55,7 @@ class _Call:
         ctx = self.eng.context_factory(
             session=self.session, clock=self.eng.clock, actor=self.actor, instance_id=self.instance.id,
             business_key=self.instance.business_key, element_id=task.task_spec.bpmn_id, audit=self.audit,
-            describe=self.describe, start_process=self.start_process)
+            describe=self.describe, start_process=self.start_process, decide=self.decide)
         result = handler(ctx, **params)
         result = {} if result is None else result
         if not isinstance(result, dict):
@@ -76,6 +76,10 @@ class _Call:
                                  data=data, title=title, subject=subject, nested=True)
         self.audit("instance.spawned", after={"process_id": process_id, "instance_id": started.id})
         return started.id
+
+    def decide(self, decision_id: str, inputs: dict) -> tuple[dict, str]:
+        """Evaluate the newest deployed decision table: (outputs, "<file> v<version>"). Raises DecisionFailed."""
+        return decisions.decide(self.eng, self.session, decision_id, inputs)
 
     def audit(self, action: str, *, before=None, after=None, reason=None, element_id=None) -> None:
         self._step_events.append({"action": action, "before": before, "after": after, "reason": reason,
@@ -215,6 +219,7 @@ def _write(eng, session, instance, workflow, call, failure, *, action, element_i
     if instance.status == "suspended" and status in ACTIVE_STATUSES:
         status = "suspended"
     compaction.forget_finished_iterations(workflow)
+    thrown = _drain_events(workflow)
     instance.state = dump_state(workflow)
     instance.status = status
     instance.updated_at = now
@@ -236,10 +241,26 @@ def _write(eng, session, instance, workflow, call, failure, *, action, element_i
         after["error"] = {"message": failure["message"], "element": failure["element"]}
     if warnings:
         after["warnings"] = warnings
+    if thrown:
+        after["thrown"] = thrown
     audit.append(session, instance, chain=instance.chain, at=now, actor=call.actor, action=action,
                  instance_id=instance.id, element_id=element_id or (failure or {}).get("element"),
                  before=before, after=after, reason=reason)
     write_instance(session, instance)
+
+
+def _drain_events(workflow) -> list[dict]:
+    """Empty the workflow's queue of events nothing inside it caught (SpiffWorkflow keeps them, and
+    they are saved with the state, until someone takes them). A terminate end inside a subprocess
+    leaves one per run: kept, a loop's state would grow by one event per round. Messages thrown out
+    of the process are not routed to other instances (diagrams start or notify other processes
+    through handlers); they are returned so that the audit event records them."""
+    thrown = []
+    for event in workflow.get_events():
+        definition = event.event_definition
+        if isinstance(definition, MessageEventDefinition):
+            thrown.append({"message": definition.name, "payload": event.payload})
+    return thrown
 
 
 def attach(session, values: dict) -> ProcessInstance:
@@ -343,7 +364,8 @@ def start_instance(eng, session, process_id: str, *, actor: str, business_key: s
                   created_at=now,
                   updated_at=now, audit_seq=0, audit_hash="", lock_version=1)
     values["id"] = session.connection().execute(statements.INSERT_INSTANCE, values).scalar_one()
-    instance = attach(session, values)
+    # every column known (None where not set), so that writing it back never reloads the row first
+    instance = attach(session, {**dict.fromkeys(statements.INSTANCE_COLUMNS), **values})
     return execute(eng, session, instance, workflow, actor, action="instance.started",
                    act=lambda wf: wf.task_tree.data.update(data), detail={"data": data}, fresh=True, nested=nested)
 
@@ -357,7 +379,7 @@ def complete_task(eng, session, task_id: str, data: dict | None, actor: str, *,
         raise UnknownTask(f"there is no task {task_id}")
     instance = attach(session, {name: getattr(row, name) for name in statements.INSTANCE_COLUMNS})
     if row.task_status != "ready":
-        raise TaskNotReady(f"the task '{row.title}' is already {row.task_status}")
+        raise TaskNotReady(f"the task '{row.task_title}' is already {row.task_status}")
     require_active(instance)
     workflow = restore(eng, session, instance, expect_version)
     try:
@@ -365,7 +387,7 @@ def complete_task(eng, session, task_id: str, data: dict | None, actor: str, *,
     except (TaskNotFoundException, ValueError):
         task = None
     if task is None or not task.has_state(TaskState.READY):
-        raise TaskNotReady(f"the task '{row.title}' is not ready any more")
+        raise TaskNotReady(f"the task '{row.task_title}' is not ready any more")
 
     def act(_wf):
         add = getattr(task.task_spec, "add_data_from_form", None)
@@ -373,7 +395,7 @@ def complete_task(eng, session, task_id: str, data: dict | None, actor: str, *,
         task.run()
 
     return execute(eng, session, instance, workflow, actor, action="task.completed", act=act,
-                   element_id=row.element_id, detail={"task": row.title, "data": data}, completed_id=row.task_id)
+                   element_id=row.task_element_id, detail={"task": row.task_title, "data": data}, completed_id=row.task_id)
 
 
 def deliver_message(eng, session, name: str, correlation_key: str | None, payload: dict | None,

@@ -36,7 +36,8 @@ INSTANCE_COLUMNS = tuple(c.name for c in _instance.columns)
 INSERT_INSTANCE = insert(_instance).returning(_instance.c.id)
 
 TASK_WITH_INSTANCE = (
-    select(_task.c.id.label("task_id"), _task.c.status.label("task_status"), _task.c.title, _task.c.element_id,
+    select(_task.c.id.label("task_id"), _task.c.status.label("task_status"), _task.c.title.label("task_title"),
+           _task.c.element_id.label("task_element_id"),
            *(_instance.c[name] for name in INSTANCE_COLUMNS))
     .join(_instance, _instance.c.id == _task.c.instance_id)
     .where(_task.c.id == bindparam("task_id"))

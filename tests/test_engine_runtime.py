@@ -1,6 +1,7 @@
 """The engine through a real diagram and a real database (SQLite and PostgreSQL), clock moved by hand."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -178,3 +179,25 @@ def test_unknown_process_task_or_message_is_refused_and_changes_nothing(review, 
     with pytest.raises(InvalidRequest):
         review.call("complete_task", review.task(1).id, ["not", "an", "object"], "bob")
     assert (review.count(ProcessInstance), review.count(AuditEvent), review.count(HumanTask)) == before
+
+
+def test_events_nothing_caught_are_recorded_not_kept_in_the_state(review):
+    """A message thrown out of the process is recorded in the audit event; neither it nor the terminate
+    event of a finished subprocess stays queued in the stored state."""
+    assert review.deploy("announce.bpmn").status == "deployed"
+    instance = review.start("announce", key="A1", what="巡视完成")
+    assert instance.status == "completed"
+    assert json.loads(instance.state)["bpmn_events"] == []
+    with review.sessions() as s:
+        started = s.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id,
+                                                     AuditEvent.action == "instance.started")).one()
+    assert started.after["thrown"] == [{"message": "work_done", "payload": {"what": "巡视完成"}}]
+
+
+def test_completing_a_task_keeps_the_instance_title(review):
+    inst = review.start(label="配电室", days=3, team="T1")
+    title = review.instance(inst.id).title
+    task = review.task(inst.id)
+    assert title and task.title != title
+    review.call("complete_task", task.id, {"passed": True}, "bob")
+    assert review.instance(inst.id).title == title
