@@ -4,6 +4,9 @@ Imports nothing of ours; the engine never imports this package.
 """
 from . import (attachments, customers, dictionary, documents, drafts, hazards, inspections, jobs, notifications, people,
                risk, tokens)
+from . import model_drafts
+from . import outbox
+from . import assessments, indicators, kpi
 from .attachments import Attachment, AttachmentRefused, FileStore
 from .base import Base, UTCDateTime
 from .customers import Customer

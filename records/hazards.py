@@ -39,6 +39,8 @@ class Hazard(Base):
     __tablename__ = "hazard"
     __table_args__ = (
         Index("ix_hazard_status_deadline", "status", "deadline"),
+        Index("ix_hazard_status_opened", "status", "opened_at"),      # the list: a status, newest first
+        Index("ix_hazard_severity_opened", "severity", "opened_at"),
         Index("ix_hazard_branch_status", "branch_id", "status", "opened_at"),
         Index("ix_hazard_team_status", "team_id", "status", "opened_at"),
         Index("ix_hazard_customer", "customer_id", "opened_at"),
@@ -53,7 +55,7 @@ class Hazard(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
     item_code: Mapped[str] = mapped_column(String(10))
     item: Mapped[dict] = mapped_column(JSON)                  # the dictionary snapshot
-    severity: Mapped[str] = mapped_column(String(12), index=True)
+    severity: Mapped[str] = mapped_column(String(12))
     severity_reason: Mapped[str | None] = mapped_column(Text)
     location: Mapped[str] = mapped_column(String(200))
     equipment: Mapped[str | None] = mapped_column(String(200))

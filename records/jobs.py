@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Integer, String
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
@@ -30,3 +31,25 @@ class Job(Base):
     @property
     def percent(self) -> int:
         return 100 if not self.total else min(100, int(self.done * 100 / self.total))
+
+
+class PeriodicRun(Base):
+    """A periodic job (daily plan, monthly assessment...) done for one period: the primary key makes a
+    second scheduler's attempt for the same period fail, so each runs once."""
+
+    __tablename__ = "periodic_run"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period: Mapped[str] = mapped_column(String(20), primary_key=True)     # e.g. 2026-03-02, 2026-03, 2026-Q1
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    report: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+def claim_period(session, name: str, period: str, now: datetime) -> bool:
+    """True (and the period recorded) if nobody ran `name` for `period` yet; call in its own transaction."""
+    try:
+        with session.begin_nested():
+            session.add(PeriodicRun(name=name, period=period, started_at=now))
+    except IntegrityError:
+        return False
+    return True

@@ -28,6 +28,13 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaign'))
     )
+    op.create_table('periodic_run',
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('period', sa.String(length=20), nullable=False),
+    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('report', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('name', 'period', name=op.f('pk_periodic_run'))
+    )
     op.create_table('inspection_cycle',
     sa.Column('key', sa.String(length=20), nullable=False),
     sa.Column('months', sa.Integer(), nullable=False),
@@ -144,4 +151,5 @@ def downgrade():
     op.drop_table('inspection')
     op.drop_table('job')
     op.drop_table('inspection_cycle')
+    op.drop_table('periodic_run')
     op.drop_table('campaign')

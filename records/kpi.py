@@ -1,0 +1,199 @@
+"""The indicators of domain.md §8 as SQL aggregates over hazards and inspections: queries only.
+
+A Scope is a period [start, end) as UTC instants, the moment its state is read (`as_of`: the end
+of the period, or now while it is running) and the filters (branches, teams, customer class,
+industry). Every indicator is a pair of named sets — numerator ⊆ denominator — and one set
+condition serves both the count on the dashboard and the list behind it, so the two agree.
+The conditions themselves are in records/kpi_conditions.py.
+
+Hazards cancelled as raised in error count nowhere. The state of a hazard at `as_of` (status,
+deadline) is read from its timeline, so a past period gives the same numbers whenever it is asked.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Index, case, func, not_, select, text
+
+from .customers import Customer
+from .documents import Document
+from .hazards import Hazard, HazardEvent
+from .inspections import Inspection
+from .kpi_conditions import (_discovered, _event, _in_period, _late_without, _major_reported, _notified_in_time,
+                             add_working_days, elapsed_days, events_in_period, filed, hazard_filters,
+                             inspection_filters, monitored, open_at, overdue_at, sure)
+from .risk import CustomerGrade
+
+__all__ = ["Scope", "make_scope", "local_midnight", "add_working_days", "elapsed_days", "sure", "HAZARD_SETS",
+           "INSPECTION_SETS", "hazard_condition", "inspection_condition", "hazard_counts", "inspection_counts",
+           "hazard_filters", "inspection_filters"]
+
+Index("ix_hazard_closed", Hazard.closed_at)
+Index("ix_hazard_event_kind", HazardEvent.hazard_id, HazardEvent.kind, HazardEvent.at)
+Index("ix_hazard_event_at", HazardEvent.hazard_id, HazardEvent.at)
+Index("ix_hazard_event_kind_at", HazardEvent.kind, HazardEvent.at, HazardEvent.hazard_id)
+Index("ix_document_hazard_kind", Document.hazard_id, Document.kind, Document.created_at)
+Index("ix_customer_grade_history", CustomerGrade.customer_id, CustomerGrade.computed_at)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A period, the moment its state is read, and the filters (None: no restriction)."""
+
+    first_day: date
+    last_day: date
+    start: datetime
+    end: datetime
+    as_of: datetime
+    zone: str = "Asia/Shanghai"
+    branch_ids: tuple | None = None
+    team_ids: tuple | None = None
+    klass: str | None = None          # a customer class, or "none" for customers without one
+    industry: str | None = None
+    live: bool = False                # as_of is now: the hazard's own columns are its state
+    supervise_days: int = 3           # an overdue hazard is supervised (督导单 delivered) within this
+    accept_days: int = 5              # a reported rectification is checked on site within this
+    cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def as_of_day(self) -> date:
+        return (self.as_of - timedelta(microseconds=1)).astimezone(ZoneInfo(self.zone)).date()
+
+    @property
+    def running(self) -> bool:
+        return self.as_of < self.end
+
+    @property
+    def future(self) -> bool:
+        """Nothing of the period has happened yet: every set is empty."""
+        return self.as_of <= self.start
+
+
+def local_midnight(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(timezone.utc)
+
+
+def make_scope(first_day: date, last_day: date, now: datetime, zone: str = "Asia/Shanghai", **filters) -> Scope:
+    """The scope of the local days first_day..last_day (inclusive), read as of min(end, now)."""
+    start, end = local_midnight(first_day, zone), local_midnight(last_day + timedelta(days=1), zone)
+    as_of = max(start, min(end, now))
+    return Scope(first_day=first_day, last_day=last_day, start=start, end=end, as_of=as_of, zone=zone,
+                 live=as_of >= now, **filters)
+
+
+HAZARD_SETS = {
+    "discovered": lambda s, sc: _discovered(sc),
+    "filed": lambda s, sc: _discovered(sc) & filed(sc.as_of),
+    "unfiled": lambda s, sc: _discovered(sc) & not_(filed(sc.as_of)),
+    "to_eliminate": lambda s, sc: (Hazard.opened_at < sc.as_of) & (Hazard.closed_at.is_(None)
+                                                                    | (Hazard.closed_at >= sc.start)),
+    "open_at_start": lambda s, sc: open_at(sc.start),
+    "closed": lambda s, sc: _in_period(Hazard.closed_at, sc),
+    "discovered_closed": lambda s, sc: _discovered(sc) & (Hazard.closed_at < sc.as_of),
+    "open_at_end": lambda s, sc: open_at(sc.as_of),
+    "monitored": lambda s, sc: open_at(sc.as_of) & monitored(sc),
+    "unmonitored": lambda s, sc: open_at(sc.as_of) & not_(monitored(sc)),
+    "overdue_at_end": lambda s, sc: open_at(sc.as_of) & overdue_at(sc),
+    "notified": lambda s, sc: _in_period(Hazard.notified_at, sc),
+    "signed": lambda s, sc: _in_period(Hazard.notified_at, sc) & _event("notice_signed", HazardEvent.at < sc.as_of),
+    "notified_in_time": lambda s, sc: _discovered(sc) & _notified_in_time(s, sc),
+    "closed_on_time": lambda s, sc: _in_period(Hazard.closed_at, sc) & not_(_event("overdue")),
+    "went_overdue": lambda s, sc: events_in_period(sc, "overdue"),
+    "supervised_in_time": lambda s, sc: events_in_period(sc, "overdue")
+    & not_(_late_without(sc, "overdue", ("supervised",), sc.supervise_days)),
+    "acceptance_due": lambda s, sc: events_in_period(sc, "rectification_reported"),
+    "accepted_in_time": lambda s, sc: events_in_period(sc, "rectification_reported")
+    & not_(_late_without(sc, "rectification_reported", ("accepted", "acceptance_failed"), sc.accept_days)),
+    "reported": lambda s, sc: events_in_period(sc, "reported"),
+    "major_discovered": lambda s, sc: _discovered(sc) & (Hazard.severity == "major"),
+    "major_reported": lambda s, sc: _discovered(sc) & (Hazard.severity == "major") & _major_reported(s, sc),
+}
+
+
+def _due(scope: Scope, periodic: bool):
+    day = scope.as_of_day
+    condition = ((Inspection.due_date >= scope.first_day) & (Inspection.due_date <= scope.last_day)
+                 & ((Inspection.due_date <= day) | (Inspection.completed_on <= day)))
+    return condition & (Inspection.kind == "periodic") if periodic else condition
+
+
+def _on_time(scope: Scope):
+    return Inspection.completed_on.is_not(None) & (Inspection.completed_on <= Inspection.due_date) \
+        & (Inspection.completed_on <= scope.as_of_day)
+
+
+INSPECTION_SETS = {
+    "periodic_due": lambda sc: _due(sc, True),
+    "periodic_on_time": lambda sc: _due(sc, True) & _on_time(sc),
+    "periodic_late": lambda sc: _due(sc, True) & not_(_on_time(sc)),
+    "tasks_due": lambda sc: _due(sc, False),
+    "tasks_on_time": lambda sc: _due(sc, False) & _on_time(sc),
+    "completed": lambda sc: (Inspection.completed_on >= sc.first_day) & (Inspection.completed_on <= sc.as_of_day),
+}
+
+
+def hazard_condition(session, scope: Scope, name: str):
+    """The filters and the named set: what the hazard list shows for a number of the dashboard."""
+    return hazard_filters(scope) & HAZARD_SETS[name](session, scope)
+
+
+def inspection_condition(scope: Scope, name: str):
+    return inspection_filters(scope) & INSPECTION_SETS[name](scope)
+
+
+# --- counting ----------------------------------------------------------------------------------------
+
+def analytic(session) -> None:
+    """Before an indicator query on PostgreSQL: no JIT for this transaction. These queries are wide CASE
+    sums that JIT would compile for half a second to save a few milliseconds (measured: 650 ms → 60 ms)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+
+
+HAZARD_GROUPS = {"branch": Hazard.branch_id, "team": Hazard.team_id, "class": Customer.importance,
+                 "industry": Customer.industry, "severity": Hazard.severity}
+INSPECTION_GROUPS = {"branch": Customer.branch_id, "team": Inspection.team_id, "class": Customer.importance,
+                     "industry": Customer.industry}
+
+
+def hazard_counts(session, scope: Scope, names, group: str | None = None) -> dict:
+    """{group key (None without grouping): {set name: count}} in one pass over the hazards concerned."""
+    names = list(names)
+    analytic(session)
+    columns = [func.coalesce(func.sum(case((HAZARD_SETS[n](session, scope), 1), else_=0)), 0).label(n)
+               for n in names]
+    key = HAZARD_GROUPS[group] if group else None
+    query = select(*([key.label("key")] if key is not None else []), *columns).select_from(Hazard)
+    if group in ("class", "industry"):
+        query = query.join(Customer, Customer.id == Hazard.customer_id)
+    query = query.where(hazard_filters(scope), Hazard.opened_at < scope.as_of,
+                        Hazard.closed_at.is_(None) | (Hazard.closed_at >= scope.start))
+    if key is not None:
+        query = query.group_by(key)
+    return _collect(session.execute(query).all(), names, key is not None)
+
+
+def inspection_counts(session, scope: Scope, names, group: str | None = None) -> dict:
+    names = list(names)
+    analytic(session)
+    columns = [func.coalesce(func.sum(case((INSPECTION_SETS[n](scope), 1), else_=0)), 0).label(n) for n in names]
+    key = INSPECTION_GROUPS[group] if group else None
+    query = select(*([key.label("key")] if key is not None else []), *columns).select_from(Inspection)
+    if group in ("branch", "class", "industry"):
+        query = query.join(Customer, Customer.id == Inspection.customer_id)
+    query = query.where(inspection_filters(scope))
+    if key is not None:
+        query = query.group_by(key)
+    return _collect(session.execute(query).all(), names, key is not None)
+
+
+def _collect(rows, names, grouped: bool) -> dict:
+    out = {}
+    for row in rows:
+        values = row._mapping
+        out[values["key"] if grouped else None] = {n: int(values[n] or 0) for n in names}
+    if not grouped and None not in out:
+        out[None] = {n: 0 for n in names}
+    return out

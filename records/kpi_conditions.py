@@ -1,0 +1,278 @@
+"""The conditions records.kpi's sets are made of: filters, the state of a hazard at a moment (read
+from its timeline), monitoring, the dossier, timeliness, and the few counted in Python (working days).
+Queries only; the scope is a records.kpi.Scope.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Float, case, exists, func, not_, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from .customers import Customer
+from .documents import Document
+from .hazards import Hazard, HazardEvent
+from .inspections import Inspection
+
+if TYPE_CHECKING:
+    from .kpi import Scope
+
+
+RECTIFYING = ("rectifying", "overdue", "supervising", "acceptance_failed")
+DEADLINE_KINDS = ("registered", "rectification_started", "overdue", "supervised", "extension_approved",
+                  "acceptance_failed", "rectification_resumed", "close_refused")
+INSPECTION_OPEN = ("planned", "assigned", "in_progress")
+
+
+class elapsed_days(FunctionElement):
+    """Days (fractional) from the first instant to the second, on SQLite and PostgreSQL."""
+
+    type = Float()
+    inherit_cache = True
+    name = "elapsed_days"
+
+
+@compiles(elapsed_days)
+def _elapsed_sqlite(element, compiler, **kw):
+    first, second = list(element.clauses)
+    return f"(julianday({compiler.process(second, **kw)}) - julianday({compiler.process(first, **kw)}))"
+
+
+@compiles(elapsed_days, "postgresql")
+def _elapsed_pg(element, compiler, **kw):
+    first, second = list(element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({compiler.process(second, **kw)} - {compiler.process(first, **kw)})) / 86400.0)"
+
+
+def add_working_days(day: date, days: int) -> date:
+    """The day `days` working days (Monday to Friday) after `day`."""
+    while days > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            days -= 1
+    return day
+
+
+# --- filters ---------------------------------------------------------------------------------------
+
+def customer_ids(scope: Scope):
+    """Customers of the class / industry / branches asked for (a subquery), or None."""
+    conditions = []
+    if scope.klass:
+        conditions.append(Customer.importance.is_(None) if scope.klass == "none" else Customer.importance == scope.klass)
+    if scope.industry:
+        conditions.append(Customer.industry == scope.industry)
+    return select(Customer.id).where(*conditions) if conditions else None
+
+
+def hazard_filters(scope: Scope):
+    condition = Hazard.status != "cancelled"
+    if scope.future:
+        condition &= Hazard.id.is_(None)
+    if scope.branch_ids is not None:
+        condition &= Hazard.branch_id.in_(scope.branch_ids)
+    if scope.team_ids is not None:
+        condition &= Hazard.team_id.in_(scope.team_ids)
+    chosen = customer_ids(scope)
+    if chosen is not None:
+        condition &= Hazard.customer_id.in_(chosen)
+    return condition
+
+
+def inspection_filters(scope: Scope):
+    condition = Inspection.status != "cancelled"
+    if scope.future:
+        condition &= Inspection.id.is_(None)
+    if scope.team_ids is not None:
+        condition &= Inspection.team_id.in_(scope.team_ids)
+    chosen = customer_ids(scope)
+    if scope.branch_ids is not None:
+        condition &= Inspection.customer_id.in_(select(Customer.id).where(Customer.branch_id.in_(scope.branch_ids)))
+    if chosen is not None:
+        condition &= Inspection.customer_id.in_(chosen)
+    return condition
+
+
+# --- the state of a hazard at a moment -----------------------------------------------------------
+
+def _stamp(moment: datetime) -> str:
+    """An instant as the timeline writes deadlines (ISO, UTC, whole seconds)."""
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _event(kind, *conditions):
+    kinds = (kind,) if isinstance(kind, str) else kind
+    return exists().where(HazardEvent.hazard_id == Hazard.id, HazardEvent.kind.in_(kinds), *conditions)
+
+
+def status_at(moment: datetime):
+    """The status the hazard's timeline shows at the moment (the last event's status_after)."""
+    return (select(HazardEvent.status_after).where(HazardEvent.hazard_id == Hazard.id, HazardEvent.at <= moment)
+            .order_by(HazardEvent.at.desc(), HazardEvent.id.desc()).limit(1).scalar_subquery())
+
+
+def deadline_at(moment: datetime):
+    """The deadline in force at the moment, as the timeline wrote it: ISO text in UTC (the handlers write
+    aware UTC datetimes), comparable as text with _stamp()."""
+    return (select(HazardEvent.detail["deadline"].as_string())
+            .where(HazardEvent.hazard_id == Hazard.id, HazardEvent.kind.in_(DEADLINE_KINDS), HazardEvent.at <= moment)
+            .order_by(HazardEvent.at.desc(), HazardEvent.id.desc()).limit(1).scalar_subquery())
+
+
+def sure(condition):
+    """A condition that is false, never NULL, where SQL would give NULL (so that NOT works)."""
+    return case((condition, 1), else_=0) == 1
+
+
+def open_at(moment: datetime):
+    return (Hazard.opened_at < moment) & (Hazard.closed_at.is_(None) | (Hazard.closed_at >= moment))
+
+
+def _changed_since(moment: datetime):
+    """The timeline has events after the moment (so the hazard's columns are not its state then)."""
+    return exists().where(HazardEvent.hazard_id == Hazard.id, HazardEvent.at > moment)
+
+
+def _status(scope: Scope):
+    """The hazard's status at as_of: its column, or the timeline's when it changed since."""
+    if scope.live:
+        return Hazard.status
+    return case((_changed_since(scope.as_of), status_at(scope.as_of)), else_=Hazard.status)
+
+
+def _past_deadline(scope: Scope):
+    """1 when the deadline in force at as_of had passed by then, else 0."""
+    t = scope.as_of
+    current = case((Hazard.deadline < t, 1), else_=0)
+    if scope.live:
+        return current
+    return case((_changed_since(t), case((deadline_at(t) < _stamp(t), 1), else_=0)), else_=current)
+
+
+def _by_status(scope: Scope, overdue, rectifying):
+    """CASE on the status at as_of (read once): `overdue` when it is overdue, `rectifying` while it is being
+    rectified (rectifying, supervising, acceptance_failed), else 0."""
+    whens = {"overdue": overdue, **{s: rectifying for s in RECTIFYING if s != "overdue"}}
+    return case(whens, value=_status(scope), else_=0)
+
+
+def overdue_at(scope: Scope):
+    """Being rectified and past the deadline in force at as_of."""
+    return _by_status(scope, 1, _past_deadline(scope)) == 1
+
+
+def _order_issued(moment: datetime):
+    """A 督导单 was rendered since the hazard last went overdue (the process does it at the deadline)."""
+    last_overdue = (select(func.max(HazardEvent.at)).where(HazardEvent.hazard_id == Document.hazard_id,
+                                                          HazardEvent.kind == "overdue", HazardEvent.at <= moment)
+                    .scalar_subquery())
+    return exists().where(Document.hazard_id == Hazard.id, Document.kind == "supervision_order",
+                          Document.created_at <= moment, Document.created_at >= last_overdue)
+
+
+def _gap(scope: Scope):
+    """Overdue at as_of without a 督导单 issued since (a deadline passed unnoticed, or an order not rendered)."""
+    return _by_status(scope, case((_order_issued(scope.as_of), 0), else_=1), _past_deadline(scope)) == 1
+
+
+def _inspection_overdue(scope: Scope):
+    """The customer has a periodic inspection past its due date and not done at as_of (one subquery,
+    evaluated once)."""
+    day = scope.as_of_day
+    late = select(Inspection.customer_id).where(
+        Inspection.kind == "periodic", Inspection.status != "cancelled", Inspection.due_date < day,
+        or_(Inspection.completed_on.is_(None) & Inspection.status.in_(INSPECTION_OPEN), Inspection.completed_on > day))
+    return Hazard.customer_id.in_(late)
+
+
+def monitored(scope: Scope):
+    """Under monitoring (§8): notice delivered (signed or refusal recorded); the customer's periodic
+    inspection not overdue; not overdue, or overdue with a 督导单 issued. (Cheapest tests first.)"""
+    return sure(Hazard.notified_at <= scope.as_of) & not_(_inspection_overdue(scope)) & not_(_gap(scope))
+
+
+def filed(moment: datetime):
+    """建档 (§6.6): the record, photos, the notice issued and signed (or the refusal recorded), a deadline."""
+    return sure(Hazard.notified_at.is_not(None) & (Hazard.notified_at <= moment)
+                & (func.json_array_length(Hazard.photos) > 0)
+                & Hazard.deadline.is_not(None)
+                & exists().where(Document.hazard_id == Hazard.id, Document.kind == "hazard_notice",
+                                 Document.created_at <= moment))
+
+
+def events_in_period(scope: Scope, kind, *conditions):
+    """Hazards with a `kind` event in the period: one uncorrelated subquery over the (kind, at) index,
+    evaluated once per query rather than once per hazard."""
+    kinds = (kind,) if isinstance(kind, str) else kind
+    return Hazard.id.in_(select(HazardEvent.hazard_id).where(HazardEvent.kind.in_(kinds), HazardEvent.at >= scope.start,
+                                                             HazardEvent.at < scope.as_of, *conditions))
+
+
+def _late_without(scope: Scope, trigger: str, answers: tuple, days: int):
+    """Some `trigger` event in the period had no `answers` event within `days` days, and the days are up."""
+    other = HazardEvent.__table__.alias("answer")
+    answered = exists().where(other.c.hazard_id == HazardEvent.hazard_id, other.c.kind.in_(answers),
+                              other.c.at >= HazardEvent.at, other.c.at <= scope.as_of,
+                              elapsed_days(HazardEvent.at, other.c.at) <= days)
+    return events_in_period(scope, trigger, elapsed_days(HazardEvent.at, scope.as_of) > days, not_(answered))
+
+
+# --- the sets ------------------------------------------------------------------------------------
+
+def _discovered(scope):
+    return (Hazard.opened_at >= scope.start) & (Hazard.opened_at < scope.as_of)
+
+
+def _in_period(column, scope):
+    """In the period; false, never NULL, for a NULL column (so that SQL stops evaluating what follows)."""
+    return column.is_not(None) & (column >= scope.start) & (column < scope.as_of)
+
+
+def _ids(scope: Scope, key: str, compute) -> list[int]:
+    if key not in scope.cache:
+        scope.cache[key] = compute()
+    return scope.cache[key]
+
+
+def _notified_in_time(session, scope):
+    """Discovered in the period and notified in writing within 1 working day (§8 notice timeliness).
+    Within 24 hours is always in time and more than 4 days never; the days between are counted here."""
+    within = elapsed_days(Hazard.opened_at, Hazard.notified_at)
+
+    def compute():
+        zone = ZoneInfo(scope.zone)
+        rows = session.execute(select(Hazard.id, Hazard.opened_at, Hazard.notified_at).where(
+            hazard_filters(scope), _discovered(scope), Hazard.notified_at <= scope.as_of, within > 1,
+            within < 4)).all()
+        return [r.id for r in rows if r.notified_at.astimezone(zone).date()
+                <= add_working_days(r.opened_at.astimezone(zone).date(), 1)]
+    quick = sure((Hazard.notified_at <= scope.as_of) & (within <= 1))
+    return quick | Hazard.id.in_(_ids(scope, "notified_in_time", compute))
+
+
+def _major_reported(session, scope):
+    """重大 hazards discovered in the period and reported to the government within 5 working days (a report
+    within 5 days always is; after 8 days never; the days between are counted here)."""
+    def reported_within(days, *more):
+        return _event("reported", HazardEvent.at <= scope.as_of, elapsed_days(Hazard.opened_at, HazardEvent.at) < days,
+                      *more)
+
+    def compute():
+        zone = ZoneInfo(scope.zone)
+        first = (select(func.min(HazardEvent.at)).where(HazardEvent.hazard_id == Hazard.id, HazardEvent.kind == "reported",
+                                                        HazardEvent.at <= scope.as_of).scalar_subquery())
+        rows = session.execute(select(Hazard.id, Hazard.opened_at, first.label("reported")).where(
+            hazard_filters(scope), _discovered(scope), Hazard.severity == "major", not_(reported_within(5)),
+            reported_within(8))).all()
+        return [r.id for r in rows if _aware(r.reported).astimezone(zone).date()
+                <= add_working_days(r.opened_at.astimezone(zone).date(), 5)]
+    return reported_within(5) | Hazard.id.in_(_ids(scope, "major_reported", compute))
+
+
+def _aware(value) -> datetime:
+    if isinstance(value, str):          # SQLite returns aggregates of datetimes as text
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -1,0 +1,35 @@
+"""The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+import records
+from engine.database import make_engine
+from engine.models import Base as EngineBase
+from webui import migrate
+
+
+def _not_a_test_table(obj, name, type_, reflected, compare_to) -> bool:
+    """Tables the test helpers make for themselves (tests/support.py: test_effect) are not the app's."""
+    return not (type_ == "table" and reflected and compare_to is None and name.startswith("test_"))
+
+
+def test_the_migrated_schema_matches_the_models(db_url):
+    sa = make_engine(db_url)
+    try:
+        with sa.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                                   "include_object": _not_a_test_table})
+            differences = compare_metadata(context, [EngineBase.metadata, records.Base.metadata])
+    finally:
+        sa.dispose()
+    assert differences == [], ("the models and the migrations disagree (write a migration; "
+                               f"webui.migrate.revision autogenerates one): {differences}")
+
+
+def test_there_is_one_head(tmp_path):
+    """Feature branches of the migration tree are merged: a new migration has one parent to build on."""
+    from alembic.script import ScriptDirectory
+    script = ScriptDirectory.from_config(migrate.alembic_config(None))
+    assert len(script.get_heads()) == 1, script.get_heads()
