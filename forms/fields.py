@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable
@@ -71,6 +72,7 @@ class Field:
     attrs: dict = field(default_factory=dict)
     children: list = field(default_factory=list)       # object: its fields
     rows: list = field(default_factory=list)           # array of objects: fields per row
+    row_errors: list = field(default_factory=list)     # array of objects: an error about a whole row
     template: list = field(default_factory=list)       # array of objects: a blank row
 
 
@@ -81,9 +83,13 @@ def label_of(schema: dict, key: str, locale: str) -> str:
 
 
 def build_fields(schema: dict, ui: dict | None, data: dict | None, errors: dict | None, locale: str = "zh_CN",
-                 prefix: str = "") -> list[Field]:
-    """Fields for the object `schema`, filled with `data` and marked with `errors` (by dotted name)."""
-    ui, data, errors = ui or {}, data or {}, errors or {}
+                 prefix: str = "", options: dict | None = None) -> list[Field]:
+    """Fields for the object `schema`, filled with `data` and marked with `errors` (by dotted name).
+
+    options: choices of fields whose schema names a source with "x-options" (e.g. the current items
+    of the hazard dictionary), as {source: [(value, label), ...]}.
+    """
+    ui, data, errors, options = ui or {}, data or {}, errors or {}, options or {}
     required = set(schema.get("required", []))
     order = ui.get("ui:order") or list(schema.get("properties", {}))
     fields = []
@@ -95,11 +101,11 @@ def build_fields(schema: dict, ui: dict | None, data: dict | None, errors: dict 
         if sub_ui.get("ui:widget") == "hidden":
             continue
         name = f"{prefix}{key}"
-        fields.append(_field(sub, sub_ui, name, key, key in required, data.get(key), errors, locale))
+        fields.append(_field(sub, sub_ui, name, key, key in required, data.get(key), errors, locale, options))
     return fields
 
 
-def _field(schema, ui, name, key, required, value, errors, locale) -> Field:
+def _field(schema, ui, name, key, required, value, errors, locale, options) -> Field:
     f = Field(name=name, label=label_of(schema, key, locale), widget=_widget(schema, ui), required=required,
               value=value, error=errors.get(name), help=ui.get("ui:help_en" if locale.startswith("en") else "ui:help")
               or schema.get("description"))
@@ -109,6 +115,10 @@ def _field(schema, ui, name, key, required, value, errors, locale) -> Field:
         names = ui.get("ui:enumNames_en" if locale.startswith("en") else "ui:enumNames") \
             or schema.get("x-enum-titles") or choices
         f.options = list(zip(choices, names))
+    if schema.get("x-options"):
+        f.options = list(options.get(schema["x-options"], []))
+        if f.widget == "text":
+            f.widget = "select"
     for source, target in (("maxLength", "maxlength"), ("minimum", "min"), ("maximum", "max")):
         if source in schema:
             f.attrs[target] = schema[source]
@@ -117,14 +127,17 @@ def _field(schema, ui, name, key, required, value, errors, locale) -> Field:
     if ui.get("ui:placeholder"):
         f.attrs["placeholder"] = ui["ui:placeholder"]
     if f.widget == "group":
-        f.children = build_fields(schema, ui, value if isinstance(value, dict) else {}, errors, locale, name + ".")
+        f.children = build_fields(schema, ui, value if isinstance(value, dict) else {}, errors, locale, name + ".",
+                                  options)
     elif f.widget == "rows":
         items, item_ui = schema.get("items", {}), ui.get("items", {})
         rows = value if isinstance(value, list) else []
         f.rows = [build_fields(items, item_ui, row if isinstance(row, dict) else {}, errors, locale,
-                               f"{name}.{i}.") for i, row in enumerate(rows)]
-        f.template = build_fields(items, item_ui, {}, {}, locale, f"{name}.__index__.")
+                               f"{name}.{i}.", options) for i, row in enumerate(rows)]
+        f.row_errors = [errors.get(f"{name}.{i}") for i in range(len(rows))]
+        f.template = build_fields(items, item_ui, {}, {}, locale, f"{name}.__index__.", options)
         f.attrs["min_items"] = schema.get("minItems", 0)
+        f.attrs["fixed"] = bool(ui.get("ui:fixedRows"))
     return f
 
 
@@ -259,24 +272,39 @@ def _parse_attachment(ui, form, files, store, name, errors, translate):
 
 # --- validation --------------------------------------------------------------------------------------
 
-def _validator_class(today: date | None):
-    """Draft 2020-12 plus x-not-before ("today" or a date): a date field may not be earlier."""
-    def not_before(validator, limit, instance, schema):
-        if not isinstance(instance, str):
-            return
-        try:
-            value = date.fromisoformat(instance)
-        except ValueError:
-            return                      # the format check reports it
-        floor = today if limit == "today" else date.fromisoformat(limit)
-        if floor is not None and value < floor:
-            yield ValidationError(f"{instance} is before {floor.isoformat()}", validator_value=floor.isoformat())
-    return validators.extend(Draft202012Validator, {"x-not-before": not_before})
+_checking: ContextVar[tuple[date | None, dict]] = ContextVar("form_checking", default=(None, {}))
+
+
+def _not_before(validator, limit, instance, schema):
+    if not isinstance(instance, str):
+        return
+    try:
+        value = date.fromisoformat(instance)
+    except ValueError:
+        return                      # the format check reports it
+    today = _checking.get()[0]
+    floor = today if limit == "today" else date.fromisoformat(limit)
+    if floor is not None and value < floor:
+        yield ValidationError(f"{instance} is before {floor.isoformat()}", validator_value=floor.isoformat())
+
+
+def _from_options(validator, source, instance, schema):
+    allowed = {str(value) for value, _label in _checking.get()[1].get(source, [])}
+    if instance not in (None, "") and str(instance) not in allowed:
+        yield ValidationError(f"{instance!r} is not in {source}", validator_value=source)
+
+
+# Draft 2020-12 plus x-not-before ("today" or a date) and x-options (a value from a named list). Built
+# once: extending a validator class costs milliseconds; what today is and what the lists hold is read
+# from the context of the validate() call.
+_Validator = validators.extend(Draft202012Validator, {"x-not-before": _not_before, "x-options": _from_options})
 
 
 def validate(schema: dict, data: dict, *, attachment_exists: Callable[[str], bool] | None = None,
-             translate: Translate = _plain, today: date | None = None) -> dict:
-    """Errors by dotted field name (empty when the data is valid). `today` checks x-not-before."""
+             translate: Translate = _plain, today: date | None = None, options: dict | None = None,
+             locale: str = "zh_CN") -> dict:
+    """Errors by dotted field name (empty when the data is valid). `today` checks x-not-before,
+    `options` the x-options lists; a schema's "x-message" ("x-message-en") replaces the generic text."""
     checker = FormatChecker()
 
     @checker.checks("attachment")
@@ -286,7 +314,12 @@ def validate(schema: dict, data: dict, *, attachment_exists: Callable[[str], boo
         return bool(ATTACHMENT_ID.match(value)) and (attachment_exists is None or attachment_exists(value))
 
     errors: dict = {}
-    for error in _validator_class(today)(schema, format_checker=checker).iter_errors(data):
+    token = _checking.set((today, options or {}))
+    try:
+        found = list(_Validator(schema, format_checker=checker).iter_errors(data))
+    finally:
+        _checking.reset(token)
+    for error in found:
         path = ".".join(str(p) for p in error.absolute_path)
         if error.validator == "required":
             for missing in [p for p in error.validator_value if p not in (error.instance or {})]:
@@ -297,11 +330,17 @@ def validate(schema: dict, data: dict, *, attachment_exists: Callable[[str], boo
             for key in extra:
                 errors.setdefault(f"{path}.{key}" if path else key, translate(MESSAGES["additionalProperties"]))
             continue
-        errors.setdefault(path or "_", _message(error, translate))
+        errors.setdefault(path or "_", _message(error, translate, locale))
     return errors
 
 
-def _message(error, translate: Translate) -> str:
+def _message(error, translate: Translate, locale: str = "zh_CN") -> str:
+    custom = error.schema.get("x-message-en" if locale.startswith("en") else "x-message") \
+        if isinstance(error.schema, dict) else None
+    if custom:
+        return custom
+    if error.validator == "x-options":
+        return translate(MESSAGES["enum"])
     if error.validator == "format":
         return translate(MESSAGES.get(error.validator_value, MESSAGES["pattern"]))
     if error.validator == "type":

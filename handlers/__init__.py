@@ -5,7 +5,7 @@ The operator id `module.function` in a diagram names the function `function` of
 """
 from __future__ import annotations
 
-from . import documents, hazards, risk
+from . import assessment, documents, hazards, inspections, risk, worksheet
 from .context import Context
 
 HANDLERS: dict = {
@@ -24,6 +24,15 @@ HANDLERS: dict = {
     "documents.supervision_order": documents.supervision_order,
     "documents.acceptance_record": documents.acceptance_record,
     "documents.government_report": documents.government_report,
+    "inspections.prepare": inspections.prepare,
+    "inspections.assign": inspections.assign,
+    "inspections.record_result": inspections.record_result,
+    "inspections.open_hazards": inspections.open_hazards,
+    "inspections.complete": inspections.complete,
+    "inspections.warn_overdue": inspections.warn_overdue,
+    "worksheet.inspection_worksheet": worksheet.inspection_worksheet,
+    "assessment.compute": assessment.compute,
+    "assessment.publish": assessment.publish,
 }
 
 __all__ = ["HANDLERS", "Context"]

@@ -19,6 +19,7 @@ class Context:
     audit: Callable[..., None]
     describe: Callable[..., None] = lambda **_: None
     start_process: Callable[..., int] | None = None
+    decide: Callable[[str, dict], tuple] | None = None     # (decision id, inputs) -> (outputs, "file vN")
     settings: dict = field(default_factory=dict)
     files: Any = None
 

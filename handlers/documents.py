@@ -5,8 +5,12 @@ government (§7.2). Each render archives a new version; signatures and photos ar
 """
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
 from records import customers, dictionary, documents, notifications
-from records.hazards import Hazard, record_event, timeline
+from records.hazards import OPEN, STATUS_NAMES, Hazard, record_event, timeline
 
 from . import docx_layout as layout
 from .context import Context
@@ -169,7 +173,7 @@ def acceptance_record(ctx: Context, hazard_id) -> dict:
 
 
 REPORT_REASONS = {"major": "重大隐患", "refused": "客户拒绝签收或拒不整改", "third_overdue": "多次督导仍逾期未整改",
-                  "close_out": "隐患已整改销号"}
+                  "close_out": "隐患已整改销号", "grade_a": "客户风险等级升为A级（红色预警）"}
 
 
 def government_report(ctx: Context, hazard_id, reason: str) -> dict:
@@ -211,3 +215,45 @@ def government_report(ctx: Context, hazard_id, reason: str) -> dict:
                          body=f"{hazard.customer.name} · {hazard.item['name_zh']}（{REPORT_REASONS.get(reason, reason)}）",
                          link="/reports", now=ctx.now())
     return result
+
+
+def grade_report(ctx: Context, customer, grade_row) -> dict:
+    """The report of a customer entering grade A (domain.md §7.2), to the superior unit and the local
+    government through the report log (one entry each), with the grade's drivers and its open hazards."""
+    unit = _setting(ctx, "COMPANY_NAME", "国网吉安供电公司")
+    superior = _setting(ctx, "SUPERIOR_UNIT", "上级单位")
+    authorities = "、".join((ctx.settings.get("AUTHORITIES") or {"power": "电力管理部门"}).values())
+    day = layout.chinese_date(ctx.now(), _zone(ctx))
+    number = f"FX-{customer.number}-{ctx.now().astimezone(ZoneInfo(_zone(ctx))):%Y%m%d}"
+    doc = layout.new_document(unit)
+    layout.title(doc, "重要（高危）电力用户安全隐患报告", f"编号：{number}")
+    layout.paragraph(doc, f"{superior}、{authorities}：", indent=False)
+    layout.paragraph(doc, f"经风险定级，{customer.name}（户号 {customer.number}）于{day}升为 A 级风险（红色预警），"
+                          f"报告事由：{REPORT_REASONS['grade_a']}。现将有关情况报告如下。")
+    layout.fields(doc, [("客户名称", customer.name), ("户号", customer.number), ("用电地址", customer.address),
+                        ("重要等级", customers.CLASS_NAMES.get(customer.importance or "", "未定级")
+                         + ("（高危）" if customer.high_risk else "")),
+                        ("风险等级", "A 级（红色）"), ("风险分值", f"{grade_row.score:g}"),
+                        ("定级模型", grade_row.model_version), ("定级时间", layout.chinese_datetime(ctx.now(), _zone(ctx)))])
+    layout.heading(doc, "定级依据")
+    for driver in grade_row.drivers or []:
+        layout.paragraph(doc, driver, indent=False)
+    layout.heading(doc, "未销号隐患")
+    open_hazards = ctx.session.scalars(select(Hazard).where(Hazard.customer_id == customer.id,
+                                                            Hazard.status.in_(OPEN)).order_by(Hazard.id)).all()
+    for h in open_hazards:
+        layout.paragraph(doc, f"{h.file_number}  {h.item['code']} {h.item['name_zh']}（{SEVERITY.get(h.severity)}），"
+                              f"整改期限 {layout.chinese_date(h.deadline, _zone(ctx))}，督导 {h.supervision_count} 次，"
+                              f"{'客户拒签，' if h.refused_to_sign else ''}状态：{STATUS_NAMES.get(h.status, h.status)}。",
+                         indent=False)
+    layout.paragraph(doc, "我公司已履行告知、服务、督导义务，并将继续跟踪整改。请上级单位知悉，请政府主管部门依法督促客户落实整改。")
+    layout.closing(doc, unit, ctx.now(), _zone(ctx))
+    row = documents.archive(ctx.session, ctx.files, layout.to_bytes(doc), kind="government_report", number=number,
+                            subject=customer.number, filename=f"{number}.docx", actor=ctx.actor, now=ctx.now(),
+                            customer_id=customer.id)
+    for recipient in (superior, authorities):
+        ctx.session.add(documents.ReportLog(document_id=row.id, customer_id=customer.id, reason="grade_a",
+                                            recipient=recipient, created_at=ctx.now()))
+    ctx.audit("document.rendered", after={"kind": "government_report", "number": number, "version": row.version,
+                                          "sha256": row.sha256, "reason": "grade_a"})
+    return {"document_id": row.id, "number": number, "version": row.version}

@@ -143,3 +143,20 @@ def to_bytes(doc: Document) -> bytes:
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
+
+
+def grid(doc: Document, headers: list, rows: list[list], widths_cm: list[float] | None = None) -> None:
+    """A table with a header row (黑体) and rows of values (empty values print as —), e.g. statistics."""
+    table = doc.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text in zip(table.rows[0].cells, headers):
+        _font(cell.paragraphs[0].add_run(str(text)), HEAD_FONT, 10.5)
+    for row in rows:
+        cells = table.add_row().cells
+        for cell, value in zip(cells, row):
+            _font(cell.paragraphs[0].add_run("—" if value in (None, "") else str(value)), BODY_FONT, 10.5)
+    if widths_cm:
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths_cm):
+                cell.width = Cm(width)

@@ -14,7 +14,7 @@ from records import attachments, customers, dictionary, hazards
 from records.hazards import Hazard, record_event
 from records.people import Team
 
-from . import alerts
+from . import alerts, risk
 from .context import Context
 
 
@@ -52,6 +52,13 @@ def _event(ctx, hazard, kind, status=None, detail=None, document_id=None):
     record_event(ctx.session, hazard, at=ctx.now(), actor=ctx.actor, kind=kind, status=status, detail=detail,
                  document_id=document_id)
     ctx.audit(f"hazard.{kind}", before={"status": before}, after={"status": hazard.status, **(detail or {})})
+
+
+def _regrade(ctx: Context, hazard: Hazard, reason: str) -> None:
+    """Grade the customer again within this step. The diagram has its own grade steps at opening, overdue,
+    supervision and close; the other acts that change a grade's inputs regrade here, so that no diagram
+    version (nor an instance started on an older one) can leave a stale grade behind."""
+    risk.grade(ctx, hazard.customer_id, reason)
 
 
 def _check_photos(ctx, ids, what: str) -> list[str]:
@@ -131,6 +138,7 @@ def record_delivery(ctx: Context, hazard_id, delivery: dict) -> dict:
     _event(ctx, hazard, "notice_refused" if kept["refused"] else "notice_signed", status="notified", detail=kept)
     _event(ctx, hazard, "rectification_started", status="rectifying",
            detail={"deadline": hazard.deadline.isoformat()})
+    _regrade(ctx, hazard, "notice_refused" if kept["refused"] else "notice_signed")
     return hazard.summary() | {"photos": hazard.photos, "notice_delivery": kept}
 
 
@@ -194,6 +202,7 @@ def decide_extension(ctx: Context, hazard_id, request: dict, decision: dict) -> 
         hazard.deadline = end_of_day(ctx, new_day)
         detail["deadline"] = hazard.deadline.isoformat()
         _event(ctx, hazard, "extension_approved", status="rectifying", detail=detail)
+        _regrade(ctx, hazard, "extended")
     else:
         _event(ctx, hazard, "extension_refused", detail=detail)
     return hazard.summary() | {"photos": hazard.photos}
@@ -209,6 +218,7 @@ def rectification_reported(ctx: Context, hazard_id, report: dict, source: str) -
               "completed_on": (report or {}).get("completed_on"),
               "evidence": _check_photos(ctx, (report or {}).get("evidence_photos"), "evidence photos")}
     _event(ctx, hazard, "rectification_reported", status="pending_acceptance", detail=detail)
+    _regrade(ctx, hazard, "rectification_reported")
     return hazard.summary() | {"photos": hazard.photos}
 
 
@@ -233,6 +243,7 @@ def record_acceptance(ctx: Context, hazard_id, acceptance: dict) -> dict:
         _event(ctx, hazard, "acceptance_failed", status="acceptance_failed", detail=detail)
         _event(ctx, hazard, "rectification_resumed", status="rectifying",
                detail={"deadline": hazard.deadline.isoformat()})
+    _regrade(ctx, hazard, "acceptance")
     return hazard.summary() | {"photos": hazard.photos, "after_photos": hazard.after_photos,
                                "acceptance": detail}
 
@@ -248,4 +259,5 @@ def close(ctx: Context, hazard_id, approval: dict) -> dict:
         hazard.deadline = end_of_day(ctx, local_today(ctx) + timedelta(days=days))
         _event(ctx, hazard, "close_refused", status="rectifying",
                detail={"comment": approval.get("comment"), "deadline": hazard.deadline.isoformat()})
+        _regrade(ctx, hazard, "close_refused")
     return hazard.summary() | {"photos": hazard.photos, "after_photos": hazard.after_photos}

@@ -1,0 +1,161 @@
+"""Inspections: the steps of inspection.bpmn — prepare, assign, record the result, open one hazard file
+per finding, record the inspection on the customer, warn when the due date passes.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
+
+from records import attachments, dictionary, hazards, inspections, notifications
+from records.inspections import Inspection
+from records.people import Team
+
+from .context import Context
+
+
+class InspectionError(ValueError):
+    """The step cannot be done with these inputs (the message says why)."""
+
+
+def _zone(ctx) -> ZoneInfo:
+    return ZoneInfo(ctx.settings.get("TIMEZONE", "Asia/Shanghai"))
+
+
+def _inspection(ctx, inspection_id) -> Inspection:
+    found = ctx.session.get(Inspection, int(inspection_id))
+    if found is None:
+        raise InspectionError(f"there is no inspection {inspection_id}")
+    return found
+
+
+def summary(ctx, ins: Inspection) -> dict:
+    """What the process keeps of its inspection (variable `inspection`)."""
+    due_end = datetime.combine(ins.due_date, time(23, 59, 59), _zone(ctx)).astimezone(ZoneInfo("UTC"))
+    c = ins.customer
+    return {"id": ins.id, "number": ins.number, "kind": ins.kind, "status": ins.status,
+            "kind_name": inspections.KIND_NAMES.get(ins.kind, ins.kind), "customer_id": c.id,
+            "customer_number": c.number, "customer_name": c.name, "customer_class": c.class_name,
+            "address": c.address, "branch": c.branch.code, "team": ins.team.code if ins.team else None,
+            "due_date": ins.due_date.isoformat(), "due_end": due_end.isoformat(),
+            "hazards": list(ins.hazard_numbers or [])}
+
+
+def prepare(ctx: Context, inspection_id) -> dict:
+    """Name the instance after the worksheet and hand the checklist to the execution form."""
+    ins = _inspection(ctx, inspection_id)
+    ctx.describe(business_key=ins.number, title=f"{ins.number} {ins.customer.name} · "
+                                               f"{inspections.KIND_NAMES.get(ins.kind, ins.kind)}",
+                 subject=ins.customer.number)
+    return summary(ctx, ins) | {"prefill": _prefill(ins)}
+
+
+def _prefill(ins: Inspection) -> dict:
+    """The execution form starts with the checklist of the customer's class and the inspection kind."""
+    _, items = inspections.template_for(ins.customer, ins.kind)
+    return {"checklist": [{"code": i["code"], "section": i["section"], "text": i["text"], "result": None}
+                          for i in items]}
+
+
+def assign(ctx: Context, inspection_id, team: str) -> dict:
+    """The specialist gives the inspection to a team (派工)."""
+    ins = _inspection(ctx, inspection_id)
+    found = ctx.session.scalars(select(Team).where(Team.code == team, Team.active.is_(True))).first()
+    if found is None:
+        raise InspectionError(f"there is no active team {team}")
+    ins.team_id, ins.status, ins.assigned_at = found.id, "assigned", ctx.now()
+    ctx.session.flush()
+    ctx.session.refresh(ins)
+    ctx.audit("inspection.assigned", after={"team": team})
+    return summary(ctx, ins) | {"prefill": _prefill(ins)}
+
+
+def _photos(ctx, ids, what) -> list[str]:
+    for digest in ids or []:
+        row = ctx.session.get(attachments.Attachment, digest)
+        if row is None or row.kind != "photo":
+            raise InspectionError(f"{what}: {digest} is not a stored photo")
+    return list(ids or [])
+
+
+def record_result(ctx: Context, inspection_id, result: dict) -> dict:
+    """Keep what was found on site: checklist answers, findings, times, signatures (or the refusal)."""
+    ins = _inspection(ctx, inspection_id)
+    for row in result.get("checklist") or []:
+        if row.get("result") == "fail" and not (row.get("note") or row.get("photos")):
+            raise InspectionError(f"checklist item {row.get('code')}: 不合格 needs a note or a photo")
+        _photos(ctx, row.get("photos"), f"checklist {row.get('code')}")
+    for index, finding in enumerate(result.get("findings") or [], start=1):
+        if dictionary.current(ctx.session, finding.get("item_code") or "") is None:
+            raise InspectionError(f"finding {index}: {finding.get('item_code')!r} is not an item of the dictionary")
+        _photos(ctx, finding.get("photos"), f"finding {index}")
+    ins.result = result
+    ins.status = "in_progress"
+    ctx.audit("inspection.recorded", after={"findings": len(result.get("findings") or []),
+                                            "failed": sum(1 for r in result.get("checklist") or []
+                                                          if r.get("result") == "fail")})
+    return summary(ctx, ins) | {"findings": result.get("findings") or []}
+
+
+def open_hazards(ctx: Context, inspection_id) -> dict:
+    """One hazard file per finding, each its own hazard_lifecycle instance, linked both ways (一患一档)."""
+    ins = _inspection(ctx, inspection_id)
+    numbers = []
+    for finding in ins.result.get("findings") or []:
+        data = {"customer_id": ins.customer_id, "item_code": finding["item_code"], "location": finding["location"],
+                "description": finding["description"], "photos": finding.get("photos") or [],
+                "equipment": finding.get("equipment"), "severity": None, "severity_reason": None,
+                "team": ins.team.code if ins.team else None, "inspection_id": ins.id,
+                "interim_measures": finding.get("measures")}
+        instance_id = ctx.start_process("hazard_lifecycle", data=data, subject=ins.customer.number)
+        hazard = ctx.session.scalars(select(hazards.Hazard).where(hazards.Hazard.instance_id == instance_id)).first()
+        if hazard is None:
+            raise InspectionError(f"the hazard file for {finding['item_code']} could not be opened")
+        numbers.append(hazard.file_number)
+    ins.hazard_numbers = numbers
+    ctx.audit("inspection.hazards_opened", after={"hazards": numbers})
+    return summary(ctx, ins)
+
+
+def months_for(session, customer, on: date) -> int | None:
+    """The cycle in months for a customer (its override, else its class's), None: no periodic cycle."""
+    if customer.cycle_months:
+        return customer.cycle_months
+    key = inspections.cycle_key(customer, on)
+    months = inspections.cycles(session).get(key)
+    return months or None
+
+
+def complete(ctx: Context, inspection_id) -> dict:
+    """Record the inspection on the customer: last date and, for a full inspection, the next due date."""
+    ins = _inspection(ctx, inspection_id)
+    today = ctx.now().astimezone(_zone(ctx)).date()
+    ins.status, ins.completed_at, ins.completed_on = "completed", ctx.now(), today
+    customer = ins.customer
+    customer.last_inspected_on = today
+    if ins.kind == "periodic" or ins.full_inspection:
+        months = months_for(ctx.session, customer, today)
+        customer.next_inspection_due = today + relativedelta(months=months) if months else None
+    ctx.audit("inspection.completed", after={"completed_on": today.isoformat(),
+                                             "next_due": customer.next_inspection_due.isoformat()
+                                             if customer.next_inspection_due else None})
+    return summary(ctx, ins)
+
+
+def warn_overdue(ctx: Context, inspection_id) -> dict:
+    """The due date passed before the work was done: tell the specialists and the supervisors (监控缺失)."""
+    ins = _inspection(ctx, inspection_id)
+    if ins.status in inspections.OPEN:
+        ins.overdue_warned_at = ctx.now()
+        users = notifications.users_with_role(ctx.session, "specialist") + \
+            notifications.users_with_role(ctx.session, "supervisor", ins.customer.branch.code)
+        notifications.notify(ctx.session, users, kind="inspection_overdue",
+                             title=f"检查逾期：{ins.number}",
+                             body=f"{ins.customer.name} 的{inspections.KIND_NAMES.get(ins.kind, ins.kind)}"
+                                  f"应于 {ins.due_date.isoformat()} 前完成，尚未完成（监控缺失）。",
+                             link=f"/inspections/{ins.number}", now=ctx.now())
+        ctx.audit("inspection.overdue", after={"due_date": ins.due_date.isoformat()})
+    return summary(ctx, ins)
+
