@@ -1,0 +1,52 @@
+"""Driving inspection.bpmn through the engine: plan an inspection, execute it on site, open hazard files."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from hazard_support import HazardWorld
+from records import Customer, Hazard, Inspection
+from webui import planning
+
+
+class InspectionWorld(HazardWorld):
+    DIAGRAMS = ("hazard_lifecycle.bpmn", "inspection.bpmn")
+
+    def plan(self, customer="hospital", kind="periodic", due: date | None = None, team: bool = True) -> Inspection:
+        due = due or self.clock.now().date().replace(day=20)
+        with self.sessions() as s:
+            customer_row = s.get(Customer, self.ids[customer])
+            if not team:
+                customer_row.default_team_id = None
+                s.commit()
+            made = planning.create(s, self.engine, customer_row, kind=kind, due=due, planned_from=due, actor="spec")
+            assert made is not None
+            return made
+
+    def inspection(self, inspection_id: int) -> Inspection:
+        with self.sessions() as s:
+            return s.get(Inspection, inspection_id)
+
+    def execute(self, ins: Inspection, findings=(), *, refuse=False, fail_items=()):
+        """Fill the execution form the way an inspector does: answer every item, add findings, sign."""
+        task = self.task(ins.instance_id, "execute_on_site")
+        checklist = [dict(row, result="fail" if row["code"] in fail_items else "pass",
+                          **({"note": "现场不符合"} if row["code"] in fail_items else {}))
+                     for row in task.prefill["checklist"]]
+        data = {"checklist": checklist, "findings": list(findings), "conclusion": "存在隐患，已逐项告知",
+                "second_inspector": "王检查", "inspector_signature": self.signature(),
+                "second_inspector_signature": self.signature()}
+        if refuse:
+            data.update(customer_refused=True, witness="保安 张三", refusal_photo=self.photo(40))
+        else:
+            data.update(customer_name="王电工", customer_signature=self.signature())
+        return self.complete(ins.instance_id, "execute_on_site", data)
+
+    def finding(self, code="EP02", n=0) -> dict:
+        return {"item_code": code, "location": f"{n + 1}号配电室", "description": f"发现问题 {n + 1}",
+                "photos": [self.photo(50 + n)]}
+
+    def hazards_of(self, inspection_id: int) -> list[Hazard]:
+        with self.sessions() as s:
+            return list(s.scalars(select(Hazard).where(Hazard.inspection_id == inspection_id).order_by(Hazard.id)))

@@ -1,0 +1,155 @@
+"""Inspection pages: the register import, campaigns with progress, the plan, the customer page (一户一档)."""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from records import Campaign, Customer, Inspection, InspectionCycle, Job
+from web_support import csrf_of, login
+from webui import db
+
+HEADER = ["户号", "客户名称", "用电地址", "供电单位编码", "重要等级", "高危", "行业", "电压等级kV", "联系人", "联系电话",
+          "默认小组编码", "临时起", "临时止"]
+
+
+def _xlsx(rows) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def specialist(hazard_app):
+    client = hazard_app.test_client()
+    login(client, "spec")
+    return client
+
+
+def _run_job(client, location):
+    job_id = int(location.rsplit("/", 1)[-1])
+    page = ""
+    for _ in range(200):
+        page = client.post(f"/jobs/{job_id}/step", data={"csrf_token": csrf_of(client, f"/jobs/{job_id}")}
+                           ).get_data(as_text=True)
+        if "hx-trigger" not in page:
+            return page
+    raise AssertionError("the job did not finish")
+
+
+def _count(app, model, *where):
+    with app.app_context():
+        return db.session().scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_an_import_rejects_bad_rows_with_reasons_and_keeps_the_rest(hazard_app, specialist):
+    rows = [["3608990001", "吉安市妇幼保健院", "吉州区", "JA-JZ", "一级", "否", "医疗卫生", 10, "刘工", "13907960101", "JA-T1",
+             None, None],
+            ["3608990002", "", "吉州区", "JA-JZ", "二级", "否", "", 10, None, None, None, None, None],
+            ["36", "短户号", "x", "JA-JZ", "二级", "否", "", 10, None, None, None, None, None],
+            ["3608990003", "吉安火车站", "x", "NOPE", "一级", "否", "", 10, None, None, None, None, None],
+            ["3608990004", "保电场馆", "x", "JA-JZ", "临时性", "否", "", 10, None, None, None, None, None],
+            ["3608990005", "吉安化肥厂", "青原区", "JA-JZ", "", "是", "危险化学品", 35, "赵工", "12345", None, None, None],
+            ["3608990006", "吉安市图书馆", "吉州区", "JA-JZ", "二级", "否", "文化", 10, None, None, "JA-T1", None, None]]
+    response = specialist.post("/customers/import", content_type="multipart/form-data",
+                               data={"csrf_token": csrf_of(specialist, "/customers/import"),
+                                     "file": (io.BytesIO(_xlsx(rows)), "register.xlsx")})
+    assert response.status_code == 302
+    page = _run_job(specialist, response.headers["Location"])
+    with hazard_app.app_context():
+        job = db.session().get(Job, int(response.headers["Location"].rsplit("/", 1)[-1]))
+    assert job.status == "done" and job.report["created"] == 2 and len(job.report["rejected"]) == 5
+    rejected = re.findall(r'<tr class="rejected"><td>(\d+)</td>', page)
+    assert rejected == ["3", "4", "5", "6", "7"]
+    assert "NOPE" in page and "12345" in page
+    assert _count(hazard_app, Customer, Customer.number.like("36089900%")) == 2
+    rows[0][1] = "吉安市妇幼保健院（新院区）"                               # re-import updates, never duplicates
+    response = specialist.post("/customers/import", content_type="multipart/form-data",
+                               data={"csrf_token": csrf_of(specialist, "/customers/import"),
+                                     "file": (io.BytesIO(_xlsx(rows[:1])), "again.xlsx")})
+    _run_job(specialist, response.headers["Location"])
+    with hazard_app.app_context():
+        found = db.session().scalars(select(Customer).where(Customer.number == "3608990001")).all()
+    assert len(found) == 1 and found[0].name.endswith("（新院区）") and found[0].default_team.code == "JA-T1"
+
+
+def test_a_corrupt_spreadsheet_is_refused_and_nothing_is_imported(hazard_app, specialist):
+    before = _count(hazard_app, Customer)
+    response = specialist.post("/customers/import", content_type="multipart/form-data",
+                               data={"csrf_token": csrf_of(specialist, "/customers/import"),
+                                     "file": (io.BytesIO(b"PK\x03\x04 this is not a workbook"), "broken.xlsx")})
+    assert response.status_code == 422 and "xlsx" in response.get_data(as_text=True)
+    response = specialist.post("/customers/import", content_type="multipart/form-data",
+                               data={"csrf_token": csrf_of(specialist, "/customers/import"),
+                                     "file": (io.BytesIO("名称,地址\n甲,乙\n".encode()), "x.csv")})
+    assert response.status_code == 422 and "户号" in response.get_data(as_text=True)
+    assert _count(hazard_app, Customer) == before
+
+
+def test_a_campaign_over_two_hundred_customers_shows_progress_and_creates_them_all(hazard_app, specialist):
+    with hazard_app.app_context():
+        session = db.session()
+        template = session.scalars(select(Customer).where(Customer.number == "3600100001")).one()
+        for n in range(200):
+            session.add(Customer(number=f"36077{n:05d}", name=f"考点{n}", branch_id=template.branch_id, importance="second",
+                                 industry="学校", default_team_id=template.default_team_id, contacts=[],
+                                 created_at=template.created_at, updated_at=template.updated_at))
+        session.commit()
+    form = {"csrf_token": csrf_of(specialist, "/inspections/new"), "kind": "special", "due_date": "2026-06-01",
+            "name": "2026年高考保电专项检查", "industry": "学校"}
+    response = specialist.post("/inspections/new", data=form)
+    assert response.status_code == 302
+    job_page = specialist.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<progress" in job_page and "0 / 200" in job_page
+    page = _run_job(specialist, response.headers["Location"])
+    assert "200 / 200" in page
+    assert _count(hazard_app, Inspection, Inspection.kind == "special") == 200
+    with hazard_app.app_context():
+        campaign = db.session().scalars(select(Campaign)).one()
+    assert campaign.created_count == 200 and campaign.status == "done"
+
+
+@pytest.mark.parametrize("fields,words", [
+    ({"numbers": "999999"}, "以下户号不存在"),
+    ({"industry": "不存在的行业"}, "没有符合筛选条件的客户"),
+    ({"numbers": "3600100001", "due_date": "2020-01-01"}, "完成期限不能早于今天"),
+    ({}, "至少设置一个筛选条件"),
+])
+def test_bad_campaign_input_is_refused_and_creates_nothing(hazard_app, specialist, fields, words):
+    form = {"csrf_token": csrf_of(specialist, "/inspections/new"), "kind": "special", "due_date": "2026-06-01",
+            "name": "专项", **fields}
+    response = specialist.post("/inspections/new", data=form)
+    assert response.status_code == 422 and words in response.get_data(as_text=True)
+    assert _count(hazard_app, Inspection) == 0 and _count(hazard_app, Campaign) == 0
+
+
+def test_cycles_are_edited_by_specialists_and_an_impossible_cycle_is_refused(hazard_app, specialist):
+    form = {"csrf_token": csrf_of(specialist, "/plan"), "special": "3", "first": "2", "second": "6", "temporary": "0",
+            "high_risk_hv": "6", "hv": "12", "lv": "0"}
+    response = specialist.post("/plan/cycles", data=form)
+    assert response.status_code == 422 and _count(hazard_app, InspectionCycle) == 0
+    form["lv"] = "24"
+    assert specialist.post("/plan/cycles", data=form).status_code == 302
+    with hazard_app.app_context():
+        assert db.session().get(InspectionCycle, "first").months == 2
+    inspector = hazard_app.test_client()
+    login(inspector, "insp1")
+    assert inspector.post("/plan/cycles", data={**form, "csrf_token": csrf_of(inspector, "/plan")}).status_code == 403
+
+
+def test_the_customer_page_shows_its_inspections_hazards_and_documents(hazard_app, specialist):
+    form = {"csrf_token": csrf_of(specialist, "/inspections/new"), "kind": "periodic", "due_date": "2026-03-20",
+            "numbers": "3600100001"}
+    response = specialist.post("/inspections/new", data=form)
+    _run_job(specialist, response.headers["Location"])
+    page = specialist.get("/customers/3600100001").get_data(as_text=True)
+    assert "吉安市中心人民医院" in page and "JC-JA-JZ-2026-00001" in page
+    assert specialist.get("/customers/0000").status_code == 404

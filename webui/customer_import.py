@@ -1,0 +1,151 @@
+"""Importing the customer register from an export of the marketing system (SG186): Excel or CSV.
+
+户号 is the key: a re-import updates, never duplicates. Rows are checked one by one; a bad row is
+rejected with its reasons and the good rows are kept. Large files are imported in steps (records.Job),
+so the page shows progress and a stopped import resumes.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, datetime
+from pathlib import Path
+from zipfile import BadZipFile
+
+from flask_babel import gettext as _
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+from sqlalchemy import select
+
+from records import Branch, Customer, Team, customers
+
+COLUMNS = {  # header (Chinese or English) -> field
+    "户号": "number", "customer number": "number", "客户名称": "name", "name": "name", "用电地址": "address",
+    "address": "address", "供电单位编码": "branch", "branch": "branch", "重要等级": "importance",
+    "importance": "importance", "高危": "high_risk", "high risk": "high_risk", "行业": "industry",
+    "industry": "industry", "电压等级kv": "supply_voltage_kv", "voltage kv": "supply_voltage_kv",
+    "电源数目": "power_sources", "供电方式": "supply_mode", "保安负荷kw": "security_load_kw",
+    "自备电源容量kw": "emergency_power_kw", "联系人": "contact_name", "联系电话": "contact_mobile",
+    "默认小组编码": "team", "team": "team", "临时起": "temporary_from", "临时止": "temporary_to",
+    "纬度": "gps_lat", "经度": "gps_lon", "检查周期月": "cycle_months",
+}
+HEADER_OF = {}     # field -> the (Chinese) column header the template uses, to name it in messages
+for _header, _field in COLUMNS.items():
+    HEADER_OF.setdefault(_field, _header)
+REQUIRED = ("number", "name", "branch")
+CLASS_BY_NAME = {v: k for k, v in customers.CLASS_NAMES.items()} | {k: k for k in customers.CLASSES}
+MOBILE = re.compile(r"^1\d{10}$")
+
+
+class ImportRefused(ValueError):
+    """The file as a whole cannot be read (not a spreadsheet, no header)."""
+
+
+def read_rows(path: Path) -> list[dict]:
+    """All data rows of an .xlsx or .csv file as {field: text}. Raises ImportRefused."""
+    try:
+        if path.suffix.lower() == ".csv":
+            text = path.read_bytes().decode("utf-8-sig")
+            table = list(csv.reader(io.StringIO(text)))
+        else:
+            book = load_workbook(path, read_only=True, data_only=True)
+            table = [[("" if v is None else v) for v in row] for row in book.active.iter_rows(values_only=True)]
+            book.close()
+    except (InvalidFileException, BadZipFile, UnicodeDecodeError, csv.Error, KeyError, OSError, ValueError) as err:
+        raise ImportRefused(_("The file is not a readable Excel (.xlsx) or CSV (UTF-8) file.")) from err
+    if not table:
+        raise ImportRefused(_("The file is empty."))
+    header = [COLUMNS.get(_norm(h)) for h in table[0]]
+    missing = [name for name in REQUIRED if name not in header]
+    if missing:
+        raise ImportRefused(_("The header row lacks the columns: %(columns)s.",
+                              columns="、".join({"number": "户号", "name": "客户名称", "branch": "供电单位编码"}[m]
+                                               for m in missing)))
+    rows = []
+    for values in table[1:]:
+        row = {field: _text(v) for field, v in zip(header, values) if field}
+        if any(row.values()):
+            rows.append(row)
+    return rows
+
+
+def _norm(header) -> str:
+    return re.sub(r"[\s（）()]", "", str(header or "")).lower()
+
+
+def _text(value) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def apply_row(session, row: dict, now: datetime) -> tuple[str, list[str]]:
+    """Create or update one customer from a row: ("created" | "updated" | "rejected", reasons)."""
+    reasons, values = [], {}
+    number = row.get("number", "")
+    if not re.fullmatch(r"\d{6,20}", number):
+        reasons.append(_("The customer number (户号) must be 6 to 20 digits."))
+    if not row.get("name"):
+        reasons.append(_("The customer name is missing."))
+    branch = session.scalars(select(Branch).where(Branch.code == row.get("branch", ""))).first()
+    if branch is None:
+        reasons.append(_("Unknown branch code %(code)s.", code=row.get("branch", "")))
+    klass = row.get("importance", "")
+    if klass and klass not in CLASS_BY_NAME:
+        reasons.append(_("Unknown importance class %(value)s (特级/一级/二级/临时性).", value=klass))
+    team = None
+    if row.get("team"):
+        team = session.scalars(select(Team).where(Team.code == row["team"])).first()
+        if team is None:
+            reasons.append(_("Unknown team code %(code)s.", code=row["team"]))
+    for field in ("supply_voltage_kv", "security_load_kw", "emergency_power_kw", "gps_lat", "gps_lon"):
+        if row.get(field):
+            try:
+                values[field] = float(row[field])
+            except ValueError:
+                reasons.append(_("%(field)s is not a number: %(value)s", field=HEADER_OF[field], value=row[field]))
+    for field in ("power_sources", "cycle_months"):
+        if row.get(field):
+            try:
+                values[field] = int(row[field])
+                if field == "cycle_months" and not 1 <= values[field] <= 60:
+                    raise ValueError
+            except ValueError:
+                reasons.append(_("%(field)s is not a possible value: %(value)s", field=HEADER_OF[field], value=row[field]))
+    for field in ("temporary_from", "temporary_to"):
+        if row.get(field):
+            try:
+                values[field] = date.fromisoformat(row[field][:10])
+            except ValueError:
+                reasons.append(_("%(field)s is not a date (YYYY-MM-DD): %(value)s", field=HEADER_OF[field], value=row[field]))
+    if CLASS_BY_NAME.get(klass) == "temporary" and not (values.get("temporary_from") and values.get("temporary_to")):
+        reasons.append(_("A temporary class needs its window: from and until."))
+    mobile = row.get("contact_mobile", "")
+    if mobile and not MOBILE.match(mobile):
+        reasons.append(_("The contact's mobile %(value)s is not an 11-digit number.", value=mobile))
+    if reasons:
+        return "rejected", reasons
+    customer = customers.by_number(session, number)
+    state = "updated" if customer else "created"
+    if customer is None:
+        customer = Customer(number=number, created_at=now, contacts=[])
+        session.add(customer)
+    customer.name, customer.branch_id = row["name"], branch.id
+    customer.address = row.get("address") or customer.address
+    customer.industry = row.get("industry") or customer.industry
+    customer.importance = CLASS_BY_NAME.get(klass) if klass else None
+    customer.high_risk = row.get("high_risk", "") in ("是", "yes", "Y", "y", "1", "true")
+    customer.supply_mode = row.get("supply_mode") or customer.supply_mode
+    for field, value in values.items():
+        setattr(customer, field, value)
+    if team is not None:
+        customer.default_team_id = team.id
+    if row.get("contact_name") or mobile:
+        customer.contacts = [{"name": row.get("contact_name", ""), "post": "", "mobile": mobile}]
+    customer.updated_at = now
+    return state, []
