@@ -1,0 +1,182 @@
+"""The dashboard's tables as data — the page renders them and the Excel export writes them, cell for
+cell, so the two cannot differ. Every count links to the list of hazards (or inspections) behind it;
+a rate with nothing to divide by is "—".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from records import Branch, Team, customers, dictionary, indicators, kpi
+from records.indicators import Rate
+
+from .kpi_views import KpiQuery
+
+LABELS = {
+    "filing": _l("Filing rate"), "elimination": _l("Elimination rate"),
+    "elimination_cumulative": _l("Elimination rate (cumulative)"), "monitoring": _l("Monitoring rate"),
+    "inspection_on_time": _l("Periodic inspections on time"), "signature": _l("Notice signature rate"),
+    "rectification_on_time": _l("Rectified on time"), "supervision_in_time": _l("Overdue hazards supervised in time"),
+    "major_reported": _l("Major hazards reported within 5 working days"),
+}
+GROUP_LABELS = {"team": _l("Team"), "branch": _l("Branch"), "class": _l("Customer class"), "industry": _l("Industry")}
+
+
+@dataclass
+class Cell:
+    text: str
+    href: str | None = None
+    value: float | int | None = None     # the number behind the text (Excel gets the number)
+    percent: bool = False
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    headers: list
+    rows: list = field(default_factory=list)
+
+
+def count(n: int, href: str | None) -> Cell:
+    return Cell(str(n), href if n else None, n)
+
+
+def rate(r: Rate, href: str | None = None) -> Cell:
+    return Cell(r.percent(), href if r.value is not None else None, r.value, percent=True)
+
+
+class Links:
+    """URLs of the lists behind the numbers, for one query."""
+
+    def __init__(self, q: KpiQuery, **extra):
+        self.args = q.args(**extra)
+
+    def hazards(self, name: str, **extra) -> str:
+        return url_for("hazards.index", kpi=name, **{**self.args, **extra})
+
+    def inspections(self, name: str, **extra) -> str:
+        return url_for("dashboard.inspections", kpi=name, **{**self.args, **extra})
+
+    def of(self, indicator, which: str, **extra) -> str | None:
+        name = getattr(indicator, which)
+        if name is None:
+            return None
+        return self.inspections(name, **extra) if indicator.kind == "inspection" else self.hazards(name, **extra)
+
+
+def indicator_table(rates: dict, q: KpiQuery) -> Table:
+    links = Links(q)
+    table = Table("indicators", str(_l("Indicators")), [str(_l("Indicator")), str(_l("Rate")), str(_l("Counted")),
+                                                        str(_l("Out of")), str(_l("Missing"))])
+    for ind in indicators.INDICATORS:
+        r = rates[ind.key]
+        gap = r.den - r.num
+        table.rows.append([Cell(str(LABELS[ind.key])), rate(r, links.of(ind, "gap") or links.of(ind, "den")),
+                           count(r.num, links.of(ind, "num")), count(r.den, links.of(ind, "den")),
+                           count(gap, links.of(ind, "gap") if ind.gap else None)])
+    return table
+
+
+def group_names(session, by: str, keys) -> dict:
+    """{group key: (label, extra link args)}."""
+    if by == "team":
+        teams = {t.id: t for t in session.scalars(select(Team).where(Team.id.in_([k for k in keys if k])))}
+        return {k: ((teams[k].name, {"team": teams[k].code}) if k in teams else (str(_l("No team")), None)) for k in keys}
+    if by == "branch":
+        found = {b.id: b for b in session.scalars(select(Branch).where(Branch.id.in_([k for k in keys if k])))}
+        return {k: (found[k].name, {"branch": found[k].code}) if k in found else ("—", None) for k in keys}
+    if by == "class":
+        return {k: (customers.CLASS_NAMES.get(k or "", "未定级"), {"klass": k or "none"}) for k in keys}
+    return {k: (k, {"industry": k}) if k else ("—", None) for k in keys}
+
+
+def breakdown_table(session, scope: kpi.Scope, q: KpiQuery) -> Table:
+    hazards = kpi.hazard_counts(session, scope, ["discovered", "filed", "open_at_end", "monitored", "closed",
+                                                 "to_eliminate", "overdue_at_end"], group=q.by)
+    tasks = kpi.inspection_counts(session, scope, ["periodic_on_time", "periodic_due"], group=q.by)
+    names = group_names(session, q.by, set(hazards) | set(tasks))
+    table = Table("breakdown", str(_l("By %(group)s", group=GROUP_LABELS[q.by])),
+                  [str(GROUP_LABELS[q.by]), str(_l("Discovered")), str(LABELS["filing"]), str(_l("Open at the end")),
+                   str(LABELS["monitoring"]), str(_l("Closed")), str(LABELS["elimination"]), str(_l("Overdue")),
+                   str(LABELS["inspection_on_time"])])
+    for key in sorted(names, key=lambda k: str(names[k][0])):
+        label, extra = names[key]
+        c, t = hazards.get(key, {}), tasks.get(key, {})
+        n = lambda name: c.get(name, 0)      # noqa: E731
+        links = Links(q, **extra) if extra is not None else None
+        link = (lambda name: links.hazards(name)) if links else (lambda name: None)
+        table.rows.append([
+            Cell(str(label)), count(n("discovered"), link("discovered")),
+            rate(Rate(n("filed"), n("discovered")), link("unfiled")), count(n("open_at_end"), link("open_at_end")),
+            rate(Rate(n("monitored"), n("open_at_end")), link("unmonitored")), count(n("closed"), link("closed")),
+            rate(Rate(n("closed"), n("to_eliminate")), link("to_eliminate")),
+            count(n("overdue_at_end"), link("overdue_at_end")),
+            rate(Rate(t.get("periodic_on_time", 0), t.get("periodic_due", 0)),
+                 links.inspections("periodic_late") if links else None)])
+    return table
+
+
+def close_days_table(session, scope: kpi.Scope, q: KpiQuery) -> Table:
+    links = Links(q)
+    days = indicators.close_days(session, scope)
+    table = Table("close_days", str(_l("Average days to close")),
+                  [str(_l("Severity")), str(_l("Closed")), str(_l("Average days"))])
+    for severity in dictionary.SEVERITIES:
+        average, n = days.get(severity, (None, 0))
+        table.rows.append([Cell(dictionary.SEVERITY_NAMES[severity]), count(n, links.hazards("closed", severity=severity)),
+                           Cell("—" if average is None else f"{average:.1f}", None, average)])
+    return table
+
+
+def trend_table(rows: list[dict], q: KpiQuery) -> Table:
+    table = Table("trend", str(_l("Month by month")),
+                  [str(_l("Month")), str(_l("Discovered")), str(_l("Closed")), str(_l("Open at the end")),
+                   str(LABELS["filing"]), str(LABELS["elimination"]), str(LABELS["monitoring"])])
+    for row in rows:
+        links = Links(KpiQuery(period=row["month"], branch=q.branch, team=q.team, klass=q.klass, industry=q.industry))
+        table.rows.append([Cell(row["month"]), count(row["discovered"], links.hazards("discovered")),
+                           count(row["closed"], links.hazards("closed")), count(row["open"], links.hazards("open_at_end")),
+                           rate(row["filing"]), rate(row["elimination"]), rate(row["monitoring"])])
+    return table
+
+
+def category_table(data: dict, q: KpiQuery) -> Table:
+    links = Links(q)
+    table = Table("category", str(_l("Discovered by category and severity")),
+                  [str(_l("Category"))] + [dictionary.SEVERITY_NAMES[s] for s in dictionary.SEVERITIES]
+                  + [str(_l("Total"))])
+    for name, by_severity in data.items():
+        table.rows.append([Cell(name)] + [count(by_severity.get(s, 0), links.hazards("discovered", severity=s,
+                                                                                     category=name))
+                                          for s in dictionary.SEVERITIES]
+                          + [count(sum(by_severity.values()), links.hazards("discovered", category=name))])
+    if data:
+        totals = [sum(v.get(s, 0) for v in data.values()) for s in dictionary.SEVERITIES]
+        table.rows.append([Cell(str(_l("Total")))] + [count(n, links.hazards("discovered", severity=s))
+                                                       for n, s in zip(totals, dictionary.SEVERITIES)]
+                          + [count(sum(totals), links.hazards("discovered"))])
+    return table
+
+
+def overdue_table(session, scope: kpi.Scope, q: KpiQuery) -> Table:
+    counts = kpi.hazard_counts(session, scope, ["overdue_at_end", "open_at_end"], group="team")
+    names = group_names(session, "team", set(counts))
+    table = Table("overdue", str(_l("Overdue by team")), [str(_l("Team")), str(_l("Overdue")), str(_l("Open at the end"))])
+    for key in sorted(counts, key=lambda k: (-counts[k]["overdue_at_end"], str(names[k][0]))):
+        label, extra = names[key]
+        links = Links(q, **extra) if extra else None
+        table.rows.append([Cell(str(label)),
+                           count(counts[key]["overdue_at_end"], links.hazards("overdue_at_end") if links else None),
+                           count(counts[key]["open_at_end"], links.hazards("open_at_end") if links else None)])
+    return table
+
+
+def grades_table(rows: list[dict]) -> Table:
+    table = Table("grades", str(_l("Customers by risk grade (month end)")), [str(_l("Month")), "A", "B", "C"])
+    for row in rows:
+        table.rows.append([Cell(row["month"])] + [Cell(str(row[g]), None, row[g]) for g in ("A", "B", "C")])
+    return table
