@@ -16,11 +16,12 @@ $(STAMP): setup.cfg pyproject.toml requirements.lock
 	touch $(STAMP)
 
 # Front-end packages from npm (lock file), served by the app from webui/static/vendor.
-$(ASSETS): package.json package-lock.json
+$(ASSETS): package.json package-lock.json $(wildcard webui/static/src/*)
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/signature_pad/dist/signature_pad.umd.min.js \
-	   node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/
+	   node_modules/@picocss/pico/css/pico.min.css node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/
+	node webui/static/src/build.mjs    # bpmn-js / dmn-js bundles for the diagram pages (esbuild)
 	touch $(ASSETS)
 
 $(CATALOGS): webui/translations/zh_Hans_CN/LC_MESSAGES/messages.po $(STAMP)

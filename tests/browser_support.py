@@ -1,8 +1,10 @@
 """A live server for browser tests and Debian's Chromium driven by Playwright."""
 from __future__ import annotations
 
+import os
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -40,3 +42,30 @@ def browser():
     except Exception as err:  # noqa: BLE001 - report why the browser could not start
         playwright.stop()
         pytest.skip(f"Chromium did not start: {err}")
+
+
+def sign_in(page, server, username: str) -> None:
+    """Sign in through the login form and wait for the inbox."""
+    from web_support import PASSWORD
+    page.goto(f"{server.url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_url(f"{server.url}/")
+
+
+def draw_signature(page, selector: str = "canvas.signature-pad") -> None:
+    """Draw a zigzag on a signature canvas with the mouse, as a finger would."""
+    canvas = page.locator(selector)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 30)
+    page.mouse.down()
+    for step in range(1, 20):
+        page.mouse.move(box["x"] + 20 + step * 12, box["y"] + 30 + (step % 5) * 9)
+    page.mouse.up()
+
+
+def shot(page, tmp_path, name: str) -> None:
+    """A full-page screenshot (into GRIDSAFE_SCREENSHOTS when set, to look at after the run)."""
+    page.screenshot(path=str(Path(os.environ.get("GRIDSAFE_SCREENSHOTS", tmp_path)) / name), full_page=True)

@@ -155,7 +155,17 @@ def hazard_app(sqlite_url, tmp_path, clock):
         seed_customers(session, clock.now())
         dictionary.seed(session, clock.now())
         session.commit()
-        result = engine_of(app).deploy_source(session, "hazard_lifecycle.bpmn",
-                                              (root / "bpmn" / "hazard_lifecycle.bpmn").read_bytes(), "owner")
-        assert result.status == "deployed", str(result)
+        for name in ("risk_grade.dmn", "hazard_lifecycle.bpmn", "inspection.bpmn"):
+            result = engine_of(app).deploy_source(session, name, (root / "bpmn" / name).read_bytes(), "owner")
+            assert result.status == "deployed", str(result)
     return app
+
+
+@pytest.fixture
+def chromium():
+    """Debian's Chromium through Playwright (the test is skipped, with the reason, when it cannot start)."""
+    from browser_support import browser
+    playwright, instance = browser()
+    yield instance
+    instance.close()
+    playwright.stop()

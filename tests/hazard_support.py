@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -23,6 +22,8 @@ SIGNATURE_URL = "data:image/png;base64," + base64.b64encode(png()).decode()
 class HazardWorld:
     """People, a customer, the dictionary, the deployed lifecycle; every engine call in its own session."""
 
+    DIAGRAMS = ("hazard_lifecycle.bpmn",)
+
     def __init__(self, sessions, clock, data_dir: Path):
         self.sessions, self.clock = sessions, clock
         self.files = FileStore(data_dir / "files")
@@ -32,9 +33,9 @@ class HazardWorld:
             self.ids = seed(s, clock.now())
             dictionary.seed(s, clock.now())
             s.commit()
-            result = self.engine.deploy_source(s, "hazard_lifecycle.bpmn",
-                                               (ROOT / "bpmn" / "hazard_lifecycle.bpmn").read_bytes(), "owner")
-            assert result.status == "deployed", str(result)
+            for name in ("risk_grade.dmn",) + tuple(self.DIAGRAMS):     # the grading table, always
+                result = self.engine.deploy_source(s, name, (ROOT / "bpmn" / name).read_bytes(), "owner")
+                assert result.status == "deployed", str(result)
 
     # -- inputs ------------------------------------------------------------------------------------
     def photo(self, seed_value: int = 0) -> str:
@@ -80,7 +81,10 @@ class HazardWorld:
         task = self.task(instance_id, element)
         schema = forms.load(task.form, FORMS_DIR)
         today = self.clock.now().date()
-        errors = forms.validate(schema, data, today=today)
+        with self.sessions() as s:
+            options = {"hazard_items": [(i.code, i.code) for i in dictionary.current_items(s) if i.active],
+                       "teams": [(t.code, t.code) for t in s.scalars(select(Team))]}
+        errors = forms.validate(schema, data, today=today, options=options)
         assert not errors, f"{element}: the test data does not fit the form: {errors}"
         with self.sessions() as s:
             return self.engine.complete_task(s, task.id, data, actor)

@@ -1,27 +1,16 @@
 """In Chromium on a tablet-sized screen: sign in, open a task, draw a signature, upload a photo, submit."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from browser_support import LiveServer, browser
+from browser_support import LiveServer, draw_signature, shot, sign_in
 from engine.inspect import current_data
 from engine.runtime import load
 from records import Attachment
-from web_support import PASSWORD, jpeg
+from web_support import jpeg
 from webui import db
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def chromium():
-    playwright, instance = browser()
-    yield instance
-    instance.close()
-    playwright.stop()
 
 
 def test_an_inspector_completes_a_task_on_a_tablet(site, chromium, tmp_path):
@@ -31,11 +20,7 @@ def test_an_inspector_completes_a_task_on_a_tablet(site, chromium, tmp_path):
     photo.write_bytes(jpeg(640, 480))
     with LiveServer(site.app) as server:
         page = chromium.new_page(viewport={"width": 768, "height": 1024}, locale="zh-CN")
-        page.goto(f"{server.url}/login")
-        page.fill("input[name=username]", "insp1")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("#sign-in")
-        page.wait_for_url(f"{server.url}/")
+        sign_in(page, server, "insp1")
         assert page.locator("#nav-team .count").inner_text() == "1"
         page.click(f"a[href='/tasks/{task.id}']")
         page.wait_for_selector("canvas.signature-pad")
@@ -45,15 +30,9 @@ def test_an_inspector_completes_a_task_on_a_tablet(site, chromium, tmp_path):
         page.fill("input[name='findings.0.where']", "高压柜")
         page.select_option("select[name='findings.0.severity']", "重大")
         page.set_input_files("input[name=site_photo]", str(photo))
-        page.locator("canvas.signature-pad").scroll_into_view_if_needed()
-        canvas = page.locator("canvas.signature-pad").bounding_box()
-        page.mouse.move(canvas["x"] + 30, canvas["y"] + 40)
-        page.mouse.down()
-        for step in range(1, 25):
-            page.mouse.move(canvas["x"] + 30 + step * 12, canvas["y"] + 40 + (step % 5) * 9)
-        page.mouse.up()
+        draw_signature(page)
         assert page.input_value("input[name=customer_signature]").startswith("data:image/png;base64,")
-        page.screenshot(path=str(Path(os.environ.get("GRIDSAFE_SCREENSHOTS", tmp_path)) / "task.png"), full_page=True)
+        shot(page, tmp_path, "task.png")
         page.click("button[value=complete]")
         page.wait_for_url(f"{server.url}/")
         assert "已完成" in page.inner_text(".flash-success")

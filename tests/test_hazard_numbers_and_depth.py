@@ -66,6 +66,8 @@ def test_a_hazard_chased_fifty_times_does_not_deepen_the_task_tree(sqlite_url, c
     assert world.hazard(iid).supervision_count == 50
     (d1, size1), (d10, _), (d50, size50) = seen
     assert d1 == d10 == d50 < 20
-    assert size50 < size1 * 1.5          # finished rounds are forgotten: the state does not grow per chase
+    # finished rounds are forgotten and the terminate events of the finished rounds are not kept: the
+    # state does not grow per chase (it did, by ~170 bytes a round, while SpiffWorkflow's event queue filled)
+    assert size50 < size1 * 1.1
     world.rectified(iid)
     assert world.ready(iid) == ["accept_on_site"]

@@ -1,16 +1,31 @@
 """The service around the engine: settings, the gridsafe command, /healthz."""
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 
 import pytest
+from sqlalchemy import text
 
 from webui import config
 from support import DIAGRAMS
 
-COMMANDS = [[], ["init"], ["serve"], ["scheduler"], ["tick"], ["bpmn"], ["bpmn", "lint"], ["audit"],
-            ["audit", "verify"], ["demo"]]
+
+def _commands(group, path=()) -> list[list[str]]:
+    """Every command and sub-command of the CLI, found by walking it (a new command is covered too)."""
+    import click
+
+    from webui.cli import main
+    group = group or main
+    found = [list(path)]
+    for name, command in getattr(group, "commands", {}).items():
+        found += _commands(command, (*path, name)) if isinstance(command, click.Group) else [[*path, name]]
+    return found
+
+
+COMMANDS = _commands(None)
 
 
 def test_settings_have_defaults_and_environment_overrides():
@@ -43,6 +58,11 @@ def test_init_migrates_and_tick_runs_what_is_due(runner, app):
     assert "schema is up to date" in runner.invoke(["init"]).output
     result = runner.invoke(["tick", "--now", "2027-01-01T00:00:00+08:00"])
     assert result.exit_code == 0 and "'fired': 0" in result.output
+    assert "'statistics': True" in result.output              # the SQLite planner's statistics, once a day
+    assert "'statistics': None" in runner.invoke(["tick", "--now", "2027-01-01T09:00:00+08:00"]).output
+    with app.app_context():
+        from webui import db
+        assert db.session().execute(text("SELECT count(*) FROM sqlite_stat1")).scalar() > 0
 
 
 def test_bpmn_lint_exits_nonzero_and_names_the_problem(runner, tmp_path):
@@ -91,10 +111,59 @@ def test_the_demo_data_loads_once_and_a_second_run_changes_nothing(sqlite_url, t
     assert runner.invoke(main, ["init"], obj={"app": app}).exit_code == 0
     first = runner.invoke(main, ["demo"], obj={"app": app})
     assert first.exit_code == 0, first.output
-    loaded = counts()
-    assert loaded["User"] == 8 and loaded["Customer"] == 12 and loaded["Hazard"] == 11 and loaded["HumanTask"] > 11
+    loaded = counts()      # 11 hazards at every stage, the one a finished demo inspection found, a year's history
+    from webui import demo_kpi
+    assert loaded["User"] == 8 and loaded["Customer"] == 12 and loaded["Hazard"] == 12 + len(demo_kpi.HISTORY)
+    assert loaded["HumanTask"] > 11
     second = runner.invoke(main, ["demo"], obj={"app": app})
     assert "nothing to do" in second.output and counts() == loaded
     with app.app_context():
         statuses = set(db.session().scalars(select(Hazard.status)))
     assert {"found", "rectifying", "overdue", "accepted", "closed"} <= statuses
+
+
+def test_serve_on_an_initialised_sqlite_database_takes_writes(tmp_path):
+    """`gridsafe serve` after `init` (the diagrams are unchanged, so deploying only reads): the served app
+    can write at once. It once kept a read transaction open across gunicorn's fork, which held SQLite's
+    write lock, and every write request waited for the busy timeout and failed."""
+    import socket
+    import time
+    import urllib.request
+
+    from web_support import png
+    env = {**os.environ, "GRIDSAFE_DATABASE_URL": f"sqlite:///{tmp_path / 'gs.db'}",
+           "GRIDSAFE_DATA_DIR": str(tmp_path / "data"), "GRIDSAFE_DB_BUSY_TIMEOUT_MS": "3000"}
+
+    def cli(*args, **kwargs):
+        done = subprocess.run([sys.executable, "-m", "webui.cli", *args], capture_output=True, text=True, env=env,
+                              timeout=120, **kwargs)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    cli("init")
+    cli("user", "create", "insp", "--role", "inspector", "--password", "pass-word-1")
+    token = cli("token", "create", "insp").strip().split()[-1]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "webui.cli", "serve", "--port", str(port), "--workers", "1"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        boundary = "gridsafe-test"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nphoto\r\n"
+                f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
+                "Content-Type: image/png\r\n\r\n").encode() + png() + f"\r\n--{boundary}--\r\n".encode()
+        request = urllib.request.Request(base + "/api/v1/attachments", data=body, method="POST", headers={
+            "Authorization": f"Bearer {token}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        with urllib.request.urlopen(request, timeout=20) as response:
+            assert response.status == 201
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)

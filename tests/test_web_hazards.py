@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -196,14 +197,42 @@ def test_a_major_hazard_is_reported_and_the_report_marked_submitted(hazard_app, 
     login(leader, "lead")
     page = leader.get("/reports").get_data(as_text=True)
     assert "重大隐患" in page and "登记已报送" in page
-    with hazard_app.app_context():
-        log = db.session().scalars(select(ReportLog)).one()
+    with hazard_app.app_context():      # the customer also entered grade A: two grade_a reports (superior, government)
+        assert sorted(r.reason for r in db.session().scalars(select(ReportLog))) == ["grade_a", "grade_a", "major"]
+        log = db.session().scalars(select(ReportLog).where(ReportLog.reason == "major")).one()
     response = leader.post(f"/reports/{log.id}", data={"csrf_token": csrf_of(leader, "/reports"), "delivery": "post",
                                                        "lock_version": str(log.lock_version), "reply": "已收悉"})
     assert response.status_code == 302
     with hazard_app.app_context():
-        log = db.session().scalars(select(ReportLog)).one()
+        log = db.session().get(ReportLog, log.id)
     assert log.status == "submitted" and log.submitted_by == "lead" and log.reply == "已收悉"
     bell = leader.get("/").get_data(as_text=True)
-    assert 'id="bell"' in bell and 'data-count="1"' in bell.split('id="bell"')[1][:200]
+    # the red warning, the grade-A report to submit, and the major-hazard report to submit
+    assert 'id="bell"' in bell and 'data-count="3"' in bell.split('id="bell"')[1][:200]
     assert "待报送政府" in leader.get("/notifications").get_data(as_text=True)
+
+
+def test_long_lists_page_with_their_filters_kept(hazard_app, inspector):
+    """More rows than a page: the pager links keep the filters and the next page shows the rest."""
+    number = _opened(hazard_app, inspector)
+    with hazard_app.app_context():
+        session = db.session()
+        hazard = session.scalars(select(Hazard).where(Hazard.file_number == number)).one()
+        instance = session.get(ProcessInstance, hazard.instance_id)
+        columns = [c.key for c in Hazard.__table__.columns if c.key != "id"]
+        row = {c: getattr(hazard, c) for c in columns}
+        session.execute(Hazard.__table__.insert(), [
+            {**row, "file_number": f"YH-JA-JZ-2026-{n:05d}", "instance_id": None} for n in range(2, 56)])
+        columns = [c.key for c in ProcessInstance.__table__.columns if c.key != "id"]
+        session.execute(ProcessInstance.__table__.insert(),
+                        [{c: getattr(instance, c) for c in columns} for _ in range(120)])
+        session.commit()
+    first = inspector.get("/hazards?status=found").get_data(as_text=True)
+    assert "第 1 页，共 2 页" in first and 'href="?status=found&amp;page=2"' in first
+    second = inspector.get("/hazards?status=found&page=2").get_data(as_text=True)
+    assert "第 2 页，共 2 页" in second and set(re.findall(r"YH-JA-JZ-2026-\d{5}", second)) == \
+        {f"YH-JA-JZ-2026-{n:05d}" for n in range(1, 6)}          # 55 hazards, newest first: 5 on page 2
+    admin = hazard_app.test_client()
+    login(admin, "admin")
+    page = admin.get("/admin/instances?status=" + instance.status)
+    assert page.status_code == 200 and "rel=\"next\"" in page.get_data(as_text=True)

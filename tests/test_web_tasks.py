@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from engine import AuditEvent, HumanTask, ProcessInstance
+from engine import AuditEvent, ProcessInstance
 from engine.inspect import current_data
 from engine.runtime import load
 from records import Attachment

@@ -60,13 +60,23 @@ def _extensions(app: Flask) -> None:
 
 
 def _blueprints(app: Flask) -> None:
-    from . import admin, api, auth, catalog, hazards, health, inbox, people, reports
+    from . import admin, api, auth, catalog, hazards, health, inbox, inspection_pages, people, reports
+    from . import diagrams, library, migration, modeler
     from .extensions import csrf
-    for blueprint in (health.bp, auth.bp, inbox.bp, admin.bp, people.bp, hazards.bp, catalog.bp, reports.bp):
+    for blueprint in (health.bp, auth.bp, inbox.bp, admin.bp, people.bp, hazards.bp, catalog.bp, reports.bp,
+                      inspection_pages.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (library.bp, modeler.bp, migration.bp, diagrams.bp):
+        app.register_blueprint(blueprint)
+    from . import outbox_admin, risk_pages
+    for blueprint in (risk_pages.bp, outbox_admin.bp):
+        app.register_blueprint(blueprint)
+    from . import assessments, dashboard, summaries
+    for blueprint in (dashboard.bp, summaries.bp, assessments.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
     for name in ("processes", "tasks", "instances", "messages", "attachments", "people_api", "hazards_api",
-                 "api-docs"):
+                 "models_api", "risk_api", "outbox_api", "kpi_api", "api-docs"):
         csrf.exempt(app.blueprints[name])   # the API authenticates by bearer token only, never by cookie
 
 
@@ -91,12 +101,17 @@ def _navigation() -> dict:
 def build_engine(config: dict, clock=None, files: FileStore | None = None) -> Engine:
     """The runtime with GridSafe's handlers, forms folder and settings."""
     forms_dir = Path(config["FORMS_DIR"])
-    handler_settings = {k: v for k, v in config.items() if k not in ("SECRET_KEY", "CLOCK", "EXTRA_HANDLERS")}
+    handler_settings = {k: v for k, v in config.items() if k not in ("SECRET_KEY", "CLOCK", "EXTRA_HANDLERS",
+                                                                      "SMTP_PASSWORD", "SMS_PASSWORD", "SMS_TOKEN")}
+    from . import decision_cases
     return Engine(
         handlers={**HANDLERS, **config.get("EXTRA_HANDLERS", {})},
         clock=clock,
         context_factory=functools.partial(Context, settings=handler_settings, files=files),
         form_check=functools.partial(forms.problem, folder=forms_dir),
+        check_decisions=functools.partial(decision_cases.check, folder=Path(config["BPMN_DIR"]),
+                                          factors=config.get("RISK_CLASS_FACTORS"),
+                                          multiplier=config.get("RISK_OVERDUE_MULTIPLIER", 2)),
         max_model_bytes=config["MAX_MODEL_BYTES"],
     )
 

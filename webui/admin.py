@@ -10,9 +10,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 import engine
-from engine import ModelVersion, ProcessInstance
+from engine import Definition, ModelVersion, ProcessInstance
 
 from . import db, engine_of
 
@@ -68,9 +69,14 @@ def instance_page(session, q: InstanceQuery) -> tuple[list, int]:
         condition &= ProcessInstance.created_at >= datetime.combine(q.started_from, time.min, timezone.utc)
     if q.started_to:
         condition &= ProcessInstance.created_at < datetime.combine(q.started_to, time.max, timezone.utc)
-    base = select(ProcessInstance, ModelVersion.version).join(ModelVersion).where(condition)
-    total = session.scalar(select(func.count()).select_from(base.subquery()))
-    rows = session.execute(base.order_by(ProcessInstance.created_at.desc(), ProcessInstance.id.desc())
+    counted = select(func.count()).select_from(ProcessInstance)
+    if q.version:
+        counted = counted.join(ModelVersion)
+    total = session.scalar(counted.where(condition))
+    # the list shows no state: leave the (large) serialized workflow and tracebacks in the database
+    rows = session.execute(select(ProcessInstance, ModelVersion.version).join(ModelVersion).where(condition)
+                           .options(defer(ProcessInstance.state), defer(ProcessInstance.error_traceback))
+                           .order_by(ProcessInstance.created_at.desc(), ProcessInstance.id.desc())
                            .limit(PAGE_SIZE).offset((q.page - 1) * PAGE_SIZE)).all()
     return rows, total
 
@@ -81,7 +87,8 @@ def instances():
     session = db.session()
     q = InstanceQuery.from_args(request.args)
     rows, total = instance_page(session, q)
-    processes = session.scalars(select(ProcessInstance.process_id).distinct().order_by(ProcessInstance.process_id))
+    processes = session.scalars(select(Definition.definition_id).where(Definition.kind == "process")
+                                .order_by(Definition.definition_id))    # not a scan of every instance
     return render_template("admin/instances.html", rows=rows, total=total, q=q, statuses=engine.STATUSES,
                            processes=list(processes), page_size=PAGE_SIZE)
 

@@ -9,13 +9,16 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, DateField, FloatField, HiddenField, IntegerField, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from engine import audit
-from records import Branch, Customer, Team, customers, dictionary, risk
+from records import Branch, Customer, Document, Hazard, Inspection, Team, customers, dictionary, inspections, risk
+from records import hazards as hazards_module
 
-from . import db, engine_of
+from . import db, engine_of, grading, planning
+from .work import local_today
 
 bp = Blueprint("catalog", __name__)
 SEVERITY_CHOICES = [(s, n) for s, n in dictionary.SEVERITY_NAMES.items()]
@@ -98,6 +101,21 @@ class CustomerForm(FlaskForm):
     contact_post = StringField(_l("Contact's post"), [Optional(), Length(max=60)])
     contact_mobile = StringField(_l("Contact's mobile"), [Optional(), MOBILE])
     default_team_id = SelectField(_l("Default team"), coerce=int)
+    government_list_ref = StringField(_l("Government list reference"), [Optional(), Length(max=100)])
+    supply_voltage_kv = FloatField(_l("Supply voltage (kV)"), [Optional(), NumberRange(min=0.2, max=1000)])
+    power_sources = IntegerField(_l("Number of supply sources"), [Optional(), NumberRange(min=0, max=10)])
+    supply_mode = StringField(_l("Supply mode"), [Optional(), Length(max=40)])
+    capacity_kva = FloatField(_l("Capacity (kVA)"), [Optional(), NumberRange(min=0)])
+    security_load_kw = FloatField(_l("Security load (kW)"), [Optional(), NumberRange(min=0)])
+    emergency_power_kw = FloatField(_l("Emergency power (kW)"), [Optional(), NumberRange(min=0)])
+    emergency_power_type = StringField(_l("Emergency power type"), [Optional(), Length(max=40)])
+    interlock_status = StringField(_l("Interlock"), [Optional(), Length(max=40)])
+    non_electrical_measures = BooleanField(_l("Non-electrical safety measures in place"))
+    emergency_plan = BooleanField(_l("Outage emergency plan"))
+    electricians = IntegerField(_l("Electricians"), [Optional(), NumberRange(min=0, max=500)])
+    gps_lat = FloatField(_l("Latitude"), [Optional(), NumberRange(min=-90, max=90)])
+    gps_lon = FloatField(_l("Longitude"), [Optional(), NumberRange(min=-180, max=180)])
+    cycle_months = IntegerField(_l("Own inspection cycle (months)"), [Optional(), NumberRange(min=1, max=60)])
     lock_version = HiddenField()
 
     def validate(self, extra_validators=None):
@@ -118,13 +136,16 @@ def _customer_choices(form, session):
                                                  session.scalars(select(Team).order_by(Team.code))]
 
 
+PROFILE_FIELDS = ("government_list_ref", "supply_voltage_kv", "power_sources", "supply_mode", "capacity_kva",
+                  "security_load_kw", "emergency_power_kw", "emergency_power_type", "interlock_status",
+                  "non_electrical_measures", "emergency_plan", "electricians", "gps_lat", "gps_lon", "cycle_months")
 CUSTOMER_FIELDS = ("number", "name", "address", "branch_id", "importance", "temporary_from", "temporary_to",
-                   "high_risk", "industry", "legal_representative", "contacts", "default_team_id")
+                   "high_risk", "industry", "legal_representative", "contacts", "default_team_id") + PROFILE_FIELDS
 
 
 def _apply(customer, form, now):
     for name in ("number", "name", "address", "branch_id", "temporary_from", "temporary_to", "high_risk", "industry",
-                 "legal_representative"):
+                 "legal_representative") + PROFILE_FIELDS:
         value = getattr(form, name).data
         setattr(customer, name, value.strip() if isinstance(value, str) else value)
     customer.importance = form.importance.data or None
@@ -156,22 +177,31 @@ def _customer_page(form, customer, session, creating):
         try:
             if not creating and form.lock_version.data != str(customer.lock_version):
                 raise StaleDataError("lock_version")
+            old_class = customer.importance
             _apply(customer, form, now)
+            if not creating and customer.importance != old_class:
+                planning.recompute_after_class_change(session, current_app.config["GRIDSAFE"], customer,
+                                                      local_today())
             if creating:
                 customer.created_at = now
                 session.add(customer)
             audit.record(session, f"customer:{customer.number}", at=now, actor=current_user.username,
                          action="customer.created" if creating else "customer.changed", before=before,
                          after={n: getattr(customer, n) for n in CUSTOMER_FIELDS})
+            grading.after_customer_edit(engine_of(current_app), session, customer, before, current_user.username)
             session.commit()
             flash(_("Customer %(name)s saved.", name=customer.name), "success")
-            return redirect(url_for("catalog.customers_index", q=customer.number))
+            return redirect(url_for("catalog.customer_page", number=customer.number))
         except StaleDataError:
             session.rollback()
             form.form_errors.append(_("Someone else changed this record meanwhile; reload and try again."))
         except IntegrityError:
             session.rollback()
             form.number.errors.append(_("A customer with this number already exists."))
+        except grading.GradingFailed as err:
+            session.rollback()
+            form.form_errors.append(_("The risk grade could not be computed, so nothing was saved: %(error)s",
+                                      error=str(err)))
     status = 422 if request.method == "POST" else 200
     return render_template("catalog/customer_form.html", form=form, customer=None if creating else customer), status
 
@@ -185,9 +215,27 @@ def customer_new():
     return _customer_page(form, Customer(), session, creating=True)
 
 
-@bp.route("/customers/<number>", methods=["GET", "POST"])
+@bp.get("/customers/<number>")
+def customer_page(number):
+    """一户一档: the customer's profile, risk grade, inspections, hazards and documents."""
+    session = db.session()
+    customer = customers.by_number(session, number[:20]) or abort(404)
+    return render_template("catalog/customer.html", c=customer,
+                           grade=risk.current_grade(session, customer.id),
+                           inspections=session.scalars(select(Inspection).where(Inspection.customer_id == customer.id)
+                                                       .order_by(Inspection.due_date.desc()).limit(50)).all(),
+                           hazards=session.scalars(select(Hazard).where(Hazard.customer_id == customer.id)
+                                                   .order_by(Hazard.opened_at.desc()).limit(100)).all(),
+                           documents=session.scalars(select(Document).where(Document.customer_id == customer.id)
+                                                     .order_by(Document.created_at.desc()).limit(100)).all(),
+                           severity_names=dictionary.SEVERITY_NAMES, hazard_status=hazards_module.STATUS_NAMES,
+                           inspection_status=inspections.STATUS_NAMES, kinds=inspections.KIND_NAMES,
+                           today=local_today())
+
+
+@bp.route("/customers/<number>/edit", methods=["GET", "POST"])
 def customer_edit(number):
-    """Edit a customer (a class change is graded again with the next hazard event)."""
+    """Edit a customer (a change of class, temporary window or high-risk flag is graded again at once)."""
     session = db.session()
     customer = customers.by_number(session, number[:20]) or abort(404)
     form = CustomerForm(obj=customer) if request.method == "GET" else CustomerForm()

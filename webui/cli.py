@@ -84,6 +84,10 @@ def serve(host, port, workers, with_scheduler):
     """Serve the web app and API with gunicorn (diagrams are deployed first)."""
     config = _config()
     deploy_diagrams()
+    # Nothing of this process's database use may outlive the deploy: gunicorn's master keeps this
+    # process (and forks workers from it), and an open transaction would hold SQLite's write lock.
+    db.release()
+    current_app.extensions["gridsafe.sa"].dispose()
     host, port = host or config["HOST"], port or config["PORT"]
     child = None
     if with_scheduler:
@@ -145,6 +149,25 @@ def tick(now):
     click.echo(report)
     if report.get("errors"):
         sys.exit(1)
+
+
+@main.command()
+@click.option("--now", "now", default=None, help="Plan as of this ISO 8601 instant (default: now).")
+@with_appcontext
+def plan(now):
+    """Create the periodic inspections that are due (next due = last done + cycle, 15 days ahead)."""
+    from . import planning
+    eng = engine_of(current_app)
+    if now:
+        try:
+            eng = eng.with_clock(FixedClock(parse_instant(now)))
+        except ValueError:
+            raise click.BadParameter(f"{now!r} is not an ISO 8601 instant", param_hint="--now") from None
+    today = jobs.local_day(current_app, eng)
+    report = planning.generate(eng, db.session_factory(), _config(), today)
+    click.echo(f"{today}: {len(report.created)} inspections created"
+               + (f" ({', '.join(report.created)})" if report.created else "")
+               + (f", {report.skipped} already created by another planner" if report.skipped else ""))
 
 
 @main.group()

@@ -37,10 +37,42 @@ DEFAULTS: dict = {
     "CONTACT_NAME": "营销部用电检查班",
     "CONTACT_PHONE": "0796-8888000",
     "SECTION_LEADER": "营销部主任",
-    "SUPERVISION_DAYS": 7,                    # the short deadline a supervision order (督导单) sets
+    "SUPERVISION_DAYS": 7,
+    "PLAN_LEAD_DAYS": 15,                     # periodic inspections are created this many days before due
+    "PLAN_START": "",                         # go-live date (ISO); empty: the day a customer was registered                    # the short deadline a supervision order (督导单) sets
     "AUTHORITIES": {"power": "吉安市发展和改革委员会（电力主管部门）", "safety": "吉安市应急管理局",
                     "regulator": "国家能源局华中监管局"},   # who receives government reports (JSON)
     "TIMEZONE": "Asia/Shanghai",
+    # risk grading (domain.md §5.2; the matrix and thresholds are in bpmn/risk_grade.dmn) and its warnings
+    "RISK_CLASS_FACTORS": {"special": 1.5, "first": 1.2, "second": 1.0, "temporary": 1.2, "high_risk": 1.0,
+                           "none": 1.0},               # JSON; temporary counts only inside its window
+    "RISK_OVERDUE_MULTIPLIER": 2,
+    "RISK_REMINDER_DAYS": {"A": 7, "B": 14},          # JSON: reminders while a customer stays in a grade
+    "SUPERIOR_UNIT": "国网江西省电力有限公司",          # receives the grade-A report with the AUTHORITIES
+    "PUBLIC_URL": "",                                 # e.g. https://gridsafe.example.cn, for links in e-mails
+    # notification channels (the outbox is delivered by the scheduler, with retries and backoff)
+    "SMTP_HOST": "",                                  # empty: e-mail is not configured (messages wait, visibly)
+    "SMTP_PORT": 25,
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_FROM": "gridsafe@localhost",
+    "SMTP_STARTTLS": False,
+    "SMTP_SSL": False,
+    "SMS_URL": "",                                    # the SMS gateway: JSON POST {id, mobile, text}
+    "SMS_USER": "",                                   # HTTP basic credentials, if the gateway wants them
+    "SMS_PASSWORD": "",
+    "SMS_TOKEN": "",                                  # or a bearer token
+    "DELIVERY_TIMEOUT_SECONDS": 10,
+    "OUTBOX_RETRY_BASE_SECONDS": 60,                  # first retry after 1 min, then 2, 4, 8 ... min
+    "OUTBOX_RETRY_MAX_SECONDS": 3600,                 # ... at most an hour apart
+    "OUTBOX_MAX_ATTEMPTS": 48,                        # then failed until an administrator retries (0: never)
+    "OUTBOX_BATCH": 200,                              # messages sent per scheduler tick
+    # indicators and team assessment (domain.md §8)
+    "KPI_SUPERVISION_DAYS": 3,                        # an overdue hazard's 督导单 is delivered within this
+    "KPI_ACCEPTANCE_DAYS": 5,                         # a reported rectification is checked on site within this
+    "ASSESSMENT_PERIOD": "month",                     # month | quarter: the scheduler starts an assessment after each
+    "ASSESSMENT_WEIGHTS": {"inspections_on_time": 25, "monitoring": 20, "hazards_found": 10, "dossier": 15,
+                           "notice": 10, "supervision": 10, "acceptance": 10},   # JSON; must add up to 100
 }
 
 
@@ -83,3 +115,16 @@ def check(config: dict) -> None:
         raise RuntimeError("refusing to start: GRIDSAFE_SECRET_KEY is the development default. "
                            "Set GRIDSAFE_SECRET_KEY to a long random value (e.g. `python -c "
                            "'import secrets; print(secrets.token_hex(32))'`).")
+    _check_assessment(config)
+
+
+def _check_assessment(config: dict) -> None:
+    from handlers.assessment import weights_problem
+    if config.get("ASSESSMENT_PERIOD", "month") not in ("month", "quarter"):
+        raise ValueError(f"GRIDSAFE_ASSESSMENT_PERIOD must be month or quarter, not {config['ASSESSMENT_PERIOD']!r}")
+    problem = weights_problem(config.get("ASSESSMENT_WEIGHTS"))
+    if problem:
+        raise ValueError(f"GRIDSAFE_{problem}")
+    for name in ("KPI_SUPERVISION_DAYS", "KPI_ACCEPTANCE_DAYS"):
+        if not isinstance(config.get(name), int) or config[name] < 0:
+            raise ValueError(f"GRIDSAFE_{name} must be a whole number of days, at least 0")

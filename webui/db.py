@@ -35,7 +35,12 @@ def session_factory():
     return current_app.extensions["gridsafe.sessions"]
 
 
-def _close(_exc=None) -> None:
+def release() -> None:
+    """Close this request's (or command's) session now, ending its transaction."""
     s = g.pop("db_session", None)
     if s is not None:
         s.close()
+
+
+def _close(_exc=None) -> None:
+    release()

@@ -12,9 +12,9 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from engine import FixedClock, HumanTask, ProcessInstance, timers
-from records import Branch, Customer, Hazard, Team, User, attachments, dictionary
+from records import Branch, Customer, Hazard, Inspection, Team, User, attachments, dictionary
 
-from . import db, engine_of
+from . import db, engine_of, grading, planning
 
 PASSWORD = "gridsafe-demo"
 BRANCHES = [("JA", "国网吉安供电公司", "company", None), ("JA-JZ", "吉州区供电公司", "county", "JA"),
@@ -63,7 +63,65 @@ def load(app) -> list[str]:
     session.commit()
     if session.scalar(select(Hazard.id).limit(1)) is None:
         done.append(f"demo hazards: {_hazards(app, session)} files at every stage")
+    if session.scalar(select(Inspection.id).limit(1)) is None:
+        done.append(f"demo inspections: {_inspections(app, session)} (periodic, overdue, a campaign, one done)")
+    from . import demo_kpi                   # the dashboard's year of history, assessments, a summary
+    done += demo_kpi.load(app, session)
+    session.commit()                         # the daily job works in its own transactions
+    risk = grading.daily(engine_of(app), db.session_factory(), app.config["GRIDSAFE"], force=True)
+    if risk and (risk["updated"] or risk["reminders"]):     # the stories ran in the past: grade as of today
+        done.append(f"risk grades brought up to date: {risk['updated']} regraded, {risk['reminders']} reminders")
     return done or ["demo data already loaded: nothing to do"]
+
+
+LAST_INSPECTED = {"3608010001": 85, "3608010002": 100, "3608010003": 60, "3608020002": 95, "3608030001": 88,
+                  "3608010004": 170, "3608020001": 181, "3608010005": 30,
+                  "3608020004": 400}           # over a year: its periodic inspection is overdue (未监控)
+
+
+def _inspections(app, session) -> int:
+    """Periodic tasks from the real generator (some due soon, some overdue), a campaign, one done."""
+    eng = engine_of(app)
+    today = eng.clock.now().date()
+    for number, days in LAST_INSPECTED.items():
+        customer = session.scalars(select(Customer).where(Customer.number == number)).one()
+        customer.last_inspected_on = today - timedelta(days=days)
+    session.commit()
+    created = len(planning.generate(eng, db.session_factory(), app.config["GRIDSAFE"], today).created)
+    for number in ("3608020001", "3608030002", "3608020003"):
+        customer = session.scalars(select(Customer).where(Customer.number == number)).one()
+        if planning.create(session, eng, customer, kind="seasonal", due=today + timedelta(days=20),
+                           planned_from=today, actor="zhuanze", full=False):
+            created += 1
+    done = _one_done(app, session)
+    session.rollback()
+    eng.fire_due_timers(db.session_factory())         # overdue inspections warn the specialist
+    return created + done
+
+
+def _one_done(app, session) -> int:
+    """A special inspection done last week, with one finding that became its own hazard file."""
+    eng = engine_of(app)
+    clock = FixedClock(eng.clock.now() - timedelta(days=7))
+    at = eng.with_clock(clock)
+    customer = session.scalars(select(Customer).where(Customer.number == "3608010005")).one()
+    ins = planning.create(session, at, customer, kind="special", due=clock.now().date() + timedelta(days=3),
+                          planned_from=clock.now().date(), actor="zhuanze", full=False)
+    if ins is None:
+        return 0
+    task = session.scalars(select(HumanTask).where(HumanTask.instance_id == ins.instance_id,
+                                                   HumanTask.status == "ready")).one()
+    checklist = [dict(row, result="pass") for row in task.prefill["checklist"]]
+    checklist[1].update(result="fail", note="蓄电池容量衰减，UPS 后备时间不足 10 分钟")
+    clock.advance(hours=4)
+    at.complete_task(session, task.id, {
+        "checklist": checklist, "conclusion": "UPS 蓄电池须更换，其余合格", "second_inspector": "王检查",
+        "findings": [{"item_code": "EP05", "location": "机房 UPS 间", "description": "UPS 蓄电池容量衰减",
+                      "photos": [_store(session, at, "photo", 900)]}],
+        "inspector_signature": _store(session, at, "signature", 901),
+        "second_inspector_signature": _store(session, at, "signature", 902),
+        "customer_name": "值班电工", "customer_signature": _store(session, at, "signature", 903)}, "jiancha1")
+    return 1
 
 
 def _people(session, now) -> None:
@@ -79,11 +137,13 @@ def _people(session, now) -> None:
     probe.set_password(PASSWORD)
     for username, name, role, branch, team_codes, mobile in USERS:
         user = User(username=username, display_name=name, password_hash=probe.password_hash, branch=branches[branch],
-                    teams=[teams[c] for c in team_codes], mobile=mobile, locale="zh_CN", active=True, created_at=now)
+                    teams=[teams[c] for c in team_codes], mobile=mobile, email=f"{username}@ja.example.cn",
+                    locale="zh_CN", active=True, created_at=now)
         user.set_roles([role])
         session.add(user)
     session.flush()
     teams["JA-JZ-1"].head_id = session.scalar(select(User.id).where(User.username == "jiancha1"))
+    teams["JA-QY-1"].head_id = session.scalar(select(User.id).where(User.username == "jiancha3"))
 
 
 def _customers(session, now) -> None:

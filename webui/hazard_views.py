@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from engine import HumanTask, ProcessInstance
-from records import Customer, Document, Hazard, Team, customers, dictionary, documents, hazards, people, risk
+from records import Customer, Document, Hazard, Team, customers, dictionary, documents, hazards, kpi, people, risk
 
 from . import engine_of
 from .work import local_today
@@ -31,6 +31,8 @@ class HazardQuery:
     branch: str | None = None
     q: str | None = None
     page: int = 1
+    kpi: str | None = None              # a set of records.kpi: the hazards behind a dashboard number
+    kpi_args: dict | None = None        # ... for the period and filters of these (period, from, to, klass...)
 
     @classmethod
     def from_args(cls, args) -> "HazardQuery":
@@ -44,7 +46,11 @@ class HazardQuery:
         return cls(status=status if status in hazards.STATUSES + ("open",) else None,
                    severity=severity if severity in dictionary.SEVERITIES else None,
                    overdue=args.get("overdue") in ("1", "true", "on"), customer=text("customer", 20),
-                   team=text("team"), branch=text("branch"), q=text("q", 40), page=page)
+                   team=text("team"), branch=text("branch"), q=text("q", 40), page=page,
+                   kpi=text("kpi", 30) if text("kpi", 30) in kpi.HAZARD_SETS else None,
+                   kpi_args={k: args.get(k) for k in ("period", "from", "to", "klass", "industry", "branch", "team",
+                                                       "category")
+                             if args.get(k)})
 
 
 def scope_condition(session, user):
@@ -84,11 +90,19 @@ def hazard_page(session, user, q: HazardQuery, now) -> tuple[list[Hazard], int]:
             codes = people.branch_codes_under(session, found)
         condition &= Hazard.branch_id.in_(select(people.Branch.id).where(people.Branch.code.in_(codes)))
     if q.q:
-        condition &= Hazard.file_number.like(f"%{q.q.replace('%', '').replace('_', '')}%")
+        # matched on the file-number index alone (a covering scan), not row by row along the date order
+        pattern = f"%{q.q.upper().replace('%', '').replace('_', '')}%"     # file numbers are upper case
+        condition &= Hazard.id.in_(select(Hazard.id).where(Hazard.file_number.like(pattern)))
+    if q.kpi:
+        from .kpi_views import hazard_list_condition
+        condition &= hazard_list_condition(session, user, q.kpi, q.kpi_args or {})
     total = session.scalar(select(func.count()).select_from(Hazard).where(condition))
-    rows = session.scalars(select(Hazard).where(condition).order_by(Hazard.opened_at.desc(), Hazard.id.desc())
-                           .limit(PAGE_SIZE).offset((q.page - 1) * PAGE_SIZE)).all()
-    return list(rows), total
+    # The page's ids first (index-only, no joins over the skipped rows), then those 50 rows with their
+    # customer, branch and team.
+    ids = session.scalars(select(Hazard.id).where(condition).order_by(Hazard.opened_at.desc(), Hazard.id.desc())
+                          .limit(PAGE_SIZE).offset((q.page - 1) * PAGE_SIZE)).all()
+    found = {h.id: h for h in session.scalars(select(Hazard).where(Hazard.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids], total
 
 
 def visible_hazard_or_404(session, user, file_number: str) -> Hazard:

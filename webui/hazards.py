@@ -10,7 +10,7 @@ import engine
 from records import Team, dictionary, hazards
 from records.hazards import record_event
 
-from . import db, engine_of, work
+from . import db, engine_of, grading, work
 from .hazard_views import (OPEN_FIELDS, HazardQuery, check_opening, document_or_404, dossier, hazard_page,
                            open_hazard, visible_hazard_or_404)
 
@@ -86,8 +86,9 @@ def cancel(file_number):
     record_event(session, hazard, at=now, actor=current_user.username, kind="cancelled", status="cancelled",
                  detail={"reason": reason})
     try:
+        grading.regrade(engine_of(current_app), session, hazard.customer, "cancelled", current_user.username)
         engine_of(current_app).terminate(session, hazard.instance_id, current_user.username, f"撤销隐患：{reason}")
-    except engine.EngineError as err:
+    except (engine.EngineError, ValueError) as err:
         session.rollback()
         flash(str(err), "error")
         return redirect(url_for("hazards.dossier_page", file_number=file_number))

@@ -42,19 +42,15 @@ def _task_page(task, *, data=None, errors=None, status=200):
     schema, ui = work.form_of(task)
     is_offered = work.offered(task, current_user)
     if data is None and is_offered:
-        data = drafts.get(session, task.id, current_user.id) or {}
-    fields = forms.build_fields(schema, ui, data or {}, errors or {}, _locale())
+        data = drafts.get(session, task.id, current_user.id) or task.prefill or {}
+    fields = forms.build_fields(schema, ui, data or {}, errors or {}, work.current_locale(),
+                                options=work.form_options(session))
     eligible = []
     if current_user.has_role("specialist", "admin") and task.status == "ready":
         eligible = work.eligible_users(session, task)
     return render_template("inbox/task.html", task=task, fields=fields, errors=errors or {}, offered=is_offered,
                            instructions=Markup(markdown(task.instructions or "")), eligible=eligible,
                            form_title=schema.get("title")), status
-
-
-def _locale() -> str:
-    from flask_babel import get_locale
-    return str(get_locale() or "zh_CN")
 
 
 @bp.get("/tasks/<task_id>")

@@ -36,7 +36,18 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
+def page_url(page: int) -> str:
+    """The current page's query string with another page number (filters kept)."""
+    from urllib.parse import urlencode
+
+    from flask import request
+    args = request.args.to_dict()
+    args["page"] = page
+    return "?" + urlencode(args)
+
+
 def init_app(app) -> None:
+    app.jinja_env.globals["page_url"] = page_url
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["now_utc"] = lambda: app.extensions["gridsafe.engine"].clock.now()

@@ -16,9 +16,9 @@ from sqlalchemy import func, or_, select
 import engine
 import forms
 from engine import HumanTask
-from records import Attachment, AttachmentRefused, attachments, drafts, people
+from records import Attachment, AttachmentRefused, attachments, dictionary, drafts, people
 
-from . import db, engine_of
+from . import engine_of
 from .permissions import can_see, offered
 
 PAGE_SIZE = 50
@@ -181,10 +181,23 @@ def attachment_exists(session):
     return lambda digest: session.get(Attachment, digest) is not None
 
 
+def form_options(session) -> dict:
+    """The named choice lists forms may refer to with "x-options"."""
+    items = dictionary.current_items(session)
+    teams = session.scalars(select(people.Team).where(people.Team.active.is_(True)).order_by(people.Team.code))
+    return {"hazard_items": [(i.code, f"{i.code} {i.name_zh}") for i in items if i.active],
+            "teams": [(t.code, f"{t.name}（{t.code}）") for t in teams]}
+
+
 def check(session, schema: dict, data: dict) -> dict:
     """Field errors of data against the task's schema (attachments must exist)."""
     return forms.validate(schema, data, attachment_exists=attachment_exists(session), translate=translate,
-                          today=local_today())
+                          today=local_today(), options=form_options(session), locale=current_locale())
+
+
+def current_locale() -> str:
+    from flask_babel import get_locale
+    return str(get_locale() or "zh_CN")
 
 
 def local_today():

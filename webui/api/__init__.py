@@ -42,6 +42,11 @@ def init_app(app) -> None:
         },
     )
     api.init_app(app)
-    from . import attachments, hazards, instances, messages, people, processes, tasks
-    for module in (processes, tasks, instances, messages, attachments, people, hazards):
+    from . import attachments, hazards, instances, messages, models, people, processes, tasks
+    for module in (processes, tasks, instances, messages, attachments, people, hazards, models):
         api.register_blueprint(module.blp)
+    from . import risk
+    api.register_blueprint(risk.blp)
+    api.register_blueprint(risk.outbox_blp)
+    from . import kpi
+    api.register_blueprint(kpi.blp)
