@@ -47,8 +47,15 @@ run: setup
 test: setup browser
 	$(BIN)/python -m pytest
 
+# Speed and memory goals, one script per issue (figures go in the closing notes, not in tests).
+# Each script takes --help; add --postgres / --db both to measure on PostgreSQL as well.
 bench: setup
 	$(BIN)/python bench/engine_overhead.py
+	$(BIN)/python bench/inbox_scale.py --sqlite-analyze
+	$(BIN)/python bench/http_throughput.py
+	$(BIN)/python bench/hazard_lifecycle.py
+	$(BIN)/python bench/risk_scale.py
+	$(BIN)/python bench/kpi_scale.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache node_modules $(VENDOR)

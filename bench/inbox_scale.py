@@ -14,17 +14,22 @@ median and p95 over --requests requests each (after a few warm-up requests), at 
   small  10,000 completed + 200 open human tasks          } over 50 teams in 5 county branches,
   large  1,000,000 completed + 20,000 open human tasks    } one process instance per task
 
-Instances of completed tasks are mostly `completed` (some waiting, error, terminated, suspended);
-those of open tasks `running`. The rows are bulk-inserted with Core executemany (batches of
-10,000, one transaction per table), not through the engine; the people are created like
+Instances of completed tasks are mostly `completed` (2% waiting, 1% error, some terminated and
+suspended); those of open tasks `running`. 80% of the tasks are in lane inspector for a team, 15%
+leader for a county branch, 5% specialist; 10% of the open ones are held by a teammate, 10% have no
+due date. The rows are bulk-inserted with driver-level executemany through SQLAlchemy Core
+(batches of 10,000, one transaction), not through the engine; the people are created like
 tests/web_support.py does (an inspector in one of the 50 teams, an admin). Each instance's `state`
-is the real JSON of a finished bench_minimal instance (~3 KB).
+is the real JSON of a finished bench_minimal instance (~3 KB). PostgreSQL gets VACUUM ANALYZE after
+the load (autovacuum would soon); SQLite gets no ANALYZE, as the app never runs it
+(--sqlite-analyze shows the difference).
 
 Goals: p95 under 50 ms at the large size, and at most 2x the p95 of the small size.
 
-Also printed: the SQL each request issues (count, time spent in the database) and the query plan
-of the inbox queries (EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL), so one can see
-whether the indexes are used.
+Also printed: the number of SQL statements per request and the time spent executing them ("SQL
+med": cursor.execute only; on SQLite, rows that are stepped while fetching, e.g. a streaming scan,
+are not in it), and the query plans of the inbox queries (EXPLAIN QUERY PLAN on SQLite, EXPLAIN
+(ANALYZE, BUFFERS) on PostgreSQL), so one can see whether the indexes are used.
 
 Run: .venv/bin/python bench/inbox_scale.py             (SQLite file database in a temp folder)
      .venv/bin/python bench/inbox_scale.py --postgres  (a fresh schema on 127.0.0.1:5432/test, dropped after)
@@ -34,6 +39,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import os
 import random
 import statistics
 import sys
@@ -289,15 +295,18 @@ def seed_tasks(url: str, completed: int, open_: int, versions: dict, state: str,
     for table in (ProcessInstance.__table__, HumanTask.__table__):
         sql, columns = _driver_sql(table, sa.dialect.name)
         times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
-        plans.append((sql, columns, times))
+        # columns this script does not know (added later) get their scalar default, else NULL
+        defaults = {c: getattr(table.c[c].default, "arg", None) if getattr(table.c[c].default, "is_scalar", False)
+                    else None for c in columns}
+        plans.append((sql, columns, times, defaults))
     started = time.perf_counter()
     done = 0
     with sa.begin() as conn:
         for batches in _rows(completed, open_, versions, state, now):
-            for (sql, columns, times), rows in zip(plans, batches):
+            for (sql, columns, times, defaults), rows in zip(plans, batches):
                 tuples = []
                 for row in rows:
-                    values = [row[c] for c in columns]
+                    values = [row[c] if c in row else defaults[c] for c in columns]
                     for i in times:
                         values[i] = convert(values[i])
                     tuples.append(tuple(values))
@@ -472,7 +481,10 @@ def run_size(name: str, url: str, folder: Path, args, state: str) -> dict:
         assert response.status_code == 302, f"login of {who} failed: {response.status_code}"
         clients[who] = (client, {})
         clients[f"{who}-api"] = (app.test_client(), {"Authorization": f"Bearer {api_tokens[who]}"})
+    load_before = os.getloadavg()[0]
     results = measure(app, clients, meter, args.requests, args.warmup)
+    print(f"  load average (1 min) before/after measuring: {load_before:.2f} / {os.getloadavg()[0]:.2f} "
+          f"on {os.cpu_count()} CPUs (anything else running makes the numbers noisy)")
     print(f"  {'endpoint':<50} {'median':>8} {'p95':>8} {'SQL med':>8} {'queries':>8}")
     for label, r in results.items():
         print(f"  {label:<50} {r['median']:7.1f}ms {r['p95']:7.1f}ms {r['sql_median']:7.1f}ms {r['queries']:>8.0f}")

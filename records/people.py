@@ -51,7 +51,7 @@ class Team(Base):
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     branch: Mapped[Branch] = relationship(lazy="joined")
-    head: Mapped["User | None"] = relationship(foreign_keys=[head_id], lazy="joined")
+    head: Mapped["User | None"] = relationship(foreign_keys=[head_id])   # loaded when asked for
     members: Mapped[list["User"]] = relationship(secondary=team_member, back_populates="teams",
                                                  order_by="User.username")
     __mapper_args__ = {"version_id_col": lock_version}

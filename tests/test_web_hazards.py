@@ -232,6 +232,8 @@ def test_long_lists_page_with_their_filters_kept(hazard_app, inspector):
     second = inspector.get("/hazards?status=found&page=2").get_data(as_text=True)
     assert "第 2 页，共 2 页" in second and set(re.findall(r"YH-JA-JZ-2026-\d{5}", second)) == \
         {f"YH-JA-JZ-2026-{n:05d}" for n in range(1, 6)}          # 55 hazards, newest first: 5 on page 2
+    found = inspector.get("/hazards?q=yh-ja-jz-2026-0005").get_data(as_text=True)   # any case, part of it
+    assert set(re.findall(r"YH-JA-JZ-2026-\d{5}", found)) == {f"YH-JA-JZ-2026-{n:05d}" for n in range(50, 56)}
     admin = hazard_app.test_client()
     login(admin, "admin")
     page = admin.get("/admin/instances?status=" + instance.status)

@@ -1,0 +1,304 @@
+"""The indicator queries (records/kpi.py, records/indicators.py) on 200,000 hazards.
+
+The data: one company and 10 county branches, 40 teams, 5,000 customers (a quarter first class,
+half second, the rest without class; 12 industries), 200,000 hazards opened evenly over the three
+years before "now" (2026-11-15), 70% general, 22% significant, 8% major, notified 2 to 60 hours after
+discovery (4% refused). 20% went overdue once and 5% twice (the overdue event, the 督导单 rendered and,
+1–5 days later, delivered with a new deadline). Of the hazards whose deadline has passed, 85% are
+closed (reported, accepted, closed); the other 15% stay open past their deadline with no overdue
+timer fired — a pessimistic load, as each is a monitoring gap that is checked event by event. 3%
+have no photo. Each gets its timeline and documents as the lifecycle writes them: about 1.2 million
+events and 420,000 documents; 30,000 periodic inspections (every customer every ~6 months) and
+15,000 grade rows. Rows are bulk-inserted with SQLAlchemy Core executemany; PostgreSQL gets VACUUM
+ANALYZE after the load, SQLite nothing (the app never runs ANALYZE).
+
+What is timed (median of --repeat runs, after one warm-up), each answering one question of the
+dashboard:
+
+  indicators month      all 9 indicators of the current month (two aggregate queries + Python sets)
+  indicators last month the same for the month before (state read from the timelines, not the columns)
+  indicators year       the same for the year to date
+  by team / by class    the 9 indicators grouped (one row per team / class)
+  trend 12 months       discovered, closed, filing, elimination, monitoring per month (12 queries)
+  category × severity   hazards discovered this year by category and severity
+  A/B/C over 12 months  the grade distribution at each month end
+  days to close         average days to close-out by severity, this year
+  hazard list (gap)     the first page of "open and not under monitoring" (the list behind a number)
+  dashboard page        everything GET /dashboard computes for this month, all its tables but the
+                        month-by-month one, which the page loads afterwards (GET /dashboard/trend)
+
+Goal: each under 1 second.
+
+Run: .venv/bin/python bench/kpi_scale.py               (SQLite file database in a temp folder)
+     .venv/bin/python bench/kpi_scale.py --postgres    (a fresh schema on 127.0.0.1:5432/test, dropped after)
+     --hazards N to change the size.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+
+from engine.database import make_engine, make_session_factory  # noqa: E402
+from records import (Branch, Customer, CustomerGrade, Document, Hazard, HazardEvent, Inspection, Team,  # noqa: E402
+                     indicators, kpi)
+from webui import migrate  # noqa: E402
+
+NOW = datetime(2026, 11, 15, 2, 0, tzinfo=timezone.utc)
+INDUSTRIES = ["医疗卫生", "党政机关", "交通枢纽", "大型商场", "通信/数据中心", "学校", "危险化学品", "供水", "煤矿",
+              "冶金", "电子及精密制造", "金融"]
+CATEGORIES = ["供电电源", "自备应急电源", "非电保安措施", "运行管理", "设备状况", "继电保护"]
+BATCH = 20_000
+SEVERAL = {"trend 12 months": "12 periods, one query each", "dashboard page": "all its tables, ~10 queries"}
+
+
+def _flush(conn, table, rows):
+    if rows:
+        conn.execute(insert(table), rows)
+        rows.clear()
+
+
+def load(sa, hazards: int, seed: int = 7) -> None:
+    rnd = random.Random(seed)
+    with sa.begin() as conn:
+        conn.execute(insert(Branch.__table__), [{"id": 1, "code": "JA", "name": "公司", "kind": "company",
+                                                  "parent_id": None, "lock_version": 1}]
+                     + [{"id": i + 2, "code": f"B{i}", "name": f"县公司{i}", "kind": "county", "parent_id": 1,
+                         "lock_version": 1} for i in range(10)])
+        conn.execute(insert(Team.__table__), [{"id": i + 1, "code": f"T{i:02d}", "name": f"检查{i}组",
+                                                "branch_id": 2 + i % 10, "active": True, "lock_version": 1}
+                                               for i in range(40)])
+        customers = []
+        for i in range(5000):
+            klass = rnd.choices(["first", "second", None], [25, 50, 25])[0]
+            customers.append({"id": i + 1, "number": f"36{i:08d}", "name": f"客户{i}", "branch_id": 2 + i % 10,
+                              "importance": klass, "high_risk": rnd.random() < 0.2, "industry": rnd.choice(INDUSTRIES),
+                              "contacts": [], "default_team_id": 1 + i % 40, "created_at": NOW, "updated_at": NOW,
+                              "lock_version": 1})
+        conn.execute(insert(Customer.__table__), customers)
+        _hazards(conn, rnd, hazards, customers)
+        _inspections_and_grades(conn, rnd)
+
+
+def _hazards(conn, rnd, count, customers) -> None:
+    span = timedelta(days=3 * 365).total_seconds()
+    rows, events, docs = [], [], []
+    event_id = doc_id = 0
+    for i in range(count):
+        c = customers[rnd.randrange(len(customers))]
+        opened = NOW - timedelta(seconds=span * (1 - (i + 1) / count))
+        severity = rnd.choices(["general", "significant", "major"], [70, 22, 8])[0]
+        deadline = opened + timedelta(days={"general": 30, "significant": 60, "major": 90}[severity])
+        notified = opened + timedelta(hours=rnd.choice([2, 5, 30, 60]))
+        refused = rnd.random() < 0.04
+        overdue_times = rnd.choices([0, 1, 2], [75, 20, 5])[0]
+        timeline = [("registered", opened, "found", deadline), ("notice_refused" if refused else "notice_signed",
+                                                              notified, "notified", None),
+                    ("rectification_started", notified, "rectifying", deadline)]
+        doc_list = [("hazard_notice", opened)]
+        moment, status = deadline, "rectifying"
+        for n in range(overdue_times):
+            if moment >= NOW:
+                break
+            timeline.append(("overdue", moment + timedelta(seconds=1), "overdue", moment))
+            doc_list.append(("supervision_order", moment + timedelta(seconds=1)))
+            delivered = moment + timedelta(days=rnd.choice([1, 2, 5]))
+            status = "overdue"
+            if delivered < NOW:
+                moment = delivered + timedelta(days=7)
+                timeline.append(("supervised", delivered, "supervising", moment))
+                status = "supervising"
+        closed = None
+        if moment < NOW and rnd.random() < 0.85 or (moment > NOW and rnd.random() < 0.3 and opened < NOW - timedelta(days=5)):
+            done = min(moment - timedelta(days=rnd.randint(0, 20)), NOW - timedelta(days=1))
+            done = max(done, notified + timedelta(days=1))
+            timeline += [("rectification_reported", done, "pending_acceptance", None),
+                         ("accepted", done + timedelta(days=2), "accepted", None),
+                         ("closed", done + timedelta(days=3), "closed", None)]
+            doc_list.append(("acceptance_record", done + timedelta(days=2)))
+            closed, status = done + timedelta(days=3), "closed"
+            if closed >= NOW:
+                timeline, closed, status = timeline[:-1], None, "accepted"
+        elif moment < NOW and status == "rectifying":
+            status = "rectifying"      # overdue without the timer having fired (a few)
+        hazard_id = i + 1
+        timeline = [t for t in timeline if t[1] < NOW]
+        rows.append({"id": hazard_id, "file_number": f"YH-{i:07d}", "customer_id": c["id"], "branch_id": c["branch_id"],
+                     "team_id": c["default_team_id"], "item_code": "EP02",
+                     "item": {"code": "EP02", "name_zh": "x", "category": rnd.choice(CATEGORIES)},
+                     "severity": severity, "location": "配电室", "description": "—",
+                     "photos": [] if rnd.random() < 0.03 else ["a" * 64], "after_photos": [], "status": status,
+                     "deadline": moment, "original_deadline": deadline, "supervision_count": overdue_times,
+                     "refused_to_sign": refused, "reported_to_government": severity == "major",
+                     "opened_by": "x", "opened_at": opened, "notified_at": notified if notified < NOW else None,
+                     "closed_at": closed, "lock_version": 1})
+        if severity == "major":
+            timeline.append(("reported", opened + timedelta(days=rnd.choice([1, 3, 9])), "notified", None))
+        for kind, at, after, new_deadline in timeline:
+            if at >= NOW:
+                continue
+            event_id += 1
+            events.append({"id": event_id, "hazard_id": hazard_id, "at": at, "actor": "x", "kind": kind,
+                           "status_before": None, "status_after": after,
+                           "detail": {"deadline": new_deadline.isoformat()} if new_deadline else {},
+                           "document_id": None})
+        for kind, at in doc_list:
+            if at >= NOW:
+                continue
+            doc_id += 1
+            docs.append({"id": doc_id, "kind": kind, "number": f"D{doc_id}", "subject": f"YH-{i:07d}", "version": 1,
+                         "hazard_id": hazard_id, "customer_id": c["id"], "sha256": "0" * 64, "size": 1,
+                         "filename": "x.docx", "content_type": "x", "created_at": at, "created_by": "x"})
+        if len(events) >= BATCH:
+            _flush(conn, Hazard.__table__, rows)
+            _flush(conn, HazardEvent.__table__, events)
+            _flush(conn, Document.__table__, docs)
+    _flush(conn, Hazard.__table__, rows)
+    _flush(conn, HazardEvent.__table__, events)
+    _flush(conn, Document.__table__, docs)
+
+
+def _inspections_and_grades(conn, rnd) -> None:
+    rows, grades, number = [], [], 0
+    for customer in range(1, 5001):
+        due = date(2023, 12, 1) + timedelta(days=rnd.randint(0, 180))
+        while due < NOW.date() + timedelta(days=30):
+            number += 1
+            done = due - timedelta(days=rnd.randint(-10, 20))
+            finished = done < NOW.date()
+            rows.append({"id": number, "number": f"JC{number}", "customer_id": customer, "kind": "periodic",
+                         "full_inspection": True, "team_id": 1 + customer % 40, "planned_from": due - timedelta(days=15),
+                         "due_date": due, "status": "completed" if finished else "assigned",
+                         "checklist_template": "*:*", "result": {}, "hazard_numbers": [], "created_by": "x",
+                         "created_at": NOW, "completed_on": done if finished else None, "lock_version": 1})
+            due += timedelta(days=182)
+        for n in range(3):
+            grades.append({"customer_id": customer, "grade": rnd.choice(["A", "B", "C", None]), "score": 1.0,
+                           "drivers": [], "model_version": "b", "reason": "b", "open_hazards": 1,
+                           "computed_at": NOW - timedelta(days=rnd.randint(1, 700)), "current": n == 2})
+    for start in range(0, len(rows), BATCH):
+        conn.execute(insert(Inspection.__table__), rows[start:start + BATCH])
+    conn.execute(insert(CustomerGrade.__table__), grades)
+
+
+def timings(sessions, repeat: int) -> list[tuple[str, float]]:
+    month = lambda: kpi.make_scope(date(2026, 11, 1), date(2026, 11, 30), NOW)   # noqa: E731
+    year = lambda: kpi.make_scope(date(2026, 1, 1), date(2026, 12, 31), NOW)     # noqa: E731
+
+    def page(s):
+        condition = kpi.hazard_condition(s, month(), "unmonitored")
+        s.execute(select(func.count()).select_from(Hazard).where(condition)).scalar()
+        return s.scalars(select(Hazard).where(condition).order_by(Hazard.opened_at.desc()).limit(50)).all()
+
+    def page_numbers(s):          # what GET /dashboard computes (webui/dashboard.BUILDERS but the trend)
+        scope = month()
+        indicators.compute(s, scope)
+        kpi.hazard_counts(s, scope, ["discovered", "filed", "open_at_end", "monitored", "closed", "to_eliminate",
+                                     "overdue_at_end"], group="team")
+        kpi.inspection_counts(s, scope, ["periodic_on_time", "periodic_due"], group="team")
+        indicators.close_days(s, scope)
+        indicators.category_severity(s, scope)
+        kpi.hazard_counts(s, scope, ["overdue_at_end", "open_at_end"], group="team")
+        indicators.grade_distribution(s, scope, NOW)
+
+    cases = [
+        ("indicators month", lambda s: indicators.compute(s, month())),
+        ("indicators last month", lambda s: indicators.compute(s, kpi.make_scope(date(2026, 10, 1),
+                                                                                date(2026, 10, 31), NOW))),
+        ("indicators year", lambda s: indicators.compute(s, year())),
+        ("by team (month)", lambda s: indicators.compute(s, month(), group="team")),
+        ("by class (year)", lambda s: indicators.compute(s, year(), group="class")),
+        ("trend 12 months", lambda s: indicators.monthly_trend(s, month(), NOW)),
+        ("category x severity", lambda s: indicators.category_severity(s, year())),
+        ("A/B/C over 12 months", lambda s: indicators.grade_distribution(s, month(), NOW)),
+        ("days to close", lambda s: indicators.close_days(s, year())),
+        ("hazard list (gap)", page),
+        ("dashboard page", page_numbers),
+    ]
+    out = []
+    for name, fn in cases:
+        spent = []
+        for _ in range(repeat + 1):
+            with sessions() as s:
+                started = time.perf_counter()
+                fn(s)
+                spent.append(time.perf_counter() - started)
+        out.append((name, statistics.median(spent[1:])))
+    return out
+
+
+@contextlib.contextmanager
+def database(postgres: bool):
+    if not postgres:
+        with tempfile.TemporaryDirectory() as folder:
+            sa = make_engine(f"sqlite:///{folder}/kpi.db")
+            migrate.upgrade(sa)
+            yield sa, "SQLite"
+            sa.dispose()
+        return
+    base = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    schema = f"gs_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sa = make_engine(f"{base}?options=-csearch_path%3D{schema}")
+    try:
+        migrate.upgrade(sa)
+        yield sa, "PostgreSQL"
+    finally:
+        sa.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def sessions_of(sa):
+    return make_session_factory(sa)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--hazards", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with database(args.postgres) as (sa, name):
+        started = time.perf_counter()
+        load(sa, args.hazards)
+        if args.postgres:
+            with sa.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
+        with sa.connect() as conn:
+            sizes = {t.name: conn.execute(select(func.count()).select_from(t)).scalar()
+                     for t in (Hazard.__table__, HazardEvent.__table__, Document.__table__, Inspection.__table__)}
+        print(f"{name}: loaded {sizes} in {time.perf_counter() - started:.0f} s")
+        with sessions_of(sa)() as s:
+            now_scope = kpi.make_scope(date(2026, 11, 1), date(2026, 11, 30), NOW)
+            shape = kpi.hazard_counts(s, now_scope, ["open_at_end", "overdue_at_end", "monitored"])[None]
+        print(f"  open now {shape['open_at_end']}, of which overdue {shape['overdue_at_end']}, "
+              f"under monitoring {shape['monitored']}")
+        sessions = sessions_of(sa)
+        worst = 0.0
+        for case, seconds in timings(sessions, args.repeat):
+            if case in SEVERAL:
+                print(f"  {case:<24} {seconds * 1000:8.0f} ms   ({SEVERAL[case]})")
+                continue
+            worst = max(worst, seconds)
+            print(f"  {case:<24} {seconds * 1000:8.0f} ms")
+        print(f"slowest single-period query: {worst * 1000:.0f} ms — goal under 1000 ms: "
+              f"{'met' if worst < 1 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
