@@ -21,7 +21,7 @@ On SQLite the script checks that the idle server does not hold the write lock (s
 write_lock_stuck); if it does, it says so and measures again with a documented work-around.
 
 Diagnosis: --in-process runs the same calls through Flask's test client (no HTTP, no gunicorn) and
-counts SQL statements; add --profile for a pyinstrument profile.
+counts SQL statements; add --profile for a cProfile profile (top functions by own time).
 
 Goal on this 2-core machine: at least 84 instances/s on SQLite and 58/s on PostgreSQL.
 
@@ -252,10 +252,13 @@ class InProcessClient:
         self.client = self.app.test_client()
         self.headers = {"Authorization": f"Bearer {token}"}
         self.statements = 0
+        self.show_sql = False
         event.listen(self.app.extensions["gridsafe.sa"], "after_cursor_execute", self._count)
 
-    def _count(self, *_args):
+    def _count(self, _conn, _cursor, statement, *_args):
         self.statements += 1
+        if self.show_sql:
+            print("   ", " ".join(statement.split())[:200])
 
     def post(self, path: str, body: dict, expect: int) -> tuple[dict, float]:
         started = time.perf_counter()
@@ -314,15 +317,21 @@ def run(kind: str, args, work_around: bool = False) -> dict:
                 client = InProcessClient(env, token)
                 try:
                     if args.profile:
-                        from pyinstrument import Profiler
-                        profiler = Profiler(interval=0.0005)
-                        profiler.start()
+                        import cProfile
+                        profiler = cProfile.Profile()
+                        profiler.enable()
                     before = client.statements
                     starts, completes, rates = drive(client, args)
+                    if args.show_sql:
+                        client.show_sql = True
+                        print("  the statements of one instance (start, then complete):")
+                        one_instance(client, 10**6)
+                        client.show_sql = False
                     statements = (client.statements - before) / (args.warmup + args.instances * args.repeat)
                     if args.profile:
-                        profiler.stop()
-                        print(profiler.output_text(unicode=False, color=False))
+                        import pstats
+                        profiler.disable()
+                        pstats.Stats(profiler).sort_stats("tottime").print_stats(35)
                 finally:
                     client.close()
                 return summary(starts, completes, rates, statements=statements)
@@ -379,7 +388,8 @@ def main() -> None:
     parser.add_argument("--in-process", action="store_true",
                         help="diagnosis: the same calls through Flask's test client in this process "
                              "(no HTTP, no gunicorn); also counts SQL statements per instance")
-    parser.add_argument("--profile", action="store_true", help="with --in-process: pyinstrument profile")
+    parser.add_argument("--profile", action="store_true", help="with --in-process: a cProfile profile")
+    parser.add_argument("--show-sql", action="store_true", help="with --in-process: print one instance's statements")
     parser.add_argument("--keep-log", metavar="DIR", default=None, help="copy the server logs into DIR")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # run the finally blocks: stop the server

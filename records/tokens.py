@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from .base import Base, UTCDateTime
 from .people import User
@@ -41,11 +41,25 @@ def create(session, user: User, name: str, now: datetime) -> tuple[ApiToken, str
 
 
 def user_for(session, token: str) -> User | None:
-    """The active user a live token belongs to, or None."""
+    """The active user a live token belongs to, or None. One statement: every API call pays for it."""
     if not token.startswith(PREFIX):
         return None
-    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token),
-                                                 ApiToken.revoked_at.is_(None))).first()
-    if row is None or not row.user.active:
+    query = (select(User).join(ApiToken, ApiToken.user_id == User.id)
+             .where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
+             .options(joinedload(User.role_rows), joinedload(User.teams)))
+    return session.scalars(query).unique().first()
+
+
+def of_user(session, user: User) -> list[ApiToken]:
+    """The user's tokens, newest first (revoked ones too)."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def revoke(session, token_id: int, now: datetime) -> ApiToken | None:
+    """Revoke a token at once (the next call with it is refused); None when there is no such live token."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.revoked_at is not None:
         return None
-    return row.user
+    row.revoked_at = now
+    return row

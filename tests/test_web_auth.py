@@ -64,6 +64,40 @@ def test_the_api_takes_bearer_tokens_and_never_the_session_cookie(client, app, s
     assert client.get("/api/v1/me", headers={"Authorization": "Bearer gs_forged"}).status_code == 401
 
 
+
+def test_a_revoked_token_or_a_deactivated_user_is_refused_at_once(client, app, site, runner):
+    from sqlalchemy import select
+
+    from engine import AuditEvent
+    from records import User
+    from webui import db
+    token = api_token(app, "insp1")
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+    listed = runner.invoke(["token", "list", "insp1"]).output
+    token_id = int(listed.split("\t")[0])
+    assert token[:10] in listed and "live" in listed
+    refused = runner.invoke(["token", "revoke", str(token_id)])           # a reason is required
+    assert refused.exit_code != 0 and "--reason" in refused.output
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+    done = runner.invoke(["token", "revoke", str(token_id), "--reason", "平板丢失"])
+    assert done.exit_code == 0 and "revoked" in done.output
+    assert client.get("/api/v1/me", headers=bearer).status_code == 401
+    assert "revoked" in runner.invoke(["token", "list", "insp1"]).output
+    again = runner.invoke(["token", "revoke", str(token_id), "--reason", "twice"])
+    assert again.exit_code != 0 and "no live token" in again.output
+    with app.app_context():
+        session = db.session()
+        events = session.scalars(select(AuditEvent).where(AuditEvent.action == "token.revoked")).all()
+        assert [e.reason for e in events] == ["平板丢失"]
+    second = {"Authorization": f"Bearer {api_token(app, 'insp1')}"}
+    assert client.get("/api/v1/me", headers=second).status_code == 200
+    with app.app_context():
+        session = db.session()
+        session.scalars(select(User).where(User.username == "insp1")).one().active = False
+        session.commit()
+    assert client.get("/api/v1/me", headers=second).status_code == 401
+
 @pytest.mark.parametrize("lang,words", [("zh_CN", ["登录", "用户名"]), ("en", ["Sign in", "User name"])])
 def test_both_languages_render(client, site, lang, words):
     client.post("/language", data={"lang": lang, "csrf_token": csrf_of(client)})

@@ -257,7 +257,7 @@ def user_create(username, display_name, roles, branch, teams, mobile, email, loc
 
 @main.group()
 def token():
-    """API tokens: create."""
+    """API tokens: create, list, revoke."""
 
 
 @token.command("create")
@@ -278,6 +278,43 @@ def token_create(username, name):
                  after={"name": name, "hint": row.hint})
     session.commit()
     click.echo(text)
+
+
+@token.command("list")
+@click.argument("username")
+@with_appcontext
+def token_list(username):
+    """List USERNAME's tokens: id, name, first characters, created, revoked."""
+    from records import people, tokens
+    session = db.session()
+    found = people.user_by_name(session, username)
+    if found is None:
+        raise click.ClickException(f"there is no user {username}")
+    rows = tokens.of_user(session, found)
+    if not rows:
+        click.echo(f"{username} has no API tokens")
+    for row in rows:
+        state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M} UTC" if row.revoked_at else "live"
+        click.echo(f"{row.id}\t{row.name}\t{row.hint}...\tcreated {row.created_at:%Y-%m-%d %H:%M} UTC\t{state}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@click.option("--reason", required=True, help="Why (kept in the audit trail), e.g. 'tablet lost'.")
+@with_appcontext
+def token_revoke(token_id, reason):
+    """Revoke the token TOKEN_ID (see `gridsafe token list`): every later call with it gets 401."""
+    from engine import audit
+    from records import tokens
+    session = db.session()
+    now = engine_of(current_app).clock.now()
+    row = tokens.revoke(session, token_id, now)
+    if row is None:
+        raise click.ClickException(f"there is no live token {token_id} (see `gridsafe token list USERNAME`)")
+    audit.record(session, f"user:{row.user.username}", at=now, actor="cli", action="token.revoked",
+                 after={"name": row.name, "hint": row.hint}, reason=reason)
+    session.commit()
+    click.echo(f"token {token_id} ({row.name}, {row.hint}...) of {row.user.username} revoked")
 
 
 @main.command()

@@ -4,6 +4,7 @@ Reads only the human_task projection. Permission rules come from permissions.py.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -181,12 +182,34 @@ def attachment_exists(session):
     return lambda digest: session.get(Attachment, digest) is not None
 
 
-def form_options(session) -> dict:
-    """The named choice lists forms may refer to with "x-options"."""
-    items = dictionary.current_items(session)
-    teams = session.scalars(select(people.Team).where(people.Team.active.is_(True)).order_by(people.Team.code))
-    return {"hazard_items": [(i.code, f"{i.code} {i.name_zh}") for i in items if i.active],
-            "teams": [(t.code, f"{t.name}（{t.code}）") for t in teams]}
+class _Options(Mapping):
+    """Named choice lists, each read from the database only when a form refers to it."""
+
+    def __init__(self, loaders: dict):
+        self._loaders, self._loaded = loaders, {}
+
+    def __getitem__(self, name: str) -> list:
+        if name not in self._loaded:
+            self._loaded[name] = self._loaders[name]()
+        return self._loaded[name]
+
+    def __iter__(self):
+        return iter(self._loaders)
+
+    def __len__(self) -> int:
+        return len(self._loaders)
+
+
+def form_options(session) -> Mapping:
+    """The named choice lists forms may refer to with "x-options" (read when a form uses one)."""
+    def hazard_items():
+        return [(i.code, f"{i.code} {i.name_zh}") for i in dictionary.current_items(session) if i.active]
+
+    def teams():
+        rows = session.scalars(select(people.Team).where(people.Team.active.is_(True)).order_by(people.Team.code))
+        return [(t.code, f"{t.name}（{t.code}）") for t in rows]
+
+    return _Options({"hazard_items": hazard_items, "teams": teams})
 
 
 def check(session, schema: dict, data: dict) -> dict:
