@@ -120,7 +120,9 @@ class HumanTask(Base):
 
     __tablename__ = "human_task"
     __table_args__ = (
-        Index("ix_human_task_team_queue", "status", "candidate_team", "due_at"),
+        # covers the team inbox (filter, count and order without reading the rows): see webui/work.inbox
+        Index("ix_human_task_team_queue", "status", "candidate_team", "assignee", "lane", "due_at", "created_at",
+              "id"),
         Index("ix_human_task_assignee_queue", "status", "assignee", "due_at"),
         Index("ix_human_task_lane_queue", "status", "lane", "due_at"),
     )

@@ -101,13 +101,15 @@ def months_up_to(last_day: date, count: int = 12) -> list[tuple[date, date]]:
 def monthly_trend(session, scope: kpi.Scope, now, months: int = 12) -> list[dict]:
     """Per month up to the period's end: discovered, closed, and the three indicators at the month's end."""
     sets = ["discovered", "filed", "closed", "to_eliminate", "monitored", "open_at_end"]
-    out = []
+    periods = []
     for first, last in months_up_to(scope.last_day, months):
         month = kpi.make_scope(first, last, now, scope.zone, branch_ids=scope.branch_ids, team_ids=scope.team_ids,
                                klass=scope.klass, industry=scope.industry)
         if month.start >= now:
             break
-        c = kpi.hazard_counts(session, month, sets)[None]
+        periods.append((first, month))
+    out = []
+    for (first, _month), c in zip(periods, kpi.hazard_counts_over(session, [m for _f, m in periods], sets)):
         out.append({"month": f"{first:%Y-%m}", "discovered": c["discovered"], "closed": c["closed"],
                     "open": c["open_at_end"], "filing": Rate(c["filed"], c["discovered"]),
                     "elimination": Rate(c["closed"], c["to_eliminate"]),

@@ -167,6 +167,21 @@ def test_the_chart_series(world):
         assert sorted(v["overdue_at_end"] for v in overdue.values()) == [0, 2]
 
 
+
+def test_the_one_pass_count_over_several_periods_equals_a_count_per_period(world):
+    sessions, ids = world
+    names = sorted(kpi.HAZARD_SETS)
+    months = indicators.months_up_to(date(2026, 4, 30), 4)            # January .. April (running on NOW)
+    with sessions() as s:
+        for filters in ({}, {"team_ids": (ids["T1"],)}, {"klass": "second"}, {"klass": "none"}):
+            periods = [kpi.make_scope(first, last, NOW, **filters) for first, last in months]
+            each = [kpi.hazard_counts(s, p, names)[None] for p in periods]
+            assert kpi.hazard_counts_over(s, periods, names) == each
+        assert [c["discovered"] for c in [kpi.hazard_counts(s, kpi.make_scope(f, l, NOW), ["discovered"])[None]
+                                          for f, l in months]] == [1, 3, 5, 1]
+        assert kpi.hazard_counts_over(s, [], names) == []
+
+
 def test_a_running_period_reads_the_hazards_columns_and_they_agree_with_the_timeline(world):
     from dataclasses import replace
     sessions, _ = world

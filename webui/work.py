@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app
 from flask_babel import gettext
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import defer
 
 import engine
 import forms
@@ -88,10 +89,14 @@ def inbox(session, user, query: InboxQuery, now: datetime, tz: str) -> tuple[lis
     if query.due:
         condition &= HumanTask.due_at < _due_limit(query.due, now, tz)
     total = session.scalar(select(func.count()).select_from(HumanTask).where(condition))
-    rows = session.scalars(select(HumanTask).where(condition)
-                           .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
-                           .limit(PAGE_SIZE).offset((query.page - 1) * PAGE_SIZE)).all()
-    return list(rows), total
+    # the page's ids first (from the queue index alone), then those rows: a team with hundreds of
+    # ready tasks costs an index range, not hundreds of row reads to sort
+    ids = session.scalars(select(HumanTask.id).where(condition)
+                          .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+                          .limit(PAGE_SIZE).offset((query.page - 1) * PAGE_SIZE)).all()
+    found = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.id.in_(ids))
+                                              .options(defer(HumanTask.prefill)))} if ids else {}
+    return [found[i] for i in ids if i in found], total
 
 
 def _due_limit(due: str, now: datetime, tz: str) -> datetime:
