@@ -19,7 +19,7 @@ dashboard:
   indicators last month the same for the month before (state read from the timelines, not the columns)
   indicators year       the same for the year to date
   by team / by class    the 9 indicators grouped (one row per team / class)
-  trend 12 months       discovered, closed, filing, elimination, monitoring per month (12 queries)
+  trend 12 months       discovered, closed, filing, elimination, monitoring per month (one pass)
   category × severity   hazards discovered this year by category and severity
   A/B/C over 12 months  the grade distribution at each month end
   days to close         average days to close-out by severity, this year
@@ -60,7 +60,7 @@ INDUSTRIES = ["医疗卫生", "党政机关", "交通枢纽", "大型商场", "�
               "冶金", "电子及精密制造", "金融"]
 CATEGORIES = ["供电电源", "自备应急电源", "非电保安措施", "运行管理", "设备状况", "继电保护"]
 BATCH = 20_000
-SEVERAL = {"trend 12 months": "12 periods, one query each", "dashboard page": "all its tables, ~10 queries"}
+SEVERAL = {"trend 12 months": "12 periods in one pass", "dashboard page": "all its tables, ~10 queries"}
 
 
 def _flush(conn, table, rows):

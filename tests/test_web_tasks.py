@@ -244,3 +244,38 @@ def test_the_api_reports_field_errors_as_a_problem(client, app, site):
     assert count(site, AuditEvent) == 2
     response = client.post(f"/api/v1/tasks/{task.id}/complete", headers=token, json={"data": "nope"})
     assert response.status_code == 422 and "data" in response.get_json()["errors"]
+
+
+def test_my_teams_queue_merges_team_and_teamless_offers_in_due_order_across_pages(client, app, site, clock):
+    """'My teams'' is the union of tasks offered to my team and tasks offered to my role without a team
+    (two index ranges): one order by due date, paged, counted once each."""
+    from datetime import timedelta
+
+    from engine import HumanTask
+    instance = site.start_visit(days=30)
+    now = clock.now()
+    with app.app_context():
+        session = db.session()
+
+        def add(n, team, days, lane="inspector", assignee=None):
+            session.add(HumanTask(id=f"00000000-0000-0000-0000-{n:012d}", instance_id=instance, process_id="site_visit",
+                                  element_id="record_visit", title=f"T{n:02d}", lane=lane, candidate_team=team,
+                                  assignee=assignee, business_key=f"Q-{n:02d}", status="ready", created_at=now,
+                                  due_at=now + timedelta(days=days), lock_version=1))
+        for n in range(60):                              # interleaved: even ones for the team, odd ones for no team
+            add(n, "JA-T1" if n % 2 == 0 else None, days=n + 0.5)
+        add(90, "JA-T2", 0.5)                            # another team's
+        add(91, None, 0.5, lane="supervisor")            # another role's
+        add(92, "JA-T1", 0.5, assignee="insp2")          # taken
+        session.commit()
+    bearer = {"Authorization": f"Bearer {api_token(app, 'insp1')}"}
+    first = client.get("/api/v1/tasks?scope=team", headers=bearer).get_json()
+    second = client.get("/api/v1/tasks?scope=team&page=2", headers=bearer).get_json()
+    assert first["total"] == second["total"] == 61      # 60 + the started visit's own task (due in 30 days)
+    keys = [t["business_key"] for t in first["items"] + second["items"]]
+    assert len(keys) == 61 and len(first["items"]) == 50
+    expected = [f"Q-{n:02d}" for n in range(30)] + ["V-1"] + [f"Q-{n:02d}" for n in range(30, 60)]
+    assert keys == expected
+    login(client, "insp1")
+    page = client.get("/?scope=team").get_data(as_text=True)
+    assert "共 61 项任务" in page and page.index("Q-00") < page.index("Q-01") < page.index("Q-02")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app
 from flask_babel import gettext
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, select, union_all
 from sqlalchemy.orm import defer
 
 import engine
@@ -66,33 +66,48 @@ def branch_groups(session, user) -> set[str]:
     return codes | people.team_codes_in(session, codes)
 
 
-def _scope_condition(session, user, scope: str):
+def _scope_conditions(session, user, scope: str) -> list:
+    """The scope as disjoint conditions whose union it is. "My teams'" is two: offered to one of my
+    teams, or to no team. Each is an index range on its own, where their OR is not one on PostgreSQL
+    (it walked every unassigned task of the role and filtered the teams)."""
     ready = HumanTask.status == "ready"
     if scope == "mine":
-        return ready & (HumanTask.assignee == user.username)
+        return [ready & (HumanTask.assignee == user.username)]
     if scope == "branch" and user.has_role("leader", "supervisor"):
-        return ready & HumanTask.candidate_team.in_(branch_groups(session, user))
+        return [ready & HumanTask.candidate_team.in_(branch_groups(session, user))]
     if scope == "all" and user.has_role("admin", "specialist"):
-        return ready
-    groups = user.groups or {"-"}
-    return (ready & HumanTask.assignee.is_(None) & HumanTask.lane.in_(user.roles or {"-"})
-            & or_(HumanTask.candidate_team.in_(groups), HumanTask.candidate_team.is_(None)))
+        return [ready]
+    open_to_role = ready & HumanTask.assignee.is_(None) & HumanTask.lane.in_(user.roles or {"-"})
+    return [open_to_role & HumanTask.candidate_team.in_(user.groups or {"-"}),
+            open_to_role & HumanTask.candidate_team.is_(None)]
+
+
+def _count(session, conditions: list) -> int:
+    return sum(session.scalar(select(func.count()).select_from(HumanTask).where(c)) for c in conditions)
 
 
 def inbox(session, user, query: InboxQuery, now: datetime, tz: str) -> tuple[list[HumanTask], int]:
     """(tasks on this page, total) for the user's scope and filters, earliest due first."""
-    condition = _scope_condition(session, user, query.scope)
+    extra = []
     if query.process:
-        condition &= HumanTask.process_id == query.process
+        extra.append(HumanTask.process_id == query.process)
     if query.customer:
-        condition &= HumanTask.subject == query.customer
+        extra.append(HumanTask.subject == query.customer)
     if query.due:
-        condition &= HumanTask.due_at < _due_limit(query.due, now, tz)
-    total = session.scalar(select(func.count()).select_from(HumanTask).where(condition))
+        extra.append(HumanTask.due_at < _due_limit(query.due, now, tz))
+    conditions = [and_(c, *extra) for c in _scope_conditions(session, user, query.scope)]
+    total = _count(session, conditions)
     # the page's ids first (from the queue index alone), then those rows: a team with hundreds of
     # ready tasks costs an index range, not hundreds of row reads to sort
-    ids = session.scalars(select(HumanTask.id).where(condition)
-                          .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+    keys = (HumanTask.id, HumanTask.due_at, HumanTask.created_at)
+    if len(conditions) == 1:
+        tid, due, created = keys
+        picked = select(tid).where(conditions[0])
+    else:
+        source = union_all(*(select(*keys).where(c) for c in conditions)).subquery()
+        tid, due, created = source.c.id, source.c.due_at, source.c.created_at
+        picked = select(tid)
+    ids = session.scalars(picked.order_by(due.is_(None), due, created, tid)
                           .limit(PAGE_SIZE).offset((query.page - 1) * PAGE_SIZE)).all()
     found = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.id.in_(ids))
                                               .options(defer(HumanTask.prefill)))} if ids else {}
@@ -112,8 +127,7 @@ def counts(session, user) -> dict[str, int]:
     """How many tasks wait in 'mine' and 'team' (for the navigation)."""
     out = {}
     for scope in ("mine", "team"):
-        out[scope] = session.scalar(select(func.count()).select_from(HumanTask)
-                                    .where(_scope_condition(session, user, scope)))
+        out[scope] = _count(session, _scope_conditions(session, user, scope))
     return out
 
 
