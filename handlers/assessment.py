@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from records import Branch, Team, kpi, notifications, team_member
+from records import Branch, Team, kpi, notifications, team_member, workdays
 from records.assessments import AssessmentRun, TeamScore
 
 from . import assessment_doc
@@ -111,7 +111,8 @@ def compute(ctx: Context, run_id) -> dict:
     settings = ctx.settings
     scope = kpi.make_scope(run.first_day, run.last_day, ctx.now(), settings.get("TIMEZONE", "Asia/Shanghai"),
                            supervise_days=int(settings.get("KPI_SUPERVISION_DAYS", 3)),
-                           accept_days=int(settings.get("KPI_ACCEPTANCE_DAYS", 5)))
+                           accept_days=int(settings.get("KPI_ACCEPTANCE_DAYS", 5)),
+                           calendar=workdays.from_settings(settings))
     teams = list(ctx.session.scalars(select(Team).where(Team.active.is_(True)).order_by(Team.code)))
     if not teams:
         raise AssessmentError("there is no active team to assess")

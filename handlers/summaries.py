@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import case, func, select
 
-from records import Branch, Customer, documents, indicators, kpi, people
+from records import Branch, Customer, documents, indicators, kpi, people, workdays
 from records.customers import CLASS_NAMES
 from records.dictionary import SEVERITIES, SEVERITY_NAMES
 
@@ -44,7 +44,8 @@ def scope_of(ctx: Context, first: date, last: date, branch_code: str | None = No
         branch_ids = tuple(ctx.session.scalars(select(Branch.id).where(Branch.code.in_(codes))))
     return kpi.make_scope(first, last, ctx.now(), settings.get("TIMEZONE", "Asia/Shanghai"), branch_ids=branch_ids,
                           supervise_days=int(settings.get("KPI_SUPERVISION_DAYS", 3)),
-                          accept_days=int(settings.get("KPI_ACCEPTANCE_DAYS", 5)))
+                          accept_days=int(settings.get("KPI_ACCEPTANCE_DAYS", 5)),
+                          calendar=workdays.from_settings(settings))
 
 
 def facts(session, scope: kpi.Scope) -> dict:

@@ -104,7 +104,8 @@ def monthly_trend(session, scope: kpi.Scope, now, months: int = 12) -> list[dict
     periods = []
     for first, last in months_up_to(scope.last_day, months):
         month = kpi.make_scope(first, last, now, scope.zone, branch_ids=scope.branch_ids, team_ids=scope.team_ids,
-                               klass=scope.klass, industry=scope.industry)
+                               klass=scope.klass, industry=scope.industry, supervise_days=scope.supervise_days,
+                               accept_days=scope.accept_days, calendar=scope.calendar)
         if month.start >= now:
             break
         periods.append((first, month))

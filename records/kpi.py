@@ -25,6 +25,7 @@ from .kpi_conditions import (_discovered, _event, _in_period, _late_without, _ma
                              add_working_days, elapsed_days, events_in_period, filed, hazard_filters,
                              inspection_filters, monitored, open_at, overdue_at, sure)
 from .risk import CustomerGrade
+from .workdays import WEEKENDS_ONLY, WorkCalendar
 
 __all__ = ["Scope", "make_scope", "local_midnight", "add_working_days", "elapsed_days", "sure", "HAZARD_SETS",
            "INSPECTION_SETS", "hazard_condition", "inspection_condition", "hazard_counts", "hazard_counts_over",
@@ -56,6 +57,7 @@ class Scope:
     live: bool = False                # as_of is now: the hazard's own columns are its state
     supervise_days: int = 3           # an overdue hazard is supervised (督导单 delivered) within this
     accept_days: int = 5              # a reported rectification is checked on site within this
+    calendar: WorkCalendar = WEEKENDS_ONLY   # what a working day is (holidays, 调休)
     cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property

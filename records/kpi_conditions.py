@@ -16,6 +16,7 @@ from .customers import Customer
 from .documents import Document
 from .hazards import Hazard, HazardEvent
 from .inspections import Inspection
+from .workdays import WEEKENDS_ONLY, WorkCalendar
 
 if TYPE_CHECKING:
     from .kpi import Scope
@@ -47,13 +48,9 @@ def _elapsed_pg(element, compiler, **kw):
     return f"(EXTRACT(EPOCH FROM ({compiler.process(second, **kw)} - {compiler.process(first, **kw)})) / 86400.0)"
 
 
-def add_working_days(day: date, days: int) -> date:
-    """The day `days` working days (Monday to Friday) after `day`."""
-    while days > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            days -= 1
-    return day
+def add_working_days(day: date, days: int, calendar: WorkCalendar = WEEKENDS_ONLY) -> date:
+    """The day `days` working days after `day` (records/workdays.py: weekends, holidays, 调休)."""
+    return calendar.add(day, days)
 
 
 # --- filters ---------------------------------------------------------------------------------------
@@ -239,23 +236,25 @@ def _ids(scope: Scope, key: str, compute) -> list[int]:
 
 def _notified_in_time(session, scope):
     """Discovered in the period and notified in writing within 1 working day (§8 notice timeliness).
-    Within 24 hours is always in time and more than 4 days never; the days between are counted here."""
+    Within 24 hours is always in time and beyond the calendar's longest 1 working day (4 days without
+    holidays) never; the days between are counted here."""
     within = elapsed_days(Hazard.opened_at, Hazard.notified_at)
 
     def compute():
         zone = ZoneInfo(scope.zone)
         rows = session.execute(select(Hazard.id, Hazard.opened_at, Hazard.notified_at).where(
             hazard_filters(scope), _discovered(scope), Hazard.notified_at <= scope.as_of, within > 1,
-            within < 4)).all()
+            within < scope.calendar.max_span(1))).all()
         return [r.id for r in rows if r.notified_at.astimezone(zone).date()
-                <= add_working_days(r.opened_at.astimezone(zone).date(), 1)]
+                <= add_working_days(r.opened_at.astimezone(zone).date(), 1, scope.calendar)]
     quick = sure((Hazard.notified_at <= scope.as_of) & (within <= 1))
     return quick | Hazard.id.in_(_ids(scope, "notified_in_time", compute))
 
 
 def _major_reported(session, scope):
     """重大 hazards discovered in the period and reported to the government within 5 working days (a report
-    within 5 days always is; after 8 days never; the days between are counted here)."""
+    within 5 days always is; beyond the calendar's longest 5 working days (8 days without holidays) never;
+    the days between are counted here)."""
     def reported_within(days, *more):
         return _event("reported", HazardEvent.at <= scope.as_of, elapsed_days(Hazard.opened_at, HazardEvent.at) < days,
                       *more)
@@ -266,9 +265,9 @@ def _major_reported(session, scope):
                                                         HazardEvent.at <= scope.as_of).scalar_subquery())
         rows = session.execute(select(Hazard.id, Hazard.opened_at, first.label("reported")).where(
             hazard_filters(scope), _discovered(scope), Hazard.severity == "major", not_(reported_within(5)),
-            reported_within(8))).all()
+            reported_within(scope.calendar.max_span(5)))).all()
         return [r.id for r in rows if _aware(r.reported).astimezone(zone).date()
-                <= add_working_days(r.opened_at.astimezone(zone).date(), 5)]
+                <= add_working_days(r.opened_at.astimezone(zone).date(), 5, scope.calendar)]
     return reported_within(5) | Hazard.id.in_(_ids(scope, "major_reported", compute))
 
 

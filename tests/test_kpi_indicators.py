@@ -168,6 +168,32 @@ def test_the_chart_series(world):
 
 
 
+def test_public_holidays_and_makeup_days_decide_what_one_working_day_is(world):
+    """H6 was found on Wed 03-25 and signed on Mon 03-30: late in an ordinary week, in time when Thursday
+    and Friday are public holidays, late again when Saturday is worked in exchange (调休)."""
+    from records import workdays
+    sessions, _ = world
+    holidays = workdays.from_settings({"HOLIDAYS": ["2026-03-26..2026-03-27"]})
+    exchanged = workdays.from_settings({"HOLIDAYS": ["2026-03-26..2026-03-27"], "MAKEUP_WORKDAYS": ["2026-03-28"]})
+    assert holidays.max_span(1) == 6 and workdays.WEEKENDS_ONLY.max_span(1) == 4
+    with sessions() as s:
+        assert numbers(s, march(), "notified_in_time") == ["H3", "H4", "H9"]
+        assert numbers(s, march(calendar=holidays), "notified_in_time") == ["H3", "H4", "H6", "H9"]
+        assert numbers(s, march(calendar=exchanged), "notified_in_time") == ["H3", "H4", "H9"]
+        assert indicators.monthly_trend(s, march(calendar=holidays), NOW, months=1)[0]["month"] == "2026-03"
+
+
+@pytest.mark.parametrize("settings,words", [
+    ({"HOLIDAYS": "2026-10-01"}, "JSON list"),
+    ({"HOLIDAYS": ["2026-13-01"]}, "is not a date"),
+    ({"HOLIDAYS": ["2026-10-08..2026-10-01"]}, "run forwards"),
+    ({"HOLIDAYS": ["2026-10-01"], "MAKEUP_WORKDAYS": ["2026-10-01"]}, "both in"),
+])
+def test_a_malformed_holiday_list_is_refused_with_the_entry_named(settings, words):
+    from records import workdays
+    with pytest.raises(ValueError, match=words):
+        workdays.from_settings(settings)
+
 def test_the_one_pass_count_over_several_periods_equals_a_count_per_period(world):
     sessions, ids = world
     names = sorted(kpi.HAZARD_SETS)

@@ -44,6 +44,13 @@ def test_outside_development_the_default_secret_key_is_refused():
 def test_a_malformed_setting_is_named_in_the_error():
     with pytest.raises(ValueError, match="GRIDSAFE_PORT must be a whole number"):
         config.load({}, environ={"GRIDSAFE_PORT": "eighty"})
+    with pytest.raises(ValueError, match="GRIDSAFE_HOLIDAYS must be a JSON list"):
+        config.load({}, environ={"GRIDSAFE_HOLIDAYS": "2026-10-01"})
+    with pytest.raises(ValueError, match="'2026-10-32' is not a date"):
+        config.load({}, environ={"GRIDSAFE_HOLIDAYS": '["2026-10-01", "2026-10-32"]'})
+    loaded = config.load({}, environ={"GRIDSAFE_HOLIDAYS": '["2026-10-01..2026-10-07"]',
+                                      "GRIDSAFE_MAKEUP_WORKDAYS": '["2026-09-27"]'})
+    assert loaded["HOLIDAYS"] == ["2026-10-01..2026-10-07"] and loaded["MAKEUP_WORKDAYS"] == ["2026-09-27"]
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a) or "gridsafe")

@@ -70,6 +70,8 @@ DEFAULTS: dict = {
     # indicators and team assessment (domain.md §8)
     "KPI_SUPERVISION_DAYS": 3,                        # an overdue hazard's 督导单 is delivered within this
     "KPI_ACCEPTANCE_DAYS": 5,                         # a reported rectification is checked on site within this
+    "HOLIDAYS": [],                                   # JSON list of public holidays: "2026-10-01..2026-10-08", ...
+    "MAKEUP_WORKDAYS": [],                            # JSON list of weekend days worked in exchange (调休上班)
     "ASSESSMENT_PERIOD": "month",                     # month | quarter: the scheduler starts an assessment after each
     "ASSESSMENT_WEIGHTS": {"inspections_on_time": 25, "monitoring": 20, "hazards_found": 10, "dossier": 15,
                            "notice": 10, "supervision": 10, "acceptance": 10},   # JSON; must add up to 100
@@ -84,6 +86,14 @@ def _coerce(name: str, raw: str, default):
             raise ValueError(f"GRIDSAFE_{name} must be a JSON object") from None
         if not isinstance(value, dict):
             raise ValueError(f"GRIDSAFE_{name} must be a JSON object")
+        return value
+    if isinstance(default, list):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise ValueError(f"GRIDSAFE_{name} must be a JSON list, e.g. [\"2026-10-01..2026-10-08\"]") from None
+        if not isinstance(value, list):
+            raise ValueError(f"GRIDSAFE_{name} must be a JSON list, e.g. [\"2026-10-01..2026-10-08\"]")
         return value
     if isinstance(default, bool):
         return raw.strip().lower() in ("1", "true", "yes", "on")
@@ -116,6 +126,8 @@ def check(config: dict) -> None:
                            "Set GRIDSAFE_SECRET_KEY to a long random value (e.g. `python -c "
                            "'import secrets; print(secrets.token_hex(32))'`).")
     _check_assessment(config)
+    from records import workdays
+    workdays.from_settings(config)                    # malformed holidays: refuse to start, say which entry
 
 
 def _check_assessment(config: dict) -> None:

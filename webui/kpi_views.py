@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from records import Branch, Customer, Hazard, Team, kpi, people
+from records import Branch, Customer, Hazard, Team, kpi, people, workdays
 
 from . import engine_of
 
@@ -160,7 +160,7 @@ def scope_for(session, user, q: KpiQuery, now=None) -> kpi.Scope | None:
     return kpi.make_scope(q.first_day, q.last_day, now or engine_of(current_app).clock.now(), config["TIMEZONE"],
                           branch_ids=branch_ids, team_ids=team_ids, klass=q.klass or None,
                           industry=q.industry or None, supervise_days=int(config["KPI_SUPERVISION_DAYS"]),
-                          accept_days=int(config["KPI_ACCEPTANCE_DAYS"]))
+                          accept_days=int(config["KPI_ACCEPTANCE_DAYS"]), calendar=workdays.from_settings(config))
 
 
 def choices(session, user) -> dict:
