@@ -19,7 +19,9 @@ dashboard:
   indicators last month the same for the month before (state read from the timelines, not the columns)
   indicators year       the same for the year to date
   by team / by class    the 9 indicators grouped (one row per team / class)
-  trend 12 months       discovered, closed, filing, elimination, monitoring per month (one pass)
+  trend 12 months       discovered, closed, filing, elimination, monitoring per month
+  trend, one pass /     its counts in one scan of the hazards, or with a query per month (the
+  trend, 12 queries     default is the first on PostgreSQL and the second on SQLite: measured here)
   category × severity   hazards discovered this year by category and severity
   A/B/C over 12 months  the grade distribution at each month end
   days to close         average days to close-out by severity, this year
@@ -60,7 +62,9 @@ INDUSTRIES = ["医疗卫生", "党政机关", "交通枢纽", "大型商场", "�
               "冶金", "电子及精密制造", "金融"]
 CATEGORIES = ["供电电源", "自备应急电源", "非电保安措施", "运行管理", "设备状况", "继电保护"]
 BATCH = 20_000
-SEVERAL = {"trend 12 months": "12 periods in one pass", "dashboard page": "all its tables, ~10 queries"}
+SEVERAL = {"trend 12 months": "12 periods: one pass on PostgreSQL, a query each on SQLite",
+           "trend, one pass": "its counts in one scan", "trend, 12 queries": "its counts, a query per month",
+           "dashboard page": "all its tables, ~10 queries"}
 
 
 def _flush(conn, table, rows):
@@ -212,6 +216,11 @@ def timings(sessions, repeat: int) -> list[tuple[str, float]]:
         kpi.hazard_counts(s, scope, ["overdue_at_end", "open_at_end"], group="team")
         indicators.grade_distribution(s, scope, NOW)
 
+    def trend_counts(one_pass):   # the counts of monthly_trend, forced one way or the other
+        sets = ["discovered", "filed", "closed", "to_eliminate", "monitored", "open_at_end"]
+        scopes = [kpi.make_scope(first, last, NOW) for first, last in indicators.months_up_to(month().last_day, 12)]
+        return lambda s: kpi.hazard_counts_over(s, scopes, sets, one_pass=one_pass)
+
     cases = [
         ("indicators month", lambda s: indicators.compute(s, month())),
         ("indicators last month", lambda s: indicators.compute(s, kpi.make_scope(date(2026, 10, 1),
@@ -220,6 +229,8 @@ def timings(sessions, repeat: int) -> list[tuple[str, float]]:
         ("by team (month)", lambda s: indicators.compute(s, month(), group="team")),
         ("by class (year)", lambda s: indicators.compute(s, year(), group="class")),
         ("trend 12 months", lambda s: indicators.monthly_trend(s, month(), NOW)),
+        ("trend, one pass", trend_counts(True)),
+        ("trend, 12 queries", trend_counts(False)),
         ("category x severity", lambda s: indicators.category_severity(s, year())),
         ("A/B/C over 12 months", lambda s: indicators.grade_distribution(s, month(), NOW)),
         ("days to close", lambda s: indicators.close_days(s, year())),

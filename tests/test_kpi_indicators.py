@@ -202,7 +202,8 @@ def test_the_one_pass_count_over_several_periods_equals_a_count_per_period(world
         for filters in ({}, {"team_ids": (ids["T1"],)}, {"klass": "second"}, {"klass": "none"}):
             periods = [kpi.make_scope(first, last, NOW, **filters) for first, last in months]
             each = [kpi.hazard_counts(s, p, names)[None] for p in periods]
-            assert kpi.hazard_counts_over(s, periods, names) == each
+            assert kpi.hazard_counts_over(s, periods, names, one_pass=True) == each
+            assert kpi.hazard_counts_over(s, periods, names, one_pass=False) == each
         assert [c["discovered"] for c in [kpi.hazard_counts(s, kpi.make_scope(f, l, NOW), ["discovered"])[None]
                                           for f, l in months]] == [1, 3, 5, 1]
         assert kpi.hazard_counts_over(s, [], names) == []
