@@ -138,3 +138,34 @@ def test_the_api_starts_an_instance_and_lists_processes(client, site):
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
     response = client.post("/api/v1/processes/instances", headers=token, json={"business_key": "x" * 300})
     assert response.status_code == 422 and {"process_id", "business_key"} <= set(response.get_json()["errors"])
+
+
+def test_an_admin_revokes_a_users_api_token_from_the_user_page_with_a_reason(client, site):
+    app = site.app
+    token = api_token(app, "insp1")
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+    with app.app_context():
+        session = db.session()
+        user_id = session.scalars(select(User.id).where(User.username == "insp1")).one()
+        from records.tokens import ApiToken
+        token_id = session.scalars(select(ApiToken.id).where(ApiToken.user_id == user_id)).one()
+        other_id = session.scalars(select(User.id).where(User.username == "insp2")).one()
+    login(client, "admin")
+    page = client.get(f"/admin/users/{user_id}").get_data(as_text=True)
+    assert "API 令牌" in page and token[:10] in page and token[10:] not in page     # never the secret part
+    url = f"/admin/users/{user_id}/tokens/{token_id}/revoke"
+    empty = client.post(url, data={"csrf_token": csrf_of(client, f"/admin/users/{user_id}"), "reason": " "})
+    assert empty.status_code == 422 and "必填" in empty.get_data(as_text=True)
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200            # still live
+    assert client.post(f"/admin/users/{other_id}/tokens/{token_id}/revoke",       # not that user's token
+                       data={"csrf_token": csrf_of(client, f"/admin/users/{user_id}"), "reason": "x"}).status_code == 404
+    done = client.post(url, data={"csrf_token": csrf_of(client, f"/admin/users/{user_id}"), "reason": "平板丢失"})
+    assert done.status_code == 302
+    assert client.get("/api/v1/me", headers=bearer).status_code == 401
+    assert "已吊销" in client.get(f"/admin/users/{user_id}").get_data(as_text=True)
+    again = client.post(url, data={"csrf_token": csrf_of(client, f"/admin/users/{user_id}"), "reason": "twice"})
+    assert again.status_code == 302
+    with app.app_context():
+        events = db.session().scalars(select(AuditEvent).where(AuditEvent.action == "token.revoked")).all()
+        assert [(e.actor, e.reason) for e in events] == [("admin", "平板丢失")]

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 
 from engine import audit
-from records import ROLES, Branch, Team, User
+from records import ROLES, Branch, Team, User, tokens
 
 from . import db, engine_of
 
@@ -60,6 +60,11 @@ class BranchForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=[("company", _l("Company")), ("county", _l("County branch"))])
     parent_id = SelectField(_l("Parent"), coerce=int)
     lock_version = HiddenField()
+
+
+class RevokeTokenForm(FlaskForm):
+    reason = StringField(_l("Reason"), [DataRequired(), Length(max=500)],
+                         filters=[lambda value: value.strip() if isinstance(value, str) else value])
 
 
 def _now():
@@ -177,7 +182,40 @@ def user_edit(user_id):
         if saved:
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("people.users"))
-    return render_template("people/user_form.html", form=form, user=user), 422 if request.method == "POST" else 200
+    return _user_page(form, user, session), 422 if request.method == "POST" else 200
+
+
+def _user_page(form, user, session, revoke_form=None, revoking=None):
+    return render_template("people/user_form.html", form=form, user=user, tokens=tokens.of_user(session, user),
+                           revoke_form=revoke_form or RevokeTokenForm(formdata=None), revoking=revoking)
+
+
+@bp.post("/users/<int:user_id>/tokens/<int:token_id>/revoke")
+def token_revoke(user_id, token_id):
+    """Revoke one of the user's API tokens at once (a lost tablet, a leaked script), with a reason."""
+    session = db.session()
+    user = session.get(User, user_id) or abort(404)
+    token = session.get(tokens.ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        abort(404)
+    revoke_form = RevokeTokenForm()
+    if token.revoked_at is not None:
+        flash(_("This token was already revoked."), "error")
+        return redirect(url_for("people.user_edit", user_id=user.id))
+    if not revoke_form.validate_on_submit():
+        form = UserForm(obj=user, formdata=None)
+        _user_choices(form, session)
+        form.roles.data, form.team_ids.data = sorted(user.roles), [t.id for t in user.teams]
+        form.branch_id.data, form.lock_version.data = user.branch_id or 0, str(user.lock_version)
+        return _user_page(form, user, session, revoke_form, revoking=token.id), 422
+    now = _now()
+    tokens.revoke(session, token.id, now)
+    audit.record(session, f"user:{user.username}", at=now, actor=current_user.username, action="token.revoked",
+                 after={"name": token.name, "hint": token.hint}, reason=revoke_form.reason.data.strip())
+    session.commit()
+    flash(_("Token %(hint)s… of %(name)s revoked: calls with it are refused from now on.",
+            hint=token.hint, name=user.username), "success")
+    return redirect(url_for("people.user_edit", user_id=user.id))
 
 
 # --- teams ---------------------------------------------------------------------------------------------

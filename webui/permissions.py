@@ -60,6 +60,7 @@ ACCESS: dict[str, object] = {
     "people.users": ADMIN,
     "people.user_new": ADMIN,
     "people.user_edit": ADMIN,
+    "people.token_revoke": ADMIN,
     "people.teams": ADMIN,
     "people.team_new": ADMIN,
     "people.team_edit": ADMIN,
