@@ -11,6 +11,7 @@ from docx import Document as Docx
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+import kpi_support
 from kpi_support import make_app
 from records import Document, ReportLog
 from web_support import api_token, csrf_of, login
@@ -254,3 +255,32 @@ def test_the_chart_falls_back_to_english_labels_without_a_chinese_font(monkeypat
     monkeypatch.setattr(charts, "cjk_font", lambda: None)
     png = charts.bar_chart(["2026-01", "2026-02"], {"发现": [1, 2]}, title=("趋势", "Trend"), fallback={"发现": "found"})
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_inspections_behind_a_number_page_through_more_than_one_page(app):
+    """55 periodic inspections due in March: the list behind the number shows 50, then the rest."""
+    from datetime import date
+
+    from records import Customer, Inspection
+    from webui.dashboard import PAGE_SIZE
+    with app.app_context():
+        session = db.session()
+        customer = session.scalars(select(Customer).where(Customer.number == "C1")).one()
+        for n in range(55):
+            session.add(Inspection(number=f"P{n:03d}", customer_id=customer.id, kind="periodic",
+                                   team_id=customer.default_team_id, planned_from=date(2026, 2, 1),
+                                   due_date=date(2026, 3, 2), status="completed", completed_on=date(2026, 3, 1),
+                                   checklist_template="*:*", created_by="spec", created_at=kpi_support.at("02-01")))
+        session.commit()
+    leader = client_of(app, "lead")
+    url = "/dashboard/inspections?kpi=periodic_due&period=2026-03"
+    first = leader.get(url)
+    assert first.status_code == 200 and PAGE_SIZE == 50
+    text = first.get_data(as_text=True)
+    total = int(re.search(r'id="total">(\d+)', text).group(1))
+    assert total == 57 and len(re.findall(r"<td>P\d{3}</td>", text)) == 50
+    assert "page=2" in text and 'rel="next"' in text
+    second = leader.get(url + "&page=2").get_data(as_text=True)
+    assert len(re.findall(r"<td>(?:P\d{3}|I\d)</td>", second)) == total - 50 and 'rel="prev"' in second
+    zero = leader.get(url + "&page=0").get_data(as_text=True)
+    assert re.findall(r"<td>P\d{3}</td>", zero) == re.findall(r"<td>P\d{3}</td>", text)   # page 0 is page 1

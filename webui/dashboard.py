@@ -124,18 +124,18 @@ def inspections():
     if name not in kpi.INSPECTION_SETS:
         q.errors.append(_("Unknown list."))
     rows, total = [], 0
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
     if scope is not None and not q.errors:
         condition = kpi.inspection_condition(scope, name)
         total = session.scalar(select(func.count()).select_from(Inspection).where(condition))
-        try:
-            page = max(1, int(request.args.get("page", 1)))
-        except ValueError:
-            page = 1
         rows = session.scalars(select(Inspection).where(condition).order_by(Inspection.due_date, Inspection.id)
                                .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return render_template("dashboard/inspections.html", q=q, rows=rows, total=total, name=name,
                            kind_names=inspection_records.KIND_NAMES, status_names=inspection_records.STATUS_NAMES,
-                           page_size=PAGE_SIZE), 400 if q.errors else 200
+                           page=page, page_size=PAGE_SIZE), 400 if q.errors else 200
 
 
 
