@@ -34,7 +34,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
@@ -45,7 +44,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))      # the same driver the lifecycle tests use
 
 import docx  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
+
+from benchlib import pct, pg_schema  # noqa: E402
 
 from engine import FixedClock  # noqa: E402
 from engine.database import make_engine, make_session_factory  # noqa: E402
@@ -62,33 +63,13 @@ PASSWORD = "bench-password-1"
 @contextlib.contextmanager
 def database(kind: str, folder: Path, name: str):
     """A fresh, migrated database (SQLite file or PostgreSQL schema, dropped after); yields its URL."""
-    if kind == "sqlite":
-        url = f"sqlite:///{folder / (name + '.db')}"
-        cleanup = None
-    else:
-        schema = f"gs_bench_{name}_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_BASE_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{PG_BASE_URL}?options=-csearch_path%3D{schema}"
-
-        def cleanup():
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-    sa = make_engine(url)
-    migrate.upgrade(sa)
-    sa.dispose()
-    try:
+    with contextlib.ExitStack() as stack:
+        url = f"sqlite:///{folder / (name + '.db')}" if kind == "sqlite" else \
+            stack.enter_context(pg_schema(PG_BASE_URL, f"gs_bench_{name}"))
+        sa = make_engine(url)
+        migrate.upgrade(sa)
+        sa.dispose()
         yield url
-    finally:
-        if cleanup:
-            cleanup()
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 class AllDiagrams:

@@ -42,7 +42,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -50,6 +49,8 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
+
+from benchlib import pct, pg_schema  # noqa: E402
 
 GRIDSAFE = Path(sys.executable).with_name("gridsafe")
 DIAGRAMS = BENCH / "diagrams" / "minimal"          # only bench_minimal.bpmn: `serve` deploys it at start
@@ -69,16 +70,8 @@ def database(kind: str, folder: Path, pg_url: str):
     if kind == "sqlite":
         yield f"sqlite:///{folder / 'gridsafe.db'}"
         return
-    schema = f"gs_bench_http_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{pg_url}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema(pg_url, "gs_bench_http") as url:
+        yield url
 
 
 def free_port() -> int:
@@ -293,11 +286,6 @@ def summary(starts: list[float], completes: list[float], rates: list[float], **e
     return {"rate": statistics.median(rates), "rates": rates, "work_around": False, **extra,
             "start_median": statistics.median(starts), "start_p95": pct(starts, 0.95),
             "complete_median": statistics.median(completes), "complete_p95": pct(completes, 0.95)}
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def run(kind: str, args, work_around: bool = False) -> dict:

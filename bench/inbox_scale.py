@@ -54,6 +54,8 @@ sys.path.insert(0, str(BENCH.parent))
 
 from sqlalchemy import create_engine, event, select, text  # noqa: E402
 
+from benchlib import pct, pg_schema  # noqa: E402
+
 import forms  # noqa: E402
 from engine import Definition, Engine, FixedClock, HumanTask, ModelVersion, ProcessInstance  # noqa: E402
 from engine.database import make_engine, make_session_factory  # noqa: E402
@@ -103,16 +105,8 @@ def sqlite_database(folder: Path, name: str):
 @contextlib.contextmanager
 def postgres_database(base_url: str, name: str):
     """A fresh schema on the PostgreSQL server, dropped afterwards; yields the URL that uses it."""
-    schema = f"gs_bench_inbox_{name}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{base_url}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema(base_url, f"gs_bench_inbox_{name}") as url:
+        yield url
 
 
 # --- seeding --------------------------------------------------------------------------------------
@@ -359,11 +353,6 @@ class SqlMeter:
     def take(self) -> list:
         calls, self.calls = self.calls, []
         return calls
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def measure(app, clients: dict, meter: SqlMeter, requests: int, warmup: int) -> dict:

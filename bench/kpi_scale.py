@@ -44,13 +44,14 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
+
+from benchlib import pg_schema  # noqa: E402
 
 from engine.database import make_engine, make_session_factory  # noqa: E402
 from records import (Branch, Customer, CustomerGrade, Document, Hazard, HazardEvent, Inspection, Team,  # noqa: E402
@@ -258,20 +259,13 @@ def database(postgres: bool):
             yield sa, "SQLite"
             sa.dispose()
         return
-    base = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    schema = f"gs_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sa = make_engine(f"{base}?options=-csearch_path%3D{schema}")
-    try:
-        migrate.upgrade(sa)
-        yield sa, "PostgreSQL"
-    finally:
-        sa.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema("postgresql+psycopg://postgres@127.0.0.1:5432/test", "gs_bench") as url:
+        sa = make_engine(url)
+        try:
+            migrate.upgrade(sa)
+            yield sa, "PostgreSQL"
+        finally:
+            sa.dispose()
 
 
 def sessions_of(sa):

@@ -102,13 +102,13 @@ def _blocking(diff: WorkflowDiff, spec_diff: SpecDiff, process: str) -> list[dic
     return found
 
 
-def _check(plan: _Plan, instance, workflow) -> Check:
+def _check(plan: _Plan, instance, workflow, diffs=None) -> Check:
     result = Check(instance.id, instance.lock_version, instance.status, instance.business_key, instance.title,
                    waiting_at=runtime.waiting_at(workflow))
     if instance.status == "error":
         result.refusal = "it is in error: retry or skip the failed step first"
         return result
-    top, subs = plan.diffs(workflow)
+    top, subs = diffs or plan.diffs(workflow)
     result.blocked = _blocking(top, plan.top, plan.process_id)
     for sp_id, sub in subs.items():
         name = workflow.subprocesses[sp_id].spec.name
@@ -182,12 +182,12 @@ def migrate_instance(eng, session, instance_id: int, target_id: int, actor: str,
             raise Conflict(f"instance {instance.id} is {instance.status}; only unfinished instances move")
         plan = _Plan(eng, session, instance.process_id, source, target)
         workflow = plan.workflow(instance)
-        check = _check(plan, instance, workflow)
+        top, subs = plan.diffs(workflow)                 # walks every task: once, for the check and the move
+        check = _check(plan, instance, workflow, (top, subs))
         if not check.can_migrate:
             raise Conflict(f"instance {instance.id} cannot move to version {target.version}: "
                            + "; ".join(check.reasons()))
         workflow.script_engine = ScriptEngine(eng.clock, _no_services)   # never run a script unrestricted
-        top, subs = plan.diffs(workflow)
         changed = _changed_user_tasks(workflow, [top, *[d for d in subs.values() if d is not None]])
         _reset_ahead(top, workflow, plan.new[0])
         for sp_id, sub in subs.items():

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from records import Branch, Team, kpi, notifications, team_member, workdays
+from records import Branch, Team, kpi, notifications, team_member
 from records.assessments import AssessmentRun, TeamScore
 
-from . import assessment_doc
+from . import assessment_doc, summaries
 from .context import Context
 
 RATES = {"inspections_on_time": ("inspection", "tasks_on_time", "tasks_due"),
@@ -108,11 +108,7 @@ def compute(ctx: Context, run_id) -> dict:
     """Compute every active team's scorecard for the run's period; the leader's form is prefilled."""
     run = _run(ctx, run_id)
     weights = _weights(ctx)
-    settings = ctx.settings
-    scope = kpi.make_scope(run.first_day, run.last_day, ctx.now(), settings.get("TIMEZONE", "Asia/Shanghai"),
-                           supervise_days=int(settings.get("KPI_SUPERVISION_DAYS", 3)),
-                           accept_days=int(settings.get("KPI_ACCEPTANCE_DAYS", 5)),
-                           calendar=workdays.from_settings(settings))
+    scope = summaries.scope_of(ctx, run.first_day, run.last_day)
     teams = list(ctx.session.scalars(select(Team).where(Team.active.is_(True)).order_by(Team.code)))
     if not teams:
         raise AssessmentError("there is no active team to assess")

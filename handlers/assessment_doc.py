@@ -2,12 +2,13 @@
 computed and leader's scores, ranking, comments, and a chart of the scores; archived by hash."""
 from __future__ import annotations
 
-from records import documents
 from records.assessments import AssessmentRun
 
 from . import charts
 from . import docx_layout as layout
-from .context import Context
+from .context import Context, zone
+from .documents import archive_rendered
+from .summaries import period_text
 
 NAMES_ZH = {"inspections_on_time": "检查按期完成", "monitoring": "隐患监控", "hazards_found": "发现隐患",
             "dossier": "一患一档", "notice": "告知及时", "supervision": "督导及时", "acceptance": "验收及时"}
@@ -23,18 +24,11 @@ def _score(value) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
-def period_text(run: AssessmentRun) -> str:
-    if run.kind == "quarter":
-        return f"{run.first_day.year}年第{(run.first_day.month - 1) // 3 + 1}季度"
-    return f"{run.first_day.year}年{run.first_day.month}月"
-
-
 def render(ctx: Context, run: AssessmentRun) -> dict:
     unit = ctx.settings.get("COMPANY_NAME") or "国网吉安供电公司"
-    zone = ctx.settings.get("TIMEZONE", "Asia/Shanghai")
     number = f"KH-{run.period}"
     doc = layout.new_document(unit)
-    layout.title(doc, f"用电检查小组绩效考核结果（{period_text(run)}）", f"编号：{number}")
+    layout.title(doc, f"用电检查小组绩效考核结果（{period_text(run.first_day, run.last_day, run.kind)}）", f"编号：{number}")
     layout.paragraph(doc, f"考核期间：{run.first_day.isoformat()}至{run.last_day.isoformat()}。按照隐患排查治理“四到位”要求，"
                           "对各用电检查小组的检查按期完成、隐患监控、隐患发现、一患一档建档、告知、督导及验收时效进行考核，"
                           "系统计算得分后经主管领导审定如下。")
@@ -60,9 +54,5 @@ def render(ctx: Context, run: AssessmentRun) -> dict:
         layout.heading(doc, "四、总体评价")
         layout.paragraph(doc, run.comment)
     layout.paragraph(doc, f"审定：{ctx.actor}", indent=False)
-    layout.closing(doc, unit, ctx.now(), zone)
-    row = documents.archive(ctx.session, ctx.files, layout.to_bytes(doc), kind="team_assessment", number=number,
-                            subject=number, filename=f"{number}.docx", actor=ctx.actor, now=ctx.now())
-    ctx.audit("document.rendered", after={"kind": "team_assessment", "number": number, "version": row.version,
-                                          "sha256": row.sha256})
-    return {"document_id": row.id, "number": number, "version": row.version, "sha256": row.sha256}
+    layout.closing(doc, unit, ctx.now(), zone(ctx))
+    return archive_rendered(ctx, doc, kind="team_assessment", number=number, subject=number)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 
 @dataclass
@@ -25,3 +26,18 @@ class Context:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+
+def zone(ctx) -> str:
+    """The company's time zone name (TIMEZONE; Asia/Shanghai when unset or empty)."""
+    return ctx.settings.get("TIMEZONE") or "Asia/Shanghai"
+
+
+def local_today(ctx) -> date:
+    """Today in the company's time zone."""
+    return ctx.now().astimezone(ZoneInfo(zone(ctx))).date()
+
+
+def end_of_day(ctx, day: date) -> datetime:
+    """23:59:59 of a local day, as a UTC instant (deadlines are whole days for the customer)."""
+    return datetime.combine(day, time(23, 59, 59), ZoneInfo(zone(ctx))).astimezone(ZoneInfo("UTC"))

@@ -5,15 +5,13 @@ government (§7.2). Each render archives a new version; signatures and photos ar
 """
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from sqlalchemy import select
 
-from records import customers, dictionary, documents, notifications
+from records import dictionary, documents, notifications
 from records.hazards import OPEN, STATUS_NAMES, Hazard, record_event, timeline
 
 from . import docx_layout as layout
-from .context import Context
+from .context import Context, local_today, zone
 
 SEVERITY = dictionary.SEVERITY_NAMES
 
@@ -22,11 +20,8 @@ def _setting(ctx, name, default):
     return ctx.settings.get(name) or default
 
 
-def _zone(ctx) -> str:
-    return _setting(ctx, "TIMEZONE", "Asia/Shanghai")
-
-
-def _blob(ctx, digest):
+def blob(ctx, digest):
+    """The stored bytes of a photo or signature, None when there is none."""
     return ctx.files.get(digest) if digest and ctx.files and ctx.files.exists(digest) else None
 
 
@@ -40,17 +35,24 @@ def _customer_rows(hazard: Hazard) -> list:
     contacts = "；".join(f"{x.get('name', '')} {x.get('post', '')} {x.get('mobile', '')}".strip()
                         for x in c.contacts or []) or None
     return [("客户名称", c.name), ("户号", c.number), ("用电地址", c.address),
-            ("重要等级", customers.CLASS_NAMES.get(c.importance or "", "未定级") + ("（高危）" if c.high_risk else "")),
+            ("重要等级", c.class_name + ("（高危）" if c.high_risk else "")),
             ("法定代表人", c.legal_representative), ("客户联系人", contacts)]
 
 
-def _archive(ctx, hazard, kind, number, doc) -> dict:
-    row = documents.archive(ctx.session, ctx.files, layout.to_bytes(doc), kind=kind, number=number,
-                            subject=hazard.file_number, filename=f"{number}.docx", actor=ctx.actor, now=ctx.now(),
-                            hazard_id=hazard.id, customer_id=hazard.customer_id)
+def archive_rendered(ctx, doc, *, kind: str, number: str, subject: str, audit_extra: dict | None = None,
+                     **links) -> dict:
+    """Archive a rendered .docx as the next version of (kind, subject) and audit it (document.rendered).
+    links: hazard_id and/or customer_id of the stored row."""
+    row = documents.archive(ctx.session, ctx.files, layout.to_bytes(doc), kind=kind, number=number, subject=subject,
+                            filename=f"{number}.docx", actor=ctx.actor, now=ctx.now(), **links)
     ctx.audit("document.rendered", after={"kind": kind, "number": number, "version": row.version,
-                                          "sha256": row.sha256})
+                                          "sha256": row.sha256, **(audit_extra or {})})
     return {"document_id": row.id, "number": number, "version": row.version, "sha256": row.sha256}
+
+
+def _archive(ctx, hazard, kind, number, doc) -> dict:
+    return archive_rendered(ctx, doc, kind=kind, number=number, subject=hazard.file_number,
+                            hazard_id=hazard.id, customer_id=hazard.customer_id)
 
 
 def _delivery_block(ctx, doc, event, what: str) -> None:
@@ -62,12 +64,12 @@ def _delivery_block(ctx, doc, event, what: str) -> None:
     detail = event.detail
     if detail.get("refused"):
         layout.paragraph(doc, f"客户拒绝签收本{what}。见证人：{detail.get('witness')}；"
-                              f"时间：{layout.chinese_datetime(event.at, _zone(ctx))}。拒签现场照片附后。")
-        layout.images(doc, "拒签现场照片", [b for b in [_blob(ctx, detail.get("refusal_photo"))] if b])
+                              f"时间：{layout.chinese_datetime(event.at, zone(ctx))}。拒签现场照片附后。")
+        layout.images(doc, "拒签现场照片", [b for b in [blob(ctx, detail.get("refusal_photo"))] if b])
     else:
         signer = " ".join(x for x in (detail.get("signer_name"), detail.get("signer_post")) if x)
-        layout.signature(doc, "客户代表签字", _blob(ctx, detail.get("signature")), signer,
-                         layout.chinese_datetime(event.at, _zone(ctx)))
+        layout.signature(doc, "客户代表签字", blob(ctx, detail.get("signature")), signer,
+                         layout.chinese_datetime(event.at, zone(ctx)))
 
 
 def hazard_notice(ctx: Context, hazard_id) -> dict:
@@ -79,7 +81,7 @@ def hazard_notice(ctx: Context, hazard_id) -> dict:
     doc = layout.new_document(unit)
     layout.title(doc, "隐患告知书", f"编号：{number}")
     layout.paragraph(doc, f"{hazard.customer.name}：", indent=False)
-    layout.paragraph(doc, f"我公司于{layout.chinese_date(hazard.opened_at, _zone(ctx))}对贵单位受电设施进行用电检查时，"
+    layout.paragraph(doc, f"我公司于{layout.chinese_date(hazard.opened_at, zone(ctx))}对贵单位受电设施进行用电检查时，"
                           "发现存在以下安全隐患。依据《用电检查管理办法》，现书面告知，请贵单位在规定期限内完成整改，"
                           "并在整改期间落实临时安全措施。")
     layout.fields(doc, _customer_rows(hazard))
@@ -93,20 +95,20 @@ def hazard_notice(ctx: Context, hazard_id) -> dict:
     ])
     layout.heading(doc, "二、整改要求")
     layout.fields(doc, [
-        ("整改期限", layout.chinese_date(hazard.deadline, _zone(ctx)) + "前"),
+        ("整改期限", layout.chinese_date(hazard.deadline, zone(ctx)) + "前"),
         ("整改要求及建议措施", f"消除“{item['name_zh']}”隐患，整改完成后书面回执并申请验收。"),
         ("临时安全措施", hazard.interim_measures or ("须在7日内落实临时安全措施" if item.get("interim_required") else "—")),
     ])
     layout.paragraph(doc, f"我公司可提供技术指导和协助。联系人：{_setting(ctx, 'CONTACT_NAME', '用电检查班')}，"
                           f"电话：{_setting(ctx, 'CONTACT_PHONE', '0796-0000000')}。")
     layout.paragraph(doc, "属于重大隐患或拒不整改的，我公司将依法报告当地政府电力管理部门和安全生产监督管理部门。")
-    layout.images(doc, "隐患照片", [b for b in (_blob(ctx, d) for d in hazard.photos) if b])
+    layout.images(doc, "隐患照片", [b for b in (blob(ctx, d) for d in hazard.photos) if b])
     _delivery_block(ctx, doc, _last(events, "notice_signed", "notice_refused"), "告知书")
     if hazard.severity == "major":
         authorities = ctx.settings.get("AUTHORITIES") or {}
         layout.paragraph(doc, "抄送：" + "、".join(authorities.values() or ["电力管理部门", "安全生产监督管理部门"]),
                          indent=False)
-    layout.closing(doc, unit, hazard.notified_at or ctx.now(), _zone(ctx))
+    layout.closing(doc, unit, hazard.notified_at or ctx.now(), zone(ctx))
     return _archive(ctx, hazard, "hazard_notice", number, doc)
 
 
@@ -127,16 +129,16 @@ def supervision_order(ctx: Context, hazard_id) -> dict:
                           "现下达督导单，请贵单位高度重视，在新的期限内完成整改。")
     layout.fields(doc, _customer_rows(hazard) + [
         ("隐患项目", f"{hazard.item['code']} {hazard.item['name_zh']}"), ("隐患等级", SEVERITY.get(hazard.severity)),
-        ("原整改期限", layout.chinese_date(hazard.original_deadline, _zone(ctx))),
-        ("逾期时间", layout.chinese_date(overdue.at, _zone(ctx)) if overdue else None),
+        ("原整改期限", layout.chinese_date(hazard.original_deadline, zone(ctx))),
+        ("逾期时间", layout.chinese_date(overdue.at, zone(ctx)) if overdue else None),
         ("督导次数", f"第{count}次"),
         ("现场整改进展", supervised.detail.get("progress") if supervised else None),
-        ("新整改期限", layout.chinese_date(hazard.deadline, _zone(ctx)) + "前" if delivered else "送达时确定（7日内）"),
+        ("新整改期限", layout.chinese_date(hazard.deadline, zone(ctx)) + "前" if delivered else "送达时确定（7日内）"),
         ("逾期后果", "仍未整改的，将报告当地政府电力管理部门，并依法履行中止供电程序。"),
     ])
     _delivery_block(ctx, doc, supervised, "督导单")
     layout.paragraph(doc, f"签发：督导负责人　　审核：{_setting(ctx, 'SECTION_LEADER', '营销部')}", indent=False)
-    layout.closing(doc, unit, ctx.now(), _zone(ctx))
+    layout.closing(doc, unit, ctx.now(), zone(ctx))
     return _archive(ctx, hazard, "supervision_order", number, doc)
 
 
@@ -153,22 +155,22 @@ def acceptance_record(ctx: Context, hazard_id) -> dict:
     layout.title(doc, "隐患验收及销号记录", f"编号：{number}")
     layout.fields(doc, _customer_rows(hazard) + [
         ("隐患档案编号", hazard.file_number), ("隐患项目", f"{hazard.item['code']} {hazard.item['name_zh']}"),
-        ("验收日期", layout.chinese_date(accepted.at, _zone(ctx)) if accepted else None),
+        ("验收日期", layout.chinese_date(accepted.at, zone(ctx)) if accepted else None),
         ("验收方式", {"on_site": "现场验收", "documents": "资料审查"}.get(detail.get("method"))),
         ("验收人员", "、".join(x for x in (accepted.actor if accepted else None, detail.get("second_inspector")) if x)),
         ("验收内容", detail.get("checks")), ("验收结论", {"pass": "合格", "fail": "不合格"}.get(detail.get("result"))),
         ("不合格原因", detail.get("reasons")),
         ("销号审批", f"已批准（{closed.actor}）" if closed else "待审批"),
-        ("销号日期", layout.chinese_date(closed.at, _zone(ctx)) if closed else None),
+        ("销号日期", layout.chinese_date(closed.at, zone(ctx)) if closed else None),
     ])
     before = hazard.photos or []
     after = detail.get("after_photos") or []
-    pairs = [(_blob(ctx, before[i]) if i < len(before) else None, _blob(ctx, after[i]) if i < len(after) else None)
+    pairs = [(blob(ctx, before[i]) if i < len(before) else None, blob(ctx, after[i]) if i < len(after) else None)
              for i in range(max(len(before), len(after)))]
     layout.photo_pairs(doc, pairs)
-    layout.signature(doc, "客户代表签字", _blob(ctx, detail.get("signature")), detail.get("signer_name"),
-                     layout.chinese_datetime(accepted.at, _zone(ctx)) if accepted else None)
-    layout.closing(doc, unit, ctx.now(), _zone(ctx))
+    layout.signature(doc, "客户代表签字", blob(ctx, detail.get("signature")), detail.get("signer_name"),
+                     layout.chinese_datetime(accepted.at, zone(ctx)) if accepted else None)
+    layout.closing(doc, unit, ctx.now(), zone(ctx))
     return _archive(ctx, hazard, "acceptance_record", number, doc)
 
 
@@ -190,18 +192,18 @@ def government_report(ctx: Context, hazard_id, reason: str) -> dict:
                           f"报告事由：{REPORT_REASONS.get(reason, reason)}。")
     layout.fields(doc, _customer_rows(hazard) + [
         ("隐患项目", f"{hazard.item['code']} {hazard.item['name_zh']}"), ("隐患等级", SEVERITY.get(hazard.severity)),
-        ("隐患描述", hazard.description), ("整改期限", layout.chinese_date(hazard.deadline, _zone(ctx))),
+        ("隐患描述", hazard.description), ("整改期限", layout.chinese_date(hazard.deadline, zone(ctx))),
         ("当前状态", hazard.status), ("督导次数", hazard.supervision_count),
         ("告知书签收", "拒签" if hazard.refused_to_sign else ("已签收" if hazard.notified_at else "未送达")),
     ])
     layout.heading(doc, "告知及督导经过")
     for event in events:
-        layout.paragraph(doc, f"{layout.chinese_datetime(event.at, _zone(ctx))}  {event.actor}  {event.kind}",
+        layout.paragraph(doc, f"{layout.chinese_datetime(event.at, zone(ctx))}  {event.actor}  {event.kind}",
                          indent=False)
     layout.paragraph(doc, "我公司已履行告知、服务、督导义务。请贵部门依法督促客户落实整改。"
                      if reason != "close_out" else "该隐患已经验收合格并销号，特此报告。")
-    layout.images(doc, "隐患照片", [b for b in (_blob(ctx, d) for d in hazard.photos) if b])
-    layout.closing(doc, unit, ctx.now(), _zone(ctx))
+    layout.images(doc, "隐患照片", [b for b in (blob(ctx, d) for d in hazard.photos) if b])
+    layout.closing(doc, unit, ctx.now(), zone(ctx))
     result = _archive(ctx, hazard, "government_report", number, doc)
     ctx.session.add(documents.ReportLog(document_id=result["document_id"], hazard_id=hazard.id,
                                         customer_id=hazard.customer_id, reason=reason,
@@ -223,18 +225,17 @@ def grade_report(ctx: Context, customer, grade_row) -> dict:
     unit = _setting(ctx, "COMPANY_NAME", "国网吉安供电公司")
     superior = _setting(ctx, "SUPERIOR_UNIT", "上级单位")
     authorities = "、".join((ctx.settings.get("AUTHORITIES") or {"power": "电力管理部门"}).values())
-    day = layout.chinese_date(ctx.now(), _zone(ctx))
-    number = f"FX-{customer.number}-{ctx.now().astimezone(ZoneInfo(_zone(ctx))):%Y%m%d}"
+    day = layout.chinese_date(ctx.now(), zone(ctx))
+    number = f"FX-{customer.number}-{local_today(ctx):%Y%m%d}"
     doc = layout.new_document(unit)
     layout.title(doc, "重要（高危）电力用户安全隐患报告", f"编号：{number}")
     layout.paragraph(doc, f"{superior}、{authorities}：", indent=False)
     layout.paragraph(doc, f"经风险定级，{customer.name}（户号 {customer.number}）于{day}升为 A 级风险（红色预警），"
                           f"报告事由：{REPORT_REASONS['grade_a']}。现将有关情况报告如下。")
     layout.fields(doc, [("客户名称", customer.name), ("户号", customer.number), ("用电地址", customer.address),
-                        ("重要等级", customers.CLASS_NAMES.get(customer.importance or "", "未定级")
-                         + ("（高危）" if customer.high_risk else "")),
+                        ("重要等级", customer.class_name + ("（高危）" if customer.high_risk else "")),
                         ("风险等级", "A 级（红色）"), ("风险分值", f"{grade_row.score:g}"),
-                        ("定级模型", grade_row.model_version), ("定级时间", layout.chinese_datetime(ctx.now(), _zone(ctx)))])
+                        ("定级模型", grade_row.model_version), ("定级时间", layout.chinese_datetime(ctx.now(), zone(ctx)))])
     layout.heading(doc, "定级依据")
     for driver in grade_row.drivers or []:
         layout.paragraph(doc, driver, indent=False)
@@ -243,17 +244,14 @@ def grade_report(ctx: Context, customer, grade_row) -> dict:
                                                             Hazard.status.in_(OPEN)).order_by(Hazard.id)).all()
     for h in open_hazards:
         layout.paragraph(doc, f"{h.file_number}  {h.item['code']} {h.item['name_zh']}（{SEVERITY.get(h.severity)}），"
-                              f"整改期限 {layout.chinese_date(h.deadline, _zone(ctx))}，督导 {h.supervision_count} 次，"
+                              f"整改期限 {layout.chinese_date(h.deadline, zone(ctx))}，督导 {h.supervision_count} 次，"
                               f"{'客户拒签，' if h.refused_to_sign else ''}状态：{STATUS_NAMES.get(h.status, h.status)}。",
                          indent=False)
     layout.paragraph(doc, "我公司已履行告知、服务、督导义务，并将继续跟踪整改。请上级单位知悉，请政府主管部门依法督促客户落实整改。")
-    layout.closing(doc, unit, ctx.now(), _zone(ctx))
-    row = documents.archive(ctx.session, ctx.files, layout.to_bytes(doc), kind="government_report", number=number,
-                            subject=customer.number, filename=f"{number}.docx", actor=ctx.actor, now=ctx.now(),
-                            customer_id=customer.id)
+    layout.closing(doc, unit, ctx.now(), zone(ctx))
+    result = archive_rendered(ctx, doc, kind="government_report", number=number, subject=customer.number,
+                              audit_extra={"reason": "grade_a"}, customer_id=customer.id)
     for recipient in (superior, authorities):
-        ctx.session.add(documents.ReportLog(document_id=row.id, customer_id=customer.id, reason="grade_a",
-                                            recipient=recipient, created_at=ctx.now()))
-    ctx.audit("document.rendered", after={"kind": "government_report", "number": number, "version": row.version,
-                                          "sha256": row.sha256, "reason": "grade_a"})
-    return {"document_id": row.id, "number": number, "version": row.version}
+        ctx.session.add(documents.ReportLog(document_id=result["document_id"], customer_id=customer.id,
+                                            reason="grade_a", recipient=recipient, created_at=ctx.now()))
+    return result

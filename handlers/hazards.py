@@ -5,7 +5,7 @@ audit event, and returns the hazard's summary (the process keeps it in the varia
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -15,24 +15,11 @@ from records.hazards import Hazard, record_event
 from records.people import Team
 
 from . import alerts, risk
-from .context import Context
+from .context import Context, end_of_day, local_today, zone
 
 
 class HazardError(ValueError):
     """The step cannot be done with these inputs (the message says why)."""
-
-
-def _zone(ctx: Context) -> ZoneInfo:
-    return ZoneInfo(ctx.settings.get("TIMEZONE", "Asia/Shanghai"))
-
-
-def end_of_day(ctx: Context, day: date) -> datetime:
-    """23:59:59 of a local day, as a UTC instant (deadlines are whole days for the customer)."""
-    return datetime.combine(day, time(23, 59, 59), _zone(ctx)).astimezone(ZoneInfo("UTC"))
-
-
-def local_today(ctx: Context) -> date:
-    return ctx.now().astimezone(_zone(ctx)).date()
 
 
 def _yes(value) -> bool:
@@ -89,7 +76,7 @@ def register(ctx: Context, customer_id, item_code, location, description, photos
         effective = severity
     team_row = _team(ctx, customer, team)
     deadline = end_of_day(ctx, local_today(ctx) + timedelta(days=item.deadline_days))
-    number = hazards.next_number(ctx.session, "YH", customer.branch.code, now.astimezone(_zone(ctx)).year)
+    number = hazards.next_number(ctx.session, "YH", customer.branch.code, now.astimezone(ZoneInfo(zone(ctx))).year)
     hazard = Hazard(file_number=number, customer_id=customer.id, branch_id=customer.branch_id,
                     team_id=team_row.id if team_row else None, item_code=item.code, item=item.snapshot(),
                     severity=effective, severity_reason=severity_reason, location=location, equipment=equipment,
@@ -165,7 +152,7 @@ def supervise(ctx: Context, hazard_id, delivery: dict, progress: str | None = No
     alerts.tell_role(ctx, hazard, "supervisor", kind="supervision",
                      title=f"隐患督导：{hazard.file_number}（第{hazard.supervision_count}次）",
                      body=f"{hazard.customer.name} 的隐患“{hazard.item['name_zh']}”逾期未整改，已下达督导单，"
-                          f"新期限 {hazard.deadline.astimezone(_zone(ctx)):%Y-%m-%d}。")
+                          f"新期限 {hazard.deadline.astimezone(ZoneInfo(zone(ctx))):%Y-%m-%d}。")
     return hazard.summary() | {"photos": hazard.photos}
 
 

@@ -3,8 +3,7 @@ per finding, record the inspection on the customer, warn when the due date passe
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
@@ -13,15 +12,11 @@ from records import attachments, dictionary, hazards, inspections, notifications
 from records.inspections import Inspection
 from records.people import Team
 
-from .context import Context
+from .context import Context, end_of_day, local_today
 
 
 class InspectionError(ValueError):
     """The step cannot be done with these inputs (the message says why)."""
-
-
-def _zone(ctx) -> ZoneInfo:
-    return ZoneInfo(ctx.settings.get("TIMEZONE", "Asia/Shanghai"))
 
 
 def _inspection(ctx, inspection_id) -> Inspection:
@@ -33,7 +28,7 @@ def _inspection(ctx, inspection_id) -> Inspection:
 
 def summary(ctx, ins: Inspection) -> dict:
     """What the process keeps of its inspection (variable `inspection`)."""
-    due_end = datetime.combine(ins.due_date, time(23, 59, 59), _zone(ctx)).astimezone(ZoneInfo("UTC"))
+    due_end = end_of_day(ctx, ins.due_date)
     c = ins.customer
     return {"id": ins.id, "number": ins.number, "kind": ins.kind, "status": ins.status,
             "kind_name": inspections.KIND_NAMES.get(ins.kind, ins.kind), "customer_id": c.id,
@@ -131,7 +126,7 @@ def months_for(session, customer, on: date) -> int | None:
 def complete(ctx: Context, inspection_id) -> dict:
     """Record the inspection on the customer: last date and, for a full inspection, the next due date."""
     ins = _inspection(ctx, inspection_id)
-    today = ctx.now().astimezone(_zone(ctx)).date()
+    today = local_today(ctx)
     ins.status, ins.completed_at, ins.completed_on = "completed", ctx.now(), today
     customer = ins.customer
     customer.last_inspected_on = today

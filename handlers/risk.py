@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -23,7 +22,7 @@ from records import customers, dictionary, risk
 from records.hazards import OPEN, Hazard
 
 from . import warnings
-from .context import Context
+from .context import Context, local_today
 
 DECISION = "risk_grade"
 INPUTS = ("worst_severity", "customer_class", "score", "open_hazards", "overdue_hazards")
@@ -139,10 +138,6 @@ def case_inputs(case: dict, factors: dict | None = None, multiplier: float = OVE
         facts.append(Facts(str(h.get("code", "?")), h["severity"], overdue=bool(h.get("overdue")),
                            supervision_failed=bool(h.get("supervision_failed")), refused=bool(h.get("refused"))))
     return assess(klass, facts, {**FACTORS, **(factors or {})}, multiplier)[0]
-
-
-def local_today(ctx: Context) -> date:
-    return ctx.now().astimezone(ZoneInfo(ctx.settings.get("TIMEZONE", "Asia/Shanghai"))).date()
 
 
 def _factors(ctx: Context) -> dict:

@@ -17,7 +17,7 @@ from records.dictionary import SEVERITIES, SEVERITY_NAMES
 
 from . import charts
 from . import docx_layout as layout
-from .context import Context
+from .context import Context, zone
 
 TITLES = {"month": "月报", "quarter": "季报", "range": "情况报告", "year": "年度报告"}
 SEVERITY_EN = {"一般": "general", "较大": "significant", "重大": "major", "发现": "found", "销号": "closed"}
@@ -42,7 +42,7 @@ def scope_of(ctx: Context, first: date, last: date, branch_code: str | None = No
             raise ValueError(f"there is no branch {branch_code}")
         codes = people.branch_codes_under(ctx.session, branch)
         branch_ids = tuple(ctx.session.scalars(select(Branch.id).where(Branch.code.in_(codes))))
-    return kpi.make_scope(first, last, ctx.now(), settings.get("TIMEZONE", "Asia/Shanghai"), branch_ids=branch_ids,
+    return kpi.make_scope(first, last, ctx.now(), zone(ctx), branch_ids=branch_ids,
                           supervise_days=int(settings.get("KPI_SUPERVISION_DAYS", 3)),
                           accept_days=int(settings.get("KPI_ACCEPTANCE_DAYS", 5)),
                           calendar=workdays.from_settings(settings))
@@ -86,7 +86,7 @@ def _customer_sections(doc, f: dict, number: int) -> None:
     g = f["grades"] or {"A": 0, "B": 0, "C": 0}
     layout.grid(doc, ["等级", "A级（红）", "B级（黄）", "C级（蓝）"], [["客户数", g["A"], g["B"], g["C"]]])
     layout.heading(doc, f"{numerals[number + 1]}、A级、B级客户名单")
-    rows = [[c.name, c.number, CLASS_NAMES.get(c.importance or "", "未定级") + ("（高危）" if c.high_risk else ""),
+    rows = [[c.name, c.number, c.class_name + ("（高危）" if c.high_risk else ""),
              grade.grade, grade.open_hazards, "；".join(grade.drivers[:2])] for c, grade in f["ab"]]
     if rows:
         layout.grid(doc, ["客户名称", "户号", "重要等级", "风险等级", "在治隐患", "主要原因"], rows,

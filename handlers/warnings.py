@@ -12,7 +12,7 @@ customer, grade and local day. Everything goes to the outbox in the caller's tra
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -22,7 +22,7 @@ from records.hazards import OPEN, Hazard
 from records.people import Team
 
 from . import documents
-from .context import Context
+from .context import Context, local_today, zone
 
 WARNED = ("inapp", "email")
 SMS = ("inapp", "sms")
@@ -41,10 +41,6 @@ MISSING = {"inspection_head": "nobody to send it to: neither the customer's defa
 CHANNEL_ORDER = ("inapp", "email", "sms")
 
 
-def _today(ctx: Context) -> date:
-    return ctx.now().astimezone(ZoneInfo(ctx.settings.get("TIMEZONE", "Asia/Shanghai"))).date()
-
-
 def on_change(ctx: Context, customer, row, old: str | None) -> dict | None:
     """A changed grade: warn (up) or inform (down), once per customer, grade and day. Returns what was sent."""
     new = row.grade
@@ -52,7 +48,7 @@ def on_change(ctx: Context, customer, row, old: str | None) -> dict | None:
         return None
     kind = "raise" if risk.RANK[new] > risk.RANK[old] else "lower"
     warning = risk.claim_warning(ctx.session, customer_id=customer.id, grade=new, previous=old, kind=kind,
-                                 day=_today(ctx), grade_id=row.id, now=ctx.now())
+                                 day=local_today(ctx), grade_id=row.id, now=ctx.now())
     if warning is None:
         return {"kind": kind, "deduplicated": True}
     if kind == "raise":
@@ -66,7 +62,7 @@ def remind(ctx: Context, customer, row) -> dict | None:
     days = {**REMINDER_DAYS, **(ctx.settings.get("RISK_REMINDER_DAYS") or {})}.get(row.grade)
     if not days:
         return None
-    today = _today(ctx)
+    today = local_today(ctx)
     last = risk.last_warning(ctx.session, customer.id, row.grade)
     if last is not None and today < last.day + timedelta(days=int(days)):
         return None
@@ -75,8 +71,7 @@ def remind(ctx: Context, customer, row) -> dict | None:
     if warning is None:
         return None
     since = risk.grade_since(ctx.session, customer.id) or row.computed_at
-    return _warn(ctx, customer, row, warning, since=since.astimezone(ZoneInfo(ctx.settings.get("TIMEZONE",
-                                                                                           "Asia/Shanghai"))))
+    return _warn(ctx, customer, row, warning, since=since.astimezone(ZoneInfo(zone(ctx))))
 
 
 def _warn(ctx, customer, row, warning, *, old=None, since=None) -> dict:

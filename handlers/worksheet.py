@@ -1,24 +1,14 @@
 """用电检查工作单 (the inspection worksheet, domain.md §6.1): rendered after the visit and archived."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from records import customers, documents, inspections
+from records import inspections, people
 from records.inspections import Inspection
-from records.people import User
 
 from . import docx_layout as layout
-from .context import Context
+from .context import Context, zone
+from .documents import archive_rendered, blob
 
 RESULTS = {"pass": "合格", "fail": "不合格", "na": "不适用", None: "未检查"}
-
-
-def _blob(ctx, digest):
-    return ctx.files.get(digest) if digest and ctx.files and ctx.files.exists(digest) else None
-
-
-def _zone(ctx) -> str:
-    return ctx.settings.get("TIMEZONE") or "Asia/Shanghai"
 
 
 def inspection_worksheet(ctx: Context, inspection_id) -> dict:
@@ -28,7 +18,7 @@ def inspection_worksheet(ctx: Context, inspection_id) -> dict:
     unit = ctx.settings.get("COMPANY_NAME") or "国网吉安供电公司"
     doc = layout.new_document(unit)
     layout.title(doc, "用电检查工作单", f"编号：{ins.number}")
-    inspector = ctx.session.get(User, _user_id(ctx)) if _user_id(ctx) else None
+    inspector = people.user_by_name(ctx.session, ctx.actor)
     layout.heading(doc, "一、任务")
     layout.fields(doc, [
         ("任务来源", inspections.KIND_NAMES.get(ins.kind, ins.kind)), ("检查单模板", ins.checklist_template),
@@ -38,7 +28,7 @@ def inspection_worksheet(ctx: Context, inspection_id) -> dict:
     layout.heading(doc, "二、客户")
     layout.fields(doc, [
         ("户号", c.number), ("客户名称", c.name), ("用电地址", c.address), ("行业", c.industry),
-        ("重要等级", customers.CLASS_NAMES.get(c.importance or "", "未定级") + ("（高危）" if c.high_risk else "")),
+        ("重要等级", c.class_name + ("（高危）" if c.high_risk else "")),
         ("供电电压", f"{c.supply_voltage_kv:g} kV" if c.supply_voltage_kv else None),
         ("电源数目 / 供电方式", " / ".join(str(x) for x in (c.power_sources, c.supply_mode) if x) or None),
         ("保安负荷 / 自备电源", " / ".join(f"{x:g} kW" for x in (c.security_load_kw, c.emergency_power_kw) if x) or None),
@@ -60,27 +50,20 @@ def inspection_worksheet(ctx: Context, inspection_id) -> dict:
     layout.fields(doc, [(f"{i}. {f.get('item_code')}", f"{f.get('location')}：{f.get('description')}"
                          + (f"（档案 {numbers[i - 1]}）" if i <= len(numbers) else ""))
                         for i, f in enumerate(findings, start=1)] or [("—", "未发现隐患")])
-    layout.images(doc, "隐患照片", [b for f in findings for b in (_blob(ctx, d) for d in f.get("photos") or []) if b])
+    layout.images(doc, "隐患照片", [b for f in findings for b in (blob(ctx, d) for d in f.get("photos") or []) if b])
     layout.heading(doc, "六、检查结论")
     layout.paragraph(doc, r.get("conclusion") or "—")
     layout.heading(doc, "七、签字")
-    layout.signature(doc, "检查人员", _blob(ctx, r.get("inspector_signature")),
+    layout.signature(doc, "检查人员", blob(ctx, r.get("inspector_signature")),
                      inspector.display_name if inspector else ctx.actor, None)
-    layout.signature(doc, "检查人员", _blob(ctx, r.get("second_inspector_signature")), r.get("second_inspector"), None)
+    layout.signature(doc, "检查人员", blob(ctx, r.get("second_inspector_signature")), r.get("second_inspector"), None)
     if r.get("customer_refused"):
         layout.paragraph(doc, f"客户代表拒绝签字。见证人：{r.get('witness')}。拒签照片附后。")
-        layout.images(doc, "拒签现场照片", [b for b in [_blob(ctx, r.get("refusal_photo"))] if b])
+        layout.images(doc, "拒签现场照片", [b for b in [blob(ctx, r.get("refusal_photo"))] if b])
     else:
-        layout.signature(doc, "客户代表", _blob(ctx, r.get("customer_signature")), r.get("customer_name"), None)
-    layout.closing(doc, unit, ctx.now(), _zone(ctx))
-    row = documents.archive(ctx.session, ctx.files, layout.to_bytes(doc), kind="inspection_worksheet",
-                            number=ins.number, subject=ins.number, filename=f"{ins.number}.docx", actor=ctx.actor,
-                            now=ctx.now(), customer_id=c.id)
-    ins.worksheet_id = row.id
-    ctx.audit("document.rendered", after={"kind": "inspection_worksheet", "number": ins.number,
-                                          "version": row.version, "sha256": row.sha256})
-    return {"document_id": row.id, "number": ins.number, "version": row.version, "sha256": row.sha256}
-
-
-def _user_id(ctx):
-    return ctx.session.scalar(select(User.id).where(User.username == ctx.actor))
+        layout.signature(doc, "客户代表", blob(ctx, r.get("customer_signature")), r.get("customer_name"), None)
+    layout.closing(doc, unit, ctx.now(), zone(ctx))
+    result = archive_rendered(ctx, doc, kind="inspection_worksheet", number=ins.number, subject=ins.number,
+                              customer_id=c.id)
+    ins.worksheet_id = result["document_id"]
+    return result

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from .base import Base, UTCDateTime
 from .people import Team
@@ -71,5 +71,6 @@ def by_period(session, period: str) -> AssessmentRun | None:
 def history(session, limit: int = 24) -> list[AssessmentRun]:
     """The newest published runs (oldest first), for the per-team scores over time."""
     runs = session.scalars(select(AssessmentRun).where(AssessmentRun.status == "published")
-                           .order_by(AssessmentRun.first_day.desc()).limit(limit)).all()
+                           .order_by(AssessmentRun.first_day.desc()).limit(limit)
+                           .options(selectinload(AssessmentRun.scores))).all()
     return list(reversed(runs))

@@ -82,10 +82,6 @@ class Customer(Base):
             return round(self.emergency_power_kw / self.security_load_kw, 2)
         return None
 
-    @property
-    def mobiles(self) -> list[str]:
-        return [c["mobile"] for c in self.contacts or [] if c.get("mobile")]
-
 
 def by_number(session, number: str) -> Customer | None:
     return session.scalars(select(Customer).where(Customer.number == number.strip())).first()

@@ -16,7 +16,6 @@ from .base import Base, UTCDateTime
 
 SEVERITIES = ("general", "significant", "major")
 SEVERITY_NAMES = {"general": "一般", "significant": "较大", "major": "重大"}
-SEVERITY_NAMES_EN = {"general": "general", "significant": "significant", "major": "major"}
 WEIGHTS = {"general": 1, "significant": 4, "major": 10}
 SEED = Path(__file__).resolve().parent / "data" / "hazard_dictionary.csv"
 TOP_CLASSES = ("special", "first")   # the classes whose severity column is 'Sev. at 特/一级'

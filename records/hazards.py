@@ -152,10 +152,6 @@ def record_event(session, hazard: Hazard, *, at: datetime, actor: str, kind: str
     return event
 
 
-def by_number(session, file_number: str) -> Hazard | None:
-    return session.scalars(select(Hazard).where(Hazard.file_number == file_number)).first()
-
-
 def timeline(session, hazard_id: int) -> list[HazardEvent]:
     return list(session.scalars(select(HazardEvent).where(HazardEvent.hazard_id == hazard_id)
                                 .order_by(HazardEvent.at, HazardEvent.id)))

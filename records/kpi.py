@@ -22,12 +22,12 @@ from .documents import Document
 from .hazards import Hazard, HazardEvent
 from .inspections import Inspection
 from .kpi_conditions import (_discovered, _event, _in_period, _late_without, _major_reported, _notified_in_time,
-                             add_working_days, elapsed_days, events_in_period, filed, hazard_filters,
+                             elapsed_days, events_in_period, filed, hazard_filters,
                              inspection_filters, monitored, open_at, overdue_at, sure)
 from .risk import CustomerGrade
 from .workdays import WEEKENDS_ONLY, WorkCalendar
 
-__all__ = ["Scope", "make_scope", "local_midnight", "add_working_days", "elapsed_days", "sure", "HAZARD_SETS",
+__all__ = ["Scope", "make_scope", "local_midnight", "elapsed_days", "sure", "HAZARD_SETS",
            "INSPECTION_SETS", "hazard_condition", "inspection_condition", "hazard_counts", "hazard_counts_over",
            "inspection_counts",
            "hazard_filters", "inspection_filters"]

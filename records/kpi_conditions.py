@@ -4,7 +4,7 @@ Queries only; the scope is a records.kpi.Scope.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,6 @@ from .customers import Customer
 from .documents import Document
 from .hazards import Hazard, HazardEvent
 from .inspections import Inspection
-from .workdays import WEEKENDS_ONLY, WorkCalendar
 
 if TYPE_CHECKING:
     from .kpi import Scope
@@ -46,11 +45,6 @@ def _elapsed_sqlite(element, compiler, **kw):
 def _elapsed_pg(element, compiler, **kw):
     first, second = list(element.clauses)
     return f"(EXTRACT(EPOCH FROM ({compiler.process(second, **kw)} - {compiler.process(first, **kw)})) / 86400.0)"
-
-
-def add_working_days(day: date, days: int, calendar: WorkCalendar = WEEKENDS_ONLY) -> date:
-    """The day `days` working days after `day` (records/workdays.py: weekends, holidays, 调休)."""
-    return calendar.add(day, days)
 
 
 # --- filters ---------------------------------------------------------------------------------------
@@ -246,7 +240,7 @@ def _notified_in_time(session, scope):
             hazard_filters(scope), _discovered(scope), Hazard.notified_at <= scope.as_of, within > 1,
             within < scope.calendar.max_span(1))).all()
         return [r.id for r in rows if r.notified_at.astimezone(zone).date()
-                <= add_working_days(r.opened_at.astimezone(zone).date(), 1, scope.calendar)]
+                <= scope.calendar.add(r.opened_at.astimezone(zone).date(), 1)]
     quick = sure((Hazard.notified_at <= scope.as_of) & (within <= 1))
     return quick | Hazard.id.in_(_ids(scope, "notified_in_time", compute))
 
@@ -267,7 +261,7 @@ def _major_reported(session, scope):
             hazard_filters(scope), _discovered(scope), Hazard.severity == "major", not_(reported_within(5)),
             reported_within(scope.calendar.max_span(5)))).all()
         return [r.id for r in rows if _aware(r.reported).astimezone(zone).date()
-                <= add_working_days(r.opened_at.astimezone(zone).date(), 5, scope.calendar)]
+                <= scope.calendar.add(r.opened_at.astimezone(zone).date(), 5)]
     return reported_within(5) | Hazard.id.in_(_ids(scope, "major_reported", compute))
 
 

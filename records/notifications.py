@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
-from .people import User, UserRole, branch_codes_under
+from .people import User, UserRole, branch_ids_above
 
 
 class Notification(Base):
@@ -26,17 +26,10 @@ class Notification(Base):
 
 def users_with_role(session, role: str, branch_code: str | None = None) -> list[User]:
     """Active users holding a role, in a branch or the branches above it (a company leader oversees all)."""
-    users = session.scalars(select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True))
-                            .order_by(User.username)).all()
-    if branch_code is None:
-        return list(users)
-    out = []
-    for user in users:
-        if user.branch is None:
-            continue
-        if branch_code in branch_codes_under(session, user.branch):
-            out.append(user)
-    return out
+    query = select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True)).order_by(User.username)
+    if branch_code is not None:
+        query = query.where(User.branch_id.in_(branch_ids_above(session, branch_code)))
+    return list(session.scalars(query))
 
 
 def notify(session, users, *, kind: str, title: str, body: str | None, link: str | None, now: datetime) -> int:

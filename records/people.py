@@ -145,5 +145,15 @@ def branch_codes_under(session, branch: Branch) -> set[str]:
     return codes
 
 
+def branch_ids_above(session, code: str) -> set[int]:
+    """The ids of the branch with this code and of the branches above it (empty for an unknown code)."""
+    ids, row = set(), session.execute(select(Branch.id, Branch.parent_id).where(Branch.code == code)).first()
+    while row is not None and row.id not in ids:
+        ids.add(row.id)
+        row = session.execute(select(Branch.id, Branch.parent_id).where(Branch.id == row.parent_id)).first() \
+            if row.parent_id is not None else None
+    return ids
+
+
 def team_codes_in(session, branch_codes: set[str]) -> set[str]:
     return set(session.scalars(select(Team.code).join(Branch).where(Branch.code.in_(branch_codes))))

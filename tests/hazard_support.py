@@ -1,7 +1,6 @@
 """Driving hazard_lifecycle.bpmn through the engine with the real handlers, forms and documents."""
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 from sqlalchemy import select
@@ -16,7 +15,6 @@ from webui import build_engine, config
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMS_DIR = ROOT / "forms"
-SIGNATURE_URL = "data:image/png;base64," + base64.b64encode(png()).decode()
 
 
 class HazardWorld:

@@ -158,10 +158,6 @@ def _grades(session, ids) -> None:
                                   reason="test", computed_at=at(when), current=current, open_hazards=1))
 
 
-def team_id(session, code: str) -> int:
-    return session.scalar(select(Team.id).where(Team.code == code))
-
-
 WEB_USERS = {"lead": ("leader", "JA"), "cnty": ("leader", "JA-QY"), "sup": ("supervisor", "JA"),
              "spec": ("specialist", "JA"), "insp": ("inspector", "JA-JZ"), "admin": ("admin", "JA")}
 

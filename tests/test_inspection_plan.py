@@ -17,7 +17,6 @@ GO_LIVE = date(2026, 1, 1)
 REGISTER = [  # (class, high_risk, voltage kV, how many)
     ("special", False, 110, 2), ("first", False, 10, 3), ("second", False, 10, 3), (None, True, 35, 2),
     (None, False, 10, 2), (None, False, 0.4, 2), ("temporary", False, 10, 1)]
-CLASS_OF = {"special": "special", "first": "first", "second": "second"}
 
 
 @pytest.fixture

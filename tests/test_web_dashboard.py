@@ -14,7 +14,7 @@ from sqlalchemy import select
 import kpi_support
 from kpi_support import make_app
 from records import Document, ReportLog
-from web_support import api_token, csrf_of, login
+from web_support import api_token, csrf_of, signed_in
 from webui import db, excel
 from webui.dashboard import BUILDERS
 
@@ -22,12 +22,6 @@ from webui.dashboard import BUILDERS
 @pytest.fixture
 def app(sqlite_url, tmp_path):
     return make_app(sqlite_url, tmp_path / "data")
-
-
-def client_of(app, username):
-    client = app.test_client()
-    assert login(client, username).status_code == 302
-    return client
 
 
 class Tables(HTMLParser):
@@ -92,7 +86,7 @@ def sheet_rows(sheet) -> list:
 
 
 def test_the_leader_sees_the_three_indicators_with_links_to_the_lists_behind_them(app):
-    leader = client_of(app, "lead")
+    leader = signed_in(app, "lead")
     page = leader.get("/dashboard?period=2026-03").get_data(as_text=True)
     cards = re.findall(r'data-kpi="(\w+)">.*?kpi-value">(?:<a href="([^"]+)">)?([^<]+)', page, re.S)
     assert [(k, text) for k, _href, text in cards] == [("filing", "60.0%"), ("elimination", "25.0%"),
@@ -119,7 +113,7 @@ def test_the_leader_sees_the_three_indicators_with_links_to_the_lists_behind_the
 
 
 def test_the_excel_export_holds_the_numbers_of_the_page(app):
-    leader = client_of(app, "lead")
+    leader = signed_in(app, "lead")
     for query in ("period=2026-03&by=team", "period=2026-Q1&by=class", "from=2026-03-05&to=2026-03-31&by=branch"):
         tables = page_tables(leader.get(f"/dashboard?{query}").get_data(as_text=True))
         tables.update(page_tables(leader.get(f"/dashboard/trend?{query}").get_data(as_text=True)))
@@ -143,7 +137,7 @@ def test_the_excel_export_holds_the_numbers_of_the_page(app):
     ("period=2026-03&klass=gold", "customer class"),
 ])
 def test_bad_periods_and_filters_get_a_message_and_no_number(app, query, words):
-    leader = client_of(app, "lead")
+    leader = signed_in(app, "lead")
     response = leader.get(f"/dashboard?{query}")
     text = response.get_data(as_text=True)
     assert response.status_code == 400 and words in text and "kpi-value" not in text
@@ -152,7 +146,7 @@ def test_bad_periods_and_filters_get_a_message_and_no_number(app, query, words):
 
 
 def test_an_empty_period_and_a_team_without_members_show_dashes_not_numbers(app):
-    leader = client_of(app, "lead")
+    leader = signed_in(app, "lead")
     for query in ("period=2025-06", "period=2026-03&team=T3"):
         response = leader.get(f"/dashboard?{query}")
         assert response.status_code == 200
@@ -162,11 +156,11 @@ def test_an_empty_period_and_a_team_without_members_show_dashes_not_numbers(app)
 
 
 def test_a_county_leader_sees_the_county_and_an_inspector_nothing(app):
-    county = client_of(app, "cnty")               # leader of JA-QY: only C2's hazards (H3, H9)
+    county = signed_in(app, "cnty")               # leader of JA-QY: only C2's hazards (H3, H9)
     tables = page_tables(county.get("/dashboard?period=2026-03").get_data(as_text=True))
     assert tables["indicators"][0][1:4] == ["100.0%", "2", "2"]
-    assert client_of(app, "insp").get("/dashboard").status_code == 403
-    supervisor = client_of(app, "sup")
+    assert signed_in(app, "insp").get("/dashboard").status_code == 403
+    supervisor = signed_in(app, "sup")
     assert supervisor.get("/dashboard?period=2026-03").status_code == 200
     assert supervisor.post("/summaries", data={"csrf_token": csrf_of(supervisor, "/summaries"), "kind": "periodic",
                                                "period": "2026-Q1"}).status_code == 403
@@ -177,7 +171,7 @@ def _tables(data: bytes) -> list:
 
 
 def test_a_quarters_report_holds_the_right_counts_and_is_archived_and_logged(app):
-    leader = client_of(app, "lead")
+    leader = signed_in(app, "lead")
     response = leader.post("/summaries", data={"csrf_token": csrf_of(leader, "/summaries"), "kind": "periodic",
                                                "period": "2026-Q1"}, follow_redirects=True)
     assert response.status_code == 200 and "YHTJ-JA-2026-Q1" in response.get_data(as_text=True)
@@ -204,7 +198,7 @@ def test_a_quarters_report_holds_the_right_counts_and_is_archived_and_logged(app
 
 
 def test_the_annual_report_and_bad_report_requests(app):
-    leader = client_of(app, "lead")
+    leader = signed_in(app, "lead")
     token = csrf_of(leader, "/summaries")
     done = leader.post("/summaries", data={"csrf_token": token, "kind": "annual", "year": "2026"}, follow_redirects=True)
     assert "YHNB-JA-2026" in done.get_data(as_text=True)
@@ -238,7 +232,7 @@ def test_the_api_gives_the_dashboards_numbers(app):
 
 
 def test_a_report_of_an_empty_month_says_so_and_shows_dashes(app):
-    leader = client_of(app, "lead")
+    leader = signed_in(app, "lead")
     leader.post("/summaries", data={"csrf_token": csrf_of(leader, "/summaries"), "kind": "periodic",
                                     "period": "2025-06"})
     with app.app_context():
@@ -272,7 +266,7 @@ def test_the_inspections_behind_a_number_page_through_more_than_one_page(app):
                                    due_date=date(2026, 3, 2), status="completed", completed_on=date(2026, 3, 1),
                                    checklist_template="*:*", created_by="spec", created_at=kpi_support.at("02-01")))
         session.commit()
-    leader = client_of(app, "lead")
+    leader = signed_in(app, "lead")
     url = "/dashboard/inspections?kpi=periodic_due&period=2026-03"
     first = leader.get(url)
     assert first.status_code == 200 and PAGE_SIZE == 50

@@ -10,13 +10,8 @@ from sqlalchemy import func, select
 
 from engine import HumanTask, ProcessInstance
 from records import Customer, Document, Hazard, HazardItem, ReportLog
-from web_support import api_token, csrf_of, jpeg, login, png
+from web_support import api_token, count_rows, csrf_of, jpeg, png, signed_in
 from webui import db
-
-
-def _count(app, model):
-    with app.app_context():
-        return db.session().scalar(select(func.count()).select_from(model))
 
 
 def _open_form(client, **overrides):
@@ -29,9 +24,7 @@ def _open_form(client, **overrides):
 
 @pytest.fixture
 def inspector(hazard_app):
-    client = hazard_app.test_client()
-    login(client, "insp1")
-    return client
+    return signed_in(hazard_app, "insp1")
 
 
 def _opened(hazard_app, inspector):
@@ -60,7 +53,7 @@ def test_opening_a_hazard_with_bad_input_is_refused_and_creates_nothing(hazard_a
     response = inspector.post("/hazards/new", data=_open_form(inspector, **{field: value}),
                               content_type="multipart/form-data")
     assert response.status_code == 422 and words in response.get_data(as_text=True)
-    assert _count(hazard_app, Hazard) == 0 and _count(hazard_app, ProcessInstance) == 0
+    assert count_rows(hazard_app, Hazard) == 0 and count_rows(hazard_app, ProcessInstance) == 0
 
 
 def test_a_customer_without_a_team_is_opened_by_the_inspectors_own_team_or_refused(hazard_app, inspector):
@@ -68,12 +61,11 @@ def test_a_customer_without_a_team_is_opened_by_the_inspectors_own_team_or_refus
                           content_type="multipart/form-data").status_code == 302
     with hazard_app.app_context():
         assert db.session().scalars(select(Hazard)).one().team.code == "JA-T1"
-    specialist = hazard_app.test_client()
-    login(specialist, "spec")                              # no team of their own
+    specialist = signed_in(hazard_app, "spec")                              # no team of their own
     response = specialist.post("/hazards/new", data=_open_form(specialist, customer="3600100003"),
                                content_type="multipart/form-data")
     assert response.status_code == 422 and "没有默认检查小组" in response.get_data(as_text=True)
-    assert _count(hazard_app, Hazard) == 1
+    assert count_rows(hazard_app, Hazard) == 1
 
 
 def test_the_notice_is_signed_on_the_page_and_the_signed_document_can_be_downloaded(hazard_app, inspector):
@@ -110,19 +102,16 @@ def test_the_list_is_scoped_filtered_and_searchable(hazard_app, inspector):
     assert "共 0 项隐患" in inspector.get("/hazards?status=closed").get_data(as_text=True)
     assert number in inspector.get("/hazards?q=00001").get_data(as_text=True)
     assert "共 0 项隐患" in inspector.get("/hazards?customer=3600100003").get_data(as_text=True)
-    other = hazard_app.test_client()
-    login(other, "insp3")                                         # another team
+    other = signed_in(hazard_app, "insp3")                                         # another team
     assert "共 0 项隐患" in other.get("/hazards").get_data(as_text=True)
     assert other.get(f"/hazards/{number}").status_code == 404
-    leader = hazard_app.test_client()
-    login(leader, "lead")                                         # the branch's leader
+    leader = signed_in(hazard_app, "lead")                                         # the branch's leader
     assert number in leader.get("/hazards").get_data(as_text=True)
 
 
 def test_a_dictionary_edit_is_a_new_version_and_filed_hazards_keep_theirs(hazard_app, inspector):
     number = _opened(hazard_app, inspector)
-    specialist = hazard_app.test_client()
-    login(specialist, "spec")
+    specialist = signed_in(hazard_app, "spec")
     form = {"csrf_token": csrf_of(specialist, "/dictionary/EP02"), "name_zh": "自备应急电源容量不足保安负荷的120%",
             "name_en": "Emergency supply below 120%", "category": "自备应急电源", "default_severity": "significant",
             "top_severity": "major", "deadline_days": "45", "active": "y", "version": "1"}
@@ -140,8 +129,7 @@ def test_a_dictionary_edit_is_a_new_version_and_filed_hazards_keep_theirs(hazard
 
 
 def test_a_customer_with_a_temporary_class_needs_its_window(hazard_app):
-    specialist = hazard_app.test_client()
-    login(specialist, "spec")
+    specialist = signed_in(hazard_app, "spec")
     form = {"csrf_token": csrf_of(specialist, "/customers/new"), "number": "3600100099", "name": "高考考点 吉安一中",
             "branch_id": "2", "importance": "temporary", "default_team_id": "1", "contact_mobile": "13900000000"}
     response = specialist.post("/customers/new", data=form)
@@ -151,13 +139,12 @@ def test_a_customer_with_a_temporary_class_needs_its_window(hazard_app):
     form["number"] = "3600100001"
     response = specialist.post("/customers/new", data=form)
     assert response.status_code == 422 and "该户号已存在" in response.get_data(as_text=True)
-    assert _count(hazard_app, Customer) == 3
+    assert count_rows(hazard_app, Customer) == 3
 
 
 def test_a_specialist_cancels_a_hazard_raised_in_error(hazard_app, inspector):
     number = _opened(hazard_app, inspector)
-    specialist = hazard_app.test_client()
-    login(specialist, "spec")
+    specialist = signed_in(hazard_app, "spec")
     token = csrf_of(specialist, f"/hazards/{number}")
     specialist.post(f"/hazards/{number}/cancel", data={"csrf_token": token, "reason": "误报：设备已拆除"})
     with hazard_app.app_context():
@@ -193,8 +180,7 @@ def test_a_major_hazard_is_reported_and_the_report_marked_submitted(hazard_app, 
     signature = "data:image/png;base64," + base64.b64encode(png()).decode()
     inspector.post(f"/tasks/{task.id}", data={"csrf_token": csrf_of(inspector, f"/tasks/{task.id}"),
                                               "action": "complete", "signer_name": "王电工", "signature": signature})
-    leader = hazard_app.test_client()
-    login(leader, "lead")
+    leader = signed_in(hazard_app, "lead")
     page = leader.get("/reports").get_data(as_text=True)
     assert "重大隐患" in page and "登记已报送" in page
     with hazard_app.app_context():      # the customer also entered grade A: two grade_a reports (superior, government)
@@ -235,7 +221,6 @@ def test_long_lists_page_with_their_filters_kept(hazard_app, inspector):
         {f"YH-JA-JZ-2026-{n:05d}" for n in range(1, 6)}          # 55 hazards, newest first: 5 on page 2
     found = inspector.get("/hazards?q=yh-ja-jz-2026-0005").get_data(as_text=True)   # any case, part of it
     assert set(re.findall(r"YH-JA-JZ-2026-\d{5}", found)) == {f"YH-JA-JZ-2026-{n:05d}" for n in range(50, 56)}
-    admin = hazard_app.test_client()
-    login(admin, "admin")
+    admin = signed_in(hazard_app, "admin")
     page = admin.get("/admin/instances?status=" + instance.status)
     assert page.status_code == 200 and "rel=\"next\"" in page.get_data(as_text=True)

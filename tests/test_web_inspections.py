@@ -6,10 +6,10 @@ import re
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from records import Campaign, Customer, Inspection, InspectionCycle, Job
-from web_support import csrf_of, login
+from web_support import count_rows, csrf_of, signed_in
 from webui import db
 
 HEADER = ["户号", "客户名称", "用电地址", "供电单位编码", "重要等级", "高危", "行业", "电压等级kV", "联系人", "联系电话",
@@ -29,9 +29,7 @@ def _xlsx(rows) -> bytes:
 
 @pytest.fixture
 def specialist(hazard_app):
-    client = hazard_app.test_client()
-    login(client, "spec")
-    return client
+    return signed_in(hazard_app, "spec")
 
 
 def _run_job(client, location):
@@ -44,10 +42,6 @@ def _run_job(client, location):
             return page
     raise AssertionError("the job did not finish")
 
-
-def _count(app, model, *where):
-    with app.app_context():
-        return db.session().scalar(select(func.count()).select_from(model).where(*where))
 
 
 def test_an_import_rejects_bad_rows_with_reasons_and_keeps_the_rest(hazard_app, specialist):
@@ -70,7 +64,7 @@ def test_an_import_rejects_bad_rows_with_reasons_and_keeps_the_rest(hazard_app, 
     rejected = re.findall(r'<tr class="rejected"><td>(\d+)</td>', page)
     assert rejected == ["3", "4", "5", "6", "7"]
     assert "NOPE" in page and "12345" in page
-    assert _count(hazard_app, Customer, Customer.number.like("36089900%")) == 2
+    assert count_rows(hazard_app, Customer, Customer.number.like("36089900%")) == 2
     rows[0][1] = "吉安市妇幼保健院（新院区）"                               # re-import updates, never duplicates
     response = specialist.post("/customers/import", content_type="multipart/form-data",
                                data={"csrf_token": csrf_of(specialist, "/customers/import"),
@@ -82,7 +76,7 @@ def test_an_import_rejects_bad_rows_with_reasons_and_keeps_the_rest(hazard_app, 
 
 
 def test_a_corrupt_spreadsheet_is_refused_and_nothing_is_imported(hazard_app, specialist):
-    before = _count(hazard_app, Customer)
+    before = count_rows(hazard_app, Customer)
     response = specialist.post("/customers/import", content_type="multipart/form-data",
                                data={"csrf_token": csrf_of(specialist, "/customers/import"),
                                      "file": (io.BytesIO(b"PK\x03\x04 this is not a workbook"), "broken.xlsx")})
@@ -91,7 +85,7 @@ def test_a_corrupt_spreadsheet_is_refused_and_nothing_is_imported(hazard_app, sp
                                data={"csrf_token": csrf_of(specialist, "/customers/import"),
                                      "file": (io.BytesIO("名称,地址\n甲,乙\n".encode()), "x.csv")})
     assert response.status_code == 422 and "户号" in response.get_data(as_text=True)
-    assert _count(hazard_app, Customer) == before
+    assert count_rows(hazard_app, Customer) == before
 
 
 def test_a_campaign_over_two_hundred_customers_shows_progress_and_creates_them_all(hazard_app, specialist):
@@ -111,7 +105,7 @@ def test_a_campaign_over_two_hundred_customers_shows_progress_and_creates_them_a
     assert "<progress" in job_page and "0 / 200" in job_page
     page = _run_job(specialist, response.headers["Location"])
     assert "200 / 200" in page
-    assert _count(hazard_app, Inspection, Inspection.kind == "special") == 200
+    assert count_rows(hazard_app, Inspection, Inspection.kind == "special") == 200
     with hazard_app.app_context():
         campaign = db.session().scalars(select(Campaign)).one()
     assert campaign.created_count == 200 and campaign.status == "done"
@@ -128,20 +122,19 @@ def test_bad_campaign_input_is_refused_and_creates_nothing(hazard_app, specialis
             "name": "专项", **fields}
     response = specialist.post("/inspections/new", data=form)
     assert response.status_code == 422 and words in response.get_data(as_text=True)
-    assert _count(hazard_app, Inspection) == 0 and _count(hazard_app, Campaign) == 0
+    assert count_rows(hazard_app, Inspection) == 0 and count_rows(hazard_app, Campaign) == 0
 
 
 def test_cycles_are_edited_by_specialists_and_an_impossible_cycle_is_refused(hazard_app, specialist):
     form = {"csrf_token": csrf_of(specialist, "/plan"), "special": "3", "first": "2", "second": "6", "temporary": "0",
             "high_risk_hv": "6", "hv": "12", "lv": "0"}
     response = specialist.post("/plan/cycles", data=form)
-    assert response.status_code == 422 and _count(hazard_app, InspectionCycle) == 0
+    assert response.status_code == 422 and count_rows(hazard_app, InspectionCycle) == 0
     form["lv"] = "24"
     assert specialist.post("/plan/cycles", data=form).status_code == 302
     with hazard_app.app_context():
         assert db.session().get(InspectionCycle, "first").months == 2
-    inspector = hazard_app.test_client()
-    login(inspector, "insp1")
+    inspector = signed_in(hazard_app, "insp1")
     assert inspector.post("/plan/cycles", data={**form, "csrf_token": csrf_of(inspector, "/plan")}).status_code == 403
 
 

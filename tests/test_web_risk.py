@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from records import Customer, Hazard, Notification, User, dictionary, outbox
-from web_support import api_token, csrf_of, jpeg, login
+from web_support import api_token, csrf_of, jpeg, signed_in
 from webui import db, engine_of, grading
 
 
@@ -49,14 +49,8 @@ def _hazard(session, customer, code, now, number=None):
     return row
 
 
-def client_of(app, user):
-    client = app.test_client()
-    login(client, user)
-    return client
-
-
 def test_the_risk_list_shows_every_status_worst_score_first_with_its_drivers(world):
-    page = client_of(world, "insp1").get("/risk").get_data(as_text=True)
+    page = signed_in(world, "insp1").get("/risk").get_data(as_text=True)
     order = [n for n in ("3600100001", "3600100003", "3600100005", "3600100004") if f'data-number="{n}"' in page]
     assert order == ["3600100001", "3600100003", "3600100005", "3600100004"]
     assert [page.index(f'data-number="{n}"') for n in order] == sorted(page.index(f'data-number="{n}"') for n in order)
@@ -67,7 +61,7 @@ def test_the_risk_list_shows_every_status_worst_score_first_with_its_drivers(wor
 
 
 def test_the_list_filters_by_status_class_branch_and_name(world):
-    client = client_of(world, "lead")
+    client = signed_in(world, "lead")
     gap = client.get("/risk?status=gap").get_data(as_text=True)
     assert 'data-number="3600100005"' in gap and 'data-number="3600100001"' not in gap
     first = client.get("/risk?class=first").get_data(as_text=True)
@@ -87,7 +81,7 @@ def test_an_open_periodic_inspection_past_its_due_date_is_a_monitoring_gap_too(w
                                due_date=(now - timedelta(days=1)).date(), status="assigned", checklist_template="*:*",
                                created_by="spec", created_at=now))
         session.commit()
-    page = client_of(world, "insp1").get("/risk?status=gap").get_data(as_text=True)
+    page = signed_in(world, "insp1").get("/risk?status=gap").get_data(as_text=True)
     assert 'data-number="3600100004"' in page
 
 
@@ -107,7 +101,7 @@ def test_the_api_gives_the_same_list_and_each_customers_history(world, client):
 
 
 def test_the_customer_risk_page_explains_the_grade_and_its_warnings(world):
-    page = client_of(world, "sup").get("/risk/3600100001").get_data(as_text=True)
+    page = signed_in(world, "sup").get("/risk/3600100001").get_data(as_text=True)
     assert 'id="risk-status"' in page and "A: IL01 重大 at 一级" in page and "T-3600100001-IL01" in page
     assert "FX-3600100001-20260302" in page                     # the grade-A report
     assert "risk_grade v1" in page and 'id="history"' in page
@@ -121,7 +115,7 @@ def test_a_class_change_is_graded_again_at_once(world):
         grading.regrade(engine_of(world), session, water, "test", "tester")
         session.commit()
         branch_id, version = water.branch_id, water.lock_version
-    specialist = client_of(world, "spec")
+    specialist = signed_in(world, "spec")
     form = {"csrf_token": csrf_of(specialist, "/customers/3600100003/edit"), "number": "3600100003",
             "name": "吉州区自来水厂", "branch_id": str(branch_id), "importance": "special", "default_team_id": "0",
             "lock_version": str(version)}
@@ -139,7 +133,7 @@ def test_a_class_change_that_cannot_be_graded_saves_nothing(world):
         water = session.scalars(select(Customer).where(Customer.number == "3600100003")).one()
         branch_id, version = water.branch_id, water.lock_version
         session.commit()
-    specialist = client_of(world, "spec")
+    specialist = signed_in(world, "spec")
     form = {"csrf_token": csrf_of(specialist, "/customers/3600100003/edit"), "number": "3600100003",
             "name": "吉州区自来水厂", "branch_id": str(branch_id), "importance": "first", "default_team_id": "0",
             "lock_version": str(version)}
@@ -150,15 +144,15 @@ def test_a_class_change_that_cannot_be_graded_saves_nothing(world):
 
 
 def test_the_regrade_button(world):
-    specialist = client_of(world, "spec")
+    specialist = signed_in(world, "spec")
     response = specialist.post("/risk/3600100001/regrade",
                                data={"csrf_token": csrf_of(specialist, "/risk/3600100001")})
     assert response.status_code == 302
-    assert client_of(world, "insp1").post("/risk/3600100001/regrade").status_code in (400, 403)
+    assert signed_in(world, "insp1").post("/risk/3600100001/regrade").status_code in (400, 403)
 
 
 def test_the_outbox_page_shows_failures_and_the_retry_button_retries(world):
-    admin = client_of(world, "admin")
+    admin = signed_in(world, "admin")
     page = admin.get("/admin/outbox").get_data(as_text=True)
     assert "has no mobile number" in page or "has no e-mail address" in page
     with world.app_context():
@@ -197,13 +191,13 @@ def test_the_outbox_api_lists_and_retries(world, client):
 
 
 def test_cancelling_a_hazard_regrades_the_customer(world):
-    inspector = client_of(world, "insp1")
+    inspector = signed_in(world, "insp1")
     data = {"csrf_token": csrf_of(inspector, "/hazards/new"), "customer": "3600100004", "item_code": "EQ03",
             "location": "配电室", "description": "变压器过负荷", "photos": (io.BytesIO(jpeg()), "p.jpg")}
     response = inspector.post("/hazards/new", data=data, content_type="multipart/form-data")
     number = response.headers["Location"].rsplit("/", 1)[-1]
     assert 'data-number="3600100004" data-status="B"' in inspector.get("/risk").get_data(as_text=True)
-    specialist = client_of(world, "spec")
+    specialist = signed_in(world, "spec")
     specialist.post(f"/hazards/{number}/cancel", data={"csrf_token": csrf_of(specialist, f"/hazards/{number}"),
                                                        "reason": "误报"})
     assert 'data-number="3600100004" data-status="none"' in inspector.get("/risk").get_data(as_text=True)
@@ -220,7 +214,7 @@ def test_a_long_list_pages_with_its_filters_kept(world):
         session.add_all([Customer(number=f"37000{n:05d}", name=f"客户{n}", branch_id=hospital.branch_id,
                                   importance="second", contacts=[], created_at=now, updated_at=now) for n in range(60)])
         session.commit()
-    client = client_of(world, "insp1")
+    client = signed_in(world, "insp1")
     first = client.get("/risk?class=second").get_data(as_text=True)
     assert first.count('class="risk-row ') == 50 and 'href="?class=second&amp;page=2"' in first
     second = client.get("/risk?class=second&page=2").get_data(as_text=True)

@@ -6,13 +6,13 @@ import io
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from engine import AuditEvent, ProcessInstance
 from engine.inspect import current_data
 from engine.runtime import load
 from records import Attachment
-from web_support import api_token, csrf_of, jpeg, login, png
+from web_support import api_token, count_rows, csrf_of, jpeg, login, png
 from webui import db
 
 SIGNATURE = "data:image/png;base64," + base64.b64encode(png()).decode()
@@ -30,11 +30,6 @@ def form_data(client, task_id, **overrides):
 def workflow_data(site, instance_id):
     with site.app.app_context():
         return current_data(load(site.engine, db.session(), instance_id)[1])
-
-
-def count(site, model):
-    with site.app.app_context():
-        return db.session().scalar(select(func.count()).select_from(model))
 
 
 def test_a_task_is_completed_through_the_page_with_photos_and_a_signature(client, site):
@@ -91,7 +86,7 @@ def test_field_errors_are_shown_and_the_entered_data_kept(client, site):
     assert 'value="高压柜"' in page                            # the findings row is kept
     assert "/attachments/" in page                           # the uploaded photo is kept
     assert site.task(instance_id).status == "ready"
-    assert count(site, AuditEvent) == 2                      # deploy + start: nothing of the failed submit
+    assert count_rows(site.app, AuditEvent) == 2                      # deploy + start: nothing of the failed submit
 
 
 def test_a_draft_is_saved_and_comes_back(client, site):
@@ -219,7 +214,7 @@ def test_a_non_image_or_oversize_upload_is_refused(client, app, site):
     data["site_photo"] = (io.BytesIO(jpeg(400, 400)), "big.jpg")
     response = client.post(f"/tasks/{task.id}", data=data, content_type="multipart/form-data")
     assert response.status_code == 422 and "上限为 0 KB" in response.get_data(as_text=True)
-    assert count(site, Attachment) == 1      # only the signature of the earlier try was kept
+    assert count_rows(site.app, Attachment) == 1      # only the signature of the earlier try was kept
     assert site.task(instance_id).status == "ready"
 
 
@@ -241,7 +236,7 @@ def test_the_api_reports_field_errors_as_a_problem(client, app, site):
     body = response.get_json()
     assert response.status_code == 422 and response.mimetype == "application/problem+json"
     assert set(body["errors"]) == {"location", "extra", "customer_signature"}
-    assert count(site, AuditEvent) == 2
+    assert count_rows(site.app, AuditEvent) == 2
     response = client.post(f"/api/v1/tasks/{task.id}/complete", headers=token, json={"data": "nope"})
     assert response.status_code == 422 and "data" in response.get_json()["errors"]
 

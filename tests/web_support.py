@@ -68,6 +68,21 @@ def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
 
 
+def signed_in(app, username: str, password: str = PASSWORD):
+    """A test client of the app, signed in as the user."""
+    client = app.test_client()
+    assert login(client, username, password).status_code == 302, f"{username} could not sign in"
+    return client
+
+
+def count_rows(app, model, *where) -> int:
+    from sqlalchemy import func
+
+    from webui import db
+    with app.app_context():
+        return db.session().scalar(select(func.count()).select_from(model).where(*where))
+
+
 def api_token(app, username: str) -> str:
     from webui import db
     with app.app_context():

@@ -7,7 +7,6 @@ scheduler after a leader) finds the first one instead.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -22,7 +21,7 @@ from records.assessments import AssessmentRun
 
 from . import db, engine_of, excel, kpi_views
 from .dashboard_tables import Cell, Table
-from .work import local_today
+from .work import local_day, local_today
 
 bp = Blueprint("assessments", __name__)
 COMPONENT_LABELS = {"inspections_on_time": _l("Inspections on time"), "monitoring": _l("Monitoring"),
@@ -74,7 +73,7 @@ def start_due(app, eng) -> str | None:
             return None
         if session.scalar(select(Team.id).where(Team.active.is_(True)).limit(1)) is None:
             return None
-        today = eng.clock.now().astimezone(ZoneInfo(config["TIMEZONE"])).date()
+        today = local_day(eng, config)
         period = last_period(config["ASSESSMENT_PERIOD"], today)
         if assessments.by_period(session, period) is not None:
             return None

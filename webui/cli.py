@@ -17,7 +17,7 @@ from flask import current_app
 from engine import FixedClock, parse_instant
 from records import ROLES
 
-from . import db, engine_of, jobs, migrate
+from . import db, engine_of, jobs, migrate, work
 
 
 @click.group()
@@ -163,7 +163,7 @@ def plan(now):
             eng = eng.with_clock(FixedClock(parse_instant(now)))
         except ValueError:
             raise click.BadParameter(f"{now!r} is not an ISO 8601 instant", param_hint="--now") from None
-    today = jobs.local_day(current_app, eng)
+    today = work.local_day(eng, _config())
     report = planning.generate(eng, db.session_factory(), _config(), today)
     click.echo(f"{today}: {len(report.created)} inspections created"
                + (f" ({', '.join(report.created)})" if report.created else "")

@@ -13,6 +13,7 @@ from records import inspections as inspection_records
 
 from . import dashboard_tables as tables
 from . import db, engine_of, excel, kpi_views
+from .rendering import page_number
 from .work import local_today
 
 bp = Blueprint("dashboard", __name__)
@@ -124,10 +125,7 @@ def inspections():
     if name not in kpi.INSPECTION_SETS:
         q.errors.append(_("Unknown list."))
     rows, total = [], 0
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_number(request.args)
     if scope is not None and not q.errors:
         condition = kpi.inspection_condition(scope, name)
         total = session.scalar(select(func.count()).select_from(Inspection).where(condition))
@@ -136,10 +134,3 @@ def inspections():
     return render_template("dashboard/inspections.html", q=q, rows=rows, total=total, name=name,
                            kind_names=inspection_records.KIND_NAMES, status_names=inspection_records.STATUS_NAMES,
                            page=page, page_size=PAGE_SIZE), 400 if q.errors else 200
-
-
-
-@bp.app_context_processor
-def _kpi_labels() -> dict:
-    """The names of the indicator sets, for the hazard list when it shows the hazards behind a number."""
-    return {"kpi_labels": kpi_views.SET_LABELS}

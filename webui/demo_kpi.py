@@ -5,7 +5,6 @@ the past, three months of team assessments published and last month's waiting fo
 from __future__ import annotations
 
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -15,6 +14,7 @@ from records.assessments import AssessmentRun
 
 from . import assessments, db, engine_of, kpi_views
 from .demo import _complete, _store
+from .work import local_day
 
 # (customer, item, months ago, day of month, story): closed | late (overdue, supervised, then closed) | open
 HISTORY = [
@@ -35,8 +35,7 @@ COMMENTS = ["隐患跟踪及时，督导到位", "检查按期，建档需加强
 def load(app, session) -> list[str]:
     done = []
     eng = engine_of(app)
-    zone = ZoneInfo(app.config["GRIDSAFE"]["TIMEZONE"])
-    today = eng.clock.now().astimezone(zone).date()
+    today = local_day(eng, app.config["GRIDSAFE"])
     oldest = eng.clock.now() - timedelta(days=120)
     if session.scalar(select(Hazard.id).where(Hazard.opened_at < oldest).limit(1)) is None:
         done.append(f"demo history: {_history(app, session, today)} hazard files over the last year")

@@ -12,6 +12,7 @@ from flask_babel import format_timedelta
 from engine import ModelVersion
 
 from . import db, engine_of, modeling
+from .work import local_day
 
 bp = Blueprint("diagrams", __name__)
 DEFAULT_PERIOD_DAYS = 90
@@ -63,7 +64,7 @@ def heatmap(name, version):
         abort(404)
     eng = engine_of(current_app)
     zone = ZoneInfo(current_app.config["GRIDSAFE"]["TIMEZONE"])
-    today = eng.clock.now().astimezone(zone).date()
+    today = local_day(eng, current_app.config["GRIDSAFE"])
     first, last = _day("from", today - timedelta(days=DEFAULT_PERIOD_DAYS)), _day("to", today)
     since = datetime.combine(first, time.min, zone).astimezone(timezone.utc)
     until = datetime.combine(last + timedelta(days=1), time.min, zone).astimezone(timezone.utc)

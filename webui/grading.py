@@ -9,7 +9,6 @@ nothing, and warnings are unique per customer, grade and day.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
@@ -18,6 +17,8 @@ from handlers import risk as grading
 from handlers import warnings
 from records import Customer, jobs, risk
 from records.hazards import OPEN, Hazard
+
+from .work import local_day
 
 DAILY = "risk_daily"
 
@@ -45,10 +46,6 @@ def needs_grading(session, customer: Customer) -> bool:
     return current is not None and current.grade is not None
 
 
-def local_today(eng, config: dict) -> date:
-    return eng.clock.now().astimezone(ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai"))).date()
-
-
 def _reason(customer: Customer, today: date) -> str:
     if customer.importance == "temporary":
         if customer.temporary_from == today:
@@ -66,7 +63,7 @@ def daily(eng, session_factory, config: dict, logger=None, *, force: bool = Fals
     transaction per customer; a customer that fails is logged and left for its next event or day.
     Returns the report, or None when today's run was claimed already.
     """
-    today = local_today(eng, config)
+    today = local_day(eng, config)
     with session_factory() as session:
         claimed = jobs.claim_period(session, DAILY, today.isoformat(), eng.clock.now())
         session.commit()

@@ -15,6 +15,7 @@ from engine import HumanTask, ProcessInstance
 from records import Customer, Document, Hazard, Team, customers, dictionary, documents, hazards, kpi, people, risk
 
 from . import engine_of
+from .rendering import page_number
 from .work import local_today
 
 PAGE_SIZE = 50
@@ -39,15 +40,11 @@ class HazardQuery:
     def from_args(cls, args) -> "HazardQuery":
         def text(name, size=60):
             return (args.get(name) or "").strip()[:size] or None
-        try:
-            page = max(1, int(args.get("page", 1)))
-        except ValueError:
-            page = 1
         status, severity = text("status"), text("severity")
         return cls(status=status if status in hazards.STATUSES + ("open",) else None,
                    severity=severity if severity in dictionary.SEVERITIES else None,
                    overdue=args.get("overdue") in ("1", "true", "on"), customer=text("customer", 20),
-                   team=text("team"), branch=text("branch"), q=text("q", 40), page=page,
+                   team=text("team"), branch=text("branch"), q=text("q", 40), page=page_number(args),
                    kpi=text("kpi", 30) if text("kpi", 30) in kpi.HAZARD_SETS else None,
                    kpi_args={k: args.get(k) for k in ("period", "from", "to", "klass", "industry", "branch", "team",
                                                        "category")

@@ -10,8 +10,8 @@ import engine
 from records import Team, dictionary, hazards
 from records.hazards import record_event
 
-from . import db, engine_of, grading, work
-from .hazard_views import (OPEN_FIELDS, HazardQuery, check_opening, document_or_404, dossier, hazard_page,
+from . import db, engine_of, grading, kpi_views, work
+from .hazard_views import (OPEN_FIELDS, PAGE_SIZE, HazardQuery, check_opening, document_or_404, dossier, hazard_page,
                            open_hazard, visible_hazard_or_404)
 
 bp = Blueprint("hazards", __name__)
@@ -27,7 +27,8 @@ def index():
     teams = session.scalars(select(Team).where(Team.active.is_(True)).order_by(Team.code)).all()
     return render_template("hazards/index.html", rows=rows, total=total, q=q, now=now, teams=teams,
                            statuses=hazards.STATUSES, status_names=hazards.STATUS_NAMES,
-                           severity_names=dictionary.SEVERITY_NAMES, page_size=50)
+                           severity_names=dictionary.SEVERITY_NAMES, page_size=PAGE_SIZE,
+                           kpi_labels=kpi_views.SET_LABELS)
 
 
 @bp.get("/hazards/<file_number>")

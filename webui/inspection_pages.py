@@ -16,6 +16,7 @@ from records import Campaign, Customer, Inspection, InspectionCycle, Job, Team, 
 
 from . import db, engine_of, planning
 from .customer_import import ImportRefused, apply_row, read_rows
+from .rendering import page_number
 from .work import local_today
 
 bp = Blueprint("inspections", __name__)
@@ -33,10 +34,7 @@ def index():
     session = db.session()
     status, kind, team = request.args.get("status") or None, request.args.get("kind") or None, request.args.get("team")
     customer = (request.args.get("customer") or "").strip()[:20] or None
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_number(request.args)
     condition = Inspection.id.is_not(None)
     if status == "open":
         condition &= Inspection.status.in_(inspections.OPEN)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import time
 
-from zoneinfo import ZoneInfo
-
 from engine import timers
 from records import jobs
 
 from . import assessments, db, delivery, grading, planning
+from .work import local_day
 
 
 def run_tick(app, eng, name: str) -> dict:
@@ -27,13 +26,9 @@ def run_tick(app, eng, name: str) -> dict:
     return done
 
 
-def local_day(app, eng):
-    return eng.clock.now().astimezone(ZoneInfo(app.config["GRIDSAFE"]["TIMEZONE"])).date()
-
-
 def daily_plan(app, eng) -> int | None:
     """Once a day: create the periodic inspections that fell due (None when already done today)."""
-    today = local_day(app, eng)
+    today = local_day(eng, app.config["GRIDSAFE"])
     with db.session_factory()() as session:
         if not jobs.claim_period(session, "plan", today.isoformat(), eng.clock.now()):
             return None
@@ -48,8 +43,9 @@ def daily_statistics(app, eng) -> bool | None:
     sa = app.extensions["gridsafe.sa"]
     if sa.dialect.name != "sqlite":
         return None
+    today = local_day(eng, app.config["GRIDSAFE"])
     with db.session_factory()() as session:
-        if not jobs.claim_period(session, "statistics", local_day(app, eng).isoformat(), eng.clock.now()):
+        if not jobs.claim_period(session, "statistics", today.isoformat(), eng.clock.now()):
             return None
         session.commit()
     with sa.begin() as connection:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from records import Branch, Customer, Hazard, Team, kpi, people, workdays
 
 from . import engine_of
+from .work import local_today
 
 MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 QUARTER = re.compile(r"^(\d{4})-?[Qq]([1-4])$")
@@ -180,7 +181,7 @@ def choices(session, user) -> dict:
 def hazard_list_condition(session, user, name: str, args: dict):
     """The hazards behind a dashboard number (kpi=name with the dashboard's period and filters); nothing
     when the period or filters cannot be answered."""
-    q = parse(args, local_today_of(current_app))
+    q = parse(args, local_today())
     scope = scope_for(session, user, q)
     if scope is None:
         return Hazard.id.is_(None)
@@ -189,11 +190,6 @@ def hazard_list_condition(session, user, name: str, args: dict):
     if args.get("category"):                 # a cell of "discovered by category and severity"
         condition &= Hazard.item["category"].as_string() == str(args["category"])[:40]
     return condition
-
-
-def local_today_of(app) -> date:
-    from zoneinfo import ZoneInfo
-    return engine_of(app).clock.now().astimezone(ZoneInfo(app.config["GRIDSAFE"]["TIMEZONE"])).date()
 
 
 SET_LABELS = {

@@ -87,8 +87,7 @@ def form_preview(filename):
             error, data = _("The sample data is not valid JSON: %(error)s", error=str(err)), {}
     problems = forms.validate(schema, data, translate=_) if not error and _validates() else {}
     session = db.session()
-    options = {"options": work.form_options(session)} if hasattr(work, "form_options") else {}
-    fields = forms.build_fields(schema, ui, data, problems, work.current_locale(), **options)
+    fields = forms.build_fields(schema, ui, data, problems, work.current_locale(), options=work.form_options(session))
     return render_template("models/form_preview.html", filename=filename, ui_name=ui_name, schema=schema,
                            fields=fields, sample=modeling.pretty(data), error=error, problems=problems)
 

@@ -14,6 +14,7 @@ from records import outbox
 from records.outbox import OutboxMessage
 
 from . import db, engine_of
+from .rendering import page_number
 
 bp = Blueprint("outbox", __name__, url_prefix="/admin/outbox")
 PAGE_SIZE = 100
@@ -30,12 +31,8 @@ class OutboxQuery:
     def from_args(cls, args) -> "OutboxQuery":
         view = args.get("status") or "undelivered"
         channel = args.get("channel") or None
-        try:
-            page = max(1, int(args.get("page", 1)))
-        except ValueError:
-            page = 1
         return cls(view=view if view in VIEWS else "undelivered",
-                   channel=channel if channel in outbox.CHANNELS else None, page=page)
+                   channel=channel if channel in outbox.CHANNELS else None, page=page_number(args))
 
 
 def _condition(q: OutboxQuery):

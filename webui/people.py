@@ -161,28 +161,35 @@ def user_edit(user_id):
     """Edit a user; leave the password empty to keep it."""
     session = db.session()
     user = session.get(User, user_id) or abort(404)
-    form = UserForm(obj=user) if request.method == "GET" else UserForm()
-    _user_choices(form, session)
     if request.method == "GET":
-        form.roles.data = sorted(user.roles)
-        form.team_ids.data = [t.id for t in user.teams]
-        form.branch_id.data = user.branch_id or 0
-        form.lock_version.data = str(user.lock_version)
-    elif form.validate_on_submit():
-        before = _snapshot(user, USER_FIELDS)
-        try:
-            _check_version(user, form)
-            _apply_user(session, user, form)
-            saved = _save(session, user, f"user:{user.username}", "user.changed", before,
-                          _snapshot(user, USER_FIELDS), form)
-        except StaleDataError:
-            session.rollback()
-            form.form_errors.append(_("Someone else changed this record meanwhile; reload and try again."))
-            saved = False
-        if saved:
-            flash(_("User %(name)s saved.", name=user.username), "success")
-            return redirect(url_for("people.users"))
+        form = _edit_form(user, session)
+    else:
+        form = UserForm()
+        _user_choices(form, session)
+        if form.validate_on_submit():
+            before = _snapshot(user, USER_FIELDS)
+            try:
+                _check_version(user, form)
+                _apply_user(session, user, form)
+                saved = _save(session, user, f"user:{user.username}", "user.changed", before,
+                              _snapshot(user, USER_FIELDS), form)
+            except StaleDataError:
+                session.rollback()
+                form.form_errors.append(_("Someone else changed this record meanwhile; reload and try again."))
+                saved = False
+            if saved:
+                flash(_("User %(name)s saved.", name=user.username), "success")
+                return redirect(url_for("people.users"))
     return _user_page(form, user, session), 422 if request.method == "POST" else 200
+
+
+def _edit_form(user, session) -> UserForm:
+    """The user form filled from the stored user (not from the request)."""
+    form = UserForm(obj=user, formdata=None)
+    _user_choices(form, session)
+    form.roles.data, form.team_ids.data = sorted(user.roles), [t.id for t in user.teams]
+    form.branch_id.data, form.lock_version.data = user.branch_id or 0, str(user.lock_version)
+    return form
 
 
 def _user_page(form, user, session, revoke_form=None, revoking=None):
@@ -203,11 +210,7 @@ def token_revoke(user_id, token_id):
         flash(_("This token was already revoked."), "error")
         return redirect(url_for("people.user_edit", user_id=user.id))
     if not revoke_form.validate_on_submit():
-        form = UserForm(obj=user, formdata=None)
-        _user_choices(form, session)
-        form.roles.data, form.team_ids.data = sorted(user.roles), [t.id for t in user.teams]
-        form.branch_id.data, form.lock_version.data = user.branch_id or 0, str(user.lock_version)
-        return _user_page(form, user, session, revoke_form, revoking=token.id), 422
+        return _user_page(_edit_form(user, session), user, session, revoke_form, revoking=token.id), 422
     now = _now()
     tokens.revoke(session, token.id, now)
     audit.record(session, f"user:{user.username}", at=now, actor=current_user.username, action="token.revoked",

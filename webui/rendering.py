@@ -36,6 +36,14 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
+def page_number(args) -> int:
+    """The page asked for in the query (?page=), 1 when missing, not a number or below 1."""
+    try:
+        return max(1, int(args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
 def page_url(page: int) -> str:
     """The current page's query string with another page number (filters kept)."""
     from urllib.parse import urlencode

@@ -11,12 +11,9 @@ from records import customers
 
 from . import db, engine_of, grading
 from .risk_views import PAGE_SIZE, STATUSES, RiskQuery, customer_or_404, customer_risk, risk_page
+from .work import local_today
 
 bp = Blueprint("risk", __name__)
-
-
-def _today():
-    return grading.local_today(engine_of(current_app), current_app.config["GRIDSAFE"])
 
 
 @bp.get("/risk")
@@ -24,7 +21,7 @@ def index():
     """Customers by risk: filters (status, class, branch, number or name), worst score first."""
     session = db.session()
     q = RiskQuery.from_args(request.args)
-    rows, total, counts = risk_page(session, q, _today())
+    rows, total, counts = risk_page(session, q, local_today())
     return render_template("risk/index.html", rows=rows, total=total, counts=counts, q=q, statuses=STATUSES,
                            class_names=customers.CLASS_NAMES, page_size=PAGE_SIZE)
 
@@ -34,7 +31,7 @@ def customer(number):
     """One customer's grade: drivers, history (model version and time of each), warnings and their delivery."""
     session = db.session()
     found = customer_or_404(session, number)
-    view = customer_risk(session, found, _today())
+    view = customer_risk(session, found, local_today())
     return render_template("risk/customer.html", c=found, view=view,
                            can_regrade=current_user.has_role("specialist", "admin"))
 

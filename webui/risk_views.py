@@ -14,6 +14,8 @@ from records.hazards import OPEN
 from records.inspections import Inspection
 from records.outbox import OutboxMessage
 
+from .rendering import page_number
+
 PAGE_SIZE = 50
 STATUSES = ("A", "B", "C", "none", "gap")
 COLOURS = {"A": "red", "B": "yellow", "C": "blue", "none": "grey", "gap": "gap"}
@@ -31,13 +33,9 @@ class RiskQuery:
     def from_args(cls, args) -> "RiskQuery":
         status = args.get("status") or None
         klass = args.get("class") or None
-        try:
-            page = max(1, int(args.get("page", 1)))
-        except ValueError:
-            page = 1
         return cls(status=status if status in STATUSES else None, branch=(args.get("branch") or "").strip()[:40] or None,
                    klass=klass if klass in customers.CLASSES + ("high_risk", "none") else None,
-                   q=(args.get("q") or "").strip()[:60] or None, page=page)
+                   q=(args.get("q") or "").strip()[:60] or None, page=page_number(args))
 
 
 def _status_column(today: date):

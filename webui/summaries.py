@@ -15,22 +15,22 @@ from handlers import Context, summaries
 from records import Branch, Document, ReportLog
 
 from . import db, engine_of, kpi_views
-from .work import file_store, local_today
+from .work import local_today
 
 bp = Blueprint("summaries", __name__)
 KINDS = ("periodic_summary", "annual_report")
 
 
 def handler_context(session, actor: str) -> Context:
-    """A handler context outside any process: audit events go to a named chain."""
+    """A handler context outside any process, from the engine's factory (the handlers' settings, without
+    secrets, and the file store): audit events go to a named chain."""
     eng = engine_of(current_app)
-    settings = {k: v for k, v in current_app.config["GRIDSAFE"].items() if k not in ("SECRET_KEY", "CLOCK")}
 
     def record(action, *, before=None, after=None, reason=None, element_id=None):
         chain = f"report:{(after or {}).get('number', action)}"
         audit.record(session, chain, at=eng.clock.now(), actor=actor, action=action, before=before, after=after)
-    return Context(session=session, clock=eng.clock, actor=actor, instance_id=0, business_key=None, element_id=None,
-                   audit=record, settings=settings, files=file_store())
+    return eng.context_factory(session=session, clock=eng.clock, actor=actor, instance_id=0, business_key=None,
+                               element_id=None, audit=record)
 
 
 @bp.get("/summaries")

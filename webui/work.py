@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from records import Attachment, AttachmentRefused, attachments, dictionary, draf
 
 from . import engine_of
 from .permissions import can_see, offered
+from .rendering import page_number
 
 PAGE_SIZE = 50
 SCOPES = ("mine", "team", "branch", "all")
@@ -40,13 +41,9 @@ class InboxQuery:
     def from_args(cls, args) -> "InboxQuery":
         scope = args.get("scope", "team")
         due = args.get("due") or None
-        try:
-            page = max(1, int(args.get("page", 1)))
-        except ValueError:
-            page = 1
         return cls(scope=scope if scope in SCOPES else "team", process=args.get("process") or None,
                    customer=(args.get("customer") or "").strip() or None,
-                   due=due if due in DUE_FILTERS else None, page=page)
+                   due=due if due in DUE_FILTERS else None, page=page_number(args))
 
 
 def scopes_for(user) -> list[str]:
@@ -242,10 +239,14 @@ def current_locale() -> str:
     return str(get_locale() or "zh_CN")
 
 
-def local_today():
+def local_day(eng, config: Mapping) -> date:
     """Today in the company's time zone (dates such as deadlines are the customer's days)."""
-    zone = ZoneInfo(current_app.config["GRIDSAFE"]["TIMEZONE"])
-    return engine_of(current_app).clock.now().astimezone(zone).date()
+    return eng.clock.now().astimezone(ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai"))).date()
+
+
+def local_today() -> date:
+    """Today in the company's time zone, by the current app's engine clock."""
+    return local_day(engine_of(current_app), current_app.config["GRIDSAFE"])
 
 
 def complete(session, task: HumanTask, user, data: dict):

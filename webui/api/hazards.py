@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from records import Attachment, dictionary, hazards
 
 from .. import db, engine_of, work
-from ..hazard_views import (HazardQuery, check_opening, document_or_404, dossier, dossier_json, hazard_page,
+from ..hazard_views import (PAGE_SIZE, HazardQuery, check_opening, document_or_404, dossier, dossier_json, hazard_page,
                             open_hazard, visible_hazard_or_404)
 
 blp = Blueprint("hazards_api", __name__, url_prefix="/api/v1", description="Hazard files (一患一档)")
@@ -66,7 +66,7 @@ def list_hazards(args):
     """Hazards in your scope, filtered, newest first (pages of 50)."""
     q = HazardQuery(**args)
     rows, total = hazard_page(db.session(), current_user, q, engine_of(current_app).clock.now())
-    return {"total": total, "page": q.page, "page_size": 50, "items": rows}
+    return {"total": total, "page": q.page, "page_size": PAGE_SIZE, "items": rows}
 
 
 @blp.get("/hazards/<file_number>")

@@ -6,6 +6,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from records import indicators
 from records.assessments import AssessmentRun
@@ -128,4 +129,5 @@ class RunSchema(Schema):
 @blp.response(200, RunSchema(many=True))
 def list_assessments():
     """Team assessments, newest first, with each team's scorecard."""
-    return db.session().scalars(select(AssessmentRun).order_by(AssessmentRun.first_day.desc()).limit(60)).all()
+    return db.session().scalars(select(AssessmentRun).order_by(AssessmentRun.first_day.desc()).limit(60)
+                                .options(selectinload(AssessmentRun.scores))).all()

@@ -9,10 +9,11 @@ from marshmallow import Schema, fields, validate
 from records import customers, outbox
 from records.outbox import OutboxMessage
 
-from .. import db, engine_of, grading
+from .. import db, engine_of
 from ..outbox_admin import VIEWS, OutboxQuery, outbox_page, retry_one
 from ..risk_views import PAGE_SIZE, STATUSES, RiskQuery, customer_json, customer_or_404, customer_risk, risk_page, \
     row_json
+from ..work import local_today
 
 blp = Blueprint("risk_api", __name__, url_prefix="/api/v1", description="Customer risk grades and warnings")
 outbox_blp = Blueprint("outbox_api", __name__, url_prefix="/api/v1", description="The outbox (administrators)")
@@ -33,17 +34,13 @@ class OutboxArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
 
 
-def _today():
-    return grading.local_today(engine_of(current_app), current_app.config["GRIDSAFE"])
-
-
 @blp.get("/risk")
 @blp.arguments(RiskListArgs, location="query")
 @blp.response(200)
 def list_risk(args):
     """Customers by risk, worst score first (pages of 50): status A/B/C, none (grey) or gap (未监控), drivers."""
     q = RiskQuery(status=args["status"], klass=args["klass"], branch=args["branch"], q=args["q"], page=args["page"])
-    rows, total, counts = risk_page(db.session(), q, _today())
+    rows, total, counts = risk_page(db.session(), q, local_today())
     return {"total": total, "page": q.page, "page_size": PAGE_SIZE, "counts": counts,
             "items": [row_json(r) for r in rows]}
 
@@ -53,7 +50,7 @@ def list_risk(args):
 def get_customer_risk(number):
     """One customer: the current grade with its drivers, the history of grades, the warnings and their delivery."""
     session = db.session()
-    return customer_json(customer_risk(session, customer_or_404(session, number), _today()))
+    return customer_json(customer_risk(session, customer_or_404(session, number), local_today()))
 
 
 def message_json(m: OutboxMessage) -> dict:
