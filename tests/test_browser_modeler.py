@@ -23,6 +23,8 @@ def test_a_process_owner_renames_a_step_validates_and_deploys_it(hazard_app, chr
         sign_in(page, server, "owner")
         page.goto(f"{server.url}/models/hazard_lifecycle/edit")
         page.wait_for_selector(".editor-status[data-state=ready]")
+        # the palette speaks Chinese (bpmn-io's community dictionary through bpmn-js's translate service)
+        assert page.get_attribute('.djs-palette [data-action="create.task"]', "aria-label") == "创建任务"
         page.click('g.djs-element[data-element-id="register"]', position={"x": 20, "y": 20})
         assert page.input_value("#bio-properties-panel-gs-operator") == "hazards.register"
         assert page.input_value("#bio-properties-panel-gs-param-customer_id") == "customer_id"

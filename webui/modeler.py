@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from records import model_drafts
 
-from . import db, modeling
+from . import db, modeling, work
 
 bp = Blueprint("modeler", __name__, url_prefix="/models")
 
@@ -129,6 +129,7 @@ def editor(name):
                  "deploy": url_for("modeler.deploy", name=name)},
         "previewUrl": url_for("models.form_preview", filename="__form__"),
         "catalog": modeling.modeler_catalog(session, _role_label), "labels": _labels(), "messages": _messages(),
+        "locale": work.current_locale(),
     }
     return render_template("models/editor.html", name=name, kind=kind, draft=draft, latest=latest, config=config)
 

@@ -8,6 +8,7 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js
 import spiffworkflow from './spiffworkflow.json';
 import GridSafeProperties from './properties.js';
 import { post, setStatus } from './common.js';
+import zhTranslations from 'bpmn-js-i18n/translations/zn.js';
 
 import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
@@ -20,6 +21,14 @@ import 'dmn-js/dist/assets/dmn-js-decision-table-controls.css';
 import 'dmn-js/dist/assets/dmn-js-literal-expression.css';
 import 'dmn-js/dist/assets/dmn-font/css/dmn-embedded.css';
 import './gridsafe.css';
+
+// bpmn-js asks its `translate` service for every palette, context pad and menu string; the bpmn-io
+// community's Chinese dictionary (npm bpmn-js-i18n) answers, and unknown strings stay in English.
+function translateWith(dictionary) {
+  const translate = (template, replacements = {}) =>
+    (dictionary[template] || template).replace(/{([^}]+)}/g, (_, key) => replacements[key] ?? `{${key}}`);
+  return { translate: ['value', translate] };
+}
 
 class Editor {
   constructor(root, config) {
@@ -40,7 +49,8 @@ class Editor {
           layout: { groups: { general: { open: true }, gridsafe: { open: true }, timer: { open: true },
             message: { open: true } } },
         },
-        additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, GridSafeProperties],
+        additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, GridSafeProperties,
+          ...(String(config.locale).startsWith('zh') ? [translateWith(zhTranslations)] : [])],
         moddleExtensions: { spiffworkflow },
       });
       this.modeler.on('commandStack.changed', () => this.markDirty());
