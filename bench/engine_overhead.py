@@ -29,7 +29,7 @@ from engine import Engine, FixedClock, HumanTask  # noqa: E402
 from engine.database import make_engine, make_session_factory  # noqa: E402
 from engine.serializer import dump_state, load_state  # noqa: E402
 from engine.specs import compile_bpmn, read_xml  # noqa: E402
-from webui import migrate  # noqa: E402
+from services import migrate  # noqa: E402
 
 DIAGRAM = Path(__file__).resolve().parent / "diagrams" / "bench_lifecycle.bpmn"
 START = {"severity": 3, "label": "配电室闭锁", "team": "T01"}

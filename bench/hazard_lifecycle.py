@@ -51,7 +51,8 @@ from benchlib import pct, pg_schema  # noqa: E402
 from engine import FixedClock  # noqa: E402
 from engine.database import make_engine, make_session_factory  # noqa: E402
 from records import Branch, Customer, Document, Hazard, Team, User, dictionary  # noqa: E402
-from webui import create_app, migrate  # noqa: E402
+from services import migrate  # noqa: E402
+from webui import create_app  # noqa: E402
 
 PG_BASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NOW = "2026-03-02T01:00:00+00:00"

@@ -61,7 +61,8 @@ from engine import Definition, Engine, FixedClock, HumanTask, ModelVersion, Proc
 from engine.database import make_engine, make_session_factory  # noqa: E402
 from engine.models import UTCDateTime  # noqa: E402
 from records import Branch, Team, User, tokens  # noqa: E402
-from webui import create_app, migrate  # noqa: E402
+from services import migrate  # noqa: E402
+from webui import create_app  # noqa: E402
 
 DIAGRAM = BENCH / "diagrams" / "minimal" / "bench_minimal.bpmn"
 FORMS_DIR = BENCH / "forms"

@@ -56,7 +56,7 @@ from benchlib import pg_schema  # noqa: E402
 from engine.database import make_engine, make_session_factory  # noqa: E402
 from records import (Branch, Customer, CustomerGrade, Document, Hazard, HazardEvent, Inspection, Team,  # noqa: E402
                      indicators, kpi)
-from webui import migrate  # noqa: E402
+from services import migrate  # noqa: E402
 
 NOW = datetime(2026, 11, 15, 2, 0, tzinfo=timezone.utc)
 INDUSTRIES = ["医疗卫生", "党政机关", "交通枢纽", "大型商场", "通信/数据中心", "学校", "危险化学品", "供水", "煤矿",

@@ -35,7 +35,9 @@ from sqlalchemy import select  # noqa: E402
 from engine import FixedClock  # noqa: E402
 from engine.database import make_engine, make_session_factory  # noqa: E402
 from records import Customer, FileStore, Hazard, Team, User, dictionary, outbox  # noqa: E402
-from webui import build_engine, config, delivery, grading, migrate  # noqa: E402
+from services import config, migrate  # noqa: E402
+from services.runtime import build_engine  # noqa: E402
+from webui import delivery, grading  # noqa: E402
 from webui.risk_views import RiskQuery, risk_page  # noqa: E402
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 
 from engine import FixedClock
 from engine.database import make_engine, make_session_factory
-from webui import migrate
+from services import migrate
 
 PG_BASE_URL = os.environ.get("GRIDSAFE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _pg_state: dict = {}

@@ -11,7 +11,8 @@ from engine.inspect import current_data
 from engine.runtime import load
 from records import Branch, Customer, FileStore, Hazard, Team, User, attachments, dictionary, hazards
 from web_support import jpeg, png
-from webui import build_engine, config
+from services import config
+from services.runtime import build_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMS_DIR = ROOT / "forms"

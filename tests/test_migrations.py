@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 import records
 from engine.database import make_engine
 from engine.models import Base as EngineBase
-from webui import migrate
+from services import migrate
 
 
 def _not_a_test_table(obj, name, type_, reflected, compare_to) -> bool:
@@ -25,7 +25,7 @@ def test_the_migrated_schema_matches_the_models(db_url):
     finally:
         sa.dispose()
     assert differences == [], ("the models and the migrations disagree (write a migration; "
-                               f"webui.migrate.revision autogenerates one): {differences}")
+                               f"services.migrate.revision autogenerates one): {differences}")
 
 
 def test_there_is_one_head(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from engine import FixedClock, tables
 from engine.specs import compile_dmn, read_xml
 from risk_support import RiskWorld
-from webui import decision_cases
+from services import decision_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = (ROOT / "bpmn" / "risk_grade.dmn").read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from webui import config
+from services import config
 from support import DIAGRAMS
 
 

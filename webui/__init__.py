@@ -1,34 +1,41 @@
 """The Flask app factory: reads the configuration once and wires engine, handlers, forms and records."""
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
-from flask import Flask, g, request, session
+import flask_babel
+from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 
-import forms
+import services
 from engine import Engine
-from handlers import HANDLERS, Context
-from records import FileStore
+from services import config as settings
+from services import i18n
 
-from . import config as settings
 from . import db
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app; test_config overrides settings (and may carry a CLOCK)."""
-    config = settings.load(test_config)
+    rt = services.build(test_config)
+    config = rt.config
     app = Flask(__name__, instance_path=str(settings.INSTANCE))
     _flask_settings(app, config)
-    Path(config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
-    db.init_app(app, config)
-    files = FileStore(Path(config["DATA_DIR"]) / "files")
-    app.extensions["gridsafe.files"] = files
-    app.extensions["gridsafe.engine"] = build_engine(config, (test_config or {}).get("CLOCK"), files)
+    app.extensions["gridsafe.runtime"] = rt
+    app.extensions["gridsafe.files"] = rt.files
+    app.extensions["gridsafe.engine"] = rt.engine
+    db.init_app(app, rt)
+    i18n.install(_translate)
     _extensions(app)
     _blueprints(app)
     return app
+
+
+def _translate(message: str, **params) -> str:
+    """services.i18n's translator: the request's language inside a request, the message id outside."""
+    if has_request_context():
+        return flask_babel.gettext(message, **params)
+    return message % params if params else message
 
 
 def _flask_settings(app: Flask, config: dict) -> None:
@@ -96,24 +103,6 @@ def _navigation() -> dict:
         g.nav_counts = work.counts(db.session(), current_user)
         g.nav_counts["unread"] = notifications.unread_count(db.session(), current_user.id)
     return {"nav_counts": g.nav_counts}
-
-
-def build_engine(config: dict, clock=None, files: FileStore | None = None) -> Engine:
-    """The runtime with GridSafe's handlers, forms folder and settings."""
-    forms_dir = Path(config["FORMS_DIR"])
-    handler_settings = {k: v for k, v in config.items() if k not in ("SECRET_KEY", "CLOCK", "EXTRA_HANDLERS",
-                                                                      "SMTP_PASSWORD", "SMS_PASSWORD", "SMS_TOKEN")}
-    from . import decision_cases
-    return Engine(
-        handlers={**HANDLERS, **config.get("EXTRA_HANDLERS", {})},
-        clock=clock,
-        context_factory=functools.partial(Context, settings=handler_settings, files=files),
-        form_check=functools.partial(forms.problem, folder=forms_dir),
-        check_decisions=functools.partial(decision_cases.check, folder=Path(config["BPMN_DIR"]),
-                                          factors=config.get("RISK_CLASS_FACTORS"),
-                                          multiplier=config.get("RISK_OVERDUE_MULTIPLIER", 2)),
-        max_model_bytes=config["MAX_MODEL_BYTES"],
-    )
 
 
 def engine_of(app: Flask) -> Engine:

@@ -17,7 +17,9 @@ from flask import current_app
 from engine import FixedClock, parse_instant
 from records import ROLES
 
-from . import db, engine_of, jobs, migrate, work
+from services import migrate
+
+from . import db, engine_of, jobs, work
 
 
 @click.group()
@@ -25,7 +27,7 @@ from . import db, engine_of, jobs, migrate, work
 def main(ctx):
     """GridSafe: safety-hazard control of high-risk and important power customers.
 
-    Settings come from GRIDSAFE_* environment variables (see webui/config.py).
+    Settings come from GRIDSAFE_* environment variables (see services/config.py).
     """
     ctx.ensure_object(dict)
 

@@ -1,23 +1,19 @@
-"""The database for the web app and the CLI: one SQLAlchemy engine, one session per request.
+"""The database for the web app: one session per request, from the runtime's session factories.
 
 GET and HEAD requests get a read-only session (on SQLite it never takes the write lock); other
-requests and commands get a session whose transactions start as writers.
+requests get a session whose transactions start as writers.
 """
 from __future__ import annotations
 
 from flask import current_app, g, has_request_context, request
 
-from engine.database import make_engine, make_session_factory
-
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-def init_app(app, config: dict) -> None:
-    sa = make_engine(config["DATABASE_URL"], sqlite_synchronous=config["SQLITE_SYNCHRONOUS"],
-                     busy_timeout_ms=config["DB_BUSY_TIMEOUT_MS"])
-    app.extensions["gridsafe.sa"] = sa
-    app.extensions["gridsafe.sessions"] = make_session_factory(sa)
-    app.extensions["gridsafe.read_sessions"] = make_session_factory(sa, read_only=True)
+def init_app(app, rt) -> None:
+    app.extensions["gridsafe.sa"] = rt.sa
+    app.extensions["gridsafe.sessions"] = rt.sessions
+    app.extensions["gridsafe.read_sessions"] = rt.read_sessions
     app.teardown_appcontext(_close)
 
 

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 import engine
+import services
 
 
 def problem(status: int, title: str, detail: str | None = None, *, errors: dict | None = None, **extra):
@@ -39,12 +40,27 @@ def init_app(app) -> None:
             return problem(err.code or 500, err.name, err.description)
         return render_page_error(err)
 
+    app.register_error_handler(services.ServiceError, service_error)
+
     @app.errorhandler(engine.EngineError)
     def engine_error(err: engine.EngineError):
         status = engine_status(err)
         if request.path.startswith("/api/"):
             return problem(status, type(err).__name__, str(err))
         return render_template("error.html", code=status, title=_page_title(status), detail=str(err)), status
+
+
+def service_error(err: services.ServiceError):
+    """A use case's refusal: a problem document for the API, the error page for people."""
+    if request.path.startswith("/api/"):
+        return problem(err.status, _api_title(err.status), err.message or None, errors=err.errors or None)
+    return render_template("error.html", code=err.status, title=_page_title(err.status),
+                           detail=err.message or None), err.status
+
+
+def _api_title(code: int) -> str:
+    return {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+            422: "Unprocessable Entity"}.get(code, "Error")
 
 
 def _page_title(code: int | None) -> str:

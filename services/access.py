@@ -1,0 +1,274 @@
+"""Who reaches what, decided in one place: the branches and teams an actor reaches, as SQL conditions
+for lists and as checks for single objects.
+
+- admin and process_owner reach every branch (they run the system and its diagrams);
+- specialist, leader and supervisor reach their branch and the branches under it (a company's
+  specialist reaches every county of the company; a county's, only that county);
+- an inspector reaches the objects of their own teams, and the customers of their teams' branches
+  (the customers they may visit and open hazards on);
+- the scheduler and the CLI act as SYSTEM, which reaches everything.
+
+A user may hold several roles: what they reach is the union. An object outside the actor's scope is
+answered like one that does not exist (`NotFound`), before anything is written, so that a refusal
+tells nothing and changes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import false, or_, select, true
+
+from engine import HumanTask
+from records import Branch, Customer, Document, Hazard, Inspection, people
+
+from .errors import NotFound
+
+SEES_ALL = frozenset({"admin", "process_owner"})
+BRANCH_ROLES = frozenset({"specialist", "leader", "supervisor"})
+TEAM_ROLES = frozenset({"inspector"})
+
+
+class SystemActor:
+    """The scheduler, the CLI and the demo loader: reaches everything, holds no role of a person."""
+
+    id = None
+    username = "system"
+    display_name = "系统"
+    roles: frozenset = frozenset()
+    teams: list = []
+    branch = None
+    branch_id = None
+    groups: frozenset = frozenset()
+    is_system = True
+    is_authenticated = False
+
+    def has_role(self, *_roles: str) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = SystemActor()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The reach of one actor, computed once per request (see `scope_of`)."""
+
+    everything: bool = False
+    branch_ids: frozenset = frozenset()        # branches whose objects the actor reaches (branch roles)
+    team_ids: frozenset = frozenset()          # teams whose objects the actor reaches (inspectors)
+    visit_branch_ids: frozenset = frozenset()  # branches of the actor's teams: customers they may visit
+    branch_codes: frozenset = frozenset()      # codes of branch_ids (task groups name branches by code)
+    team_codes: frozenset = frozenset()        # codes of every team in branch_ids or team_ids
+
+    def where(self, *, branch=None, team=None, visit_branch=None):
+        """An SQL condition on a row's branch column, team column and (customers) visiting branch."""
+        if self.everything:
+            return true()
+        parts = []
+        if branch is not None and self.branch_ids:
+            parts.append(branch.in_(sorted(self.branch_ids)))
+        if team is not None and self.team_ids:
+            parts.append(team.in_(sorted(self.team_ids)))
+        if visit_branch is not None and self.visit_branch_ids:
+            parts.append(visit_branch.in_(sorted(self.visit_branch_ids)))
+        return or_(*parts) if parts else false()
+
+    def reaches(self, *, branch_id=None, team_id=None, visit_branch_id=None) -> bool:
+        """The same rule for one object already loaded."""
+        return (self.everything or (branch_id is not None and branch_id in self.branch_ids)
+                or (team_id is not None and team_id in self.team_ids)
+                or (visit_branch_id is not None and visit_branch_id in self.visit_branch_ids))
+
+
+def scope_of(session, actor) -> Scope:
+    """The actor's scope (cached on the actor object for the rest of its request or command)."""
+    if getattr(actor, "is_system", False):
+        return Scope(everything=True)
+    cached = getattr(actor, "_gridsafe_scope", None)
+    if cached is not None:
+        return cached
+    scope = _compute(session, actor)
+    try:
+        actor._gridsafe_scope = scope
+    except AttributeError:
+        pass
+    return scope
+
+
+def _compute(session, actor) -> Scope:
+    roles = set(getattr(actor, "roles", ()) or ())
+    if roles & SEES_ALL:
+        return Scope(everything=True)
+    branch_ids: set[int] = set()
+    if roles & BRANCH_ROLES and getattr(actor, "branch_id", None) is not None:
+        branch_ids = branches_under(session, actor.branch_id)
+    team_ids: set[int] = set()
+    visit: set[int] = set()
+    if roles & TEAM_ROLES:
+        teams = [t for t in actor.teams if t.active]
+        team_ids = {t.id for t in teams}
+        visit = {t.branch_id for t in teams}
+    branch_codes = set(session.scalars(select(Branch.code).where(Branch.id.in_(branch_ids)))) if branch_ids else set()
+    team_codes = set(session.scalars(select(people.Team.code).where(
+        or_(people.Team.branch_id.in_(branch_ids or {-1}), people.Team.id.in_(team_ids or {-1})))))
+    return Scope(branch_ids=frozenset(branch_ids), team_ids=frozenset(team_ids), visit_branch_ids=frozenset(visit),
+                 branch_codes=frozenset(branch_codes), team_codes=frozenset(team_codes))
+
+
+def branches_under(session, branch_id: int) -> set[int]:
+    """The branch and every branch below it."""
+    ids, frontier = {branch_id}, [branch_id]
+    while frontier:
+        frontier = [i for i in session.scalars(select(Branch.id).where(Branch.parent_id.in_(frontier)))
+                    if i not in ids]
+        ids.update(frontier)
+    return ids
+
+
+# --- the objects, as conditions for lists -----------------------------------------------------------
+
+def hazards(session, actor):
+    """Hazard files: by their branch (branch roles) or their team (inspectors)."""
+    return scope_of(session, actor).where(branch=Hazard.branch_id, team=Hazard.team_id)
+
+
+def customers(session, actor):
+    """Customers: by their branch, their default team, or the branches of the inspector's teams."""
+    return scope_of(session, actor).where(branch=Customer.branch_id, team=Customer.default_team_id,
+                                          visit_branch=Customer.branch_id)
+
+
+def inspections(session, actor):
+    """Inspections: by their customer's branch (branch roles) or their team (inspectors)."""
+    scope = scope_of(session, actor)
+    if scope.everything:
+        return true()
+    parts = []
+    if scope.branch_ids:
+        parts.append(Inspection.customer_id.in_(select(Customer.id).where(
+            Customer.branch_id.in_(sorted(scope.branch_ids)))))
+    if scope.team_ids:
+        parts.append(Inspection.team_id.in_(sorted(scope.team_ids)))
+    return or_(*parts) if parts else false()
+
+
+def customer_ids(session, actor):
+    """A subquery of the ids of the customers in reach (for rows keyed by customer: grades, reports)."""
+    return select(Customer.id).where(customers(session, actor))
+
+
+# --- single objects ---------------------------------------------------------------------------------
+
+def hazard_or_404(session, actor, file_number: str) -> Hazard:
+    found = session.scalars(select(Hazard).where(Hazard.file_number == str(file_number)[:40],
+                                                 hazards(session, actor))).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def hazard_by_id_or_404(session, actor, hazard_id: int) -> Hazard:
+    found = session.scalars(select(Hazard).where(Hazard.id == hazard_id, hazards(session, actor))).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def customer_or_404(session, actor, number: str) -> Customer:
+    found = session.scalars(select(Customer).where(Customer.number == str(number).strip()[:20],
+                                                   customers(session, actor))).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def customer_by_id_or_404(session, actor, customer_id: int) -> Customer:
+    found = session.scalars(select(Customer).where(Customer.id == customer_id, customers(session, actor))).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def inspection_or_404(session, actor, number: str) -> Inspection:
+    found = session.scalars(select(Inspection).where(Inspection.number == str(number)[:40],
+                                                     inspections(session, actor))).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def reaches_customer(session, actor, customer: Customer) -> bool:
+    return scope_of(session, actor).reaches(branch_id=customer.branch_id, team_id=customer.default_team_id,
+                                            visit_branch_id=customer.branch_id)
+
+
+def reaches_hazard(session, actor, hazard: Hazard) -> bool:
+    return scope_of(session, actor).reaches(branch_id=hazard.branch_id, team_id=hazard.team_id)
+
+
+def reaches_document(session, actor, doc: Document) -> bool:
+    """A document is reached through the hazard, inspection or customer it belongs to; a document of
+    the whole company (summaries, assessments) through its branch (see `document_branch`)."""
+    scope = scope_of(session, actor)
+    if scope.everything:
+        return True
+    if doc.hazard_id is not None:
+        hazard = session.get(Hazard, doc.hazard_id)
+        return hazard is not None and reaches_hazard(session, actor, hazard)
+    if doc.customer_id is not None:
+        customer = session.get(Customer, doc.customer_id)
+        return customer is not None and reaches_customer(session, actor, customer)
+    branch_id = document_branch(session, doc)
+    return branch_id is not None and branch_id in scope.branch_ids
+
+
+def document_branch(session, doc: Document) -> int | None:
+    """The branch a company-level document (a summary, an assessment) was made for: its subject is the
+    branch code, or ends with it after a slash (e.g. "2026-03/JA")."""
+    code = (doc.subject or "").rsplit("/", 1)[-1]
+    return session.scalar(select(Branch.id).where(Branch.code == code))
+
+
+def document_or_404(session, actor, document_id: int) -> Document:
+    doc = session.get(Document, document_id)
+    if doc is None or not reaches_document(session, actor, doc):
+        raise NotFound()
+    return doc
+
+
+# --- tasks ------------------------------------------------------------------------------------------
+
+def offered(task: HumanTask, actor) -> bool:
+    """A task is offered to its assignee, or (unassigned) to holders of its lane role in its group."""
+    if task.status != "ready" or getattr(actor, "is_system", False):
+        return False
+    if task.assignee is not None:
+        return task.assignee == actor.username
+    if task.lane is not None and task.lane not in actor.roles:
+        return False
+    return task.candidate_team is None or task.candidate_team in actor.groups
+
+
+def task_visible(session, actor, task: HumanTask) -> bool:
+    """Seeing a task: offered to you or your team, held or done by you, or of a group in your reach."""
+    if getattr(actor, "is_system", False):
+        return True
+    if offered(task, actor) or task.assignee == actor.username or task.completed_by == actor.username:
+        return True
+    if (task.lane is None or task.lane in actor.roles) and task.candidate_team in actor.groups:
+        return True                      # offered to the user's team, now held or done by a teammate
+    scope = scope_of(session, actor)
+    if scope.everything:
+        return True
+    return task.candidate_team is not None and (task.candidate_team in scope.team_codes
+                                                or task.candidate_team in scope.branch_codes)
+
+
+def task_or_404(session, actor, task_id: str) -> HumanTask:
+    task = session.get(HumanTask, str(task_id)[:36])
+    if task is None or not task_visible(session, actor, task):
+        raise NotFound()
+    return task
