@@ -7,8 +7,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 
-from records import people, tokens
-from records.people import User
+from services import people
 
 from . import db
 from .extensions import limiter
@@ -28,13 +27,7 @@ def init_app(app) -> None:
 def _load_user(user_key: str):
     if request.path.startswith("/api/"):
         return None                        # the API never trusts the session cookie
-    user_id, _, stamp = user_key.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session().get(User, int(user_id))
-    if user is None or not user.active or not user.password_hash.endswith(stamp):
-        return None
-    return user
+    return people.user_for_session(db.session(), user_key)
 
 
 @login_manager.request_loader
@@ -42,7 +35,7 @@ def _load_token_user(req):
     header = req.headers.get("Authorization", "")
     if not req.path.startswith("/api/") or not header.lower().startswith("bearer "):
         return None
-    user = tokens.user_for(db.session(), header[7:].strip())
+    user = people.user_for_token(db.session(), header[7:].strip())
     if user is not None:
         g.api_token = True
     return user
@@ -64,8 +57,8 @@ def login():
     """The sign-in page."""
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()
-        user = people.user_by_name(db.session(), username)
-        if user is not None and user.active and user.check_password(request.form.get("password") or ""):
+        user = people.authenticate(db.session(), username, request.form.get("password") or "")
+        if user is not None:
             login_user(user, remember=bool(request.form.get("remember")))
             session["lang"] = user.locale
             return redirect(_safe_next(request.form.get("next")))
@@ -89,8 +82,7 @@ def language():
     if lang in LANGUAGES:
         session["lang"] = lang
         if current_user.is_authenticated:
-            current_user.locale = lang
-            db.session().commit()
+            people.set_locale(db.session(), current_user, lang)
     return redirect(_safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path))
 
 

@@ -40,7 +40,7 @@ def _messages() -> dict:
 
 
 def _role_label(role: str) -> str:
-    from .people import ROLE_LABELS
+    from services.people import ROLE_LABELS
     return str(ROLE_LABELS.get(role, role))
 
 
