@@ -57,7 +57,7 @@ def new_model(rt, session, actor, name: str, kind: str) -> str:
     access.require_modeller(actor)
     check_name(name)
     if kind not in KINDS:
-        raise ServiceError(_("The request could not be understood"))
+        raise ServiceError()                         # the form offers only these kinds
     if latest(session, name) is not None or model_drafts.get(session, name) is not None:
         raise Invalid(_("A model named %(name)s exists already.", name=name))
     return kind
