@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import false, or_, select, true
 
-from engine import HumanTask
+from engine import HumanTask, ModelVersion
 from records import Branch, Customer, Document, Hazard, Inspection, people
 
-from .errors import NotFound
+from .errors import Forbidden, NotFound
 
 SEES_ALL = frozenset({"admin", "process_owner"})
 BRANCH_ROLES = frozenset({"specialist", "leader", "supervisor"})
@@ -272,3 +272,56 @@ def task_or_404(session, actor, task_id: str) -> HumanTask:
     if task is None or not task_visible(session, actor, task):
         raise NotFound()
     return task
+
+
+# --- models, their versions and instances (the modeling area) ---------------------------------------
+# Diagrams belong to the whole company: no branch or team scope. Who may model is decided here for
+# every door (pages, API, CLI), not only by the route matrix; SYSTEM (the CLI) may do both.
+
+MODELLERS = frozenset({"process_owner", "admin"})
+MIGRATORS = frozenset({"admin"})
+LARGEST_KEY = 2 ** 63 - 1            # the largest integer every database here compares without overflow
+
+
+def key(value) -> int | None:
+    """A positive integer id or number as the database can compare it; None for anything else
+    (huge, negative, non-numeric), which is therefore answered like an absent one."""
+    if isinstance(value, str):
+        value = value.strip()
+        if not (value.isascii() and value.isdigit()) or len(value) > 30:
+            return None
+    elif isinstance(value, bool) or not isinstance(value, int):
+        return None
+    number = int(value)
+    return number if 0 < number <= LARGEST_KEY else None
+
+
+def may_model(actor) -> bool:
+    """Read the library, edit drafts, validate, deploy, look at a migration's dry run."""
+    return getattr(actor, "is_system", False) or bool(set(getattr(actor, "roles", ()) or ()) & MODELLERS)
+
+
+def require_modeller(actor) -> None:
+    if not may_model(actor):
+        raise Forbidden()
+
+
+def may_migrate(actor) -> bool:
+    """Move running instances to another version: administrators only."""
+    return getattr(actor, "is_system", False) or bool(set(getattr(actor, "roles", ()) or ()) & MIGRATORS)
+
+
+def require_migrator(actor) -> None:
+    if not may_migrate(actor):
+        raise Forbidden()
+
+
+def model_version_or_404(session, actor, name: str, version) -> ModelVersion:
+    """One deployed version of a model, for a modeller; Forbidden for anyone else."""
+    require_modeller(actor)
+    number = key(version)
+    found = None if number is None else session.scalars(select(ModelVersion).where(
+        ModelVersion.name == str(name)[:200], ModelVersion.version == number)).first()
+    if found is None:
+        raise NotFound()
+    return found

@@ -68,8 +68,9 @@ def _extensions(app: Flask) -> None:
 
 def _blueprints(app: Flask) -> None:
     from . import admin, api, auth, catalog, hazards, inbox, inspection_pages, reports
+    from . import diagrams
     from .pages import health, people
-    from . import diagrams, library, migration, modeler
+    from .pages import library, migration, modeler
     from .extensions import csrf
     for blueprint in (health.bp, auth.bp, inbox.bp, admin.bp, people.bp, hazards.bp, catalog.bp, reports.bp,
                       inspection_pages.bp):

@@ -1,12 +1,14 @@
 """Models: the library, what the modeler offers, validate, deploy, diff, and migrating instances."""
 from __future__ import annotations
 
-from flask import current_app, jsonify
-from flask_login import current_user
-from flask_smorest import Blueprint, abort
+from flask import jsonify
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import db, engine_of, modeling
+from services import drafts, instance_migration, modeling
+
+from .. import db
+from ..current import actor, runtime
 
 blp = Blueprint("models_api", __name__, url_prefix="/api/v1/models",
                 description="Process and decision models: versions, validation, deployment, migration")
@@ -50,33 +52,32 @@ def _version_json(mv, counts) -> dict:
 @blp.response(200)
 def list_models():
     """Every model file with its versions (who, when, content hash, instances) and whether a draft exists."""
-    models = modeling.library(db.session())
-    counts = {k: v for m in models for k, v in m.counts.items()}
+    models = modeling.library(runtime(), db.session(), actor())
     return jsonify([{"name": m.name, "kind": m.kind, "draft": m.draft is not None,
-                     "versions": [_version_json(mv, counts) for mv in m.versions]} for m in models])
+                     "versions": [_version_json(mv, m.counts) for mv in m.versions]} for m in models])
 
 
 @blp.get("/handlers")
 @blp.response(200)
 def list_handlers():
     """The operators a service task may call, with their parameters (from the handler signatures)."""
-    return jsonify(modeling.handler_catalog(engine_of(current_app).handlers))
+    return jsonify(modeling.handler_catalog(runtime(), db.session(), actor()))
 
 
 @blp.get("/forms")
 @blp.response(200)
 def list_forms():
     """The JSON Schema and UI schema files a user task may name."""
-    return jsonify(modeling.form_catalog())
+    return jsonify(modeling.form_catalog(runtime(), db.session(), actor()))
 
 
 @blp.get("/<name>/versions/<int:version>")
 @blp.response(200)
 def get_model_version(name, version):
     """One version with its source."""
-    session = db.session()
-    mv = modeling.version_or_404(session, name, version)
-    return jsonify({**_version_json(mv, modeling.instance_counts(session)), "name": mv.name, "source": mv.source})
+    view = modeling.version_view(runtime(), db.session(), actor(), name, version)
+    mv = view.version
+    return jsonify({**_version_json(mv, {mv.id: view.counts}), "name": mv.name, "source": mv.source})
 
 
 @blp.post("/validate")
@@ -84,7 +85,7 @@ def get_model_version(name, version):
 @blp.response(200)
 def validate_model(args):
     """The problems that would stop this diagram from deploying, each with its element id (empty: valid)."""
-    return jsonify({"problems": modeling.lint(db.session(), args["name"], args["source"])})
+    return jsonify({"problems": drafts.validate(runtime(), db.session(), actor(), args["name"], args["source"])})
 
 
 @blp.post("/deploy")
@@ -94,10 +95,7 @@ def validate_model(args):
 @blp.alt_response(422, description="Invalid: not deployed; the problems say why")
 def deploy_model(args):
     """Deploy a diagram as the next version of `name` if it passes validation."""
-    try:
-        result = modeling.deploy(db.session(), args["name"], args["source"], current_user.username, args["comment"])
-    except modeling.BadModel as err:
-        abort(422, message=str(err))
+    result = drafts.deploy(runtime(), db.session(), actor(), args["name"], args["source"], args["comment"])
     body = {"status": result.status, "version": result.version, "problems": [p.as_dict() for p in result.problems]}
     return jsonify(body), {"deployed": 201, "unchanged": 200}.get(result.status, 422)
 
@@ -107,13 +105,8 @@ def deploy_model(args):
 @blp.response(200)
 def diff_model_versions(args, name):
     """Elements added, removed and changed from one version to another (default: the last two)."""
-    session = db.session()
-    latest = modeling.latest_or_none(session, name)
-    if latest is None:
-        abort(404, message=f"no model named {name}")
-    new = modeling.version_or_404(session, name, args["to"] or latest.version)
-    old = modeling.version_or_404(session, name, args["from_"] or max(1, new.version - 1))
-    return jsonify(engine_of(current_app).diff_versions(session, old.id, new.id))
+    found = modeling.diff(runtime(), db.session(), actor(), name, args["from_"] or None, args["to"] or None)
+    return jsonify(found.changes)
 
 
 @blp.get("/<name>/versions/<int:version>/migration")
@@ -121,11 +114,10 @@ def diff_model_versions(args, name):
 @blp.response(200)
 def check_migration(args, name, version):
     """Dry run: per unfinished instance of this version, can it move to `to` (default: newest), or why not."""
-    session = db.session()
-    source = modeling.version_or_404(session, name, version)
-    target = modeling.version_or_404(session, name, args["to"] or modeling.latest_or_none(session, name).version)
-    checks = engine_of(current_app).check_migration(session, source.id, target.id)
-    return jsonify({"from": source.version, "to": target.version, "instances": [c.as_dict() for c in checks]})
+    run = instance_migration.dry_run(runtime(), db.session(), actor(), name, version, args["to"] or None,
+                                     strict=True)
+    return jsonify({"from": run.source.version, "to": run.target.version,
+                    "instances": [c.as_dict() for c in run.checks]})
 
 
 @blp.post("/<name>/versions/<int:version>/migration")
@@ -133,16 +125,7 @@ def check_migration(args, name, version):
 @blp.response(200)
 def migrate_instances(args, name, version):
     """Migrate the listed instances (with the lock_version the dry run reported); one result each."""
-    session = db.session()
-    source = modeling.version_or_404(session, name, version)
-    target = modeling.version_or_404(session, name, args["to"])
     expected = {i["id"]: i["lock_version"] for i in args["instances"]}
-    checks = {c.instance_id for c in engine_of(current_app).check_migration(session, source.id, target.id,
-                                                                          list(expected))}
-    results = [{"instance_id": i, "migrated": False, "status": None, "lock_version": None,
-                "message": f"instance {i} is not an unfinished instance of version {source.version}"}
-               for i in expected if i not in checks]
-    results += engine_of(current_app).migrate_instances(
-        session, target.id, {i: v for i, v in expected.items() if i in checks}, current_user.username,
-        args["reason"])
-    return jsonify({"from": source.version, "to": target.version, "results": results})
+    done = instance_migration.migrate(runtime(), db.session(), actor(), name, version, args["to"], expected,
+                                      args["reason"])
+    return jsonify({"from": done.source.version, "to": done.target.version, "results": done.results})

@@ -3,13 +3,13 @@ new models (blank or uploaded). The modeler talks to these endpoints with JSON (
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from records import model_drafts
+from services import Conflict, Invalid, drafts, modeling
 
-from . import db, modeling, work
+from .. import db, work
+from ..current import actor, runtime
 
 bp = Blueprint("modeler", __name__, url_prefix="/models")
 
@@ -44,6 +44,12 @@ def _role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
 
 
+def _blank(name: str, kind: str) -> str:
+    """A new diagram: one start event (BPMN) or one empty decision table (DMN)."""
+    text, _file, _fresh = current_app.jinja_loader.get_source(current_app.jinja_env, f"models/blank.{kind}")
+    return text.replace("__NAME__", name)
+
+
 @bp.get("/new")
 def new():
     """Start a new process or decision table: blank, or from an uploaded file."""
@@ -55,52 +61,33 @@ def create():
     """A blank diagram: opens the editor (nothing is stored until saved or deployed)."""
     name, kind = (request.form.get("name") or "").strip(), request.form.get("kind")
     try:
-        modeling.check_name(name)
-    except modeling.BadModel as err:
-        flash(str(err), "error")
-        return render_template("models/new.html"), 422
-    if kind not in modeling.KINDS:
-        abort(400)
-    if modeling.latest_or_none(db.session(), name) or model_drafts.get(db.session(), name):
-        flash(_("A model named %(name)s exists already.", name=name), "error")
-        return render_template("models/new.html"), 422
+        drafts.new_model(runtime(), db.session(), actor(), name, kind)
+    except Invalid as err:
+        return _refuse(err.message)
     return redirect(url_for("modeler.editor", name=name, kind=kind))
 
 
 @bp.post("/upload")
 def upload():
     """An uploaded .bpmn/.dmn file: saved as draft (then edited) or deployed at once if it passes lint."""
-    session = db.session()
     file = request.files.get("file")
-    data = file.read() if file else b""
-    filename = file.filename if file else ""
-    name = (request.form.get("name") or "").strip() or filename.rsplit(".", 1)[0]
     try:
-        if not data:
-            raise modeling.BadModel(_("Choose a .bpmn or .dmn file."))
-        modeling.check_name(name)
-        modeling.source_kind(filename, data)
-        source = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return _refuse(_("The file is not UTF-8 text."))
-    except modeling.BadModel as err:
-        return _refuse(str(err))
-    if request.form.get("action") == "deploy":
-        result = modeling.deploy(session, name, source, current_user.username, request.form.get("comment"))
-        if result.status == "invalid":
-            return render_template("models/new.html", problems=result.problems, name=name), 422
-        if result.status == "unchanged":
-            flash(_("Unchanged: version %(version)s is the same.", version=result.version), "info")
-        else:
-            flash(_("Deployed as version %(version)s.", version=result.version), "success")
-        return redirect(url_for("models.version", name=name, version=result.version))
-    draft = model_drafts.get(session, name)
-    try:
-        modeling.save_draft(session, name, source, current_user.username, draft.lock_version if draft else None)
-    except modeling.BadModel as err:
-        return _refuse(str(err))
-    flash(_("Saved as the draft of %(name)s.", name=name), "success")
-    return redirect(url_for("modeler.editor", name=name))
+        done = drafts.upload(runtime(), db.session(), actor(), filename=file.filename if file else "",
+                             data=file.read() if file else b"", name=request.form.get("name") or "",
+                             action=request.form.get("action") or "draft", comment=request.form.get("comment"))
+    except Invalid as err:
+        return _refuse(err.message)
+    result = done.result
+    if result is None:
+        flash(_("Saved as the draft of %(name)s.", name=done.name), "success")
+        return redirect(url_for("modeler.editor", name=done.name))
+    if result.status == "invalid":
+        return render_template("models/new.html", problems=result.problems, name=done.name), 422
+    if result.status == "unchanged":
+        flash(_("Unchanged: version %(version)s is the same.", version=result.version), "info")
+    else:
+        flash(_("Deployed as version %(version)s.", version=result.version), "success")
+    return redirect(url_for("models.version", name=done.name, version=result.version))
 
 
 def _refuse(message: str):
@@ -111,27 +98,20 @@ def _refuse(message: str):
 @bp.get("/<name>/edit")
 def editor(name):
     """The modeler with the draft, else the newest version, else a blank diagram of ?kind=."""
-    session = db.session()
-    draft = model_drafts.get(session, name)
-    latest = modeling.latest_or_none(session, name)
-    if draft is not None:
-        kind, source = draft.kind, draft.source
-    elif latest is not None:
-        kind, source = latest.kind, latest.source
-    elif request.args.get("kind") in modeling.KINDS and modeling.NAME.match(name):
-        kind = request.args["kind"]
-        source = modeling.blank_source(name, kind)
-    else:
-        abort(404)
+    rt, session, who = runtime(), db.session(), actor()
+    opened = modeling.editor(rt, session, who, name, request.args.get("kind"))
+    draft = opened.draft
     config = {
-        "name": name, "kind": kind, "source": source, "lock_version": draft.lock_version if draft else None,
+        "name": name, "kind": opened.kind, "source": opened.source or _blank(name, opened.kind),
+        "lock_version": draft.lock_version if draft else None,
         "urls": {"draft": url_for("modeler.save_draft", name=name), "validate": url_for("modeler.validate", name=name),
                  "deploy": url_for("modeler.deploy", name=name)},
         "previewUrl": url_for("models.form_preview", filename="__form__"),
-        "catalog": modeling.modeler_catalog(session, _role_label), "labels": _labels(), "messages": _messages(),
-        "locale": work.current_locale(),
+        "catalog": modeling.modeler_catalog(rt, session, who, _role_label), "labels": _labels(),
+        "messages": _messages(), "locale": work.current_locale(),
     }
-    return render_template("models/editor.html", name=name, kind=kind, draft=draft, latest=latest, config=config)
+    return render_template("models/editor.html", name=name, kind=opened.kind, draft=draft, latest=opened.latest,
+                           config=config)
 
 
 def _payload() -> dict:
@@ -147,23 +127,19 @@ def save_draft(name):
     payload = _payload()
     lock = payload.get("lock_version")
     try:
-        modeling.check_name(name)
-        draft = modeling.save_draft(db.session(), name, payload["source"], current_user.username,
-                                    lock if isinstance(lock, int) else None)
-    except model_drafts.StaleDraft as err:
-        return jsonify({"detail": str(err)}), 409
-    except modeling.BadModel as err:
-        return jsonify({"detail": str(err)}), 422
+        draft = drafts.save_draft(runtime(), db.session(), actor(), name, payload["source"],
+                                  lock if isinstance(lock, int) else None)
+    except Conflict as err:
+        return jsonify({"detail": err.message}), 409
+    except Invalid as err:
+        return jsonify({"detail": err.message}), 422
     return jsonify({"lock_version": draft.lock_version, "updated_at": draft.updated_at.isoformat()})
 
 
 @bp.post("/<name>/draft/discard")
 def discard_draft(name):
     """Throw the draft away (the deployed versions are untouched)."""
-    session = db.session()
-    if model_drafts.get(session, name) is not None:
-        model_drafts.discard(session, name)
-        session.commit()
+    if drafts.discard_draft(runtime(), db.session(), actor(), name):
         flash(_("The draft of %(name)s was discarded.", name=name), "success")
     return redirect(url_for("models.library"))
 
@@ -171,20 +147,18 @@ def discard_draft(name):
 @bp.post("/<name>/validate")
 def validate(name):
     """Lint the editor's diagram: {"problems": [{file, line, element_id, message}]} (nothing stored)."""
-    return jsonify({"problems": modeling.lint(db.session(), name, _payload()["source"])})
+    return jsonify({"problems": drafts.validate(runtime(), db.session(), actor(), name, _payload()["source"])})
 
 
 @bp.post("/<name>/deploy")
 def deploy(name):
     """Deploy the editor's diagram as a new version if it passes validation (JSON)."""
     payload = _payload()
-    session = db.session()
     try:
-        modeling.check_name(name)
-        result = modeling.deploy(session, name, payload["source"], current_user.username, payload.get("comment"))
-    except modeling.BadModel as err:
+        result = drafts.deploy(runtime(), db.session(), actor(), name, payload["source"], payload.get("comment"))
+    except Invalid as err:
         return jsonify({"status": "invalid", "problems": [{"file": name, "line": None, "element_id": None,
-                                                           "message": str(err)}]}), 422
+                                                           "message": err.message}]}), 422
     body = {"status": result.status, "version": result.version, "problems": [p.as_dict() for p in result.problems]}
     if result.status == "invalid":
         return jsonify(body), 422
