@@ -15,7 +15,8 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_ge
 
 def _extracted() -> set:
     method_map = [("engine/**.py", "python"), ("handlers/**.py", "python"), ("forms/**.py", "python"),
-                  ("records/**.py", "python"), ("webui/**.py", "python"), ("webui/templates/**.html", "jinja2")]
+                  ("records/**.py", "python"), ("services/**.py", "python"),
+                  ("webui/**.py", "python"), ("webui/templates/**.html", "jinja2")]
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT), method_map=method_map,
                                                                       keywords=KEYWORDS):
