@@ -67,7 +67,8 @@ def _extensions(app: Flask) -> None:
 
 
 def _blueprints(app: Flask) -> None:
-    from . import admin, api, auth, catalog, hazards, health, inbox, inspection_pages, people, reports
+    from . import admin, api, auth, health, inbox, inspection_pages, people
+    from .pages import catalog, hazards, reports
     from . import diagrams, library, migration, modeler
     from .extensions import csrf
     for blueprint in (health.bp, auth.bp, inbox.bp, admin.bp, people.bp, hazards.bp, catalog.bp, reports.bp,
