@@ -17,12 +17,12 @@ from records import Customer, Document, Hazard, Team, dictionary, documents, haz
 from records.hazards import record_event
 
 from . import access
-from .errors import Conflict, Invalid
 from . import hazard_opening as opening
+from .errors import Conflict, Invalid
 from .hazard_opening import OPEN_FIELDS, Opened, OpeningRefused
 from .i18n import _
 
-__all__ = ["HazardQuery", "PAGE_SIZE", "hazard_page", "filter_teams", "dossier", "view", "dossier_json", "open_hazard",
+__all__ = ["HazardQuery", "PAGE_SIZE", "hazard_page", "filter_teams", "dossier", "dossier_json", "open_hazard",
            "opening_items", "cancel", "document", "OPEN_FIELDS", "Opened", "OpeningRefused"]
 
 PAGE_SIZE = 50
@@ -123,11 +123,11 @@ def filter_teams(rt, session, actor) -> list[Team]:
 
 def dossier(rt, session, actor, file_number: str) -> dict:
     """Everything of one hazard file in reach: timeline, documents, photos, deadlines, where the process stands."""
-    return view(session, access.hazard_or_404(session, actor, file_number))
+    return _view(session, access.hazard_or_404(session, actor, file_number))
 
 
-def view(session, hazard: Hazard) -> dict:
-    """The dossier of a hazard the caller has already found in reach (or just opened)."""
+def _view(session, hazard: Hazard) -> dict:
+    """The dossier of a hazard already found in reach (or just opened)."""
     instance = session.get(ProcessInstance, hazard.instance_id) if hazard.instance_id else None
     open_tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == hazard.instance_id,
                                                          HumanTask.status == "ready")).all() \
@@ -205,7 +205,7 @@ def open_hazard(rt, session, actor, values, photos=(), uploads=(), *, with_dossi
         return Opened(file_number=None, status=instance.status, error=instance.error_message)
     return Opened(file_number=hazard.file_number, status=instance.status, error=instance.error_message,
                   team=hazard.team.code if hazard.team else None, visible=access.reaches_hazard(session, actor, hazard),
-                  dossier=view(session, hazard) if with_dossier else None)
+                  dossier=_view(session, hazard) if with_dossier else None)
 
 
 def cancel(rt, session, actor, file_number: str, reason: str) -> Hazard:
