@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import false, func, or_, select, true
 
 from engine import HumanTask, ModelVersion
-from records import Branch, Customer, Document, Hazard, Inspection, people
+from records import Branch, Customer, Document, Hazard, Inspection, ReportLog, people
 
 from .errors import Forbidden, NotFound
 
@@ -322,6 +322,75 @@ def model_version_or_404(session, actor, name: str, version) -> ModelVersion:
     number = key(version)
     found = None if number is None else session.scalars(select(ModelVersion).where(
         ModelVersion.name == str(name)[:200], ModelVersion.version == number)).first()
+# --- hazards area: report logs, customers' documents, where customers may be placed, rights ---------
+
+RIGHTS = {  # what a role may change in the hazards area (scope decides on which objects)
+    "hazard.open": frozenset({"inspector", "specialist", "admin"}),
+    "hazard.cancel": frozenset({"specialist", "admin"}),
+    "dictionary.edit": frozenset({"specialist", "admin"}),
+    "customer.edit": frozenset({"specialist", "admin"}),
+    "report.submit": frozenset({"leader", "specialist", "admin"}),
+}
+# company-level reports are numbered prefix-branch-period (handlers/summaries.py), or prefix-period for
+# the whole company
+REPORT_PREFIXES = ("YHTJ", "YHNB")
+
+
+def has_right(actor, right: str) -> bool:
+    return getattr(actor, "is_system", False) or bool(set(getattr(actor, "roles", ()) or ()) & RIGHTS[right])
+
+
+def require_right(actor, right: str) -> None:
+    if not has_right(actor, right):
+        raise Forbidden()
+
+
+def branches(session, actor):
+    """Branches the actor may place customers in (branch roles: their branch and those under it)."""
+    return scope_of(session, actor).where(branch=Branch.id)
+
+
+def teams(session, actor):
+    """Teams in reach: of the actor's branches, or the inspector's own."""
+    return scope_of(session, actor).where(branch=people.Team.branch_id, team=people.Team.id)
+
+
+def reaches_branch(session, actor, branch_id) -> bool:
+    return scope_of(session, actor).reaches(branch_id=branch_id)
+
+
+def reaches_team(session, actor, team_id) -> bool:
+    return session.scalar(select(people.Team.id).where(people.Team.id == team_id, teams(session, actor))) is not None
+
+
+def customer_documents(session, actor):
+    """Documents of customers in reach; those of a hazard only when the hazard is in reach too."""
+    return Document.customer_id.in_(customer_ids(session, actor)) & or_(
+        Document.hazard_id.is_(None), Document.hazard_id.in_(select(Hazard.id).where(hazards(session, actor))))
+
+
+def report_logs(session, actor):
+    """Reports (ReportLog): by their hazard, else their customer, else the branch their document names."""
+    scope = scope_of(session, actor)
+    if scope.everything:
+        return true()
+    company_level = ReportLog.hazard_id.is_(None) & ReportLog.customer_id.is_(None)
+    named = [Document.subject.in_(sorted(scope.branch_codes))]
+    for code in sorted(scope.branch_codes):
+        named.append(Document.subject.like(f"%/{code}"))
+        named.extend(Document.number.like(f"{prefix}-{code}-%") for prefix in REPORT_PREFIXES)
+    if scope.branch_ids and session.scalar(select(Branch.id).where(Branch.id.in_(sorted(scope.branch_ids)),
+                                                                   Branch.parent_id.is_(None)).limit(1)):
+        # the company's own branch reaches the reports of the whole company (no branch in the number)
+        named.extend(func.substr(Document.number, len(prefix) + 2, 1).between("0", "9")
+                     & Document.number.like(f"{prefix}-%") for prefix in REPORT_PREFIXES)
+    return or_(ReportLog.hazard_id.in_(select(Hazard.id).where(hazards(session, actor))),
+               ReportLog.hazard_id.is_(None) & ReportLog.customer_id.in_(customer_ids(session, actor)),
+               company_level & ReportLog.document_id.in_(select(Document.id).where(or_(*named))))
+
+
+def report_log_or_404(session, actor, log_id: int) -> ReportLog:
+    found = session.scalars(select(ReportLog).where(ReportLog.id == log_id, report_logs(session, actor))).first()
     if found is None:
         raise NotFound()
     return found

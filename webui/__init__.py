@@ -67,8 +67,9 @@ def _extensions(app: Flask) -> None:
 
 
 def _blueprints(app: Flask) -> None:
-    from . import admin, api, auth, catalog, hazards, inbox, inspection_pages, reports
+    from . import admin, api, auth, inbox, inspection_pages
     from . import diagrams
+    from .pages import catalog, hazards, reports
     from .pages import health, people
     from .pages import library, migration, modeler
     from .extensions import csrf

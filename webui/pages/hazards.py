@@ -1,0 +1,86 @@
+"""Hazard pages: the list, the dossier (一患一档), opening a hazard by hand, cancelling, documents."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+
+from records import dictionary, hazards as hazard_records
+from services import Conflict, Invalid, hazards
+
+from .. import kpi_views
+from ..current import actor, runtime
+from ..db import session
+
+bp = Blueprint("hazards", __name__)
+
+
+@bp.get("/hazards")
+def index():
+    """The hazard list: filters, search by file number, pages of 50."""
+    rt, q = runtime(), hazards.HazardQuery.from_args(request.args)
+    rows, total = hazards.hazard_page(rt, session(), actor(), q)
+    return render_template("hazards/index.html", rows=rows, total=total, q=q, now=rt.now(),
+                           teams=hazards.filter_teams(rt, session(), actor()),
+                           statuses=hazard_records.STATUSES, status_names=hazard_records.STATUS_NAMES,
+                           severity_names=dictionary.SEVERITY_NAMES, page_size=hazards.PAGE_SIZE,
+                           kpi_labels=kpi_views.SET_LABELS)
+
+
+@bp.get("/hazards/<file_number>")
+def dossier_page(file_number):
+    """The dossier: facts, deadlines, where the process stands, timeline, documents, photos. Printable."""
+    rt = runtime()
+    view = hazards.dossier(rt, session(), actor(), file_number)
+    return render_template("hazards/dossier.html", view=view, status_names=hazard_records.STATUS_NAMES,
+                           severity_names=dictionary.SEVERITY_NAMES, now=rt.now())
+
+
+@bp.route("/hazards/new", methods=["GET", "POST"])
+def new():
+    """Open a hazard by hand (outside an inspection): it starts the same process."""
+    rt = runtime()
+    values, errors, photos = {}, {}, []
+    if request.method == "POST":
+        values = {name: (request.form.get(name) or "").strip() for name in hazards.OPEN_FIELDS}
+        uploads = [(upload.read(), upload.filename) for upload in request.files.getlist("photos")
+                   if upload and upload.filename]
+        try:
+            opened = hazards.open_hazard(rt, session(), actor(), values, request.form.getlist("photos"), uploads)
+        except hazards.OpeningRefused as err:
+            errors, photos = err.errors, err.photos
+        else:
+            return _after_opening(opened)
+    return render_template("hazards/new.html", items=hazards.opening_items(rt, session(), actor()), values=values,
+                           errors=errors, photos=photos, severity_names=dictionary.SEVERITY_NAMES), \
+        422 if errors else 200
+
+
+def _after_opening(opened):
+    if opened.status == "error":
+        flash(_("The hazard was registered but a step failed; an administrator has been told."), "error")
+        return redirect(url_for("inbox.index"))
+    if not opened.visible:        # the customer's team follows it up: say so, rather than show a 404
+        flash(_("Hazard file %(number)s opened; team %(team)s follows it up.", number=opened.file_number,
+                team=opened.team or "—"), "success")
+        return redirect(url_for("hazards.index"))
+    flash(_("Hazard file %(number)s opened.", number=opened.file_number), "success")
+    return redirect(url_for("hazards.dossier_page", file_number=opened.file_number))
+
+
+@bp.post("/hazards/<file_number>/cancel")
+def cancel(file_number):
+    """Cancel a hazard raised in error (已撤销): a reason is required; the process is terminated."""
+    try:
+        hazards.cancel(runtime(), session(), actor(), file_number, request.form.get("reason"))
+    except (Invalid, Conflict) as err:
+        flash(err.message, "error")
+    else:
+        flash(_("Hazard %(number)s cancelled.", number=file_number), "success")
+    return redirect(url_for("hazards.dossier_page", file_number=file_number))
+
+
+@bp.get("/documents/<int:document_id>")
+def document(document_id):
+    """Download a generated document (any version)."""
+    doc, path = hazards.document(runtime(), session(), actor(), document_id)
+    return send_file(path, mimetype=doc.content_type, as_attachment=True, download_name=doc.filename)
