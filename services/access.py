@@ -322,6 +322,11 @@ def model_version_or_404(session, actor, name: str, version) -> ModelVersion:
     number = key(version)
     found = None if number is None else session.scalars(select(ModelVersion).where(
         ModelVersion.name == str(name)[:200], ModelVersion.version == number)).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
 # --- hazards area: report logs, customers' documents, where customers may be placed, rights ---------
 
 RIGHTS = {  # what a role may change in the hazards area (scope decides on which objects)
