@@ -218,6 +218,8 @@ def reaches_document(session, actor, doc: Document) -> bool:
     if doc.hazard_id is not None:
         hazard = session.get(Hazard, doc.hazard_id)
         return hazard is not None and reaches_hazard(session, actor, hazard)
+    if doc.kind == "inspection_worksheet" and reaches_worksheet(session, actor, doc):
+        return True
     if doc.customer_id is not None:
         customer = session.get(Customer, doc.customer_id)
         return customer is not None and reaches_customer(session, actor, customer)
@@ -272,3 +274,49 @@ def task_or_404(session, actor, task_id: str) -> HumanTask:
     if task is None or not task_visible(session, actor, task):
         raise NotFound()
     return task
+
+
+# --- inspections, the plan, the customer import, long jobs ------------------------------------------
+
+def reaches_worksheet(session, actor, doc: Document) -> bool:
+    """An inspection worksheet is reached by whoever reaches its inspection (its subject is the
+    inspection's number), e.g. a team sent to a customer outside its own branch."""
+    return session.scalar(select(Inspection.id).where(Inspection.number == doc.subject,
+                                                      inspections(session, actor))) is not None
+
+
+def teams(session, actor):
+    """Teams: those of the branches in reach (branch roles) and the actor's own (inspectors)."""
+    scope = scope_of(session, actor)
+    return scope.where(branch=people.Team.branch_id, team=people.Team.id)
+
+
+def reaches_branch(session, actor, branch_id: int | None) -> bool:
+    """The actor may place customers in this branch (import, register): admins and branch roles."""
+    return branch_id is not None and scope_of(session, actor).reaches(branch_id=branch_id)
+
+
+def reaches_team(session, actor, team) -> bool:
+    """The actor may name this team (as a customer's default team): a team of a branch in reach."""
+    return scope_of(session, actor).reaches(branch_id=team.branch_id, team_id=team.id)
+
+
+def reaches_every_branch(session, actor) -> bool:
+    """Company-wide settings (the inspection cycles): admins, and those whose branch is at the top."""
+    scope = scope_of(session, actor)
+    if scope.everything:
+        return True
+    if not scope.branch_ids:
+        return False
+    outside = session.scalar(select(Branch.id).where(Branch.id.not_in(sorted(scope.branch_ids))).limit(1))
+    return outside is None
+
+
+def job_or_404(session, actor, job_id: int):
+    """A long job (import, campaign) is seen by who started it, and by admins."""
+    from records import Job
+    job = session.get(Job, job_id)
+    if job is None or not (getattr(actor, "is_system", False) or "admin" in (getattr(actor, "roles", ()) or ())
+                           or job.created_by == actor.username):
+        raise NotFound()
+    return job

@@ -67,11 +67,12 @@ def _extensions(app: Flask) -> None:
 
 
 def _blueprints(app: Flask) -> None:
-    from . import admin, api, auth, catalog, hazards, health, inbox, inspection_pages, people, reports
+    from . import admin, api, auth, catalog, hazards, health, inbox, people, reports
+    from .pages import inspections
     from . import diagrams, library, migration, modeler
     from .extensions import csrf
     for blueprint in (health.bp, auth.bp, inbox.bp, admin.bp, people.bp, hazards.bp, catalog.bp, reports.bp,
-                      inspection_pages.bp):
+                      inspections.bp):
         app.register_blueprint(blueprint)
     for blueprint in (library.bp, modeler.bp, migration.bp, diagrams.bp):
         app.register_blueprint(blueprint)

@@ -16,8 +16,9 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 from engine import audit
 from records import Branch, Customer, Document, Hazard, Inspection, Team, customers, dictionary, inspections, risk
 from records import hazards as hazards_module
+from services import planning
 
-from . import db, engine_of, grading, planning
+from . import db, engine_of, grading
 from .work import local_today
 
 bp = Blueprint("catalog", __name__)

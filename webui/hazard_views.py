@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 
 from engine import HumanTask, ProcessInstance
 from records import Customer, Document, Hazard, Team, customers, dictionary, documents, hazards, kpi, people, risk
+from services import access
 
 from . import engine_of
 from .rendering import page_number
@@ -166,6 +167,8 @@ def document_or_404(session, user, document_id: int) -> Document:
     doc = session.get(Document, document_id)
     if doc is None:
         abort(404)
+    if doc.kind == "inspection_worksheet" and not access.reaches_document(session, user, doc):
+        abort(404)               # a worksheet: only through an inspection or customer in reach
     if doc.hazard_id is not None:
         hazard = session.get(Hazard, doc.hazard_id)
         if session.scalar(select(Hazard.id).where(Hazard.id == hazard.id, scope_condition(session, user))) is None:
