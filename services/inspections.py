@@ -48,8 +48,8 @@ def listing(rt, session, actor, filters: Filters) -> dict:
         condition &= Inspection.kind == filters.kind
     if filters.team:
         condition &= Inspection.team_id.in_(select(Team.id).where(Team.code == filters.team))
-    if filters.customer:
-        number = filters.customer.strip()[:20]
+    number = (filters.customer or "").strip()[:20]
+    if number:
         condition &= Inspection.customer_id.in_(select(Customer.id).where(Customer.number == number))
     total = session.scalar(select(func.count()).select_from(Inspection).where(condition))
     rows = session.scalars(select(Inspection).where(condition).order_by(Inspection.due_date, Inspection.id)
