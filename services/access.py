@@ -218,6 +218,8 @@ def reaches_document(session, actor, doc: Document) -> bool:
     if doc.hazard_id is not None:
         hazard = session.get(Hazard, doc.hazard_id)
         return hazard is not None and reaches_hazard(session, actor, hazard)
+    if doc.kind == "inspection_worksheet" and reaches_worksheet(session, actor, doc):
+        return True
     if doc.customer_id is not None:
         customer = session.get(Customer, doc.customer_id)
         return customer is not None and reaches_customer(session, actor, customer)
@@ -364,7 +366,9 @@ def reaches_branch(session, actor, branch_id) -> bool:
     return scope_of(session, actor).reaches(branch_id=branch_id)
 
 
-def reaches_team(session, actor, team_id) -> bool:
+def reaches_team(session, actor, team) -> bool:
+    """The actor may name this team (a Team or its id), e.g. as a customer's default team."""
+    team_id = getattr(team, "id", team)
     return session.scalar(select(people.Team.id).where(people.Team.id == team_id, teams(session, actor))) is not None
 
 
@@ -399,3 +403,33 @@ def report_log_or_404(session, actor, log_id: int) -> ReportLog:
     if found is None:
         raise NotFound()
     return found
+
+
+# --- inspections, the plan, the customer import, long jobs ------------------------------------------
+
+def reaches_worksheet(session, actor, doc: Document) -> bool:
+    """An inspection worksheet is reached by whoever reaches its inspection (its subject is the
+    inspection's number), e.g. a team sent to a customer outside its own branch."""
+    return session.scalar(select(Inspection.id).where(Inspection.number == doc.subject,
+                                                      inspections(session, actor))) is not None
+
+
+def reaches_every_branch(session, actor) -> bool:
+    """Company-wide settings (the inspection cycles): admins, and those whose branch is at the top."""
+    scope = scope_of(session, actor)
+    if scope.everything:
+        return True
+    if not scope.branch_ids:
+        return False
+    outside = session.scalar(select(Branch.id).where(Branch.id.not_in(sorted(scope.branch_ids))).limit(1))
+    return outside is None
+
+
+def job_or_404(session, actor, job_id: int):
+    """A long job (import, campaign) is seen by who started it, and by admins."""
+    from records import Job
+    job = session.get(Job, job_id)
+    if job is None or not (getattr(actor, "is_system", False) or "admin" in (getattr(actor, "roles", ()) or ())
+                           or job.created_by == actor.username):
+        raise NotFound()
+    return job

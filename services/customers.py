@@ -174,6 +174,5 @@ def _grading():
 
 
 def _recompute_plan(rt, session, customer: Customer) -> None:
-    # The inspections area owns the plan; still in the web package here.
-    from webui import planning
+    from . import planning
     planning.recompute_after_class_change(session, rt.config, customer, rt.today())

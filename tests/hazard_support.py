@@ -12,7 +12,7 @@ from engine.runtime import load
 from records import Branch, Customer, FileStore, Hazard, Team, User, attachments, dictionary, hazards
 from web_support import jpeg, png
 from services import config
-from services.runtime import build_engine
+from services.runtime import Runtime, build_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMS_DIR = ROOT / "forms"
@@ -35,6 +35,12 @@ class HazardWorld:
             for name in ("risk_grade.dmn",) + tuple(self.DIAGRAMS):     # the grading table, always
                 result = self.engine.deploy_source(s, name, (ROOT / "bpmn" / name).read_bytes(), "owner")
                 assert result.status == "deployed", str(result)
+
+    @property
+    def rt(self) -> Runtime:
+        """The same parts as a services runtime (for use cases that take one)."""
+        return Runtime(config=self.settings, engine=self.engine, files=self.files, sa=self.sessions.kw["bind"],
+                       sessions=self.sessions, read_sessions=self.sessions)
 
     # -- inputs ------------------------------------------------------------------------------------
     def photo(self, seed_value: int = 0) -> str:

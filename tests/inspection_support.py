@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from hazard_support import HazardWorld
 from records import Customer, Hazard, Inspection
-from webui import planning
+from services import planning
 
 
 class InspectionWorld(HazardWorld):
@@ -20,7 +20,7 @@ class InspectionWorld(HazardWorld):
             if not team:
                 customer_row.default_team_id = None
                 s.commit()
-            made = planning.create(s, self.engine, customer_row, kind=kind, due=due, planned_from=due, actor="spec")
+            made = planning.create(self.rt, s, customer_row, kind=kind, due=due, planned_from=due, actor="spec")
             assert made is not None
             return made
 

@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from browser_support import LiveServer, draw_signature, sign_in
 from records import Customer, Hazard, Inspection
+from services import planning
 from web_support import jpeg
-from webui import db, engine_of, planning
+from webui import db
 
 pytestmark = pytest.mark.browser
 
@@ -16,7 +17,7 @@ def test_an_inspection_with_a_finding_and_a_photo_on_a_tablet(hazard_app, clock,
     with hazard_app.app_context():
         session = db.session()
         customer = session.scalars(select(Customer).where(Customer.number == "3600100001")).one()
-        ins = planning.create(session, engine_of(hazard_app), customer, kind="periodic",
+        ins = planning.create(hazard_app.extensions["gridsafe.runtime"], session, customer, kind="periodic",
                               due=clock.now().date().replace(day=20), planned_from=clock.now().date(), actor="spec")
         number = ins.number
     photo = tmp_path / "配电室.jpg"

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from inspection_support import InspectionWorld
 from records import Branch, Customer, Inspection, Team
-from webui import planning
+from services import planning
 
 GO_LIVE = date(2026, 1, 1)
 REGISTER = [  # (class, high_risk, voltage kV, how many)
@@ -58,7 +58,7 @@ def test_a_simulated_year_creates_exactly_the_due_inspections(world):
     day = GO_LIVE
     while day <= date(2026, 12, 31):
         world.clock.set(datetime(day.year, day.month, day.day, 0, 30, tzinfo=timezone.utc))
-        report = planning.generate(world.engine, world.sessions, settings, day)
+        report = planning.generate(world.rt, day)
         assert report.skipped == 0
         with world.sessions() as s:
             due_today = s.scalars(select(Inspection).where(Inspection.status.in_(("assigned", "planned")),
@@ -90,7 +90,7 @@ def test_two_generators_at_once_never_create_a_duplicate(world):
     def run():
         try:
             barrier.wait()
-            results.append(planning.generate(world.engine, world.sessions, world.settings, day))
+            results.append(planning.generate(world.rt, day))
         except Exception as err:  # noqa: BLE001 - asserted below
             errors.append(err)
 
@@ -103,7 +103,7 @@ def test_two_generators_at_once_never_create_a_duplicate(world):
     assert len(rows) == 5                                   # special ×2 and first ×3 are due on 1 April
     assert len({r.customer_id for r in rows}) == len(rows)
     assert sum(len(r.created) for r in results) == 5      # the other generator skipped what it lost
-    again = planning.generate(world.engine, world.sessions, world.settings, day)
+    again = planning.generate(world.rt, day)
     assert again.created == []
 
 

@@ -67,14 +67,15 @@ def _extensions(app: Flask) -> None:
 
 
 def _blueprints(app: Flask) -> None:
-    from . import admin, api, auth, inbox, inspection_pages
+    from . import admin, api, auth, inbox
     from . import diagrams
     from .pages import catalog, hazards, reports
     from .pages import health, people
+    from .pages import inspections
     from .pages import library, migration, modeler
     from .extensions import csrf
     for blueprint in (health.bp, auth.bp, inbox.bp, admin.bp, people.bp, hazards.bp, catalog.bp, reports.bp,
-                      inspection_pages.bp):
+                      inspections.bp):
         app.register_blueprint(blueprint)
     for blueprint in (library.bp, modeler.bp, migration.bp, diagrams.bp):
         app.register_blueprint(blueprint)

@@ -19,7 +19,7 @@ from records import ROLES
 
 from services import migrate
 
-from . import db, engine_of, jobs, work
+from . import db, engine_of, jobs
 
 
 @click.group()
@@ -158,15 +158,15 @@ def tick(now):
 @with_appcontext
 def plan(now):
     """Create the periodic inspections that are due (next due = last done + cycle, 15 days ahead)."""
-    from . import planning
-    eng = engine_of(current_app)
+    from services import planning
+    rt = current_app.extensions["gridsafe.runtime"]
     if now:
         try:
-            eng = eng.with_clock(FixedClock(parse_instant(now)))
+            rt = rt.with_clock(FixedClock(parse_instant(now)))
         except ValueError:
             raise click.BadParameter(f"{now!r} is not an ISO 8601 instant", param_hint="--now") from None
-    today = work.local_day(eng, _config())
-    report = planning.generate(eng, db.session_factory(), _config(), today)
+    today = rt.today()
+    report = planning.generate(rt, today)
     click.echo(f"{today}: {len(report.created)} inspections created"
                + (f" ({', '.join(report.created)})" if report.created else "")
                + (f", {report.skipped} already created by another planner" if report.skipped else ""))

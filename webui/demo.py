@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import random
+from dataclasses import replace
 from datetime import timedelta
 
 from PIL import Image, ImageDraw
@@ -13,8 +14,9 @@ from sqlalchemy import select
 
 from engine import FixedClock, HumanTask, ProcessInstance, timers
 from records import Branch, Customer, Hazard, Inspection, Team, User, attachments, dictionary
+from services import planning
 
-from . import db, engine_of, grading, planning
+from . import db, engine_of, grading
 
 PASSWORD = "gridsafe-demo"
 BRANCHES = [("JA", "国网吉安供电公司", "company", None), ("JA-JZ", "吉州区供电公司", "county", "JA"),
@@ -87,10 +89,11 @@ def _inspections(app, session) -> int:
         customer = session.scalars(select(Customer).where(Customer.number == number)).one()
         customer.last_inspected_on = today - timedelta(days=days)
     session.commit()
-    created = len(planning.generate(eng, db.session_factory(), app.config["GRIDSAFE"], today).created)
+    rt = app.extensions["gridsafe.runtime"]
+    created = len(planning.generate(rt, today).created)
     for number in ("3608020001", "3608030002", "3608020003"):
         customer = session.scalars(select(Customer).where(Customer.number == number)).one()
-        if planning.create(session, eng, customer, kind="seasonal", due=today + timedelta(days=20),
+        if planning.create(rt, session, customer, kind="seasonal", due=today + timedelta(days=20),
                            planned_from=today, actor="zhuanze", full=False):
             created += 1
     done = _one_done(app, session)
@@ -105,7 +108,7 @@ def _one_done(app, session) -> int:
     clock = FixedClock(eng.clock.now() - timedelta(days=7))
     at = eng.with_clock(clock)
     customer = session.scalars(select(Customer).where(Customer.number == "3608010005")).one()
-    ins = planning.create(session, at, customer, kind="special", due=clock.now().date() + timedelta(days=3),
+    ins = planning.create(replace(app.extensions["gridsafe.runtime"], engine=at), session, customer, kind="special", due=clock.now().date() + timedelta(days=3),
                           planned_from=clock.now().date(), actor="zhuanze", full=False)
     if ins is None:
         return 0

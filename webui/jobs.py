@@ -3,11 +3,13 @@ per period even with several schedulers: records.jobs.claim_period)."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from engine import timers
 from records import jobs
+from services import planning
 
-from . import assessments, db, delivery, grading, planning
+from . import assessments, db, delivery, grading
 from .work import local_day
 
 
@@ -33,7 +35,7 @@ def daily_plan(app, eng) -> int | None:
         if not jobs.claim_period(session, "plan", today.isoformat(), eng.clock.now()):
             return None
         session.commit()
-    return len(planning.generate(eng, db.session_factory(), app.config["GRIDSAFE"], today).created)
+    return len(planning.generate(replace(app.extensions["gridsafe.runtime"], engine=eng), today).created)
 
 
 def daily_statistics(app, eng) -> bool | None:
