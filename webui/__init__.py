@@ -67,8 +67,9 @@ def _extensions(app: Flask) -> None:
 
 
 def _blueprints(app: Flask) -> None:
-    from . import admin, api, auth, catalog, hazards, health, inbox, inspection_pages, people, reports
-    from . import diagrams, library, migration, modeler
+    from . import api, auth, catalog, hazards, health, inspection_pages, people, reports
+    from . import library, migration, modeler
+    from .pages import admin, diagrams, inbox
     from .extensions import csrf
     for blueprint in (health.bp, auth.bp, inbox.bp, admin.bp, people.bp, hazards.bp, catalog.bp, reports.bp,
                       inspection_pages.bp):
@@ -98,9 +99,10 @@ def _navigation() -> dict:
         return {}
     if "nav_counts" not in g:
         from records import notifications
+        from services import work
 
-        from . import work
-        g.nav_counts = work.counts(db.session(), current_user)
+        from . import current
+        g.nav_counts = work.counts(current.runtime(), db.session(), current.actor())
         g.nav_counts["unread"] = notifications.unread_count(db.session(), current_user.id)
     return {"nav_counts": g.nav_counts}
 
