@@ -75,6 +75,13 @@ class Engine:
             session.rollback()
         return []
 
+    def process_properties(self, session, process_id: str, model_version_id: int | None = None) -> dict[str, str]:
+        """The extension properties a diagram declares on a process element (the newest deployed version
+        unless one is named); what they mean is for the caller to decide. Raises UnknownProcess."""
+        if model_version_id is None:
+            model_version_id = deploy.latest_definition(session, "process", process_id).model_version_id
+        return self.specs.properties(session, model_version_id, process_id)
+
     # running
     def start_instance(self, session, process_id: str, *, actor: str, business_key: str | None = None,
                        data: dict | None = None, title: str | None = None,

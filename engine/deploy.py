@@ -18,7 +18,7 @@ from .errors import UnknownProcess
 from .lint import lint_bpmn, lint_dmn
 from .models import Definition, ModelVersion
 from .serializer import dump_specs, load_specs
-from .specs import ModelInvalid, Problem, compile_bpmn, compile_dmn, kind_of, read_xml
+from .specs import BPMN_NS, SPIFF_NS, ModelInvalid, Problem, compile_bpmn, compile_dmn, kind_of, read_xml
 
 
 @dataclass
@@ -174,12 +174,39 @@ def _redeploy_dependents(engine, session, dmn_name: str, actor: str) -> None:
                           comment=f"uses the new version of {dmn_name}")
 
 
+def process_properties(source: str, process_id: str) -> dict[str, str]:
+    """The extension properties a diagram declares on one process element (name → value)."""
+    root = read_xml(source.encode("utf-8"), "model", max_bytes=len(source.encode("utf-8")) + 1)
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        if process.get("id") == process_id:
+            found = {}
+            for extensions in process.findall(f"{{{BPMN_NS}}}extensionElements"):
+                for prop in extensions.iter(f"{{{SPIFF_NS}}}property"):
+                    if prop.get("name"):
+                        found[prop.get("name")] = prop.get("value") or ""
+            return found
+    return {}
+
+
 class SpecCache:
     """Parsed specs per (model version, process id): a version is restored from JSON once."""
 
     def __init__(self, size: int = 128):
         self.size = size
         self._specs: dict = {}
+        self._properties: dict = {}
+
+    def properties(self, session, model_version_id: int, process_id: str) -> dict[str, str]:
+        """A process's own extension properties (versions are immutable: read once per version)."""
+        key = (model_version_id, process_id)
+        found = self._properties.get(key)
+        if found is None:
+            mv = session.get(ModelVersion, model_version_id)
+            found = process_properties(mv.source, process_id) if mv is not None and mv.kind == "bpmn" else {}
+            if len(self._properties) >= self.size * 8:
+                self._properties.pop(next(iter(self._properties)))
+            self._properties[key] = found
+        return dict(found)
 
     def get(self, session, model_version_id: int, process_id: str):
         key = (model_version_id, process_id)

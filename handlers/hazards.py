@@ -38,6 +38,7 @@ def _event(ctx, hazard, kind, status=None, detail=None, document_id=None):
     before = hazard.status
     record_event(ctx.session, hazard, at=ctx.now(), actor=ctx.actor, kind=kind, status=status, detail=detail,
                  document_id=document_id)
+    _link(ctx, hazard, attachments.digests_in(detail or {}))    # signatures, refusal, evidence, after-photos
     ctx.audit(f"hazard.{kind}", before={"status": before}, after={"status": hazard.status, **(detail or {})})
 
 
@@ -46,6 +47,12 @@ def _regrade(ctx: Context, hazard: Hazard, reason: str) -> None:
     supervision and close; the other acts that change a grade's inputs regrade here, so that no diagram
     version (nor an instance started on an older one) can leave a stale grade behind."""
     risk.grade(ctx, hazard.customer_id, reason)
+
+
+def _link(ctx, hazard: Hazard, ids) -> None:
+    """The hazard's file refers to these attachments: whoever may see the hazard may see them."""
+    attachments.link(ctx.session, ids, kind="hazard", object_id=hazard.id, branch_id=hazard.branch_id,
+                     team_id=hazard.team_id)
 
 
 def _check_photos(ctx, ids, what: str) -> list[str]:
@@ -86,6 +93,7 @@ def register(ctx: Context, customer_id, item_code, location, description, photos
                     opened_by=ctx.actor, opened_at=now)
     ctx.session.add(hazard)
     ctx.session.flush()
+    _link(ctx, hazard, hazard.photos)
     _event(ctx, hazard, "registered", detail={"file_number": number, "item": item.code, "severity": effective,
                                               "deadline": deadline.isoformat()})
     ctx.describe(business_key=number, title=f"{number} {customer.name} · {item.name_zh}", subject=customer.number)

@@ -88,6 +88,8 @@ def record_result(ctx: Context, inspection_id, result: dict) -> dict:
         _photos(ctx, finding.get("photos"), f"finding {index}")
     ins.result = result
     ins.status = "in_progress"
+    attachments.link_referenced(ctx.session, result, kind="inspection", object_id=ins.id,
+                                branch_id=ins.customer.branch_id, team_id=ins.team_id)
     ctx.audit("inspection.recorded", after={"findings": len(result.get("findings") or []),
                                             "failed": sum(1 for r in result.get("checklist") or []
                                                           if r.get("result") == "fail")})

@@ -1,18 +1,22 @@
 """Attachments (photos, signatures, documents): checked, stored once by content hash, never overwritten.
 
-The bytes live in a FileStore (a local folder by default); the row holds what was checked.
+The bytes live in a FileStore (a local folder by default); the row holds what was checked. An
+attachment link says which object refers to an attachment (a hazard, an inspection, a task, an
+upload by a user), with the branch and team of that object, so that who may see an attachment is
+one indexed lookup.
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import os
+import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import Integer, String
+from sqlalchemy import Integer, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,6 +24,7 @@ from .base import Base, UTCDateTime
 
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 KINDS = ("photo", "signature", "document")
+DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
 def N_(message: str) -> str:
@@ -120,3 +125,60 @@ def store_image(session, files: FileStore, data: bytes, *, kind: str, actor: str
     except IntegrityError:
         return session.get(Attachment, digest)
     return row
+
+
+class AttachmentLink(Base):
+    """An object that refers to an attachment: kind (hazard, inspection, task, document, upload) and
+    id, with the branch and team of that object (None where it has none)."""
+
+    __tablename__ = "attachment_link"
+    __table_args__ = (UniqueConstraint("attachment_id", "object_kind", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attachment_id: Mapped[str] = mapped_column(String(64))
+    object_kind: Mapped[str] = mapped_column(String(16))
+    object_id: Mapped[str] = mapped_column(String(64))
+    branch_id: Mapped[int | None] = mapped_column(Integer)
+    team_id: Mapped[int | None] = mapped_column(Integer)
+
+
+def digests_in(value) -> set[str]:
+    """Every string in a JSON-like value that looks like an attachment id (a SHA-256 in hex)."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if DIGEST.match(item):
+                found.add(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return found
+
+
+def link(session, ids, *, kind: str, object_id, branch_id: int | None = None, team_id: int | None = None) -> None:
+    """Record that an object refers to these attachments (ids that are not stored attachments are ignored)."""
+    wanted = set(ids or ()) - {None, ""}
+    if not wanted:
+        return
+    stored = set(session.scalars(select(Attachment.id).where(Attachment.id.in_(sorted(wanted)))))
+    if not stored:
+        return
+    object_id = str(object_id)
+    have = set(session.scalars(select(AttachmentLink.attachment_id).where(
+        AttachmentLink.attachment_id.in_(sorted(stored)), AttachmentLink.object_kind == kind,
+        AttachmentLink.object_id == object_id)))
+    for digest in sorted(stored - have):
+        try:
+            with session.begin_nested():   # linked at the same moment elsewhere: one row
+                session.add(AttachmentLink(attachment_id=digest, object_kind=kind, object_id=object_id,
+                                           branch_id=branch_id, team_id=team_id))
+        except IntegrityError:
+            pass
+
+
+def link_referenced(session, value, **where) -> None:
+    """Link every stored attachment that a JSON-like value names (form data, a result, an event's detail)."""
+    link(session, digests_in(value), **where)

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import false, func, or_, select, true
+from sqlalchemy import and_, false, func, or_, select, true
 
-from engine import HumanTask, ModelVersion
-from records import Branch, Customer, Document, Hazard, Inspection, ReportLog, people
+from engine import HumanTask, ModelVersion, ProcessInstance
+from records import Attachment, Branch, Customer, Document, Hazard, Inspection, ReportLog, people
+from records.attachments import AttachmentLink
 
 from .errors import Forbidden, NotFound
 
@@ -433,3 +434,81 @@ def job_or_404(session, actor, job_id: int):
                            or job.created_by == actor.username):
         raise NotFound()
     return job
+
+
+# --- work: tasks in reach, process instances, process starts, attachments ---------------------------
+
+OBSERVERS = SEES_ALL                 # who looks at running instances and deployed versions
+INSTANCE_ACTORS = frozenset({"admin"})
+
+
+def is_system(actor) -> bool:
+    return bool(getattr(actor, "is_system", False))
+
+
+def tasks_in_reach(session, actor):
+    """Human tasks whose candidate group is a team or branch in the actor's reach (the "branch" and
+    "all" inbox scopes): an SQL condition on the indexed candidate_team column."""
+    scope = scope_of(session, actor)
+    if scope.everything:
+        return true()
+    codes = sorted(scope.team_codes | scope.branch_codes)
+    return HumanTask.candidate_team.in_(codes) if codes else false()
+
+
+def user_in_reach(session, actor, user) -> bool:
+    """A person the actor may hand work to: of a branch or a team in the actor's reach."""
+    scope = scope_of(session, actor)
+    return (scope.everything or user.branch_id in scope.branch_ids
+            or any(t.id in scope.team_ids or t.branch_id in scope.branch_ids for t in user.teams))
+
+
+def observes_instances(actor) -> bool:
+    """Instances and deployed versions are for the people who run the system and its diagrams."""
+    return is_system(actor) or bool(set(getattr(actor, "roles", ()) or ()) & OBSERVERS)
+
+
+def require_observer(actor) -> None:
+    if not observes_instances(actor):
+        raise Forbidden()
+
+
+def instance_or_404(session, actor, instance_id: int) -> ProcessInstance:
+    """One instance, for an observer; for anyone else it does not exist."""
+    found = session.get(ProcessInstance, instance_id) if observes_instances(actor) else None
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def require_instance_actor(actor) -> None:
+    """Retrying, skipping, suspending, resuming and terminating instances: administrators only."""
+    if not (is_system(actor) or set(getattr(actor, "roles", ()) or ()) & INSTANCE_ACTORS):
+        raise Forbidden()
+
+
+def may_start(actor, startable_by) -> bool:
+    """A generic start: the actor holds one of the roles the diagram declares (none declared: nobody)."""
+    return is_system(actor) or bool(set(startable_by) & set(getattr(actor, "roles", ()) or ()))
+
+
+def attachment_or_404(session, actor, digest: str) -> Attachment:
+    """An attachment the actor uploaded, or that an object the actor may see refers to (a hazard or
+    an inspection in reach, a task visible to the actor); one indexed lookup by attachment id."""
+    row = session.get(Attachment, str(digest)[:64])
+    if row is None:
+        raise NotFound()
+    scope = scope_of(session, actor)
+    if scope.everything or row.created_by == getattr(actor, "username", None):
+        return row
+    link = AttachmentLink
+    objects = or_(and_(link.object_kind == "upload", link.object_id == actor.username),
+                  and_(link.object_kind.not_in(("upload", "task")),
+                       scope.where(branch=link.branch_id, team=link.team_id)))
+    if session.scalar(select(link.id).where(link.attachment_id == row.id, objects).limit(1)) is not None:
+        return row
+    task_ids = select(link.object_id).where(link.attachment_id == row.id, link.object_kind == "task")
+    for task in session.scalars(select(HumanTask).where(HumanTask.id.in_(task_ids))):
+        if task_visible(session, actor, task):
+            return row
+    raise NotFound()

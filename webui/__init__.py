@@ -67,8 +67,8 @@ def _extensions(app: Flask) -> None:
 
 
 def _blueprints(app: Flask) -> None:
-    from . import admin, api, auth, inbox
-    from . import diagrams
+    from . import api, auth
+    from .pages import admin, diagrams, inbox
     from .pages import catalog, hazards, reports
     from .pages import health, people
     from .pages import inspections
@@ -102,9 +102,10 @@ def _navigation() -> dict:
         return {}
     if "nav_counts" not in g:
         from records import notifications
+        from services import work
 
-        from . import work
-        g.nav_counts = work.counts(db.session(), current_user)
+        from . import current
+        g.nav_counts = work.counts(current.runtime(), db.session(), current.actor())
         g.nav_counts["unread"] = notifications.unread_count(db.session(), current_user.id)
     return {"nav_counts": g.nav_counts}
 

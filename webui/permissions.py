@@ -1,7 +1,7 @@
 """The role matrix: who may reach which page or API endpoint. One table, enforced before every request.
 
 An endpoint missing from ACCESS is refused (deny by default). What a role may do with one object
-(complete *this* task) is decided by `task_access` on top of this table.
+(complete *this* task) is decided by the services (services.access) on top of this table.
 """
 from __future__ import annotations
 
@@ -184,27 +184,3 @@ def enforce():
     from flask import abort
     abort(403)
 
-
-# --- what one user may do with one task (object-level) -------------------------------------------
-
-def offered(task, user) -> bool:
-    """A task is offered to its assignee, or (unassigned) to holders of its lane role in its group."""
-    if task.status != "ready":
-        return False
-    if task.assignee is not None:
-        return task.assignee == user.username
-    if task.lane is not None and task.lane not in user.roles:
-        return False
-    return task.candidate_team is None or task.candidate_team in user.groups
-
-
-def can_see(task, user, branch_groups: set[str] | None = None) -> bool:
-    """Seeing a task: offered to you or your team, held or done by you, or in your branch (leaders)."""
-    if offered(task, user) or task.assignee == user.username or task.completed_by == user.username:
-        return True
-    team_task = (task.lane is None or task.lane in user.roles) and task.candidate_team in user.groups
-    if team_task:
-        return True                      # offered to the user's team, now held or done by a teammate
-    if user.has_role("admin", "specialist"):
-        return True
-    return bool(branch_groups) and user.has_role("leader", "supervisor") and task.candidate_team in branch_groups

@@ -36,6 +36,11 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
+def current_locale() -> str:
+    """The request's language for forms and messages (zh_CN unless the user chose another)."""
+    return str(get_locale() or "zh_CN")
+
+
 def page_number(args) -> int:
     """The page asked for in the query (?page=), 1 when missing, not a number or below 1."""
     try:

@@ -1,17 +1,23 @@
-"""Instances: list, one with what it waits for, and the admin actions."""
+"""Instances: list, one with what it waits for, and the admin actions (admins and process owners look,
+admins act)."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
-from flask_login import current_user
 from flask_smorest import Blueprint
 
-from .. import db, engine_of
-from ..admin import InstanceQuery, instance_page, PAGE_SIZE
+from services import instances as service
+
+from .. import current, db
 from .schemas import ActionSchema, InstanceDetailSchema, InstanceListArgs, InstancePageSchema, InstanceSchema
 
 blp = Blueprint("instances", __name__, url_prefix="/api/v1/instances", description="Process instances")
+
+
+@blp.after_request
+def _private(response):
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @blp.get("")
@@ -19,19 +25,21 @@ blp = Blueprint("instances", __name__, url_prefix="/api/v1/instances", descripti
 @blp.response(200, InstancePageSchema)
 def list_instances(args):
     """Instances filtered by process, version, status, business key and start date; newest first."""
-    q = InstanceQuery(process=args["process"], version=args["version"], status=args["status"], key=args["key"],
-                      started_from=args["started_from"], started_to=args["started_to"], page=args["page"])
-    rows, total = instance_page(db.session(), q)
-    return {"total": total, "page": q.page, "page_size": PAGE_SIZE, "items": [row[0] for row in rows]}
+    q = service.InstanceQuery(process=args["process"], version=args["version"], status=args["status"],
+                              key=args["key"], started_from=args["started_from"], started_to=args["started_to"],
+                              page=args["page"])
+    rows, total = service.instance_page(current.runtime(), db.session(), current.actor(), q)
+    return {"total": total, "page": q.page, "page_size": service.PAGE_SIZE, "items": [row[0] for row in rows]}
 
 
 @blp.get("/<int:instance_id>")
 @blp.response(200, InstanceDetailSchema)
 def get_instance(instance_id):
     """One instance: status, open tasks, timers, awaited messages, elements, data, audit trail, error."""
-    view = engine_of(current_app).describe(db.session(), instance_id)
-    out = InstanceSchema().dump(view["instance"])
-    out.update(error_traceback=view["instance"].error_traceback, open_tasks=view["open_tasks"],
+    view = service.describe(current.runtime(), db.session(), current.actor(), instance_id)
+    instance = view["instance"]
+    out = {name: getattr(instance, name) for name in InstanceSchema().fields}
+    out.update(error_traceback=instance.error_traceback, open_tasks=view["open_tasks"],
                timers=[{**t, "due_at": t["due_at"].isoformat()} for t in view["timers"]],
                messages=[{"message": m.message_name, "correlation_key": m.correlation_key,
                           "element_id": m.element_id} for m in view["messages"]],
@@ -47,9 +55,8 @@ def get_instance(instance_id):
 @blp.response(200, InstanceSchema)
 def act_on_instance(args, instance_id):
     """retry, skip (with data), suspend, resume or terminate — each with a reason, each audited."""
-    extra = {"data": args["data"]} if args["action"] == "skip" else {}
-    return getattr(engine_of(current_app), args["action"])(db.session(), instance_id, current_user.username,
-                                                           args["reason"], **extra)
+    return service.act(current.runtime(), db.session(), current.actor(), instance_id, args["action"],
+                       args["reason"], args["data"])
 
 
 def _jsonable(data: dict) -> dict:

@@ -26,6 +26,8 @@ class ProcessSchema(Schema):
     deployed_by = fields.String()
     content_hash = fields.String()
     latest = fields.Boolean()
+    startable_by = fields.List(fields.String(), metadata={"description": "roles the diagram lets start it"})
+    startable = fields.Boolean(metadata={"description": "you may start it (POST /processes/instances)"})
 
 
 class StartSchema(Schema):

@@ -1,0 +1,233 @@
+"""Work: the inbox and the tasks in it — who sees which task, claiming, handing over, drafts, completing.
+
+Reads only the human_task projection for lists. A task outside the actor's reach is answered like an
+absent one (NotFound) before anything is written; a task the actor sees but is not offered is
+Forbidden for acts that need the offer. The forms of tasks (loading, choice lists, validation,
+uploads) are in services.task_forms.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, select, union_all
+from sqlalchemy.orm import defer
+
+import engine
+from engine import HumanTask
+from records import drafts, people
+
+from . import access, task_forms
+from .errors import Conflict, Forbidden, Invalid
+from .i18n import _
+from .task_forms import check, form_of, form_options, may_use, storer  # noqa: F401 - the forms of tasks, for every area
+
+__all__ = ["InboxQuery", "TaskView", "scopes_for", "inbox", "counts", "process_choices", "task_or_404", "offered_task",
+           "open_task", "eligible_users", "claim", "release", "reassign", "save_draft", "complete", "ready_for",
+           "check", "form_of", "form_options", "may_use", "storer"]
+
+PAGE_SIZE = 50
+SCOPES = ("mine", "team", "branch", "all")
+DUE_FILTERS = ("overdue", "today", "week")
+REASSIGNERS = frozenset({"specialist", "admin"})
+
+
+@dataclass
+class InboxQuery:
+    scope: str = "team"
+    process: str | None = None
+    customer: str | None = None
+    due: str | None = None
+    page: int = 1
+
+
+def scopes_for(actor) -> list[str]:
+    """The inbox scopes an actor may choose: mine and my teams', the branch for leaders and
+    supervisors, all (in reach) for specialists and admins."""
+    scopes = ["mine", "team"]
+    if actor.has_role("leader", "supervisor"):
+        scopes.append("branch")
+    if actor.has_role("admin", "specialist"):
+        scopes.append("all")
+    return scopes
+
+
+def _scope_conditions(session, actor, scope: str) -> list:
+    """The scope as disjoint conditions whose union it is. "My teams'" is two: offered to one of my
+    teams, or to no team. Each is an index range on its own, where their OR is not one on PostgreSQL
+    (it walked every unassigned task of the role and filtered the teams)."""
+    ready = HumanTask.status == "ready"
+    if scope == "mine":
+        return [ready & (HumanTask.assignee == actor.username)]
+    if scope in ("branch", "all") and scope in scopes_for(actor):
+        return [ready & access.tasks_in_reach(session, actor)]
+    open_to_role = ready & HumanTask.assignee.is_(None) & HumanTask.lane.in_(actor.roles or {"-"})
+    return [open_to_role & HumanTask.candidate_team.in_(actor.groups or {"-"}),
+            open_to_role & HumanTask.candidate_team.is_(None)]
+
+
+def _count(session, conditions: list) -> int:
+    return sum(session.scalar(select(func.count()).select_from(HumanTask).where(c)) for c in conditions)
+
+
+def inbox(rt, session, actor, query: InboxQuery) -> tuple[list[HumanTask], int]:
+    """(tasks on this page, total) for the actor's scope and filters, earliest due first."""
+    if query.scope not in scopes_for(actor):
+        raise Forbidden(f"the scope {query.scope!r} is not available to your roles")
+    extra = []
+    if query.process:
+        extra.append(HumanTask.process_id == query.process)
+    if query.customer:
+        extra.append(HumanTask.subject == query.customer)
+    if query.due:
+        extra.append(HumanTask.due_at < _due_limit(rt, query.due))
+    conditions = [and_(c, *extra) for c in _scope_conditions(session, actor, query.scope)]
+    total = _count(session, conditions)
+    # the page's ids first (from the queue index alone), then those rows: a team with hundreds of
+    # ready tasks costs an index range, not hundreds of row reads to sort
+    keys = (HumanTask.id, HumanTask.due_at, HumanTask.created_at)
+    if len(conditions) == 1:
+        tid, due, created = keys
+        picked = select(tid).where(conditions[0])
+    else:
+        source = union_all(*(select(*keys).where(c) for c in conditions)).subquery()
+        tid, due, created = source.c.id, source.c.due_at, source.c.created_at
+        picked = select(tid)
+    ids = session.scalars(picked.order_by(due.is_(None), due, created, tid)
+                          .limit(PAGE_SIZE).offset((query.page - 1) * PAGE_SIZE)).all()
+    found = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.id.in_(ids))
+                                              .options(defer(HumanTask.prefill)))} if ids else {}
+    return [found[i] for i in ids if i in found], total
+
+
+def _due_limit(rt, due: str) -> datetime:
+    now = rt.now()
+    if due == "overdue":
+        return now
+    if due == "today":
+        local = now.astimezone(rt.zone)
+        return (local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)).astimezone(now.tzinfo)
+    return now + timedelta(days=7)
+
+
+def counts(rt, session, actor) -> dict[str, int]:
+    """How many tasks wait in 'mine' and 'team' (for the navigation)."""
+    return {scope: _count(session, _scope_conditions(session, actor, scope)) for scope in ("mine", "team")}
+
+
+def process_choices(rt, session, actor) -> list:
+    """(definition_id, title) of every deployed process, for the inbox's filter."""
+    table = engine.Definition.__table__
+    return list(session.execute(select(table.c.definition_id, table.c.title)
+                                .where(table.c.kind == "process").distinct()))
+
+
+# --- one task -----------------------------------------------------------------------------------------
+
+@dataclass
+class TaskView:
+    """A task as its page shows it: the form, what to fill it with, and what the actor may do."""
+
+    task: HumanTask
+    schema: dict
+    ui: dict
+    data: dict = field(default_factory=dict)
+    offered: bool = False
+    eligible: list = field(default_factory=list)
+
+
+def task_or_404(rt, session, actor, task_id: str) -> HumanTask:
+    """A task the actor may see (offered, held, done, or of a group in reach); else NotFound."""
+    return access.task_or_404(session, actor, task_id)
+
+
+def offered_task(rt, session, actor, task_id: str) -> HumanTask:
+    """A task the actor may work on now: NotFound outside reach, Conflict when no longer ready,
+    Forbidden when it is offered to someone else."""
+    task = access.task_or_404(session, actor, task_id)
+    if not access.offered(task, actor):
+        if task.status != "ready":
+            raise Conflict()
+        raise Forbidden(_("This task is not offered to you; you can see it but not complete it."))
+    return task
+
+
+def open_task(rt, session, actor, task_id: str) -> TaskView:
+    """A visible task with its form, the actor's draft (or the prefill) and whom it may be handed to."""
+    task = task_or_404(rt, session, actor, task_id)
+    schema, ui = task_forms.form_of(rt, task)
+    view = TaskView(task, schema, ui, offered=access.offered(task, actor))
+    if view.offered:
+        view.data = drafts.get(session, task.id, actor.id) or task.prefill or {}
+    if actor.has_role(*REASSIGNERS) and task.status == "ready":
+        view.eligible = eligible_users(rt, session, actor, task)
+    return view
+
+
+def eligible_users(rt, session, actor, task: HumanTask) -> list:
+    """Active users in the actor's reach whose roles and groups fit the task (whom it may be handed to)."""
+    users = session.scalars(select(people.User).where(people.User.active.is_(True))
+                            .order_by(people.User.username)).all()
+    return [u for u in users if (task.lane is None or task.lane in u.roles)
+            and (task.candidate_team is None or task.candidate_team in u.groups)
+            and access.user_in_reach(session, actor, u)]
+
+
+def claim(rt, session, actor, task_id: str) -> HumanTask:
+    """Take a task offered to the actor's team. Conflict when someone else holds it or wins the race."""
+    task = access.task_or_404(session, actor, task_id)
+    if task.status == "ready" and task.assignee not in (None, actor.username):
+        raise Conflict(_("already taken by %(user)s", user=task.assignee))
+    offered_task(rt, session, actor, task_id)
+    return rt.engine.claim_task(session, task.id, actor.username)
+
+
+def release(rt, session, actor, task_id: str) -> HumanTask:
+    """Give a task the actor holds back to the team."""
+    task = access.task_or_404(session, actor, task_id)
+    if task.assignee != actor.username:
+        raise Forbidden()
+    return rt.engine.release_task(session, task.id, actor.username)
+
+
+def reassign(rt, session, actor, task_id: str, username: str | None, reason: str | None = None) -> HumanTask:
+    """Hand a task to an eligible user in reach (specialists and admins); None gives it back to the team."""
+    task = access.task_or_404(session, actor, task_id)
+    if not (access.is_system(actor) or actor.has_role(*REASSIGNERS)):
+        raise Forbidden()
+    if username is not None and username not in {u.username for u in eligible_users(rt, session, actor, task)}:
+        message = _("%(user)s may not do this task (role or team does not match).", user=username)
+        raise Invalid(message, errors={"username": [message]})
+    return rt.engine.assign_task(session, task.id, username, actor.username, reason)
+
+
+def save_draft(rt, session, actor, task_id: str, data: dict) -> HumanTask:
+    """Keep what the actor entered without submitting (and the uploads that came with it): one commit."""
+    task = offered_task(rt, session, actor, task_id)
+    drafts.save(session, task.id, actor.id, data, rt.now())
+    task_forms.link_to_task(session, actor, task, data)
+    session.commit()
+    return task
+
+
+def complete(rt, session, actor, task_id: str, data: dict, *, locale: str = "zh_CN",
+             field_errors: dict | None = None, expect_version: int | None = None):
+    """Complete an offered task with data valid against its form: one transaction (the draft and the
+    attachment links go with it). Invalid data: Invalid with the field errors; uploads made while
+    parsing the submission are kept (committed), the task is untouched."""
+    task = offered_task(rt, session, actor, task_id)
+    schema, _ui = task_forms.form_of(rt, task)
+    errors = {**task_forms.check(rt, session, actor, schema, data, locale=locale, task=task), **(field_errors or {})}
+    if errors:
+        session.commit()
+        raise Invalid(_("Please correct the marked fields."), errors=errors)
+    drafts.discard(session, task.id)
+    task_forms.link_to_task(session, actor, task, data)
+    return rt.engine.complete_task(session, task.id, data, actor.username, expect_version=expect_version)
+
+
+def ready_for(rt, session, actor, instance_id: int) -> list[HumanTask]:
+    """The instance's ready tasks that are offered to the actor (what to do next)."""
+    ready = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                    HumanTask.status == "ready")).all()
+    return [t for t in ready if access.offered(t, actor)]
