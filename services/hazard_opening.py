@@ -96,13 +96,23 @@ def check(rt, session, actor, customer: Customer | None, values: dict) -> tuple[
     return data, errors
 
 
-def uploaded_photos(session, photos: list[str]) -> set[str]:
-    """Which of these ids are photos uploaded before (attachments of kind photo)."""
+def uploaded_photos(session, actor, photos: list[str]) -> set[str]:
+    """Which of these ids are photos uploaded before (attachments of kind photo) that the actor may
+    see: naming someone else's photo must not link it to a file the actor then reads."""
     wanted = {p for p in photos if isinstance(p, str) and len(p) == 64}
     if not wanted:
         return set()
-    return set(session.scalars(select(Attachment.id).where(Attachment.id.in_(sorted(wanted)),
-                                                           Attachment.kind == "photo")))
+    found = set(session.scalars(select(Attachment.id).where(Attachment.id.in_(sorted(wanted)),
+                                                            Attachment.kind == "photo")))
+    return {p for p in found if _may_see(session, actor, p)}
+
+
+def _may_see(session, actor, digest: str) -> bool:
+    try:
+        access.attachment_or_404(session, actor, digest)
+    except NotFound:
+        return False
+    return True
 
 
 def checked_uploads(rt, uploads) -> tuple[list[tuple[bytes, str | None]], str | None]:

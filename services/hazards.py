@@ -182,7 +182,7 @@ def open_hazard(rt, session, actor, values, photos=(), uploads=(), *, with_dossi
     customer = opening.customer_in_reach(session, actor, values["customer"])
     data, errors = opening.check(rt, session, actor, customer, values)
     photos = [str(p) for p in photos]
-    known = opening.uploaded_photos(session, photos)
+    known = opening.uploaded_photos(session, actor, photos)
     if any(p not in known for p in photos):
         errors["photos"] = _("Only uploaded photos can be attached.")
     images, refused = opening.checked_uploads(rt, uploads)

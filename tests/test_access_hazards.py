@@ -309,6 +309,18 @@ def test_photos_must_be_uploaded_photos(world):
         {k: before[k] for k in ("Hazard", "ProcessInstance", "AuditEvent", "HazardEvent")}
 
 
+def test_someone_elses_photo_cannot_be_named_to_reach_it(world):
+    """insp1's upload, named by insp3 of the other county on a hazard of insp3's own customer, is refused:
+    otherwise the link would hand insp3 the photo."""
+    photo = world.photo("insp1")
+    assert world.client("insp3").get(f"/attachments/{photo}").status_code == 404
+    before = world.counts()
+    response = _open_api(world, "insp3", CUSTOMERS["JA-JA"], [photo])
+    assert response.status_code == 422 and "photos" in response.get_json()["errors"], response.get_json()
+    assert world.counts() == before
+    assert world.client("insp3").get(f"/attachments/{photo}").status_code == 404
+
+
 # --- writes that succeed ----------------------------------------------------------------------------
 
 def test_an_inspector_whose_team_does_not_follow_the_customer_gets_what_they_opened(fresh):
