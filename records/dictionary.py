@@ -236,7 +236,7 @@ def seed_items() -> dict[str, dict]:
             "interim_required": interim is not None,
             "interim_days": text.get("interim_days") if interim is not None else None,
             **{name: (text.get(name) or "").strip() or None for name in TEXTS}, "interim_measures": interim,
-            "notes": (text.get("notes") or "").strip() or None, "rules": text.get("rules") or {}}
+            "notes": (text.get("notes") or "").strip() or None, "rules": text.get("rules") or None}
     return items
 
 
@@ -251,10 +251,10 @@ def _same(a, b) -> bool:
 def seed(session, now: datetime) -> int:
     """Bring the dictionary up to the seed; returns how many versions were added.
 
-    A code missing from the database gets version 1. A code whose newest version came from the seed
-    gets a new version when the seed's content differs. A code that a person revised keeps that
-    person's values: its new version only fills what the person's version left empty (for instance the
-    texts that older seeds lacked). Running it twice adds nothing the second time.
+    A code missing from the database gets version 1. A code that only the seed ever wrote gets a new
+    version when the seed's content differs. A code that a person ever revised keeps that person's
+    values, now and in later runs: its new version only fills what the newest version left empty (for
+    instance the texts that older seeds lacked). Running it twice adds nothing the second time.
     """
     added = 0
     for code, content in seed_items().items():
@@ -264,7 +264,9 @@ def seed(session, now: datetime) -> int:
                                    **content))
             added += 1
             continue
-        if old.created_by == SEED_ACTOR:
+        revised_by_a_person = session.scalar(select(func.count()).select_from(HazardItem).where(
+            HazardItem.code == code, HazardItem.created_by != SEED_ACTOR))
+        if not revised_by_a_person:
             changes = {k: v for k, v in content.items() if not _same(getattr(old, k), v)}
         else:
             changes = {k: v for k, v in content.items() if _same(getattr(old, k), None) and not _same(v, None)}

@@ -4,7 +4,7 @@ grading reads the rules. Existing versions are not filled in here: `gridsafe ini
 
 Revision ID: w_dictionary_item_content
 Revises: 0009
-Create Date: 2026-12-01 09:00:00
+Create Date: 2026-12-06 12:00:00
 """
 from alembic import op
 import sqlalchemy as sa
