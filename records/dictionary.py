@@ -111,8 +111,15 @@ def check_rules(rules: dict | None) -> list[str]:
     if not isinstance(rules, dict):
         return ["rules must be a table"]
     problems += [f"unknown rule {key!r}" for key in rules if key not in RULE_KEYS]
+    if not isinstance(rules.get("deadline_before_assurance", False), bool):
+        problems.append("deadline_before_assurance must be true or false")
+    if not isinstance(rules.get("severity") or [], list):
+        return problems + ["severity rules must be a list"]
     for n, rule in enumerate(rules.get("severity") or [], 1):
         where = f"severity rule {n}"
+        if not isinstance(rule, dict):
+            problems.append(f"{where} must be a table")
+            continue
         problems += [f"{where}: unknown key {key!r}" for key in rule if key not in CONDITION_KEYS]
         if rule.get("severity") not in SEVERITIES:
             problems.append(f"{where}: severity must be one of {', '.join(SEVERITIES)}")

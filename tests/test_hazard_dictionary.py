@@ -107,6 +107,9 @@ def test_the_notes_that_are_rules_are_data_and_the_others_stay_notes():
     ({"severity": [{"severity": "major", "reason": "理由"}]}, "names no condition"),
     ({"severity": [{"classes": ["gold"], "severity": "major", "reason": "理由"}]}, "classes must be"),
     ({"severity": [{"high_risk": True, "severity": "major"}]}, "say why"),
+    ({"severity": "煤矿"}, "must be a list"),
+    ({"severity": ["煤矿"]}, "must be a table"),
+    ({"deadline_before_assurance": "是"}, "true or false"),
 ])
 def test_malformed_rules_are_refused(rules, words):
     assert any(words in problem for problem in dictionary.check_rules(rules))
