@@ -72,6 +72,31 @@ def _delivery_block(ctx, doc, event, what: str) -> None:
                          layout.chinese_datetime(event.at, zone(ctx)))
 
 
+# what a notice prints for a hazard whose dictionary snapshot predates the items' own texts
+GENERAL_BASIS = "《中华人民共和国电力法》第三十一条第二款、第三十二条；《电力供应与使用条例》第十五条"
+GENERAL_CONSEQUENCES = "可能危及人身安全、损坏设备或影响电网安全运行。"
+
+
+def _interim_when(days) -> str:
+    return "立即落实" if not days else f"告知书送达之日起{days}日内落实"
+
+
+def _rectification_rows(hazard: Hazard) -> list:
+    """The item's own requirements, suggested measures and interim measures (when it has them), and the
+    interim measures the inspector set on site."""
+    item = hazard.item
+    rows = [("整改要求", (item.get("requirements") or f"消除“{item['name_zh']}”隐患。") + "整改完成后，请书面回执并申请验收。")]
+    if item.get("measures"):
+        rows.append(("建议措施", item["measures"]))
+    if item.get("interim_measures"):
+        rows.append(("临时安全措施", f"{item['interim_measures']}（{_interim_when(item.get('interim_days'))}）"))
+    elif item.get("interim_required") and not hazard.interim_measures:
+        rows.append(("临时安全措施", "须在7日内落实临时安全措施。"))
+    if hazard.interim_measures:
+        rows.append(("现场确定的临时措施", hazard.interim_measures))
+    return rows
+
+
 def hazard_notice(ctx: Context, hazard_id) -> dict:
     """隐患告知书: the hazard, the deadline, the measures, and the customer's signature or refusal."""
     hazard = ctx.session.get(Hazard, int(hazard_id))
@@ -82,23 +107,20 @@ def hazard_notice(ctx: Context, hazard_id) -> dict:
     layout.title(doc, "隐患告知书", f"编号：{number}")
     layout.paragraph(doc, f"{hazard.customer.name}：", indent=False)
     layout.paragraph(doc, f"我公司于{layout.chinese_date(hazard.opened_at, zone(ctx))}对贵单位受电设施进行用电检查时，"
-                          "发现存在以下安全隐患。依据《用电检查管理办法》，现书面告知，请贵单位在规定期限内完成整改，"
-                          "并在整改期间落实临时安全措施。")
+                          "发现存在以下安全隐患。依据《中华人民共和国电力法》《电力供应与使用条例》《供电营业规则》有关规定，"
+                          "现书面告知，请贵单位在规定期限内完成整改，并在整改期间落实临时安全措施。")
     layout.fields(doc, _customer_rows(hazard))
     layout.heading(doc, "一、隐患情况")
     layout.fields(doc, [
         ("隐患档案编号", hazard.file_number), ("隐患项目", f"{item['code']} {item['name_zh']}"),
         ("隐患类别", item.get("category")), ("隐患等级", SEVERITY.get(hazard.severity)),
         ("隐患部位及设备", " ".join(x for x in (hazard.location, hazard.equipment) if x)),
-        ("隐患描述", hazard.description), ("依据", item.get("legal_basis") or "用电检查管理办法；GB/T 29328"),
-        ("可能后果", item.get("notes") or "可能造成人身伤亡、设备损坏或影响电网安全运行"),
+        ("隐患描述", hazard.description), ("依据", item.get("legal_basis") or GENERAL_BASIS),
+        ("可能后果", item.get("consequences") or GENERAL_CONSEQUENCES),
     ])
     layout.heading(doc, "二、整改要求")
-    layout.fields(doc, [
-        ("整改期限", layout.chinese_date(hazard.deadline, zone(ctx)) + "前"),
-        ("整改要求及建议措施", f"消除“{item['name_zh']}”隐患，整改完成后书面回执并申请验收。"),
-        ("临时安全措施", hazard.interim_measures or ("须在7日内落实临时安全措施" if item.get("interim_required") else "—")),
-    ])
+    layout.fields(doc, [("整改期限", layout.chinese_date(hazard.deadline, zone(ctx)) + "前"),
+                        *_rectification_rows(hazard)])
     layout.paragraph(doc, f"我公司可提供技术指导和协助。联系人：{_setting(ctx, 'CONTACT_NAME', '用电检查班')}，"
                           f"电话：{_setting(ctx, 'CONTACT_PHONE', '0796-0000000')}。")
     layout.paragraph(doc, "属于重大隐患或拒不整改的，我公司将依法报告当地政府电力管理部门和安全生产监督管理部门。")

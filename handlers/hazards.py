@@ -74,7 +74,7 @@ def register(ctx: Context, customer_id, item_code, location, description, photos
     if item is None:
         raise HazardError(f"{item_code} is not an active item of the hazard dictionary")
     now = ctx.now()
-    effective = item.severity_for(customer.effective_class(local_today(ctx)))
+    effective = item.severity_at(customer, local_today(ctx))     # by class, then the item's rules
     if severity and severity != effective:
         if dictionary.SEVERITIES.index(severity) < dictionary.SEVERITIES.index(effective):
             raise HazardError("the severity may be raised, not lowered, from the dictionary's")

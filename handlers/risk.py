@@ -78,9 +78,14 @@ def customer_class(customer, today: date) -> str:
 
 
 def facts_of(hazard: Hazard, klass: str | None, now: datetime) -> Facts:
-    """The facts of a stored hazard for a customer of effective class `klass` (None: not graded)."""
+    """The facts of a stored hazard for a customer of effective class `klass` (None: not graded).
+
+    The base severity is the one its dictionary snapshot gives at the customer today: by class, raised
+    by the snapshot's rules (e.g. NE01 at a mine); a rule added to the item later does not apply."""
     item = hazard.item or {}
-    base = item.get("top_severity") if klass in dictionary.TOP_CLASSES else item.get("default_severity")
+    customer = hazard.customer
+    base = (dictionary.severity_of(item, klass, industry=customer.industry, high_risk=bool(customer.high_risk))
+            if item.get("default_severity") and item.get("top_severity") else None)
     base = base or hazard.severity
     if hazard.severity_reason and _rank(hazard.severity) > _rank(base):
         base = hazard.severity           # the inspector raised it, with a reason
