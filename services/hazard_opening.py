@@ -76,7 +76,7 @@ def check(rt, session, actor, customer: Customer | None, values: dict) -> tuple[
     if severity and severity not in dictionary.SEVERITIES:
         errors["severity"] = _("Choose one of the listed values.")
     elif customer is not None and item is not None and severity:
-        base = item.severity_for(customer.effective_class(rt.today()))
+        base = item.severity_at(customer, rt.today())      # by class, then the item's rules (NE01 at a mine)
         if dictionary.SEVERITIES.index(severity) < dictionary.SEVERITIES.index(base):
             errors["severity"] = _("The severity may be raised above the dictionary's, not lowered.")
         elif severity != base and not values["severity_reason"]:

@@ -224,3 +224,29 @@ def test_long_lists_page_with_their_filters_kept(hazard_app, inspector):
     admin = signed_in(hazard_app, "admin")
     page = admin.get("/admin/instances?status=" + instance.status)
     assert page.status_code == 200 and "rel=\"next\"" in page.get_data(as_text=True)
+
+
+def test_the_opening_form_knows_the_items_rules_ne01_at_a_mine_cannot_be_lowered(hazard_app, inspector):
+    """NE01 is 重大 at a mine whatever its class (a rule of the dictionary item): the form refuses a lower
+    severity instead of letting the filing step fail afterwards."""
+    from records import Branch, Team
+    with hazard_app.app_context():
+        session = db.session()
+        county = session.scalars(select(Branch).where(Branch.code == "JA-JZ")).one()
+        team = session.scalars(select(Team).where(Team.code == "JA-T1")).one()
+        now = hazard_app.extensions["gridsafe.engine"].clock.now()
+        session.add(Customer(number="3600100009", name="永丰煤矿吉州井", branch_id=county.id, importance="second",
+                             industry="煤矿", high_risk=True, contacts=[], default_team_id=team.id, created_at=now,
+                             updated_at=now))
+        session.commit()
+    before = count_rows(hazard_app, Hazard)
+    response = inspector.post("/hazards/new", content_type="multipart/form-data", data=_open_form(
+        inspector, customer="3600100009", item_code="NE01", severity="significant", severity_reason="现场判断"))
+    assert response.status_code == 422
+    assert "不能降低" in response.get_data(as_text=True)
+    assert count_rows(hazard_app, Hazard) == before
+    response = inspector.post("/hazards/new", content_type="multipart/form-data", data=_open_form(
+        inspector, customer="3600100009", item_code="NE01"))
+    assert response.status_code == 302
+    with hazard_app.app_context():
+        assert db.session().scalars(select(Hazard).order_by(Hazard.id.desc())).first().severity == "major"
