@@ -21,7 +21,7 @@ from sqlalchemy import false, or_, select, true
 from engine import HumanTask
 from records import Branch, Customer, Document, Hazard, Inspection, people
 
-from .errors import NotFound
+from .errors import Forbidden, NotFound
 
 SEES_ALL = frozenset({"admin", "process_owner"})
 BRANCH_ROLES = frozenset({"specialist", "leader", "supervisor"})
@@ -272,3 +272,29 @@ def task_or_404(session, actor, task_id: str) -> HumanTask:
     if task is None or not task_visible(session, actor, task):
         raise NotFound()
     return task
+
+
+# --- risk grades and the outbox (area: risk) --------------------------------------------------------
+
+GRADERS = frozenset({"specialist", "admin"})
+OUTBOX_READERS = frozenset({"admin"})
+
+
+def grades_by_hand(actor) -> bool:
+    """Who may have a customer graded again now (the page shows the button only to them)."""
+    return getattr(actor, "is_system", False) or bool(set(getattr(actor, "roles", ()) or ()) & GRADERS)
+
+
+def regrade_customer_or_404(session, actor, number: str) -> Customer:
+    """A customer the actor reaches and may regrade: out of scope looks like absent (NotFound), in
+    scope without the right is Forbidden."""
+    customer = customer_or_404(session, actor, number)
+    if not grades_by_hand(actor):
+        raise Forbidden()
+    return customer
+
+
+def require_outbox(actor) -> None:
+    """The outbox (every message of every recipient, their addresses) is for administrators only."""
+    if not (getattr(actor, "is_system", False) or set(getattr(actor, "roles", ()) or ()) & OUTBOX_READERS):
+        raise Forbidden()

@@ -16,8 +16,9 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 from engine import audit
 from records import Branch, Customer, Document, Hazard, Inspection, Team, customers, dictionary, inspections, risk
 from records import hazards as hazards_module
+from services import risk as grading
 
-from . import db, engine_of, grading, planning
+from . import current, db, engine_of, planning
 from .work import local_today
 
 bp = Blueprint("catalog", __name__)
@@ -188,7 +189,7 @@ def _customer_page(form, customer, session, creating):
             audit.record(session, f"customer:{customer.number}", at=now, actor=current_user.username,
                          action="customer.created" if creating else "customer.changed", before=before,
                          after={n: getattr(customer, n) for n in CUSTOMER_FIELDS})
-            grading.after_customer_edit(engine_of(current_app), session, customer, before, current_user.username)
+            grading.after_customer_edit(current.runtime(), session, customer, before, current_user.username)
             session.commit()
             flash(_("Customer %(name)s saved.", name=customer.name), "success")
             return redirect(url_for("catalog.customer_page", number=customer.number))

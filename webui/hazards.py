@@ -9,8 +9,9 @@ from sqlalchemy import select
 import engine
 from records import Team, dictionary, hazards
 from records.hazards import record_event
+from services import risk as grading
 
-from . import db, engine_of, grading, kpi_views, work
+from . import current, db, engine_of, kpi_views, work
 from .hazard_views import (OPEN_FIELDS, PAGE_SIZE, HazardQuery, check_opening, document_or_404, dossier, hazard_page,
                            open_hazard, visible_hazard_or_404)
 
@@ -87,7 +88,7 @@ def cancel(file_number):
     record_event(session, hazard, at=now, actor=current_user.username, kind="cancelled", status="cancelled",
                  detail={"reason": reason})
     try:
-        grading.regrade(engine_of(current_app), session, hazard.customer, "cancelled", current_user.username)
+        grading.regrade(current.runtime(), session, hazard.customer, "cancelled", current_user.username)
         engine_of(current_app).terminate(session, hazard.instance_id, current_user.username, f"撤销隐患：{reason}")
     except (engine.EngineError, ValueError) as err:
         session.rollback()

@@ -1,0 +1,1 @@
+"""The pages: one Flask blueprint per area, HTTP only (parse the request, call one service, render)."""
