@@ -33,6 +33,7 @@ from .i18n import _
 
 PAGE_SIZE = 100
 VIEWS = ("undelivered", "pending", "failed", "sent", "all")
+CHANNELS = outbox.CHANNELS
 
 
 class DeliveryError(Exception):

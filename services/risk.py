@@ -32,6 +32,7 @@ PAGE_SIZE = 50
 STATUSES = ("A", "B", "C", "none", "gap")
 COLOURS = {"A": "red", "B": "yellow", "C": "blue", "none": "grey", "gap": "gap"}
 CLASS_FILTERS = customers.CLASSES + ("high_risk", "none")
+CLASS_NAMES = customers.CLASS_NAMES
 DAILY = "risk_daily"
 GradingError = grading.GradingError
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from records import outbox as records_outbox
 from services import outbox
 
 from .. import current, db
@@ -15,7 +14,7 @@ blp = Blueprint("outbox_api", __name__, url_prefix="/api/v1", description="The o
 
 class OutboxArgs(Schema):
     status = fields.String(load_default="undelivered", validate=validate.OneOf(outbox.VIEWS))
-    channel = fields.String(load_default=None, validate=validate.OneOf(records_outbox.CHANNELS))
+    channel = fields.String(load_default=None, validate=validate.OneOf(outbox.CHANNELS))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
 
 

@@ -6,7 +6,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from records import outbox as records_outbox
 from services import Conflict, NotFound, outbox
 
 from .. import current, db
@@ -22,7 +21,7 @@ def index():
                            page=page_number(request.args))
     rows, total, counts = outbox.messages(current.runtime(), db.session(), current.actor(), q)
     return render_template("outbox/index.html", rows=rows, total=total, counts=counts, q=q, views=outbox.VIEWS,
-                           channels=records_outbox.CHANNELS, page_size=outbox.PAGE_SIZE)
+                           channels=outbox.CHANNELS, page_size=outbox.PAGE_SIZE)
 
 
 @bp.post("/<int:message_id>/retry")

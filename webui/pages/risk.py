@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from records import customers
 from services import Conflict, access, risk
 
 from .. import current, db
@@ -26,7 +25,7 @@ def index():
     q = _query(request.args)
     rows, total, counts = risk.risk_list(current.runtime(), db.session(), current.actor(), q)
     return render_template("risk/index.html", rows=rows, total=total, counts=counts, q=q, statuses=risk.STATUSES,
-                           class_names=customers.CLASS_NAMES, page_size=risk.PAGE_SIZE)
+                           class_names=risk.CLASS_NAMES, page_size=risk.PAGE_SIZE)
 
 
 @bp.get("/risk/<number>")
