@@ -3,11 +3,12 @@
 What is measured, with --customers customers (default 3,000) of which a third have 1 to 4 open hazards
 (random dictionary items, a quarter of them past their deadline, some supervised):
 
-  grade all       webui.grading.daily: every customer with open hazards graded through risk_grade.dmn,
+  grade all       services.risk.daily: every customer with open hazards graded through risk_grade.dmn,
                   one transaction each, warnings written to the outbox (first run: every grade is new)
   daily again     the same job the same day, forced (nothing changes: nothing written)
-  risk list       risk_views.risk_page, first page of 50 and the A filter (median of 20 calls)
-  deliver         webui.delivery.deliver_due: the pending SMS to a local HTTP gateway (http.server on
+  risk list       services.risk.risk_list as the system (no scope) and as a county inspector (the scope
+                  filter inside the query), first page of 50 and the A filter (median of 20 calls)
+  deliver         services.outbox.deliver_due: the pending SMS to a local HTTP gateway (http.server on
                   loopback, answering at once), per message
 
 Run: .venv/bin/python bench/risk_scale.py [--customers N]
@@ -15,6 +16,7 @@ Run: .venv/bin/python bench/risk_scale.py [--customers N]
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import statistics
@@ -35,10 +37,8 @@ from sqlalchemy import select  # noqa: E402
 from engine import FixedClock  # noqa: E402
 from engine.database import make_engine, make_session_factory  # noqa: E402
 from records import Customer, FileStore, Hazard, Team, User, dictionary, outbox  # noqa: E402
-from services import config, migrate  # noqa: E402
-from services.runtime import build_engine  # noqa: E402
-from webui import delivery, grading  # noqa: E402
-from webui.risk_views import RiskQuery, risk_page  # noqa: E402
+from services import access, config, migrate, outbox as outbox_service, risk  # noqa: E402
+from services.runtime import Runtime, build_engine  # noqa: E402
 
 
 def _gateway():
@@ -103,35 +103,38 @@ def main() -> None:
     sessions = make_session_factory(sa)
     clock = FixedClock("2026-03-02T01:00:00+00:00")
     settings = config.load({"ENV": "testing", "SECRET_KEY": "x", "DATA_DIR": str(folder)}, environ={})
-    eng = build_engine(settings, clock, FileStore(folder / "files"))
+    files = FileStore(folder / "files")
+    eng = build_engine(settings, clock, files)
+    rt = Runtime(config=settings, engine=eng, files=files, sa=sa, sessions=sessions, read_sessions=sessions)
     _load(sessions, clock, args.customers)
     with sessions() as s:
         for name in ("risk_grade.dmn",):
             assert eng.deploy_source(s, name, (ROOT / "bpmn" / name).read_bytes(), "bench").status == "deployed"
     started = time.perf_counter()
-    report = grading.daily(eng, sessions, settings, force=True)
+    report = risk.daily(rt, force=True)
     first = time.perf_counter() - started
     started = time.perf_counter()
-    again = grading.daily(eng, sessions, settings, force=True)
+    again = risk.daily(rt, force=True)
     second = time.perf_counter() - started
     print(f"grade all     {report['graded']} customers in {first:.1f} s ({first / report['graded'] * 1000:.1f} ms each), "
           f"{report['changed']} new grades, {len(report['errors'])} errors")
     print(f"daily again   {again['graded']} customers in {second:.1f} s, {again['updated']} rows written")
-    today = clock.now().date()
-    for label, q in (("risk list", RiskQuery()), ("risk list A", RiskQuery(status="A"))):
+    for label, who, q in (("risk list", None, risk.RiskQuery()), ("risk list A", None, risk.RiskQuery(status="A")),
+                          ("scoped list", "insp1", risk.RiskQuery()), ("scoped A", "insp1", risk.RiskQuery(status="A"))):
         times = []
         with sessions() as s:
+            actor = access.SYSTEM if who is None else s.scalars(select(User).where(User.username == who)).one()
             for _ in range(20):
                 t = time.perf_counter()
-                rows, total, counts = risk_page(s, q, today)
+                rows, total, counts = risk.risk_list(rt, s, actor, q)
                 times.append(time.perf_counter() - t)
         print(f"{label:13} median {statistics.median(times) * 1000:.1f} ms over {total} rows; counts {json.dumps(counts)}")
     server = _gateway()
     with sessions() as s:
         pending = len(outbox.due(s, clock.now(), 100000))
     started = time.perf_counter()
-    sent = delivery.deliver_due({**settings, "SMS_URL": f"http://127.0.0.1:{server.server_address[1]}/"}, sessions,
-                                clock.now(), limit=100000)
+    sms = {**settings, "SMS_URL": f"http://127.0.0.1:{server.server_address[1]}/"}
+    sent = outbox_service.deliver_due(dataclasses.replace(rt, config=sms), limit=100000)
     took = time.perf_counter() - started
     server.shutdown()
     print(f"deliver       {sent['sent']} SMS of {pending} due in {took:.1f} s ({took / max(1, sent['sent']) * 1000:.1f} ms "

@@ -512,3 +512,29 @@ def attachment_or_404(session, actor, digest: str) -> Attachment:
         if task_visible(session, actor, task):
             return row
     raise NotFound()
+
+
+# --- risk grades and the outbox (area: risk) --------------------------------------------------------
+
+GRADERS = frozenset({"specialist", "admin"})
+OUTBOX_READERS = frozenset({"admin"})
+
+
+def grades_by_hand(actor) -> bool:
+    """Who may have a customer graded again now (the page shows the button only to them)."""
+    return getattr(actor, "is_system", False) or bool(set(getattr(actor, "roles", ()) or ()) & GRADERS)
+
+
+def regrade_customer_or_404(session, actor, number: str) -> Customer:
+    """A customer the actor reaches and may regrade: out of scope looks like absent (NotFound), in
+    scope without the right is Forbidden."""
+    customer = customer_or_404(session, actor, number)
+    if not grades_by_hand(actor):
+        raise Forbidden()
+    return customer
+
+
+def require_outbox(actor) -> None:
+    """The outbox (every message of every recipient, their addresses) is for administrators only."""
+    if not (getattr(actor, "is_system", False) or set(getattr(actor, "roles", ()) or ()) & OUTBOX_READERS):
+        raise Forbidden()

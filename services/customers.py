@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import audit
 from records import Branch, Customer, Document, Hazard, Inspection, Team, customers, risk
 
-from . import access
+from . import access, planning, risk
 from .errors import Conflict, Invalid
 from .i18n import _
 
@@ -151,7 +151,7 @@ def _save(rt, session, actor, customer: Customer, values: dict, *, creating: boo
         audit.record(session, f"customer:{customer.number}", at=now, actor=actor.username,
                      action="customer.created" if creating else "customer.changed", before=before,
                      after={n: getattr(customer, n) for n in CUSTOMER_FIELDS})
-        grading.after_customer_edit(rt.engine, session, customer, before, actor.username)
+        grading.after_customer_edit(rt, session, customer, before, actor.username)
         session.commit()
     except StaleDataError:
         session.rollback()
@@ -168,11 +168,8 @@ def _save(rt, session, actor, customer: Customer, values: dict, *, creating: boo
 
 
 def _grading():
-    # The risk area owns grading after an edit (it becomes services.risk); still in the web package here.
-    from webui import grading
-    return grading
+    return risk
 
 
 def _recompute_plan(rt, session, customer: Customer) -> None:
-    from . import planning
     planning.recompute_after_class_change(session, rt.config, customer, rt.today())

@@ -16,7 +16,7 @@ from engine import EngineError, HumanTask, ProcessInstance
 from records import Customer, Document, Hazard, Team, dictionary, documents, hazards, kpi, people, risk
 from records.hazards import record_event
 
-from . import access
+from . import access, risk
 from . import hazard_opening as opening
 from .errors import Conflict, Invalid
 from .hazard_opening import OPEN_FIELDS, Opened, OpeningRefused
@@ -231,9 +231,7 @@ def cancel(rt, session, actor, file_number: str, reason: str) -> Hazard:
 
 
 def _regrade(rt, session, customer, reason: str, actor_name: str) -> dict:
-    # The risk area owns grading (it becomes services.risk.regrade); it is still in the web package here.
-    from webui import grading
-    return grading.regrade(rt.engine, session, customer, reason, actor_name)
+    return risk.regrade(rt, session, customer, reason, actor_name)
 
 
 def document(rt, session, actor, document_id: int) -> tuple[Document, Path]:

@@ -7,8 +7,10 @@ from sqlalchemy import select
 
 from hazard_support import HazardWorld
 from records import Customer, Hazard, User, dictionary, hazards, outbox, risk
-from webui import delivery
-from webui import grading as web_grading
+from services import access
+from services import outbox as outbox_service
+from services import risk as risk_service
+from services.runtime import Runtime
 
 MOBILES = {"head1": "13900000001", "sup1": "13900000002", "lead1": None, "insp1": "13900000004"}
 EMAILS = {"lead1": "lead1@ja.example.cn", "head1": "head1@ja.example.cn", "sup1": None, "insp1": None}
@@ -71,18 +73,28 @@ class RiskWorld(HazardWorld):
                 setattr(row, name, value)
             s.commit()
 
+    def runtime(self, **config) -> Runtime:
+        """This world's parts as the services take them; `config` overrides settings (e.g. SMS_URL)."""
+        return Runtime(config={**self.settings, **config}, engine=self.engine, files=self.files,
+                       sa=self.sessions.kw["bind"], sessions=self.sessions, read_sessions=self.sessions)
+
     def grade(self, customer: str, reason: str = "test") -> dict:
         with self.sessions() as s:
             c = s.get(Customer, self.ids[customer])
-            result = web_grading.regrade(self.engine, s, c, reason, "tester")
+            result = risk_service.regrade(self.runtime(), s, c, reason, "tester")
             s.commit()
             return result
 
     def daily(self, force: bool = True) -> dict | None:
-        return web_grading.daily(self.engine, self.sessions, self.settings, force=force)
+        return risk_service.daily(self.runtime(), force=force)
 
     def deliver(self, **config) -> dict:
-        return delivery.deliver_due({**self.settings, **config}, self.sessions, self.clock.now())
+        return outbox_service.deliver_due(self.runtime(**config))
+
+    def retry(self, message_id: int) -> None:
+        """An administrator's retry of one message (services.outbox; it commits)."""
+        with self.sessions() as s:
+            outbox_service.retry(self.runtime(), s, access.SYSTEM, message_id)
 
     # -- looking ------------------------------------------------------------------------------------
     def current(self, customer: str) -> risk.CustomerGrade | None:

@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from channel_servers import MailSink, SmsGateway, free_port
-from records import Notification, ReportLog, User, outbox
+from records import Notification, ReportLog, User
 from risk_support import MOBILES, RiskWorld
-from webui.outbox_admin import retry_one
 
 HOSPITAL = "吉安市中心人民医院"
 
@@ -145,9 +144,7 @@ def test_retries_stop_after_the_maximum_and_the_message_waits_for_an_administrat
     row = world.messages(channel="sms")[0]
     assert row.status == "failed" and row.attempts == 3
     sms.mode = "ok"
-    with world.sessions() as s:
-        retry_one(s, s.get(outbox.OutboxMessage, row.id), "admin", world.clock.now())
-        s.commit()
+    world.retry(row.id)
     assert world.deliver(SMS_URL=sms.url)["sent"] == 1 and len(sms.received) == 1
 
 
@@ -160,9 +157,7 @@ def test_a_recipient_without_a_mobile_number_is_a_visible_failure_the_others_get
     assert failed.last_error == "sup1 (sup1) has no mobile number: add it to the user's record, then retry"
     assert world.deliver(**channels(mail, sms))["sent"] == 2 and len(sms.received) == 1
     world.contacts()                                                 # the number is added; an administrator retries
-    with world.sessions() as s:
-        retry_one(s, s.get(outbox.OutboxMessage, failed.id), "admin", world.clock.now())
-        s.commit()
+    world.retry(failed.id)
     assert world.deliver(**channels(mail, sms))["sent"] == 1
     assert sorted(r["mobile"] for r in sms.received) == [MOBILES["head1"], MOBILES["sup1"]]
 
@@ -185,10 +180,8 @@ def test_channels_that_are_not_configured_fail_visibly_and_can_be_retried_later(
     assert world.deliver() == {"sent": 0, "retrying": 0, "failed": 3, "skipped": 0}
     errors = {m.channel: m.last_error for m in world.messages(status="failed")}
     assert "GRIDSAFE_SMTP_HOST" in errors["email"] and "GRIDSAFE_SMS_URL" in errors["sms"]
-    with world.sessions() as s:
-        for row in s.scalars(select(outbox.OutboxMessage).where(outbox.OutboxMessage.status == "failed")):
-            retry_one(s, row, "admin", world.clock.now())
-        s.commit()
+    for row in world.messages(status="failed"):
+        world.retry(row.id)
     assert world.deliver(**channels(mail, sms))["sent"] == 3
 
 

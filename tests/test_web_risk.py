@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from records import Customer, Hazard, Notification, User, dictionary, outbox
 from web_support import api_token, csrf_of, jpeg, signed_in
-from webui import db, engine_of, grading
+from services import risk as grading
+from webui import db, engine_of
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def world(hazard_app):
                      next_inspection_due=(now - timedelta(days=3)).date())])
         for customer, code in ((hospital, "IL01"), (water, "EN01")):
             _hazard(session, customer, code, now)
-            grading.regrade(eng, session, customer, "test", "tester")
+            grading.regrade(hazard_app.extensions["gridsafe.runtime"], session, customer, "test", "tester")
         session.commit()
     return hazard_app
 
@@ -112,7 +113,7 @@ def test_a_class_change_is_graded_again_at_once(world):
         session = db.session()
         water = session.scalars(select(Customer).where(Customer.number == "3600100003")).one()
         _hazard(session, water, "EQ03", engine_of(world).clock.now())          # 较大 → B at 二级
-        grading.regrade(engine_of(world), session, water, "test", "tester")
+        grading.regrade(world.extensions["gridsafe.runtime"], session, water, "test", "tester")
         session.commit()
         branch_id, version = water.branch_id, water.lock_version
     specialist = signed_in(world, "spec")

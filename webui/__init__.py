@@ -1,22 +1,27 @@
-"""The Flask app factory: reads the configuration once and wires engine, handlers, forms and records."""
+"""The Flask app factory: reads the configuration once and wires engine, handlers, forms and records.
+
+Flask is imported inside the functions, not here: `gridsafe tick` and `gridsafe scheduler` (webui.cli)
+import this package and must run without the web framework.
+"""
 from __future__ import annotations
 
 from pathlib import Path
-
-import flask_babel
-from flask import Flask, g, has_request_context, request, session
-from flask_login import current_user
+from typing import TYPE_CHECKING
 
 import services
 from engine import Engine
 from services import config as settings
 from services import i18n
 
-from . import db
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app; test_config overrides settings (and may carry a CLOCK)."""
+    from flask import Flask
+
+    from . import db
     rt = services.build(test_config)
     config = rt.config
     app = Flask(__name__, instance_path=str(settings.INSTANCE))
@@ -33,6 +38,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _translate(message: str, **params) -> str:
     """services.i18n's translator: the request's language inside a request, the message id outside."""
+    import flask_babel
+    from flask import has_request_context
     if has_request_context():
         return flask_babel.gettext(message, **params)
     return message % params if params else message
@@ -79,8 +86,8 @@ def _blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     for blueprint in (library.bp, modeler.bp, migration.bp, diagrams.bp):
         app.register_blueprint(blueprint)
-    from . import outbox_admin, risk_pages
-    for blueprint in (risk_pages.bp, outbox_admin.bp):
+    from .pages import outbox, risk
+    for blueprint in (risk.bp, outbox.bp):
         app.register_blueprint(blueprint)
     from . import assessments, dashboard, summaries
     for blueprint in (dashboard.bp, summaries.bp, assessments.bp):
@@ -92,12 +99,16 @@ def _blueprints(app: Flask) -> None:
 
 
 def _locale() -> str:
+    from flask import request, session
+    from flask_login import current_user
     if current_user and getattr(current_user, "is_authenticated", False):
         return current_user.locale
     return session.get("lang") or request.accept_languages.best_match(["zh_CN", "zh", "en"]) or "zh_CN"
 
 
 def _navigation() -> dict:
+    from flask import g, request
+    from flask_login import current_user
     if not getattr(current_user, "is_authenticated", False) or request.path.startswith("/api/"):
         return {}
     if "nav_counts" not in g:

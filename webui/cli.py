@@ -1,25 +1,24 @@
-"""The `gridsafe` command: init, serve, scheduler, tick, bpmn lint, audit verify, demo."""
+"""The `gridsafe` command: init, serve, scheduler, tick, bpmn lint, audit verify, demo.
+
+`scheduler` and `tick` run the services on a runtime of their own and never import Flask; the other
+commands run inside the web app (built on first use), so Flask is imported inside them only.
+"""
 from __future__ import annotations
 
+import functools
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import functools
-
 import click
-from flask import current_app
 
+import services
 from engine import FixedClock, parse_instant
 from records import ROLES
-
-from services import migrate
-
-from . import db, engine_of, jobs
+from services import jobs, migrate
+from services import scheduler as scheduler_loop
 
 
 @click.group()
@@ -46,13 +45,50 @@ def with_appcontext(command):
     return wrapper
 
 
+def with_runtime(command):
+    """Pass the command a runtime without the web app: the one of the app tests pass in obj, else one
+    built from the settings."""
+    @functools.wraps(command)
+    @click.pass_context
+    def wrapper(ctx, *args, **kwargs):
+        app = (ctx.obj or {}).get("app")
+        rt = app.extensions["gridsafe.runtime"] if app is not None else services.build()
+        return command(rt, *args, **kwargs)
+    return wrapper
+
+
+def _app():
+    from flask import current_app
+    return current_app
+
+
 def _config() -> dict:
-    return current_app.config["GRIDSAFE"]
+    return _app().config["GRIDSAFE"]
+
+
+def _session():
+    from . import db
+    return db.session()
+
+
+def _engine():
+    from . import engine_of
+    return engine_of(_app())
+
+
+def _clock_at(rt, now: str | None, example: str = ""):
+    """The runtime reading a fixed clock at `now` (ISO 8601), or unchanged without it."""
+    if not now:
+        return rt
+    try:
+        return rt.with_clock(FixedClock(parse_instant(now)))
+    except ValueError:
+        raise click.BadParameter(f"{now!r} is not an ISO 8601 instant{example}", param_hint="--now") from None
 
 
 def deploy_diagrams(actor: str = "system") -> list:
     """Deploy every diagram of the bpmn folder (unchanged files are skipped) and print the outcome."""
-    results = engine_of(current_app).deploy_folder(db.session(), Path(_config()["BPMN_DIR"]), actor)
+    results = _engine().deploy_folder(_session(), Path(_config()["BPMN_DIR"]), actor)
     for result in results:
         click.echo(str(result), err=result.status == "invalid")
     return results
@@ -63,11 +99,11 @@ def deploy_diagrams(actor: str = "system") -> list:
 @with_appcontext
 def init(strict):
     """Create or upgrade the database schema, load the hazard dictionary, deploy the diagrams of bpmn/."""
-    migrate.upgrade(current_app.extensions["gridsafe.sa"])
+    migrate.upgrade(_app().extensions["gridsafe.sa"])
     click.echo("database schema is up to date")
     from records import dictionary
-    session = db.session()
-    added = dictionary.seed(session, engine_of(current_app).clock.now())
+    session = _session()
+    added = dictionary.seed(session, _engine().clock.now())
     session.commit()
     if added:
         click.echo(f"hazard dictionary: {added} items loaded")
@@ -88,8 +124,9 @@ def serve(host, port, workers, with_scheduler):
     deploy_diagrams()
     # Nothing of this process's database use may outlive the deploy: gunicorn's master keeps this
     # process (and forks workers from it), and an open transaction would hold SQLite's write lock.
+    from . import db
     db.release()
-    current_app.extensions["gridsafe.sa"].dispose()
+    _app().extensions["gridsafe.sa"].dispose()
     host, port = host or config["HOST"], port or config["PORT"]
     child = None
     if with_scheduler:
@@ -108,46 +145,19 @@ def serve(host, port, workers, with_scheduler):
 @main.command()
 @click.option("--interval", default=None, type=int, help="Seconds between ticks (default GRIDSAFE_SCHEDULER_INTERVAL_SECONDS).")
 @click.option("--once", is_flag=True, help="Run one tick and exit.")
-@with_appcontext
-def scheduler(interval, once):
+@with_runtime
+def scheduler(rt, interval, once):
     """Fire due timers and run periodic jobs, every INTERVAL seconds, until stopped."""
-    import schedule
-    config = _config()
-    name = config["SCHEDULER_NAME"] or f"{socket.gethostname()}:{os.getpid()}"
-    stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
-
-    def tick():
-        report = jobs.run_tick(current_app, engine_of(current_app), name)
-        if report.get("fired") or report.get("errors"):
-            click.echo(f"{time.strftime('%H:%M:%S')} {report}")
-
-    tick()
-    if once:
-        return
-    schedule.every(interval or config["SCHEDULER_INTERVAL_SECONDS"]).seconds.do(tick)
-    click.echo(f"scheduler {name} running; Ctrl-C to stop")
-    try:
-        while not stop:
-            schedule.run_pending()
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
+    scheduler_loop.run(rt, interval=interval, once=once, echo=click.echo)
 
 
 @main.command()
 @click.option("--now", "now", default=None, help="Run what is due as of this ISO 8601 instant (default: now).")
-@with_appcontext
-def tick(now):
+@with_runtime
+def tick(rt, now):
     """Run everything due once: timers, then the periodic jobs."""
-    eng = engine_of(current_app)
-    if now:
-        try:
-            eng = eng.with_clock(FixedClock(parse_instant(now)))
-        except ValueError:
-            raise click.BadParameter(f"{now!r} is not an ISO 8601 instant, e.g. 2026-12-01T08:00:00+08:00",
-                                     param_hint="--now") from None
-    report = jobs.run_tick(current_app, eng, "tick")
+    rt = _clock_at(rt, now, ", e.g. 2026-12-01T08:00:00+08:00")
+    report = jobs.run_tick(rt, "tick")
     click.echo(report)
     if report.get("errors"):
         sys.exit(1)
@@ -159,12 +169,7 @@ def tick(now):
 def plan(now):
     """Create the periodic inspections that are due (next due = last done + cycle, 15 days ahead)."""
     from services import planning
-    rt = current_app.extensions["gridsafe.runtime"]
-    if now:
-        try:
-            rt = rt.with_clock(FixedClock(parse_instant(now)))
-        except ValueError:
-            raise click.BadParameter(f"{now!r} is not an ISO 8601 instant", param_hint="--now") from None
+    rt = _clock_at(_app().extensions["gridsafe.runtime"], now)
     today = rt.today()
     report = planning.generate(rt, today)
     click.echo(f"{today}: {len(report.created)} inspections created"
@@ -182,10 +187,10 @@ def bpmn():
 @with_appcontext
 def bpmn_lint(files):
     """Check diagrams the way deploying does; exit 1 if any has a problem."""
-    eng = engine_of(current_app)
+    eng = _engine()
     bad = 0
     for file in files:
-        problems = eng.lint_source(db.session(), Path(file).name, Path(file).read_bytes())
+        problems = eng.lint_source(_session(), Path(file).name, Path(file).read_bytes())
         for problem in problems:
             click.echo(f"{file}:{problem.line or '?'}: [{problem.element_id or '-'}] {problem.message}")
         bad += bool(problems)
@@ -203,7 +208,7 @@ def audit():
 @with_appcontext
 def audit_verify():
     """Recompute every hash chain; exit 1 if an event was edited, inserted or deleted."""
-    count, breaks = engine_of(current_app).verify_audit(db.session())
+    count, breaks = _engine().verify_audit(_session())
     for item in breaks:
         click.echo(f"BROKEN {item}")
     click.echo(f"{count} events checked, {len(breaks)} problems")
@@ -233,7 +238,7 @@ def user_create(username, display_name, roles, branch, teams, mobile, email, loc
 
     from engine import audit
     from records import Branch, Team, User
-    session = db.session()
+    session = _session()
     if session.scalar(select(User.id).where(User.username == username)):
         raise click.ClickException(f"the user {username} already exists")
     if len(password) < 8:
@@ -245,7 +250,7 @@ def user_create(username, display_name, roles, branch, teams, mobile, email, loc
     missing = set(teams) - {t.code for t in found_teams}
     if missing:
         raise click.ClickException(f"there is no team {', '.join(sorted(missing))}")
-    now = engine_of(current_app).clock.now()
+    now = _engine().clock.now()
     new = User(username=username, display_name=display_name or username, locale=locale, mobile=mobile,
                email=email, active=True, created_at=now, branch=found_branch, teams=list(found_teams))
     new.set_password(password)
@@ -270,11 +275,11 @@ def token_create(username, name):
     """Create an API token for USERNAME and print it (it is shown only once)."""
     from engine import audit
     from records import people, tokens
-    session = db.session()
+    session = _session()
     found = people.user_by_name(session, username)
     if found is None:
         raise click.ClickException(f"there is no user {username}")
-    now = engine_of(current_app).clock.now()
+    now = _engine().clock.now()
     row, text = tokens.create(session, found, name, now)
     audit.record(session, f"user:{username}", at=now, actor="cli", action="token.created",
                  after={"name": name, "hint": row.hint})
@@ -288,7 +293,7 @@ def token_create(username, name):
 def token_list(username):
     """List USERNAME's tokens: id, name, first characters, created, revoked."""
     from records import people, tokens
-    session = db.session()
+    session = _session()
     found = people.user_by_name(session, username)
     if found is None:
         raise click.ClickException(f"there is no user {username}")
@@ -308,8 +313,8 @@ def token_revoke(token_id, reason):
     """Revoke the token TOKEN_ID (see `gridsafe token list`): every later call with it gets 401."""
     from engine import audit
     from records import tokens
-    session = db.session()
-    now = engine_of(current_app).clock.now()
+    session = _session()
+    now = _engine().clock.now()
     row = tokens.revoke(session, token_id, now)
     if row is None:
         raise click.ClickException(f"there is no live token {token_id} (see `gridsafe token list USERNAME`)")
@@ -324,7 +329,7 @@ def token_revoke(token_id, reason):
 def demo():
     """Load the demo data (idempotent: running it twice changes nothing)."""
     from . import demo as demo_data
-    for line in demo_data.load(current_app):
+    for line in demo_data.load(_app()):
         click.echo(line)
 
 

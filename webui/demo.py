@@ -15,8 +15,9 @@ from sqlalchemy import select
 from engine import FixedClock, HumanTask, ProcessInstance, timers
 from records import Branch, Customer, Hazard, Inspection, Team, User, attachments, dictionary
 from services import planning
+from services import risk as grading
 
-from . import db, engine_of, grading
+from . import db, engine_of
 
 PASSWORD = "gridsafe-demo"
 BRANCHES = [("JA", "国网吉安供电公司", "company", None), ("JA-JZ", "吉州区供电公司", "county", "JA"),
@@ -70,7 +71,7 @@ def load(app) -> list[str]:
     from . import demo_kpi                   # the dashboard's year of history, assessments, a summary
     done += demo_kpi.load(app, session)
     session.commit()                         # the daily job works in its own transactions
-    risk = grading.daily(engine_of(app), db.session_factory(), app.config["GRIDSAFE"], force=True)
+    risk = grading.daily(app.extensions["gridsafe.runtime"], force=True)
     if risk and (risk["updated"] or risk["reminders"]):     # the stories ran in the past: grade as of today
         done.append(f"risk grades brought up to date: {risk['updated']} regraded, {risk['reminders']} reminders")
     return done or ["demo data already loaded: nothing to do"]

@@ -45,8 +45,8 @@ def init_app(app) -> None:
     from . import attachments, hazards, instances, messages, models, people, processes, tasks
     for module in (processes, tasks, instances, messages, attachments, people, hazards, models):
         api.register_blueprint(module.blp)
-    from . import risk
+    from . import outbox, risk
     api.register_blueprint(risk.blp)
-    api.register_blueprint(risk.outbox_blp)
+    api.register_blueprint(outbox.blp)
     from . import kpi
     api.register_blueprint(kpi.blp)

@@ -1,11 +1,14 @@
-"""Delivering the outbox: e-mail over SMTP, SMS through an HTTP gateway (JSON POST). Run by the scheduler.
+"""The outbox: delivering it (e-mail over SMTP, SMS through an HTTP gateway with a JSON POST; in-app
+messages are delivered when written) and the administrators' view of it (what could not be
+delivered and why; retrying one message or every undelivered one).
 
 Each message is sent in its own transaction, taken FOR UPDATE SKIP LOCKED on PostgreSQL so that
 several schedulers never send one twice. A failure is counted and retried later with exponential
 backoff (records/outbox.py); a permanent one (no address, channel not configured, address refused)
 is failed at once and shown to administrators. A crash between sending and committing can resend
 a message: the gateway gets the same id ("gridsafe-<n>") and the e-mail the same Message-ID, so
-either can drop the duplicate.
+either can drop the duplicate. The outbox holds every recipient's address: administrators only
+(`access.require_outbox`). Imports no web framework.
 """
 from __future__ import annotations
 
@@ -15,12 +18,22 @@ import smtplib
 import ssl
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from email.message import EmailMessage
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
+from engine import audit
 from records import outbox
 from records.outbox import OutboxMessage
+
+from . import access
+from .errors import Conflict, NotFound
+from .i18n import _
+
+PAGE_SIZE = 100
+VIEWS = ("undelivered", "pending", "failed", "sent", "all")
+CHANNELS = outbox.CHANNELS
 
 
 class DeliveryError(Exception):
@@ -122,20 +135,24 @@ def channels(config: dict) -> dict:
     return {"email": Smtp(config), "sms": SmsGateway(config)}
 
 
-def deliver_due(config: dict, session_factory, now, *, limit: int | None = None) -> dict:
-    """Send what is due; returns counts {"sent", "retrying", "failed", "skipped"}."""
+# --- delivery (the scheduler) ---------------------------------------------------------------------
+
+def deliver_due(rt, *, limit: int | None = None) -> dict:
+    """Send what is due now; returns counts {"sent", "retrying", "failed", "skipped"}."""
+    config, now = rt.config, rt.now()
     limit = limit or config.get("OUTBOX_BATCH", 200)
-    with session_factory() as session:
+    with rt.sessions() as session:
         ids = [row.id for row in outbox.due(session, now, limit)]
     senders = channels(config)
     report = {"sent": 0, "retrying": 0, "failed": 0, "skipped": 0}
     for message_id in ids:
-        report[_deliver_one(config, session_factory, senders, message_id, now)] += 1
+        report[_deliver_one(rt, senders, message_id, now)] += 1
     return report
 
 
-def _deliver_one(config, session_factory, senders, message_id: int, now) -> str:
-    with session_factory() as session:
+def _deliver_one(rt, senders, message_id: int, now) -> str:
+    config = rt.config
+    with rt.sessions() as session:
         query = select(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "pending",
                                             OutboxMessage.next_attempt_at <= now)
         if session.get_bind().dialect.name == "postgresql":
@@ -157,3 +174,81 @@ def _deliver_one(config, session_factory, senders, message_id: int, now) -> str:
             outcome = "sent"
         session.commit()
         return outcome
+
+
+# --- the administrators' view ---------------------------------------------------------------------
+
+@dataclass
+class OutboxQuery:
+    """Which messages to list; values it does not know fall back to the undelivered ones, any channel."""
+
+    view: str = "undelivered"
+    channel: str | None = None
+    page: int = 1
+
+    def __post_init__(self):
+        self.view = self.view if self.view in VIEWS else "undelivered"
+        self.channel = self.channel if self.channel in outbox.CHANNELS else None
+        self.page = max(1, int(self.page or 1))
+
+
+def _condition(q: OutboxQuery):
+    condition = OutboxMessage.id.is_not(None)
+    if q.view == "undelivered":
+        condition &= or_(OutboxMessage.status == "failed",
+                         (OutboxMessage.status == "pending") & (OutboxMessage.attempts > 0))
+    elif q.view != "all":
+        condition &= OutboxMessage.status == q.view
+    if q.channel:
+        condition &= OutboxMessage.channel == q.channel
+    return condition
+
+
+def messages(rt, session, actor, q: OutboxQuery) -> tuple[list[OutboxMessage], int, dict]:
+    """(messages, total, count per status), newest first."""
+    access.require_outbox(actor)
+    condition = _condition(q)
+    total = session.scalar(select(func.count()).select_from(OutboxMessage).where(condition)) or 0
+    rows = session.scalars(select(OutboxMessage).where(condition).order_by(OutboxMessage.created_at.desc(),
+                                                                           OutboxMessage.id.desc())
+                           .limit(PAGE_SIZE).offset((q.page - 1) * PAGE_SIZE)).all()
+    counts = {s: 0 for s in outbox.STATUSES} | dict(session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+    counts["undelivered"] = outbox.undelivered_count(session)
+    return list(rows), total, counts
+
+
+def retry(rt, session, actor, message_id: int, *, lock_version: str | None = None) -> OutboxMessage:
+    """One message due again now (the address re-read from the user); one transaction, one audit event.
+    NotFound when absent; Conflict when it changed meanwhile (lock_version) or was sent already."""
+    access.require_outbox(actor)
+    row = session.get(OutboxMessage, message_id)
+    if row is None:
+        raise NotFound(_("There is no message %(id)s.", id=message_id))
+    if lock_version is not None and str(lock_version) != str(row.lock_version):
+        raise Conflict(_("The message changed meanwhile or does not exist; reload and try again."))
+    now = rt.now()
+    before = {"status": row.status, "attempts": row.attempts, "last_error": row.last_error}
+    try:
+        outbox.retry(session, row, now)
+    except ValueError as err:                  # sent already
+        session.rollback()
+        raise Conflict(str(err)) from err
+    audit.record(session, f"outbox:{row.id}", at=now, actor=actor.username, action="outbox.retried", before=before,
+                 after={"status": row.status, "address": row.address})
+    session.commit()
+    return row
+
+
+def retry_undelivered(rt, session, actor) -> int:
+    """Every failed or retrying message due again now (e.g. after the SMS gateway was repaired); one
+    transaction, one audit event. Returns how many."""
+    access.require_outbox(actor)
+    now = rt.now()
+    rows = session.scalars(select(OutboxMessage).where(_condition(OutboxQuery()))).all()
+    for row in rows:
+        outbox.retry(session, row, now)
+    audit.record(session, "outbox", at=now, actor=actor.username, action="outbox.retried_all",
+                 after={"ids": [r.id for r in rows]})
+    session.commit()
+    return len(rows)

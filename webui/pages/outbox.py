@@ -1,0 +1,51 @@
+"""The administrators' outbox page: messages that could not be delivered (with the reason), and
+retrying them. HTTP only: services.outbox decides and writes."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from services import Conflict, NotFound, outbox
+
+from .. import current, db
+from ..rendering import page_number
+
+bp = Blueprint("outbox", __name__, url_prefix="/admin/outbox")
+
+
+@bp.get("")
+def index():
+    """Undelivered messages first (failed, or retrying after an error), with the last error and a retry button."""
+    q = outbox.OutboxQuery(view=request.args.get("status") or "undelivered", channel=request.args.get("channel"),
+                           page=page_number(request.args))
+    rows, total, counts = outbox.messages(current.runtime(), db.session(), current.actor(), q)
+    return render_template("outbox/index.html", rows=rows, total=total, counts=counts, q=q, views=outbox.VIEWS,
+                           channels=outbox.CHANNELS, page_size=outbox.PAGE_SIZE)
+
+
+@bp.post("/<int:message_id>/retry")
+def retry(message_id):
+    """Send one message again at the next scheduler tick."""
+    try:
+        row = outbox.retry(current.runtime(), db.session(), current.actor(), message_id,
+                           lock_version=request.form.get("lock_version", ""))
+    except NotFound:
+        flash(_("The message changed meanwhile or does not exist; reload and try again."), "error")
+    except Conflict as err:
+        flash(err.message, "error")
+    else:
+        if row.status == "failed":
+            flash(row.last_error, "error")
+        else:
+            flash(_("Message %(id)s will be sent again at the next scheduler tick.", id=row.id), "success")
+    return redirect(url_for("outbox.index"))
+
+
+@bp.post("/retry-failed")
+def retry_failed():
+    """Every failed or retrying message is due again now (e.g. after the SMS gateway was repaired)."""
+    count = outbox.retry_undelivered(current.runtime(), db.session(), current.actor())
+    flash(ngettext("%(num)d message will be sent again at the next scheduler tick.",
+                   "%(num)d messages will be sent again at the next scheduler tick.", count), "success")
+    return redirect(url_for("outbox.index"))
