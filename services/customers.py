@@ -13,9 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit
-from records import Branch, Customer, Document, Hazard, Inspection, Team, customers, risk
+from records import Branch, Customer, Document, Hazard, Inspection, Team, customers
+from records import risk as grade_records
 
-from . import access, planning, risk
+from . import access, planning
+from . import risk as grading_service
 from .errors import Conflict, Invalid
 from .i18n import _
 
@@ -40,8 +42,8 @@ def customer_list(rt, session, actor, q: str = "") -> dict:
     if q:
         query = query.where(or_(Customer.number == q, Customer.name.like(f"%{q.replace('%', '')}%")))
     rows = session.scalars(query.limit(LIST_LIMIT)).all()
-    grades = {g.customer_id: g for g in session.scalars(select(risk.CustomerGrade).where(
-        risk.CustomerGrade.current.is_(True), risk.CustomerGrade.customer_id.in_([c.id for c in rows])))}
+    grades = {g.customer_id: g for g in session.scalars(select(grade_records.CustomerGrade).where(
+        grade_records.CustomerGrade.current.is_(True), grade_records.CustomerGrade.customer_id.in_([c.id for c in rows])))}
     total = session.scalar(select(func.count()).select_from(Customer).where(condition))
     return {"rows": rows, "grades": grades, "q": q, "total": total}
 
@@ -50,7 +52,7 @@ def customer_page(rt, session, actor, number: str) -> dict:
     """一户一档: a customer in reach with its grade, and the inspections, hazards and documents the actor reaches."""
     customer = access.customer_or_404(session, actor, number)
     return {
-        "customer": customer, "grade": risk.current_grade(session, customer.id),
+        "customer": customer, "grade": grade_records.current_grade(session, customer.id),
         "inspections": session.scalars(select(Inspection).where(Inspection.customer_id == customer.id,
                                                                 access.inspections(session, actor))
                                        .order_by(Inspection.due_date.desc()).limit(50)).all(),
@@ -168,7 +170,7 @@ def _save(rt, session, actor, customer: Customer, values: dict, *, creating: boo
 
 
 def _grading():
-    return risk
+    return grading_service
 
 
 def _recompute_plan(rt, session, customer: Customer) -> None:

@@ -13,10 +13,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from engine import EngineError, HumanTask, ProcessInstance
-from records import Customer, Document, Hazard, Team, dictionary, documents, hazards, kpi, people, risk
+from records import Customer, Document, Hazard, Team, dictionary, documents, hazards, kpi, people
+from records import risk as grade_records
 from records.hazards import record_event
 
-from . import access, risk
+from . import access
+from . import risk as grading_service
 from . import hazard_opening as opening
 from .errors import Conflict, Invalid
 from .hazard_opening import OPEN_FIELDS, Opened, OpeningRefused
@@ -138,7 +140,7 @@ def _view(session, hazard: Hazard) -> dict:
         "documents": documents.for_hazard(session, hazard.id), "instance": instance, "open_tasks": open_tasks,
         "photo_pairs": [(before[i] if i < len(before) else None, after[i] if i < len(after) else None)
                         for i in range(max(len(before), len(after)))],
-        "grade": risk.current_grade(session, hazard.customer_id),
+        "grade": grade_records.current_grade(session, hazard.customer_id),
         "reports": session.scalars(select(documents.ReportLog).where(documents.ReportLog.hazard_id == hazard.id)).all(),
     }
 
@@ -231,7 +233,7 @@ def cancel(rt, session, actor, file_number: str, reason: str) -> Hazard:
 
 
 def _regrade(rt, session, customer, reason: str, actor_name: str) -> dict:
-    return risk.regrade(rt, session, customer, reason, actor_name)
+    return grading_service.regrade(rt, session, customer, reason, actor_name)
 
 
 def document(rt, session, actor, document_id: int) -> tuple[Document, Path]:

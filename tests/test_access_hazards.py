@@ -312,7 +312,11 @@ def test_photos_must_be_uploaded_photos(world):
 def test_someone_elses_photo_cannot_be_named_to_reach_it(world):
     """insp1's upload, named by insp3 of the other county on a hazard of insp3's own customer, is refused:
     otherwise the link would hand insp3 the photo."""
-    photo = world.photo("insp1")
+    response = world.client("insp1").post("/api/v1/attachments", headers=world.bearer("insp1"),
+                                          content_type="multipart/form-data",
+                                          data={"kind": "photo", "file": (io.BytesIO(jpeg(123, 45)), "own.jpg")})
+    assert response.status_code == 201, response.get_json()
+    photo = response.get_json()["id"]
     assert world.client("insp3").get(f"/attachments/{photo}").status_code == 404
     before = world.counts()
     response = _open_api(world, "insp3", CUSTOMERS["JA-JA"], [photo])
