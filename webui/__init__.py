@@ -78,7 +78,7 @@ def _blueprints(app: Flask) -> None:
     from . import outbox_admin, risk_pages
     for blueprint in (risk_pages.bp, outbox_admin.bp):
         app.register_blueprint(blueprint)
-    from . import assessments, dashboard, summaries
+    from .pages import assessments, dashboard, summaries
     for blueprint in (dashboard.bp, summaries.bp, assessments.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)

@@ -92,8 +92,9 @@ def hazard_page(session, user, q: HazardQuery, now) -> tuple[list[Hazard], int]:
         pattern = f"%{q.q.upper().replace('%', '').replace('_', '')}%"     # file numbers are upper case
         condition &= Hazard.id.in_(select(Hazard.id).where(Hazard.file_number.like(pattern)))
     if q.kpi:
-        from .kpi_views import hazard_list_condition
-        condition &= hazard_list_condition(session, user, q.kpi, q.kpi_args or {})
+        from services.indicators import hazard_list_condition
+        condition &= hazard_list_condition(current_app.extensions["gridsafe.runtime"], session, user, q.kpi,
+                                           q.kpi_args or {})
     ordered = select(Hazard.id).where(condition).order_by(Hazard.opened_at.desc(), Hazard.id.desc())
     start = (q.page - 1) * PAGE_SIZE
     if q.q:

@@ -10,7 +10,9 @@ import engine
 from records import Team, dictionary, hazards
 from records.hazards import record_event
 
-from . import db, engine_of, grading, kpi_views, work
+from services import indicators
+
+from . import db, engine_of, grading, work
 from .hazard_views import (OPEN_FIELDS, PAGE_SIZE, HazardQuery, check_opening, document_or_404, dossier, hazard_page,
                            open_hazard, visible_hazard_or_404)
 
@@ -28,7 +30,7 @@ def index():
     return render_template("hazards/index.html", rows=rows, total=total, q=q, now=now, teams=teams,
                            statuses=hazards.STATUSES, status_names=hazards.STATUS_NAMES,
                            severity_names=dictionary.SEVERITY_NAMES, page_size=PAGE_SIZE,
-                           kpi_labels=kpi_views.SET_LABELS)
+                           kpi_labels=indicators.SET_LABELS)
 
 
 @bp.get("/hazards/<file_number>")

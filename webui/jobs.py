@@ -6,8 +6,9 @@ import time
 
 from engine import timers
 from records import jobs
+from services import assessment
 
-from . import assessments, db, delivery, grading, planning
+from . import db, delivery, grading, planning
 from .work import local_day
 
 
@@ -19,7 +20,7 @@ def run_tick(app, eng, name: str) -> dict:
     done["plan"] = daily_plan(app, eng)
     done["risk"] = grading.daily(eng, db.session_factory(), app.config["GRIDSAFE"], app.logger)
     done["outbox"] = delivery.deliver_due(app.config["GRIDSAFE"], db.session_factory(), eng.clock.now())
-    done["assessment"] = assessments.start_due(app, eng)
+    done["assessment"] = assessment.start_due(app.extensions["gridsafe.runtime"].with_clock(eng.clock))
     done["statistics"] = daily_statistics(app, eng)
     with db.session_factory()() as session:
         timers.record_beat(session, name, eng.clock.now(), started, report)

@@ -1,0 +1,1 @@
+"""Page blueprints, one module per area: HTTP only (parse the request, call a service, render)."""
