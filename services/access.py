@@ -284,8 +284,10 @@ def task_or_404(session, actor, task_id: str) -> HumanTask:
 
 from records.assessments import AssessmentRun, TeamScore  # noqa: E402  (this block's own, for easy merges)
 
+
 def reaches_every_branch(session, actor) -> bool:
-    """Whether the actor reaches every branch there is (admins, and the branch roles at the top)."""
+    """Whether the actor reaches every branch there is (admins, and the branch roles at the top; the
+    inspections area's block defines the same: keep one copy)."""
     scope = scope_of(session, actor)
     if scope.everything:
         return True
@@ -302,18 +304,10 @@ def kpi_branch_ids(session, actor) -> tuple | None:
     return tuple(sorted(scope_of(session, actor).branch_ids))
 
 
-def reaches_branch(session, actor, branch: Branch) -> bool:
-    scope = scope_of(session, actor)
-    return scope.everything or branch.id in scope.branch_ids
-
-
 def teams(session, actor):
-    """Teams: those of the branches in reach, and an inspector's own."""
+    """Teams in reach: of the actor's branches, or the inspector's own (the other areas' blocks define the
+    same: keep one copy)."""
     return scope_of(session, actor).where(branch=people.Team.branch_id, team=people.Team.id)
-
-
-def reaches_team(session, actor, team) -> bool:
-    return scope_of(session, actor).reaches(branch_id=team.branch_id, team_id=team.id)
 
 
 def reports(session, actor):

@@ -103,7 +103,7 @@ def scope_for(rt, session, actor, q: KpiQuery) -> kpi.Scope | None:
         if found is None:
             q.errors.append(_("There is no branch %(code)s.", code=q.branch))
             return None
-        if not access.reaches_branch(session, actor, found):
+        if not access.scope_of(session, actor).reaches(branch_id=found.id):
             raise NotFound()
         branch_ids = tuple(sorted(access.branches_under(session, found.id)))
     team_ids = None
@@ -112,7 +112,7 @@ def scope_for(rt, session, actor, q: KpiQuery) -> kpi.Scope | None:
         if found is None:
             q.errors.append(_("There is no team %(code)s.", code=q.team))
             return None
-        if not access.reaches_team(session, actor, found):
+        if not access.scope_of(session, actor).reaches(branch_id=found.branch_id, team_id=found.id):
             raise NotFound()
         team_ids = (found.id,)
     config = rt.config

@@ -91,6 +91,6 @@ def _branch_code(session, actor, code: str | None) -> str | None:
     found = session.scalars(select(Branch).where(Branch.code == code)).first()
     if found is None:
         raise PeriodError(_("There is no branch %(code)s.", code=code))
-    if not access.reaches_branch(session, actor, found):
+    if not access.scope_of(session, actor).reaches(branch_id=found.id):
         raise NotFound()
     return code
