@@ -76,8 +76,8 @@ def _own_run(ctx: Context, run_id, step: str, status: str) -> AssessmentRun:
     error, before a score is touched."""
     run = _run(ctx, run_id)
     if run.status != status:
-        raise AssessmentError(f"the assessment {run.period} is {run.status}: it cannot be {step} again "
-                              f"(only a run that is {status} can)")
+        raise AssessmentError(f"the assessment {run.period} is {run.status}: only a run that is {status} can be "
+                              f"{step}, and its scores stay as they are")
     if run.instance_id is not None and ctx.instance_id and run.instance_id != ctx.instance_id:
         raise AssessmentError(f"the assessment {run.period} belongs to process instance {run.instance_id}, "
                               f"not to this one ({ctx.instance_id})")

@@ -122,18 +122,25 @@ def scope_for(rt, session, actor, q: KpiQuery) -> kpi.Scope | None:
                           accept_days=int(config["KPI_ACCEPTANCE_DAYS"]), calendar=workdays.from_settings(config))
 
 
+def branches(rt, session, actor) -> list[Branch]:
+    """The branches whose numbers (and reports) the actor may ask for."""
+    branch_ids = access.kpi_branch_ids(session, actor)
+    query = select(Branch).order_by(Branch.code)
+    if branch_ids is not None:
+        query = query.where(Branch.id.in_(branch_ids))
+    return list(session.scalars(query))
+
+
 def choices(rt, session, actor) -> dict:
     """What the filter form offers: the branches and teams in reach, classes, the industries of the
     customers in reach."""
     branch_ids = access.kpi_branch_ids(session, actor)
-    branches = select(Branch).order_by(Branch.code)
     teams = select(Team).where(Team.active.is_(True)).order_by(Team.code)
     industries = select(Customer.industry).where(Customer.industry.is_not(None)).distinct().order_by(Customer.industry)
     if branch_ids is not None:
-        branches = branches.where(Branch.id.in_(branch_ids))
         teams = teams.where(Team.branch_id.in_(branch_ids))
         industries = industries.where(Customer.branch_id.in_(branch_ids))
-    return {"branches": session.scalars(branches).all(), "teams": session.scalars(teams).all(),
+    return {"branches": branches(rt, session, actor), "teams": session.scalars(teams).all(),
             "industries": list(session.scalars(industries)), "classes": CLASSES}
 
 

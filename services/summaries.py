@@ -20,7 +20,7 @@ from records import Branch, Document, ReportLog
 from . import access
 from .errors import NotFound
 from .i18n import _
-from .indicators import choices
+from .indicators import branches
 from .periods import PeriodError, month_or_quarter, month_period, period_days, refuse_future
 
 KINDS = ("periodic_summary", "annual_report")
@@ -45,7 +45,7 @@ def listing(rt, session, actor) -> dict:
                            .where(Document.kind.in_(KINDS), access.reports(session, actor))
                            .order_by(Document.created_at.desc()).limit(200)).all()
     today = rt.today()
-    return {"rows": rows, "branches": choices(rt, session, actor)["branches"],
+    return {"rows": rows, "branches": branches(rt, session, actor),
             "default_period": month_period(today.replace(day=1) - timedelta(days=1)),
             "default_year": today.year - (today.month < 3)}
 

@@ -217,7 +217,7 @@ def test_a_second_instance_naming_a_run_in_review_or_published_fails_and_the_sco
                                               data={"run_id": run_id, "period": "2026-03"})
         assert rogue.status == "error"
         assert ("published" if published else "reviewing") in rogue.error_message
-        assert "cannot be computed again" in rogue.error_message
+        assert "only a run that is computing can be computed" in rogue.error_message
         run = db.session().get(AssessmentRun, run_id)
         assert run.instance_id == first and run.status == ("published" if published else "reviewing")
     assert _scores(app, run_id) == before

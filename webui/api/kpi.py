@@ -1,4 +1,5 @@
-"""Indicators (domain.md §8) and team assessments for other systems: the dashboard's numbers as JSON."""
+"""Indicators (domain.md §8) and team assessments for other systems: the dashboard's numbers as JSON,
+within the caller's reach (services.indicators, services.assessment)."""
 from __future__ import annotations
 
 from flask import request
@@ -59,7 +60,8 @@ class BreakdownSchema(Schema):
 @blp.arguments(KpiArgs, location="query", as_kwargs=True)
 @blp.response(200, KpiSchema)
 def get_kpi(**_args):
-    """The indicators of a period within the caller's branches (filters as on the dashboard)."""
+    """The indicators of a period within the caller's branches (filters as on the dashboard; a branch or
+    team outside the caller's reach: 404)."""
     return indicators.numbers(current.runtime(), db.session(), current.actor(), request.args)
 
 
