@@ -189,6 +189,7 @@ def test_a_county_leader_sees_only_the_scorecards_of_the_countys_teams(app):
 
 def test_starting_by_hand_stays_with_leaders_and_administrators(app):
     spec = signed_in(app, "spec")
+    audit_before = _count(app, AuditEvent)
     assert spec.post("/assessments", data={"csrf_token": csrf_of(spec, "/assessments"),
                                            "period": "2026-03"}).status_code == 403
     with app.app_context():
@@ -196,6 +197,7 @@ def test_starting_by_hand_stays_with_leaders_and_administrators(app):
         with pytest.raises(errors.Forbidden):
             assessment.start(app.extensions["gridsafe.runtime"], session, _user(session, "spec"), "2026-03")
     assert _count(app, AssessmentRun) == 0 and _count(app, ProcessInstance) == 0
+    assert _count(app, AuditEvent) == audit_before
 
 
 def _scores(app, run_id) -> dict:
