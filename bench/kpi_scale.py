@@ -206,7 +206,7 @@ def timings(sessions, repeat: int) -> list[tuple[str, float]]:
         s.execute(select(func.count()).select_from(Hazard).where(condition)).scalar()
         return s.scalars(select(Hazard).where(condition).order_by(Hazard.opened_at.desc()).limit(50)).all()
 
-    def page_numbers(s):          # what GET /dashboard computes (webui/dashboard.BUILDERS but the trend)
+    def page_numbers(s):          # what GET /dashboard computes (services/indicator_tables.BUILDERS but the trend)
         scope = month()
         indicators.compute(s, scope)
         kpi.hazard_counts(s, scope, ["discovered", "filed", "open_at_end", "monitored", "closed", "to_eliminate",

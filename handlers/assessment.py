@@ -70,6 +70,20 @@ def _run(ctx: Context, run_id) -> AssessmentRun:
     return run
 
 
+def _own_run(ctx: Context, run_id, step: str, status: str) -> AssessmentRun:
+    """The run this instance may work on at this step: in `status`, and not another instance's. A second
+    instance naming a run that is in review or published (a start with a forged run_id) stops here, in
+    error, before a score is touched."""
+    run = _run(ctx, run_id)
+    if run.status != status:
+        raise AssessmentError(f"the assessment {run.period} is {run.status}: only a run that is {status} can be "
+                              f"{step}, and its scores stay as they are")
+    if run.instance_id is not None and ctx.instance_id and run.instance_id != ctx.instance_id:
+        raise AssessmentError(f"the assessment {run.period} belongs to process instance {run.instance_id}, "
+                              f"not to this one ({ctx.instance_id})")
+    return run
+
+
 def scorecards(session, scope: kpi.Scope, teams: list[Team], weights: dict) -> dict:
     """{team id: (components, computed score or None)} for the period of the scope."""
     hazard_sets = sorted({s for kind, *sets in RATES.values() if kind == "hazard" for s in sets})
@@ -105,8 +119,9 @@ def _score(components: dict, weights: dict) -> float | None:
 
 
 def compute(ctx: Context, run_id) -> dict:
-    """Compute every active team's scorecard for the run's period; the leader's form is prefilled."""
-    run = _run(ctx, run_id)
+    """Compute every active team's scorecard for the run's period; the leader's form is prefilled. Only a
+    run still being computed: one in review or published keeps its scores."""
+    run = _own_run(ctx, run_id, "computed", "computing")
     weights = _weights(ctx)
     scope = summaries.scope_of(ctx, run.first_day, run.last_day)
     teams = list(ctx.session.scalars(select(Team).where(Team.active.is_(True)).order_by(Team.code)))
@@ -151,9 +166,7 @@ def _rank(scores, key) -> None:
 def publish(ctx: Context, run_id, review: dict) -> dict:
     """Store the leader's scores and comments, rank the teams, render and archive the assessment, tell
     the team heads."""
-    run = _run(ctx, run_id)
-    if run.status == "published":
-        raise AssessmentError(f"the assessment {run.period} is already published")
+    run = _own_run(ctx, run_id, "published", "reviewing")
     by_code = {s.team_code: s for s in run.scores}
     rows = (review or {}).get("teams") or []
     unknown = sorted({r.get("team") for r in rows} - set(by_code), key=str)

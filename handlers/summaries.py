@@ -122,9 +122,15 @@ def _render_common(ctx, doc, f, scope, text) -> None:
     _customer_sections(doc, f, 4)
 
 
-def _archive(ctx: Context, doc, kind: str, number: str, reason: str) -> dict:
+def subject_of(label: str, branch_code: str | None) -> str:
+    """What a report is about: the period, and the branch after a slash ("2026-03/JA-JZ"); the period alone
+    for the whole organisation. Its versions are counted per subject, and access places it by the branch."""
+    return f"{label}/{branch_code}" if branch_code else label
+
+
+def _archive(ctx: Context, doc, kind: str, number: str, subject: str, reason: str) -> dict:
     data = layout.to_bytes(doc)
-    row = documents.archive(ctx.session, ctx.files, data, kind=kind, number=number, subject=number,
+    row = documents.archive(ctx.session, ctx.files, data, kind=kind, number=number, subject=subject,
                             filename=f"{number}.docx", actor=ctx.actor, now=ctx.now())
     authorities = ctx.settings.get("AUTHORITIES") or {"power": "电力管理部门"}
     log = documents.ReportLog(document_id=row.id, reason=reason, recipient="、".join(authorities.values())[:200],
@@ -157,7 +163,8 @@ def periodic_summary(ctx: Context, first_day: date, last_day: date, kind: str, l
     _render_common(ctx, doc, f, scope, f"{text}（统计至{layout.chinese_date(scope.as_of, scope.zone)}）")
     _trend_chart(doc, ctx.session, scope, 6)
     layout.closing(doc, unit, ctx.now(), scope.zone)
-    return _archive(ctx, doc, "periodic_summary", number, "periodic_summary") | {"facts": _summary_numbers(f)}
+    return _archive(ctx, doc, "periodic_summary", number, subject_of(label, branch_code),
+                    "periodic_summary") | {"facts": _summary_numbers(f)}
 
 
 def annual_report(ctx: Context, year: int, branch_code: str | None = None) -> dict:
@@ -186,7 +193,8 @@ def annual_report(ctx: Context, year: int, branch_code: str | None = None) -> di
     layout.heading(doc, "十、重要电力用户名单（按等级）")
     layout.grid(doc, ["重要等级", "客户数", "其中高危"], _customer_classes(ctx.session, scope))
     layout.closing(doc, unit, ctx.now(), scope.zone)
-    return _archive(ctx, doc, "annual_report", number, "annual_report") | {"facts": _summary_numbers(f)}
+    return _archive(ctx, doc, "annual_report", number, subject_of(str(year), branch_code),
+                    "annual_report") | {"facts": _summary_numbers(f)}
 
 
 def _by_branch(session, scope) -> list:

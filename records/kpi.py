@@ -4,16 +4,12 @@ A Scope is a period [start, end) as UTC instants, the moment its state is read (
 of the period, or now while it is running) and the filters (branches, teams, customer class,
 industry). Every indicator is a pair of named sets — numerator ⊆ denominator — and one set
 condition serves both the count on the dashboard and the list behind it, so the two agree.
-The conditions themselves are in records/kpi_conditions.py.
+The conditions themselves are in records/kpi_conditions.py, the Scope in records/kpi_scope.py.
 
 Hazards cancelled as raised in error count nowhere. The state of a hazard at `as_of` (status,
 deadline) is read from its timeline, so a past period gives the same numbers whenever it is asked.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Index, case, func, not_, select, text
 
@@ -24,8 +20,8 @@ from .inspections import Inspection
 from .kpi_conditions import (_discovered, _event, _in_period, _late_without, _major_reported, _notified_in_time,
                              elapsed_days, events_in_period, filed, hazard_filters,
                              inspection_filters, monitored, open_at, overdue_at, sure)
+from .kpi_scope import Scope, local_midnight, make_scope
 from .risk import CustomerGrade
-from .workdays import WEEKENDS_ONLY, WorkCalendar
 
 __all__ = ["Scope", "make_scope", "local_midnight", "elapsed_days", "sure", "HAZARD_SETS",
            "INSPECTION_SETS", "hazard_condition", "inspection_condition", "hazard_counts", "hazard_counts_over",
@@ -38,52 +34,6 @@ Index("ix_hazard_event_at", HazardEvent.hazard_id, HazardEvent.at)
 Index("ix_hazard_event_kind_at", HazardEvent.kind, HazardEvent.at, HazardEvent.hazard_id)
 Index("ix_document_hazard_kind", Document.hazard_id, Document.kind, Document.created_at)
 Index("ix_customer_grade_history", CustomerGrade.customer_id, CustomerGrade.computed_at)
-
-
-@dataclass(frozen=True)
-class Scope:
-    """A period, the moment its state is read, and the filters (None: no restriction)."""
-
-    first_day: date
-    last_day: date
-    start: datetime
-    end: datetime
-    as_of: datetime
-    zone: str = "Asia/Shanghai"
-    branch_ids: tuple | None = None
-    team_ids: tuple | None = None
-    klass: str | None = None          # a customer class, or "none" for customers without one
-    industry: str | None = None
-    live: bool = False                # as_of is now: the hazard's own columns are its state
-    supervise_days: int = 3           # an overdue hazard is supervised (督导单 delivered) within this
-    accept_days: int = 5              # a reported rectification is checked on site within this
-    calendar: WorkCalendar = WEEKENDS_ONLY   # what a working day is (holidays, 调休)
-    cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
-
-    @property
-    def as_of_day(self) -> date:
-        return (self.as_of - timedelta(microseconds=1)).astimezone(ZoneInfo(self.zone)).date()
-
-    @property
-    def running(self) -> bool:
-        return self.as_of < self.end
-
-    @property
-    def future(self) -> bool:
-        """Nothing of the period has happened yet: every set is empty."""
-        return self.as_of <= self.start
-
-
-def local_midnight(day: date, zone: str) -> datetime:
-    return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(timezone.utc)
-
-
-def make_scope(first_day: date, last_day: date, now: datetime, zone: str = "Asia/Shanghai", **filters) -> Scope:
-    """The scope of the local days first_day..last_day (inclusive), read as of min(end, now)."""
-    start, end = local_midnight(first_day, zone), local_midnight(last_day + timedelta(days=1), zone)
-    as_of = max(start, min(end, now))
-    return Scope(first_day=first_day, last_day=last_day, start=start, end=end, as_of=as_of, zone=zone,
-                 live=as_of >= now, **filters)
 
 
 HAZARD_SETS = {

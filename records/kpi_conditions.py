@@ -1,11 +1,10 @@
 """The conditions records.kpi's sets are made of: filters, the state of a hazard at a moment (read
 from its timeline), monitoring, the dossier, timeliness, and the few counted in Python (working days).
-Queries only; the scope is a records.kpi.Scope.
+Queries only; the scope is a records.kpi_scope.Scope.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, case, exists, func, not_, or_, select
@@ -16,9 +15,7 @@ from .customers import Customer
 from .documents import Document
 from .hazards import Hazard, HazardEvent
 from .inspections import Inspection
-
-if TYPE_CHECKING:
-    from .kpi import Scope
+from .kpi_scope import Scope
 
 
 RECTIFYING = ("rectifying", "overdue", "supervising", "acceptance_failed")

@@ -20,6 +20,7 @@ from sqlalchemy import and_, false, func, or_, select, true
 
 from engine import HumanTask, ModelVersion, ProcessInstance
 from records import Attachment, Branch, Customer, Document, Hazard, Inspection, ReportLog, people
+from records.assessments import AssessmentRun, TeamScore
 from records.attachments import AttachmentLink
 
 from .errors import Forbidden, NotFound
@@ -225,12 +226,15 @@ def reaches_document(session, actor, doc: Document) -> bool:
         customer = session.get(Customer, doc.customer_id)
         return customer is not None and reaches_customer(session, actor, customer)
     branch_id = document_branch(session, doc)
-    return branch_id is not None and branch_id in scope.branch_ids
+    if branch_id is None:                # of the whole organisation: for those who reach every branch
+        return reaches_every_branch(session, actor)
+    return branch_id in scope.branch_ids
 
 
 def document_branch(session, doc: Document) -> int | None:
     """The branch a company-level document (a summary, an assessment) was made for: its subject is the
-    branch code, or ends with it after a slash (e.g. "2026-03/JA")."""
+    branch code, or ends with it after a slash (e.g. "2026-03/JA"); None when it names none (a document
+    of the whole organisation, e.g. "2026-03" or "KH-2026-03")."""
     code = (doc.subject or "").rsplit("/", 1)[-1]
     return session.scalar(select(Branch.id).where(Branch.code == code))
 
@@ -538,3 +542,56 @@ def require_outbox(actor) -> None:
     """The outbox (every message of every recipient, their addresses) is for administrators only."""
     if not (getattr(actor, "is_system", False) or set(getattr(actor, "roles", ()) or ()) & OUTBOX_READERS):
         raise Forbidden()
+
+
+# --- indicators, government reports, team assessment ------------------------------------------------
+# The numbers of the dashboard count the branches in reach; a summary or annual report belongs to the
+# branch its subject names ("2026-03/JA-JZ"), or to the whole organisation (no branch named); a team
+# assessment run is reached through the scorecards of the teams in reach.
+
+def kpi_branch_ids(session, actor) -> tuple | None:
+    """The branches whose numbers the actor may count (None: all of them, no filter needed). Numbers are
+    counted by branch: an inspector, who reaches teams rather than branches, counts none."""
+    if reaches_every_branch(session, actor):
+        return None
+    return tuple(sorted(scope_of(session, actor).branch_ids))
+
+
+
+
+
+def reports(session, actor):
+    """Summaries and annual reports (Documents): those of a branch in reach, and those of the whole
+    organisation for an actor who reaches every branch."""
+    if reaches_every_branch(session, actor):
+        return true()
+    codes = sorted(scope_of(session, actor).branch_codes)
+    return or_(*[Document.subject.like("%/" + _like_escape(code), escape="\\") for code in codes]) if codes \
+        else false()
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def team_scores(session, actor):
+    """Scorecards of a team assessment: those of the teams in reach."""
+    if scope_of(session, actor).everything:
+        return true()
+    return TeamScore.team_id.in_(select(people.Team.id).where(teams(session, actor)))
+
+
+def assessment_runs(session, actor):
+    """Assessment runs: every one for an actor who reaches every branch, else those holding a scorecard of
+    a team in reach."""
+    if reaches_every_branch(session, actor):
+        return true()
+    return select(TeamScore.id).where(TeamScore.run_id == AssessmentRun.id, team_scores(session, actor)).exists()
+
+
+def assessment_run_or_404(session, actor, run_id: int) -> AssessmentRun:
+    found = session.scalars(select(AssessmentRun).where(AssessmentRun.id == run_id,
+                                                        assessment_runs(session, actor))).first()
+    if found is None:
+        raise NotFound()
+    return found

@@ -17,7 +17,7 @@ from records import Customer, Document, Hazard, Team, dictionary, documents, haz
 from records import risk as grade_records
 from records.hazards import record_event
 
-from . import access
+from . import access, indicators
 from . import risk as grading_service
 from . import hazard_opening as opening
 from .errors import Conflict, Invalid
@@ -90,7 +90,7 @@ def hazard_page(rt, session, actor, q: HazardQuery) -> tuple[list[Hazard], int]:
         pattern = f"%{q.q.upper().replace('%', '').replace('_', '')}%"     # file numbers are upper case
         condition &= Hazard.id.in_(select(Hazard.id).where(Hazard.file_number.like(pattern)))
     if q.kpi:
-        condition &= _kpi_condition(session, actor, q.kpi, q.kpi_args or {})
+        condition &= indicators.hazard_list_condition(rt, session, actor, q.kpi, q.kpi_args or {})
     ordered = select(Hazard.id).where(condition).order_by(Hazard.opened_at.desc(), Hazard.id.desc())
     start = (q.page - 1) * PAGE_SIZE
     if q.q:
@@ -103,12 +103,6 @@ def hazard_page(rt, session, actor, q: HazardQuery) -> tuple[list[Hazard], int]:
     # The page's ids first (index-only, no joins over the skipped rows), then those 50 rows with their
     # customer, branch and team.
     return _rows(session, session.scalars(ordered.limit(PAGE_SIZE).offset(start)).all()), total
-
-
-def _kpi_condition(session, actor, name: str, args: dict):
-    # The indicators area owns this condition; it is still in the web package in this branch.
-    from webui.kpi_views import hazard_list_condition
-    return hazard_list_condition(session, actor, name, args)
 
 
 def _rows(session, ids: list[int]) -> list[Hazard]:

@@ -11,12 +11,10 @@ from __future__ import annotations
 import logging
 import time
 
-from sqlalchemy import select
+from engine import timers
+from records import jobs
 
-from engine import Definition, EngineError, timers
-from records import Team, assessments, jobs
-
-from . import outbox, planning, risk
+from . import assessment, outbox, planning, risk
 
 LOG = logging.getLogger("gridsafe.scheduler")
 
@@ -52,27 +50,9 @@ def daily_plan(rt) -> int | None:
 
 
 def start_assessment(rt) -> str | None:
-    """After each month (or quarter), start the assessment of the one that ended; the period started,
-    or None (already started, diagram not deployed, no active team)."""
-    # merge: services.assessment.start_due(rt) of the indicators area replaces this body.
-    with rt.sessions() as session:
-        if session.scalar(select(Definition.id).where(Definition.definition_id == "team_assessment").limit(1)) is None:
-            return None
-        if session.scalar(select(Team.id).where(Team.active.is_(True)).limit(1)) is None:
-            return None
-        from webui import assessments as old        # merge: the old page module (it imports Flask)
-        today = rt.today()
-        period = old.last_period(rt.config["ASSESSMENT_PERIOD"], today)
-        if assessments.by_period(session, period) is not None:
-            return None
-        try:
-            _run, created = old.start(rt.engine, session, period, "scheduler", today)
-        except EngineError as err:
-            session.rollback()
-            LOG.error("the assessment of %s could not be started: %s", period, err)
-            return None
-        session.commit()
-        return period if created else None
+    """After each month (or quarter), start the assessment of the one that ended (see
+    services.assessment.start_due)."""
+    return assessment.start_due(rt)
 
 
 def daily_statistics(rt) -> bool | None:

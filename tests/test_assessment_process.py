@@ -17,7 +17,8 @@ from kpi_support import make_app
 from records import Document, Notification, Team, User
 from records.assessments import AssessmentRun, TeamScore
 from web_support import csrf_of, login
-from webui import assessments, config, db, engine_of
+from services import assessment, config
+from webui import db, engine_of
 
 
 @pytest.fixture
@@ -28,9 +29,15 @@ def app(sqlite_url, tmp_path):
 def _start(app, period="2026-03", actor="lead"):
     with app.app_context():
         session = db.session()
-        run, created = assessments.start(engine_of(app), session, period, actor, date(2026, 4, 10))
-        session.commit()
+        user = session.scalars(select(User).where(User.username == actor)).one()
+        assert runtime(app).today() == date(2026, 4, 10)
+        run, created = assessment.start(runtime(app), session, user, period)
         return run.id, created
+
+
+def runtime(app, now=None):
+    rt = app.extensions["gridsafe.runtime"]
+    return rt.with_clock(FixedClock(now)) if now else rt
 
 
 def _task(app, run_id) -> HumanTask:
@@ -114,10 +121,10 @@ def test_a_period_is_assessed_once_by_hand_or_by_the_scheduler(app):
     again, created_again = _start(app, "2026-03", "admin")
     assert created and not created_again and again == first
     with app.app_context():
-        assert assessments.start_due(app, engine_of(app)) is None          # March exists
-        later = engine_of(app).with_clock(FixedClock("2026-05-02T01:00:00+00:00"))
-        assert assessments.start_due(app, later) == "2026-04"
-        assert assessments.start_due(app, later) is None                  # a second tick: nothing
+        assert assessment.start_due(runtime(app)) is None                 # March exists
+        later = runtime(app, "2026-05-02T01:00:00+00:00")
+        assert assessment.start_due(later) == "2026-04"
+        assert assessment.start_due(later) is None                        # a second tick: nothing
         session = db.session()
         assert session.scalar(select(func.count()).select_from(AssessmentRun)) == 2
         assert session.scalar(select(func.count()).select_from(ProcessInstance)
@@ -163,8 +170,7 @@ def test_without_any_active_team_the_scheduler_starts_nothing(app):
         for team in session.scalars(select(Team)):
             team.active = False
         session.commit()
-        later = engine_of(app).with_clock(FixedClock("2026-05-02T01:00:00+00:00"))
-        assert assessments.start_due(app, later) is None
+        assert assessment.start_due(runtime(app, "2026-05-02T01:00:00+00:00")) is None
 
 
 def test_the_team_heads_are_told_when_it_is_published(app):

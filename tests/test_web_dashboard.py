@@ -15,8 +15,8 @@ import kpi_support
 from kpi_support import make_app
 from records import Document, ReportLog
 from web_support import api_token, csrf_of, signed_in
+from services.indicator_tables import BUILDERS
 from webui import db, excel
-from webui.dashboard import BUILDERS
 
 
 @pytest.fixture
@@ -256,7 +256,7 @@ def test_the_inspections_behind_a_number_page_through_more_than_one_page(app):
     from datetime import date
 
     from records import Customer, Inspection
-    from webui.dashboard import PAGE_SIZE
+    from services.indicators import PAGE_SIZE
     with app.app_context():
         session = db.session()
         customer = session.scalars(select(Customer).where(Customer.number == "C1")).one()

@@ -89,7 +89,7 @@ def _blueprints(app: Flask) -> None:
     from .pages import outbox, risk
     for blueprint in (risk.bp, outbox.bp):
         app.register_blueprint(blueprint)
-    from . import assessments, dashboard, summaries
+    from .pages import assessments, dashboard, summaries
     for blueprint in (dashboard.bp, summaries.bp, assessments.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
@@ -115,7 +115,7 @@ def _navigation() -> dict:
         from records import notifications
         from services import work
 
-        from . import current
+        from . import current, db
         g.nav_counts = work.counts(current.runtime(), db.session(), current.actor())
         g.nav_counts["unread"] = notifications.unread_count(db.session(), current_user.id)
     return {"nav_counts": g.nav_counts}

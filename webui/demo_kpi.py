@@ -11,8 +11,9 @@ from sqlalchemy import select
 from engine import FixedClock, HumanTask, ProcessInstance, timers
 from records import Customer, Document, Hazard, dictionary
 from records.assessments import AssessmentRun
+from services import access, assessment, periods
 
-from . import assessments, db, engine_of, kpi_views
+from . import db, engine_of
 from .demo import _complete, _store
 from .work import local_day
 
@@ -100,39 +101,34 @@ def _one(session, at, clock, customer, code, story, seq, now) -> None:
 def _assessments(app, session, today) -> bool:
     """The three months before last: computed and published by the leader; last month: waiting for him."""
     eng = engine_of(app)
+    rt = app.extensions["gridsafe.runtime"].with_clock(eng.clock)
     if session.scalar(select(ProcessInstance.id).where(ProcessInstance.process_id == "team_assessment")
                       .limit(1)) is not None:
         return False
-    last = assessments.last_period("month", today)
-    month_start = kpi_views.period_days(last)[0]
+    last = periods.last_period("month", today)
+    month_start = periods.period_days(last)[0]
     published = []
     for _ in range(3):
         month_start = (month_start - timedelta(days=1)).replace(day=1)
         published.insert(0, month_start)
     for offset, first in enumerate(published):
         following = (first + timedelta(days=32)).replace(day=1)
-        at = eng.with_clock(FixedClock(f"{following.isoformat()}T01:00:00+00:00"))
-        run, _created = assessments.start(at, session, kpi_views.month_period(first), "scheduler", following)
-        session.commit()
+        at = rt.with_clock(FixedClock(f"{following.isoformat()}T01:00:00+00:00"))
+        run, _created = assessment.start(at, session, access.SYSTEM, periods.month_period(first))
         task = session.scalars(select(HumanTask).where(HumanTask.instance_id == run.instance_id,
                                                        HumanTask.status == "ready")).first()
         if task is None:
             continue
         rows = [dict(row, comment=COMMENTS[(i + offset) % len(COMMENTS)] if row["score"] is not None else "")
                 for i, row in enumerate(task.prefill["teams"])]
-        at.with_clock(FixedClock(f"{(following + timedelta(days=3)).isoformat()}T02:00:00+00:00")).complete_task(
+        at.engine.with_clock(FixedClock(f"{(following + timedelta(days=3)).isoformat()}T02:00:00+00:00")).complete_task(
             session, task.id, {"teams": rows, "comment": "各小组总体完成较好；无成员小组请尽快配齐人员。"}, "lingdao")
-    assessments.start(eng, session, last, "scheduler", today)
-    session.commit()
+    assessment.start(rt, session, access.SYSTEM, last)
     return True
 
 
 def _summary(app, session, today) -> str:
-    from handlers import summaries
-
-    from .summaries import handler_context
-    last = assessments.last_period("month", today)
-    first, final, _kind = kpi_views.period_days(last)
-    result = summaries.periodic_summary(handler_context(session, "lingdao"), first, final, "month", last, None)
-    session.commit()
+    from services import summaries
+    rt = app.extensions["gridsafe.runtime"].with_clock(engine_of(app).clock)
+    result = summaries.generate(rt, session, access.SYSTEM, kind="periodic", period=periods.last_period("month", today))
     return result["number"]

@@ -1,19 +1,14 @@
-"""Indicators (domain.md §8) and team assessments for other systems: the dashboard's numbers as JSON."""
+"""Indicators (domain.md §8) and team assessments for other systems: the dashboard's numbers as JSON,
+within the caller's reach (services.indicators, services.assessment)."""
 from __future__ import annotations
 
 from flask import request
-from flask_login import current_user
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from records import indicators
-from records.assessments import AssessmentRun
+from services import assessment, indicators
 
-from .. import db, kpi_views
-from ..dashboard_tables import group_names
-from ..work import local_today
+from .. import current, db
 
 blp = Blueprint("kpi_api", __name__, url_prefix="/api/v1", description="Indicators and team assessments")
 
@@ -27,7 +22,7 @@ class KpiArgs(Schema):
     klass = fields.String(load_default=None, validate=validate.OneOf(["special", "first", "second", "temporary",
                                                                       "none"]))
     industry = fields.String(load_default=None, validate=validate.Length(max=100))
-    by = fields.String(load_default="team", validate=validate.OneOf(kpi_views.GROUPS))
+    by = fields.String(load_default="team", validate=validate.OneOf(indicators.GROUPS))
 
 
 class RateSchema(Schema):
@@ -61,32 +56,13 @@ class BreakdownSchema(Schema):
     groups = fields.List(fields.Nested(GroupSchema))
 
 
-def _scope():
-    q = kpi_views.parse(request.args, local_today())
-    scope = kpi_views.scope_for(db.session(), current_user, q)
-    if scope is None:
-        abort(400, message=" ".join(q.errors))
-    return q, scope
-
-
-def _rates(rates: dict) -> list:
-    return [{"key": i.key, "name": i.name_zh, "num": rates[i.key].num, "den": rates[i.key].den,
-             "rate": rates[i.key].value, "percent": rates[i.key].percent()} for i in indicators.INDICATORS
-            if i.key in rates]
-
-
 @blp.get("/kpi")
 @blp.arguments(KpiArgs, location="query", as_kwargs=True)
 @blp.response(200, KpiSchema)
 def get_kpi(**_args):
-    """The indicators of a period within the caller's branches (filters as on the dashboard)."""
-    q, scope = _scope()
-    session = db.session()
-    rates = indicators.compute(session, scope)[None]
-    days = indicators.close_days(session, scope)
-    return {"period": q.label, "first_day": q.first_day, "last_day": q.last_day, "as_of": scope.as_of,
-            "running": scope.running, "indicators": _rates(rates),
-            "close_days": {k: {"average_days": v[0], "closed": v[1]} for k, v in days.items()}}
+    """The indicators of a period within the caller's branches (filters as on the dashboard; a branch or
+    team outside the caller's reach: 404)."""
+    return indicators.numbers(current.runtime(), db.session(), current.actor(), request.args)
 
 
 @blp.get("/kpi/breakdown")
@@ -94,13 +70,7 @@ def get_kpi(**_args):
 @blp.response(200, BreakdownSchema)
 def get_breakdown(**_args):
     """The indicators per team, branch, customer class or industry (by=)."""
-    q, scope = _scope()
-    session = db.session()
-    rows = indicators.compute(session, scope, group=q.by)
-    names = group_names(session, q.by, set(rows))
-    return {"period": q.label, "by": q.by,
-            "groups": [{"key": key, "label": str(names[key][0]), "indicators": _rates(rates)}
-                       for key, rates in sorted(rows.items(), key=lambda kv: str(names[kv[0]][0]))]}
+    return indicators.breakdown(current.runtime(), db.session(), current.actor(), request.args)
 
 
 class ScoreSchema(Schema):
@@ -128,6 +98,5 @@ class RunSchema(Schema):
 @blp.get("/assessments")
 @blp.response(200, RunSchema(many=True))
 def list_assessments():
-    """Team assessments, newest first, with each team's scorecard."""
-    return db.session().scalars(select(AssessmentRun).order_by(AssessmentRun.first_day.desc()).limit(60)
-                                .options(selectinload(AssessmentRun.scores))).all()
+    """Team assessments in the caller's reach, newest first, with the scorecards of the teams in reach."""
+    return assessment.runs_for_api(current.runtime(), db.session(), current.actor())

@@ -5,9 +5,8 @@ from flask import Blueprint, flash, redirect, render_template, request, send_fil
 from flask_babel import gettext as _
 
 from records import dictionary, hazards as hazard_records
-from services import Conflict, Invalid, hazards
+from services import Conflict, Invalid, hazards, indicators
 
-from .. import kpi_views
 from ..current import actor, runtime
 from ..db import session
 
@@ -23,7 +22,7 @@ def index():
                            teams=hazards.filter_teams(rt, session(), actor()),
                            statuses=hazard_records.STATUSES, status_names=hazard_records.STATUS_NAMES,
                            severity_names=dictionary.SEVERITY_NAMES, page_size=hazards.PAGE_SIZE,
-                           kpi_labels=kpi_views.SET_LABELS)
+                           kpi_labels=indicators.SET_LABELS)
 
 
 @bp.get("/hazards/<file_number>")

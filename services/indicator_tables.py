@@ -1,19 +1,18 @@
 """The dashboard's tables as data — the page renders them and the Excel export writes them, cell for
-cell, so the two cannot differ. Every count links to the list of hazards (or inspections) behind it;
-a rate with nothing to divide by is "—".
+cell, so the two cannot differ. Every count carries the list of hazards (or inspections) behind it as
+a link target (an endpoint and its arguments); the web layer turns targets into URLs. A rate with
+nothing to divide by is "—".
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import url_for
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-
-from records import Branch, Team, customers, dictionary, indicators, kpi
+from records import dictionary, indicators, kpi
 from records.indicators import Rate
 
-from .kpi_views import KpiQuery
+from .errors import NotFound
+from .i18n import _l
+from .indicators import KpiQuery, group_names, query
 
 LABELS = {
     "filing": _l("Filing rate"), "elimination": _l("Elimination rate"),
@@ -28,9 +27,10 @@ GROUP_LABELS = {"team": _l("Team"), "branch": _l("Branch"), "class": _l("Custome
 @dataclass
 class Cell:
     text: str
-    href: str | None = None
+    link: tuple | None = None            # (endpoint, arguments) of the list behind the number
     value: float | int | None = None     # the number behind the text (Excel gets the number)
     percent: bool = False
+    href: str | None = None              # the link as a URL, filled in by the web layer
 
 
 @dataclass
@@ -40,28 +40,31 @@ class Table:
     headers: list
     rows: list = field(default_factory=list)
 
+    def cells(self):
+        return (cell for row in self.rows for cell in row)
 
-def count(n: int, href: str | None) -> Cell:
-    return Cell(str(n), href if n else None, n)
+
+def count(n: int, link: tuple | None) -> Cell:
+    return Cell(str(n), link if n else None, n)
 
 
-def rate(r: Rate, href: str | None = None) -> Cell:
-    return Cell(r.percent(), href if r.value is not None else None, r.value, percent=True)
+def rate(r: Rate, link: tuple | None = None) -> Cell:
+    return Cell(r.percent(), link if r.value is not None else None, r.value, percent=True)
 
 
 class Links:
-    """URLs of the lists behind the numbers, for one query."""
+    """The lists behind the numbers, for one query: (endpoint, arguments)."""
 
     def __init__(self, q: KpiQuery, **extra):
         self.args = q.args(**extra)
 
-    def hazards(self, name: str, **extra) -> str:
-        return url_for("hazards.index", kpi=name, **{**self.args, **extra})
+    def hazards(self, name: str, **extra) -> tuple:
+        return "hazards.index", {"kpi": name, **self.args, **extra}
 
-    def inspections(self, name: str, **extra) -> str:
-        return url_for("dashboard.inspections", kpi=name, **{**self.args, **extra})
+    def inspections(self, name: str, **extra) -> tuple:
+        return "dashboard.inspections", {"kpi": name, **self.args, **extra}
 
-    def of(self, indicator, which: str, **extra) -> str | None:
+    def of(self, indicator, which: str, **extra) -> tuple | None:
         name = getattr(indicator, which)
         if name is None:
             return None
@@ -79,19 +82,6 @@ def indicator_table(rates: dict, q: KpiQuery) -> Table:
                            count(r.num, links.of(ind, "num")), count(r.den, links.of(ind, "den")),
                            count(gap, links.of(ind, "gap") if ind.gap else None)])
     return table
-
-
-def group_names(session, by: str, keys) -> dict:
-    """{group key: (label, extra link args)}."""
-    if by == "team":
-        teams = {t.id: t for t in session.scalars(select(Team).where(Team.id.in_([k for k in keys if k])))}
-        return {k: ((teams[k].name, {"team": teams[k].code}) if k in teams else (str(_l("No team")), None)) for k in keys}
-    if by == "branch":
-        found = {b.id: b for b in session.scalars(select(Branch).where(Branch.id.in_([k for k in keys if k])))}
-        return {k: (found[k].name, {"branch": found[k].code}) if k in found else ("—", None) for k in keys}
-    if by == "class":
-        return {k: (customers.CLASS_NAMES.get(k or "", "未定级"), {"klass": k or "none"}) for k in keys}
-    return {k: (k, {"industry": k}) if k else ("—", None) for k in keys}
 
 
 def breakdown_table(session, scope: kpi.Scope, q: KpiQuery) -> Table:
@@ -180,3 +170,27 @@ def grades_table(rows: list[dict]) -> Table:
     for row in rows:
         table.rows.append([Cell(row["month"])] + [Cell(str(row[g]), None, row[g]) for g in ("A", "B", "C")])
     return table
+
+
+BUILDERS = {
+    "indicators": lambda rt, s, scope, q: indicator_table(indicators.compute(s, scope)[None], q),
+    "breakdown": lambda rt, s, scope, q: breakdown_table(s, scope, q),
+    "close_days": lambda rt, s, scope, q: close_days_table(s, scope, q),
+    "trend": lambda rt, s, scope, q: trend_table(indicators.monthly_trend(s, scope, rt.now()), q),
+    "category": lambda rt, s, scope, q: category_table(indicators.category_severity(s, scope), q),
+    "overdue": lambda rt, s, scope, q: overdue_table(s, scope, q),
+    "grades": lambda rt, s, scope, q: grades_table(indicators.grade_distribution(s, scope, rt.now())),
+}
+"""Every table of the dashboard, in the order of the page and of the workbook."""
+ON_THE_PAGE = tuple(k for k in BUILDERS if k != "trend")   # the trend (12 periods, the slowest) comes afterwards
+
+
+def build(rt, session, actor, args, keys) -> tuple[KpiQuery, kpi.Scope | None, dict]:
+    """The query, its scope within the actor's reach and the tables asked for ({} when the query cannot be
+    answered: q.errors says why); NotFound for a filter outside reach or a table that does not exist."""
+    q, scope = query(rt, session, actor, args)
+    if scope is None:
+        return q, None, {}
+    if any(key not in BUILDERS for key in keys):
+        raise NotFound()
+    return q, scope, {key: BUILDERS[key](rt, session, scope, q) for key in keys}

@@ -1,0 +1,57 @@
+"""The scope of an indicator query: a period as UTC instants, the moment its state is read and the
+filters. Its own module, so that records/kpi.py (the sets and counting) and records/kpi_conditions.py
+(the conditions the sets are made of) both use it without importing each other. Plain data; no query.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from .workdays import WEEKENDS_ONLY, WorkCalendar
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A period, the moment its state is read, and the filters (None: no restriction)."""
+
+    first_day: date
+    last_day: date
+    start: datetime
+    end: datetime
+    as_of: datetime
+    zone: str = "Asia/Shanghai"
+    branch_ids: tuple | None = None
+    team_ids: tuple | None = None
+    klass: str | None = None          # a customer class, or "none" for customers without one
+    industry: str | None = None
+    live: bool = False                # as_of is now: the hazard's own columns are its state
+    supervise_days: int = 3           # an overdue hazard is supervised (督导单 delivered) within this
+    accept_days: int = 5              # a reported rectification is checked on site within this
+    calendar: WorkCalendar = WEEKENDS_ONLY   # what a working day is (holidays, 调休)
+    cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def as_of_day(self) -> date:
+        return (self.as_of - timedelta(microseconds=1)).astimezone(ZoneInfo(self.zone)).date()
+
+    @property
+    def running(self) -> bool:
+        return self.as_of < self.end
+
+    @property
+    def future(self) -> bool:
+        """Nothing of the period has happened yet: every set is empty."""
+        return self.as_of <= self.start
+
+
+def local_midnight(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(timezone.utc)
+
+
+def make_scope(first_day: date, last_day: date, now: datetime, zone: str = "Asia/Shanghai", **filters) -> Scope:
+    """The scope of the local days first_day..last_day (inclusive), read as of min(end, now)."""
+    start, end = local_midnight(first_day, zone), local_midnight(last_day + timedelta(days=1), zone)
+    as_of = max(start, min(end, now))
+    return Scope(first_day=first_day, last_day=last_day, start=start, end=end, as_of=as_of, zone=zone,
+                 live=as_of >= now, **filters)
