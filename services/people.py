@@ -170,6 +170,32 @@ def _ids_under(session, branch_id: int) -> set[int]:
     return ids
 
 
+def create_user(rt, session, actor, *, username: str, display_name: str | None, roles, branch: str | None,
+                teams, password: str, mobile: str | None = None, email: str | None = None,
+                locale: str = "zh_CN") -> User:
+    """Create a user from codes (the CLI): the branch and team codes must exist."""
+    if people.user_by_name(session, username) is not None:
+        raise Invalid(_("The user %(name)s already exists.", name=username))
+    found_branch = session.scalar(select(Branch).where(Branch.code == branch)) if branch else None
+    if branch and found_branch is None:
+        raise NotFound(_("There is no branch %(code)s.", code=branch))
+    found_teams = list(session.scalars(select(Team).where(Team.code.in_(list(teams)))))
+    missing = set(teams) - {t.code for t in found_teams}
+    if missing:
+        raise NotFound(_("There is no team %(code)s.", code=", ".join(sorted(missing))))
+    return save_user(rt, session, actor, None, {
+        "username": username, "display_name": display_name or username, "password": password, "roles": list(roles),
+        "branch_id": found_branch.id if found_branch else None, "team_ids": [t.id for t in found_teams],
+        "locale": locale, "mobile": mobile, "email": email, "active": True})
+
+
+def user_by_name_or_404(session, username: str) -> User:
+    user = people.user_by_name(session, username)
+    if user is None:
+        raise NotFound(_("There is no user %(name)s.", name=username))
+    return user
+
+
 # --- tokens ---------------------------------------------------------------------------------------
 
 def user_tokens(session, user: User) -> list:
@@ -184,6 +210,14 @@ def create_token(rt, session, actor, username: str, name: str) -> str:
     row, text = tokens.create(session, user, name, rt.now())
     _commit(rt, session, actor, f"user:{username}", "token.created", None, {"name": name, "hint": row.hint})
     return text
+
+
+def revoke_token_by_id(rt, session, actor, token_id: int, reason: str):
+    """Revoke a token by its id alone (the CLI: `gridsafe token list NAME` shows the ids)."""
+    token = session.get(tokens.ApiToken, token_id) if 0 < token_id < 2 ** 63 else None
+    if token is None or token.revoked_at is not None:
+        raise NotFound(_("There is no live token %(id)s.", id=token_id))
+    return revoke_token(rt, session, actor, token.user, token_id, reason)
 
 
 def revoke_token(rt, session, actor, user: User, token_id: int, reason: str):

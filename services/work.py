@@ -15,7 +15,7 @@ from sqlalchemy.orm import defer
 
 import engine
 from engine import HumanTask
-from records import drafts, people
+from records import drafts, notifications, people
 
 from . import access, task_forms
 from .errors import Conflict, Forbidden, Invalid
@@ -111,8 +111,10 @@ def _due_limit(rt, due: str) -> datetime:
 
 
 def counts(rt, session, actor) -> dict[str, int]:
-    """How many tasks wait in 'mine' and 'team' (for the navigation)."""
-    return {scope: _count(session, _scope_conditions(session, actor, scope)) for scope in ("mine", "team")}
+    """How many tasks wait in 'mine' and 'team', and the actor's unread notifications (the navigation)."""
+    found = {scope: _count(session, _scope_conditions(session, actor, scope)) for scope in ("mine", "team")}
+    found["unread"] = notifications.unread_count(session, actor.id)
+    return found
 
 
 def process_choices(rt, session, actor) -> list:

@@ -128,7 +128,7 @@ def runner(app):
     """Invoke `gridsafe` commands against the test app: runner.invoke(args)."""
     from click.testing import CliRunner
 
-    from webui.cli import main
+    from cli import main
 
     class _Runner:
         def invoke(self, args):

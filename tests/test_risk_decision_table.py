@@ -109,7 +109,7 @@ def test_the_cli_lint_shows_the_failing_case(world, tmp_path):
     from click.testing import CliRunner
 
     from webui import create_app
-    from webui.cli import main
+    from cli import main
     folder = tmp_path / "bpmn"
     shutil.copytree(ROOT / "bpmn", folder)
     (folder / "risk_grade.dmn").write_text(SOURCE.replace('<text>"special"</text>', '<text>"first"</text>'),

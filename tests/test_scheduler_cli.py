@@ -18,7 +18,7 @@ def _run(args, sqlite_url, tmp_path):
     env = {**os.environ, "GRIDSAFE_ENV": "testing", "GRIDSAFE_SECRET_KEY": "test-secret",
            "GRIDSAFE_DATABASE_URL": sqlite_url, "GRIDSAFE_DATA_DIR": str(tmp_path / "data"),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    return subprocess.run([sys.executable, "-X", "importtime", "-m", "webui.cli", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-X", "importtime", "-m", "cli", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
 
 

@@ -17,7 +17,7 @@ def _commands(group, path=()) -> list[list[str]]:
     """Every command and sub-command of the CLI, found by walking it (a new command is covered too)."""
     import click
 
-    from webui.cli import main
+    from cli import main
     group = group or main
     found = [list(path)]
     for name, command in getattr(group, "commands", {}).items():
@@ -55,7 +55,7 @@ def test_a_malformed_setting_is_named_in_the_error():
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a) or "gridsafe")
 def test_every_command_has_help(args):
-    done = subprocess.run([sys.executable, "-m", "webui.cli", *args, "--help"], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "cli", *args, "--help"], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert "Usage: " in done.stdout and "--help" in done.stdout
@@ -104,7 +104,7 @@ def test_the_demo_data_loads_once_and_a_second_run_changes_nothing(sqlite_url, t
     from engine import AuditEvent, HumanTask, ProcessInstance
     from records import Customer, Document, Hazard, User
     from webui import create_app, db
-    from webui.cli import main
+    from cli import main
     app = create_app({"ENV": "testing", "SECRET_KEY": "k", "DATABASE_URL": sqlite_url, "DATA_DIR": str(tmp_path),
                       "CLOCK": clock})
 
@@ -142,7 +142,7 @@ def test_serve_on_an_initialised_sqlite_database_takes_writes(tmp_path):
            "GRIDSAFE_DATA_DIR": str(tmp_path / "data"), "GRIDSAFE_DB_BUSY_TIMEOUT_MS": "3000"}
 
     def cli(*args, **kwargs):
-        done = subprocess.run([sys.executable, "-m", "webui.cli", *args], capture_output=True, text=True, env=env,
+        done = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, env=env,
                               timeout=120, **kwargs)
         assert done.returncode == 0, done.stderr
         return done.stdout
@@ -153,7 +153,7 @@ def test_serve_on_an_initialised_sqlite_database_takes_writes(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "webui.cli", "serve", "--port", str(port), "--workers", "1"],
+    server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port), "--workers", "1"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"

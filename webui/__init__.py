@@ -1,45 +1,60 @@
-"""The Flask app factory: reads the configuration once and wires engine, handlers, forms and records.
-
-Flask is imported inside the functions, not here: `gridsafe tick` and `gridsafe scheduler` (webui.cli)
-import this package and must run without the web framework.
-"""
+"""The Flask app factory: builds the services' runtime from the settings once and wires the web parts
+(sign-in, the role matrix, errors, rendering, the pages and the API) around it. HTTP only: every
+decision is made in services/."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import flask_babel
+from flask import Flask, g, has_request_context, request, session
+from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 import services
 from engine import Engine
 from services import config as settings
-from services import i18n
+from services import i18n, work
 
-if TYPE_CHECKING:
-    from flask import Flask
+from . import api, auth, current, db, errors, permissions, rendering
+from .extensions import babel, csrf, limiter
+from .pages import (admin, assessments, catalog, dashboard, diagrams, hazards, health, inbox, inspections, library,
+                    migration, modeler, outbox, people, reports, risk, summaries)
+
+PAGES = (health, auth, inbox, admin, people, hazards, catalog, reports, inspections, library, modeler, migration,
+         diagrams, risk, outbox, dashboard, summaries, assessments)
+
+
+class BoundedInt(IntegerConverter):
+    """An id in a path as the database can compare it (64 bits): a larger number becomes -1, an id that
+    no row has, so the route answers as for any absent object instead of overflowing the driver."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= 2 ** 63 - 1 else -1
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app; test_config overrides settings (and may carry a CLOCK)."""
-    from flask import Flask
-
-    from . import db
     rt = services.build(test_config)
-    config = rt.config
     app = Flask(__name__, instance_path=str(settings.INSTANCE))
-    _flask_settings(app, config)
+    app.url_map.converters["int"] = BoundedInt
+    _flask_settings(app, rt.config)
     app.extensions["gridsafe.runtime"] = rt
     app.extensions["gridsafe.files"] = rt.files
     app.extensions["gridsafe.engine"] = rt.engine
     db.init_app(app, rt)
     i18n.install(_translate)
     _extensions(app)
-    _blueprints(app)
+    for module in PAGES:
+        app.register_blueprint(module.bp)
+    api.init_app(app)
+    for name in api.BLUEPRINTS:
+        csrf.exempt(app.blueprints[name])   # the API authenticates by bearer token only, never by cookie
     return app
 
 
 def _translate(message: str, **params) -> str:
     """services.i18n's translator: the request's language inside a request, the message id outside."""
-    import flask_babel
-    from flask import has_request_context
     if has_request_context():
         return flask_babel.gettext(message, **params)
     return message % params if params else message
@@ -61,8 +76,6 @@ def _flask_settings(app: Flask, config: dict) -> None:
 
 
 def _extensions(app: Flask) -> None:
-    from . import auth, errors, permissions, rendering
-    from .extensions import babel, csrf, limiter
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"])
@@ -73,53 +86,20 @@ def _extensions(app: Flask) -> None:
     app.context_processor(_navigation)
 
 
-def _blueprints(app: Flask) -> None:
-    from . import api, auth
-    from .pages import admin, diagrams, inbox
-    from .pages import catalog, hazards, reports
-    from .pages import health, people
-    from .pages import inspections
-    from .pages import library, migration, modeler
-    from .extensions import csrf
-    for blueprint in (health.bp, auth.bp, inbox.bp, admin.bp, people.bp, hazards.bp, catalog.bp, reports.bp,
-                      inspections.bp):
-        app.register_blueprint(blueprint)
-    for blueprint in (library.bp, modeler.bp, migration.bp, diagrams.bp):
-        app.register_blueprint(blueprint)
-    from .pages import outbox, risk
-    for blueprint in (risk.bp, outbox.bp):
-        app.register_blueprint(blueprint)
-    from .pages import assessments, dashboard, summaries
-    for blueprint in (dashboard.bp, summaries.bp, assessments.bp):
-        app.register_blueprint(blueprint)
-    api.init_app(app)
-    for name in ("processes", "tasks", "instances", "messages", "attachments", "people_api", "hazards_api",
-                 "models_api", "risk_api", "outbox_api", "kpi_api", "api-docs"):
-        csrf.exempt(app.blueprints[name])   # the API authenticates by bearer token only, never by cookie
-
-
 def _locale() -> str:
-    from flask import request, session
-    from flask_login import current_user
     if current_user and getattr(current_user, "is_authenticated", False):
         return current_user.locale
     return session.get("lang") or request.accept_languages.best_match(["zh_CN", "zh", "en"]) or "zh_CN"
 
 
 def _navigation() -> dict:
-    from flask import g, request
-    from flask_login import current_user
     if not getattr(current_user, "is_authenticated", False) or request.path.startswith("/api/"):
         return {}
     if "nav_counts" not in g:
-        from records import notifications
-        from services import work
-
-        from . import current, db
         g.nav_counts = work.counts(current.runtime(), db.session(), current.actor())
-        g.nav_counts["unread"] = notifications.unread_count(db.session(), current_user.id)
     return {"nav_counts": g.nav_counts}
 
 
 def engine_of(app: Flask) -> Engine:
+    """The app's engine (tests and benchmarks reach it this way)."""
     return app.extensions["gridsafe.engine"]

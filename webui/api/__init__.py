@@ -28,6 +28,8 @@ class Api(SmorestApi):
 
 
 api = Api()
+BLUEPRINTS = ("processes", "tasks", "instances", "messages", "attachments", "people_api", "hazards_api", "models_api",
+              "risk_api", "outbox_api", "kpi_api", "api-docs")
 
 
 def init_app(app) -> None:
@@ -42,11 +44,6 @@ def init_app(app) -> None:
         },
     )
     api.init_app(app)
-    from . import attachments, hazards, instances, messages, models, people, processes, tasks
-    for module in (processes, tasks, instances, messages, attachments, people, hazards, models):
+    from . import attachments, hazards, instances, kpi, messages, models, outbox, people, processes, risk, tasks
+    for module in (processes, tasks, instances, messages, attachments, people, hazards, models, risk, outbox, kpi):
         api.register_blueprint(module.blp)
-    from . import outbox, risk
-    api.register_blueprint(risk.blp)
-    api.register_blueprint(outbox.blp)
-    from . import kpi
-    api.register_blueprint(kpi.blp)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 
-from services import modeling
+from services import modeling, task_forms
 
-from .. import db, work
+from .. import db
+from ..rendering import current_locale
 from ..current import actor, runtime
 
 bp = Blueprint("models", __name__, url_prefix="/models")
@@ -55,8 +56,8 @@ def form_preview(filename):
     """A user-task form rendered from its JSON Schema with sample (or given) data."""
     session = db.session()
     preview = modeling.form_preview(runtime(), session, actor(), filename, data=request.args.get("data"),
-                                    check=request.args.get("check") == "1", locale=work.current_locale(),
-                                    options=work.form_options(session))
+                                    check=request.args.get("check") == "1", locale=current_locale(),
+                                    options=task_forms.form_options(session))
     page = render_template("models/form_preview.html", filename=preview.filename, ui_name=preview.ui_name,
                            schema=preview.schema, fields=preview.fields, sample=preview.sample, error=preview.error,
                            problems=preview.problems)

@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 
 from services import Conflict, Invalid, drafts, modeling
 
-from .. import db, work
+from .. import db
+from ..rendering import current_locale
 from ..current import actor, runtime
 
 bp = Blueprint("modeler", __name__, url_prefix="/models")
@@ -108,7 +109,7 @@ def editor(name):
                  "deploy": url_for("modeler.deploy", name=name)},
         "previewUrl": url_for("models.form_preview", filename="__form__"),
         "catalog": modeling.modeler_catalog(rt, session, who, _role_label), "labels": _labels(),
-        "messages": _messages(), "locale": work.current_locale(),
+        "messages": _messages(), "locale": current_locale(),
     }
     return render_template("models/editor.html", name=name, kind=opened.kind, draft=draft, latest=opened.latest,
                            config=config)

@@ -1,7 +1,7 @@
-"""Demo data for the dashboard, reports and team assessment (loaded by webui/demo.py, idempotent):
-a year of closed and some still-open hazard files run through the real process with the clock in
-the past, three months of team assessments published and last month's waiting for the leader
-(陈领导), and last month's government summary generated."""
+"""Demo data for the dashboard, reports and team assessment (idempotent): a year of closed and some
+still-open hazard files run through the real process with the clock in the past, three months of team
+assessments published and last month's waiting for the leader (陈领导), and last month's government
+summary generated."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,11 +11,9 @@ from sqlalchemy import select
 from engine import FixedClock, HumanTask, ProcessInstance, timers
 from records import Customer, Document, Hazard, dictionary
 from records.assessments import AssessmentRun
-from services import access, assessment, periods
 
-from . import db, engine_of
-from .demo import _complete, _store
-from .work import local_day
+from . import access, assessment, periods, summaries
+from .demo_steps import complete, store
 
 # (customer, item, months ago, day of month, story): closed | late (overdue, supervised, then closed) | open
 HISTORY = [
@@ -33,22 +31,23 @@ HISTORY = [
 COMMENTS = ["隐患跟踪及时，督导到位", "检查按期，建档需加强", "逾期督导偏慢，请改进", "告知及时，资料完整"]
 
 
-def load(app, session) -> list[str]:
+def load(rt, session) -> list[str]:
+    """What was added of the year of history (nothing when it is there)."""
     done = []
-    eng = engine_of(app)
-    today = local_day(eng, app.config["GRIDSAFE"])
+    eng = rt.engine
+    today = rt.today()
     oldest = eng.clock.now() - timedelta(days=120)
     if session.scalar(select(Hazard.id).where(Hazard.opened_at < oldest).limit(1)) is None:
-        done.append(f"demo history: {_history(app, session, today)} hazard files over the last year")
-    if session.scalar(select(AssessmentRun.id).limit(1)) is None and _assessments(app, session, today):
+        done.append(f"demo history: {_history(rt, session, today)} hazard files over the last year")
+    if session.scalar(select(AssessmentRun.id).limit(1)) is None and _assessments(rt, session, today):
         done.append("demo team assessments: three months published, last month waiting for 陈领导")
     if session.scalar(select(Document.id).where(Document.kind == "periodic_summary").limit(1)) is None:
-        done.append(f"demo government summary: {_summary(app, session, today)}")
+        done.append(f"demo government summary: {_summary(rt, session, today)}")
     return done
 
 
-def _history(app, session, today) -> int:
-    eng = engine_of(app)
+def _history(rt, session, today) -> int:
+    eng = rt.engine
     customers = {c.number: c for c in session.scalars(select(Customer))}
     count = 0
     for seq, (number, code, months, day, story) in enumerate(HISTORY, start=200):
@@ -57,22 +56,22 @@ def _history(app, session, today) -> int:
         first = (today.replace(day=1) - timedelta(days=30 * months - 15)).replace(day=day)
         clock = FixedClock(f"{first.isoformat()}T02:30:00+00:00")
         at = eng.with_clock(clock)
-        _one(session, at, clock, customers[number], code, story, seq, eng.clock.now())
+        _one(rt, session, at, clock, customers[number], code, story, seq, eng.clock.now())
         count += 1
     session.rollback()
-    eng.fire_due_timers(db.session_factory())
+    eng.fire_due_timers(rt.sessions)
     return count
 
 
-def _one(session, at, clock, customer, code, story, seq, now) -> None:
-    photos = [_store(session, at, "photo", seq * 10 + i) for i in range(2)]
+def _one(rt, session, at, clock, customer, code, story, seq, now) -> None:
+    photos = [store(rt, session, at, "photo", seq * 10 + i) for i in range(2)]
     instance = at.start_instance(session, "hazard_lifecycle", actor="jiancha1", subject=customer.number, data={
         "customer_id": customer.id, "item_code": code, "location": "配电室", "equipment": None,
         "description": f"{dictionary.current(session, code).name_zh}（周期检查发现）", "photos": photos, "severity": None,
         "severity_reason": None, "team": None, "inspection_id": None, "interim_measures": None})
     clock.advance(hours=3)
-    _complete(session, at, instance.id, "deliver_notice", {"signer_name": "值班电工", "signer_post": "电气负责人",
-                                                            "signature": _store(session, at, "signature", seq)},
+    complete(session, at, instance.id, "deliver_notice", {"signer_name": "值班电工", "signer_post": "电气负责人",
+                                                            "signature": store(rt, session, at, "signature", seq)},
               "jiancha1")
     if story == "open":
         return
@@ -81,27 +80,25 @@ def _one(session, at, clock, customer, code, story, seq, now) -> None:
         clock.set(hazard.deadline + timedelta(hours=1))
         timers.fire_instance(at, session, session.get(ProcessInstance, instance.id))
         clock.advance(days=1)
-        _complete(session, at, instance.id, "deliver_order", {"progress": "整改资金已落实，正在施工",
+        complete(session, at, instance.id, "deliver_order", {"progress": "整改资金已落实，正在施工",
                                                                "signer_name": "值班电工",
-                                                               "signature": _store(session, at, "signature", seq + 1)},
+                                                               "signature": store(rt, session, at, "signature", seq + 1)},
                   "jiancha1")
         clock.advance(days=4)
     else:
         clock.advance(days=min(20, max(3, hazard.item["deadline_days"] // 2)))
-    _complete(session, at, instance.id, "follow_up", {"action": "rectified", "measures": "已按要求完成整改",
+    complete(session, at, instance.id, "follow_up", {"action": "rectified", "measures": "已按要求完成整改",
                                                        "completed_on": clock.now().date().isoformat()}, "jiancha1")
     clock.advance(days=1)
-    _complete(session, at, instance.id, "accept_on_site", {
+    complete(session, at, instance.id, "accept_on_site", {
         "method": "on_site", "second_inspector": "王检查", "checks": "现场复核整改情况", "result": "pass",
-        "after_photos": [_store(session, at, "photo", seq * 10 + 5)], "signer_name": "值班电工",
-        "customer_signature": _store(session, at, "signature", seq + 2)}, "jiancha1")
-    _complete(session, at, instance.id, "close_approval", {"approved": "yes", "comment": "同意销号"}, "jiancha1")
+        "after_photos": [store(rt, session, at, "photo", seq * 10 + 5)], "signer_name": "值班电工",
+        "customer_signature": store(rt, session, at, "signature", seq + 2)}, "jiancha1")
+    complete(session, at, instance.id, "close_approval", {"approved": "yes", "comment": "同意销号"}, "jiancha1")
 
 
-def _assessments(app, session, today) -> bool:
+def _assessments(rt, session, today) -> bool:
     """The three months before last: computed and published by the leader; last month: waiting for him."""
-    eng = engine_of(app)
-    rt = app.extensions["gridsafe.runtime"].with_clock(eng.clock)
     if session.scalar(select(ProcessInstance.id).where(ProcessInstance.process_id == "team_assessment")
                       .limit(1)) is not None:
         return False
@@ -127,8 +124,6 @@ def _assessments(app, session, today) -> bool:
     return True
 
 
-def _summary(app, session, today) -> str:
-    from services import summaries
-    rt = app.extensions["gridsafe.runtime"].with_clock(engine_of(app).clock)
+def _summary(rt, session, today) -> str:
     result = summaries.generate(rt, session, access.SYSTEM, kind="periodic", period=periods.last_period("month", today))
     return result["number"]

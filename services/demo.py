@@ -4,20 +4,15 @@ nothing). Hazards are made by running the real process with the clock set in the
 """
 from __future__ import annotations
 
-import io
-import random
-from dataclasses import replace
 from datetime import timedelta
 
-from PIL import Image, ImageDraw
 from sqlalchemy import select
 
-from engine import FixedClock, HumanTask, ProcessInstance, timers
-from records import Branch, Customer, Hazard, Inspection, Team, User, attachments, dictionary
-from services import planning
-from services import risk as grading
+from engine import FixedClock, HumanTask
+from records import Branch, Customer, Hazard, Inspection, Team, User, dictionary
 
-from . import db, engine_of
+from . import demo_hazards, demo_history, planning, risk
+from .demo_steps import store
 
 PASSWORD = "gridsafe-demo"
 BRANCHES = [("JA", "国网吉安供电公司", "company", None), ("JA-JZ", "吉州区供电公司", "county", "JA"),
@@ -50,10 +45,14 @@ CUSTOMERS = [  # number, name, address, branch, class, high-risk, industry, team
 ]
 
 
-def load(app) -> list[str]:
+def load(rt) -> list[str]:
     """Create what is missing of the demo data set; returns what was done."""
-    session = db.session()
-    now = engine_of(app).clock.now()
+    with rt.sessions() as session:
+        return _load(rt, session)
+
+
+def _load(rt, session) -> list[str]:
+    now = rt.now()
     done = []
     if session.scalar(select(Branch.id).where(Branch.code == "JA")) is None:
         _people(session, now)
@@ -65,15 +64,14 @@ def load(app) -> list[str]:
         done.append(f"demo customers: {len(CUSTOMERS)}")
     session.commit()
     if session.scalar(select(Hazard.id).limit(1)) is None:
-        done.append(f"demo hazards: {_hazards(app, session)} files at every stage")
+        done.append(f"demo hazards: {demo_hazards.load(rt, session)} files at every stage")
     if session.scalar(select(Inspection.id).limit(1)) is None:
-        done.append(f"demo inspections: {_inspections(app, session)} (periodic, overdue, a campaign, one done)")
-    from . import demo_kpi                   # the dashboard's year of history, assessments, a summary
-    done += demo_kpi.load(app, session)
+        done.append(f"demo inspections: {_inspections(rt, session)} (periodic, overdue, a campaign, one done)")
+    done += demo_history.load(rt, session)   # the dashboard's year of history, assessments, a summary
     session.commit()                         # the daily job works in its own transactions
-    risk = grading.daily(app.extensions["gridsafe.runtime"], force=True)
-    if risk and (risk["updated"] or risk["reminders"]):     # the stories ran in the past: grade as of today
-        done.append(f"risk grades brought up to date: {risk['updated']} regraded, {risk['reminders']} reminders")
+    graded = risk.daily(rt, force=True)
+    if graded and (graded["updated"] or graded["reminders"]):     # the stories ran in the past: grade as of today
+        done.append(f"risk grades brought up to date: {graded['updated']} regraded, {graded['reminders']} reminders")
     return done or ["demo data already loaded: nothing to do"]
 
 
@@ -82,34 +80,33 @@ LAST_INSPECTED = {"3608010001": 85, "3608010002": 100, "3608010003": 60, "360802
                   "3608020004": 400}           # over a year: its periodic inspection is overdue (未监控)
 
 
-def _inspections(app, session) -> int:
+def _inspections(rt, session) -> int:
     """Periodic tasks from the real generator (some due soon, some overdue), a campaign, one done."""
-    eng = engine_of(app)
+    eng = rt.engine
     today = eng.clock.now().date()
     for number, days in LAST_INSPECTED.items():
         customer = session.scalars(select(Customer).where(Customer.number == number)).one()
         customer.last_inspected_on = today - timedelta(days=days)
     session.commit()
-    rt = app.extensions["gridsafe.runtime"]
     created = len(planning.generate(rt, today).created)
     for number in ("3608020001", "3608030002", "3608020003"):
         customer = session.scalars(select(Customer).where(Customer.number == number)).one()
         if planning.create(rt, session, customer, kind="seasonal", due=today + timedelta(days=20),
                            planned_from=today, actor="zhuanze", full=False):
             created += 1
-    done = _one_done(app, session)
+    done = _one_done(rt, session)
     session.rollback()
-    eng.fire_due_timers(db.session_factory())         # overdue inspections warn the specialist
+    eng.fire_due_timers(rt.sessions)         # overdue inspections warn the specialist
     return created + done
 
 
-def _one_done(app, session) -> int:
+def _one_done(rt, session) -> int:
     """A special inspection done last week, with one finding that became its own hazard file."""
-    eng = engine_of(app)
-    clock = FixedClock(eng.clock.now() - timedelta(days=7))
-    at = eng.with_clock(clock)
+    clock = FixedClock(rt.now() - timedelta(days=7))
+    past = rt.with_clock(clock)
+    at = past.engine
     customer = session.scalars(select(Customer).where(Customer.number == "3608010005")).one()
-    ins = planning.create(replace(app.extensions["gridsafe.runtime"], engine=at), session, customer, kind="special", due=clock.now().date() + timedelta(days=3),
+    ins = planning.create(past, session, customer, kind="special", due=clock.now().date() + timedelta(days=3),
                           planned_from=clock.now().date(), actor="zhuanze", full=False)
     if ins is None:
         return 0
@@ -121,10 +118,10 @@ def _one_done(app, session) -> int:
     at.complete_task(session, task.id, {
         "checklist": checklist, "conclusion": "UPS 蓄电池须更换，其余合格", "second_inspector": "王检查",
         "findings": [{"item_code": "EP05", "location": "机房 UPS 间", "description": "UPS 蓄电池容量衰减",
-                      "photos": [_store(session, at, "photo", 900)]}],
-        "inspector_signature": _store(session, at, "signature", 901),
-        "second_inspector_signature": _store(session, at, "signature", 902),
-        "customer_name": "值班电工", "customer_signature": _store(session, at, "signature", 903)}, "jiancha1")
+                      "photos": [store(rt, session, at, "photo", 900)]}],
+        "inspector_signature": store(rt, session, at, "signature", 901),
+        "second_inspector_signature": store(rt, session, at, "signature", 902),
+        "customer_name": "值班电工", "customer_signature": store(rt, session, at, "signature", 903)}, "jiancha1")
     return 1
 
 
@@ -161,101 +158,3 @@ def _customers(session, now) -> None:
                              temporary_from=window[0], temporary_to=window[1], legal_representative="—",
                              contacts=[{"name": "值班电工", "post": "电气负责人", "mobile": "1390796" + number[-4:]}],
                              default_team_id=teams[team].id, created_at=now, updated_at=now))
-
-
-def _image(kind: str, seed: int) -> bytes:
-    rnd = random.Random(seed)
-    if kind == "signature":
-        canvas = Image.new("RGB", (420, 150), "white")
-        draw = ImageDraw.Draw(canvas)
-        points = [(20 + i * 18, 75 + rnd.randint(-40, 40)) for i in range(22)]
-        draw.line(points, fill=(15, 25, 90), width=4)
-        buffer = io.BytesIO()
-        canvas.save(buffer, "PNG")
-        return buffer.getvalue()
-    canvas = Image.new("RGB", (640, 480), (rnd.randint(90, 160), rnd.randint(90, 160), rnd.randint(90, 160)))
-    draw = ImageDraw.Draw(canvas)
-    for _ in range(12):
-        x, y = rnd.randint(0, 600), rnd.randint(0, 440)
-        draw.rectangle([x, y, x + rnd.randint(20, 120), y + rnd.randint(20, 90)],
-                       outline=(240, 240, 240), width=3)
-    buffer = io.BytesIO()
-    canvas.save(buffer, "JPEG", quality=80)
-    return buffer.getvalue()
-
-
-# (customer, item, days ago opened, what happened since)
-STORIES = [
-    ("3608010001", "EP02", 2, "new"), ("3608010001", "MG02", 12, "signed"),
-    ("3608010002", "PR01", 5, "signed"), ("3608010003", "EN02", 30, "overdue"),
-    ("3608010004", "EN01", 40, "supervised"), ("3608010005", "EN03", 20, "supervised"),
-    ("3608020002", "IL01", 9, "signed"), ("3608020001", "EN06", 25, "closed"),
-    ("3608030001", "NE01", 14, "refused"), ("3608020003", "EQ09", 3, "new"),
-    ("3608030002", "EM02", 60, "accepting"),
-]
-
-
-def _hazards(app, session) -> int:
-    eng = engine_of(app)
-    customers = {c.number: c for c in session.scalars(select(Customer))}
-    today = eng.clock.now()
-    count = 0
-    for seq, (number, code, ago, story) in enumerate(STORIES):
-        clock = FixedClock(today - timedelta(days=ago, hours=2))
-        at = eng.with_clock(clock)
-        photos = [_store(session, at, "photo", seq * 10 + i) for i in range(2)]
-        customer = customers[number]
-        instance = at.start_instance(session, "hazard_lifecycle", actor="jiancha1", subject=number, data={
-            "customer_id": customer.id, "item_code": code, "location": "配电室", "equipment": None,
-            "description": f"{dictionary.current(session, code).name_zh}（现场检查发现）", "photos": photos,
-            "severity": None, "severity_reason": None, "team": None, "inspection_id": None,
-            "interim_measures": None})
-        count += 1
-        if story == "new":
-            continue
-        clock.advance(hours=3)
-        _complete(session, at, instance.id, "deliver_notice",
-                  {"refused": True, "witness": "物业经理 孙明", "refusal_photo": photos[0]} if story == "refused" else
-                  {"signer_name": "值班电工", "signer_post": "电气负责人",
-                   "signature": _store(session, at, "signature", seq)}, "jiancha1")
-        if story in ("overdue", "supervised"):
-            deadline = session.scalars(select(Hazard).where(Hazard.instance_id == instance.id)).one().deadline
-            clock.set(deadline + timedelta(hours=1))
-            timers.fire_instance(at, session, session.get(ProcessInstance, instance.id))
-            if story == "supervised":
-                _complete(session, at, instance.id, "deliver_order",
-                          {"progress": "尚未整改，客户称资金未到位", "signer_name": "值班电工",
-                           "signature": _store(session, at, "signature", seq + 50)}, "jiancha1")
-        if story in ("closed", "accepting"):
-            clock.advance(days=2)
-            _complete(session, at, instance.id, "follow_up",
-                      {"action": "rectified", "measures": "已按要求整改", "completed_on": clock.now().date().isoformat()},
-                      "jiancha1")
-            clock.advance(days=1)
-            _complete(session, at, instance.id, "accept_on_site",
-                      {"method": "on_site", "second_inspector": "王检查", "checks": "现场复核整改情况", "result": "pass",
-                       "after_photos": [_store(session, at, "photo", seq * 10 + 7 + i) for i in range(2)],
-                       "signer_name": "值班电工", "customer_signature": _store(session, at, "signature", seq + 80)},
-                      "jiancha1")
-            if story == "closed":
-                _complete(session, at, instance.id, "close_approval", {"approved": "yes", "comment": "同意销号"},
-                          "jiancha1")
-    session.rollback()
-    eng.fire_due_timers(db.session_factory())        # what fell due between the stories and now
-    return count
-
-
-def _store(session, eng, kind, seed) -> str:
-    from flask import current_app
-    row = attachments.store_image(session, current_app.extensions["gridsafe.files"], _image(kind, seed), kind=kind,
-                                  actor="jiancha1", now=eng.clock.now(), max_bytes=20_000_000)
-    session.commit()
-    return row.id
-
-
-def _complete(session, eng, instance_id, element, data, actor):
-    task = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                   HumanTask.element_id == element,
-                                                   HumanTask.status == "ready")).one()
-    eng.complete_task(session, task.id, data, actor)
-

@@ -1,0 +1,4 @@
+"""`python -m cli ...` is `gridsafe ...`."""
+from . import main
+
+main()

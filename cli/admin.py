@@ -1,0 +1,127 @@
+"""Commands for administrators: diagrams (lint), the audit trail (verify), users and API tokens."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from records import ROLES
+from services import ServiceError, maintenance, people
+from services.access import SYSTEM
+
+from . import main, refused, with_runtime
+
+
+@main.group()
+def bpmn():
+    """Diagrams: lint."""
+
+
+@bpmn.command("lint")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@with_runtime
+def bpmn_lint(rt, files):
+    """Check diagrams the way deploying does; exit 1 if any has a problem."""
+    bad = 0
+    for file, problems in maintenance.lint_files(rt, [Path(f) for f in files]).items():
+        for problem in problems:
+            click.echo(f"{file}:{problem.line or '?'}: [{problem.element_id or '-'}] {problem.message}")
+        bad += bool(problems)
+        if not problems:
+            click.echo(f"{file}: ok")
+    sys.exit(1 if bad else 0)
+
+
+@main.group()
+def audit():
+    """The audit trail: verify."""
+
+
+@audit.command("verify")
+@with_runtime
+def audit_verify(rt):
+    """Recompute every hash chain; exit 1 if an event was edited, inserted or deleted."""
+    count, breaks = maintenance.verify_audit(rt)
+    for item in breaks:
+        click.echo(f"BROKEN {item}")
+    click.echo(f"{count} events checked, {len(breaks)} problems")
+    sys.exit(1 if breaks else 0)
+
+
+@main.group()
+def user():
+    """Users: create."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", help="Display name (default: the user name).")
+@click.option("--role", "roles", multiple=True, type=click.Choice(ROLES), required=True,
+              help="A role; repeat for several.")
+@click.option("--branch", help="Branch code.")
+@click.option("--team", "teams", multiple=True, help="Team code; repeat for several.")
+@click.option("--mobile", help="Mobile number (for SMS warnings).")
+@click.option("--email", help="E-mail address.")
+@click.option("--locale", type=click.Choice(["zh_CN", "en"]), default="zh_CN", show_default=True)
+@click.password_option(help="Password (asked for when not given).")
+@with_runtime
+def user_create(rt, username, display_name, roles, branch, teams, mobile, email, locale, password):
+    """Create a user who can sign in."""
+    with rt.sessions() as session:
+        try:
+            people.create_user(rt, session, SYSTEM, username=username, display_name=display_name, roles=roles,
+                               branch=branch, teams=teams, password=password, mobile=mobile, email=email,
+                               locale=locale)
+        except ServiceError as err:
+            raise refused(err) from None
+    click.echo(f"user {username} created with roles {', '.join(sorted(roles))}")
+
+
+@main.group()
+def token():
+    """API tokens: create, list, revoke."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--name", default="api", show_default=True, help="What the token is for.")
+@with_runtime
+def token_create(rt, username, name):
+    """Create an API token for USERNAME and print it (it is shown only once)."""
+    with rt.sessions() as session:
+        try:
+            click.echo(people.create_token(rt, session, SYSTEM, username, name))
+        except ServiceError as err:
+            raise refused(err) from None
+
+
+@token.command("list")
+@click.argument("username")
+@with_runtime
+def token_list(rt, username):
+    """List USERNAME's tokens: id, name, first characters, created, revoked."""
+    with rt.read_sessions() as session:
+        try:
+            rows = people.user_tokens(session, people.user_by_name_or_404(session, username))
+        except ServiceError as err:
+            raise refused(err) from None
+        if not rows:
+            click.echo(f"{username} has no API tokens")
+        for row in rows:
+            state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M} UTC" if row.revoked_at else "live"
+            click.echo(f"{row.id}\t{row.name}\t{row.hint}...\tcreated {row.created_at:%Y-%m-%d %H:%M} UTC\t{state}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@click.option("--reason", required=True, help="Why (kept in the audit trail), e.g. 'tablet lost'.")
+@with_runtime
+def token_revoke(rt, token_id, reason):
+    """Revoke the token TOKEN_ID (see `gridsafe token list`): every later call with it gets 401."""
+    with rt.sessions() as session:
+        try:
+            row = people.revoke_token_by_id(rt, session, SYSTEM, token_id, reason)
+        except ServiceError as err:
+            raise refused(err) from None
+        click.echo(f"token {token_id} ({row.name}, {row.hint}...) of {row.user.username} revoked")
