@@ -119,8 +119,8 @@ def test_the_demo_data_loads_once_and_a_second_run_changes_nothing(sqlite_url, t
     first = runner.invoke(main, ["demo"], obj={"app": app})
     assert first.exit_code == 0, first.output
     loaded = counts()      # 11 hazards at every stage, the one a finished demo inspection found, a year's history
-    from webui import demo_kpi
-    assert loaded["User"] == 8 and loaded["Customer"] == 12 and loaded["Hazard"] == 12 + len(demo_kpi.HISTORY)
+    from services import demo_history
+    assert loaded["User"] == 8 and loaded["Customer"] == 12 and loaded["Hazard"] == 12 + len(demo_history.HISTORY)
     assert loaded["HumanTask"] > 11
     second = runner.invoke(main, ["demo"], obj={"app": app})
     assert "nothing to do" in second.output and counts() == loaded
