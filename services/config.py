@@ -70,6 +70,7 @@ DEFAULTS: dict = {
     # indicators and team assessment (domain.md §8)
     "KPI_SUPERVISION_DAYS": 3,                        # an overdue hazard's 督导单 is delivered within this
     "KPI_ACCEPTANCE_DAYS": 5,                         # a reported rectification is checked on site within this
+    "WORKDAY_CALENDAR": "chinese_calendar",           # the State Council's holidays and 调休 (package); or weekends
     "HOLIDAYS": [],                                   # JSON list of public holidays: "2026-10-01..2026-10-08", ...
     "MAKEUP_WORKDAYS": [],                            # JSON list of weekend days worked in exchange (调休上班)
     "ASSESSMENT_PERIOD": "month",                     # month | quarter: the scheduler starts an assessment after each
