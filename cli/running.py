@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
+from pathlib import Path
 import subprocess
 import sys
 
@@ -56,6 +59,7 @@ def serve(rt, host, port, workers, with_scheduler):
         child = subprocess.Popen([sys.executable, "-m", "cli", "scheduler"], env=os.environ.copy())
         click.echo(f"scheduler started (pid {child.pid})")
     click.echo(f"GridSafe on http://{host}:{port}/")
+    metrics_dir = _metrics_dir()
     try:
         from webui.server import run_gunicorn       # the one command that needs the web app
         run_gunicorn(host, port, workers or config["WORKERS"])
@@ -63,6 +67,21 @@ def serve(rt, host, port, workers, with_scheduler):
         if child is not None:
             child.send_signal(signal.SIGTERM)
             child.wait(timeout=30)
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _metrics_dir() -> str | None:
+    """The gunicorn workers' shared metrics folder: the operator's PROMETHEUS_MULTIPROC_DIR (emptied), or
+    a fresh one removed at exit. Set before the web app (and prometheus_client) is imported."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        return None
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gridsafe-metrics-")
+    return os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 @main.command()

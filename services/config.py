@@ -27,6 +27,7 @@ DEFAULTS: dict = {
     "SCHEDULER_INTERVAL_SECONDS": 30,
     "SCHEDULER_NAME": "",                     # defaults to host:pid
     "SCHEDULER_MAX_LAG_SECONDS": 300,         # /healthz reports 'lagging' beyond this
+    "METRICS_TOKEN": "",                      # a Prometheus scraper sends it as a bearer token to /metrics
     "MAX_MODEL_BYTES": 2 * 1024 * 1024,
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,     # one photo or signature
     "MAX_REQUEST_BYTES": 64 * 1024 * 1024,    # a whole form submission with its photos

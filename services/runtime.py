@@ -21,7 +21,8 @@ from records import FileStore
 from . import config as settings
 from . import status
 
-SECRET_SETTINGS = ("SECRET_KEY", "CLOCK", "EXTRA_HANDLERS", "SMTP_PASSWORD", "SMS_PASSWORD", "SMS_TOKEN")
+SECRET_SETTINGS = ("SECRET_KEY", "CLOCK", "EXTRA_HANDLERS", "SMTP_PASSWORD", "SMS_PASSWORD", "SMS_TOKEN",
+                   "METRICS_TOKEN")
 
 
 @dataclass

@@ -15,7 +15,7 @@ from engine import Engine
 from services import config as settings
 from services import i18n, work
 
-from . import api, auth, current, db, errors, permissions, rendering
+from . import api, auth, current, db, errors, metrics, permissions, rendering
 from .extensions import babel, csrf, limiter
 from .pages import (admin, assessments, catalog, dashboard, diagrams, hazards, health, inbox, inspections, library,
                     migration, modeler, outbox, people, reports, risk, summaries)
@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["gridsafe.files"] = rt.files
     app.extensions["gridsafe.engine"] = rt.engine
     db.init_app(app, rt)
+    metrics.init_app(app, rt.engine)                # first, so that refused requests are timed too
     i18n.install(_translate)
     _extensions(app)
     for module in PAGES:

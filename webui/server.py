@@ -1,6 +1,8 @@
 """Running the app under gunicorn (the production server) from `gridsafe serve`."""
 from __future__ import annotations
 
+import os
+
 from gunicorn.app.base import BaseApplication
 
 
@@ -18,6 +20,16 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
+def _worker_exited(server, worker) -> None:
+    """A dead worker's live figures (gauges) leave /metrics; its counts stay summed in."""
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def run_gunicorn(host: str, port: int, workers: int) -> None:
-    _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "worker_class": "sync",
-               "accesslog": "-", "timeout": 120, "graceful_timeout": 20}).run()
+    """Serve with `workers` processes; their metrics meet in PROMETHEUS_MULTIPROC_DIR (set by the caller)."""
+    options = {"bind": f"{host}:{port}", "workers": workers, "worker_class": "sync",
+               "accesslog": "-", "timeout": 120, "graceful_timeout": 20}
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        options["child_exit"] = _worker_exited
+    _Gunicorn(options).run()
