@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from services import jobs, maintenance, planning
+from services import jobs, logs, maintenance, planning
 from services import scheduler as scheduler_loop
 
 from . import clock_at, main, with_runtime
@@ -49,6 +49,7 @@ def init(rt, strict):
 def serve(rt, host, port, workers, with_scheduler):
     """Serve the web app and API with gunicorn (diagrams are deployed first)."""
     config = rt.config
+    logs.configure(config)
     deploy_diagrams(rt)
     # Nothing of this process's database use may outlive the deploy: gunicorn's master keeps this
     # process (and forks workers from it), and an open connection would be shared with the workers.
@@ -62,7 +63,7 @@ def serve(rt, host, port, workers, with_scheduler):
     metrics_dir = _metrics_dir()
     try:
         from webui.server import run_gunicorn       # the one command that needs the web app
-        run_gunicorn(host, port, workers or config["WORKERS"])
+        run_gunicorn(host, port, workers or config["WORKERS"], config)
     finally:
         if child is not None:
             child.send_signal(signal.SIGTERM)
@@ -91,6 +92,7 @@ def _metrics_dir() -> str | None:
 @with_runtime
 def scheduler(rt, interval, once):
     """Fire due timers and run periodic jobs, every INTERVAL seconds, until stopped."""
+    logs.configure(rt.config)
     scheduler_loop.run(rt, interval=interval, once=once, echo=click.echo)
 
 

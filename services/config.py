@@ -27,6 +27,8 @@ DEFAULTS: dict = {
     "SCHEDULER_INTERVAL_SECONDS": 30,
     "SCHEDULER_NAME": "",                     # defaults to host:pid
     "SCHEDULER_MAX_LAG_SECONDS": 300,         # /healthz reports 'lagging' beyond this
+    "LOG_FORMAT": "json",                     # json: one JSON object per line; text: for a terminal
+    "LOG_LEVEL": "INFO",
     "METRICS_TOKEN": "",                      # a Prometheus scraper sends it as a bearer token to /metrics
     "MAX_MODEL_BYTES": 2 * 1024 * 1024,
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,     # one photo or signature

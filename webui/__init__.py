@@ -15,7 +15,7 @@ from engine import Engine
 from services import config as settings
 from services import i18n, work
 
-from . import api, auth, current, db, errors, metrics, permissions, rendering
+from . import api, auth, current, db, errors, metrics, permissions, rendering, tracing
 from .extensions import babel, csrf, limiter
 from .pages import (admin, assessments, catalog, dashboard, diagrams, hazards, health, inbox, inspections, library,
                     migration, modeler, outbox, people, reports, risk, summaries)
@@ -43,7 +43,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["gridsafe.files"] = rt.files
     app.extensions["gridsafe.engine"] = rt.engine
     db.init_app(app, rt)
-    metrics.init_app(app, rt.engine)                # first, so that refused requests are timed too
+    tracing.init_app(app)                           # first, so that refused requests are logged and timed too
+    metrics.init_app(app, rt.engine)
     i18n.install(_translate)
     _extensions(app)
     for module in PAGES:

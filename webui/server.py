@@ -26,10 +26,12 @@ def _worker_exited(server, worker) -> None:
     multiprocess.mark_process_dead(worker.pid)
 
 
-def run_gunicorn(host: str, port: int, workers: int) -> None:
+def run_gunicorn(host: str, port: int, workers: int, config: dict | None = None) -> None:
     """Serve with `workers` processes; their metrics meet in PROMETHEUS_MULTIPROC_DIR (set by the caller)."""
+    from services import logs
     options = {"bind": f"{host}:{port}", "workers": workers, "worker_class": "sync",
-               "accesslog": "-", "timeout": 120, "graceful_timeout": 20}
+               "timeout": 120, "graceful_timeout": 20,
+               "logconfig_dict": logs.gunicorn_logconfig(config or {})}   # requests are logged by the app (webui.tracing)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         options["child_exit"] = _worker_exited
     _Gunicorn(options).run()
