@@ -49,11 +49,17 @@ def init_app(app, engine) -> None:
 
 
 def instrument(engine) -> None:
-    """Wrap the engine's public operations (on this object only) so that each call is timed."""
-    for name in ENGINE_OPERATIONS:
-        method = getattr(engine, name, None)
-        if method is not None and not getattr(method, "timed", False):
-            setattr(engine, name, _timed(name, method))
+    """Time each public operation of this engine object. Its class becomes a subclass whose methods time
+    the call (the engine's own code is untouched; a copy made by with_clock is a plain Engine again)."""
+    engine.__class__ = _timed_class(type(engine))
+
+
+@functools.lru_cache(maxsize=None)
+def _timed_class(base: type) -> type:
+    if getattr(base, "timed", False):
+        return base
+    methods = {name: _timed(name, getattr(base, name)) for name in ENGINE_OPERATIONS if hasattr(base, name)}
+    return type(f"Timed{base.__name__}", (base,), {**methods, "timed": True, "__module__": __name__})
 
 
 def _timed(name, method):
@@ -66,7 +72,6 @@ def _timed(name, method):
             return result
         finally:
             ENGINE_CALLS.labels(name, outcome).observe(time.perf_counter() - started)
-    call.timed = True
     return call
 
 
