@@ -18,10 +18,10 @@ from services import i18n, work
 from . import api, auth, current, db, errors, metrics, permissions, rendering, tracing
 from .extensions import babel, csrf, limiter
 from .pages import (admin, assessments, catalog, dashboard, diagrams, hazards, health, inbox, inspections, library,
-                    migration, modeler, outbox, people, reports, risk, summaries)
+                    migration, modeler, outbox, people, reports, risk, status, summaries)
 
 PAGES = (health, auth, inbox, admin, people, hazards, catalog, reports, inspections, library, modeler, migration,
-         diagrams, risk, outbox, dashboard, summaries, assessments)
+         diagrams, risk, outbox, dashboard, summaries, assessments, status)
 
 
 class BoundedInt(IntegerConverter):
