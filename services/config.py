@@ -8,8 +8,18 @@ import json
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-INSTANCE = ROOT / "instance"
+ROOT = Path(__file__).resolve().parent.parent       # the checkout, or site-packages when installed from a wheel
+
+
+def _instance() -> Path:
+    """Where the SQLite database and the files go by default: GRIDSAFE_INSTANCE_DIR, else instance/ in the
+    checkout, else (installed from a wheel) instance/ in the directory the commands are run from."""
+    if os.environ.get("GRIDSAFE_INSTANCE_DIR"):
+        return Path(os.environ["GRIDSAFE_INSTANCE_DIR"]).resolve()
+    return (ROOT if (ROOT / "setup.cfg").exists() else Path.cwd()) / "instance"
+
+
+INSTANCE = _instance()
 DEFAULT_SECRET_KEY = "dev-only-secret-change-me"
 
 DEFAULTS: dict = {

@@ -6,6 +6,11 @@ import os
 from gunicorn.app.base import BaseApplication
 
 
+# gunicorn >= 25 opens a control socket at one path per user: a second node on the same machine would
+# take it over from the first. GridSafe does not use it.
+OPTIONAL = {"control_socket_disable": True}
+
+
 class _Gunicorn(BaseApplication):
     def __init__(self, options: dict):
         self.options = options
@@ -13,6 +18,8 @@ class _Gunicorn(BaseApplication):
 
     def load_config(self):
         for key, value in self.options.items():
+            if key in OPTIONAL and key not in self.cfg.settings:
+                continue                    # an older gunicorn without that setting
             self.cfg.set(key, value)
 
     def load(self):
@@ -30,8 +37,8 @@ def run_gunicorn(host: str, port: int, workers: int, config: dict | None = None)
     """Serve with `workers` processes; their metrics meet in PROMETHEUS_MULTIPROC_DIR (set by the caller)."""
     from services import logs
     options = {"bind": f"{host}:{port}", "workers": workers, "worker_class": "sync",
-               "timeout": 120, "graceful_timeout": 20,
-               "logconfig_dict": logs.gunicorn_logconfig(config or {})}   # requests are logged by the app (webui.tracing)
+               "timeout": 120, "graceful_timeout": 20,     # no access log: the app logs each request (tracing)
+               "logconfig_dict": logs.gunicorn_logconfig(config or {}), **OPTIONAL}
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         options["child_exit"] = _worker_exited
     _Gunicorn(options).run()
