@@ -72,3 +72,45 @@ def test_metrics_need_the_token_or_an_administrator(client, site, scraper):
 def test_without_a_configured_token_no_bearer_opens_metrics(client, site):
     assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer x"}).status_code == 401
+
+
+def test_the_workers_of_gridsafe_serve_add_up_their_counts(sqlite_url, tmp_path):
+    """Two gunicorn workers answer in turn: every scrape, whichever worker answers it, counts all requests."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("GRIDSAFE_", "PROMETHEUS_"))},
+           "PYTHONPATH": str(root), "GRIDSAFE_DATABASE_URL": sqlite_url, "GRIDSAFE_DATA_DIR": str(tmp_path / "data"),
+           "GRIDSAFE_METRICS_TOKEN": "scrape-secret-2", "GRIDSAFE_LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port), "--workers", "2"],
+                              cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=5).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gridsafe serve did not answer"
+                time.sleep(0.3)
+        for _ in range(19):
+            urllib.request.urlopen(f"{base}/healthz", timeout=5).read()
+        scrape = urllib.request.Request(f"{base}/metrics", headers={"Authorization": "Bearer scrape-secret-2"})
+        for _ in range(4):
+            parsed = samples(urllib.request.urlopen(scrape, timeout=5).read().decode())
+            assert value(parsed, "gridsafe_http_request_duration_seconds_count", route="/healthz") == 20
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
