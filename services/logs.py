@@ -68,11 +68,23 @@ def new_id(prefix: str = "") -> str:
     return prefix + uuid.uuid4().hex[:16]
 
 
+def bind(value: str | None):
+    """From now on (in this context) log lines and audit events carry `value`; a token for unbind."""
+    return REQUEST_ID.set(value)
+
+
+def unbind(token) -> None:
+    try:
+        REQUEST_ID.reset(token)
+    except ValueError:                      # set in another context (a torn-down request): just clear it
+        REQUEST_ID.set(None)
+
+
 @contextmanager
 def request_id(value: str):
     """Within the block, log lines and audit events carry `value`."""
-    token = REQUEST_ID.set(value)
+    token = bind(value)
     try:
         yield value
     finally:
-        REQUEST_ID.reset(token)
+        unbind(token)

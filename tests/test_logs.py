@@ -71,3 +71,15 @@ def test_an_edited_request_id_breaks_the_audit_chain(site):
         event.request_id = "r-2"                                   # as if edited in the file, not saved
         assert event.hash != audit._digest(event)
         session.rollback()
+
+
+def test_a_scheduler_tick_runs_under_an_id_of_its_own(monkeypatch, tmp_path):
+    """What a tick writes (audit events through engine.audit, log lines) carries one id starting with tick-."""
+    import services
+    from engine.audit import REQUEST_ID
+    from services import jobs, scheduler
+    seen = []
+    monkeypatch.setattr(jobs, "run_tick", lambda rt, name: seen.append(REQUEST_ID.get()) or {})
+    rt = services.build({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "DATA_DIR": str(tmp_path / "d")})
+    scheduler.run(rt, name="t", once=True, echo=lambda line: None)
+    assert len(seen) == 1 and seen[0].startswith("tick-") and REQUEST_ID.get() is None

@@ -10,7 +10,6 @@ import time
 from flask import g, request
 from flask_login import current_user
 
-from engine.audit import REQUEST_ID
 from services import logs
 
 LOG = logging.getLogger("gridsafe.http")
@@ -26,7 +25,7 @@ def init_app(app) -> None:
 def _begin() -> None:
     given = request.headers.get("X-Request-ID", "")
     g.request_id = given if SANE.fullmatch(given) else logs.new_id()
-    g.request_id_token = REQUEST_ID.set(g.request_id)
+    g.request_id_token = logs.bind(g.request_id)
     g.request_started = time.perf_counter()
 
 
@@ -47,7 +46,4 @@ def _end(response):
 def _reset(_error=None) -> None:
     token = g.pop("request_id_token", None)
     if token is not None:
-        try:
-            REQUEST_ID.reset(token)
-        except ValueError:                  # torn down in another context than it began: just clear it
-            REQUEST_ID.set(None)
+        logs.unbind(token)
