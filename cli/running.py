@@ -4,10 +4,10 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import tempfile
-from pathlib import Path
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import click
 
@@ -73,8 +73,9 @@ def serve(rt, host, port, workers, with_scheduler):
 
 
 def _metrics_dir() -> str | None:
-    """The gunicorn workers' shared metrics folder: the operator's PROMETHEUS_MULTIPROC_DIR (emptied), or
-    a fresh one removed at exit. Set before the web app (and prometheus_client) is imported."""
+    """The gunicorn workers' shared metrics folder: the operator's PROMETHEUS_MULTIPROC_DIR (emptied: one
+    per `gridsafe serve`), or a fresh one removed at exit. Set before the web app (and prometheus_client)
+    is imported, since prometheus_client reads it once."""
     given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if given:
         Path(given).mkdir(parents=True, exist_ok=True)
