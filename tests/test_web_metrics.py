@@ -58,6 +58,7 @@ def test_a_late_task_a_late_timer_and_a_scheduler_beat_show(client, site, scrape
     parsed = samples(client.get("/metrics", headers=scraper).get_data(as_text=True))
     assert value(parsed, "gridsafe_user_tasks_overdue") == 1
     assert value(parsed, "gridsafe_scheduler_beat_age_seconds", node="node-a:1") == 90
+    assert value(parsed, "gridsafe_scheduler_last_tick_duration_seconds", node="node-a:1") == 0.005
 
 
 def test_metrics_need_the_token_or_an_administrator(client, site, scraper):

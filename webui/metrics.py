@@ -147,10 +147,16 @@ def families(state: dict) -> list:
                               labels=["node"])
     ages = GaugeMetricFamily("gridsafe_scheduler_beat_age_seconds", "Seconds since each scheduler's last tick",
                              labels=["node"])
+    took = GaugeMetricFamily("gridsafe_scheduler_last_tick_duration_seconds", "How long each scheduler's last tick "
+                             "took (its timers and jobs)", labels=["node"])
+    failed = GaugeMetricFamily("gridsafe_scheduler_last_tick_errors", "Errors met by each scheduler's last tick",
+                               labels=["node"])
     for beat in state["schedulers"]:
         beats.add_metric([beat["name"]], beat["last_tick"].timestamp())
         ages.add_metric([beat["name"]], beat["age_seconds"])
-    out += [beats, ages]
+        took.add_metric([beat["name"]], (beat["duration_ms"] or 0) / 1000)
+        failed.add_metric([beat["name"]], beat["errors"] or 0)
+    out += [beats, ages, took, failed]
     outbox = GaugeMetricFamily("gridsafe_outbox_messages", "Undelivered outbox messages per channel: pending "
                                "(backlog), retrying (pending after a failed attempt), failed", labels=["channel", "state"])
     for channel, counts in sorted(state["outbox"].items()):
