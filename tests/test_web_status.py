@@ -24,7 +24,7 @@ def test_the_status_page_shows_database_schedulers_timers_outbox_errors_and_the_
     clock.advance(seconds=400)                             # past SCHEDULER_MAX_LAG_SECONDS (300)
     login(client, "admin")
     page = client.get("/admin/status").get_data(as_text=True)
-    assert "<h2>系统状态</h2>" in page and "sqlite 数据库响应正常" in page
+    assert "<h2>系统状态</h2>" in page and "SQLite 数据库响应正常" in page
     assert 'data-node="app-2:4711"' in page and "400 · 已超时" in page
     assert "待办任务 2 项，其中已超期 2 项。" in page and "最早到期的定时器" not in page
     assert "没有这个客户" in page and f'instance_id={broken}' not in page and f"/admin/instances/{broken}" in page
