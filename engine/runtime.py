@@ -30,6 +30,7 @@ from .deploy import latest_definition
 from .errors import (ConcurrentUpdate, Conflict, InstanceNotActive, InvalidRequest, NoSubscriber,
                      TaskNotReady, UnknownInstance, UnknownTask)
 from .models import ACTIVE_STATUSES, MessageSubscription, ProcessInstance
+from .budget import exceeded_in
 from .scripting import ScriptEngine
 from .serializer import dump_state, load_state
 
@@ -133,7 +134,10 @@ def _failure(exc: BaseException) -> dict:
     if element is None and getattr(exc, "task_spec", None) is not None:
         element = exc.task_spec.bpmn_id
     message = str(exc).rstrip(". ") or exc.__class__.__name__
-    if isinstance(exc, WorkflowTaskException) and exc.__cause__ is not None and str(exc.__cause__) not in message:
+    budget = exceeded_in(exc)
+    if budget is not None:
+        message = str(budget)
+    elif isinstance(exc, WorkflowTaskException) and exc.__cause__ is not None and str(exc.__cause__) not in message:
         message = f"{message} ({exc.__cause__})"
     return {"message": message, "element": element, "task_id": str(task.id) if task is not None else None,
             "traceback": "".join(traceback.format_exception(exc))}
@@ -158,7 +162,7 @@ def execute(eng, session, instance, workflow, actor: str, *, action: str, act=No
     if nested:
         return _execute_nested(eng, session, instance, workflow, actor, action=action, act=act, detail=detail)
     call = _Call(eng, session, instance, actor)
-    workflow.script_engine = ScriptEngine(eng.clock, call.call_service)
+    workflow.script_engine = ScriptEngine(eng.clock, call.call_service, eng.script_limits)
     ready_before = [] if fresh else projections.ready_user_tasks(workflow)
     before = None if fresh else {"status": instance.status, "waiting_at": waiting_at(workflow, ready_before)}
     failure = None
@@ -187,7 +191,7 @@ def execute(eng, session, instance, workflow, actor: str, *, action: str, act=No
 
 def _execute_nested(eng, session, instance, workflow, actor, *, action, act, detail) -> ProcessInstance:
     call = _Call(eng, session, instance, actor)
-    workflow.script_engine = ScriptEngine(eng.clock, call.call_service)
+    workflow.script_engine = ScriptEngine(eng.clock, call.call_service, eng.script_limits)
     failure = None
     try:
         act(workflow)

@@ -28,6 +28,8 @@ DEFAULTS: dict = {
     "SCHEDULER_NAME": "",                     # defaults to host:pid
     "SCHEDULER_MAX_LAG_SECONDS": 300,         # /healthz reports 'lagging' beyond this
     "MAX_MODEL_BYTES": 2 * 1024 * 1024,
+    "SCRIPT_TIME_LIMIT_SECONDS": 2,           # diagram code (scripts, conditions, DMN cells) per engine call
+    "SCRIPT_MEMORY_LIMIT_MB": 256,            # memory of any one snippet of diagram code
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,     # one photo or signature
     "MAX_REQUEST_BYTES": 64 * 1024 * 1024,    # a whole form submission with its photos
     "LOGIN_RATE_LIMIT": "10 per minute",      # failed or not, per address and user name
