@@ -81,7 +81,7 @@ def scheduler(rt, interval, once):
 def tick(rt, now):
     """Run everything due once: timers, then the periodic jobs."""
     rt = clock_at(rt, now, ", e.g. 2026-12-01T08:00:00+08:00")
-    report = jobs.run_tick(rt, "tick")
+    report = jobs.run_tick(rt, "tick", beat=now is None)     # a tick at another instant is no heartbeat
     click.echo(report)
     if report.get("errors"):
         sys.exit(1)

@@ -33,6 +33,7 @@ from .models import ACTIVE_STATUSES, MessageSubscription, ProcessInstance
 from .budget import exceeded_in
 from .scripting import ScriptEngine
 from .serializer import dump_state, load_state
+from .transient import is_transient
 
 MAX_ENGINE_TASKS_PER_CALL = 5000
 _LOST_RACE = "someone else changed this instance at the same moment; nothing was saved — reload and try again"
@@ -175,6 +176,8 @@ def execute(eng, session, instance, workflow, actor: str, *, action: str, act=No
         except (KeyboardInterrupt, SystemExit, InvalidRequest, NoSubscriber, StaleDataError):
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of the diagram becomes the instance's error
+            if is_transient(exc):   # ... but not the database's "not now": rolled back, the caller retries
+                raise
             failure = _failure(exc)
         _save(eng, session, instance, workflow, call, failure, action=action, element_id=element_id,
               before=before, detail=detail, reason=reason, completed_id=completed_id, fresh=fresh,
@@ -199,6 +202,8 @@ def _execute_nested(eng, session, instance, workflow, actor, *, action, act, det
     except (KeyboardInterrupt, SystemExit, InvalidRequest, NoSubscriber, StaleDataError):
         raise
     except Exception as exc:  # noqa: BLE001 - the started instance's own error, not its starter's
+        if is_transient(exc):
+            raise
         failure = _failure(exc)
     _save(eng, session, instance, workflow, call, failure, action=action, element_id=None, before=None,
           detail=detail, reason=None, completed_id=None, fresh=True, open_before=set(), reconcile=False)
@@ -319,8 +324,12 @@ def commit(session) -> None:
 
 
 def load(eng, session, instance_id: int, expect_version: int | None = None):
-    """The instance row and its workflow, rebuilt from state and the cached spec."""
-    instance = session.get(ProcessInstance, instance_id)
+    """The instance row and its workflow, rebuilt from state and the cached spec.
+
+    The row is locked (FOR UPDATE on PostgreSQL) before anything else of the call: every engine call —
+    a request's or the scheduler's — takes the instance row first and only then what its handlers
+    touch (a hazard, a customer), so the two can never wait for each other in opposite orders."""
+    instance = session.get(ProcessInstance, instance_id, with_for_update=True)
     if instance is None:
         raise UnknownInstance(f"there is no process instance {instance_id}")
     return instance, restore(eng, session, instance, expect_version)
@@ -378,7 +387,7 @@ def complete_task(eng, session, task_id: str, data: dict | None, actor: str, *,
                   expect_version: int | None = None) -> ProcessInstance:
     """Complete a ready user task with the submitted data and run the process until it waits again."""
     data = jsonable(data, "the task data")
-    row = session.connection().execute(statements.TASK_WITH_INSTANCE, {"task_id": str(task_id)}).first()
+    row = session.connection().execute(statements.TASK_WITH_INSTANCE_LOCKED, {"task_id": str(task_id)}).first()
     if row is None:
         raise UnknownTask(f"there is no task {task_id}")
     instance = attach(session, {name: getattr(row, name) for name in statements.INSTANCE_COLUMNS})
