@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 
 import click
@@ -12,6 +10,7 @@ from services import jobs, maintenance, planning
 from services import scheduler as scheduler_loop
 
 from . import clock_at, main, with_runtime
+from .supervise import Keeper
 
 
 def deploy_diagrams(rt) -> list:
@@ -51,18 +50,16 @@ def serve(rt, host, port, workers, with_scheduler):
     # process (and forks workers from it), and an open connection would be shared with the workers.
     rt.sa.dispose()
     host, port = host or config["HOST"], port or config["PORT"]
-    child = None
-    if with_scheduler:
-        child = subprocess.Popen([sys.executable, "-m", "cli", "scheduler"], env=os.environ.copy())
-        click.echo(f"scheduler started (pid {child.pid})")
+    keeper = None
+    if with_scheduler:      # restarted whenever it dies, for as long as the server runs
+        keeper = Keeper([sys.executable, "-m", "cli", "scheduler"], env=os.environ.copy(), echo=click.echo).start()
     click.echo(f"GridSafe on http://{host}:{port}/")
     try:
         from webui.server import run_gunicorn       # the one command that needs the web app
         run_gunicorn(host, port, workers or config["WORKERS"])
     finally:
-        if child is not None:
-            child.send_signal(signal.SIGTERM)
-            child.wait(timeout=30)
+        if keeper is not None:
+            keeper.stop()
 
 
 @main.command()

@@ -33,7 +33,7 @@ from .models import ACTIVE_STATUSES, MessageSubscription, ProcessInstance
 from .budget import exceeded_in
 from .scripting import ScriptEngine
 from .serializer import dump_state, load_state
-from .transient import is_transient
+from .transient import database_error, is_transient
 
 MAX_ENGINE_TASKS_PER_CALL = 5000
 _LOST_RACE = "someone else changed this instance at the same moment; nothing was saved — reload and try again"
@@ -177,7 +177,7 @@ def execute(eng, session, instance, workflow, actor: str, *, action: str, act=No
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of the diagram becomes the instance's error
             if is_transient(exc):   # ... but not the database's "not now": rolled back, the caller retries
-                raise
+                raise database_error(exc) from exc
             failure = _failure(exc)
         _save(eng, session, instance, workflow, call, failure, action=action, element_id=element_id,
               before=before, detail=detail, reason=reason, completed_id=completed_id, fresh=fresh,
@@ -203,7 +203,7 @@ def _execute_nested(eng, session, instance, workflow, actor, *, action, act, det
         raise
     except Exception as exc:  # noqa: BLE001 - the started instance's own error, not its starter's
         if is_transient(exc):
-            raise
+            raise database_error(exc) from exc
         failure = _failure(exc)
     _save(eng, session, instance, workflow, call, failure, action=action, element_id=None, before=None,
           detail=detail, reason=None, completed_id=None, fresh=True, open_before=set(), reconcile=False)

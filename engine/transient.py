@@ -63,6 +63,14 @@ def is_transient(exc: BaseException | None) -> bool:
     return is_busy(exc) or is_outage(exc)
 
 
+def database_error(exc: BaseException) -> BaseException:
+    """The database's own error behind wrappers (a failed service task), or exc itself."""
+    for err in _chain(exc):
+        if isinstance(err, DBAPIError):
+            return err
+    return exc
+
+
 def attempts(work: Callable[[], T], *, tries: int = 3, pause: float = 0.2, what: str = "") -> T:
     """work(), again after a short pause (doubling) while it fails with a transient error; at most
     `tries` times, then the last error is raised."""

@@ -26,7 +26,8 @@ DEFAULTS: dict = {
     "WORKERS": 2,
     "SCHEDULER_INTERVAL_SECONDS": 30,
     "SCHEDULER_NAME": "",                     # defaults to host:pid
-    "SCHEDULER_MAX_LAG_SECONDS": 300,         # /healthz reports 'lagging' beyond this
+    "SCHEDULER_MAX_LAG_SECONDS": 300,         # /healthz answers 503 ('lagging') beyond this, by the wall clock
+    "SCHEDULER_MAX_BACKOFF_SECONDS": 300,     # failed ticks (database down) are retried at most this far apart
     "MAX_MODEL_BYTES": 2 * 1024 * 1024,
     "SCRIPT_TIME_LIMIT_SECONDS": 2,           # diagram code (scripts, conditions, DMN cells) per engine call
     "SCRIPT_MEMORY_LIMIT_MB": 256,            # memory of any one snippet of diagram code
