@@ -387,7 +387,11 @@ def complete_task(eng, session, task_id: str, data: dict | None, actor: str, *,
                   expect_version: int | None = None) -> ProcessInstance:
     """Complete a ready user task with the submitted data and run the process until it waits again."""
     data = jsonable(data, "the task data")
-    row = session.connection().execute(statements.TASK_WITH_INSTANCE_LOCKED, {"task_id": str(task_id)}).first()
+    connection = session.connection()
+    row = connection.execute(statements.TASK_WITH_INSTANCE_LOCKED, {"task_id": str(task_id)}).first()
+    if row is not None and connection.dialect.name == "postgresql":
+        # the lock may have been waited for: read the task again, as it is now that it is ours
+        row = connection.execute(statements.TASK_WITH_INSTANCE, {"task_id": str(task_id)}).first()
     if row is None:
         raise UnknownTask(f"there is no task {task_id}")
     instance = attach(session, {name: getattr(row, name) for name in statements.INSTANCE_COLUMNS})
