@@ -309,17 +309,15 @@ def set_error(instance, failure) -> None:
 
 
 def commit(session) -> None:
-    """Commit, turning a lost race into ConcurrentUpdate (nothing of this call is kept)."""
+    """Commit, turning a lost race into ConcurrentUpdate (nothing of this call is kept). A database that
+    is busy or gone (engine.transient) is raised as it is: the caller retries or answers 503."""
     try:
         session.commit()
     except (StaleDataError, IntegrityError) as err:
         session.rollback()
         raise ConcurrentUpdate(_LOST_RACE) from err
-    except OperationalError as err:
+    except OperationalError:
         session.rollback()
-        if "locked" in str(err).lower() or "could not serialize" in str(err).lower():
-            raise ConcurrentUpdate("the database was busy with another change; nothing was saved — "
-                                   "try again") from err
         raise
 
 

@@ -20,7 +20,7 @@ DEFAULTS: dict = {
     "BPMN_DIR": str(ROOT / "bpmn"),
     "FORMS_DIR": str(ROOT / "forms"),
     "SQLITE_SYNCHRONOUS": "NORMAL",           # NORMAL survives a process crash; FULL a power loss too
-    "DB_BUSY_TIMEOUT_MS": 30000,
+    "DB_BUSY_TIMEOUT_MS": 10000,              # SQLite: a write waits this long for the lock, then 503 Retry-After
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 2,
