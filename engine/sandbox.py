@@ -13,6 +13,7 @@ it is also the worker's whole program.
 """
 from __future__ import annotations
 
+import ast
 import pickle
 import struct
 import sys
@@ -115,6 +116,27 @@ def refusal(text: str, *, expression: bool) -> str | None:
     except SyntaxError as err:
         return str(err.msg if isinstance(err, ScriptRefused) else err)
     return None
+
+
+# What an expression may contain to be evaluated where it is asked, without the sandbox process: no
+# calls, loops, comprehensions, attribute access, formatting or repetition — nothing whose time or memory
+# can grow beyond a small multiple of its data (DMN cells such as `>= 10` or `"A"`, conditions such as
+# `passed == True`, timer literals). Anything else runs in the sandbox under the budget.
+_PLAIN_NODES = (ast.Expression, ast.Constant, ast.Name, ast.Load, ast.Compare, ast.BoolOp, ast.UnaryOp,
+                ast.IfExp, ast.Subscript, ast.Slice, ast.Tuple, ast.List, ast.Set, ast.Dict,
+                ast.And, ast.Or, ast.Not, ast.USub, ast.UAdd, ast.Invert,
+                ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
+                ast.BinOp, ast.Add, ast.Sub, ast.Div, ast.FloorDiv, ast.BitAnd, ast.BitOr, ast.BitXor)
+
+
+@lru_cache(maxsize=4096)
+def is_plain(text: str) -> bool:
+    """Whether an expression is plain enough to run in the caller's process (see _PLAIN_NODES)."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError):
+        return False
+    return all(isinstance(node, _PLAIN_NODES) for node in ast.walk(tree))
 
 
 def snippet_globals(now: datetime) -> dict:

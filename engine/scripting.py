@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from .budget import Budget, BudgetExceeded, Limits, ScriptFailed
-from .sandbox import GUARDS, NAMES, ScriptRefused, compile_expression, compile_script, refusal
+from .sandbox import GUARDS, NAMES, ScriptRefused, compile_expression, compile_script, is_plain, refusal, run_snippet
 
 __all__ = ["Budget", "BudgetExceeded", "GUARDS", "Limits", "ScriptEngine", "ScriptFailed", "ScriptRefused",
            "compile_expression", "compile_script", "refusal"]
@@ -31,6 +31,8 @@ class RestrictedEnvironment(TaskDataEnvironment):
 
     def evaluate(self, expression, context, external_context=None):
         compile_expression(expression)        # a refusal is raised here, before any process is asked
+        if is_plain(expression):              # a comparison or a literal: no process needed
+            return run_snippet("eval", expression, context, dict(external_context or {}), self.clock.now())
         return self.budget.run("eval", expression, context, dict(external_context or {}), self.clock.now())
 
     def execute(self, script, context, external_context=None):
