@@ -150,3 +150,14 @@ def test_a_script_cannot_hand_back_objects_that_run_code():
     assert "cannot be stored" in str(caught.value)
     with pytest.raises(BudgetExceeded):
         Budget(Limits(seconds=0.3, megabytes=64)).run("exec", "while True:\n    pass", {}, {}, now)
+
+
+@pytest.mark.parametrize("text,plain", [
+    ("severity >= 10", True), ('"A"', True), ("passed == True", True), ('x in ("a", "b")', True),
+    ("pow(7, 10 ** 7) > 1", False), ("7 ** 10 ** 7", False), ("'a' * 300000000", False),
+    ("'%0999999999d' % 1", False), ('f"{x:>999999999}"', False), ("[x for x in y]", False),
+    ("x.__class__", False), ("1 << 10 ** 9", False),
+])
+def test_only_plain_expressions_skip_the_sandbox(text, plain):
+    from engine.sandbox import is_plain
+    assert is_plain(text) is plain
