@@ -69,7 +69,8 @@ def serve(rt, host, port, workers, with_scheduler):
 @with_runtime
 def scheduler(rt, interval, once):
     """Fire due timers and run periodic jobs, every INTERVAL seconds, until stopped."""
-    scheduler_loop.run(rt, interval=interval, once=once, echo=click.echo)
+    if not scheduler_loop.run(rt, interval=interval, once=once, echo=click.echo) and once:
+        sys.exit(1)
 
 
 @main.command()

@@ -22,29 +22,31 @@ LOG = logging.getLogger("gridsafe.scheduler")
 
 
 def run(rt, *, name: str | None = None, interval: int | None = None, once: bool = False, echo=print,
-        sleep=None) -> None:
+        sleep=None) -> bool:
     """Tick now, then every `interval` seconds (default SCHEDULER_INTERVAL_SECONDS); `once`: one tick.
     `echo(line)` is told about ticks that fired timers or met errors, and about failed ticks;
-    `sleep(seconds)` waits between ticks (default: in short steps, so that SIGTERM stops it soon)."""
+    `sleep(seconds)` waits between ticks (default: in short steps, so that SIGTERM stops it soon).
+    Returns whether the last tick succeeded."""
     name = name or rt.config.get("SCHEDULER_NAME") or f"{socket.gethostname()}:{os.getpid()}"
     interval = interval or rt.config["SCHEDULER_INTERVAL_SECONDS"]
     longest = max(interval, rt.config.get("SCHEDULER_MAX_BACKOFF_SECONDS", 300))
     stop: list = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
-    failures = 0
+    failures, ok = 0, True
     if not once:
         echo(f"scheduler {name} running; Ctrl-C to stop")
     try:
         while not stop:
             started = time.monotonic()
-            if tick(rt, name, echo):
+            ok = tick(rt, name, echo)
+            if ok:
                 failures, wait = 0, interval
             else:
                 failures += 1
                 wait = min(longest, interval * 2 ** (failures - 1))
                 echo(f"{time.strftime('%H:%M:%S')} next try in {wait} s (failed ticks in a row: {failures})")
             if once:
-                return
+                return ok
             left = started + wait - time.monotonic()
             if sleep is not None:
                 sleep(left)
@@ -54,6 +56,7 @@ def run(rt, *, name: str | None = None, interval: int | None = None, once: bool 
                 left = started + wait - time.monotonic()
     except KeyboardInterrupt:
         pass
+    return ok
 
 
 def tick(rt, name: str, echo=print) -> bool:
