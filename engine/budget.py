@@ -162,7 +162,11 @@ class Budget:
         request = pickle.dumps((kind, text, context, external, now), protocol=pickle.HIGHEST_PROTOCOL)
         worker = _pool.take(self.limits.megabytes)
         started = time.monotonic()
-        answer = worker.ask(request, left)
+        try:
+            answer = worker.ask(request, left)
+        except BaseException:           # e.g. Ctrl-C while waiting: the worker's state is unknown
+            worker.kill()
+            raise
         self.spent += time.monotonic() - started
         if answer is None:
             worker.kill()
