@@ -59,6 +59,12 @@ def is_busy(exc: BaseException | None) -> bool:
     return False
 
 
+def is_conflict(exc: BaseException | None) -> bool:
+    """PostgreSQL gave up on this transaction for another's sake (deadlock, serialization failure):
+    running it again at once usually works. (SQLite's "locked" has waited its busy timeout already.)"""
+    return any(isinstance(err, DBAPIError) and _code(err) in ("40001", "40P01") for err in _chain(exc))
+
+
 def is_transient(exc: BaseException | None) -> bool:
     return is_busy(exc) or is_outage(exc)
 
@@ -71,14 +77,16 @@ def database_error(exc: BaseException) -> BaseException:
     return exc
 
 
-def attempts(work: Callable[[], T], *, tries: int = 3, pause: float = 0.2, what: str = "") -> T:
-    """work(), again after a short pause (doubling) while it fails with a transient error; at most
-    `tries` times, then the last error is raised."""
+def attempts(work: Callable[[], T], *, tries: int = 3, pause: float = 0.2, what: str = "",
+             retry_if: Callable[[BaseException], bool] = is_transient) -> T:
+    """work(), again after a short pause (doubling) while it fails with a transient error (`retry_if`);
+    at most `tries` times, then the last error is raised. work must start its own transaction (or run
+    in a session that the failure rolled back)."""
     for attempt in range(1, tries + 1):
         try:
             return work()
         except Exception as err:
-            if attempt == tries or not is_transient(err):
+            if attempt == tries or not retry_if(err):
                 raise
             log.warning("%s: transient database error (attempt %d of %d), trying again: %s",
                         what or "database work", attempt, tries, str(err).splitlines()[0])

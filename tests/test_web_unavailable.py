@@ -50,3 +50,35 @@ def test_a_write_that_cannot_get_the_sqlite_lock_answers_503_with_retry_after(sq
     again = app.test_client().post("/api/v1/attachments", headers=token, content_type="multipart/form-data",
                                    data={"kind": "photo", "file": (__import__("io").BytesIO(png()), "a.png")})
     assert again.status_code == 201                # the lock is free: the same request works
+
+
+def test_a_deadlock_while_completing_a_task_is_retried_and_the_task_completes_once(client, app, site, monkeypatch):
+    import psycopg.errors
+    from sqlalchemy import select
+    from sqlalchemy.exc import OperationalError
+
+    from engine import AuditEvent, runtime
+    from webui import db
+    instance_id = site.start_visit()
+    task = site.task(instance_id)
+    token = {"Authorization": f"Bearer {api_token(app, 'insp1')}"}
+    signature = client.post("/api/v1/attachments", headers=token, content_type="multipart/form-data",
+                            data={"kind": "signature", "file": (__import__("io").BytesIO(png()), "s.png")}
+                            ).get_json()["id"]
+    thrown, write = [], runtime.write_instance
+
+    def lose_the_first_deadlock(session, instance):
+        if not thrown:                     # PostgreSQL chose this transaction as the deadlock's victim
+            thrown.append(instance.id)
+            raise OperationalError("UPDATE process_instance ...", {},
+                                   psycopg.errors.DeadlockDetected("deadlock detected"))
+        return write(session, instance)
+    monkeypatch.setattr(runtime, "write_instance", lose_the_first_deadlock)
+    body = {"data": {"location": "2号配电室", "result": "pass", "customer_signature": signature}}
+    response = client.post(f"/api/v1/tasks/{task.id}/complete", json=body, headers=token)
+    assert thrown and response.status_code == 200, response.get_data(as_text=True)[:500]
+    with app.app_context():
+        completed = db.session().scalars(select(AuditEvent.action).where(
+            AuditEvent.instance_id == instance_id, AuditEvent.action == "task.completed")).all()
+        assert len(completed) == 1
+    assert site.task(instance_id).status == "completed"
