@@ -51,4 +51,4 @@ def refused(err: services.ServiceError) -> click.ClickException:
     return click.ClickException((err.message or type(err).__name__) + (f" ({details})" if details else ""))
 
 
-from . import admin, running  # noqa: E402,F401  (the commands register themselves on main)
+from . import admin, backups, running  # noqa: E402,F401  (the commands register themselves on main)

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -15,6 +13,7 @@ from services import jobs, logs, maintenance, planning
 from services import scheduler as scheduler_loop
 
 from . import clock_at, main, with_runtime
+from .supervise import Keeper
 
 
 def deploy_diagrams(rt) -> list:
@@ -55,19 +54,17 @@ def serve(rt, host, port, workers, with_scheduler):
     # process (and forks workers from it), and an open connection would be shared with the workers.
     rt.sa.dispose()
     host, port = host or config["HOST"], port or config["PORT"]
-    child = None
-    if with_scheduler:
-        child = subprocess.Popen([sys.executable, "-m", "cli", "scheduler"], env=os.environ.copy())
-        click.echo(f"scheduler started (pid {child.pid})")
+    keeper = None
+    if with_scheduler:      # restarted whenever it dies, for as long as the server runs
+        keeper = Keeper([sys.executable, "-m", "cli", "scheduler"], env=os.environ.copy(), echo=click.echo).start()
     click.echo(f"GridSafe on http://{host}:{port}/")
     metrics_dir = _metrics_dir()
     try:
         from webui.server import run_gunicorn       # the one command that needs the web app
         run_gunicorn(host, port, workers or config["WORKERS"], config)
     finally:
-        if child is not None:
-            child.send_signal(signal.SIGTERM)
-            child.wait(timeout=30)
+        if keeper is not None:
+            keeper.stop()
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
@@ -94,7 +91,8 @@ def _metrics_dir() -> str | None:
 def scheduler(rt, interval, once):
     """Fire due timers and run periodic jobs, every INTERVAL seconds, until stopped."""
     logs.configure(rt.config)
-    scheduler_loop.run(rt, interval=interval, once=once, echo=click.echo)
+    if not scheduler_loop.run(rt, interval=interval, once=once, echo=click.echo) and once:
+        sys.exit(1)
 
 
 @main.command()
@@ -103,7 +101,7 @@ def scheduler(rt, interval, once):
 def tick(rt, now):
     """Run everything due once: timers, then the periodic jobs."""
     rt = clock_at(rt, now, ", e.g. 2026-12-01T08:00:00+08:00")
-    report = jobs.run_tick(rt, "tick")
+    report = jobs.run_tick(rt, "tick", beat=now is None)     # a tick at another instant is no heartbeat
     click.echo(report)
     if report.get("errors"):
         sys.exit(1)

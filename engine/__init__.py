@@ -15,6 +15,7 @@ from . import diagram, diffing, heatmap, migration
 from .clock import Clock, FixedClock, parse_instant, utc
 from .errors import (Conflict, ConcurrentUpdate, EngineError, InstanceNotActive, InvalidRequest, NoSubscriber,
                      NotFound, TaskNotReady, UnknownInstance, UnknownProcess, UnknownTask)
+from .budget import BudgetExceeded, Limits
 from .lint import lint_bpmn, lint_dmn
 from .models import ACTIVE_STATUSES, STATUSES, AuditEvent, Base, Definition, HumanTask, MessageSubscription, \
     ModelVersion, ProcessInstance, SchedulerBeat
@@ -26,7 +27,7 @@ __all__ = [
     "AuditEvent", "Definition", "HumanTask", "MessageSubscription", "ModelVersion", "ProcessInstance",
     "SchedulerBeat", "EngineError", "NotFound", "Conflict", "ConcurrentUpdate", "InstanceNotActive",
     "InvalidRequest", "NoSubscriber", "TaskNotReady", "UnknownInstance", "UnknownProcess", "UnknownTask",
-    "ModelInvalid", "Problem", "audit", "DecisionFailed", "TableView",
+    "ModelInvalid", "Problem", "audit", "DecisionFailed", "TableView", "BudgetExceeded", "Limits",
 ]
 
 
@@ -37,13 +38,14 @@ class Engine:
                  context_factory: Callable[..., object] | None = None,
                  form_check: Callable[[str], str | None] | None = None,
                  check_decisions: Callable[[str, dict], list] | None = None,
-                 max_model_bytes: int = 2 * 1024 * 1024):
+                 max_model_bytes: int = 2 * 1024 * 1024, script_limits: Limits | None = None):
         self.handlers = dict(handlers or {})
         self.clock = clock or Clock()
         self.context_factory = context_factory or SimpleNamespace
         self.form_check = form_check
         self.check_decisions = check_decisions
         self.max_model_bytes = max_model_bytes
+        self.script_limits = script_limits or Limits()    # time and memory of diagram code per call
         self.specs = deploy.SpecCache()
         self.decision_cache: dict = {}
 

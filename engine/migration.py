@@ -187,7 +187,7 @@ def migrate_instance(eng, session, instance_id: int, target_id: int, actor: str,
         if not check.can_migrate:
             raise Conflict(f"instance {instance.id} cannot move to version {target.version}: "
                            + "; ".join(check.reasons()))
-        workflow.script_engine = ScriptEngine(eng.clock, _no_services)   # never run a script unrestricted
+        workflow.script_engine = ScriptEngine(eng.clock, _no_services, eng.script_limits)   # never run a script unrestricted
         changed = _changed_user_tasks(workflow, [top, *[d for d in subs.values() if d is not None]])
         _reset_ahead(top, workflow, plan.new[0])
         for sp_id, sub in subs.items():

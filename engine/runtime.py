@@ -30,8 +30,10 @@ from .deploy import latest_definition
 from .errors import (ConcurrentUpdate, Conflict, InstanceNotActive, InvalidRequest, NoSubscriber,
                      TaskNotReady, UnknownInstance, UnknownTask)
 from .models import ACTIVE_STATUSES, MessageSubscription, ProcessInstance
+from .budget import exceeded_in
 from .scripting import ScriptEngine
 from .serializer import dump_state, load_state
+from .transient import database_error, is_transient
 
 MAX_ENGINE_TASKS_PER_CALL = 5000
 _LOST_RACE = "someone else changed this instance at the same moment; nothing was saved — reload and try again"
@@ -133,7 +135,10 @@ def _failure(exc: BaseException) -> dict:
     if element is None and getattr(exc, "task_spec", None) is not None:
         element = exc.task_spec.bpmn_id
     message = str(exc).rstrip(". ") or exc.__class__.__name__
-    if isinstance(exc, WorkflowTaskException) and exc.__cause__ is not None and str(exc.__cause__) not in message:
+    budget = exceeded_in(exc)
+    if budget is not None:
+        message = str(budget)
+    elif isinstance(exc, WorkflowTaskException) and exc.__cause__ is not None and str(exc.__cause__) not in message:
         message = f"{message} ({exc.__cause__})"
     return {"message": message, "element": element, "task_id": str(task.id) if task is not None else None,
             "traceback": "".join(traceback.format_exception(exc))}
@@ -158,7 +163,7 @@ def execute(eng, session, instance, workflow, actor: str, *, action: str, act=No
     if nested:
         return _execute_nested(eng, session, instance, workflow, actor, action=action, act=act, detail=detail)
     call = _Call(eng, session, instance, actor)
-    workflow.script_engine = ScriptEngine(eng.clock, call.call_service)
+    workflow.script_engine = ScriptEngine(eng.clock, call.call_service, eng.script_limits)
     ready_before = [] if fresh else projections.ready_user_tasks(workflow)
     before = None if fresh else {"status": instance.status, "waiting_at": waiting_at(workflow, ready_before)}
     failure = None
@@ -171,6 +176,8 @@ def execute(eng, session, instance, workflow, actor: str, *, action: str, act=No
         except (KeyboardInterrupt, SystemExit, InvalidRequest, NoSubscriber, StaleDataError):
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of the diagram becomes the instance's error
+            if is_transient(exc):   # ... but not the database's "not now": rolled back, the caller retries
+                raise database_error(exc) from exc
             failure = _failure(exc)
         _save(eng, session, instance, workflow, call, failure, action=action, element_id=element_id,
               before=before, detail=detail, reason=reason, completed_id=completed_id, fresh=fresh,
@@ -187,7 +194,7 @@ def execute(eng, session, instance, workflow, actor: str, *, action: str, act=No
 
 def _execute_nested(eng, session, instance, workflow, actor, *, action, act, detail) -> ProcessInstance:
     call = _Call(eng, session, instance, actor)
-    workflow.script_engine = ScriptEngine(eng.clock, call.call_service)
+    workflow.script_engine = ScriptEngine(eng.clock, call.call_service, eng.script_limits)
     failure = None
     try:
         act(workflow)
@@ -195,6 +202,8 @@ def _execute_nested(eng, session, instance, workflow, actor, *, action, act, det
     except (KeyboardInterrupt, SystemExit, InvalidRequest, NoSubscriber, StaleDataError):
         raise
     except Exception as exc:  # noqa: BLE001 - the started instance's own error, not its starter's
+        if is_transient(exc):
+            raise database_error(exc) from exc
         failure = _failure(exc)
     _save(eng, session, instance, workflow, call, failure, action=action, element_id=None, before=None,
           detail=detail, reason=None, completed_id=None, fresh=True, open_before=set(), reconcile=False)
@@ -300,23 +309,25 @@ def set_error(instance, failure) -> None:
 
 
 def commit(session) -> None:
-    """Commit, turning a lost race into ConcurrentUpdate (nothing of this call is kept)."""
+    """Commit, turning a lost race into ConcurrentUpdate (nothing of this call is kept). A database that
+    is busy or gone (engine.transient) is raised as it is: the caller retries or answers 503."""
     try:
         session.commit()
     except (StaleDataError, IntegrityError) as err:
         session.rollback()
         raise ConcurrentUpdate(_LOST_RACE) from err
-    except OperationalError as err:
+    except OperationalError:
         session.rollback()
-        if "locked" in str(err).lower() or "could not serialize" in str(err).lower():
-            raise ConcurrentUpdate("the database was busy with another change; nothing was saved — "
-                                   "try again") from err
         raise
 
 
 def load(eng, session, instance_id: int, expect_version: int | None = None):
-    """The instance row and its workflow, rebuilt from state and the cached spec."""
-    instance = session.get(ProcessInstance, instance_id)
+    """The instance row and its workflow, rebuilt from state and the cached spec.
+
+    The row is locked (FOR UPDATE on PostgreSQL) before anything else of the call: every engine call —
+    a request's or the scheduler's — takes the instance row first and only then what its handlers
+    touch (a hazard, a customer), so the two can never wait for each other in opposite orders."""
+    instance = session.get(ProcessInstance, instance_id, with_for_update=True)
     if instance is None:
         raise UnknownInstance(f"there is no process instance {instance_id}")
     return instance, restore(eng, session, instance, expect_version)
@@ -374,7 +385,11 @@ def complete_task(eng, session, task_id: str, data: dict | None, actor: str, *,
                   expect_version: int | None = None) -> ProcessInstance:
     """Complete a ready user task with the submitted data and run the process until it waits again."""
     data = jsonable(data, "the task data")
-    row = session.connection().execute(statements.TASK_WITH_INSTANCE, {"task_id": str(task_id)}).first()
+    connection = session.connection()
+    row = connection.execute(statements.TASK_WITH_INSTANCE_LOCKED, {"task_id": str(task_id)}).first()
+    if row is not None and connection.dialect.name == "postgresql":
+        # the lock may have been waited for: read the task again, as it is now that it is ours
+        row = connection.execute(statements.TASK_WITH_INSTANCE, {"task_id": str(task_id)}).first()
     if row is None:
         raise UnknownTask(f"there is no task {task_id}")
     instance = attach(session, {name: getattr(row, name) for name in statements.INSTANCE_COLUMNS})

@@ -1,142 +1,46 @@
 """The restricted script environment: every script, condition and expression in a diagram runs here.
 
 SpiffWorkflow's default engine is plain eval/exec with full builtins (engine-notes.md §4.2).
-Here every snippet is compiled by RestrictedPython (imports, dunder access, open/eval refused at
-compile time or by the guards) and cached. The script engine is not serialized by SpiffWorkflow,
-so the runtime builds a fresh ScriptEngine for every call and attaches it after every load.
+Here every snippet is compiled by RestrictedPython (engine.sandbox: imports, dunder access,
+open/eval refused at compile time or by the guards) and run in a sandbox process under the call's
+time and memory budget (engine.budget). The script engine is not serialized by SpiffWorkflow, so
+the runtime builds a fresh ScriptEngine — and so a fresh budget — for every call and attaches it
+after every load.
 """
 from __future__ import annotations
 
-import copy
 import json
-from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
 
-from RestrictedPython import RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec
-from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import (
-    full_write_guard,
-    guarded_iter_unpack_sequence,
-    guarded_unpack_sequence,
-    safe_builtins,
-    safer_getattr,
-)
-from RestrictedPython.Limits import limited_builtins
-from RestrictedPython.Utilities import utility_builtins
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
-_INPLACE = {
-    "+=": lambda a, b: a + b, "-=": lambda a, b: a - b, "*=": lambda a, b: a * b,
-    "/=": lambda a, b: a / b, "//=": lambda a, b: a // b, "%=": lambda a, b: a % b,
-    "|=": lambda a, b: a | b, "&=": lambda a, b: a & b,
-}
+from .budget import Budget, BudgetExceeded, Limits, ScriptFailed
+from .sandbox import GUARDS, NAMES, ScriptRefused, compile_expression, compile_script, is_plain, refusal, run_snippet
 
-_EXTRA_BUILTINS = {
-    name: obj for name, obj in {
-        "min": min, "max": max, "sum": sum, "any": any, "all": all, "enumerate": enumerate,
-        "sorted": sorted, "reversed": reversed, "dict": dict, "list": list, "map": map,
-        "filter": filter, "abs": abs, "round": round, "set": set,
-    }.items()
-}
-
-
-def _inplacevar(op, x, y):
-    try:
-        return _INPLACE[op](x, y)
-    except KeyError:
-        raise SyntaxError(f"operator {op} is not allowed in scripts") from None
-
-
-def _builtins() -> dict:
-    builtins = dict(safe_builtins)
-    builtins.update(limited_builtins)
-    builtins.update(utility_builtins)
-    builtins.update(_EXTRA_BUILTINS)
-    for name in ("__import__", "open", "eval", "exec", "compile", "globals", "locals", "vars"):
-        builtins.pop(name, None)
-    return builtins
-
-
-GUARDS = {
-    "__builtins__": _builtins(),
-    "_getattr_": safer_getattr,
-    "_getitem_": default_guarded_getitem,
-    "_getiter_": default_guarded_getiter,
-    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-    "_unpack_sequence_": guarded_unpack_sequence,
-    "_write_": full_write_guard,
-    "_inplacevar_": _inplacevar,
-}
-
-
-class _Policy(RestrictingNodeTransformer):
-    """RestrictedPython's policy, and no imports at all: a diagram that needs more calls a handler."""
-
-    def visit_Import(self, node):
-        self.error(node, "imports are not allowed in diagram scripts; use a service task instead")
-
-    visit_ImportFrom = visit_Import
-
-
-class ScriptRefused(SyntaxError):
-    """A script or expression the restricted environment will not run."""
-
-
-@lru_cache(maxsize=4096)
-def compile_expression(text: str):
-    """Compile one expression in restricted mode (cached). Raises ScriptRefused."""
-    result = compile_restricted_eval(text.strip(), "<expression>", policy=_Policy)
-    if result.errors:
-        raise ScriptRefused("; ".join(result.errors), ("<expression>", 1, 1, text))
-    return result.code
-
-
-@lru_cache(maxsize=1024)
-def compile_script(text: str):
-    """Compile one script in restricted mode (cached). Raises ScriptRefused."""
-    result = compile_restricted_exec(text, "<script>", policy=_Policy)
-    if result.errors:
-        raise ScriptRefused("; ".join(result.errors), ("<script>", 1, 1, text))
-    return result.code
-
-
-def refusal(text: str, *, expression: bool) -> str | None:
-    """Why the restricted environment refuses this snippet, or None when it compiles."""
-    try:
-        (compile_expression if expression else compile_script)(text)
-    except SyntaxError as err:
-        return str(err.msg if isinstance(err, ScriptRefused) else err)
-    return None
+__all__ = ["Budget", "BudgetExceeded", "GUARDS", "Limits", "ScriptEngine", "ScriptFailed", "ScriptRefused",
+           "compile_expression", "compile_script", "refusal"]
 
 
 class RestrictedEnvironment(TaskDataEnvironment):
-    """TaskDataEnvironment that compiles with RestrictedPython and calls service handlers."""
+    """TaskDataEnvironment that runs snippets in the sandbox under one budget and calls service handlers."""
 
-    def __init__(self, clock, call_service):
-        super().__init__({
-            **GUARDS,
-            "datetime": datetime, "timedelta": timedelta, "timezone": timezone, "date": date,
-            "now": clock.now, "today": lambda: clock.now().date().isoformat(),
-        })
+    def __init__(self, clock, call_service, budget: Budget):
+        super().__init__({**GUARDS, **NAMES, "now": clock.now, "today": clock.now})  # names only: see check_for_overwrite
+        self.clock, self.budget = clock, budget
         self._call_service = call_service
 
     def evaluate(self, expression, context, external_context=None):
-        code = compile_expression(expression)
-        my_globals = copy.copy(self.globals)
-        my_globals.update(external_context or {})
-        my_globals.update(context)
-        return eval(code, my_globals)  # noqa: S307 - restricted bytecode with guarded globals
+        compile_expression(expression)        # a refusal is raised here, before any process is asked
+        if is_plain(expression):              # a comparison or a literal: no process needed
+            return run_snippet("eval", expression, context, dict(external_context or {}), self.clock.now())
+        return self.budget.run("eval", expression, context, dict(external_context or {}), self.clock.now())
 
     def execute(self, script, context, external_context=None):
-        code = compile_script(script)
+        compile_script(script)
         self.check_for_overwrite(context, external_context or {})
-        context.update(copy.copy(self.globals))
-        context.update(external_context or {})
-        try:
-            exec(code, context)  # noqa: S102 - restricted bytecode with guarded globals
-        finally:
-            self._remove_globals_and_functions_from_context(context, external_context)
+        left = self.budget.run("exec", script, context, dict(external_context or {}), self.clock.now())
+        context.clear()
+        context.update(left)
         return True
 
     def call_service(self, task, operation_name, operation_params, **kwargs):
@@ -145,14 +49,14 @@ class RestrictedEnvironment(TaskDataEnvironment):
 
 
 class ScriptEngine(PythonScriptEngine):
-    """PythonScriptEngine bound to one engine call: its clock and its service caller.
+    """PythonScriptEngine bound to one engine call: its clock, its service caller and its budget.
 
     Overrides call_service because 3.2.0's version turns every handler error into
     NameError('script') (engine-notes.md §4.1).
     """
 
-    def __init__(self, clock, call_service):
-        super().__init__(environment=RestrictedEnvironment(clock, call_service))
+    def __init__(self, clock, call_service, limits: Limits | None = None, *, budget: Budget | None = None):
+        super().__init__(environment=RestrictedEnvironment(clock, call_service, budget or Budget(limits)))
         self.clock = clock
         self.timer_fired = False
 

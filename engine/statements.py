@@ -42,3 +42,6 @@ TASK_WITH_INSTANCE = (
     .join(_instance, _instance.c.id == _task.c.instance_id)
     .where(_task.c.id == bindparam("task_id"))
 )
+# the same, with the instance row locked first (FOR UPDATE OF process_instance on PostgreSQL; SQLite's
+# write transactions hold the database lock already): the one lock order of every engine call
+TASK_WITH_INSTANCE_LOCKED = TASK_WITH_INSTANCE.with_for_update(of=_instance)

@@ -11,7 +11,8 @@ from types import SimpleNamespace
 from typing import Callable
 
 from .errors import InvalidRequest
-from .scripting import ScriptEngine
+from .budget import exceeded_in
+from .scripting import Budget, ScriptEngine
 
 
 class DecisionFailed(InvalidRequest):
@@ -33,25 +34,29 @@ class TableView:
         return self._evaluate(inputs)
 
 
-def evaluate_table(eng, table, decision_id: str, inputs: dict) -> dict:
-    """Run a compiled DMNEngine against inputs in the restricted environment."""
+def evaluate_table(eng, table, decision_id: str, inputs: dict, budget: Budget | None = None) -> dict:
+    """Run a compiled DMNEngine against inputs in the restricted environment, within `budget` (default:
+    a budget of its own)."""
     workflow = SimpleNamespace(spec=SimpleNamespace(file=decision_id), script_engine=None)
     workflow.top_workflow = workflow
     task = SimpleNamespace(data=dict(inputs), workflow=workflow,
                            task_spec=SimpleNamespace(bpmn_name=decision_id, bpmn_id=decision_id))
-    workflow.script_engine = ScriptEngine(eng.clock, _no_services)
+    budget = budget or Budget(getattr(eng, "script_limits", None))
+    workflow.script_engine = ScriptEngine(eng.clock, _no_services, budget=budget)
     try:
         return dict(table.result(task))
     except Exception as err:  # noqa: BLE001 - report any failing cell as a decision failure
-        raise DecisionFailed(f"decision {decision_id!r} failed: {err}") from err
+        raise DecisionFailed(f"decision {decision_id!r} failed: {exceeded_in(err) or err}") from err
 
 
 def views(eng, compiled: dict) -> dict[str, TableView]:
-    """{decision id: TableView} of what compile_dmn returned."""
-    return {decision_id: _view(eng, decision_id, table) for decision_id, table in compiled.items()}
+    """{decision id: TableView} of what compile_dmn returned. Everything evaluated through these views
+    (e.g. every sample case a deploy or the modeler's Validate runs) shares one budget."""
+    budget = Budget(getattr(eng, "script_limits", None))
+    return {decision_id: _view(eng, decision_id, table, budget) for decision_id, table in compiled.items()}
 
 
-def _view(eng, decision_id: str, table) -> TableView:
+def _view(eng, decision_id: str, table, budget: Budget) -> TableView:
     model = table.decision_table
     cells = []
     for rule in model.rules:
@@ -62,7 +67,7 @@ def _view(eng, decision_id: str, table) -> TableView:
                      inputs=tuple(i.expression or i.label or "" for i in model.inputs),
                      outputs=tuple(o.name or o.label or "" for o in model.outputs),
                      cells=tuple(cells),
-                     _evaluate=lambda inputs: evaluate_table(eng, table, decision_id, inputs))
+                     _evaluate=lambda inputs: evaluate_table(eng, table, decision_id, inputs, budget))
 
 
 def _no_services(task, operation_name, params):

@@ -2,9 +2,9 @@
 transaction, so progress shows and a stopped job resumes where it was."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Integer, String
+from sqlalchemy import JSON, Integer, String, delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -45,11 +45,35 @@ class PeriodicRun(Base):
     report: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
-def claim_period(session, name: str, period: str, now: datetime) -> bool:
-    """True (and the period recorded) if nobody ran `name` for `period` yet; call in its own transaction."""
+def claim_period(session, name: str, period: str, now: datetime, *, lease: timedelta | None = None) -> bool:
+    """True (and the period recorded) if nobody ran `name` for `period` yet; call in its own transaction.
+
+    With a lease, the claim is a promise rather than a record: until finish_period marks the run done,
+    a claim older than the lease (its scheduler crashed in the middle) may be taken over."""
     try:
         with session.begin_nested():
-            session.add(PeriodicRun(name=name, period=period, started_at=now))
+            session.add(PeriodicRun(name=name, period=period, started_at=now, report={}))
     except IntegrityError:
-        return False
+        if lease is None:
+            return False
+        table = PeriodicRun.__table__
+        taken = session.execute(update(table).where(
+            table.c.name == name, table.c.period == period, table.c.started_at < now - lease,
+            or_(table.c.report.is_(None), ~_done(table.c.report))).values(started_at=now))
+        return taken.rowcount == 1
     return True
+
+
+def _done(column):
+    return column["done"].as_boolean().is_(True)
+
+
+def finish_period(session, name: str, period: str, report: dict | None = None) -> None:
+    """Mark a claimed run done (call in the transaction of its last piece of work)."""
+    session.execute(update(PeriodicRun.__table__).where(PeriodicRun.name == name, PeriodicRun.period == period)
+                    .values(report={**(report or {}), "done": True}))
+
+
+def release_period(session, name: str, period: str) -> None:
+    """Give a claim back after the run failed, so that the next tick tries again."""
+    session.execute(delete(PeriodicRun.__table__).where(PeriodicRun.name == name, PeriodicRun.period == period))

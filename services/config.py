@@ -30,17 +30,20 @@ DEFAULTS: dict = {
     "BPMN_DIR": str(ROOT / "bpmn"),
     "FORMS_DIR": str(ROOT / "forms"),
     "SQLITE_SYNCHRONOUS": "NORMAL",           # NORMAL survives a process crash; FULL a power loss too
-    "DB_BUSY_TIMEOUT_MS": 30000,
+    "DB_BUSY_TIMEOUT_MS": 10000,              # SQLite: a write waits this long for the lock, then 503 Retry-After
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 2,
     "SCHEDULER_INTERVAL_SECONDS": 30,
     "SCHEDULER_NAME": "",                     # defaults to host:pid
-    "SCHEDULER_MAX_LAG_SECONDS": 300,         # /healthz reports 'lagging' beyond this
+    "SCHEDULER_MAX_LAG_SECONDS": 300,         # /healthz answers 503 ('lagging') beyond this, by the wall clock
+    "SCHEDULER_MAX_BACKOFF_SECONDS": 300,     # failed ticks (database down) are retried at most this far apart
     "LOG_FORMAT": "json",                     # json: one JSON object per line; text: for a terminal
     "LOG_LEVEL": "INFO",
     "METRICS_TOKEN": "",                      # a Prometheus scraper sends it as a bearer token to /metrics
     "MAX_MODEL_BYTES": 2 * 1024 * 1024,
+    "SCRIPT_TIME_LIMIT_SECONDS": 2,           # diagram code (scripts, conditions, DMN cells) per engine call
+    "SCRIPT_MEMORY_LIMIT_MB": 256,            # memory of any one snippet of diagram code
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,     # one photo or signature
     "MAX_REQUEST_BYTES": 64 * 1024 * 1024,    # a whole form submission with its photos
     "LOGIN_RATE_LIMIT": "10 per minute",      # failed or not, per address and user name

@@ -10,43 +10,85 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timedelta, timezone
 
-from engine import timers
+from engine import timers, transient
 from records import jobs
 
 from . import assessment, outbox, planning, risk
 
 LOG = logging.getLogger("gridsafe.scheduler")
+DAILY_LEASE = timedelta(minutes=30)     # a daily run not done this long after its claim is run again
 
 
-def run_tick(rt, name: str) -> dict:
-    """Run every due job once, each in its own transactions; returns what happened."""
+def run_tick(rt, name: str, *, beat: bool = True) -> dict:
+    """Run every due job once, each in its own transactions; returns what happened.
+
+    A job that fails is logged and reported and the others still run; only a database outage ends the
+    tick (raised, for the loop to back off). `beat`: remember the tick for /healthz, at the wall-clock
+    time (a tick at another instant, `gridsafe tick --now`, says nothing about a scheduler's health)."""
     started = time.monotonic()
-    report = rt.engine.fire_due_timers(rt.sessions)
-    done = {"fired": report.fired, "errors": report.errors}
-    done["plan"] = daily_plan(rt)
-    done["risk"] = risk.daily(rt, logger=LOG)
-    done["outbox"] = outbox.deliver_due(rt)
-    done["assessment"] = start_assessment(rt)
-    done["statistics"] = daily_statistics(rt)
-    with rt.sessions() as session:
-        timers.record_beat(session, name, rt.now(), started, report)
+    done: dict = {"fired": 0, "errors": []}
+    report = _guarded(done, "timers", lambda: rt.engine.fire_due_timers(rt.sessions))
+    if report is not None:
+        done["fired"] = report.fired
+        done["errors"].extend(report.errors)
+    done["plan"] = _guarded(done, "plan", lambda: daily_plan(rt))
+    done["risk"] = _guarded(done, "risk", lambda: _daily(rt, risk.DAILY, lambda: risk.daily(rt, force=True, logger=LOG)))
+    done["outbox"] = _guarded(done, "outbox", lambda: outbox.deliver_due(rt))
+    done["assessment"] = _guarded(done, "assessment", lambda: start_assessment(rt))
+    done["statistics"] = _guarded(done, "statistics", lambda: daily_statistics(rt))
+    if beat:
+        tally = timers.TickReport(fired=done["fired"], errors=done["errors"])
+        with rt.sessions() as session:
+            transient.attempts(lambda: timers.record_beat(session, name, datetime.now(timezone.utc), started, tally),
+                               what="scheduler beat")
     return done
 
 
+def _guarded(done: dict, job: str, work):
+    """work(), or None with the failure logged and reported; an outage is raised."""
+    try:
+        return work()
+    except Exception as err:  # noqa: BLE001 - one job's failure must not stop the others
+        if transient.is_outage(err):
+            raise
+        LOG.exception("scheduler job %s failed", job)
+        done["errors"].append(f"{job}: {type(err).__name__}: {err}")
+        return None
+
+
 def _claim(rt, job: str) -> bool:
-    """Whether this scheduler is the first to run `job` today (the company's day)."""
+    """Whether this scheduler runs `job` today (the company's day): nobody claimed it yet, or the one who
+    did stopped before finishing it (DAILY_LEASE)."""
     with rt.sessions() as session:
-        claimed = jobs.claim_period(session, job, rt.today().isoformat(), rt.now())
+        claimed = jobs.claim_period(session, job, rt.today().isoformat(), rt.now(), lease=DAILY_LEASE)
         session.commit()
         return claimed
 
 
-def daily_plan(rt) -> int | None:
-    """Once a day: create the periodic inspections that fell due (None when already done today)."""
-    if not _claim(rt, "plan"):
+def _daily(rt, job: str, work):
+    """Run a claimed daily job and mark it done when it is; a failure gives the claim back (next tick)."""
+    if not _claim(rt, job):
         return None
-    return len(planning.generate(rt, rt.today()).created)
+    period = rt.today().isoformat()
+    try:
+        result = work()
+    except BaseException:
+        with rt.sessions() as session:
+            jobs.release_period(session, job, period)
+            session.commit()
+        raise
+    with rt.sessions() as session:
+        jobs.finish_period(session, job, period, {"result": result})
+        session.commit()
+    return result
+
+
+def daily_plan(rt) -> int | None:
+    """Once a day: create the periodic inspections that fell due (None when already done today).
+    Creating them is idempotent (each missing one is made once), so a run cut short is simply run again."""
+    return _daily(rt, "plan", lambda: len(planning.generate(rt, rt.today()).created))
 
 
 def start_assessment(rt) -> str | None:
@@ -59,8 +101,11 @@ def daily_statistics(rt) -> bool | None:
     """Once a day on SQLite: ANALYZE, so that the query planner knows the tables' sizes and picks the
     indexes the inbox and lists are built on (without statistics it guesses, and at a million tasks it
     guesses slow). PostgreSQL's autovacuum does this by itself. None when not due or not SQLite."""
-    if rt.sa.dialect.name != "sqlite" or not _claim(rt, "statistics"):
+    if rt.sa.dialect.name != "sqlite":
         return None
-    with rt.sa.begin() as connection:
-        connection.exec_driver_sql("ANALYZE")
-    return True
+
+    def analyze():
+        with rt.sa.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
+        return True
+    return _daily(rt, "statistics", analyze)

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.orm import sessionmaker
 
 import forms
-from engine import Clock, Engine
+from engine import Clock, Engine, Limits
 from engine.database import make_engine, make_session_factory
 from handlers import HANDLERS, Context
 from records import FileStore
@@ -82,4 +82,6 @@ def build_engine(config: dict, clock: Clock | None = None, files: FileStore | No
                                           factors=config.get("RISK_CLASS_FACTORS"),
                                           multiplier=config.get("RISK_OVERDUE_MULTIPLIER", 2)),
         max_model_bytes=config["MAX_MODEL_BYTES"],
+        script_limits=Limits(seconds=float(config["SCRIPT_TIME_LIMIT_SECONDS"]),
+                             megabytes=int(config["SCRIPT_MEMORY_LIMIT_MB"])),
     )

@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, select, union_all
 from sqlalchemy.orm import defer
 
 import engine
-from engine import HumanTask
+from engine import HumanTask, transient
 from records import drafts, notifications, people
 
 from . import access, task_forms
@@ -223,9 +223,12 @@ def complete(rt, session, actor, task_id: str, data: dict, *, locale: str = "zh_
     if errors:
         session.commit()
         raise Invalid(_("Please correct the marked fields."), errors=errors)
-    drafts.discard(session, task.id)
-    task_forms.link_to_task(session, actor, task, data)
-    return rt.engine.complete_task(session, task.id, data, actor.username, expect_version=expect_version)
+
+    def finish():        # one transaction; run again (bounded) when PostgreSQL gave it up for another's sake
+        drafts.discard(session, task.id)
+        task_forms.link_to_task(session, actor, task, data)
+        return rt.engine.complete_task(session, task.id, data, actor.username, expect_version=expect_version)
+    return transient.attempts(finish, retry_if=transient.is_conflict, what=f"completing task {task_id}")
 
 
 def ready_for(rt, session, actor, instance_id: int) -> list[HumanTask]:

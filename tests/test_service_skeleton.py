@@ -87,14 +87,40 @@ def test_audit_verify_reports_a_clean_trail(runner, app):
 
 
 def test_healthz_reports_database_and_scheduler(client, runner, app, clock):
-    body = client.get("/healthz").get_json()
-    assert body["database"]["ok"] is True and body["scheduler"]["state"] == "never"
+    answer = client.get("/healthz")
+    body = answer.get_json()
+    assert body["database"]["ok"] is True and body["scheduler"]["state"] == "never" and answer.status_code == 503
     runner.invoke(["tick"])
-    clock.advance(seconds=40)
-    body = client.get("/healthz").get_json()
-    assert body["status"] == "ok" and body["scheduler"]["lag_seconds"] == 40
-    clock.advance(hours=1)
-    assert client.get("/healthz").get_json()["scheduler"]["state"] == "lagging"
+    clock.advance(hours=1)                    # the runtime's clock says nothing of the scheduler's health ...
+    answer = client.get("/healthz")
+    assert answer.status_code == 200 and answer.get_json()["status"] == "ok"
+    assert 0 <= answer.get_json()["scheduler"]["lag_seconds"] < 60      # ... the wall clock does
+
+
+def test_healthz_is_503_when_the_last_real_beat_is_old_and_a_tick_at_a_future_instant_does_not_fake_it(
+        client, runner, app):
+    from datetime import datetime, timedelta, timezone
+
+    from engine import SchedulerBeat
+    from webui import db
+    runner.invoke(["tick"])
+    with app.app_context():
+        session = db.session()
+        beat = session.get(SchedulerBeat, "tick")
+        beat.last_tick_at = datetime.now(timezone.utc) - timedelta(hours=1)     # the scheduler died an hour ago
+        session.commit()
+    assert client.get("/healthz").status_code == 503
+    assert runner.invoke(["tick", "--now", "2099-01-01T00:00:00+08:00"]).exit_code == 0
+    answer = client.get("/healthz")
+    assert answer.status_code == 503 and answer.get_json()["scheduler"]["state"] == "lagging"
+
+
+def test_healthz_is_503_when_the_database_does_not_answer(tmp_path, clock):
+    from webui import create_app
+    app = create_app({"ENV": "testing", "SECRET_KEY": "k", "DATA_DIR": str(tmp_path / "data"), "CLOCK": clock,
+                      "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"})
+    answer = app.test_client().get("/healthz")
+    assert answer.status_code == 503 and answer.get_json()["database"]["ok"] is False
 
 
 def test_the_demo_data_loads_once_and_a_second_run_changes_nothing(sqlite_url, tmp_path, clock):
@@ -135,6 +161,7 @@ def test_serve_on_an_initialised_sqlite_database_takes_writes(tmp_path):
     write lock, and every write request waited for the busy timeout and failed."""
     import socket
     import time
+    import urllib.error
     import urllib.request
 
     from web_support import png
@@ -160,6 +187,8 @@ def test_serve_on_an_initialised_sqlite_database_takes_writes(tmp_path):
         for _ in range(100):
             try:
                 urllib.request.urlopen(base + "/healthz", timeout=2)
+                break
+            except urllib.error.HTTPError:      # up, and saying 503 (no scheduler runs here)
                 break
             except OSError:
                 time.sleep(0.2)

@@ -28,13 +28,13 @@ def scraper(site):
 def test_metrics_parse_and_count_a_request_and_the_engine_calls(client, site, scraper, clock):
     before = samples(client.get("/metrics", headers=scraper).get_data(as_text=True))
     site.start_visit(key="V-1")                                     # one engine call through the app's engine
-    assert client.get("/healthz").status_code == 200
+    assert client.get("/login").status_code == 200
     response = client.get("/metrics", headers=scraper)
     assert response.status_code == 200 and response.mimetype == "text/plain"
     after = samples(response.get_data(as_text=True))
     counted = "gridsafe_http_request_duration_seconds_count"
-    assert value(after, counted, route="/healthz", method="GET", status="200") \
-        == value(before, counted, route="/healthz", method="GET", status="200") + 1
+    assert value(after, counted, route="/login", method="GET", status="200") \
+        == value(before, counted, route="/login", method="GET", status="200") + 1
     started = "gridsafe_engine_call_duration_seconds_count"
     assert value(after, started, operation="start_instance", outcome="ok") \
         == value(before, started, operation="start_instance", outcome="ok") + 1
@@ -101,17 +101,17 @@ def test_the_workers_of_gridsafe_serve_add_up_their_counts(sqlite_url, tmp_path)
         deadline = time.monotonic() + 60
         while True:
             try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=5).read()
+                urllib.request.urlopen(f"{base}/login", timeout=5).read()
                 break
             except OSError:
                 assert time.monotonic() < deadline, "gridsafe serve did not answer"
                 time.sleep(0.3)
         for _ in range(19):
-            urllib.request.urlopen(f"{base}/healthz", timeout=5).read()
+            urllib.request.urlopen(f"{base}/login", timeout=5).read()
         scrape = urllib.request.Request(f"{base}/metrics", headers={"Authorization": "Bearer scrape-secret-2"})
         for _ in range(4):
             parsed = samples(urllib.request.urlopen(scrape, timeout=5).read().decode())
-            assert value(parsed, "gridsafe_http_request_duration_seconds_count", route="/healthz") == 20
+            assert value(parsed, "gridsafe_http_request_duration_seconds_count", route="/login") == 20
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

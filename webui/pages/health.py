@@ -13,6 +13,7 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz():
-    """JSON with the database and scheduler state; 503 when the database does not answer."""
-    state, answered = health.check(runtime(), db.session())
-    return jsonify(state), 200 if answered else 503
+    """JSON with the database and scheduler state; 503 when the database does not answer or no scheduler
+    beat recently (by the wall clock)."""
+    state, well = health.check(runtime(), db.session())
+    return jsonify(state), 200 if well else 503

@@ -1,0 +1,44 @@
+"""Commands that copy the service's data: backup and restore (database and files together)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+import services
+from services import backup as backups
+
+from . import main, refused, with_runtime
+
+
+@main.command()
+@click.argument("dest", type=click.Path(path_type=Path))
+@with_runtime
+def backup(rt, dest):
+    """Copy the database (one consistent snapshot) and then the files it names into the new folder DEST."""
+    try:
+        manifest = backups.backup(rt, dest)
+    except services.ServiceError as err:
+        raise refused(err) from None
+    click.echo(f"backup written to {dest}: {manifest['dialect']} database, {len(manifest['files'])} files")
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the current database without asking.")
+@with_runtime
+def restore(rt, source, yes):
+    """Replace the database with the backup in SOURCE, add its files, then verify the audit trail and
+    every file (exit 1 when something does not match). Stop the server and the schedulers first."""
+    if not yes:
+        click.confirm(f"Replace the database of this service with the backup in {source}?", abort=True)
+    try:
+        report = backups.restore(rt, source)
+    except services.ServiceError as err:
+        raise refused(err) from None
+    for line in report["audit"] + report["files"]:
+        click.echo(f"PROBLEM {line}")
+    click.echo(f"restored from {source}: {report['events']} audit events checked, "
+               f"{len(report['audit'])} audit problems, {len(report['files'])} file problems")
+    sys.exit(1 if report["audit"] or report["files"] else 0)
