@@ -15,7 +15,7 @@ from . import main, refused, with_runtime
 
 @main.group()
 def bpmn():
-    """Diagrams: lint."""
+    """Diagrams: lint, deploy, export."""
 
 
 @bpmn.command("lint")
@@ -31,6 +31,30 @@ def bpmn_lint(rt, files):
         if not problems:
             click.echo(f"{file}: ok")
     sys.exit(1 if bad else 0)
+
+
+@bpmn.command("deploy")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@with_runtime
+def bpmn_deploy(rt, files):
+    """Deploy diagrams as the new version of their models, callees first, even over a version deployed
+    in the modeler (audited); exit 1 if any is not deployed."""
+    results = maintenance.deploy_files(rt, [Path(f) for f in files])
+    for result in results:
+        click.echo(str(result), err=result.status == "invalid")
+    sys.exit(1 if any(r.status == "invalid" for r in results) else 0)
+
+
+@bpmn.command("export")
+@click.argument("folder", type=click.Path(file_okay=False))
+@with_runtime
+def bpmn_export(rt, folder):
+    """Write the newest deployed version of every diagram and table to FOLDER (for review and version
+    control); files that already hold it are left alone."""
+    written = maintenance.export_models(rt, Path(folder))
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"{len(written)} files written")
 
 
 @main.group()

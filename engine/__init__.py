@@ -13,7 +13,7 @@ from typing import Callable
 from . import admin_ops, assignment, audit, decisions, deploy, inspect, runtime, timers
 from . import diagram, diffing, heatmap, migration
 from .clock import Clock, FixedClock, parse_instant, utc
-from .errors import (Conflict, ConcurrentUpdate, EngineError, InstanceNotActive, InvalidRequest, NoSubscriber,
+from .errors import (AmbiguousDefinition, Conflict, ConcurrentUpdate, EngineError, InstanceNotActive, InvalidRequest, NoSubscriber,
                      NotFound, TaskNotReady, UnknownInstance, UnknownProcess, UnknownTask)
 from .lint import lint_bpmn, lint_dmn
 from .models import ACTIVE_STATUSES, STATUSES, AuditEvent, Base, Definition, HumanTask, MessageSubscription, \
@@ -24,7 +24,7 @@ from .tables import DecisionFailed, TableView
 __all__ = [
     "Engine", "Clock", "FixedClock", "parse_instant", "utc", "Base", "STATUSES", "ACTIVE_STATUSES",
     "AuditEvent", "Definition", "HumanTask", "MessageSubscription", "ModelVersion", "ProcessInstance",
-    "SchedulerBeat", "EngineError", "NotFound", "Conflict", "ConcurrentUpdate", "InstanceNotActive",
+    "SchedulerBeat", "AmbiguousDefinition", "EngineError", "NotFound", "Conflict", "ConcurrentUpdate", "InstanceNotActive",
     "InvalidRequest", "NoSubscriber", "TaskNotReady", "UnknownInstance", "UnknownProcess", "UnknownTask",
     "ModelInvalid", "Problem", "audit", "DecisionFailed", "TableView",
 ]
@@ -62,8 +62,18 @@ class Engine:
     def deploy_folder(self, session, folder: Path, actor: str = "system"):
         return deploy.deploy_folder(self, session, Path(folder), actor)
 
-    def deploy_source(self, session, filename: str, data: bytes, actor: str, comment: str | None = None):
-        return deploy.deploy_source(self, session, filename, data, actor, comment)
+    def deploy_source(self, session, filename: str, data: bytes, actor: str, comment: str | None = None, *,
+                      origin: str = deploy.FROM_FILES):
+        return deploy.deploy_source(self, session, filename, data, actor, comment, origin=origin)
+
+    def deploy_files(self, session, files: list[tuple[str, bytes]], actor: str, comment: str | None = None, *,
+                     origin: str = deploy.FROM_FILES):
+        """Deploy several (filename, content) pairs together, callees first; the outcome of each."""
+        return deploy.deploy_files(self, session, files, actor, comment, origin)
+
+    def lint_files(self, session, files: list[tuple[str, bytes]], folder: Path | None = None) -> dict:
+        """{filename: problems} of several files checked together; session may be None (no database)."""
+        return deploy.lint_files(self, session, files, folder)
 
     def lint_source(self, session, filename: str, data: bytes) -> list[Problem]:
         """Every problem that would stop this file from deploying (empty when it would deploy)."""

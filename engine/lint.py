@@ -40,6 +40,7 @@ _ISO_LITERAL = re.compile(
     re.IGNORECASE,
 )
 
+SCHEMA_PROBLEM = "does not follow the BPMN/Spiff schema"
 FormCheck = Callable[[str], "str | None"]
 
 
@@ -117,7 +118,7 @@ def _xsd(root, report: _Report) -> None:
     except ValidationException as err:
         line = err.line_number if isinstance(err.line_number, int) else None
         report.problems.append(Problem(report.filename, line, err.id or None,
-                                       f"does not follow the BPMN/Spiff schema: {err}"))
+                                       f"{SCHEMA_PROBLEM}: {err}"))
 
 
 def _unknown_extensions(root, report: _Report) -> None:

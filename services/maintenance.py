@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import inspect as schema_of
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from engine import ModelVersion
 from records import dictionary
 
 from . import migrate
@@ -28,10 +33,48 @@ def deploy_folder(rt, actor: str = "system") -> list:
         return rt.engine.deploy_folder(session, Path(rt.config["BPMN_DIR"]), actor)
 
 
-def lint_files(rt, files: list[Path]) -> dict[str, list]:
-    """The problems of each file that would stop it from deploying (empty lists when it would deploy)."""
+def deploy_files(rt, files: list[Path], actor: str = "system") -> list:
+    """Deploy the given files on purpose (`gridsafe bpmn deploy`), callees first, even over a newer version
+    from the modeler (the audit event says which version it replaces)."""
     with rt.sessions() as session:
-        return {str(path): rt.engine.lint_source(session, path.name, path.read_bytes()) for path in files}
+        return rt.engine.deploy_files(session, [(p.name, p.read_bytes()) for p in files], actor,
+                                      comment="deployed from files with `gridsafe bpmn deploy`")
+
+
+def export_models(rt, folder: Path) -> list[Path]:
+    """Write the newest deployed version of every model to `folder` (for review and version control)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    with rt.read_sessions() as session:
+        newest = {}
+        for mv in session.scalars(select(ModelVersion).order_by(ModelVersion.name, ModelVersion.version)):
+            newest[mv.name] = mv
+        for mv in newest.values():
+            path = folder / f"{mv.name}.{mv.kind}"
+            if not path.is_file() or path.read_text(encoding="utf-8") != mv.source:
+                path.write_text(mv.source, encoding="utf-8")
+                written.append(path)
+    return written
+
+
+def lint_files(rt, files: list[Path]) -> dict[str, list]:
+    """The problems of each file that would stop it from deploying (empty lists when it would deploy).
+
+    Works without a database: calls resolve among the files given, the deployed models when there is a
+    database, and the bpmn folder."""
+    sources = [(str(path), path.read_bytes()) for path in files]
+    folder = Path(rt.config["BPMN_DIR"])
+    if not _has_models(rt):
+        return rt.engine.lint_files(None, sources, folder)
+    with rt.sessions() as session:
+        return rt.engine.lint_files(session, sources, folder)
+
+
+def _has_models(rt) -> bool:
+    try:
+        return schema_of(rt.sa).has_table("model_version")
+    except SQLAlchemyError:
+        return False
 
 
 def verify_audit(rt) -> tuple[int, list]:

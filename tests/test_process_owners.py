@@ -1,0 +1,234 @@
+"""Process owners own their processes (issue 16): a restart keeps what they deployed in the browser,
+files deploy callees first with their own dependencies only, lint stands alone, and a process id
+belongs to one model."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from engine import AmbiguousDefinition, AuditEvent, Definition, ModelVersion
+from support import DIAGRAMS, ReviewHandlers, World
+
+ROOT = Path(__file__).resolve().parent.parent
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+
+def chain(process_id: str, calls: str | None = None, label: str = "x = 1") -> str:
+    """A small process that calls `calls` (a call activity) or runs a script."""
+    step = f'<bpmn:callActivity id="step" calledElement="{calls}">' if calls else '<bpmn:scriptTask id="step">'
+    close = "</bpmn:callActivity>" if calls else f"<bpmn:script>{label}</bpmn:script></bpmn:scriptTask>"
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="{BPMN}" id="{process_id}_defs" targetNamespace="http://gridsafe.example/test">
+  <bpmn:process id="{process_id}" name="{process_id}" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="step"/>
+    {step}<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>{close}
+    <bpmn:sequenceFlow id="f2" sourceRef="step" targetRef="end"/>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+@pytest.fixture
+def world(sessions, clock):
+    return World(sessions, clock, ReviewHandlers().table())
+
+
+def folder_deploy(world, folder: Path):
+    with world.sessions() as s:
+        return {r.name: r for r in world.engine.deploy_folder(s, folder, "system")}
+
+
+def versions(world, name: str) -> list[tuple[int, str]]:
+    with world.sessions() as s:
+        return [(mv.version, mv.origin) for mv in s.scalars(
+            select(ModelVersion).where(ModelVersion.name == name).order_by(ModelVersion.version))]
+
+
+def writes(world) -> tuple[int, int]:
+    with world.sessions() as s:
+        return (s.scalar(select(func.count()).select_from(ModelVersion)),
+                s.scalar(select(func.count()).select_from(AuditEvent)))
+
+
+# ---- one source of truth ----------------------------------------------------------------------
+
+def test_a_restart_after_a_browser_deploy_keeps_the_browser_version_and_says_so(world, tmp_path):
+    (tmp_path / "review.bpmn").write_bytes((DIAGRAMS / "review.bpmn").read_bytes())
+    assert folder_deploy(world, tmp_path)["review"].status == "deployed"
+    changed = (DIAGRAMS / "review.bpmn").read_text().replace('name="Review the item"', 'name="Look again"')
+    with world.sessions() as s:
+        assert world.engine.deploy_source(s, "review.bpmn", changed.encode(), "owner",
+                                          origin="modeler").version == 2
+    before = writes(world)
+    kept = folder_deploy(world, tmp_path)["review"]
+    assert kept.status == "kept" and kept.version == 2
+    line = str(kept)
+    assert "\n" not in line and "owner" in line and "modeler" in line and "bpmn deploy" in line
+    assert writes(world) == before and versions(world, "review") == [(1, "file"), (2, "modeler")]
+    started = world.start(label="A", days=1, team="T")
+    assert world.task(started.id).title == "Look again"
+
+
+def test_an_explicit_deploy_of_the_file_replaces_the_browser_version_and_is_audited(world, tmp_path):
+    original = (DIAGRAMS / "review.bpmn").read_bytes()
+    world.deploy("review.bpmn")
+    changed = original.decode().replace('name="Review the item"', 'name="Look again"').encode()
+    with world.sessions() as s:
+        world.engine.deploy_source(s, "review.bpmn", changed, "owner", origin="modeler")
+        (result,) = world.engine.deploy_files(s, [("review.bpmn", original)], "admin", "back to the file")
+    assert result.status == "deployed" and result.version == 3
+    assert versions(world, "review")[-1] == (3, "file")
+    with world.sessions() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.chain == "model:review")
+                          .order_by(AuditEvent.seq.desc())).first()
+    assert event.action == "model.deployed" and event.actor == "admin"
+    assert "back to the file" in event.reason and "replaces version 2" in event.reason and "owner" in event.reason
+
+
+def test_a_changed_file_is_deployed_at_start_when_no_browser_version_is_newer(world, tmp_path):
+    (tmp_path / "solo.bpmn").write_text(chain("solo"))
+    assert folder_deploy(world, tmp_path)["solo"].status == "deployed"
+    assert folder_deploy(world, tmp_path)["solo"].status == "unchanged"
+    (tmp_path / "solo.bpmn").write_text(chain("solo", label="x = 2"))
+    assert folder_deploy(world, tmp_path)["solo"].version == 2
+
+
+def _app(tmp_path, clock, sqlite_url, bpmn_dir=None):
+    from webui import create_app
+    config = {"ENV": "testing", "SECRET_KEY": "k", "DATABASE_URL": sqlite_url, "DATA_DIR": str(tmp_path / "d"),
+              "CLOCK": clock}
+    if bpmn_dir:
+        config["BPMN_DIR"] = str(bpmn_dir)
+    return create_app(config)
+
+
+def test_starting_twice_writes_nothing_and_export_writes_the_deployed_versions(tmp_path, clock, sqlite_url):
+    from cli import main
+    from webui import db
+    app = _app(tmp_path, clock, sqlite_url)
+
+    def count():
+        with app.app_context():
+            s = db.session()
+            return [s.scalar(select(func.count()).select_from(m)) for m in (ModelVersion, AuditEvent)]
+
+    first = CliRunner().invoke(main, ["init"], obj={"app": app})
+    assert first.exit_code == 0 and "NOT deployed" not in first.output, first.output
+    after_first = count()
+    second = CliRunner().invoke(main, ["init"], obj={"app": app})
+    assert second.exit_code == 0 and "deployed (" not in second.output
+    assert count() == after_first
+    out = CliRunner().invoke(main, ["bpmn", "export", str(tmp_path / "export")], obj={"app": app})
+    assert out.exit_code == 0, out.output
+    for name in ("hazard_lifecycle.bpmn", "inspection.bpmn", "team_assessment.bpmn", "risk_grade.dmn"):
+        assert (tmp_path / "export" / name).read_bytes() == (ROOT / "bpmn" / name).read_bytes()
+    again = CliRunner().invoke(main, ["bpmn", "export", str(tmp_path / "export")], obj={"app": app})
+    assert "0 files written" in again.output
+
+
+# ---- deploy order and dependencies ------------------------------------------------------------
+
+def test_callees_deploy_first_and_unchanged_files_never_get_new_versions(world, tmp_path):
+    (tmp_path / "a_caller.bpmn").write_text(chain("a_caller", calls="b_middle"))
+    (tmp_path / "b_middle.bpmn").write_text(chain("b_middle", calls="c_leaf"))
+    (tmp_path / "c_leaf.bpmn").write_text(chain("c_leaf"))
+    (tmp_path / "d_alone.bpmn").write_text(chain("d_alone"))
+    first = folder_deploy(world, tmp_path)
+    assert {n: r.status for n, r in first.items()} == dict.fromkeys(first, "deployed"), [str(r) for r in first.values()]
+    assert all(r.status == "unchanged" for r in folder_deploy(world, tmp_path).values())
+    assert all(r.status == "unchanged" for r in folder_deploy(world, tmp_path).values())
+    with world.sessions() as s:
+        deps = {mv.name: mv.dependencies for mv in s.scalars(select(ModelVersion))}
+    assert deps == {"a_caller": {"b_middle": deps["a_caller"]["b_middle"]},
+                    "b_middle": {"c_leaf": deps["b_middle"]["c_leaf"]}, "c_leaf": {}, "d_alone": {}}
+    (tmp_path / "c_leaf.bpmn").write_text(chain("c_leaf", label="x = 2"))
+    third = folder_deploy(world, tmp_path)
+    assert {n: r.version for n, r in third.items()} == {"c_leaf": 2, "b_middle": 2, "a_caller": 2, "d_alone": 1}
+    assert third["d_alone"].status == "unchanged"
+    assert all(r.status == "unchanged" for r in folder_deploy(world, tmp_path).values())
+
+
+def test_a_browser_change_of_a_callee_gives_its_callers_new_versions(world, tmp_path):
+    (tmp_path / "a_caller.bpmn").write_text(chain("a_caller", calls="b_middle"))
+    (tmp_path / "b_middle.bpmn").write_text(chain("b_middle", calls="c_leaf"))
+    (tmp_path / "c_leaf.bpmn").write_text(chain("c_leaf"))
+    folder_deploy(world, tmp_path)
+    with world.sessions() as s:
+        world.engine.deploy_source(s, "c_leaf.bpmn", chain("c_leaf", label="x = 3").encode(), "owner",
+                                   origin="modeler")
+    assert versions(world, "a_caller") == [(1, "file"), (2, "file")]
+    results = folder_deploy(world, tmp_path)
+    assert results["c_leaf"].status == "kept"
+    assert results["a_caller"].status == results["b_middle"].status == "unchanged"
+
+
+# ---- lint stands alone ------------------------------------------------------------------------
+
+def test_lint_without_a_database_resolves_a_caller_and_callee_given_together(tmp_path, clock):
+    from cli import main
+    from services import build
+    (tmp_path / "caller.bpmn").write_text(chain("caller", calls="callee"))
+    (tmp_path / "callee.bpmn").write_text(chain("callee"))
+    rt = build({"DATABASE_URL": f"sqlite:///{tmp_path / 'never-initialised.db'}", "DATA_DIR": str(tmp_path / "d"),
+                "BPMN_DIR": str(tmp_path / "empty")}, clock=clock)
+    result = CliRunner().invoke(main, ["bpmn", "lint", str(tmp_path / "caller.bpmn"), str(tmp_path / "callee.bpmn")],
+                                obj={"rt": rt})
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 0, result.output
+    alone = CliRunner().invoke(main, ["bpmn", "lint", str(tmp_path / "caller.bpmn")], obj={"rt": rt})
+    assert alone.exit_code == 1 and "Traceback" not in alone.output
+    assert "calls the process 'callee', which is neither deployed nor among the files given" in alone.output
+
+
+def test_lint_resolves_calls_against_the_database_and_reports_every_file_at_once(world, tmp_path):
+    world.deploy("callee.bpmn", chain("callee").encode())
+    with world.sessions() as s:
+        found = world.engine.lint_files(s, [
+            ("caller.bpmn", chain("caller", calls="callee").encode()),
+            ("bad1.bpmn", chain("bad1", label="import os").encode()),
+            ("bad2.bpmn", chain("bad2", calls="nowhere").encode().replace(b'"R', b'"R')),
+        ])
+    assert found["caller.bpmn"] == []
+    assert any("import" in p.message for p in found["bad1.bpmn"])
+    assert any("'nowhere'" in p.message for p in found["bad2.bpmn"])
+
+
+def test_lint_reports_lint_and_parser_problems_of_one_file_together(world):
+    text = chain("twice", label="import os").replace(
+        '<bpmn:sequenceFlow id="f2" sourceRef="step" targetRef="end"/>',
+        '<bpmn:sequenceFlow id="f2" sourceRef="step" targetRef="nowhere_at_all"/>')
+    with world.sessions() as s:
+        problems = world.engine.lint_files(s, [("twice.bpmn", text.encode())])["twice.bpmn"]
+    messages = " | ".join(p.message for p in problems)
+    assert "import" in messages and "nowhere_at_all" in messages, messages
+
+
+def test_a_duplicate_process_id_is_refused_for_that_file_only_naming_the_owner(world):
+    assert world.deploy("review.bpmn").status == "deployed"
+    copy = world.deploy("copy_of_review.bpmn", (DIAGRAMS / "review.bpmn").read_bytes())
+    assert copy.status == "invalid"
+    assert "the process id 'review' is already used by the model 'review'" in str(copy)
+    assert world.deploy("solo.bpmn", chain("solo").encode()).status == "deployed"
+    assert world.deploy("scripted.bpmn", (DIAGRAMS / "scripted.bpmn").read_bytes()
+                        .replace(b"SCRIPT", b"x = 1")).status == "deployed"
+    assert world.start(label="A", days=1, team="T").status == "running"
+
+
+def test_starting_a_process_two_models_define_is_refused_not_guessed(world):
+    world.deploy("review.bpmn")
+    with world.sessions() as s:       # a database from before duplicates were refused
+        old = s.scalars(select(ModelVersion)).one()
+        twin = ModelVersion(name="twin", kind="bpmn", version=1, content_hash="x", source=old.source,
+                            spec_json=old.spec_json, process_ids=old.process_ids, dependencies={},
+                            deployed_at=old.deployed_at, deployed_by="owner", origin="modeler")
+        s.add(twin)
+        s.flush()
+        s.add(Definition(kind="process", definition_id="review", title="Review", model_version_id=twin.id))
+        s.commit()
+    with pytest.raises(AmbiguousDefinition, match="defined by the models review, twin"):
+        world.start(label="A", days=1, team="T")
