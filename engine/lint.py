@@ -26,7 +26,7 @@ KNOWN_SPIFF_ELEMENTS = frozenset({
     "payloadExpression", "variableName", "preScript", "postScript", "properties", "property",
     "unitTests", "unitTest", "inputJson", "expectedOutputJson", "serviceTaskOperator", "parameters",
     "parameter", "retry", "processVariableCorrelation", "propertyId", "expression",
-    "taskMetadataValues", "taskMetadataValue",
+    "taskMetadataValues", "taskMetadataValue", "category", "scriptsOnInstances",
 })
 
 # Task properties whose values are expressions evaluated against task data (see projections.py).
@@ -157,10 +157,7 @@ def _properties(task) -> dict[str, tuple[str, object]]:
 
 def _forms(root, report: _Report, check_form: FormCheck) -> None:
     for task in root.iter(f"{B}userTask"):
-        props = _properties(task)
-        if FORM_PROPERTY not in props:
-            report.add(task, f"user task '{_name_of(task)}' has no form: add the property {FORM_PROPERTY}")
-            continue
+        props = _properties(task)             # no form: the task page shows a confirmation step
         for prop_name in (FORM_PROPERTY, UI_FORM_PROPERTY):
             if prop_name in props:
                 value, node = props[prop_name]
@@ -183,7 +180,8 @@ def _snippets(root):
         for node in root.iter(f"{S}{tag}"):
             yield node, node.text or "", True, tag
     for node in root.iter(f"{S}parameter"):
-        yield node, node.get("value") or "", True, f"parameter {node.get('id')!r}"
+        if node.get("value") is not None:     # without a value the handler's default applies (as in SpiffWorkflow)
+            yield node, node.get("value"), True, f"parameter {node.get('id')!r}"
     for node in root.iter(f"{S}property"):
         if node.get("name") in EXPRESSION_PROPERTIES:
             yield node, node.get("value") or "", True, f"property {node.get('name')!r}"
@@ -193,7 +191,8 @@ def _scripts(root, report: _Report) -> None:
     for node, text, is_expression, what in _snippets(root):
         if not text.strip():
             if what.startswith("parameter"):
-                report.add(node, f"{what} of '{_name_of(node)}' has no value")
+                report.add(node, f"{what} of '{_name_of(node)}' has an empty value; leave the value out "
+                                 "to use the handler's default")
             continue
         why = refusal(text, expression=is_expression)
         if why:

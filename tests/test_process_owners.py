@@ -232,3 +232,80 @@ def test_starting_a_process_two_models_define_is_refused_not_guessed(world):
         s.commit()
     with pytest.raises(AmbiguousDefinition, match="defined by the models review, twin"):
         world.start(label="A", days=1, team="T")
+
+
+# ---- lint and the sandbox agree; diagrams from elsewhere --------------------------------------
+
+@pytest.mark.parametrize("script,words", [
+    ("print(total)", "print() is not available in diagram scripts"),
+    ("x = '{} of {}'.format(total, 2)", "str.format() is not allowed in diagram scripts"),
+    ("class Box:\n    pass", "class definitions are not allowed in diagram scripts"),
+    ("x = getattr(total, 'real')", "getattr() is not available in diagram scripts"),
+])
+def test_lint_and_the_sandbox_refuse_the_same_scripts_with_the_same_words(world, script, words):
+    from xml.sax.saxutils import escape
+
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+
+    from engine.scripting import ScriptEngine
+    from engine.specs import compile_bpmn, read_xml
+    text = (DIAGRAMS / "scripted.bpmn").read_text().replace("SCRIPT", escape("total = 1\n" + script))
+    with world.sessions() as s:
+        (problem,) = world.engine.lint_source(s, "scripted.bpmn", text.encode())
+    assert words in problem.message and problem.element_id == "compute"
+    root = read_xml(text.encode(), "scripted.bpmn")           # lint bypassed: the sandbox says the same
+    spec, subprocesses = compile_bpmn(("scripted.bpmn", root), [], []).processes["scripted"]
+    workflow = BpmnWorkflow(spec, subprocesses, script_engine=ScriptEngine(world.clock, None))
+    with pytest.raises(Exception) as refused:
+        workflow.do_engine_steps()
+    assert words in str(refused.value)
+    refusal = problem.message.split("restricted script environment: ", 1)[1]
+    assert refusal.startswith("Line 2: ") and refusal in str(refused.value)
+
+
+def test_what_lint_passes_runs_in_the_sandbox(world):
+    script = ("def pair(a, b):\n    return [a, b]\nx = f\"{pair(1, 2)} of {len('ab')}\"\n"
+              "y = sorted([3, 1, 2])\nz = round(total / 3, 2)")
+    text = (DIAGRAMS / "scripted.bpmn").read_text().replace("SCRIPT", "total = 1\n" + script)
+    with world.sessions() as s:
+        assert world.engine.lint_source(s, "scripted.bpmn", text.encode()) == []
+    assert world.deploy("scripted.bpmn", text.encode()).status == "deployed"
+    inst = world.call("start_instance", "scripted", actor="alice")
+    assert world.instance(inst.id).status == "completed"
+
+
+REVIEW = (DIAGRAMS / "review.bpmn").read_text()
+CATEGORY = ('<bpmn:dataObject id="notes"><bpmn:extensionElements><spiffworkflow:category>记录</spiffworkflow:category>'
+            '</bpmn:extensionElements></bpmn:dataObject>\n    <bpmn:startEvent id="start">')
+
+
+@pytest.mark.parametrize("old,new", [
+    ('<bpmn:startEvent id="start">', CATEGORY),
+    ('<spiffworkflow:parameter id="days" type="int" value="days"/>', '<spiffworkflow:parameter id="days" type="int"/>'),
+    ('<spiffworkflow:property name="formJsonSchemaFilename" value="review.schema.json"/>', ""),
+])
+def test_lint_accepts_what_spiffworkflow_reads(world, old, new):
+    assert old in REVIEW
+    with world.sessions() as s:
+        assert world.engine.lint_source(s, "review.bpmn", REVIEW.replace(old, new).encode()) == []
+
+
+def test_a_user_task_without_a_form_is_a_confirmation_step(client, site):
+    from web_support import csrf_of, login
+    from webui import db
+    source = (DIAGRAMS / "site_visit.bpmn").read_text()
+    for prop in ('<spiffworkflow:property name="formJsonSchemaFilename" value="site_visit.schema.json"/>',
+                 '<spiffworkflow:property name="formUiSchemaFilename" value="site_visit.uischema.json"/>'):
+        source = source.replace(prop, "")
+    with site.app.app_context():
+        assert site.engine.deploy_source(db.session(), "site_visit.bpmn", source.encode(), "owner",
+                                         origin="modeler").status == "deployed"
+    task = site.task(site.start_visit())
+    login(client, "insp1")
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "确认完成" in page and "此步骤无需填写内容" in page
+    response = client.post(f"/tasks/{task.id}", data={"csrf_token": csrf_of(client, f"/tasks/{task.id}"),
+                                                      "action": "complete"})
+    assert response.status_code == 302
+    assert site.task(task.instance_id).status == "completed"
+    assert site.task(task.instance_id, "approve").status == "ready"
