@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from typing import Callable
 
 from . import admin_ops, assignment, audit, decisions, deploy, inspect, runtime, timers
-from . import diagram, diffing, heatmap, migration
+from . import correlation, diagram, diffing, heatmap, migration
 from .clock import Clock, FixedClock, parse_instant, utc
 from .errors import (AmbiguousDefinition, Conflict, ConcurrentUpdate, EngineError, InstanceNotActive, InvalidRequest, NoSubscriber,
                      NotFound, TaskNotReady, UnknownInstance, UnknownProcess, UnknownTask)
@@ -107,6 +107,10 @@ class Engine:
     def deliver_message(self, session, name: str, correlation_key: str | None, payload: dict | None,
                         actor: str) -> ProcessInstance:
         return runtime.deliver_message(self, session, name, correlation_key, payload, actor)
+
+    def message_waiters(self, session, name: str, correlation_key: str | None, payload: dict | None) -> set[int]:
+        """The instances a message would be delivered to (by key, else by the correlation its payload names)."""
+        return {s.instance_id for s in correlation.subscribers(self, session, name, correlation_key, payload)[0]}
 
     def claim_task(self, session, task_id: str, username: str) -> HumanTask:
         return assignment.claim(self, session, task_id, username)

@@ -25,7 +25,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
-from . import audit, compaction, decisions, projections, statements
+from . import audit, compaction, correlation, decisions, projections, statements
 from .deploy import latest_definition
 from .errors import (ConcurrentUpdate, Conflict, InstanceNotActive, InvalidRequest, NoSubscriber,
                      TaskNotReady, UnknownInstance, UnknownTask)
@@ -402,8 +402,7 @@ def deliver_message(eng, session, name: str, correlation_key: str | None, payloa
                     actor: str) -> ProcessInstance:
     """Deliver a message to the one instance waiting for it under this correlation key."""
     payload = jsonable(payload, "the message payload")
-    subs = session.scalars(select(MessageSubscription).where(MessageSubscription.message_name == name,
-                                                             MessageSubscription.correlation_key == correlation_key)).all()
+    subs, correlations = correlation.subscribers(eng, session, name, correlation_key, payload)
     instance_ids = {s.instance_id for s in subs}
     if not instance_ids:
         raise NoSubscriber(f"no process instance is waiting for the message {name!r} with key {correlation_key!r}")
@@ -415,7 +414,7 @@ def deliver_message(eng, session, name: str, correlation_key: str | None, payloa
 
     def act(wf):
         try:
-            wf.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
+            wf.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload, correlations=correlations))
         except WorkflowException:
             raise NoSubscriber(f"instance {instance.id} is not waiting for {name!r} any more") from None
 

@@ -309,3 +309,27 @@ def test_a_user_task_without_a_form_is_a_confirmation_step(client, site):
     assert response.status_code == 302
     assert site.task(task.instance_id).status == "completed"
     assert site.task(task.instance_id, "approve").status == "ready"
+
+
+# ---- correlated messages and signals ----------------------------------------------------------
+
+def test_a_correlated_message_reaches_the_right_one_of_fifty_instances(world):
+    from engine import InvalidRequest, MessageSubscription, NoSubscriber
+    with world.sessions() as s:
+        assert world.engine.lint_source(s, "paid.bpmn", (DIAGRAMS / "paid.bpmn").read_bytes()) == []
+    assert world.deploy("paid.bpmn").status == "deployed"
+    ids = {n: world.call("start_instance", "paid", actor="alice", business_key=f"K{n}",
+                         data={"order_number": f"O-{n}"}).id for n in range(1, 51)}
+    with world.sessions() as s:
+        keys = dict(s.execute(select(MessageSubscription.instance_id, MessageSubscription.correlation_key)).all())
+    assert keys[ids[37]] == "O-37"
+    delivered = world.call("deliver_message", "paid", None, {"order": "O-37", "amount": 5}, "bank")
+    assert delivered.id == ids[37] and world.instance(ids[37]).status == "completed"
+    assert [n for n, i in ids.items() if world.instance(i).status == "completed"] == [37]
+    by_key = world.call("deliver_message", "paid", "O-12", {"order": "O-12"}, "bank")
+    assert by_key.id == ids[12] and world.instance(ids[12]).status == "completed"
+    with pytest.raises(InvalidRequest, match="correlated by 'order'"):
+        world.call("deliver_message", "paid", "O-13", {"amount": 1}, "bank")
+    with pytest.raises(NoSubscriber):
+        world.call("deliver_message", "paid", None, {"order": "O-99"}, "bank")
+    assert world.instance(ids[13]).status == "waiting"
