@@ -138,6 +138,9 @@ class Engine:
     def skip(self, session, instance_id: int, actor: str, reason: str, data: dict | None = None):
         return admin_ops.skip(self, session, instance_id, actor, reason, data)
 
+    def signal(self, session, instance_id: int, actor: str, reason: str, data: dict | None = None):
+        return admin_ops.signal(self, session, instance_id, actor, reason, data)
+
     def suspend(self, session, instance_id: int, actor: str, reason: str) -> ProcessInstance:
         return admin_ops.suspend(self, session, instance_id, actor, reason)
 

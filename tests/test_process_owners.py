@@ -333,3 +333,43 @@ def test_a_correlated_message_reaches_the_right_one_of_fifty_instances(world):
     with pytest.raises(NoSubscriber):
         world.call("deliver_message", "paid", None, {"order": "O-99"}, "bank")
     assert world.instance(ids[13]).status == "waiting"
+
+
+def test_a_signal_from_an_admin_is_caught_by_a_boundary_event(world):
+    from engine import AuditEvent, InvalidRequest, NoSubscriber
+    from engine.inspect import current_data
+    from engine.runtime import load
+    assert world.deploy("signalled.bpmn").status == "deployed", str(world.deploy("signalled.bpmn"))
+    first = world.call("start_instance", "signalled", actor="alice", data={"team": "T"})
+    other = world.call("start_instance", "signalled", actor="alice", data={"team": "T"})
+    with pytest.raises(InvalidRequest, match="give a reason"):
+        world.call("signal", first.id, "admin", "", {"signal": "withdrawn"})
+    with pytest.raises(NoSubscriber, match="not waiting for the signal 'nothing'"):
+        world.call("signal", first.id, "admin", "test", {"signal": "nothing"})
+    world.call("signal", first.id, "admin", "the customer withdrew", {"signal": "withdrawn", "payload": {"by": "phone"}})
+    assert world.instance(first.id).status == "completed"
+    assert world.tasks(first.id, "cancelled")[0].element_id == "work"
+    with world.sessions() as s:
+        data = current_data(load(world.engine, s, first.id)[1])
+        event = s.scalars(select(AuditEvent).where(AuditEvent.instance_id == first.id)
+                          .order_by(AuditEvent.seq.desc())).first()
+    assert data["cancelled"] is True and data["withdrawal"] == {"by": "phone"}
+    assert event.action == "instance.signalled" and event.reason == "the customer withdrew"
+    assert world.instance(other.id).status == "running"           # sent to one instance, not broadcast
+
+
+def test_a_signal_through_the_api(app, client, clock):
+    from web_support import api_token, seed_people
+    from webui import db, engine_of
+    with app.app_context():
+        seed_people(db.session(), clock.now())
+        engine_of(app).deploy_source(db.session(), "signalled.bpmn", (DIAGRAMS / "signalled.bpmn").read_bytes(), "t")
+        instance_id = engine_of(app).start_instance(db.session(), "signalled", actor="t", data={"team": "JA-T1"}).id
+    headers = {"Authorization": f"Bearer {api_token(app, 'admin')}"}
+    refused = client.post(f"/api/v1/instances/{instance_id}/actions", headers=headers,
+                          json={"action": "signal", "reason": "r", "data": {"signal": "other"}})
+    assert refused.status_code == 404
+    response = client.post(f"/api/v1/instances/{instance_id}/actions", headers=headers,
+                           json={"action": "signal", "reason": "withdrawn by phone", "data": {"signal": "withdrawn"}})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "completed"
