@@ -22,13 +22,16 @@ def bpmn():
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @with_runtime
 def bpmn_lint(rt, files):
-    """Check diagrams the way deploying does; exit 1 if any has a problem."""
+    """Check diagrams the way deploying does, together (calls between them resolve), without needing a
+    database; print every problem and warning of every file; exit 1 if any has a problem."""
     bad = 0
     for file, problems in maintenance.lint_files(rt, [Path(f) for f in files]).items():
         for problem in problems:
-            click.echo(f"{file}:{problem.line or '?'}: [{problem.element_id or '-'}] {problem.message}")
-        bad += bool(problems)
-        if not problems:
+            warning = "warning: " if problem.warning else ""
+            click.echo(f"{file}:{problem.line or '?'}: [{problem.element_id or '-'}] {warning}{problem.message}")
+        errors = [p for p in problems if not p.warning]
+        bad += bool(errors)
+        if not errors:
             click.echo(f"{file}: ok")
     sys.exit(1 if bad else 0)
 

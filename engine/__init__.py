@@ -6,6 +6,7 @@ something is one transaction and one audit event.
 """
 from __future__ import annotations
 
+from datetime import timezone
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable
@@ -13,7 +14,8 @@ from typing import Callable
 from . import admin_ops, assignment, audit, decisions, deploy, inspect, runtime, timers
 from . import correlation, diagram, diffing, heatmap, migration
 from .clock import Clock, FixedClock, parse_instant, utc
-from .errors import (AmbiguousDefinition, Conflict, ConcurrentUpdate, EngineError, InstanceNotActive, InvalidRequest, NoSubscriber,
+from .errors import (AmbiguousDefinition, Conflict, ConcurrentUpdate, EngineError, InstanceNotActive,
+                     InvalidRequest, NoSubscriber,
                      NotFound, TaskNotReady, UnknownInstance, UnknownProcess, UnknownTask)
 from .lint import lint_bpmn, lint_dmn
 from .models import ACTIVE_STATUSES, STATUSES, AuditEvent, Base, Definition, HumanTask, MessageSubscription, \
@@ -37,13 +39,14 @@ class Engine:
                  context_factory: Callable[..., object] | None = None,
                  form_check: Callable[[str], str | None] | None = None,
                  check_decisions: Callable[[str, dict], list] | None = None,
-                 max_model_bytes: int = 2 * 1024 * 1024):
+                 max_model_bytes: int = 2 * 1024 * 1024, zone=None):
         self.handlers = dict(handlers or {})
         self.clock = clock or Clock()
         self.context_factory = context_factory or SimpleNamespace
         self.form_check = form_check
         self.check_decisions = check_decisions
         self.max_model_bytes = max_model_bytes
+        self.zone = zone or timezone.utc          # where a diagram's time without a zone is read
         self.specs = deploy.SpecCache()
         self.decision_cache: dict = {}
 
@@ -76,14 +79,13 @@ class Engine:
         return deploy.lint_files(self, session, files, folder)
 
     def lint_source(self, session, filename: str, data: bytes) -> list[Problem]:
-        """Every problem that would stop this file from deploying (empty when it would deploy)."""
+        """Every problem that would stop this file from deploying, and the warnings (Problem.warning)."""
         try:
-            deploy.validate(self, session, filename, data)
+            return deploy.validate(self, session, filename, data)[4]
         except ModelInvalid as err:
             return err.problems
         finally:
             session.rollback()
-        return []
 
     def process_properties(self, session, process_id: str, model_version_id: int | None = None) -> dict[str, str]:
         """The extension properties a diagram declares on a process element (the newest deployed version

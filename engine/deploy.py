@@ -103,8 +103,8 @@ def deployed_pool(engine, session, pool: Pool | None = None) -> Pool:
 def validate(engine, session, filename: str, data: bytes, pool: Pool | None = None):
     """Lint and compile one file against the models it calls (in `pool`, else the deployed ones).
 
-    Every problem found is reported at once. Returns (kind, root, compiled, dependency hashes).
-    Raises ModelInvalid.
+    Every problem found is reported at once. Returns (kind, root, compiled, dependency hashes, warnings).
+    Raises ModelInvalid (with the warnings too) when there is a problem that is not a warning.
     """
     source = source_of(filename, data, engine.max_model_bytes)
     pool = pool if pool is not None else deployed_pool(engine, session)
@@ -120,8 +120,9 @@ def validate(engine, session, filename: str, data: bytes, pool: Pool | None = No
         problems = _checked_decisions(engine, filename, compiled)
         if problems:
             raise ModelInvalid(problems)
-        return kind, root, compiled, {}
-    problems = lint_bpmn(root, filename, operators=engine.operators, check_form=engine.form_check) + problems
+        return kind, root, compiled, {}, []
+    problems = lint_bpmn(root, filename, operators=engine.operators, check_form=engine.form_check,
+                         zone=engine.zone) + problems
     compiled = None
     if not missing and not any(p.message.startswith(SCHEMA_PROBLEM) for p in problems):
         needed = pool.needed(source)
@@ -130,9 +131,9 @@ def validate(engine, session, filename: str, data: bytes, pool: Pool | None = No
                                     [(f"{s.name}.dmn", s.root) for s in needed if s.kind == "dmn"])
         except ModelInvalid as err:
             problems += [p for p in err.problems if p.message not in {q.message for q in problems}]
-    if problems:
+    if any(not p.warning for p in problems):
         raise ModelInvalid(problems)
-    return kind, root, compiled, {dep.name: dep.content_hash for dep in deps}
+    return kind, root, compiled, {dep.name: dep.content_hash for dep in deps}, problems
 
 
 def _duplicates(source: Source, pool: Pool, filename: str) -> list[Problem]:
@@ -169,7 +170,7 @@ def deploy_source(engine, session, filename: str, data: bytes, actor: str, comme
     call it get a new version too (their specs embed what they call)."""
     name = Path(filename).stem
     try:
-        kind, _root, compiled, deps = validate(engine, session, filename, data)
+        kind, _root, compiled, deps, _warnings = validate(engine, session, filename, data)
     except ModelInvalid as err:
         session.rollback()
         return DeployResult(name, None, "invalid", problems=err.problems)
@@ -245,8 +246,7 @@ def lint_files(engine, session, files: list[tuple[str, bytes]], folder: Path | N
     found = {}
     for filename, data in files:
         try:
-            validate(engine, session, filename, data, pool)
-            found[filename] = []
+            found[filename] = validate(engine, session, filename, data, pool)[4]
         except ModelInvalid as err:
             found[filename] = err.problems
         except Exception as err:  # noqa: BLE001 - lint reports, it never ends in a traceback

@@ -158,7 +158,7 @@ def execute(eng, session, instance, workflow, actor: str, *, action: str, act=No
     if nested:
         return _execute_nested(eng, session, instance, workflow, actor, action=action, act=act, detail=detail)
     call = _Call(eng, session, instance, actor)
-    workflow.script_engine = ScriptEngine(eng.clock, call.call_service)
+    workflow.script_engine = ScriptEngine(eng.clock, call.call_service, eng.zone)
     ready_before = [] if fresh else projections.ready_user_tasks(workflow)
     before = None if fresh else {"status": instance.status, "waiting_at": waiting_at(workflow, ready_before)}
     failure = None
@@ -187,7 +187,7 @@ def execute(eng, session, instance, workflow, actor: str, *, action: str, act=No
 
 def _execute_nested(eng, session, instance, workflow, actor, *, action, act, detail) -> ProcessInstance:
     call = _Call(eng, session, instance, actor)
-    workflow.script_engine = ScriptEngine(eng.clock, call.call_service)
+    workflow.script_engine = ScriptEngine(eng.clock, call.call_service, eng.zone)
     failure = None
     try:
         act(workflow)

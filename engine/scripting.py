@@ -189,9 +189,10 @@ class ScriptEngine(PythonScriptEngine):
     NameError('script') (engine-notes.md §4.1).
     """
 
-    def __init__(self, clock, call_service):
+    def __init__(self, clock, call_service, zone=None):
         super().__init__(environment=RestrictedEnvironment(clock, call_service))
         self.clock = clock
+        self.zone = zone            # where a time without a zone is read (the company's)
         self.timer_fired = False
 
     def validate(self, expression):

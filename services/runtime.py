@@ -78,4 +78,5 @@ def build_engine(config: dict, clock: Clock | None = None, files: FileStore | No
                                           factors=config.get("RISK_CLASS_FACTORS"),
                                           multiplier=config.get("RISK_OVERDUE_MULTIPLIER", 2)),
         max_model_bytes=config["MAX_MODEL_BYTES"],
+        zone=ZoneInfo(config.get("TIMEZONE") or "Asia/Shanghai"),
     )

@@ -373,3 +373,44 @@ def test_a_signal_through_the_api(app, client, clock):
                            json={"action": "signal", "reason": "withdrawn by phone", "data": {"signal": "withdrawn"}})
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["status"] == "completed"
+
+
+# ---- times without a zone, Camunda attributes -------------------------------------------------
+
+def test_a_time_date_without_a_zone_is_read_in_the_company_zone_in_lint_runtime_and_views(world):
+    from zoneinfo import ZoneInfo
+    world.engine.zone = ZoneInfo("Asia/Shanghai")
+    text = REVIEW.replace("<bpmn:timeDate>registered['deadline']</bpmn:timeDate>",
+                          '<bpmn:timeDate>"2026-03-05T09:00:00"</bpmn:timeDate>')
+    with world.sessions() as s:
+        (warning,) = world.engine.lint_source(s, "review.bpmn", text.encode())
+    assert warning.warning and warning.element_id == "deadline_passed"
+    assert "Asia/Shanghai" in warning.message and "2026-03-05 01:00 UTC" in warning.message
+    assert world.deploy("review.bpmn", text.encode()).status == "deployed"
+    inst = world.start(label="A", days=1, team="T")
+    with world.sessions() as s:
+        timers = {t["element_id"]: t["due_at"] for t in world.engine.describe(s, inst.id)["timers"]}
+    assert timers["deadline_passed"].isoformat() == "2026-03-05T01:00:00+00:00"
+    world.clock.set("2026-03-05T00:59:00+00:00")
+    world.tick()
+    assert world.tasks(inst.id)[0].element_id == "review_item"
+    world.clock.set("2026-03-05T01:00:00+00:00")
+    world.tick()
+    assert world.tasks(inst.id) == []
+
+
+def test_camunda_attributes_are_named_in_warnings_with_their_equivalent(world):
+    text = REVIEW.replace('xmlns:spiffworkflow=', 'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
+                                                   'xmlns:spiffworkflow=').replace(
+        '<bpmn:userTask id="review_item" name="Review the item">',
+        '<bpmn:userTask id="review_item" name="Review the item" camunda:assignee="${boss}" '
+        'camunda:candidateGroups="inspectors" camunda:dueDate="${due}" camunda:formKey="embedded:x.html">')
+    with world.sessions() as s:
+        problems = world.engine.lint_source(s, "review.bpmn", text.encode())
+    assert problems and all(p.warning and p.element_id == "review_item" for p in problems)
+    said = {p.message.split(" ", 1)[0]: p.message for p in problems}
+    assert "the property assignee" in said["camunda:assignee"]
+    assert "candidateTeam" in said["camunda:candidateGroups"]
+    assert "the property dueDate" in said["camunda:dueDate"]
+    assert "formJsonSchemaFilename" in said["camunda:formKey"]
+    assert world.deploy("review.bpmn", text.encode()).status == "deployed"
