@@ -74,9 +74,10 @@ class Engine:
         """Deploy several (filename, content) pairs together, callees first; the outcome of each."""
         return deploy.deploy_files(self, session, files, actor, comment, origin)
 
-    def lint_files(self, session, files: list[tuple[str, bytes]], folder: Path | None = None) -> dict:
+    def lint_files(self, session, files: list[tuple[str, bytes]], folder: Path | None = None,
+                   form_check: Callable[[str], str | None] | None = None) -> dict:
         """{filename: problems} of several files checked together; session may be None (no database)."""
-        return deploy.lint_files(self, session, files, folder)
+        return deploy.lint_files(self, session, files, folder, form_check)
 
     def lint_source(self, session, filename: str, data: bytes) -> list[Problem]:
         """Every problem that would stop this file from deploying, and the warnings (Problem.warning)."""

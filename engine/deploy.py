@@ -100,7 +100,7 @@ def deployed_pool(engine, session, pool: Pool | None = None) -> Pool:
     return pool
 
 
-def validate(engine, session, filename: str, data: bytes, pool: Pool | None = None):
+def validate(engine, session, filename: str, data: bytes, pool: Pool | None = None, form_check=None):
     """Lint and compile one file against the models it calls (in `pool`, else the deployed ones).
 
     Every problem found is reported at once. Returns (kind, root, compiled, dependency hashes, warnings).
@@ -121,7 +121,7 @@ def validate(engine, session, filename: str, data: bytes, pool: Pool | None = No
         if problems:
             raise ModelInvalid(problems)
         return kind, root, compiled, {}, []
-    problems = lint_bpmn(root, filename, operators=engine.operators, check_form=engine.form_check,
+    problems = lint_bpmn(root, filename, operators=engine.operators, check_form=form_check or engine.form_check,
                          zone=engine.zone) + problems
     compiled = None
     if not missing and not any(p.message.startswith(SCHEMA_PROBLEM) for p in problems):
@@ -227,9 +227,11 @@ def _deploy_many(engine, session, files, actor, comment, origin, *, keep_newer: 
     return results
 
 
-def lint_files(engine, session, files: list[tuple[str, bytes]], folder: Path | None = None) -> dict[str, list]:
+def lint_files(engine, session, files: list[tuple[str, bytes]], folder: Path | None = None,
+               form_check=None) -> dict[str, list]:
     """Every problem of every file at once (empty lists for files that would deploy). Calls resolve among
-    the files given, then the deployed models (when there is a session), then the files of `folder`."""
+    the files given, then the deployed models (when there is a session), then the files of `folder`;
+    forms through `form_check` (default: the engine's)."""
     pool = Pool()
     for filename, data in files:
         try:
@@ -246,7 +248,7 @@ def lint_files(engine, session, files: list[tuple[str, bytes]], folder: Path | N
     found = {}
     for filename, data in files:
         try:
-            found[filename] = validate(engine, session, filename, data, pool)[4]
+            found[filename] = validate(engine, session, filename, data, pool, form_check)[4]
         except ModelInvalid as err:
             found[filename] = err.problems
         except Exception as err:  # noqa: BLE001 - lint reports, it never ends in a traceback

@@ -414,3 +414,107 @@ def test_camunda_attributes_are_named_in_warnings_with_their_equivalent(world):
     assert "the property dueDate" in said["camunda:dueDate"]
     assert "formJsonSchemaFilename" in said["camunda:formKey"]
     assert world.deploy("review.bpmn", text.encode()).status == "deployed"
+
+
+# ---- a .zip of several diagrams ---------------------------------------------------------------
+
+LEAF_FORM = b'{"type": "object", "title": "Sign off", "properties": {"ok": {"type": "boolean", "title": "OK"}}}'
+
+
+def leaf(process_id: str, form: str) -> str:
+    return chain(process_id).replace(
+        '<bpmn:scriptTask id="step">', '<bpmn:userTask id="step" name="Sign off"><bpmn:extensionElements>'
+        f'<spiffworkflow:properties><spiffworkflow:property name="formJsonSchemaFilename" value="{form}"/>'
+        '</spiffworkflow:properties></bpmn:extensionElements>').replace(
+        "<bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>", "</bpmn:userTask>").replace(
+        'xmlns:bpmn=', 'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" xmlns:bpmn=')
+
+
+def archive(files: dict) -> bytes:
+    import io
+    import zipfile
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, content in files.items():
+            z.writestr(name, content)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def bundle_app(sqlite_url, tmp_path, clock):
+    import shutil
+
+    from support import FORMS
+    from web_support import seed_people
+    from webui import create_app, db
+    shutil.copytree(FORMS, tmp_path / "forms")
+    app = create_app({"ENV": "testing", "SECRET_KEY": "s", "DATABASE_URL": sqlite_url, "DATA_DIR": str(tmp_path / "d"),
+                      "FORMS_DIR": str(tmp_path / "forms"), "CLOCK": clock})
+    with app.app_context():
+        seed_people(db.session(), clock.now())
+    return app
+
+
+def upload(app, data: bytes, action: str):
+    import io
+
+    from web_support import csrf_of, login
+    client = app.test_client()
+    login(client, "owner")
+    return client.post("/models/upload", data={"csrf_token": csrf_of(client, "/models/new"), "action": action,
+                                               "file": (io.BytesIO(data), "diagrams.zip")},
+                       content_type="multipart/form-data")
+
+
+def ten_in_a_chain() -> dict:
+    """p9 calls p8 ... calls p0 (a user task with a form in the archive); the file names sort callers first."""
+    files = {f"bundle/{chr(ord('j') - i)}_{i}.bpmn": chain(f"p{i}", calls=f"p{i - 1}") for i in range(1, 10)}
+    files["bundle/j_0.bpmn"] = leaf("p0", "sign_off.schema.json")
+    files["bundle/forms/sign_off.schema.json"] = LEAF_FORM
+    files["bundle/README.txt"] = "notes"
+    return files
+
+
+def test_a_zip_of_ten_diagrams_with_call_chains_deploys_in_dependency_order(bundle_app, tmp_path):
+    from webui import db, engine_of
+    checked = upload(bundle_app, archive(ten_in_a_chain()), "lint")
+    assert checked.status_code == 200, checked.get_data(as_text=True)
+    with bundle_app.app_context():
+        assert db.session().scalar(select(func.count()).select_from(ModelVersion)) == 0
+    assert not (tmp_path / "forms" / "sign_off.schema.json").exists()
+    response = upload(bundle_app, archive(ten_in_a_chain()), "deploy")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page
+    with bundle_app.app_context():
+        session = db.session()
+        order = [mv.name for mv in session.scalars(select(ModelVersion).order_by(ModelVersion.id))]
+        assert order == [f"{chr(ord('j') - i)}_{i}" for i in range(10)]
+        assert {mv.origin for mv in session.scalars(select(ModelVersion))} == {"modeler"}
+        instance = engine_of(bundle_app).start_instance(session, "p9", actor="owner")
+        assert instance.status == "running"
+    assert (tmp_path / "forms" / "sign_off.schema.json").read_bytes() == LEAF_FORM
+    assert page.index("j_0") < page.index("a_9") and "README.txt" in page
+    again = upload(bundle_app, archive(ten_in_a_chain()), "deploy")
+    assert again.status_code == 200 and again.get_data(as_text=True).count("无变化") == 10
+
+
+def test_a_zip_with_a_bad_file_deploys_nothing_and_names_every_problem(bundle_app, tmp_path):
+    from webui import db, engine_of
+    with bundle_app.app_context():
+        engine_of(bundle_app).deploy_source(db.session(), "owned.bpmn", chain("p3").encode(), "owner")
+    files = ten_in_a_chain()
+    files["bundle/e_5.bpmn"] = files["bundle/e_5.bpmn"].replace("calledElement", "calledElementx")
+    files["bundle/forms/review.schema.json"] = b'{"type": "object", "title": "something else"}'
+    response = upload(bundle_app, archive(files), "deploy")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "the process id &#39;p3&#39; is already used by the model &#39;owned&#39;" in page
+    assert "e_5.bpmn" in page and "review.schema.json" in page and "表单尚无版本管理" in page
+    with bundle_app.app_context():
+        assert [mv.name for mv in db.session().scalars(select(ModelVersion))] == ["owned"]
+    assert not (tmp_path / "forms" / "sign_off.schema.json").exists()
+
+
+def test_an_archive_that_is_not_a_zip_is_refused(bundle_app):
+    response = upload(bundle_app, b"PK\x03\x04 not really", "deploy")
+    assert response.status_code == 422 and "不是 .zip 压缩包" in response.get_data(as_text=True)
