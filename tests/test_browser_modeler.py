@@ -52,12 +52,13 @@ def test_validation_problems_are_marked_on_their_elements_in_the_modeler(hazard_
         sign_in(page, server, "owner")
         page.goto(f"{server.url}/models/hazard_lifecycle/edit")
         page.wait_for_selector(".editor-status[data-state=ready]")
-        page.click('g.djs-element[data-element-id="deliver_notice"]', position={"x": 20, "y": 20})
-        page.select_option("#bio-properties-panel-gs-form", "")           # the user task loses its form
+        page.click('g.djs-element[data-element-id="register"]', position={"x": 20, "y": 20})
+        page.fill("#bio-properties-panel-gs-param-customer_id", "__import__('os')")   # the sandbox refuses it
+        page.wait_for_selector(".editor-status[data-state=dirty]")
         page.click("[data-action=validate]")
         page.wait_for_selector(".editor-status[data-state=invalid]")
-        assert page.locator("ul.problems li[data-element=deliver_notice]").count() == 1
-        marked = page.get_attribute('g.djs-element[data-element-id="deliver_notice"]', "class")
+        assert page.locator("ul.problems li[data-element=register]").count() == 1
+        marked = page.get_attribute('g.djs-element[data-element-id="register"]', "class")
         assert "gs-problem" in marked
         page.click("[data-action=deploy]")
         page.wait_for_selector(".editor-status[data-state=invalid]")
