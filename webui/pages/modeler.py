@@ -37,6 +37,7 @@ def _messages() -> dict:
         "unchanged": _("Unchanged: version %(version)s is the same."),
         "notDeployed": _("Not deployed: %(count)s problems."), "error": _("Something went wrong"),
         "importFailed": _("The diagram could not be opened:"), "line": _("line %(line)s", line="{line}"),
+        "asDeployed": _("Version %(version)s as deployed.", version="{version}"), "warning": _("Warning"),
     }
 
 
