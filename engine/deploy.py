@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy.orm import defer
 
 from . import audit, tables
 from .errors import AmbiguousDefinition, UnknownProcess
@@ -81,10 +82,12 @@ def latest_definition(session, kind: str, definition_id: str):
 
 
 def _latest_all(session) -> list[ModelVersion]:
-    newest = {}
-    for mv in session.scalars(select(ModelVersion).order_by(ModelVersion.version)):
-        newest[mv.name] = mv
-    return list(newest.values())
+    """The newest version of every model (their specs are not loaded: only the source is needed here)."""
+    newest = (select(ModelVersion.name, func.max(ModelVersion.version).label("version"))
+              .group_by(ModelVersion.name).subquery())
+    return list(session.scalars(select(ModelVersion).join(newest, and_(ModelVersion.name == newest.c.name,
+                                                                     ModelVersion.version == newest.c.version))
+                                .options(defer(ModelVersion.spec_json)).order_by(ModelVersion.name)))
 
 
 def deployed_pool(engine, session, pool: Pool | None = None) -> Pool:

@@ -71,6 +71,9 @@ def lint_files(rt, files: list[Path]) -> dict[str, list]:
 
 
 def _has_models(rt) -> bool:
+    url = rt.sa.url
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
+        return False                         # asking would create an empty database file
     try:
         return schema_of(rt.sa).has_table("model_version")
     except SQLAlchemyError:

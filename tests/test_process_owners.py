@@ -518,3 +518,27 @@ def test_a_zip_with_a_bad_file_deploys_nothing_and_names_every_problem(bundle_ap
 def test_an_archive_that_is_not_a_zip_is_refused(bundle_app):
     response = upload(bundle_app, b"PK\x03\x04 not really", "deploy")
     assert response.status_code == 422 and "不是 .zip 压缩包" in response.get_data(as_text=True)
+
+
+def test_bpmn_deploy_replaces_the_browser_version_from_the_command_line(tmp_path, clock, sqlite_url):
+    from cli import main
+    from services import drafts
+    from webui import db
+    folder = tmp_path / "bpmn"
+    folder.mkdir()
+    (folder / "solo.bpmn").write_text(chain("solo"))
+    app = _app(tmp_path, clock, sqlite_url, bpmn_dir=folder)
+    assert "solo: deployed (version 1)" in CliRunner().invoke(main, ["init"], obj={"app": app}).output
+    with app.app_context():
+        engine = app.extensions["gridsafe.engine"]
+        engine.deploy_source(db.session(), "solo.bpmn", chain("solo", label="x = 5").encode(), "owner",
+                             origin=drafts.MODELER)
+    started = CliRunner().invoke(main, ["init"], obj={"app": app}).output
+    assert "solo: kept version 2, deployed by owner" in started
+    done = CliRunner().invoke(main, ["bpmn", "deploy", str(folder / "solo.bpmn")], obj={"app": app})
+    assert done.exit_code == 0 and "solo: deployed (version 3)" in done.output
+    with app.app_context():
+        event = db.session().scalars(select(AuditEvent).where(AuditEvent.chain == "model:solo")
+                                     .order_by(AuditEvent.seq.desc())).first()
+    assert "bpmn deploy" in event.reason and "replaces version 2 (modeler, by owner)" in event.reason
+    assert "solo: unchanged (version 3)" in CliRunner().invoke(main, ["init"], obj={"app": app}).output
