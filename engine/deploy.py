@@ -117,10 +117,11 @@ def validate(engine, session, filename: str, data: bytes, pool: Pool | None = No
     problems += [Problem(filename, None, None, _missing(k, i)) for k, i in missing]
     if kind == "dmn":
         problems = lint_dmn(root, filename) + problems
-        if problems:
-            raise ModelInvalid(problems)
-        compiled = compile_dmn(filename, root)
-        problems = _checked_decisions(engine, filename, compiled)
+        try:
+            compiled = compile_dmn(filename, root)
+            problems += _checked_decisions(engine, filename, compiled)
+        except ModelInvalid as err:
+            problems += err.problems
         if problems:
             raise ModelInvalid(problems)
         return kind, root, compiled, {}, []
