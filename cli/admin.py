@@ -52,8 +52,9 @@ def bpmn_deploy(rt, files):
 @click.argument("folder", type=click.Path(file_okay=False))
 @with_runtime
 def bpmn_export(rt, folder):
-    """Write the newest deployed version of every diagram and table to FOLDER (for review and version
-    control); files that already hold it are left alone."""
+    """Write the newest deployed version of every diagram and table to FOLDER, with the forms its user
+    tasks name (FOLDER/forms) and a table's sample cases (for review and version control); files that
+    already hold it are left alone."""
     written = maintenance.export_models(rt, Path(folder))
     for path in written:
         click.echo(f"wrote {path}")

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Callable
 
 from . import admin_ops, assignment, audit, decisions, deploy, inspect, runtime, timers
-from . import correlation, diagram, diffing, heatmap, migration
+from . import correlation, diagram, diffing, heatmap, migration, resolve
 from .clock import Clock, FixedClock, parse_instant, utc
 from .errors import (AmbiguousDefinition, Conflict, ConcurrentUpdate, EngineError, InstanceNotActive,
                      InvalidRequest, NoSubscriber,
@@ -87,6 +87,13 @@ class Engine:
             return err.problems
         finally:
             session.rollback()
+
+    def forms_used(self, source: str) -> set[str]:
+        """The form files a diagram's user tasks name (for exporting them with it)."""
+        try:
+            return resolve.forms_used(read_xml(source.encode("utf-8"), "model", len(source.encode("utf-8")) + 1))
+        except ModelInvalid:
+            return set()
 
     def process_properties(self, session, process_id: str, model_version_id: int | None = None) -> dict[str, str]:
         """The extension properties a diagram declares on a process element (the newest deployed version

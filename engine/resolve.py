@@ -31,6 +31,12 @@ def called_ids(root, kind: str) -> tuple[set[str], set[str]]:
     return processes, decisions - {""}
 
 
+def forms_used(root) -> set[str]:
+    """The form files (JSON Schema and UI schema) a BPMN document's user tasks name."""
+    return {p.get("value") for p in root.iter(f"{{{SPIFF_NS}}}property")
+            if p.get("name") in ("formJsonSchemaFilename", "formUiSchemaFilename") and p.get("value")}
+
+
 @dataclass
 class Source:
     """One model: its name (the file name without extension), kind and parsed XML."""

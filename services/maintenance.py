@@ -42,18 +42,29 @@ def deploy_files(rt, files: list[Path], actor: str = "system") -> list:
 
 
 def export_models(rt, folder: Path) -> list[Path]:
-    """Write the newest deployed version of every model to `folder` (for review and version control)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write the newest deployed version of every model to `folder` (for review and version control), with
+    the forms its user tasks name (forms/) and a table's sample cases; files that hold it already are kept."""
     written = []
+
+    def write(path: Path, content: bytes) -> None:
+        if not path.is_file() or path.read_bytes() != content:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+            written.append(path)
+
+    forms_dir, bpmn_dir = Path(rt.config["FORMS_DIR"]), Path(rt.config["BPMN_DIR"])
     with rt.read_sessions() as session:
         newest = {}
         for mv in session.scalars(select(ModelVersion).order_by(ModelVersion.name, ModelVersion.version)):
             newest[mv.name] = mv
         for mv in newest.values():
-            path = folder / f"{mv.name}.{mv.kind}"
-            if not path.is_file() or path.read_text(encoding="utf-8") != mv.source:
-                path.write_text(mv.source, encoding="utf-8")
-                written.append(path)
+            write(folder / f"{mv.name}.{mv.kind}", mv.source.encode("utf-8"))
+            cases = bpmn_dir / f"{mv.name}.cases.json"
+            if mv.kind == "dmn" and cases.is_file():
+                write(folder / cases.name, cases.read_bytes())
+            for form in sorted(rt.engine.forms_used(mv.source) if mv.kind == "bpmn" else ()):
+                if (forms_dir / form).is_file() and "/" not in form and not form.startswith("."):
+                    write(folder / "forms" / form, (forms_dir / form).read_bytes())
     return written
 
 

@@ -125,8 +125,12 @@ def test_starting_twice_writes_nothing_and_export_writes_the_deployed_versions(t
     assert count() == after_first
     out = CliRunner().invoke(main, ["bpmn", "export", str(tmp_path / "export")], obj={"app": app})
     assert out.exit_code == 0, out.output
-    for name in ("hazard_lifecycle.bpmn", "inspection.bpmn", "team_assessment.bpmn", "risk_grade.dmn"):
+    for name in ("hazard_lifecycle.bpmn", "inspection.bpmn", "team_assessment.bpmn", "risk_grade.dmn",
+                 "risk_grade.cases.json"):
         assert (tmp_path / "export" / name).read_bytes() == (ROOT / "bpmn" / name).read_bytes()
+    exported_forms = {p.name for p in (tmp_path / "export" / "forms").iterdir()}
+    assert {"follow_up.schema.json", "follow_up.uischema.json", "review_assessment.schema.json"} <= exported_forms
+    assert exported_forms <= {p.name for p in (ROOT / "forms").glob("*.json")}
     again = CliRunner().invoke(main, ["bpmn", "export", str(tmp_path / "export")], obj={"app": app})
     assert "0 files written" in again.output
 
