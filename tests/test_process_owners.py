@@ -236,6 +236,9 @@ def test_starting_a_process_two_models_define_is_refused_not_guessed(world):
         s.commit()
     with pytest.raises(AmbiguousDefinition, match="defined by the models review, twin"):
         world.start(label="A", days=1, team="T")
+    assert world.deploy("solo.bpmn", chain("solo").encode()).status == "deployed"     # other files are not hit
+    with world.sessions() as s:
+        assert world.engine.lint_source(s, "caller.bpmn", chain("caller", calls="solo").encode()) == []
 
 
 # ---- lint and the sandbox agree; diagrams from elsewhere --------------------------------------
