@@ -22,8 +22,9 @@ def bpmn():
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @with_runtime
 def bpmn_lint(rt, files):
-    """Check diagrams the way deploying does, together (calls between them resolve), without needing a
-    database; print every problem and warning of every file; exit 1 if any has a problem."""
+    """Check diagrams (.bpmn, .dmn, or a .zip of several with their forms) the way deploying does, together
+    (calls between them resolve), without needing a database; print every problem and warning of every
+    file; exit 1 if any has a problem."""
     bad = 0
     for file, problems in maintenance.lint_files(rt, [Path(f) for f in files]).items():
         for problem in problems:

@@ -42,7 +42,7 @@ def _keys_used(definition) -> set[str]:
 
 def waiting_key(task, definition) -> str | None:
     """The key a waiting catch event is correlated by (None: not correlated)."""
-    expected = task.workflow.correlations or {}
+    expected = getattr(task.workflow, "correlations", None) or {}
     return key_of({k: expected[k] for k in sorted(_keys_used(definition)) if k in expected})
 
 

@@ -8,10 +8,12 @@ from sqlalchemy import inspect as schema_of
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import ModelVersion
+from engine import ModelVersion, Problem
 from records import dictionary
 
-from . import migrate
+from . import migrate, model_bundles
+from .access import SYSTEM
+from .errors import Invalid
 
 
 def upgrade_schema(rt) -> None:
@@ -73,12 +75,26 @@ def lint_files(rt, files: list[Path]) -> dict[str, list]:
 
     Works without a database: calls resolve among the files given, the deployed models when there is a
     database, and the bpmn folder."""
-    sources = [(str(path), path.read_bytes()) for path in files]
+    zips = [p for p in files if p.suffix.lower() == ".zip"]
+    sources = [(str(path), path.read_bytes()) for path in files if path not in zips]
     folder = Path(rt.config["BPMN_DIR"])
     if not _has_models(rt):
-        return rt.engine.lint_files(None, sources, folder)
+        return {**rt.engine.lint_files(None, sources, folder), **_lint_zips(rt, None, zips)}
     with rt.sessions() as session:
-        return rt.engine.lint_files(session, sources, folder)
+        return {**rt.engine.lint_files(session, sources, folder), **_lint_zips(rt, session, zips)}
+
+
+def _lint_zips(rt, session, zips: list[Path]) -> dict[str, list]:
+    """Each archive's files checked together (as the modeler's upload does), named `archive.zip:file`."""
+    found = {}
+    for path in zips:
+        try:
+            checked = model_bundles.lint_bundle(rt, session, SYSTEM, path.read_bytes())
+        except Invalid as err:
+            found[str(path)] = [Problem(str(path), None, None, err.message)]
+            continue
+        found.update({f"{path}:{name}": problems for name, problems in checked.problems.items()})
+    return found
 
 
 def _has_models(rt) -> bool:

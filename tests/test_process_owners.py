@@ -549,3 +549,22 @@ def test_bpmn_deploy_replaces_the_browser_version_from_the_command_line(tmp_path
                                      .order_by(AuditEvent.seq.desc())).first()
     assert "bpmn deploy" in event.reason and "replaces version 2 (modeler, by owner)" in event.reason
     assert "solo: unchanged (version 3)" in CliRunner().invoke(main, ["init"], obj={"app": app}).output
+
+
+def test_lint_checks_a_zip_from_the_command_line_without_a_database(tmp_path, clock):
+    from cli import main
+    from services import build
+    files = ten_in_a_chain()
+    (tmp_path / "good.zip").write_bytes(archive(files))
+    files["bundle/e_5.bpmn"] = files["bundle/e_5.bpmn"].replace('calledElement="p4"', 'calledElement="p44"')
+    (tmp_path / "bad.zip").write_bytes(archive(files))
+    (tmp_path / "junk.zip").write_bytes(b"not a zip")
+    rt = build({"DATABASE_URL": f"sqlite:///{tmp_path / 'none.db'}", "DATA_DIR": str(tmp_path / "d"),
+                "BPMN_DIR": str(tmp_path / "empty")}, clock=clock)
+    good = CliRunner().invoke(main, ["bpmn", "lint", str(tmp_path / "good.zip")], obj={"rt": rt})
+    assert good.exit_code == 0 and good.output.count(": ok") == 11, good.output
+    bad = CliRunner().invoke(main, ["bpmn", "lint", str(tmp_path / "bad.zip"), str(tmp_path / "junk.zip")],
+                             obj={"rt": rt})
+    assert bad.exit_code == 1 and "Traceback" not in bad.output
+    assert "bad.zip:e_5.bpmn" in bad.output and "'p44'" in bad.output and "junk.zip" in bad.output
+    assert not (tmp_path / "none.db").exists()
