@@ -15,22 +15,51 @@ from . import main, refused, with_runtime
 
 @main.group()
 def bpmn():
-    """Diagrams: lint."""
+    """Diagrams: lint, deploy, export."""
 
 
 @bpmn.command("lint")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @with_runtime
 def bpmn_lint(rt, files):
-    """Check diagrams the way deploying does; exit 1 if any has a problem."""
+    """Check diagrams (.bpmn, .dmn, or a .zip of several with their forms) the way deploying does, together
+    (calls between them resolve), without needing a database; print every problem and warning of every
+    file; exit 1 if any has a problem."""
     bad = 0
     for file, problems in maintenance.lint_files(rt, [Path(f) for f in files]).items():
         for problem in problems:
-            click.echo(f"{file}:{problem.line or '?'}: [{problem.element_id or '-'}] {problem.message}")
-        bad += bool(problems)
-        if not problems:
+            warning = "warning: " if problem.warning else ""
+            click.echo(f"{file}:{problem.line or '?'}: [{problem.element_id or '-'}] {warning}{problem.message}")
+        errors = [p for p in problems if not p.warning]
+        bad += bool(errors)
+        if not errors:
             click.echo(f"{file}: ok")
     sys.exit(1 if bad else 0)
+
+
+@bpmn.command("deploy")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@with_runtime
+def bpmn_deploy(rt, files):
+    """Deploy diagrams as the new version of their models, callees first, even over a version deployed
+    in the modeler (audited); exit 1 if any is not deployed."""
+    results = maintenance.deploy_files(rt, [Path(f) for f in files])
+    for result in results:
+        click.echo(str(result), err=result.status == "invalid")
+    sys.exit(1 if any(r.status == "invalid" for r in results) else 0)
+
+
+@bpmn.command("export")
+@click.argument("folder", type=click.Path(file_okay=False))
+@with_runtime
+def bpmn_export(rt, folder):
+    """Write the newest deployed version of every diagram and table to FOLDER, with the forms its user
+    tasks name (FOLDER/forms) and a table's sample cases (for review and version control); files that
+    already hold it are left alone."""
+    written = maintenance.export_models(rt, Path(folder))
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"{len(written)} files written")
 
 
 @main.group()

@@ -6,14 +6,16 @@ something is one transaction and one audit event.
 """
 from __future__ import annotations
 
+from datetime import timezone
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable
 
 from . import admin_ops, assignment, audit, decisions, deploy, inspect, runtime, timers
-from . import diagram, diffing, heatmap, migration
+from . import correlation, diagram, diffing, heatmap, migration, resolve
 from .clock import Clock, FixedClock, parse_instant, utc
-from .errors import (Conflict, ConcurrentUpdate, EngineError, InstanceNotActive, InvalidRequest, NoSubscriber,
+from .errors import (AmbiguousDefinition, Conflict, ConcurrentUpdate, EngineError, InstanceNotActive,
+                     InvalidRequest, NoSubscriber,
                      NotFound, TaskNotReady, UnknownInstance, UnknownProcess, UnknownTask)
 from .budget import BudgetExceeded, Limits
 from .lint import lint_bpmn, lint_dmn
@@ -25,7 +27,7 @@ from .tables import DecisionFailed, TableView
 __all__ = [
     "Engine", "Clock", "FixedClock", "parse_instant", "utc", "Base", "STATUSES", "ACTIVE_STATUSES",
     "AuditEvent", "Definition", "HumanTask", "MessageSubscription", "ModelVersion", "ProcessInstance",
-    "SchedulerBeat", "EngineError", "NotFound", "Conflict", "ConcurrentUpdate", "InstanceNotActive",
+    "SchedulerBeat", "AmbiguousDefinition", "EngineError", "NotFound", "Conflict", "ConcurrentUpdate", "InstanceNotActive",
     "InvalidRequest", "NoSubscriber", "TaskNotReady", "UnknownInstance", "UnknownProcess", "UnknownTask",
     "ModelInvalid", "Problem", "audit", "DecisionFailed", "TableView", "BudgetExceeded", "Limits",
 ]
@@ -38,7 +40,7 @@ class Engine:
                  context_factory: Callable[..., object] | None = None,
                  form_check: Callable[[str], str | None] | None = None,
                  check_decisions: Callable[[str, dict], list] | None = None,
-                 max_model_bytes: int = 2 * 1024 * 1024, script_limits: Limits | None = None):
+                 max_model_bytes: int = 2 * 1024 * 1024, script_limits: Limits | None = None, zone=None):
         self.handlers = dict(handlers or {})
         self.clock = clock or Clock()
         self.context_factory = context_factory or SimpleNamespace
@@ -46,6 +48,7 @@ class Engine:
         self.check_decisions = check_decisions
         self.max_model_bytes = max_model_bytes
         self.script_limits = script_limits or Limits()    # time and memory of diagram code per call
+        self.zone = zone or timezone.utc          # where a diagram's time without a zone is read
         self.specs = deploy.SpecCache()
         self.decision_cache: dict = {}
 
@@ -64,18 +67,35 @@ class Engine:
     def deploy_folder(self, session, folder: Path, actor: str = "system"):
         return deploy.deploy_folder(self, session, Path(folder), actor)
 
-    def deploy_source(self, session, filename: str, data: bytes, actor: str, comment: str | None = None):
-        return deploy.deploy_source(self, session, filename, data, actor, comment)
+    def deploy_source(self, session, filename: str, data: bytes, actor: str, comment: str | None = None, *,
+                      origin: str = deploy.FROM_FILES):
+        return deploy.deploy_source(self, session, filename, data, actor, comment, origin=origin)
+
+    def deploy_files(self, session, files: list[tuple[str, bytes]], actor: str, comment: str | None = None, *,
+                     origin: str = deploy.FROM_FILES):
+        """Deploy several (filename, content) pairs together, callees first; the outcome of each."""
+        return deploy.deploy_files(self, session, files, actor, comment, origin)
+
+    def lint_files(self, session, files: list[tuple[str, bytes]], folder: Path | None = None,
+                   form_check: Callable[[str], str | None] | None = None) -> dict:
+        """{filename: problems} of several files checked together; session may be None (no database)."""
+        return deploy.lint_files(self, session, files, folder, form_check)
 
     def lint_source(self, session, filename: str, data: bytes) -> list[Problem]:
-        """Every problem that would stop this file from deploying (empty when it would deploy)."""
+        """Every problem that would stop this file from deploying, and the warnings (Problem.warning)."""
         try:
-            deploy.validate(self, session, filename, data)
+            return deploy.validate(self, session, filename, data)[4]
         except ModelInvalid as err:
             return err.problems
         finally:
             session.rollback()
-        return []
+
+    def forms_used(self, source: str) -> set[str]:
+        """The form files a diagram's user tasks name (for exporting them with it)."""
+        try:
+            return resolve.forms_used(read_xml(source.encode("utf-8"), "model", len(source.encode("utf-8")) + 1))
+        except ModelInvalid:
+            return set()
 
     def process_properties(self, session, process_id: str, model_version_id: int | None = None) -> dict[str, str]:
         """The extension properties a diagram declares on a process element (the newest deployed version
@@ -99,6 +119,10 @@ class Engine:
     def deliver_message(self, session, name: str, correlation_key: str | None, payload: dict | None,
                         actor: str) -> ProcessInstance:
         return runtime.deliver_message(self, session, name, correlation_key, payload, actor)
+
+    def message_waiters(self, session, name: str, correlation_key: str | None, payload: dict | None) -> set[int]:
+        """The instances a message would be delivered to (by key, else by the correlation its payload names)."""
+        return {s.instance_id for s in correlation.subscribers(self, session, name, correlation_key, payload)[0]}
 
     def claim_task(self, session, task_id: str, username: str) -> HumanTask:
         return assignment.claim(self, session, task_id, username)
@@ -125,6 +149,9 @@ class Engine:
 
     def skip(self, session, instance_id: int, actor: str, reason: str, data: dict | None = None):
         return admin_ops.skip(self, session, instance_id, actor, reason, data)
+
+    def signal(self, session, instance_id: int, actor: str, reason: str, data: dict | None = None):
+        return admin_ops.signal(self, session, instance_id, actor, reason, data)
 
     def suspend(self, session, instance_id: int, actor: str, reason: str) -> ProcessInstance:
         return admin_ops.suspend(self, session, instance_id, actor, reason)

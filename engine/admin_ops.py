@@ -1,4 +1,4 @@
-"""An administrator's hands on one instance: retry, skip with data, suspend, resume, terminate.
+"""An administrator's hands on one instance: retry, skip with data, suspend, resume, terminate, signal.
 
 Each takes a reason, runs as one unit of work and leaves one audit event.
 """
@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from . import audit, projections, runtime
-from .errors import InstanceNotActive, InvalidRequest
+from .errors import InstanceNotActive, InvalidRequest, NoSubscriber
 from .serializer import dump_state
 
 
@@ -65,6 +68,28 @@ def skip(eng, session, instance_id: int, actor: str, reason: str, data: dict | N
     return runtime.execute(eng, session, instance, workflow, actor, action="instance.skipped", act=act,
                            element_id=task.task_spec.bpmn_id, detail={"data": data}, reason=reason,
                            reconcile=True)
+
+
+def signal(eng, session, instance_id: int, actor: str, reason: str, data: dict | None = None):
+    """Send a signal (data: {"signal": its name, "payload": {...}}) to the instance: its waiting signal events
+    and boundary events catch it, as when another process throws it."""
+    reason = _reason(reason)
+    data = runtime.jsonable(data or {}, "the data")
+    name, payload = str(data.get("signal") or "").strip(), data.get("payload")
+    if not name or len(name) > 200:
+        raise InvalidRequest("name the signal: data {\"signal\": \"its name\", \"payload\": {...}}")
+    if payload is not None and not isinstance(payload, dict):
+        raise InvalidRequest("the signal's payload must be an object")
+    instance, workflow = runtime.load(eng, session, instance_id)
+    runtime.require_active(instance)
+
+    def act(wf):
+        try:
+            wf.send_event(BpmnEvent(SignalEventDefinition(name), payload=payload))
+        except WorkflowException:
+            raise NoSubscriber(f"instance {instance.id} is not waiting for the signal {name!r}") from None
+    return runtime.execute(eng, session, instance, workflow, actor, action="instance.signalled", act=act,
+                           detail={"signal": name, "payload": payload}, reason=reason)
 
 
 def suspend(eng, session, instance_id: int, actor: str, reason: str):

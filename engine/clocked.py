@@ -23,6 +23,10 @@ def _now(my_task) -> datetime:
     return clock.now() if clock is not None else datetime.now(timezone.utc)
 
 
+def _zone(my_task):
+    return getattr(my_task.workflow.top_workflow.script_engine, "zone", None) or timezone.utc
+
+
 def _fired(my_task) -> bool:
     # Tell the runtime that a timer made a task ready, so it runs the engine once more.
     my_task.workflow.top_workflow.script_engine.timer_fired = True
@@ -37,9 +41,10 @@ def _as_text(value, expression):
     return value
 
 
-def _instant(text: str) -> datetime:
+def _instant(text: str, zone=timezone.utc) -> datetime:
+    """An ISO 8601 instant in UTC; a time without a zone is read in `zone` (the company's, for diagrams)."""
     dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    return (dt.replace(tzinfo=zone) if dt.tzinfo is None else dt).astimezone(timezone.utc)
 
 
 class ClockedTimeDate(TimeDateEventDefinition):
@@ -49,7 +54,7 @@ class ClockedTimeDate(TimeDateEventDefinition):
         value = my_task._get_internal_data("event_value")
         if value is None:
             raw = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            value = _instant(_as_text(raw, self.expression)).isoformat()
+            value = _instant(_as_text(raw, self.expression), _zone(my_task)).isoformat()
             my_task._set_internal_data(event_value=value)
         if not my_task._get_internal_data("event_fired", False) and _instant(value) <= _now(my_task):
             my_task._set_internal_data(event_fired=_fired(my_task))
@@ -80,7 +85,7 @@ class ClockedCycle(CycleTimerEventDefinition):
         now = _now(my_task)
         if value is None:
             raw = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            cycles, start, duration = _parse_cycle(_as_text(raw, self.expression), now)
+            cycles, start, duration = _parse_cycle(_as_text(raw, self.expression), now, _zone(my_task))
             value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
         ready = False
         if value["cycles"] != 0:
@@ -96,11 +101,12 @@ class ClockedCycle(CycleTimerEventDefinition):
         return ready
 
 
-def _parse_cycle(expression: str, now: datetime):
+def _parse_cycle(expression: str, now: datetime, zone=timezone.utc):
     parts = expression.upper().replace("--", "/").strip("R").split("/")
     cycles = int(parts[0]) if parts[0] else -1
     first = TimerEventDefinition.parse_time_or_duration(parts[1])
     if isinstance(first, datetime):
+        first = (first.replace(tzinfo=zone) if first.tzinfo is None else first).astimezone(timezone.utc)
         duration = TimerEventDefinition.get_timedelta_from_start(
             TimerEventDefinition.parse_iso_duration(parts[2]), first)
         return cycles, first, duration

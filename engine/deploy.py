@@ -11,30 +11,39 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy.orm import defer
 
 from . import audit, tables
-from .errors import UnknownProcess
-from .lint import lint_bpmn, lint_dmn
+from .errors import AmbiguousDefinition, UnknownProcess
+from .lint import SCHEMA_PROBLEM, lint_bpmn, lint_dmn
 from .models import Definition, ModelVersion
 from .serializer import dump_specs, load_specs
-from .specs import BPMN_NS, SPIFF_NS, ModelInvalid, Problem, compile_bpmn, compile_dmn, kind_of, read_xml
+from .resolve import Pool, Source, dependency_order, source_of
+from .specs import BPMN_NS, SPIFF_NS, ModelInvalid, Problem, compile_bpmn, compile_dmn, read_xml
 
 
 @dataclass
 class DeployResult:
-    """What happened to one file: deployed, unchanged or invalid (with its problems)."""
+    """What happened to one file: deployed, unchanged, kept (a newer version from the modeler stays)
+    or invalid (with its problems)."""
 
     name: str
     kind: str | None
     status: str
     version: int | None = None
     problems: list[Problem] = field(default_factory=list)
+    note: str | None = None
 
     def __str__(self) -> str:
         if self.status == "invalid":
             return f"{self.name}: NOT deployed\n" + "\n".join(f"  {p}" for p in self.problems)
+        if self.status == "kept":
+            return f"{self.name}: kept version {self.version}, {self.note}"
         return f"{self.name}: {self.status} (version {self.version})"
+
+
+FROM_FILES = "file"          # ModelVersion.origin of a version shipped from the bpmn folder or `bpmn deploy`
 
 
 def latest_version(session, name: str) -> ModelVersion | None:
@@ -48,54 +57,104 @@ _LATEST_DEFINITION = (select(_definition.c.model_version_id, _definition.c.title
                       .where(_definition.c.kind == bindparam("kind"),
                              _definition.c.definition_id == bindparam("definition_id"))
                       .order_by(_definition.c.model_version_id.desc()).limit(1))
+_newer = ModelVersion.__table__.alias("newer")
+_version = ModelVersion.__table__
+_OWNING_MODELS = (select(_version.c.name).distinct()
+                  .select_from(_definition.join(_version, _version.c.id == _definition.c.model_version_id))
+                  .where(_definition.c.kind == bindparam("kind"),
+                         _definition.c.definition_id == bindparam("definition_id"),
+                         ~select(_newer.c.id).where(_newer.c.name == _version.c.name,
+                                                    _newer.c.version > _version.c.version).exists()))
 
 
 def latest_definition(session, kind: str, definition_id: str):
-    """(model_version_id, title) of the newest deployed process or decision. Raises UnknownProcess."""
-    found = session.connection().execute(_LATEST_DEFINITION, {"kind": kind, "definition_id": definition_id}).first()
+    """(model_version_id, title) of the newest deployed process or decision. Raises UnknownProcess, or
+    AmbiguousDefinition when the newest versions of two models both define it (never run either silently)."""
+    params = {"kind": kind, "definition_id": definition_id}
+    found = session.connection().execute(_LATEST_DEFINITION, params).first()
     if found is None:
         raise UnknownProcess(f"no {kind} with id {definition_id!r} is deployed")
+    owners = session.connection().execute(_OWNING_MODELS, params).scalars().all()
+    if len(owners) > 1:
+        raise AmbiguousDefinition(f"the {kind} id {definition_id!r} is defined by the models "
+                                  f"{', '.join(sorted(owners))}; deploy one of them without it first")
     return found
 
 
-def _latest_of_kind(session, kind: str) -> list[ModelVersion]:
-    newest = {}
-    for mv in session.scalars(select(ModelVersion).where(ModelVersion.kind == kind).order_by(ModelVersion.version)):
-        newest[mv.name] = mv
-    return list(newest.values())
+def _latest_all(session) -> list[ModelVersion]:
+    """The newest version of every model (their specs are not loaded: only the source is needed here)."""
+    newest = (select(ModelVersion.name, func.max(ModelVersion.version).label("version"))
+              .group_by(ModelVersion.name).subquery())
+    return list(session.scalars(select(ModelVersion).join(newest, and_(ModelVersion.name == newest.c.name,
+                                                                     ModelVersion.version == newest.c.version))
+                                .options(defer(ModelVersion.spec_json)).order_by(ModelVersion.name)))
 
 
-def validate(engine, session, filename: str, data: bytes):
-    """Lint and compile one file against the deployed others.
+def deployed_pool(engine, session, pool: Pool | None = None) -> Pool:
+    """The newest version of every deployed model (added to `pool` after what it holds)."""
+    pool = pool if pool is not None else Pool()
+    for mv in _latest_all(session):
+        data = mv.source.encode("utf-8")
+        try:
+            root = read_xml(data, mv.name, max(engine.max_model_bytes, len(data) + 1))
+        except ModelInvalid:
+            continue
+        pool.add(Source(mv.name, mv.kind, root, mv.content_hash))
+    return pool
 
-    Returns (kind, root, compiled, dependency hashes). Raises ModelInvalid.
+
+def validate(engine, session, filename: str, data: bytes, pool: Pool | None = None, form_check=None):
+    """Lint and compile one file against the models it calls (in `pool`, else the deployed ones).
+
+    Every problem found is reported at once. Returns (kind, root, compiled, dependency hashes, warnings).
+    Raises ModelInvalid (with the warnings too) when there is a problem that is not a warning.
     """
-    root = read_xml(data, filename, engine.max_model_bytes)
-    try:
-        kind = kind_of(root)
-    except ModelInvalid as err:
-        raise ModelInvalid([Problem(filename, p.line, p.element_id, p.message) for p in err.problems]) from None
+    source = source_of(filename, data, engine.max_model_bytes)
+    pool = pool if pool is not None else deployed_pool(engine, session)
+    root, kind = source.root, source.kind
+    problems = _duplicates(source, pool, filename)
+    deps, missing = pool.direct(source)
+    problems += [Problem(filename, None, None, _missing(k, i)) for k, i in missing]
     if kind == "dmn":
-        problems = lint_dmn(root, filename)
+        problems = lint_dmn(root, filename) + problems
+        try:
+            compiled = compile_dmn(filename, root)
+            problems += _checked_decisions(engine, filename, compiled)
+        except ModelInvalid as err:
+            problems += err.problems
         if problems:
             raise ModelInvalid(problems)
-        compiled = compile_dmn(filename, root)
-        problems = _checked_decisions(engine, filename, compiled)
-        if problems:
-            raise ModelInvalid(problems)
-        return kind, root, compiled, {}
-    problems = lint_bpmn(root, filename, operators=engine.operators, check_form=engine.form_check)
-    if problems:
+        return kind, root, compiled, {}, []
+    problems = lint_bpmn(root, filename, operators=engine.operators, check_form=form_check or engine.form_check,
+                         zone=engine.zone) + problems
+    compiled = None
+    if not missing and not any(p.message.startswith(SCHEMA_PROBLEM) for p in problems):
+        needed = pool.needed(source)
+        try:
+            compiled = compile_bpmn((filename, root), [(f"{s.name}.bpmn", s.root) for s in needed if s.kind == "bpmn"],
+                                    [(f"{s.name}.dmn", s.root) for s in needed if s.kind == "dmn"])
+        except ModelInvalid as err:
+            problems += [p for p in err.problems if p.message not in {q.message for q in problems}]
+    if any(not p.warning for p in problems):
         raise ModelInvalid(problems)
-    name = Path(filename).stem
-    dmns = _latest_of_kind(session, "dmn")
-    others = [mv for mv in _latest_of_kind(session, "bpmn") if mv.name != name]
-    compiled = compile_bpmn((filename, root), [(f"{mv.name}.bpmn", read_xml(mv.source.encode(), mv.name))
-                                               for mv in others],
-                            [(f"{mv.name}.dmn", read_xml(mv.source.encode(), mv.name)) for mv in dmns])
-    deps = {mv.name: mv.content_hash for mv in dmns if set(mv.process_ids) & compiled.decisions}
-    deps.update({mv.name: mv.content_hash for mv in others if set(mv.process_ids) & compiled.called})
-    return kind, root, compiled, deps
+    return kind, root, compiled, {dep.name: dep.content_hash for dep in deps}, problems
+
+
+def _duplicates(source: Source, pool: Pool, filename: str) -> list[Problem]:
+    what, kind = ("process", "bpmn") if source.kind == "bpmn" else ("decision", "dmn")
+    problems = []
+    for definition_id in sorted(source.defines):
+        for owner in pool.owners(kind, definition_id, besides=source.name):
+            problems.append(Problem(filename, None, definition_id,
+                                    f"the {what} id {definition_id!r} is already used by the model {owner.name!r}; "
+                                    f"give this {what} another id, or change it in {owner.name!r}"))
+    return problems
+
+
+def _missing(kind: str, definition_id: str) -> str:
+    what = "process" if kind == "bpmn" else "decision table"
+    return (f"calls the {what} {definition_id!r}, which is neither deployed nor among the files given "
+            "(deploy or lint the file that defines it together with this one)")
 
 
 def _checked_decisions(engine, filename: str, compiled: dict) -> list[Problem]:
@@ -109,11 +168,13 @@ def _checked_decisions(engine, filename: str, compiled: dict) -> list[Problem]:
         return [Problem(filename, None, None, f"the decision check could not run: {type(err).__name__}: {err}")]
 
 
-def deploy_source(engine, session, filename: str, data: bytes, actor: str, comment: str | None = None) -> DeployResult:
-    """Deploy one file if it is valid and changed; commits. Never raises for a bad file."""
+def deploy_source(engine, session, filename: str, data: bytes, actor: str, comment: str | None = None, *,
+                  origin: str = FROM_FILES, _cascade: frozenset = frozenset()) -> DeployResult:
+    """Deploy one file if it is valid and changed; commits. Never raises for a bad file. The models that
+    call it get a new version too (their specs embed what they call)."""
     name = Path(filename).stem
     try:
-        kind, _root, compiled, deps = validate(engine, session, filename, data)
+        kind, _root, compiled, deps, _warnings = validate(engine, session, filename, data)
     except ModelInvalid as err:
         session.rollback()
         return DeployResult(name, None, "invalid", problems=err.problems)
@@ -124,18 +185,90 @@ def deploy_source(engine, session, filename: str, data: bytes, actor: str, comme
         session.rollback()
         return DeployResult(name, kind, "unchanged", version)
     mv = _store(engine, session, name, kind, data, compiled, deps, digest, actor, comment,
-                (latest.version if latest else 0) + 1)
+                (latest.version if latest else 0) + 1, origin)
     session.commit()
     result = DeployResult(name, kind, "deployed", mv.version)
-    if kind == "dmn":
-        _redeploy_dependents(engine, session, name, actor)
+    _redeploy_dependents(engine, session, name, actor, _cascade | {name})
     return result
 
 
 def deploy_folder(engine, session, folder: Path, actor: str) -> list[DeployResult]:
-    """Deploy every .dmn then every .bpmn file of a folder (tables first: processes call them)."""
-    files = sorted(folder.glob("*.dmn")) + sorted(folder.glob("*.bpmn"))
-    return [deploy_source(engine, session, path.name, path.read_bytes(), actor) for path in files]
+    """Deploy the files of a folder that changed since they were last shipped, callees first. A model whose
+    newest version was deployed from the modeler keeps it (`deploy_files` replaces it on purpose)."""
+    paths = sorted(folder.glob("*.dmn")) + sorted(folder.glob("*.bpmn"))
+    return _deploy_many(engine, session, [(p.name, p.read_bytes()) for p in paths], actor, None, FROM_FILES,
+                        keep_newer=True)
+
+
+def deploy_files(engine, session, files: list[tuple[str, bytes]], actor: str, comment: str | None = None,
+                 origin: str = FROM_FILES) -> list[DeployResult]:
+    """Deploy several files together, callees first, each as the new version of its model (audited)."""
+    return _deploy_many(engine, session, files, actor, comment, origin, keep_newer=False)
+
+
+def _deploy_many(engine, session, files, actor, comment, origin, *, keep_newer: bool) -> list[DeployResult]:
+    results, sources = [], {}
+    for filename, data in files:
+        try:
+            source = source_of(filename, data, engine.max_model_bytes)
+        except ModelInvalid as err:
+            results.append(DeployResult(Path(filename).stem, None, "invalid", problems=err.problems))
+            continue
+        sources[id(source)] = (filename, data, source)
+    for source in dependency_order([s for _f, _d, s in sources.values()]):
+        filename, data, _ = sources[id(source)]
+        latest = latest_version(session, source.name)
+        if latest is not None and latest.origin != origin and keep_newer:
+            results.append(DeployResult(source.name, source.kind, "kept", latest.version, note=_kept_note(
+                latest, data, session)))
+            session.rollback()
+            continue
+        why = comment
+        if latest is not None and latest.origin != origin:
+            why = "; ".join(filter(None, [comment, f"replaces version {latest.version} "
+                                                    f"({latest.origin or 'unknown origin'}, by {latest.deployed_by})"]))
+        results.append(deploy_source(engine, session, filename, data, actor, why, origin=origin))
+    return results
+
+
+def lint_files(engine, session, files: list[tuple[str, bytes]], folder: Path | None = None,
+               form_check=None) -> dict[str, list]:
+    """Every problem of every file at once (empty lists for files that would deploy). Calls resolve among
+    the files given, then the deployed models (when there is a session), then the files of `folder`;
+    forms through `form_check` (default: the engine's)."""
+    pool = Pool()
+    for filename, data in files:
+        try:
+            pool.add(source_of(filename, data, engine.max_model_bytes))
+        except ModelInvalid:
+            pass                                   # reported below, with the file's other problems
+    if session is not None:
+        deployed_pool(engine, session, pool)
+    for path in (sorted(folder.glob("*.dmn")) + sorted(folder.glob("*.bpmn")) if folder else []):
+        try:
+            pool.add(source_of(path.name, path.read_bytes(), engine.max_model_bytes))
+        except (ModelInvalid, OSError):
+            pass
+    found = {}
+    for filename, data in files:
+        try:
+            found[filename] = validate(engine, session, filename, data, pool, form_check)[4]
+        except ModelInvalid as err:
+            found[filename] = err.problems
+        except Exception as err:  # noqa: BLE001 - lint reports, it never ends in a traceback
+            found[filename] = [Problem(filename, None, None, f"could not be checked: {type(err).__name__}: {err}")]
+    if session is not None:
+        session.rollback()
+    return found
+
+
+def _kept_note(latest: ModelVersion, data: bytes, session) -> str:
+    shipped = session.scalars(select(ModelVersion.source).where(
+        ModelVersion.name == latest.name, ModelVersion.origin == FROM_FILES)
+        .order_by(ModelVersion.version.desc()).limit(1)).first()
+    changed = "the file is unchanged" if shipped == data.decode("utf-8", "replace") else "the file differs"
+    return (f"deployed by {latest.deployed_by} on {latest.deployed_at:%Y-%m-%d %H:%M} UTC in the modeler ({changed}; "
+            f"`gridsafe bpmn deploy FILE` replaces it)")
 
 
 def _content_hash(data: bytes, deps: dict) -> str:
@@ -145,7 +278,8 @@ def _content_hash(data: bytes, deps: dict) -> str:
     return digest.hexdigest()
 
 
-def _store(engine, session, name, kind, data, compiled, deps, digest, actor, comment, version) -> ModelVersion:
+def _store(engine, session, name, kind, data, compiled, deps, digest, actor, comment, version,
+           origin) -> ModelVersion:
     now = engine.clock.now()
     if kind == "dmn":
         ids, spec_json, titles = sorted(compiled), None, {d: d for d in compiled}
@@ -155,7 +289,7 @@ def _store(engine, session, name, kind, data, compiled, deps, digest, actor, com
         titles = compiled.titles
     mv = ModelVersion(name=name, kind=kind, version=version, content_hash=digest, source=data.decode("utf-8"),
                       spec_json=spec_json, process_ids=ids, dependencies=deps, deployed_at=now,
-                      deployed_by=actor, comment=comment)
+                      deployed_by=actor, comment=comment, origin=origin)
     session.add(mv)
     session.flush()
     for definition_id in ids:
@@ -163,15 +297,17 @@ def _store(engine, session, name, kind, data, compiled, deps, digest, actor, com
                                title=titles.get(definition_id), model_version_id=mv.id))
     audit.record(session, f"model:{name}", at=now, actor=actor, action="model.deployed",
                  after={"version": version, "kind": kind, "content_hash": digest, "definitions": ids,
-                        "dependencies": deps}, reason=comment)
+                        "dependencies": deps, "origin": origin}, reason=comment)
     return mv
 
 
-def _redeploy_dependents(engine, session, dmn_name: str, actor: str) -> None:
-    for mv in _latest_of_kind(session, "bpmn"):
-        if dmn_name in (mv.dependencies or {}):
+def _redeploy_dependents(engine, session, name: str, actor: str, cascade: frozenset) -> None:
+    """A new version of the models calling `name` (once each per deploy, so a cycle of calls ends)."""
+    for mv in _latest_all(session):
+        if mv.kind == "bpmn" and name in (mv.dependencies or {}) and mv.name not in cascade:
             deploy_source(engine, session, f"{mv.name}.bpmn", mv.source.encode("utf-8"), actor,
-                          comment=f"uses the new version of {dmn_name}")
+                          comment=f"uses the new version of {name}", origin=mv.origin or FROM_FILES,
+                          _cascade=cascade)
 
 
 def process_properties(source: str, process_id: str) -> dict[str, str]:

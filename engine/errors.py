@@ -48,3 +48,7 @@ class InstanceNotActive(Conflict):
 
 class InvalidRequest(EngineError):
     """The request itself is wrong (bad data, missing reason, ...)."""
+
+
+class AmbiguousDefinition(Conflict):
+    """Two models define the same process or decision id: which one to run is not guessed."""

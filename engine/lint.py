@@ -7,8 +7,10 @@ element, in words a process owner can act on.
 """
 from __future__ import annotations
 
+import ast
 import copy
 import re
+from datetime import datetime, timezone
 from typing import Callable, Iterable
 
 from lxml import etree
@@ -20,13 +22,35 @@ from .specs import BPMN_NS, SPIFF_NS, Problem
 
 B = f"{{{BPMN_NS}}}"
 S = f"{{{SPIFF_NS}}}"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+
+# Camunda attributes and extension elements and what says the same in GridSafe (None: nothing does).
+CAMUNDA_EQUIVALENTS = {
+    "assignee": 'the property assignee (spiffworkflow:property name="assignee", an expression)',
+    "candidateGroups": 'the property candidateTeam (an expression giving a team code), or the task\'s lane',
+    "candidateUsers": 'the property assignee (one user)',
+    "dueDate": 'the property dueDate (an expression giving an ISO 8601 instant)',
+    "followUpDate": 'the property dueDate, or a non-interrupting timer boundary event',
+    "formKey": 'the property formJsonSchemaFilename (and formUiSchemaFilename)',
+    "formField": 'a JSON Schema form named by the property formJsonSchemaFilename',
+    "class": "spiffworkflow:serviceTaskOperator naming a handler",
+    "delegateExpression": "spiffworkflow:serviceTaskOperator naming a handler",
+    "expression": "spiffworkflow:serviceTaskOperator naming a handler, or a script task",
+    "resultVariable": "the resultVariable of spiffworkflow:serviceTaskOperator",
+    "decisionRef": "spiffworkflow:calledDecisionId",
+    "calledElementBinding": None, "asyncBefore": None, "asyncAfter": None, "exclusive": None,
+    "inputOutput": "a script task or spiffworkflow:preScript/postScript that sets the variables",
+    "executionListener": "spiffworkflow:preScript / spiffworkflow:postScript",
+    "taskListener": "spiffworkflow:preScript / spiffworkflow:postScript",
+}
+C = f"{{{CAMUNDA_NS}}}"
 
 KNOWN_SPIFF_ELEMENTS = frozenset({
     "calledDecisionId", "instructionsForEndUser", "messagePayload", "messageVariable",
     "payloadExpression", "variableName", "preScript", "postScript", "properties", "property",
     "unitTests", "unitTest", "inputJson", "expectedOutputJson", "serviceTaskOperator", "parameters",
     "parameter", "retry", "processVariableCorrelation", "propertyId", "expression",
-    "taskMetadataValues", "taskMetadataValue",
+    "taskMetadataValues", "taskMetadataValue", "category", "scriptsOnInstances",
 })
 
 # Task properties whose values are expressions evaluated against task data (see projections.py).
@@ -40,6 +64,7 @@ _ISO_LITERAL = re.compile(
     re.IGNORECASE,
 )
 
+SCHEMA_PROBLEM = "does not follow the BPMN/Spiff schema"
 FormCheck = Callable[[str], "str | None"]
 
 
@@ -69,13 +94,15 @@ class _Report:
         self.filename = filename
         self.problems: list[Problem] = []
 
-    def add(self, node, message: str) -> None:
-        self.problems.append(Problem(self.filename, getattr(node, "sourceline", None), _id_of(node), message))
+    def add(self, node, message: str, *, warning: bool = False) -> None:
+        self.problems.append(Problem(self.filename, getattr(node, "sourceline", None), _id_of(node), message,
+                                     warning))
 
 
 def lint_bpmn(root, filename: str, *, operators: Iterable[str] | None = None,
-              check_form: FormCheck | None = None) -> list[Problem]:
-    """Every problem found in one BPMN document (an lxml root from specs.read_xml)."""
+              check_form: FormCheck | None = None, zone=None) -> list[Problem]:
+    """Every problem found in one BPMN document (an lxml root from specs.read_xml), and warnings
+    (Problem.warning) for what runs, but perhaps not as the author thought."""
     report = _Report(filename)
     _xsd(root, report)
     _unknown_extensions(root, report)
@@ -85,7 +112,8 @@ def lint_bpmn(root, filename: str, *, operators: Iterable[str] | None = None,
     if check_form is not None:
         _forms(root, report, check_form)
     _scripts(root, report)
-    _timers(root, report)
+    _timers(root, report, zone or timezone.utc)
+    _camunda(root, report)
     return report.problems
 
 
@@ -117,7 +145,7 @@ def _xsd(root, report: _Report) -> None:
     except ValidationException as err:
         line = err.line_number if isinstance(err.line_number, int) else None
         report.problems.append(Problem(report.filename, line, err.id or None,
-                                       f"does not follow the BPMN/Spiff schema: {err}"))
+                                       f"{SCHEMA_PROBLEM}: {err}"))
 
 
 def _unknown_extensions(root, report: _Report) -> None:
@@ -156,10 +184,7 @@ def _properties(task) -> dict[str, tuple[str, object]]:
 
 def _forms(root, report: _Report, check_form: FormCheck) -> None:
     for task in root.iter(f"{B}userTask"):
-        props = _properties(task)
-        if FORM_PROPERTY not in props:
-            report.add(task, f"user task '{_name_of(task)}' has no form: add the property {FORM_PROPERTY}")
-            continue
+        props = _properties(task)             # no form: the task page shows a confirmation step
         for prop_name in (FORM_PROPERTY, UI_FORM_PROPERTY):
             if prop_name in props:
                 value, node = props[prop_name]
@@ -182,7 +207,8 @@ def _snippets(root):
         for node in root.iter(f"{S}{tag}"):
             yield node, node.text or "", True, tag
     for node in root.iter(f"{S}parameter"):
-        yield node, node.get("value") or "", True, f"parameter {node.get('id')!r}"
+        if node.get("value") is not None:     # without a value the handler's default applies (as in SpiffWorkflow)
+            yield node, node.get("value"), True, f"parameter {node.get('id')!r}"
     for node in root.iter(f"{S}property"):
         if node.get("name") in EXPRESSION_PROPERTIES:
             yield node, node.get("value") or "", True, f"property {node.get('name')!r}"
@@ -192,7 +218,8 @@ def _scripts(root, report: _Report) -> None:
     for node, text, is_expression, what in _snippets(root):
         if not text.strip():
             if what.startswith("parameter"):
-                report.add(node, f"{what} of '{_name_of(node)}' has no value")
+                report.add(node, f"{what} of '{_name_of(node)}' has an empty value; leave the value out "
+                                 "to use the handler's default")
             continue
         why = refusal(text, expression=is_expression)
         if why:
@@ -200,7 +227,41 @@ def _scripts(root, report: _Report) -> None:
                              f"environment: {why}")
 
 
-def _timers(root, report: _Report) -> None:
+def _camunda(root, report: _Report) -> None:
+    """Camunda attributes and extensions are read by Camunda only: SpiffWorkflow drops them without a word."""
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        names = [etree.QName(a).localname for a in node.attrib if a.startswith(C)]
+        if node.tag.startswith(C):
+            names.append(etree.QName(node).localname)
+        for name in names:
+            equivalent = CAMUNDA_EQUIVALENTS.get(name)
+            instead = f"in GridSafe use {equivalent}" if equivalent else "GridSafe has no equivalent"
+            report.add(node, f"camunda:{name} on '{_name_of(node)}' is ignored (only Camunda reads it); {instead}",
+                       warning=True)
+
+
+def _zone_name(zone) -> str:
+    return getattr(zone, "key", None) or str(zone)
+
+
+def _zoneless(root, report: _Report, zone) -> None:
+    for node in root.iter(f"{B}timeDate"):
+        try:
+            value = ast.literal_eval((node.text or "").strip())
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
+        except (ValueError, SyntaxError, TypeError):
+            continue
+        if moment is not None and moment.tzinfo is None:
+            instant = moment.replace(tzinfo=zone).astimezone(timezone.utc)
+            report.add(node, f"the timer '{_name_of(node)}' gives {value} without a time zone: it is read in the "
+                             f"company's zone {_zone_name(zone)} (setting TIMEZONE), i.e. {instant:%Y-%m-%d %H:%M} UTC",
+                       warning=True)
+
+
+def _timers(root, report: _Report, zone=timezone.utc) -> None:
+    _zoneless(root, report, zone)
     for tag in ("timeDate", "timeDuration", "timeCycle"):
         for node in root.iter(f"{B}{tag}"):
             text = (node.text or "").strip()

@@ -61,6 +61,7 @@ class ModelVersion(Base):
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deployed_by: Mapped[str] = mapped_column(String(100))
     comment: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[str | None] = mapped_column(String(16))     # "file" (bpmn folder, `bpmn deploy`), "modeler"
 
 
 class Definition(Base):

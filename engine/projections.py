@@ -10,11 +10,9 @@ from datetime import datetime
 
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from . import statements
+from . import correlation, statements
 from .clock import parse_instant
 from .clocked import timer_due_times
 from .lint import FORM_PROPERTY, UI_FORM_PROPERTY
@@ -41,17 +39,14 @@ def next_wake_at(workflow) -> datetime | None:
     return due[0][0] if due else None
 
 
-def waiting_messages(workflow) -> list[tuple[str, str]]:
-    """(message name, element id) of every message catch event now waiting."""
+def waiting_messages(workflow) -> list[tuple[str, str, str | None]]:
+    """(message name, element id, correlation key or None) of every message catch event now waiting."""
     out = []
     for task in workflow.event_manager.tasks.values():
         if not task.has_state(TaskState.WAITING):
             continue
-        definition = task.task_spec.event_definition
-        defs = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
-        for d in defs:
-            if isinstance(d, MessageEventDefinition):
-                out.append((d.name, task.task_spec.bpmn_id or task.task_spec.name))
+        for d in correlation.message_definitions(task.task_spec):
+            out.append((d.name, task.task_spec.bpmn_id or task.task_spec.name, correlation.waiting_key(task, d)))
     return out
 
 
@@ -100,15 +95,9 @@ def uses_messages(workflow) -> bool:
     found = getattr(spec, "_gridsafe_uses_messages", None)
     if found is None:
         specs = [spec, *workflow.subprocess_specs.values()]
-        found = any(_catches_message(ts) for s in specs for ts in s.task_specs.values())
+        found = any(correlation.message_definitions(ts) for s in specs for ts in s.task_specs.values())
         spec._gridsafe_uses_messages = found
     return found
-
-
-def _catches_message(task_spec) -> bool:
-    definition = getattr(task_spec, "event_definition", None)
-    defs = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
-    return any(isinstance(d, MessageEventDefinition) for d in defs)
 
 
 def open_subscriptions(session, instance_id: int) -> list:
@@ -116,17 +105,18 @@ def open_subscriptions(session, instance_id: int) -> list:
 
 
 def refresh_subscriptions(session, instance, workflow, existing: list, *, now, active=True) -> None:
-    wanted = set(waiting_messages(workflow)) if active else set()
+    """One row per waiting message catch event, keyed by its correlation values, else the business key."""
+    wanted = {(name, element_id): key or instance.business_key
+              for name, element_id, key in (waiting_messages(workflow) if active else [])}
     have = {(s.message_name, s.element_id): s for s in existing}
     for key, sub in have.items():
-        if key not in wanted or sub.correlation_key != instance.business_key:
+        if key not in wanted or sub.correlation_key != wanted[key]:
             session.delete(sub)
-    for name, element_id in wanted:
+    for (name, element_id), key in wanted.items():
         sub = have.get((name, element_id))
-        if sub is None or sub.correlation_key != instance.business_key:
-            session.add(MessageSubscription(instance_id=instance.id, message_name=name,
-                                            correlation_key=instance.business_key, element_id=element_id,
-                                            created_at=now))
+        if sub is None or sub.correlation_key != key:
+            session.add(MessageSubscription(instance_id=instance.id, message_name=name, correlation_key=key,
+                                            element_id=element_id, created_at=now))
 
 
 def _row_for(task, instance, now, warnings) -> dict:

@@ -11,7 +11,6 @@ import json
 import traceback
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -25,11 +24,11 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
-from . import audit, compaction, decisions, projections, statements
+from . import audit, compaction, correlation, decisions, projections, statements
 from .deploy import latest_definition
 from .errors import (ConcurrentUpdate, Conflict, InstanceNotActive, InvalidRequest, NoSubscriber,
                      TaskNotReady, UnknownInstance, UnknownTask)
-from .models import ACTIVE_STATUSES, MessageSubscription, ProcessInstance
+from .models import ACTIVE_STATUSES, ProcessInstance
 from .budget import exceeded_in
 from .scripting import ScriptEngine
 from .serializer import dump_state, load_state
@@ -163,7 +162,7 @@ def execute(eng, session, instance, workflow, actor: str, *, action: str, act=No
     if nested:
         return _execute_nested(eng, session, instance, workflow, actor, action=action, act=act, detail=detail)
     call = _Call(eng, session, instance, actor)
-    workflow.script_engine = ScriptEngine(eng.clock, call.call_service, eng.script_limits)
+    workflow.script_engine = ScriptEngine(eng.clock, call.call_service, eng.script_limits, zone=eng.zone)
     ready_before = [] if fresh else projections.ready_user_tasks(workflow)
     before = None if fresh else {"status": instance.status, "waiting_at": waiting_at(workflow, ready_before)}
     failure = None
@@ -194,7 +193,7 @@ def execute(eng, session, instance, workflow, actor: str, *, action: str, act=No
 
 def _execute_nested(eng, session, instance, workflow, actor, *, action, act, detail) -> ProcessInstance:
     call = _Call(eng, session, instance, actor)
-    workflow.script_engine = ScriptEngine(eng.clock, call.call_service, eng.script_limits)
+    workflow.script_engine = ScriptEngine(eng.clock, call.call_service, eng.script_limits, zone=eng.zone)
     failure = None
     try:
         act(workflow)
@@ -417,8 +416,7 @@ def deliver_message(eng, session, name: str, correlation_key: str | None, payloa
                     actor: str) -> ProcessInstance:
     """Deliver a message to the one instance waiting for it under this correlation key."""
     payload = jsonable(payload, "the message payload")
-    subs = session.scalars(select(MessageSubscription).where(MessageSubscription.message_name == name,
-                                                             MessageSubscription.correlation_key == correlation_key)).all()
+    subs, correlations = correlation.subscribers(eng, session, name, correlation_key, payload)
     instance_ids = {s.instance_id for s in subs}
     if not instance_ids:
         raise NoSubscriber(f"no process instance is waiting for the message {name!r} with key {correlation_key!r}")
@@ -430,7 +428,7 @@ def deliver_message(eng, session, name: str, correlation_key: str | None, payloa
 
     def act(wf):
         try:
-            wf.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
+            wf.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload, correlations=correlations))
         except WorkflowException:
             raise NoSubscriber(f"instance {instance.id} is not waiting for {name!r} any more") from None
 

@@ -14,6 +14,7 @@ it is also the worker's whole program.
 from __future__ import annotations
 
 import ast
+import builtins as builtins_module
 import pickle
 import struct
 import sys
@@ -78,13 +79,49 @@ NAMES = {"datetime": datetime, "timedelta": timedelta, "timezone": timezone, "da
 GLOBAL_NAMES = frozenset(GUARDS) | frozenset(NAMES) | {"now", "today"}
 
 
+ENVIRONMENT_NAMES = ("datetime", "timedelta", "timezone", "date", "now", "today")   # RestrictedEnvironment's
+_MISSING = frozenset(n for n in dir(builtins_module) if not n.startswith("_")) - set(GUARDS["__builtins__"]) \
+    - set(ENVIRONMENT_NAMES)
+_HINTS = {"getattr": "; write obj['key'] or obj.attribute", "print": "; nobody sees its output, put the value in a "
+          "variable (it is kept in the task data)", "zip": "; use enumerate or indexes"}
+
+
 class _Policy(RestrictingNodeTransformer):
-    """RestrictedPython's policy, and no imports at all: a diagram that needs more calls a handler."""
+    """RestrictedPython's policy, and no imports at all: a diagram that needs more calls a handler.
+
+    What would only fail when an instance runs it (print, classes, str.format, builtins the sandbox
+    does not offer) is refused here, at compile time: lint and the sandbox compile with this one policy,
+    so they refuse the same snippets with the same words."""
+
+    def visit(self, node):
+        if not hasattr(self, "_defined"):
+            self._defined = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            self._defined |= {n.name for n in ast.walk(node) if isinstance(n, ast.FunctionDef)}
+            self._defined |= {a.arg for n in ast.walk(node) if isinstance(n, ast.arguments)
+                              for a in [*n.posonlyargs, *n.args, *n.kwonlyargs]}
+        return super().visit(node)
 
     def visit_Import(self, node):
         self.error(node, "imports are not allowed in diagram scripts; use a service task instead")
 
     visit_ImportFrom = visit_Import
+
+    def visit_ClassDef(self, node):
+        self.error(node, "class definitions are not allowed in diagram scripts; use dicts and functions, "
+                         "or a service task")
+        return node
+
+    def visit_Call(self, node):
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        if name in _MISSING and name not in self._defined:
+            self.error(node, f"{name}() is not available in diagram scripts{_HINTS.get(name, '')}")
+        return super().visit_Call(node)
+
+    def visit_Attribute(self, node):
+        if node.attr in ("format", "format_map"):
+            self.error(node, f"str.{node.attr}() is not allowed in diagram scripts (it can reach hidden "
+                             "attributes); use an f-string such as f\"{a} of {b}\"")
+        return super().visit_Attribute(node)
 
 
 class ScriptRefused(SyntaxError):

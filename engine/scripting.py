@@ -55,9 +55,11 @@ class ScriptEngine(PythonScriptEngine):
     NameError('script') (engine-notes.md §4.1).
     """
 
-    def __init__(self, clock, call_service, limits: Limits | None = None, *, budget: Budget | None = None):
+    def __init__(self, clock, call_service, limits: Limits | None = None, *, budget: Budget | None = None,
+                 zone=None):
         super().__init__(environment=RestrictedEnvironment(clock, call_service, budget or Budget(limits)))
         self.clock = clock
+        self.zone = zone            # where a time without a zone is read (the company's)
         self.timer_fired = False
 
     def validate(self, expression):

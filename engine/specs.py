@@ -31,14 +31,16 @@ class Problem:
     line: int | None
     element_id: str | None
     message: str
+    warning: bool = False          # worth knowing, but does not stop a deploy
 
     def __str__(self) -> str:
         where = self.file + (f":{self.line}" if self.line else "")
         element = f" [{self.element_id}]" if self.element_id else ""
-        return f"{where}{element}: {self.message}"
+        return f"{where}{element}: {'warning: ' if self.warning else ''}{self.message}"
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "line": self.line, "element_id": self.element_id, "message": self.message}
+        return {"file": self.file, "line": self.line, "element_id": self.element_id, "message": self.message,
+                "warning": self.warning}
 
 
 class ModelInvalid(Exception):

@@ -105,6 +105,9 @@ def _discard(rt, session, actor, draft, reason: str | None) -> None:
     model_drafts.discard(session, draft.name)
 
 
+MODELER = "modeler"          # ModelVersion.origin of what a process owner deploys in the browser
+
+
 def validate(rt, session, actor, name: str, source: str) -> list[dict]:
     """Every problem that would stop this diagram from deploying (with the element it concerns)."""
     access.require_modeller(actor)
@@ -128,7 +131,8 @@ def deploy(rt, session, actor, name: str, source: str, comment: str | None = Non
     kind = source_kind(rt, name, data)
     _same_kind(session, name, kind)
     model_drafts.discard(session, name)      # committed with the new version, rolled back otherwise
-    result = rt.engine.deploy_source(session, f"{name}.{kind}", data, actor.username, comment or None)
+    result = rt.engine.deploy_source(session, f"{name}.{kind}", data, actor.username, comment or None,
+                                     origin=MODELER)
     if result.status == "unchanged":        # the draft is what runs already
         draft = model_drafts.get(session, name)
         if draft is not None:

@@ -22,7 +22,8 @@ from .i18n import _l
 
 PAGE_SIZE = 50
 ACTIONS = {"retry": _l("Retry the failed step"), "skip": _l("Skip the failed step with data"),
-           "suspend": _l("Suspend"), "resume": _l("Resume"), "terminate": _l("Terminate")}
+           "suspend": _l("Suspend"), "resume": _l("Resume"), "terminate": _l("Terminate"),
+           "signal": _l("Send a signal")}
 DEFAULT_PERIOD_DAYS = 90
 
 
@@ -82,12 +83,13 @@ def describe(rt, session, actor, instance_id: int) -> dict:
 
 
 def act(rt, session, actor, instance_id: int, action: str, reason: str, data: dict | None = None):
-    """retry, skip (with data), suspend, resume or terminate, with a reason: one engine call, audited."""
+    """retry, skip (with data), suspend, resume, terminate or signal (data: {"signal": name, "payload": {...}}),
+    with a reason: one engine call, audited."""
     access.instance_or_404(session, actor, instance_id)
     access.require_instance_actor(actor)
     if action not in ACTIONS:
         raise Invalid(errors={"action": [action]})
-    extra = {"data": data} if action == "skip" else {}
+    extra = {"data": data} if action in ("skip", "signal") else {}
     return getattr(rt.engine, action)(session, instance_id, actor.username, reason, **extra)
 
 

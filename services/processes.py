@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine import Definition, HumanTask, MessageSubscription, ModelVersion
+from engine import Definition, HumanTask, ModelVersion
 from records import attachments
 
 from . import access, task_forms
@@ -57,8 +57,7 @@ def start(rt, session, actor, process_id: str, *, business_key: str | None = Non
 def deliver_message(rt, session, actor, name: str, correlation_key: str | None, payload: dict | None):
     """Deliver a message to the one instance waiting for it under this key, if the actor is offered
     one of that instance's ready tasks; NotFound otherwise, before anything is written."""
-    instance_ids = set(session.scalars(select(MessageSubscription.instance_id).where(
-        MessageSubscription.message_name == name, MessageSubscription.correlation_key == correlation_key)))
+    instance_ids = rt.engine.message_waiters(session, name, correlation_key, payload)
     if len(instance_ids) > 1 and not access.is_system(actor):
         raise Conflict(f"{len(instance_ids)} instances wait for {name!r} with key {correlation_key!r}; "
                        "the key must identify one")

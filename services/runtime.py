@@ -84,4 +84,5 @@ def build_engine(config: dict, clock: Clock | None = None, files: FileStore | No
         max_model_bytes=config["MAX_MODEL_BYTES"],
         script_limits=Limits(seconds=float(config["SCRIPT_TIME_LIMIT_SECONDS"]),
                              megabytes=int(config["SCRIPT_MEMORY_LIMIT_MB"])),
+        zone=ZoneInfo(config.get("TIMEZONE") or "Asia/Shanghai"),
     )

@@ -52,12 +52,13 @@ def test_validation_problems_are_marked_on_their_elements_in_the_modeler(hazard_
         sign_in(page, server, "owner")
         page.goto(f"{server.url}/models/hazard_lifecycle/edit")
         page.wait_for_selector(".editor-status[data-state=ready]")
-        page.click('g.djs-element[data-element-id="deliver_notice"]', position={"x": 20, "y": 20})
-        page.select_option("#bio-properties-panel-gs-form", "")           # the user task loses its form
+        page.click('g.djs-element[data-element-id="register"]', position={"x": 20, "y": 20})
+        page.fill("#bio-properties-panel-gs-param-customer_id", "__import__('os')")   # the sandbox refuses it
+        page.wait_for_selector(".editor-status[data-state=dirty]")
         page.click("[data-action=validate]")
         page.wait_for_selector(".editor-status[data-state=invalid]")
-        assert page.locator("ul.problems li[data-element=deliver_notice]").count() == 1
-        marked = page.get_attribute('g.djs-element[data-element-id="deliver_notice"]', "class")
+        assert page.locator("ul.problems li[data-element=register]").count() == 1
+        marked = page.get_attribute('g.djs-element[data-element-id="register"]', "class")
         assert "gs-problem" in marked
         page.click("[data-action=deploy]")
         page.wait_for_selector(".editor-status[data-state=invalid]")
@@ -122,3 +123,40 @@ def test_the_decision_table_opens_in_the_dmn_editor_and_validates(hazard_app, ch
         page.wait_for_selector("#version-diagram .viewer-status[data-state=shown]", state="attached")
         assert page.locator("#version-diagram .tjs-table, #version-diagram .dmn-decision-table-container").count() >= 1
     assert not errors
+
+
+def test_the_modeler_opens_the_diagram_fitted_without_console_errors_and_shows_the_deployed_version(
+        hazard_app, chromium, tmp_path):
+    errors = []
+    with LiveServer(hazard_app) as server:
+        page = chromium.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        sign_in(page, server, "owner")
+        page.goto(f"{server.url}/models/hazard_lifecycle/edit")
+        page.wait_for_selector(".editor-status[data-state=ready]")
+        page.wait_for_timeout(300)
+        shot(page, tmp_path, "modeler-opened.png")
+        canvas = page.locator(".modeler-canvas").bounding_box()
+        palette = page.locator(".djs-palette").bounding_box()
+        drawn = page.locator(".modeler-canvas .djs-container svg g.viewport").bounding_box()
+        # the whole diagram is right of the palette and inside the canvas, centred in its height, and as
+        # wide as the room there allows (a wide process; before, it was a strip at the top, under the palette)
+        room = canvas["x"] + canvas["width"] - (palette["x"] + palette["width"])
+        assert drawn["x"] >= palette["x"] + palette["width"], (drawn, palette)
+        assert drawn["x"] + drawn["width"] <= canvas["x"] + canvas["width"]
+        assert drawn["y"] >= canvas["y"] and drawn["y"] + drawn["height"] <= canvas["y"] + canvas["height"]
+        middle = drawn["y"] + drawn["height"] / 2 - (canvas["y"] + canvas["height"] / 2)
+        assert abs(middle) < 0.1 * canvas["height"], (drawn, canvas)
+        assert drawn["width"] >= 0.8 * room or drawn["height"] >= 0.8 * canvas["height"], (drawn, canvas)
+        assert "第 1 版" in page.inner_text("#modeler hgroup")
+        page.click('g.djs-element[data-element-id="register"]', position={"x": 20, "y": 20})
+        page.fill("#bio-properties-panel-name", "建立隐患档案")
+        page.wait_for_selector(".editor-status[data-state=dirty]")
+        page.click("[data-action=deploy]")
+        page.wait_for_selector(".editor-status[data-state=deployed]")
+        assert "第 2 版" in page.inner_text("#modeler hgroup")
+        page.reload()
+        page.wait_for_selector(".editor-status[data-state=ready]")
+        assert "第 2 版" in page.inner_text("#modeler hgroup")
+    assert errors == []

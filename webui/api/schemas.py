@@ -141,7 +141,7 @@ class InstancePageSchema(Schema):
 
 class ActionSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(("retry", "skip", "suspend", "resume",
-                                                                    "terminate")))
+                                                                    "terminate", "signal")))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     data = fields.Dict(keys=fields.String(), load_default=None)
 

@@ -55,7 +55,7 @@ def instance(instance_id):
 
 @bp.post("/instances/<int:instance_id>/<action>")
 def instance_action(instance_id, action):
-    """retry, skip (with data), suspend, resume or terminate, each with a reason."""
+    """retry, skip (with data), suspend, resume, terminate or signal (by name), each with a reason."""
     if action not in service.ACTIONS:
         return redirect(url_for("admin.instance", instance_id=instance_id))
     reason = (request.form.get("reason") or "").strip()
@@ -66,6 +66,8 @@ def instance_action(instance_id, action):
         except ValueError as err:
             flash(_("The data is not valid JSON: %(error)s", error=str(err)), "error")
             return redirect(url_for("admin.instance", instance_id=instance_id))
+    if action == "signal":
+        data = {"signal": (request.form.get("signal") or "").strip()[:200]}
     try:
         service.act(current.runtime(), db.session(), current.actor(), instance_id, action, reason, data)
         flash(_("Done: %(action)s.", action=service.ACTIONS[action]), "success")

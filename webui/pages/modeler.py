@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from services import Conflict, Invalid, drafts, modeling
+from services import Conflict, Invalid, drafts, model_bundles, modeling
 
 from .. import db
 from ..rendering import current_locale
@@ -37,6 +37,7 @@ def _messages() -> dict:
         "unchanged": _("Unchanged: version %(version)s is the same."),
         "notDeployed": _("Not deployed: %(count)s problems."), "error": _("Something went wrong"),
         "importFailed": _("The diagram could not be opened:"), "line": _("line %(line)s", line="{line}"),
+        "asDeployed": _("Version %(version)s as deployed.", version="{version}"), "warning": _("Warning"),
     }
 
 
@@ -70,8 +71,11 @@ def create():
 
 @bp.post("/upload")
 def upload():
-    """An uploaded .bpmn/.dmn file: saved as draft (then edited) or deployed at once if it passes lint."""
+    """An uploaded .bpmn/.dmn file: saved as draft (then edited) or deployed at once if it passes lint; a .zip
+    of several: checked together, and deployed together (callees first) when every file passes."""
     file = request.files.get("file")
+    if file and (file.filename or "").lower().endswith(".zip"):
+        return _bundle(file.read(), request.form.get("action") == "deploy", request.form.get("comment"))
     try:
         done = drafts.upload(runtime(), db.session(), actor(), filename=file.filename if file else "",
                              data=file.read() if file else b"", name=request.form.get("name") or "",
@@ -89,6 +93,17 @@ def upload():
     else:
         flash(_("Deployed as version %(version)s.", version=result.version), "success")
     return redirect(url_for("models.version", name=done.name, version=result.version))
+
+
+def _bundle(data: bytes, deploy: bool, comment: str | None):
+    try:
+        if deploy:
+            done = model_bundles.deploy_bundle(runtime(), db.session(), actor(), data, comment or None)
+        else:
+            done = model_bundles.lint_bundle(runtime(), db.session(), actor(), data)
+    except Invalid as err:
+        return _refuse(err.message)
+    return render_template("models/bundle.html", bundle=done, deployed=deploy and done.ok), 200 if done.ok else 422
 
 
 def _refuse(message: str):

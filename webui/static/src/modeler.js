@@ -39,11 +39,11 @@ class Editor {
     this.problemOverlays = [];
     const canvas = root.querySelector('.modeler-canvas');
     if (config.kind === 'dmn') {
-      this.modeler = new DmnModeler({ container: canvas, common: { keyboard: { bindTo: window } } });
+      // diagram-js 15 binds the keyboard to the canvas itself; a `keyboard.bindTo` setting is an error
+      this.modeler = new DmnModeler({ container: canvas });
     } else {
       this.modeler = new BpmnModeler({
         container: canvas,
-        keyboard: { bindTo: window },
         propertiesPanel: {
           parent: root.querySelector('.modeler-properties'),
           layout: { groups: { general: { open: true }, gridsafe: { open: true }, timer: { open: true },
@@ -77,9 +77,29 @@ class Editor {
       const viewer = this.modeler.getActiveViewer();
       if (viewer) viewer.on('elements.changed', () => this.markDirty());
     } else {
-      this.modeler.get('canvas').zoom('fit-viewport');
+      await new Promise((resolve) => requestAnimationFrame(resolve));     // once the layout has its size
+      this.fit();
     }
     return true;
+  }
+
+  // The whole diagram, as large as fits right of the palette and centred in the height
+  // (canvas.zoom('fit-viewport') alone puts a wide process at the top, under the palette).
+  fit() {
+    const canvas = this.modeler.get('canvas');
+    canvas.resized();
+    canvas.zoom('fit-viewport', 'auto');
+    const { inner, outer } = canvas.viewbox();
+    if (!inner.width || !inner.height) return;
+    const container = canvas.getContainer().getBoundingClientRect();
+    const palette = this.root.querySelector('.djs-palette');
+    const left = (palette ? palette.getBoundingClientRect().right - container.left : 0) + 24;
+    const pad = 24;
+    const scale = Math.min((outer.width - left - pad) / inner.width, (outer.height - 2 * pad) / inner.height, 1);
+    const width = outer.width / scale;
+    const height = outer.height / scale;
+    const x = inner.x - left / scale - ((outer.width - left - pad) / scale - inner.width) / 2;
+    canvas.viewbox({ x, y: inner.y - (height - inner.height) / 2, width, height });
   }
 
   async xml() {
@@ -103,8 +123,9 @@ class Editor {
     const { status, json } = await post(this.config.urls.validate, { source: await this.xml() });
     if (status !== 200) { setStatus(this.root, 'error', json.detail || this.text('error')); return; }
     this.showProblems(json.problems);
-    setStatus(this.root, json.problems.length ? 'invalid' : 'valid',
-      json.problems.length ? this.text('invalid').replace('%(count)s', json.problems.length) : this.text('valid'));
+    const errors = json.problems.filter((p) => !p.warning);
+    setStatus(this.root, errors.length ? 'invalid' : 'valid',
+      errors.length ? this.text('invalid').replace('%(count)s', errors.length) : this.text('valid'));
   }
 
   async deploy() {
@@ -119,8 +140,11 @@ class Editor {
       setStatus(this.root, json.status, text);
       const link = this.root.querySelector('.deployed-link');
       if (link && json.url) { link.href = json.url; link.hidden = false; }
+      const version = this.root.querySelector('.editor-version');
+      if (version) version.textContent = this.text('asDeployed').replace('{version}', json.version);
     } else if (json.status === 'invalid') {
-      setStatus(this.root, 'invalid', this.text('notDeployed').replace('%(count)s', json.problems.length));
+      setStatus(this.root, 'invalid', this.text('notDeployed').replace('%(count)s',
+        json.problems.filter((p) => !p.warning).length));
     } else {
       setStatus(this.root, status === 409 ? 'conflict' : 'error', json.detail || this.text('error'));
     }
@@ -154,9 +178,9 @@ class Editor {
     }
     for (const problem of problems) {
       const item = document.createElement('li');
-      item.className = 'problem';
+      item.className = problem.warning ? 'problem warning' : 'problem';
       item.dataset.element = problem.element_id || '';
-      item.textContent = `${problem.element_id ? `[${problem.element_id}] ` : ''}${problem.line ? `${this.text('line').replace('{line}', problem.line)}: ` : ''}${problem.message}`;
+      item.textContent = `${problem.warning ? `${this.text('warning')}: ` : ''}${problem.element_id ? `[${problem.element_id}] ` : ''}${problem.line ? `${this.text('line').replace('{line}', problem.line)}: ` : ''}${problem.message}`;
       list.appendChild(item);
       const element = registry && problem.element_id && registry.get(problem.element_id);
       if (!element) continue;
