@@ -17,7 +17,7 @@ from records import Customer, Document, Hazard, Team, dictionary, documents, haz
 from records import risk as grade_records
 from records.hazards import record_event
 
-from . import access, indicators
+from . import access, indicators, paging
 from . import risk as grading_service
 from . import hazard_opening as opening
 from .errors import Conflict, Invalid
@@ -52,10 +52,7 @@ class HazardQuery:
         def text(name, size=60):
             return (args.get(name) or "").strip()[:size] or None
         status, severity, kpi_set = text("status"), text("severity"), text("kpi", 30)
-        try:
-            page = max(1, int(args.get("page", 1)))
-        except (TypeError, ValueError):
-            page = 1
+        page = paging.page_number(args)
         return cls(status=status if status in hazards.STATUSES + ("open",) else None,
                    severity=severity if severity in dictionary.SEVERITIES else None,
                    overdue=args.get("overdue") in ("1", "true", "on"), customer=text("customer", 20),

@@ -11,6 +11,7 @@ from services import hazards as service
 
 from ..current import actor, runtime
 from ..db import session
+from .schemas import PAGE
 
 blp = Blueprint("hazards_api", __name__, url_prefix="/api/v1", description="Hazard files (一患一档)")
 
@@ -23,7 +24,7 @@ class HazardListArgs(Schema):
     team = fields.String(load_default=None, validate=validate.Length(max=40))
     branch = fields.String(load_default=None, validate=validate.Length(max=40))
     q = fields.String(load_default=None, validate=validate.Length(max=40))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=PAGE)
 
 
 class HazardRowSchema(Schema):
