@@ -14,7 +14,7 @@ from .dictionary import HazardItem
 from .documents import Document, ReportLog
 from .hazards import FileCounter, Hazard, HazardEvent
 from .inspections import Campaign, Inspection, InspectionCycle
-from .jobs import Job
+from .jobs import Job, JobRow
 from .notifications import Notification
 from .people import ROLES, Branch, Team, User, UserRole, team_member
 from .risk import CustomerGrade
@@ -23,5 +23,5 @@ from .tokens import ApiToken
 __all__ = ["Base", "UTCDateTime", "ROLES", "Branch", "Team", "User", "UserRole", "team_member", "ApiToken",
            "Attachment", "AttachmentRefused", "FileStore", "Customer", "HazardItem", "Hazard", "HazardEvent",
            "FileCounter", "Document", "ReportLog", "Notification", "CustomerGrade", "Campaign", "Inspection",
-           "InspectionCycle", "Job", "attachments", "customers", "dictionary", "documents", "drafts", "hazards",
+           "InspectionCycle", "Job", "JobRow", "attachments", "customers", "dictionary", "documents", "drafts", "hazards",
            "inspections", "jobs", "notifications", "people", "risk", "tokens"]

@@ -30,6 +30,7 @@ DEFAULTS: dict = {
     "MAX_MODEL_BYTES": 2 * 1024 * 1024,
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,     # one photo or signature
     "MAX_REQUEST_BYTES": 64 * 1024 * 1024,    # a whole form submission with its photos
+    "MAX_IMPORT_ROWS": 20000,                 # data rows of one customer register import
     "LOGIN_RATE_LIMIT": "10 per minute",      # failed or not, per address and user name
     "RATELIMIT_STORAGE_URI": "memory://",     # per process; e.g. redis://127.0.0.1:6379 to share
     "DEFAULT_LOCALE": "zh_CN",
