@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from engine import audit
 from records import Branch, Customer, Job, JobRow, Team, User, customers
 
-from . import access
+from . import access, text
 from .errors import Invalid
 from .i18n import _
 
@@ -60,7 +60,6 @@ class ImportRefused(ValueError):
 
 
 ENCODINGS = ("utf-8-sig", "gb18030")     # tried in order: UTF-8 (BOM or not), then Chinese Excel's GBK/GB18030
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def read_rows(data: bytes, max_rows: int | None = None) -> list[dict]:
@@ -145,7 +144,7 @@ def _text(value) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return CONTROL.sub("", str(value)).strip()
+    return text.clean(str(value)).strip()
 
 
 def apply_row(session, row: dict, now: datetime, actor=access.SYSTEM) -> tuple[str, list[str]]:

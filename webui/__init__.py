@@ -15,7 +15,7 @@ from engine import Engine
 from services import config as settings
 from services import i18n, work
 
-from . import api, auth, current, db, errors, permissions, rendering
+from . import api, auth, cleaning, current, db, errors, permissions, rendering
 from .extensions import babel, csrf, limiter
 from .pages import (admin, assessments, catalog, dashboard, diagrams, hazards, health, inbox, inspections, library,
                     migration, modeler, outbox, people, reports, risk, summaries)
@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the app; test_config overrides settings (and may carry a CLOCK)."""
     rt = services.build(test_config)
     app = Flask(__name__, instance_path=str(settings.INSTANCE))
+    app.request_class = cleaning.CleanRequest
     app.url_map.converters["int"] = BoundedInt
     _flask_settings(app, rt.config)
     app.extensions["gridsafe.runtime"] = rt
