@@ -112,3 +112,20 @@ def test_control_characters_in_json_raw_or_escaped_are_dropped_before_the_api_se
     assert response.status_code == 201, response.get_json()
     assert (response.get_json()["location"], response.get_json()["description"]) == ("配电室", "无闭锁")
     assert response.get_json()["status"] != "error"
+
+
+def test_markdown_in_a_customer_name_is_shown_as_typed_in_task_instructions(client, app, site):
+    from web_support import login
+    from webui import engine_of
+    name = "![x](http://evil.example/a.png) [点此](http://evil.example) <img src=x> **粗体** `代码` #1 a_b"
+    with app.app_context():
+        instance = engine_of(app).start_instance(
+            db.session(), "site_visit", actor="spec", business_key="V-9", subject="9010001",
+            data={"team": "JA-T1", "branch": "JA-JZ", "customer_name": name, "due": "2026-03-09T00:00:00+00:00"})
+    task = site.task(instance.id)
+    login(client, "insp1")
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "evil.example" in page                                      # the name is shown ...
+    assert "<img" not in page.split('<main', 1)[-1] and 'href="http://evil.example' not in page   # ... as text
+    assert "**粗体**" in page and "#1 a_b" in page and "<strong>粗体</strong>" not in page
+    assert "<strong>" in page                                          # the diagram's own Markdown still works
