@@ -15,7 +15,7 @@ from engine import Engine
 from services import config as settings
 from services import i18n, work
 
-from . import api, auth, cleaning, current, db, errors, permissions, rendering
+from . import api, auth, cleaning, current, db, errors, headers, permissions, rendering
 from .extensions import babel, csrf, limiter
 from .pages import (admin, assessments, catalog, dashboard, diagrams, hazards, health, inbox, inspections, library,
                     migration, modeler, outbox, people, reports, risk, summaries)
@@ -82,6 +82,7 @@ def _extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"])
     auth.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     rendering.init_app(app)
     app.before_request(permissions.enforce)
     app.context_processor(_navigation)
