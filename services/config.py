@@ -31,8 +31,10 @@ DEFAULTS: dict = {
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,     # one photo or signature
     "MAX_REQUEST_BYTES": 64 * 1024 * 1024,    # a whole form submission with its photos
     "MAX_IMPORT_ROWS": 20000,                 # data rows of one customer register import
-    "LOGIN_RATE_LIMIT": "10 per minute",      # failed or not, per address and user name
-    "RATELIMIT_STORAGE_URI": "memory://",     # per process; e.g. redis://127.0.0.1:6379 to share
+    "LOGIN_RATE_LIMIT": "10 per minute",      # sign-in attempts on one account, right or wrong, all workers
+    "LOGIN_ADDRESS_RATE_LIMIT": "30 per minute",   # ... from one address (an office behind one NAT: higher)
+    "SESSION_HOURS": 12,                      # a sign-in lasts this long ...
+    "REMEMBER_DAYS": 14,                      # ... or this long with "stay signed in on this device"
     "DEFAULT_LOCALE": "zh_CN",
     "COMPANY_NAME": "国网吉安供电公司",       # printed on every official document
     "CONTACT_NAME": "营销部用电检查班",
