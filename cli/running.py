@@ -8,10 +8,10 @@ import sys
 
 import click
 
-from services import jobs, maintenance, planning
+from services import ServiceError, jobs, maintenance, planning
 from services import scheduler as scheduler_loop
 
-from . import clock_at, main, with_runtime
+from . import clock_at, main, refused, with_runtime
 
 
 def deploy_diagrams(rt) -> list:
@@ -105,5 +105,9 @@ def plan(rt, now):
 def demo(rt):
     """Load the demo data (idempotent: running it twice changes nothing)."""
     from services import demo as demo_data
-    for line in demo_data.load(rt):
+    try:
+        lines = demo_data.load(rt)
+    except ServiceError as err:
+        raise refused(err) from None
+    for line in lines:
         click.echo(line)

@@ -11,6 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 DEFAULT_SECRET_KEY = "dev-only-secret-change-me"
+MIN_SECRET_KEY = 32
+_NEW_KEY = ("Set GRIDSAFE_SECRET_KEY to a long random value (e.g. `python -c "
+            "'import secrets; print(secrets.token_hex(32))'`).")
 
 DEFAULTS: dict = {
     "ENV": "development",                     # development | production
@@ -125,9 +128,11 @@ def check(config: dict) -> None:
     if config["ENV"] not in ("development", "production", "testing"):
         raise ValueError(f"GRIDSAFE_ENV must be development, testing or production, not {config['ENV']!r}")
     if config["ENV"] != "development" and config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
-        raise RuntimeError("refusing to start: GRIDSAFE_SECRET_KEY is the development default. "
-                           "Set GRIDSAFE_SECRET_KEY to a long random value (e.g. `python -c "
-                           "'import secrets; print(secrets.token_hex(32))'`).")
+        raise RuntimeError("refusing to start: GRIDSAFE_SECRET_KEY is the development default. " + _NEW_KEY)
+    key = str(config["SECRET_KEY"])
+    if config["ENV"] == "production" and (len(key) < MIN_SECRET_KEY or len(set(key)) < 10):
+        raise RuntimeError(f"refusing to start: GRIDSAFE_SECRET_KEY must be at least {MIN_SECRET_KEY} characters "
+                           "of random text in production. " + _NEW_KEY)
     _check_assessment(config)
     from records import workdays
     workdays.from_settings(config)                    # malformed holidays: refuse to start, say which entry

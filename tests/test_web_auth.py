@@ -47,7 +47,7 @@ def test_an_open_redirect_after_sign_in_is_refused(client, site):
 
 
 def test_cookies_are_secure_outside_development(sqlite_url, tmp_path):
-    app = create_app({"ENV": "production", "SECRET_KEY": "s" * 40, "DATABASE_URL": sqlite_url,
+    app = create_app({"ENV": "production", "SECRET_KEY": "Zq8vL2mN7xR4tW9kP3sB6yH1cF5gJ0dA", "DATABASE_URL": sqlite_url,
                       "DATA_DIR": str(tmp_path)})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["REMEMBER_COOKIE_SECURE"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
