@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import request
 from flask_smorest import Api as SmorestApi
 
-from ..errors import problem, render_page_error
+from ..errors import problem, render_page_error, too_large
 
 API_PREFIX = "/api/v1"
 
@@ -23,8 +23,8 @@ class Api(SmorestApi):
         errors = data.get("errors") or data.get("messages")
         if isinstance(errors, dict) and set(errors) <= {"json", "query", "form", "files", "headers"}:
             errors = {k: v for part in errors.values() for k, v in (part.items() if isinstance(part, dict) else [])}
-        return problem(error.code or 500, error.name, data.get("message") or error.description,
-                       errors=errors or None)
+        detail = too_large() if error.code == 413 else data.get("message") or error.description
+        return problem(error.code or 500, error.name, detail, errors=errors or None)
 
 
 api = Api()
