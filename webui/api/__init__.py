@@ -5,16 +5,34 @@ errors as application/problem+json.
 """
 from __future__ import annotations
 
+import http
+
 from flask import request
 from flask_smorest import Api as SmorestApi
+from flask_smorest.utils import prepare_response
 
 from ..errors import problem, render_page_error, too_large
+from .schemas import PROBLEM, ProblemSchema
 
 API_PREFIX = "/api/v1"
 
 
 class Api(SmorestApi):
-    """flask-smorest with RFC 9457 problem documents for API errors and pages for the rest."""
+    """flask-smorest with RFC 9457 problem documents for API errors (and documented as such: every error
+    response is application/problem+json) and pages for the rest."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "An error: a problem document (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
     def handle_http_exception(self, error):
         if not request.path.startswith("/api/"):

@@ -7,6 +7,7 @@ import engine
 
 from ..rendering import MAX_PAGE
 
+PROBLEM = "application/problem+json"
 SHORT = validate.Length(max=200)
 PAGE = validate.Range(min=1, max=MAX_PAGE)
 COUNT = validate.Range(min=0, max=2 ** 63 - 1)   # an id or version the database can compare
@@ -18,6 +19,14 @@ class ProblemSchema(Schema):
     status = fields.Integer()
     detail = fields.String()
     errors = fields.Dict(keys=fields.String(), values=fields.Raw())
+
+    class Meta:
+        unknown = "include"          # a refusal may add members (e.g. problems of a diagram)
+
+
+def problem_response(status: int, description: str) -> dict:
+    """alt_response arguments for a documented refusal."""
+    return {"status_code": status, "description": description, "schema": ProblemSchema, "content_type": PROBLEM}
 
 
 class ProcessSchema(Schema):
