@@ -7,6 +7,8 @@ by someone else is refused (Conflict) instead of overwritten.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -114,7 +116,7 @@ def save_user(rt, session, actor, user: User | None, values: dict, *, lock_versi
     if creating:
         session.add(user)
     elif values.get("password") or (was_active and not user.active):
-        signins.end_sessions_of(session, user.id, rt.now())      # signed out everywhere
+        signins.end_sessions_of(session, user.id, datetime.now(timezone.utc))      # signed out everywhere
     _commit(rt, session, actor, f"user:{user.username}", "user.created" if creating else "user.changed", before,
             snapshot(user, USER_FIELDS))
     return user

@@ -3,7 +3,7 @@ per account and per address; answers that take as long for an unknown name as fo
 kept on the server, so signing out, a password change and deactivation end them everywhere."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 from limits import parse
@@ -27,6 +27,12 @@ def _decoy_hash() -> str:
     return generate_password_hash("no such user: the check only spends the time a real one takes")
 
 
+def _now() -> datetime:
+    """Sign-in windows and session lifetimes run on the wall clock, not the runtime's business clock (which
+    tests, demos and `tick --now` move): a session lasts its real hours whatever the business date."""
+    return datetime.now(timezone.utc)
+
+
 def _limit(text: str) -> tuple[int, timedelta]:
     item = parse(text)
     return item.amount, timedelta(seconds=item.get_expiry())
@@ -35,7 +41,7 @@ def _limit(text: str) -> tuple[int, timedelta]:
 def sign_in(rt, session, username: str, password: str, address: str, *, remember: bool) -> tuple[User, str] | None:
     """(user, session token) for the right name and password of an active user, None otherwise. Every
     attempt counts, right or wrong; beyond the limits: TooManyAttempts, whatever the password."""
-    now, account = rt.now(), (username or "").strip().lower()[:60]
+    now, account = _now(), (username or "").strip().lower()[:60]
     per_account, account_window = _limit(rt.config["LOGIN_RATE_LIMIT"])
     per_address, address_window = _limit(rt.config["LOGIN_ADDRESS_RATE_LIMIT"])
     signins.record_attempt(session, account, address or "", now, max(account_window, address_window))
@@ -58,12 +64,12 @@ def sign_in(rt, session, username: str, password: str, address: str, *, remember
 
 def user_for_session(rt, session, token: str | None) -> User | None:
     """The active user of a live session, or None."""
-    user_id = signins.live_user_id(session, token or "", rt.now())
+    user_id = signins.live_user_id(session, token or "", _now())
     user = session.get(User, user_id) if user_id is not None else None
     return user if user is not None and user.active else None
 
 
 def sign_out(rt, session, token: str | None) -> None:
     """End this session (its cookie, copied or not, no longer signs anyone in)."""
-    signins.end_session(session, token or "", rt.now())
+    signins.end_session(session, token or "", _now())
     session.commit()

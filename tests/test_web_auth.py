@@ -1,6 +1,8 @@
 """Signing in and out, CSRF, rate limiting, secure cookies, bearer tokens."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from web_support import PASSWORD, api_token, csrf_of, login
@@ -144,21 +146,46 @@ def test_a_password_change_or_deactivation_ends_the_users_sessions(client, app, 
                  ).status_code == expected
 
 
+def _age_sessions(app, **delta):
+    """Move every session's times back (sessions run on the wall clock, not the test clock)."""
+    from sqlalchemy import select
+
+    from records import WebSession
+    from webui import db
+    with app.app_context():
+        session = db.session()
+        for row in session.scalars(select(WebSession)):
+            row.created_at, row.expires_at = row.created_at - timedelta(**delta), row.expires_at - timedelta(**delta)
+        session.commit()
+
+
+def _lifetimes(app) -> list:
+    from sqlalchemy import select
+
+    from records import WebSession
+    from webui import db
+    with app.app_context():
+        return [row.expires_at - row.created_at for row in db.session().scalars(select(WebSession))]
+
+
 def test_a_session_lasts_its_configured_lifetime_and_remember_me_is_days_not_a_year(client, app, site, clock):
     login(client, "insp1")
     assert client.get("/").status_code == 200
     assert client.get_cookie("session").expires is None         # a browser session
-    clock.advance(hours=12, minutes=1)
+    clock.advance(days=30)
+    assert client.get("/").status_code == 200                   # the business clock does not end sessions
+    assert _lifetimes(app) == [timedelta(hours=12)]
+    _age_sessions(app, hours=12, minutes=1)
     assert client.get("/").status_code == 302                   # SESSION_HOURS (12) are over
     remembered = app.test_client()
     token = csrf_of(remembered)
     remembered.post("/login", data={"username": "insp1", "password": PASSWORD, "csrf_token": token, "remember": "1"})
     expires = remembered.get_cookie("session").expires
-    from datetime import datetime, timedelta, timezone
     assert expires is not None and expires < datetime.now(timezone.utc) + timedelta(days=15)
-    clock.advance(days=13)
+    assert max(_lifetimes(app)) == timedelta(days=14)
+    _age_sessions(app, days=13)
     assert remembered.get("/").status_code == 200
-    clock.advance(days=1, minutes=1)
+    _age_sessions(app, days=1, minutes=1)
     assert remembered.get("/").status_code == 302                # REMEMBER_DAYS (14) are over
 
 
@@ -174,7 +201,14 @@ def test_the_rate_limit_is_shared_by_workers_and_counts_per_account_and_per_addr
     for n in range(17):                                         # 30 per minute from one address
         login(workers[n % 2], f"nobody{n}", "wrong")
     assert login(workers[1], "insp3").status_code == 429
-    clock.advance(seconds=61)
+    from sqlalchemy import select
+
+    from records import LoginAttempt
+    from webui import db
+    with app.app_context():                                     # a minute later (the wall clock's)
+        for row in db.session().scalars(select(LoginAttempt)):
+            row.at -= timedelta(seconds=61)
+        db.session().commit()
     assert login(workers[1], "insp3").status_code == 302
 
 
