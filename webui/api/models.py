@@ -9,7 +9,7 @@ from services import drafts, instance_migration, modeling
 
 from .. import db
 from ..current import actor, runtime
-from .schemas import COUNT, problem_response
+from .schemas import problem_response
 
 blp = Blueprint("models_api", __name__, url_prefix="/api/v1/models",
                 description="Process and decision models: versions, validation, deployment, migration")
@@ -23,21 +23,21 @@ class SourceSchema(Schema):
 
 
 class DiffArgs(Schema):
-    from_ = fields.Integer(data_key="from", load_default=None, validate=COUNT)
-    to = fields.Integer(load_default=None, validate=COUNT)
+    from_ = fields.Integer(data_key="from", load_default=None)
+    to = fields.Integer(load_default=None)
 
 
 class TargetArgs(Schema):
-    to = fields.Integer(load_default=None, validate=COUNT)
+    to = fields.Integer(load_default=None)
 
 
 class ExpectedSchema(Schema):
-    id = fields.Integer(required=True, validate=COUNT)
-    lock_version = fields.Integer(required=True, validate=COUNT)
+    id = fields.Integer(required=True)
+    lock_version = fields.Integer(required=True)
 
 
 class MigrateSchema(Schema):
-    to = fields.Integer(required=True, validate=COUNT)
+    to = fields.Integer(required=True)
     instances = fields.List(fields.Nested(ExpectedSchema), required=True, validate=validate.Length(min=1))
     reason = fields.String(load_default=None, validate=validate.Length(max=1000))
 
