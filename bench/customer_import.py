@@ -31,7 +31,7 @@ from benchlib import pg_schema  # noqa: E402
 from engine import FixedClock  # noqa: E402
 from engine.database import make_engine  # noqa: E402
 from records import Job, User  # noqa: E402
-from services import customer_import, migrate  # noqa: E402
+from services import customer_files, customer_import, migrate  # noqa: E402
 from web_support import seed_people  # noqa: E402
 
 HEADER = ["户号", "客户名称", "用电地址", "供电单位编码", "重要等级", "高危", "行业", "电压等级kV", "联系人", "联系电话"]
@@ -67,8 +67,8 @@ def run(url: str, data: bytes, name: str, folder: Path) -> dict:
         if session.scalars(select(User)).first() is None:
             seed_people(session, clock.now())
     parsed = []
-    table = customer_import._table
-    customer_import._table = lambda raw: parsed.append(1) or table(raw)
+    table = customer_files._table
+    customer_files._table = lambda raw: parsed.append(1) or table(raw)
     try:
         with rt.sessions() as session:
             admin = session.scalars(select(User).where(User.username == "admin")).one()
@@ -88,7 +88,7 @@ def run(url: str, data: bytes, name: str, folder: Path) -> dict:
                     t_first = time.perf_counter() - t0
         total = time.perf_counter() - t0
     finally:
-        customer_import._table = table
+        customer_files._table = table
         rt.sa.dispose()
     return {"start": t_start, "first": t_first, "total": total, "steps": steps, "parses": len(parsed),
             "created": report["created"] + report["updated"], "rejected": len(report["rejected"])}

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 import services
 from records import Customer, Job, JobRow, User
-from services import Invalid, customer_import
+from services import Invalid, customer_files, customer_import
 from services.access import SYSTEM
 from web_support import seed_people
 
@@ -122,8 +122,8 @@ def test_an_over_long_cell_rejects_its_row_with_the_limit_and_the_good_rows_are_
 
 def test_the_file_is_parsed_once_however_many_steps_the_import_takes(rt, monkeypatch):
     parsed = []
-    table = customer_import._table
-    monkeypatch.setattr(customer_import, "_table", lambda data: parsed.append(1) or table(data))
+    table = customer_files._table
+    monkeypatch.setattr(customer_files, "_table", lambda data: parsed.append(1) or table(data))
     rows = [[f"3608991{n:03d}", f"客户{n}", "", "JA-JZ", ""] for n in range(450)]
     job = _import(rt, _xlsx(rows), "register.xlsx")
     assert job.done == job.total == 450 and job.report["created"] == 450
