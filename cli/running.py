@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from services import jobs, logs, maintenance, planning
+from services import ServiceError, jobs, logs, maintenance, planning
 from services import scheduler as scheduler_loop
 
-from . import clock_at, main, with_runtime
+from . import clock_at, main, refused, with_runtime
 from .supervise import Keeper
 
 
@@ -125,5 +125,9 @@ def plan(rt, now):
 def demo(rt):
     """Load the demo data (idempotent: running it twice changes nothing)."""
     from services import demo as demo_data
-    for line in demo_data.load(rt):
+    try:
+        lines = demo_data.load(rt)
+    except ServiceError as err:
+        raise refused(err) from None
+    for line in lines:
         click.echo(line)

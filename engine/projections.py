@@ -19,7 +19,16 @@ from .lint import FORM_PROPERTY, UI_FORM_PROPERTY
 from .models import HumanTask, MessageSubscription
 
 log = logging.getLogger(__name__)
-_JINJA = SandboxedEnvironment(autoescape=False)
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>!#|~&"})
+
+
+def _markdown_literal(value):
+    """A value inserted into instructions: its text shows as typed; only the diagram's own instructions
+    are Markdown (a customer name cannot add a link or load an image)."""
+    return value.translate(_MARKDOWN_SPECIAL) if isinstance(value, str) else value
+
+
+_JINJA = SandboxedEnvironment(autoescape=False, finalize=_markdown_literal)
 
 
 def ready_user_tasks(workflow) -> list:

@@ -18,6 +18,11 @@ from typing import Any, Callable
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
 ATTACHMENT_ID = re.compile(r"^[0-9a-f]{64}$")
+# Bounds for what a form's schema leaves open: every text, every list of rows (findings...) and every
+# list of photos has a limit, stated in the message; a schema's own maxLength / maxItems wins.
+MAX_TEXT = 5000
+MAX_ROWS = 50
+MAX_PHOTOS = 12
 DATA_URL = re.compile(r"^data:image/png;base64,(?P<b64>[A-Za-z0-9+/=\s]+)$")
 
 
@@ -219,18 +224,37 @@ def _parse_value(schema, ui, form, files, store, name, errors, translate):
     return raw
 
 
+def max_items(schema: dict) -> int:
+    """How many items an array of the schema may hold: its maxItems, else the default for its kind."""
+    default = MAX_PHOTOS if schema.get("items", {}).get("format") == "attachment" else MAX_ROWS
+    return int(schema.get("maxItems", default))
+
+
+def _too_many(schema, count, name, errors, translate) -> bool:
+    """More items than allowed: the error (with the limit) and True; nothing of them is parsed or stored."""
+    if count <= max_items(schema):
+        return False
+    errors[name] = translate(MESSAGES["maxItems"], limit=max_items(schema))
+    return True
+
+
 def _parse_array(schema, ui, form, files, store, name, errors, translate):
     items = schema.get("items", {})
     if items.get("type") == "object":
         indexes = sorted({int(m.group(1)) for key in form.keys()
-                          for m in [re.match(rf"^{re.escape(name)}\.(\d+)\.", key)] if m})
+                          for m in [re.match(rf"^{re.escape(name)}\.(\d{{1,6}})\.", key)] if m})
+        if _too_many(schema, len(indexes), name, errors, translate):
+            return []
         rows = [_parse_object(items, ui.get("items", {}), form, files, store, f"{name}.{i}.", errors, translate)
                 for i in indexes]
         rows = [row for row in rows if any(v not in (None, "", [], False) for v in row.values())]
         return rows
     if items.get("format") == "attachment":
         ids = [v for v in form.getlist(name) if ATTACHMENT_ID.match(v or "")]
-        for upload in files.getlist(name) if files else []:
+        uploads = [u for u in (files.getlist(name) if files else []) if u and u.filename]
+        if _too_many(schema, len(ids) + len(uploads), name, errors, translate):
+            return []
+        for upload in uploads:
             if upload and upload.filename:
                 try:
                     ids.append(store("photo", upload.read(), upload.filename))
@@ -316,7 +340,7 @@ def validate(schema: dict, data: dict, *, attachment_exists: Callable[[str], boo
     errors: dict = {}
     token = _checking.set((today, options or {}))
     try:
-        found = list(_Validator(schema, format_checker=checker).iter_errors(data))
+        found = list(_Validator(bounded(schema), format_checker=checker).iter_errors(data))
     finally:
         _checking.reset(token)
     for error in found:
@@ -332,6 +356,26 @@ def validate(schema: dict, data: dict, *, attachment_exists: Callable[[str], boo
             continue
         errors.setdefault(path or "_", _message(error, translate, locale))
     return errors
+
+
+def bounded(schema):
+    """The schema with the default bounds where it sets none (texts, rows, photos); the schema itself is
+    not changed."""
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: (bounded(v) if k in ("items", "then", "else", "if") else v) for k, v in schema.items()}
+    for key in ("properties", "$defs", "definitions"):
+        if isinstance(schema.get(key), dict):
+            out[key] = {name: bounded(sub) for name, sub in schema[key].items()}
+    for key in ("allOf", "anyOf", "oneOf"):
+        if isinstance(schema.get(key), list):
+            out[key] = [bounded(sub) for sub in schema[key]]
+    kinds = schema.get("type") if isinstance(schema.get("type"), list) else [schema.get("type")]
+    if "string" in kinds and "maxLength" not in schema and "enum" not in schema and "format" not in schema:
+        out["maxLength"] = MAX_TEXT
+    if "array" in kinds:
+        out["maxItems"] = max_items(schema)
+    return out
 
 
 def _message(error, translate: Translate, locale: str = "zh_CN") -> str:

@@ -4,7 +4,7 @@ Imports nothing of ours; the engine never imports this package.
 """
 from . import (attachments, customers, dictionary, documents, drafts, hazards, inspections, jobs, notifications, people,
                risk, tokens)
-from . import model_drafts
+from . import model_drafts, request_keys, signins
 from . import outbox
 from . import assessments, indicators, kpi
 from .attachments import Attachment, AttachmentRefused, FileStore
@@ -14,14 +14,16 @@ from .dictionary import HazardItem
 from .documents import Document, ReportLog
 from .hazards import FileCounter, Hazard, HazardEvent
 from .inspections import Campaign, Inspection, InspectionCycle
-from .jobs import Job
+from .jobs import Job, JobRow
 from .notifications import Notification
 from .people import ROLES, Branch, Team, User, UserRole, team_member
 from .risk import CustomerGrade
+from .request_keys import RequestKey
+from .signins import LoginAttempt, WebSession
 from .tokens import ApiToken
 
 __all__ = ["Base", "UTCDateTime", "ROLES", "Branch", "Team", "User", "UserRole", "team_member", "ApiToken",
            "Attachment", "AttachmentRefused", "FileStore", "Customer", "HazardItem", "Hazard", "HazardEvent",
            "FileCounter", "Document", "ReportLog", "Notification", "CustomerGrade", "Campaign", "Inspection",
-           "InspectionCycle", "Job", "attachments", "customers", "dictionary", "documents", "drafts", "hazards",
+           "InspectionCycle", "Job", "JobRow", "LoginAttempt", "WebSession", "RequestKey", "signins", "attachments", "customers", "dictionary", "documents", "drafts", "hazards",
            "inspections", "jobs", "notifications", "people", "risk", "tokens"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Integer, String, delete, or_, update
+from sqlalchemy import JSON, ForeignKey, Integer, String, delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,6 +31,17 @@ class Job(Base):
     @property
     def percent(self) -> int:
         return 100 if not self.total else min(100, int(self.done * 100 / self.total))
+
+
+class JobRow(Base):
+    """One input row of a job (an imported file's row), kept once when the job starts so that each step
+    reads only its own rows; removed when the job is done."""
+
+    __tablename__ = "job_row"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)          # the row's number in the file
+    data: Mapped[dict] = mapped_column(JSON)
 
 
 class PeriodicRun(Base):

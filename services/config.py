@@ -21,6 +21,9 @@ def _instance() -> Path:
 
 INSTANCE = _instance()
 DEFAULT_SECRET_KEY = "dev-only-secret-change-me"
+MIN_SECRET_KEY = 32
+_NEW_KEY = ("Set GRIDSAFE_SECRET_KEY to a long random value (e.g. `python -c "
+            "'import secrets; print(secrets.token_hex(32))'`).")
 
 DEFAULTS: dict = {
     "ENV": "development",                     # development | production
@@ -46,8 +49,11 @@ DEFAULTS: dict = {
     "SCRIPT_MEMORY_LIMIT_MB": 256,            # memory of any one snippet of diagram code
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,     # one photo or signature
     "MAX_REQUEST_BYTES": 64 * 1024 * 1024,    # a whole form submission with its photos
-    "LOGIN_RATE_LIMIT": "10 per minute",      # failed or not, per address and user name
-    "RATELIMIT_STORAGE_URI": "memory://",     # per process; e.g. redis://127.0.0.1:6379 to share
+    "MAX_IMPORT_ROWS": 20000,                 # data rows of one customer register import
+    "LOGIN_RATE_LIMIT": "10 per minute",      # sign-in attempts on one account, right or wrong, all workers
+    "LOGIN_ADDRESS_RATE_LIMIT": "30 per minute",   # ... from one address (an office behind one NAT: higher)
+    "SESSION_HOURS": 12,                      # a sign-in lasts this long ...
+    "REMEMBER_DAYS": 14,                      # ... or this long with "stay signed in on this device"
     "DEFAULT_LOCALE": "zh_CN",
     "COMPANY_NAME": "国网吉安供电公司",       # printed on every official document
     "CONTACT_NAME": "营销部用电检查班",
@@ -139,9 +145,11 @@ def check(config: dict) -> None:
     if config["ENV"] not in ("development", "production", "testing"):
         raise ValueError(f"GRIDSAFE_ENV must be development, testing or production, not {config['ENV']!r}")
     if config["ENV"] != "development" and config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
-        raise RuntimeError("refusing to start: GRIDSAFE_SECRET_KEY is the development default. "
-                           "Set GRIDSAFE_SECRET_KEY to a long random value (e.g. `python -c "
-                           "'import secrets; print(secrets.token_hex(32))'`).")
+        raise RuntimeError("refusing to start: GRIDSAFE_SECRET_KEY is the development default. " + _NEW_KEY)
+    key = str(config["SECRET_KEY"])
+    if config["ENV"] == "production" and (len(key) < MIN_SECRET_KEY or len(set(key)) < 10):
+        raise RuntimeError(f"refusing to start: GRIDSAFE_SECRET_KEY must be at least {MIN_SECRET_KEY} characters "
+                           "of random text in production. " + _NEW_KEY)
     _check_assessment(config)
     from records import workdays
     workdays.from_settings(config)                    # malformed holidays: refuse to start, say which entry

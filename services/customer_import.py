@@ -7,90 +7,26 @@ started the import: a county's specialist imports only into the branches they re
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
-import shutil
-import uuid
 from datetime import date, datetime
 from pathlib import Path
-from zipfile import BadZipFile
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import DBAPIError
 
 from engine import audit
-from records import Branch, Customer, Job, Team, User, customers
+from records import Branch, Customer, Job, JobRow, Team, User, customers
 
 from . import access
+from .customer_files import HEADER_OF, ImportRefused, read_rows, template  # noqa: F401 - template: the page's
 from .errors import Invalid
 from .i18n import _
 
-COLUMNS = {  # header (Chinese or English) -> field
-    "户号": "number", "customer number": "number", "客户名称": "name", "name": "name", "用电地址": "address",
-    "address": "address", "供电单位编码": "branch", "branch": "branch", "重要等级": "importance",
-    "importance": "importance", "高危": "high_risk", "high risk": "high_risk", "行业": "industry",
-    "industry": "industry", "电压等级kv": "supply_voltage_kv", "voltage kv": "supply_voltage_kv",
-    "电源数目": "power_sources", "供电方式": "supply_mode", "保安负荷kw": "security_load_kw",
-    "自备电源容量kw": "emergency_power_kw", "联系人": "contact_name", "联系电话": "contact_mobile",
-    "默认小组编码": "team", "team": "team", "临时起": "temporary_from", "临时止": "temporary_to",
-    "纬度": "gps_lat", "经度": "gps_lon", "检查周期月": "cycle_months",
-}
-HEADER_OF = {}     # field -> the (Chinese) column header the template uses, to name it in messages
-for _header, _field in COLUMNS.items():
-    HEADER_OF.setdefault(_field, _header)
-REQUIRED = ("number", "name", "branch")
 CLASS_BY_NAME = {v: k for k, v in customers.CLASS_NAMES.items()} | {k: k for k in customers.CLASSES}
 MOBILE = re.compile(r"^1\d{10}$")
+TEXT_FIELDS = ("name", "address", "industry", "supply_mode")     # kept as typed: bounded by their columns
 SUFFIXES = (".xlsx", ".csv")
 STEP = 200
-
-
-class ImportRefused(ValueError):
-    """The file as a whole cannot be read (not a spreadsheet, no header)."""
-
-
-def read_rows(path: Path) -> list[dict]:
-    """All data rows of an .xlsx or .csv file as {field: text}. Raises ImportRefused."""
-    try:
-        if path.suffix.lower() == ".csv":
-            text = path.read_bytes().decode("utf-8-sig")
-            table = list(csv.reader(io.StringIO(text)))
-        else:
-            book = load_workbook(path, read_only=True, data_only=True)
-            table = [[("" if v is None else v) for v in row] for row in book.active.iter_rows(values_only=True)]
-            book.close()
-    except (InvalidFileException, BadZipFile, UnicodeDecodeError, csv.Error, KeyError, OSError, ValueError) as err:
-        raise ImportRefused(_("The file is not a readable Excel (.xlsx) or CSV (UTF-8) file.")) from err
-    if not table:
-        raise ImportRefused(_("The file is empty."))
-    header = [COLUMNS.get(_norm(h)) for h in table[0]]
-    missing = [name for name in REQUIRED if name not in header]
-    if missing:
-        raise ImportRefused(_("The header row lacks the columns: %(columns)s.",
-                              columns="、".join({"number": "户号", "name": "客户名称", "branch": "供电单位编码"}[m]
-                                               for m in missing)))
-    rows = []
-    for values in table[1:]:
-        row = {field: _text(v) for field, v in zip(header, values) if field}
-        if any(row.values()):
-            rows.append(row)
-    return rows
-
-
-def _norm(header) -> str:
-    return re.sub(r"[\s（）()]", "", str(header or "")).lower()
-
-
-def _text(value) -> str:
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def apply_row(session, row: dict, now: datetime, actor=access.SYSTEM) -> tuple[str, list[str]]:
@@ -102,6 +38,12 @@ def apply_row(session, row: dict, now: datetime, actor=access.SYSTEM) -> tuple[s
         reasons.append(_("The customer number (户号) must be 6 to 20 digits."))
     if not row.get("name"):
         reasons.append(_("The customer name is missing."))
+    for field in TEXT_FIELDS:
+        limit = Customer.__table__.c[field].type.length
+        if len(row.get(field) or "") > limit:
+            reasons.append(_("%(field)s is longer than %(limit)s characters.", field=HEADER_OF[field], limit=limit))
+    if len(row.get("contact_name") or "") > 60:
+        reasons.append(_("%(field)s is longer than %(limit)s characters.", field=HEADER_OF["contact_name"], limit=60))
     branch = session.scalars(select(Branch).where(Branch.code == row.get("branch", ""))).first()
     if branch is None:
         reasons.append(_("Unknown branch code %(code)s.", code=row.get("branch", "")))
@@ -170,56 +112,66 @@ def apply_row(session, row: dict, now: datetime, actor=access.SYSTEM) -> tuple[s
 # --- the import as a job in steps ------------------------------------------------------------------
 
 def start(rt, session, actor, filename: str, stream) -> Job:
-    """Keep an uploaded .xlsx or .csv and make the job that imports it in steps. Raises Invalid
-    ({"file": why}) when the file is not one or cannot be read; then nothing is kept."""
-    suffix = Path(filename or "").suffix.lower()
-    if suffix not in SUFFIXES:
+    """Read an uploaded .xlsx or .csv once and make the job that imports its rows in steps (the rows are
+    kept with the job). Raises Invalid ({"file": why}) when the file is not one or cannot be read."""
+    if Path(filename or "").suffix.lower() not in SUFFIXES:
         message = _("Choose an .xlsx or .csv file.")
         raise Invalid(message, errors={"file": message})
-    folder = Path(rt.config["DATA_DIR"]) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}{suffix}"
-    with path.open("wb") as out:
-        shutil.copyfileobj(stream, out)
     try:
-        total = len(read_rows(path))
+        rows = read_rows(stream.read(), rt.config["MAX_IMPORT_ROWS"])
     except ImportRefused as err:
-        path.unlink(missing_ok=True)
         raise Invalid(str(err), errors={"file": str(err)}) from err
     now = rt.now()
-    job = Job(kind="customer_import", total=total, state={"path": str(path), "offset": 0},
+    job = Job(kind="customer_import", total=len(rows), state={"offset": 0},
               report={"created": 0, "updated": 0, "rejected": []}, created_by=actor.username, created_at=now,
               updated_at=now)
     session.add(job)
+    session.flush()
+    session.execute(insert(JobRow), [{"job_id": job.id, "seq": seq, "data": row}
+                                     for seq, row in enumerate(rows, start=2)])   # row 1 is the header
     session.commit()
     return job
 
 
 def step(rt, session, job: Job) -> None:
     """The next rows of an import, each in a savepoint, with the reach of who started it; then the
-    progress, committed once (the audit event when the last row is done)."""
+    progress, committed once (the audit event and the kept rows' removal when the last row is done)."""
     starter = session.scalars(select(User).where(User.username == job.created_by)).first()
     actor = starter if starter is not None and starter.active else _NOBODY
-    rows = read_rows(Path(job.state["path"]))
     start_at, now = job.state["offset"], rt.now()
+    batch = session.scalars(select(JobRow).where(JobRow.job_id == job.id, JobRow.seq >= start_at + 2)
+                            .order_by(JobRow.seq).limit(STEP)).all()
     report = dict(job.report)
     rejected = list(report.get("rejected", []))
-    for index, row in enumerate(rows[start_at:start_at + STEP], start=start_at + 2):   # row 1 is the header
-        with session.begin_nested():
-            state, reasons = apply_row(session, row, now, actor)
+    for kept in batch:
+        row = kept.data
+        state, reasons = _apply_in_savepoint(session, row, now, actor)
         if state == "rejected":
-            rejected.append({"row": index, "number": row.get("number", ""), "reasons": reasons})
+            rejected.append({"row": kept.seq, "number": row.get("number", ""), "reasons": reasons})
         else:
             report[state] = report.get(state, 0) + 1
-    done = min(len(rows), start_at + STEP)
+    done = min(job.total, start_at + len(batch)) if batch else job.total
     report["rejected"] = rejected
     job.state, job.done, job.report, job.updated_at = {**job.state, "offset": done}, done, report, now
-    if done >= len(rows):
+    if done >= job.total:
         job.status = "done"
+        session.execute(delete(JobRow).where(JobRow.job_id == job.id))
         audit.record(session, "import:customers", at=now, actor=job.created_by, action="customers.imported",
                      after={"created": report.get("created", 0), "updated": report.get("updated", 0),
                             "rejected": len(rejected)})
     session.commit()
+
+
+def _apply_in_savepoint(session, row: dict, now: datetime, actor) -> tuple[str, list[str]]:
+    """apply_row in a savepoint: a row the database refuses (a value it cannot store) is rejected with a
+    message and the other rows go on."""
+    try:
+        with session.begin_nested():
+            return apply_row(session, row, now, actor)
+    except DBAPIError as err:
+        if err.connection_invalidated:
+            raise
+        return "rejected", [_("The database refused this row's values; check their lengths and formats.")]
 
 
 class _Nobody:

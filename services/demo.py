@@ -13,6 +13,8 @@ from records import Branch, Customer, Hazard, Inspection, Team, User, dictionary
 
 from . import demo_hazards, demo_history, planning, risk
 from .demo_steps import store
+from .errors import Forbidden
+from .i18n import _
 
 PASSWORD = "gridsafe-demo"
 BRANCHES = [("JA", "国网吉安供电公司", "company", None), ("JA-JZ", "吉州区供电公司", "county", "JA"),
@@ -46,7 +48,11 @@ CUSTOMERS = [  # number, name, address, branch, class, high-risk, industry, team
 
 
 def load(rt) -> list[str]:
-    """Create what is missing of the demo data set; returns what was done."""
+    """Create what is missing of the demo data set; returns what was done. Only in development (and tests):
+    the demo accounts' password is published in the README."""
+    if rt.config["ENV"] not in ("development", "testing"):
+        raise Forbidden(_("The demo data, whose passwords are published, is loaded only in development "
+                          "(GRIDSAFE_ENV=development); this is %(env)s.", env=rt.config["ENV"]))
     with rt.sessions() as session:
         return _load(rt, session)
 

@@ -1,23 +1,28 @@
 """Checking a hazard opened by hand (outside an inspection) before anything is written: the customer in
 the actor's reach, a dictionary item, the texts, the severity, the team, and photos that are uploaded
-photos. `services.hazards.open_hazard` calls these and starts the process only when all hold.
+photos; and the idempotency key that makes a retried opening file once. `services.hazards.open_hazard`
+calls these and starts the process only when all hold.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from records import Attachment, AttachmentRefused, Customer, attachments, dictionary
+from forms.fields import MAX_PHOTOS
+from records import Attachment, AttachmentRefused, Customer, RequestKey, attachments, dictionary
 
 from . import access
-from .errors import Invalid, NotFound
+from .errors import Conflict, Invalid, NotFound
 from .i18n import _
 
 OPEN_FIELDS = ("customer", "item_code", "location", "equipment", "description", "severity", "severity_reason",
                "interim_measures")
 REQUIRED = (("location", 200), ("description", 2000))
 OPTIONAL = (("equipment", 200), ("severity_reason", 500), ("interim_measures", 1000))
+
 
 
 @dataclass
@@ -137,3 +142,45 @@ def store(rt, session, actor, images) -> list[str]:
         ids.append(row.id)
     session.flush()
     return ids
+
+
+# --- the idempotency key of an opening ---------------------------------------------------------------
+
+KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def _key(key: str | None) -> str | None:
+    key = (key or "").strip()
+    if not key:
+        return None
+    if not KEY.match(key):
+        message = _("The idempotency key must be 8 to 64 letters, digits, - or _.")
+        raise Invalid(message, errors={"idempotency_key": message})
+    return key
+
+
+def earlier_request(session, actor, key: str | None) -> int | None:
+    """The instance an earlier opening with this key started, or None (no key, or its first use). Conflict
+    while that first request is still filing."""
+    key = _key(key)
+    row = session.get(RequestKey, (actor.username, key)) if key else None
+    if row is None:
+        return None
+    if row.instance_id is None:
+        raise Conflict(_("This hazard is still being filed; reload in a moment."))
+    return row.instance_id
+
+
+def claim_request(session, actor, key: str | None, now) -> RequestKey | None | bool:
+    """The key's row, added in the caller's transaction (committed with the instance it starts); None
+    without a key; False when another request with the same key claimed it first."""
+    key = _key(key)
+    if key is None:
+        return None
+    row = RequestKey(actor=actor.username, key=key, action="hazard.open", created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return row

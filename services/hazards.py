@@ -17,7 +17,7 @@ from records import Customer, Document, Hazard, Team, dictionary, documents, haz
 from records import risk as grade_records
 from records.hazards import record_event
 
-from . import access, indicators
+from . import access, indicators, paging
 from . import risk as grading_service
 from . import hazard_opening as opening
 from .errors import Conflict, Invalid
@@ -52,10 +52,7 @@ class HazardQuery:
         def text(name, size=60):
             return (args.get(name) or "").strip()[:size] or None
         status, severity, kpi_set = text("status"), text("severity"), text("kpi", 30)
-        try:
-            page = max(1, int(args.get("page", 1)))
-        except (TypeError, ValueError):
-            page = 1
+        page = paging.page_number(args)
         return cls(status=status if status in hazards.STATUSES + ("open",) else None,
                    severity=severity if severity in dictionary.SEVERITIES else None,
                    overdue=args.get("overdue") in ("1", "true", "on"), customer=text("customer", 20),
@@ -167,17 +164,25 @@ def opening_items(rt, session, actor) -> list:
     return dictionary.current_items(session)
 
 
-def open_hazard(rt, session, actor, values, photos=(), uploads=(), *, with_dossier: bool = False) -> Opened:
+def open_hazard(rt, session, actor, values, photos=(), uploads=(), *, with_dossier: bool = False,
+                idempotency_key: str | None = None) -> Opened:
     """Open a hazard file by hand (outside an inspection): it starts hazard_lifecycle, whose first step files
     it, in one transaction. `values` holds OPEN_FIELDS as text, `photos` ids of uploaded photos, `uploads`
     (bytes, filename) pairs of new ones. The customer must be in the actor's reach and every photo a photo:
     all is checked before anything is written. A refusal raises OpeningRefused and writes nothing, except
-    that new uploads are kept for the corrected form when the customer is one the actor reaches."""
+    that new uploads are kept for the corrected form when the customer is one the actor reaches. A retry
+    with the same idempotency key gets the file the first request opened, and opens no other."""
     access.require_right(actor, "hazard.open")
+    earlier = opening.earlier_request(session, actor, idempotency_key)
+    if earlier is not None:
+        return _opened(session, actor, earlier, with_dossier)
     values = opening.clean(values)
     customer = opening.customer_in_reach(session, actor, values["customer"])
     data, errors = opening.check(rt, session, actor, customer, values)
     photos = [str(p) for p in photos]
+    if len(photos) + len(uploads) > opening.MAX_PHOTOS:     # refused before any is read or stored
+        errors["photos"] = _("Add at most %(limit)s.", limit=opening.MAX_PHOTOS)
+        raise OpeningRefused(errors, [])
     known = opening.uploaded_photos(session, actor, photos)
     if any(p not in known for p in photos):
         errors["photos"] = _("Only uploaded photos can be attached.")
@@ -193,9 +198,20 @@ def open_hazard(rt, session, actor, values, photos=(), uploads=(), *, with_dossi
             session.commit()
         raise OpeningRefused(errors, kept)
     data["photos"] = photos + opening.store(rt, session, actor, images)
+    claimed = opening.claim_request(session, actor, idempotency_key, rt.now())
+    if claimed is False:                       # the same key, at the same moment, from another request
+        return _opened(session, actor, opening.earlier_request(session, actor, idempotency_key), with_dossier)
     instance = rt.engine.start_instance(session, "hazard_lifecycle", actor=actor.username, data=data,
-                                        subject=customer.number)                 # commits
-    # the file just opened, found by its instance: its team may be one the opener does not reach
+                                        subject=customer.number)                 # commits, with the key
+    if claimed is not None:
+        claimed.instance_id = instance.id
+        session.commit()
+    return _opened(session, actor, instance.id, with_dossier)
+
+
+def _opened(session, actor, instance_id: int, with_dossier: bool) -> Opened:
+    """What opening started: the file found by its instance (its team may be one the opener does not reach)."""
+    instance = session.get(ProcessInstance, instance_id)
     hazard = session.scalars(select(Hazard).where(Hazard.instance_id == instance.id)).first()
     if hazard is None:
         return Opened(file_number=None, status=instance.status, error=instance.error_message)

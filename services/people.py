@@ -7,12 +7,14 @@ by someone else is refused (Conflict) instead of overwritten.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit
-from records import ROLES, Branch, Team, User, people, tokens
+from records import ROLES, Branch, Team, User, people, signins, tokens
 
 from .errors import Conflict, Invalid, NotFound
 from .i18n import _, _l
@@ -109,9 +111,12 @@ def save_user(rt, session, actor, user: User | None, values: dict, *, lock_versi
     user.locale = values.get("locale") or "zh_CN"
     user.mobile = values.get("mobile") or None
     user.email = values.get("email") or None
+    was_active = user.active
     user.active = bool(values.get("active", True))
     if creating:
         session.add(user)
+    elif values.get("password") or (was_active and not user.active):
+        signins.end_sessions_of(session, user.id, datetime.now(timezone.utc))      # signed out everywhere
     _commit(rt, session, actor, f"user:{user.username}", "user.created" if creating else "user.changed", before,
             snapshot(user, USER_FIELDS))
     return user
@@ -236,26 +241,7 @@ def revoke_token(rt, session, actor, user: User, token_id: int, reason: str):
     return token
 
 
-# --- who is signing in ------------------------------------------------------------------------------
-
-def authenticate(session, username: str, password: str) -> User | None:
-    """The active user with this name and password, or None."""
-    user = people.user_by_name(session, (username or "").strip()[:60])
-    if user is not None and user.active and user.check_password(password or ""):
-        return user
-    return None
-
-
-def user_for_session(session, key: str) -> User | None:
-    """The user a session cookie names ("<id>:<password stamp>"); None once the password changed."""
-    user_id, _sep, stamp = (key or "").partition(":")
-    if not user_id.isdigit() or len(user_id) > 18:
-        return None
-    user = session.get(User, int(user_id))
-    if user is None or not user.active or not user.password_hash.endswith(stamp):
-        return None
-    return user
-
+# --- whose token it is (signing in to the pages: services.signin) ------------------------------------
 
 def user_for_token(session, text: str) -> User | None:
     return tokens.user_for(session, text)

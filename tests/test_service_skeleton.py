@@ -38,7 +38,27 @@ def test_settings_have_defaults_and_environment_overrides():
 def test_outside_development_the_default_secret_key_is_refused():
     with pytest.raises(RuntimeError, match="GRIDSAFE_SECRET_KEY"):
         config.load({}, environ={"GRIDSAFE_ENV": "production"})
-    assert config.load({}, environ={"GRIDSAFE_ENV": "production", "GRIDSAFE_SECRET_KEY": "s" * 40})
+    assert config.load({}, environ={"GRIDSAFE_ENV": "production", "GRIDSAFE_SECRET_KEY": "Zq8vL2mN7xR4tW9kP3sB6yH1cF5gJ0dA"})
+
+
+@pytest.mark.parametrize("key", ["k", "short-but-random-9x", "s" * 40])
+def test_production_refuses_a_short_or_repetitive_secret_key(key):
+    with pytest.raises(RuntimeError, match="at least 32 characters"):
+        config.load({}, environ={"GRIDSAFE_ENV": "production", "GRIDSAFE_SECRET_KEY": key})
+
+
+def test_the_demo_data_is_refused_outside_development(sqlite_url, tmp_path):
+    from click.testing import CliRunner
+
+    from cli import main
+    from records import User
+    from webui import create_app
+    from web_support import count_rows
+    app = create_app({"ENV": "production", "SECRET_KEY": "Zq8vL2mN7xR4tW9kP3sB6yH1cF5gJ0dA", "DATABASE_URL": sqlite_url,
+                      "DATA_DIR": str(tmp_path)})
+    result = CliRunner().invoke(main, ["demo"], obj={"app": app})
+    assert result.exit_code != 0 and "GRIDSAFE_ENV=development" in result.output
+    assert count_rows(app, User) == 0
 
 
 def test_a_malformed_setting_is_named_in_the_error():

@@ -1,6 +1,8 @@
 """Signing in and out, CSRF, rate limiting, secure cookies, bearer tokens."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from web_support import PASSWORD, api_token, csrf_of, login
@@ -47,7 +49,7 @@ def test_an_open_redirect_after_sign_in_is_refused(client, site):
 
 
 def test_cookies_are_secure_outside_development(sqlite_url, tmp_path):
-    app = create_app({"ENV": "production", "SECRET_KEY": "s" * 40, "DATABASE_URL": sqlite_url,
+    app = create_app({"ENV": "production", "SECRET_KEY": "Zq8vL2mN7xR4tW9kP3sB6yH1cF5gJ0dA", "DATABASE_URL": sqlite_url,
                       "DATA_DIR": str(tmp_path)})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["REMEMBER_COOKIE_SECURE"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
@@ -103,3 +105,117 @@ def test_both_languages_render(client, site, lang, words):
     client.post("/language", data={"lang": lang, "csrf_token": csrf_of(client)})
     page = client.get("/login").get_data(as_text=True)
     assert all(w in page for w in words)
+
+
+def _cookie_copy(app, client):
+    """Another browser holding a copy of the client's session cookie (as a thief would)."""
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    return thief
+
+
+def test_signing_out_ends_the_session_on_the_server_so_a_copied_cookie_is_refused(client, app, site):
+    login(client, "insp1")
+    thief = _cookie_copy(app, client)
+    assert thief.get("/").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf_of(client, "/")})
+    assert thief.get("/").status_code == 302 and client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("change", ["password", "deactivate"])
+def test_a_password_change_or_deactivation_ends_the_users_sessions(client, app, site, change):
+    from sqlalchemy import select
+
+    from records import User
+    from services import access, people
+    from webui import db
+    login(client, "insp1")
+    other = app.test_client()
+    login(other, "insp2")
+    with app.app_context():
+        session = db.session()
+        user = session.scalars(select(User).where(User.username == "insp1")).one()
+        values = {"username": "insp1", "display_name": "INSP1", "roles": ["inspector"], "branch_id": user.branch_id,
+                  "team_ids": [t.id for t in user.teams], "active": change != "deactivate",
+                  "password": "a-new-password-9" if change == "password" else ""}
+        people.save_user(app.extensions["gridsafe.runtime"], session, access.SYSTEM, user, values)
+    assert client.get("/").status_code == 302
+    assert other.get("/").status_code == 200                  # other people stay signed in
+    expected = 302 if change == "password" else 401
+    assert login(app.test_client(), "insp1", "a-new-password-9" if change == "password" else PASSWORD
+                 ).status_code == expected
+
+
+def _age_sessions(app, **delta):
+    """Move every session's times back (sessions run on the wall clock, not the test clock)."""
+    from sqlalchemy import select
+
+    from records import WebSession
+    from webui import db
+    with app.app_context():
+        session = db.session()
+        for row in session.scalars(select(WebSession)):
+            row.created_at, row.expires_at = row.created_at - timedelta(**delta), row.expires_at - timedelta(**delta)
+        session.commit()
+
+
+def _lifetimes(app) -> list:
+    from sqlalchemy import select
+
+    from records import WebSession
+    from webui import db
+    with app.app_context():
+        return [row.expires_at - row.created_at for row in db.session().scalars(select(WebSession))]
+
+
+def test_a_session_lasts_its_configured_lifetime_and_remember_me_is_days_not_a_year(client, app, site, clock):
+    login(client, "insp1")
+    assert client.get("/").status_code == 200
+    assert client.get_cookie("session").expires is None         # a browser session
+    clock.advance(days=30)
+    assert client.get("/").status_code == 200                   # the business clock does not end sessions
+    assert _lifetimes(app) == [timedelta(hours=12)]
+    _age_sessions(app, hours=12, minutes=1)
+    assert client.get("/").status_code == 302                   # SESSION_HOURS (12) are over
+    remembered = app.test_client()
+    token = csrf_of(remembered)
+    remembered.post("/login", data={"username": "insp1", "password": PASSWORD, "csrf_token": token, "remember": "1"})
+    expires = remembered.get_cookie("session").expires
+    assert expires is not None and expires < datetime.now(timezone.utc) + timedelta(days=15)
+    assert max(_lifetimes(app)) == timedelta(days=14)
+    _age_sessions(app, days=13)
+    assert remembered.get("/").status_code == 200
+    _age_sessions(app, days=1, minutes=1)
+    assert remembered.get("/").status_code == 302                # REMEMBER_DAYS (14) are over
+
+
+def test_the_rate_limit_is_shared_by_workers_and_counts_per_account_and_per_address(app, site, sqlite_url, tmp_path,
+                                                                                    clock):
+    from support import FORMS
+    second = create_app({"ENV": "testing", "SECRET_KEY": "test-secret", "DATABASE_URL": sqlite_url, "CLOCK": clock,
+                         "DATA_DIR": str(tmp_path / "data"), "FORMS_DIR": str(FORMS)})
+    workers = [app.test_client(), second.test_client()]
+    answers = [login(workers[n % 2], "insp2", "wrong").status_code for n in range(12)]
+    assert answers == [401] * 10 + [429] * 2                   # 10 per minute on the account, whichever worker
+    assert login(workers[0], "insp1").status_code == 302       # another account from the same address
+    for n in range(17):                                         # 30 per minute from one address
+        login(workers[n % 2], f"nobody{n}", "wrong")
+    assert login(workers[1], "insp3").status_code == 429
+    from sqlalchemy import select
+
+    from records import LoginAttempt
+    from webui import db
+    with app.app_context():                                     # a minute later (the wall clock's)
+        for row in db.session().scalars(select(LoginAttempt)):
+            row.at -= timedelta(seconds=61)
+        db.session().commit()
+    assert login(workers[1], "insp3").status_code == 302
+
+
+def test_an_unknown_user_name_costs_a_password_check_like_a_known_one(client, site, monkeypatch):
+    from services import signin
+    checks = []
+    real = signin.check_password_hash
+    monkeypatch.setattr(signin, "check_password_hash", lambda h, p: checks.append(h) or real(h, p))
+    assert login(client, "no-such-user", "whatever").status_code == 401
+    assert len(checks) == 1 and checks[0].startswith("scrypt:")

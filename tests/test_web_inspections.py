@@ -146,3 +146,34 @@ def test_the_customer_page_shows_its_inspections_hazards_and_documents(hazard_ap
     page = specialist.get("/customers/3600100001").get_data(as_text=True)
     assert "吉安市中心人民医院" in page and "JC-JA-JZ-2026-00001" in page
     assert specialist.get("/customers/0000").status_code == 404
+
+
+def test_the_import_page_offers_a_template_that_imports_as_it_is(hazard_app, specialist):
+    page = specialist.get("/customers/import").get_data(as_text=True)
+    link = re.search(r'href="([^"]+template[^"]*)"', page).group(1)
+    response = specialist.get(link)
+    assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+    assert "attachment" in response.headers["Content-Disposition"]
+    response = specialist.post("/customers/import", content_type="multipart/form-data",
+                               data={"csrf_token": csrf_of(specialist, "/customers/import"),
+                                     "file": (io.BytesIO(response.data), "模板.xlsx")})
+    assert response.status_code == 302
+    _run_job(specialist, response.headers["Location"])
+    with hazard_app.app_context():
+        example = db.session().scalars(select(Customer).where(Customer.number == "3608000001")).one()
+    assert example.name == "吉安市中心人民医院" and example.supply_mode == "双电源" and example.cycle_months is None
+
+
+def test_a_malformed_workbook_or_a_gbk_csv_is_answered_in_chinese_without_a_server_error(hazard_app, specialist):
+    broken = io.BytesIO(_xlsx([])[:3000])
+    response = specialist.post("/customers/import", content_type="multipart/form-data",
+                               data={"csrf_token": csrf_of(specialist, "/customers/import"),
+                                     "file": (broken, "broken.xlsx")})
+    assert response.status_code == 422 and "不是可读的文件" in response.get_data(as_text=True)
+    gbk = "户号,客户名称,供电单位编码\r\n3608990301,吉安市第三中学,JA-JZ\r\n".encode("gbk")
+    response = specialist.post("/customers/import", content_type="multipart/form-data",
+                               data={"csrf_token": csrf_of(specialist, "/customers/import"),
+                                     "file": (io.BytesIO(gbk), "导出.csv")})
+    assert response.status_code == 302
+    _run_job(specialist, response.headers["Location"])
+    assert count_rows(hazard_app, Customer, Customer.name == "吉安市第三中学") == 1

@@ -3,6 +3,7 @@
 decision is made in services/."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import flask_babel
@@ -15,8 +16,8 @@ from engine import Engine
 from services import config as settings
 from services import i18n, work
 
-from . import api, auth, current, db, errors, metrics, permissions, rendering, tracing, unavailable
-from .extensions import babel, csrf, limiter
+from . import api, auth, cleaning, current, db, errors, headers, metrics, permissions, rendering, tracing, unavailable
+from .extensions import babel, csrf
 from .pages import (admin, assessments, catalog, dashboard, diagrams, hazards, health, inbox, inspections, library,
                     migration, modeler, outbox, people, reports, risk, status, summaries)
 
@@ -37,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the app; test_config overrides settings (and may carry a CLOCK)."""
     rt = services.build(test_config)
     app = Flask(__name__, instance_path=str(settings.INSTANCE))
+    app.request_class = cleaning.CleanRequest
     app.url_map.converters["int"] = BoundedInt
     _flask_settings(app, rt.config)
     app.extensions["gridsafe.runtime"] = rt
@@ -68,8 +70,7 @@ def _flask_settings(app: Flask, config: dict) -> None:
         GRIDSAFE=config, SECRET_KEY=config["SECRET_KEY"], MAX_CONTENT_LENGTH=config["MAX_REQUEST_BYTES"],
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure,
         REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SECURE=secure, REMEMBER_COOKIE_SAMESITE="Lax",
-        WTF_CSRF_TIME_LIMIT=None, RATELIMIT_STORAGE_URI=config["RATELIMIT_STORAGE_URI"],
-        RATELIMIT_ENABLED=config.get("RATELIMIT_ENABLED", True),
+        WTF_CSRF_TIME_LIMIT=None, PERMANENT_SESSION_LIFETIME=timedelta(days=config["REMEMBER_DAYS"]),
         BABEL_DEFAULT_LOCALE=config["DEFAULT_LOCALE"], BABEL_DEFAULT_TIMEZONE=config["TIMEZONE"],
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
     )
@@ -79,11 +80,11 @@ def _flask_settings(app: Flask, config: dict) -> None:
 
 def _extensions(app: Flask) -> None:
     csrf.init_app(app)
-    limiter.init_app(app)
     babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"])
     auth.init_app(app)
     errors.init_app(app)
     unavailable.init_app(app)
+    headers.init_app(app)
     rendering.init_app(app)
     app.before_request(permissions.enforce)
     app.context_processor(_navigation)

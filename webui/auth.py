@@ -1,16 +1,16 @@
-"""Signing in and out (sessions by Flask-Login, bearer tokens for the API), the language switch."""
+"""Signing in and out (Flask-Login over server-side sessions: the cookie carries the session's token,
+services.signin decides), bearer tokens for the API, the language switch."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 
-from services import people
+from services import people, signin
 
-from . import db
-from .extensions import limiter
+from . import current, db
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -24,10 +24,10 @@ def init_app(app) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_key: str):
+def _load_user(_user_key: str):
     if request.path.startswith("/api/"):
         return None                        # the API never trusts the session cookie
-    return people.user_for_session(db.session(), user_key)
+    return signin.user_for_session(current.runtime(), db.session(), session.get("sid"))
 
 
 @login_manager.request_loader
@@ -51,16 +51,18 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["GRIDSAFE"]["LOGIN_RATE_LIMIT"], methods=["POST"],
-               key_func=lambda: f"{request.remote_addr}:{(request.form.get('username') or '').strip().lower()}")
 def login():
     """The sign-in page."""
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()
-        user = people.authenticate(db.session(), username, request.form.get("password") or "")
-        if user is not None:
-            login_user(user, remember=bool(request.form.get("remember")))
-            session["lang"] = user.locale
+        remember = bool(request.form.get("remember"))
+        signed = signin.sign_in(current.runtime(), db.session(), username, request.form.get("password") or "",
+                                request.remote_addr or "", remember=remember)
+        if signed is not None:
+            user, token = signed
+            session.clear()                       # a fresh session: nothing carried over from before sign-in
+            login_user(user)
+            session["sid"], session["lang"], session.permanent = token, user.locale, remember
             return redirect(_safe_next(request.form.get("next")))
         flash(_("Wrong user name or password."), "error")
         return render_template("auth/login.html", username=username, next=request.form.get("next")), 401
@@ -69,8 +71,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST with the CSRF token, so no other site can sign you out)."""
+    """Sign out (a POST with the CSRF token, so no other site can sign you out): the session ends on the
+    server, so a copy of its cookie signs no one in."""
+    signin.sign_out(current.runtime(), db.session(), session.get("sid"))
     logout_user()
+    session.pop("sid", None)
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 

@@ -1,7 +1,7 @@
 """Error responses: application/problem+json for the API, a page with a way back for people."""
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -29,15 +29,24 @@ def engine_status(err: engine.EngineError) -> int:
 
 def render_page_error(err: HTTPException):
     """The error page for people (with a way back), for any HTTP error outside the API."""
-    detail = getattr(err, "description", None) if (err.code or 500) in (409, 413, 429) else None
+    detail = getattr(err, "description", None) if (err.code or 500) in (409, 429) else None
+    if err.code == 413:
+        detail = too_large()
     return render_template("error.html", code=err.code, title=_page_title(err.code), detail=detail), err.code
+
+
+def too_large() -> str:
+    """What a request over the byte limit is told: the limit."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return _("A request may carry at most %(limit)s MB; send fewer or smaller photos at a time.",
+             limit=round(limit / (1024 * 1024), 1) if limit % (1024 * 1024) else limit // (1024 * 1024))
 
 
 def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
         if request.path.startswith("/api/"):
-            return problem(err.code or 500, err.name, err.description)
+            return problem(err.code or 500, err.name, too_large() if err.code == 413 else err.description)
         return render_page_error(err)
 
     app.register_error_handler(services.ServiceError, service_error)

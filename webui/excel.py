@@ -10,6 +10,7 @@ from openpyxl.utils import get_column_letter
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")     # what spreadsheet programs read as the start of a formula
 
 
 def workbook(tables, heading: str, base_url: str = "") -> bytes:
@@ -20,13 +21,13 @@ def workbook(tables, heading: str, base_url: str = "") -> bytes:
     used: set = set()
     for table in tables:
         sheet = book.create_sheet(_sheet_name(table.title, used))
-        sheet.append([heading])
+        _append_text(sheet, [heading])
         sheet["A1"].font = Font(bold=True)
-        sheet.append(list(table.headers))
+        _append_text(sheet, list(table.headers))
         for cell in sheet[2]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append([_value(cell) for cell in row])
+            _append_text(sheet, [_value(cell) for cell in row])
             for target, cell in zip(sheet[sheet.max_row], row):
                 if cell.percent and cell.value is not None:
                     target.number_format = "0.0%"
@@ -39,6 +40,17 @@ def workbook(tables, heading: str, base_url: str = "") -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _append_text(sheet, values) -> None:
+    """Append a row; every text stays text: a name like "=HYPERLINK(...)" or "+86..." is written as a
+    string marked as typed text (Excel's leading apostrophe), never as a formula."""
+    sheet.append(values)
+    for target in sheet[sheet.max_row]:
+        if isinstance(target.value, str):
+            target.data_type = "s"
+            if target.value[:1] in FORMULA_STARTS:
+                target.quotePrefix = True
 
 
 def _value(cell):

@@ -86,6 +86,7 @@ ACCESS: dict[str, object] = {
     "inspections.job": frozenset({"specialist", "admin"}),
     "inspections.job_step": frozenset({"specialist", "admin"}),
     "inspections.customer_import": frozenset({"specialist", "admin"}),
+    "inspections.customer_import_template": frozenset({"specialist", "admin"}),
     "inspections.plan": STAFF,
     "inspections.plan_run": frozenset({"specialist", "admin"}),
     "inspections.plan_cycles": frozenset({"specialist", "admin"}),

@@ -9,6 +9,8 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from markdown_it import MarkdownIt
 
+from services.paging import MAX_PAGE, page_number  # noqa: F401 - the pages take both from here
+
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
@@ -41,12 +43,6 @@ def current_locale() -> str:
     return str(get_locale() or "zh_CN")
 
 
-def page_number(args) -> int:
-    """The page asked for in the query (?page=), 1 when missing, not a number or below 1."""
-    try:
-        return max(1, int(args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 def page_url(page: int) -> str:

@@ -1,11 +1,11 @@
 """Join the migration branches of the second wave: the audit trail's request ids, where a model
-version came from (file or modeler), and the branches merged after them.
+version came from (file or modeler), import rows, server-side sessions and request keys.
 
 Revision ID: 0012
-Revises: h18_audit_request_id, h16_model_origin
+Revises: h18_audit_request_id, h16_model_origin, h17w_request_keys
 """
 revision = "0012"
-down_revision = ("h18_audit_request_id", "h16_model_origin")
+down_revision = ("h18_audit_request_id", "h16_model_origin", "h17w_request_keys")
 branch_labels = None
 depends_on = None
 

@@ -5,16 +5,34 @@ errors as application/problem+json.
 """
 from __future__ import annotations
 
+import http
+
 from flask import request
 from flask_smorest import Api as SmorestApi
+from flask_smorest.utils import prepare_response
 
-from ..errors import problem, render_page_error
+from ..errors import problem, render_page_error, too_large
+from .schemas import PROBLEM, ProblemSchema
 
 API_PREFIX = "/api/v1"
 
 
 class Api(SmorestApi):
-    """flask-smorest with RFC 9457 problem documents for API errors and pages for the rest."""
+    """flask-smorest with RFC 9457 problem documents for API errors (and documented as such: every error
+    response is application/problem+json) and pages for the rest."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "An error: a problem document (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
     def handle_http_exception(self, error):
         if not request.path.startswith("/api/"):
@@ -23,8 +41,8 @@ class Api(SmorestApi):
         errors = data.get("errors") or data.get("messages")
         if isinstance(errors, dict) and set(errors) <= {"json", "query", "form", "files", "headers"}:
             errors = {k: v for part in errors.values() for k, v in (part.items() if isinstance(part, dict) else [])}
-        return problem(error.code or 500, error.name, data.get("message") or error.description,
-                       errors=errors or None)
+        detail = too_large() if error.code == 413 else data.get("message") or error.description
+        return problem(error.code or 500, error.name, detail, errors=errors or None)
 
 
 api = Api()

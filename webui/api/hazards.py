@@ -2,7 +2,7 @@
 decides)."""
 from __future__ import annotations
 
-from flask import send_file
+from flask import request, send_file
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
@@ -11,6 +11,7 @@ from services import hazards as service
 
 from ..current import actor, runtime
 from ..db import session
+from .schemas import PAGE
 
 blp = Blueprint("hazards_api", __name__, url_prefix="/api/v1", description="Hazard files (一患一档)")
 
@@ -23,7 +24,7 @@ class HazardListArgs(Schema):
     team = fields.String(load_default=None, validate=validate.Length(max=40))
     branch = fields.String(load_default=None, validate=validate.Length(max=40))
     q = fields.String(load_default=None, validate=validate.Length(max=40))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=PAGE)
 
 
 class HazardRowSchema(Schema):
@@ -81,10 +82,13 @@ def get_hazard(file_number):
 @blp.response(201)
 def open_hazard_api(args):
     """Open a hazard by hand on a customer in your scope; photos are ids of uploaded photos. Returns the new
-    dossier (also when the customer's team, not yours, follows it up). Nothing is written when refused."""
+    dossier (also when the customer's team, not yours, follows it up). Nothing is written when refused.
+    Send an `Idempotency-Key` header (8-64 letters, digits, - or _) to retry safely: a retry with the same
+    key returns the file the first request opened."""
     photos = args.pop("photos")
     try:
-        opened = service.open_hazard(runtime(), session(), actor(), args, photos, with_dossier=True)
+        opened = service.open_hazard(runtime(), session(), actor(), args, photos, with_dossier=True,
+                                     idempotency_key=request.headers.get("Idempotency-Key"))
     except service.OpeningRefused as err:
         abort(422, message="the hazard cannot be opened", errors=err.errors)
     if opened.dossier is None:            # the first step failed: the instance waits for an admin's retry

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from services import processes
 
 from .. import current, db
-from .schemas import InstanceSchema, MessageSchema
+from .schemas import InstanceSchema, MessageSchema, problem_response
 
 blp = Blueprint("messages", __name__, url_prefix="/api/v1/messages", description="Message delivery")
 
@@ -14,8 +14,8 @@ blp = Blueprint("messages", __name__, url_prefix="/api/v1/messages", description
 @blp.post("")
 @blp.arguments(MessageSchema)
 @blp.response(200, InstanceSchema)
-@blp.alt_response(404, description="No instance waits for this message with this key, or none of its ready "
-                                   "tasks is offered to you")
+@blp.alt_response(**problem_response(404, "No instance waits for this message with this key, or none of its ready "
+                                   "tasks is offered to you"))
 def deliver_message(args):
     """Deliver a message by name and correlation key (the instance's business key); you need the right to
     do the task it replaces."""

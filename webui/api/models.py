@@ -9,6 +9,7 @@ from services import drafts, instance_migration, modeling
 
 from .. import db
 from ..current import actor, runtime
+from .schemas import problem_response
 
 blp = Blueprint("models_api", __name__, url_prefix="/api/v1/models",
                 description="Process and decision models: versions, validation, deployment, migration")
@@ -92,7 +93,7 @@ def validate_model(args):
 @blp.arguments(SourceSchema)
 @blp.response(201)
 @blp.alt_response(200, description="Unchanged: the newest version has this content")
-@blp.alt_response(422, description="Invalid: not deployed; the problems say why")
+@blp.alt_response(**problem_response(422, "Invalid: not deployed; the problems say why"))
 def deploy_model(args):
     """Deploy a diagram as the next version of `name` if it passes validation."""
     result = drafts.deploy(runtime(), db.session(), actor(), args["name"], args["source"], args["comment"])

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from services import outbox
 
 from .. import current, db
+from .schemas import PAGE
 
 blp = Blueprint("outbox_api", __name__, url_prefix="/api/v1", description="The outbox (administrators)")
 
@@ -15,7 +16,7 @@ blp = Blueprint("outbox_api", __name__, url_prefix="/api/v1", description="The o
 class OutboxArgs(Schema):
     status = fields.String(load_default="undelivered", validate=validate.OneOf(outbox.VIEWS))
     channel = fields.String(load_default=None, validate=validate.OneOf(outbox.CHANNELS))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=PAGE)
 
 
 def message_json(m) -> dict:

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from services import processes, work
 
 from .. import current, db
-from .schemas import ProcessSchema, StartedSchema, StartSchema
+from .schemas import ProcessSchema, StartedSchema, StartSchema, problem_response
 
 blp = Blueprint("processes", __name__, url_prefix="/api/v1/processes", description="Deployed processes")
 
@@ -22,7 +22,8 @@ def list_processes():
 @blp.post("/instances")
 @blp.arguments(StartSchema)
 @blp.response(201, StartedSchema)
-@blp.alt_response(404, description="No such process is deployed, or its diagram does not let your role start it")
+@blp.alt_response(**problem_response(404, "No such process is deployed, or its diagram does not let your role "
+                                        "start it"))
 def start_instance(args):
     """Start the newest version of a process whose diagram declares your role in `startableBy`, with
     initial data; returns the tasks now ready for you."""

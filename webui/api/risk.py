@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 from services import risk
 
 from .. import current, db
+from .schemas import PAGE
 
 blp = Blueprint("risk_api", __name__, url_prefix="/api/v1", description="Customer risk grades and warnings")
 
@@ -16,7 +17,7 @@ class RiskListArgs(Schema):
     klass = fields.String(data_key="class", load_default=None, validate=validate.OneOf(risk.CLASS_FILTERS))
     branch = fields.String(load_default=None, validate=validate.Length(max=40))
     q = fields.String(load_default=None, validate=validate.Length(max=60))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=PAGE)
 
 
 @blp.get("/risk")

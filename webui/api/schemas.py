@@ -5,7 +5,12 @@ from marshmallow import Schema, fields, validate
 
 import engine
 
+from ..rendering import MAX_PAGE
+
+PROBLEM = "application/problem+json"
 SHORT = validate.Length(max=200)
+PAGE = validate.Range(min=1, max=MAX_PAGE)
+COUNT = validate.Range(min=0, max=2 ** 63 - 1)   # an id or version the database can compare
 
 
 class ProblemSchema(Schema):
@@ -14,6 +19,14 @@ class ProblemSchema(Schema):
     status = fields.Integer()
     detail = fields.String()
     errors = fields.Dict(keys=fields.String(), values=fields.Raw())
+
+    class Meta:
+        unknown = "include"          # a refusal may add members (e.g. problems of a diagram)
+
+
+def problem_response(status: int, description: str) -> dict:
+    """alt_response arguments for a documented refusal."""
+    return {"status_code": status, "description": description, "schema": ProblemSchema, "content_type": PROBLEM}
 
 
 class ProcessSchema(Schema):
@@ -69,7 +82,7 @@ class TaskListArgs(Schema):
     process = fields.String(load_default=None, validate=SHORT)
     customer = fields.String(load_default=None, validate=SHORT)
     due = fields.String(load_default=None, validate=validate.OneOf(("overdue", "today", "week")))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=PAGE)
 
 
 class TaskPageSchema(Schema):
@@ -81,7 +94,7 @@ class TaskPageSchema(Schema):
 
 class CompleteSchema(Schema):
     data = fields.Dict(keys=fields.String(), required=True)
-    expect_version = fields.Integer(load_default=None)
+    expect_version = fields.Integer(load_default=None, validate=COUNT)
 
 
 class AssignSchema(Schema):
@@ -124,12 +137,12 @@ class InstanceDetailSchema(InstanceSchema):
 
 class InstanceListArgs(Schema):
     process = fields.String(load_default=None, validate=SHORT)
-    version = fields.Integer(load_default=None)
+    version = fields.Integer(load_default=None, validate=COUNT)
     status = fields.String(load_default=None, validate=validate.OneOf(engine.STATUSES))
     key = fields.String(load_default=None, validate=SHORT)
     started_from = fields.Date(load_default=None, data_key="from")
     started_to = fields.Date(load_default=None, data_key="to")
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=PAGE)
 
 
 class InstancePageSchema(Schema):

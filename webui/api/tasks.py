@@ -8,7 +8,7 @@ from services import task_forms, work
 from .. import current, db
 from ..rendering import current_locale
 from .schemas import AssignSchema, CompleteSchema, StartedSchema, TaskDetailSchema, TaskListArgs, TaskPageSchema, \
-    TaskSchema
+    TaskSchema, problem_response
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="User tasks")
 
@@ -64,7 +64,7 @@ def assign_task(args, task_id):
 @blp.post("/<task_id>/complete")
 @blp.arguments(CompleteSchema)
 @blp.response(200, StartedSchema)
-@blp.alt_response(422, description="The data does not fit the task's form")
+@blp.alt_response(**problem_response(422, "The data does not fit the task's form"))
 def complete_task(args, task_id):
     """Complete a task offered to you with data valid against its form; returns your next ready tasks."""
     rt, actor, session = current.runtime(), current.actor(), db.session()

@@ -11,6 +11,7 @@ import engine
 from services import instances as service
 
 from .. import current, db
+from ..rendering import page_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -24,15 +25,16 @@ def _query(args) -> service.InstanceQuery:
 
     def number(name, default=None):
         try:
-            return int(args.get(name, ""))
+            value = int(args.get(name, ""))
         except ValueError:
             return default
+        return value if 0 <= value < 2 ** 63 else default
 
     status = args.get("status") or None
     return service.InstanceQuery(process=args.get("process") or None, version=number("version"),
                                    status=status if status in engine.STATUSES else None,
                                    key=(args.get("key") or "").strip() or None, started_from=day("from"),
-                                   started_to=day("to"), page=max(1, number("page", 1)))
+                                   started_to=day("to"), page=page_number(args))
 
 
 @bp.get("/instances")

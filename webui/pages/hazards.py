@@ -1,6 +1,8 @@
 """Hazard pages: the list, the dossier (一患一档), opening a hazard by hand, cancelling, documents."""
 from __future__ import annotations
 
+import uuid
+
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
@@ -38,20 +40,22 @@ def dossier_page(file_number):
 def new():
     """Open a hazard by hand (outside an inspection): it starts the same process."""
     rt = runtime()
-    values, errors, photos = {}, {}, []
+    values, errors, photos, key = {}, {}, [], uuid.uuid4().hex      # the key names this form's submission
     if request.method == "POST":
         values = {name: (request.form.get(name) or "").strip() for name in hazards.OPEN_FIELDS}
+        key = request.form.get("idempotency_key") or key
         uploads = [(upload.read(), upload.filename) for upload in request.files.getlist("photos")
                    if upload and upload.filename]
         try:
-            opened = hazards.open_hazard(rt, session(), actor(), values, request.form.getlist("photos"), uploads)
+            opened = hazards.open_hazard(rt, session(), actor(), values, request.form.getlist("photos"), uploads,
+                                         idempotency_key=key)
         except hazards.OpeningRefused as err:
             errors, photos = err.errors, err.photos
         else:
             return _after_opening(opened)
     return render_template("hazards/new.html", items=hazards.opening_items(rt, session(), actor()), values=values,
-                           errors=errors, photos=photos, severity_names=dictionary.SEVERITY_NAMES), \
-        422 if errors else 200
+                           errors=errors, photos=photos, severity_names=dictionary.SEVERITY_NAMES,
+                           idempotency_key=key), 422 if errors else 200
 
 
 def _after_opening(opened):

@@ -3,7 +3,9 @@ the customer import, and the progress of the step-by-step jobs behind imports an
 HTTP only: services.inspections, services.planning and services.customer_import decide."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
 from services import Invalid, inspections, planning
@@ -11,6 +13,7 @@ from services import customer_import as register_import
 
 from .. import db
 from ..current import actor, runtime
+from ..excel import XLSX
 from ..rendering import page_number
 
 bp = Blueprint("inspections", __name__)
@@ -75,6 +78,13 @@ def customer_import():
         else:
             return redirect(url_for("inspections.job", job_id=job.id))
     return render_template("inspections/import.html", error=error), 422 if error else 200
+
+
+@bp.get("/customers/import/template.xlsx")
+def customer_import_template():
+    """The import's template: its columns and one example row."""
+    return send_file(io.BytesIO(register_import.template()), mimetype=XLSX, as_attachment=True,
+                     download_name="客户导入模板.xlsx")
 
 
 @bp.get("/plan")

@@ -1,4 +1,4 @@
-/* GridSafe page behaviour: signature pads, repeating rows. No framework; htmx does the rest. */
+/* GridSafe page behaviour: signature pads, repeating rows, print buttons (no inline handlers: CSP). No framework; htmx does the rest. */
 (function () {
   "use strict";
 
@@ -43,6 +43,7 @@
   }
 
   document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) { window.print(); return; }
     var add = event.target.closest("[data-add-row]");
     if (add) { event.preventDefault(); addRow(add); return; }
     var remove = event.target.closest("[data-remove-row]");
@@ -52,6 +53,10 @@
       remove.closest(".row-item").remove();
       if (list) renumber(list);
     }
+  });
+
+  document.addEventListener("submit", function (event) {
+    if (event.target.closest("[data-no-submit]")) event.preventDefault();
   });
 
   function init(root) { (root || document).querySelectorAll("canvas.signature-pad").forEach(setupSignature); }
