@@ -4,7 +4,8 @@
   path (report log, 报告到位), the company leader (in-app, e-mail), SMS to the inspection head (the
   team head) and the supervision head (督导负责人).
 - B (yellow): the company leader (in-app, e-mail) and SMS to the inspection and supervision heads.
-- C (blue): SMS to the inspection head.
+- C (blue): SMS to the inspection head (用电检查负责人) and the supervision head (督导负责人), as the
+  case report §2.2.11 says.
 
 An upward change warns; a downward change informs (in-app and e-mail, no SMS) those the old grade
 warned; reminders while a customer stays in A (weekly) or B (fortnightly). At most one warning per
@@ -29,7 +30,7 @@ SMS = ("inapp", "sms")
 PLAN = {
     "A": {"leader": WARNED, "inspection_head": SMS, "supervisor": SMS},
     "B": {"leader": WARNED, "inspection_head": SMS, "supervisor": SMS},
-    "C": {"inspection_head": SMS},
+    "C": {"inspection_head": SMS, "supervisor": SMS},
 }
 AUDIENCE_WORDS = {"leader": "主管领导", "inspection_head": "用电检查组长", "supervisor": "督导负责人"}
 COLOURS = {"A": "红色", "B": "黄色", "C": "蓝色"}
