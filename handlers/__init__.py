@@ -11,6 +11,7 @@ from .context import Context
 HANDLERS: dict = {
     "hazards.register": hazards.register,
     "hazards.record_delivery": hazards.record_delivery,
+    "hazards.notice_overdue": hazards.notice_overdue,
     "hazards.mark_overdue": hazards.mark_overdue,
     "hazards.supervise": hazards.supervise,
     "hazards.escalate": hazards.escalate,

@@ -119,7 +119,9 @@ def hazard_notice(ctx: Context, hazard_id) -> dict:
         ("可能后果", item.get("consequences") or GENERAL_CONSEQUENCES),
     ])
     layout.heading(doc, "二、整改要求")
-    layout.fields(doc, [("整改期限", layout.chinese_date(hazard.deadline, zone(ctx)) + "前"),
+    due = (layout.chinese_date(hazard.rectification_deadline, zone(ctx)) + "前" if hazard.rectification_deadline
+           else f"自本告知书送达之日起{item['deadline_days']}日内")      # the deadline runs from delivery
+    layout.fields(doc, [("整改期限", due),
                         *_rectification_rows(hazard)])
     layout.paragraph(doc, f"我公司可提供技术指导和协助。联系人：{_setting(ctx, 'CONTACT_NAME', '用电检查班')}，"
                           f"电话：{_setting(ctx, 'CONTACT_PHONE', '0796-0000000')}。")

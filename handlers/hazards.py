@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from records import attachments, customers, dictionary, hazards
+from records import attachments, customers, dictionary, hazards, workdays
 from records.hazards import Hazard, record_event
 from records.people import Team
 
@@ -82,7 +82,7 @@ def register(ctx: Context, customer_id, item_code, location, description, photos
             raise HazardError("raising the severity needs a reason")
         effective = severity
     team_row = _team(ctx, customer, team)
-    deadline = end_of_day(ctx, local_today(ctx) + timedelta(days=item.deadline_days))
+    deadline = _delivery_deadline(ctx, item.snapshot())     # the rectification deadline starts at delivery
     number = hazards.next_number(ctx.session, "YH", customer.branch.code, now.astimezone(ZoneInfo(zone(ctx))).year)
     hazard = Hazard(file_number=number, customer_id=customer.id, branch_id=customer.branch_id,
                     team_id=team_row.id if team_row else None, item_code=item.code, item=item.snapshot(),
@@ -95,9 +95,25 @@ def register(ctx: Context, customer_id, item_code, location, description, photos
     ctx.session.flush()
     _link(ctx, hazard, hazard.photos)
     _event(ctx, hazard, "registered", detail={"file_number": number, "item": item.code, "severity": effective,
-                                              "deadline": deadline.isoformat()})
+                                              "deadline": deadline.isoformat(), "stage": "notice"})
     ctx.describe(business_key=number, title=f"{number} {customer.name} · {item.name_zh}", subject=customer.number)
     return hazard.summary() | {"photos": hazard.photos}
+
+
+def _delivery_deadline(ctx, item: dict):
+    """The end of the last working day to deliver the notice: the item's rule, else NOTICE_DELIVERY_DAYS."""
+    days = dictionary.notice_days(item, ctx.settings.get("NOTICE_DELIVERY_DAYS", 1))
+    return end_of_day(ctx, workdays.from_settings(ctx.settings).add(local_today(ctx), days))
+
+
+def _rectification_deadline(ctx, hazard: Hazard):
+    """整改期限: the item's days counted from today (the notice's delivery), before a temporary customer's
+    assurance window where the item's rule says so (never before today)."""
+    day = local_today(ctx) + timedelta(days=int(hazard.item["deadline_days"]))
+    cap = dictionary.deadline_cap(hazard.item, hazard.customer)
+    if cap is not None and cap < day:
+        day = max(cap, local_today(ctx))
+    return end_of_day(ctx, day)
 
 
 def _team(ctx, customer, team_code) -> Team | None:
@@ -128,8 +144,13 @@ def record_delivery(ctx: Context, hazard_id, delivery: dict) -> dict:
     """The notice was delivered (通知到位): signed for, or the refusal recorded; rectification starts."""
     hazard = _hazard(ctx, hazard_id)
     kept = _delivery(ctx, delivery, "hazard notice")
+    late = hazard.deadline < ctx.now()
+    if late:
+        kept["late"] = True
+        kept["delivery_deadline"] = hazard.deadline.isoformat()
     hazard.notified_at = ctx.now()
     hazard.refused_to_sign = kept["refused"]
+    hazard.deadline = hazard.original_deadline = hazard.rectification_deadline = _rectification_deadline(ctx, hazard)
     _event(ctx, hazard, "notice_refused" if kept["refused"] else "notice_signed", status="notified", detail=kept)
     _event(ctx, hazard, "rectification_started", status="rectifying",
            detail={"deadline": hazard.deadline.isoformat()})
@@ -137,10 +158,28 @@ def record_delivery(ctx: Context, hazard_id, delivery: dict) -> dict:
     return hazard.summary() | {"photos": hazard.photos, "notice_delivery": kept}
 
 
+def notice_overdue(ctx: Context, hazard_id) -> dict:
+    """The notice was not delivered by its delivery deadline: found → overdue, the supervisor is told.
+    (The diagram reports a 重大 hazard to the government.) Nothing happens once it is delivered."""
+    hazard = _hazard(ctx, hazard_id)
+    if hazard.status != "found":
+        return hazard.summary() | {"photos": hazard.photos}
+    _event(ctx, hazard, "notice_overdue", status="overdue",
+           detail={"deadline": hazard.deadline.isoformat(), "stage": "notice"})
+    day = hazard.deadline.astimezone(ZoneInfo(zone(ctx)))
+    alerts.tell_role(ctx, hazard, "supervisor", kind="supervision",
+                     title=f"告知书逾期未送达：{hazard.file_number}",
+                     body=f"{hazard.customer.name} 的隐患“{hazard.item['name_zh']}”（{dictionary.SEVERITY_NAMES[hazard.severity]}）"
+                          f"的隐患告知书应于 {day:%Y-%m-%d} 前送达，至今未送达，请督促送达。")
+    return hazard.summary() | {"photos": hazard.photos}
+
+
 def mark_overdue(ctx: Context, hazard_id) -> dict:
     """The deadline passed without rectification: the file is overdue (督导 follows)."""
     hazard = _hazard(ctx, hazard_id)
     if hazard.status in ("rectifying", "supervising", "acceptance_failed"):
+        if hazard.status == "supervising":
+            hazard.supervision_failed = True          # stays so until rectified or an extension is approved
         _event(ctx, hazard, "overdue", status="overdue", detail={"deadline": hazard.deadline.isoformat()})
     return hazard.summary() | {"photos": hazard.photos}
 
@@ -149,6 +188,8 @@ def supervise(ctx: Context, hazard_id, delivery: dict, progress: str | None = No
     """A supervision order (督导单) was delivered: count it, set the new short deadline, tell supervisors."""
     hazard = _hazard(ctx, hazard_id)
     kept = _delivery(ctx, delivery, "supervision order")
+    kept["customer_reason"] = (delivery.get("customer_reason") or "").strip() or None
+    kept["review_photos"] = _check_photos(ctx, delivery.get("photos"), "review photos")
     hazard.supervision_count += 1
     days = int(ctx.settings.get("SUPERVISION_DAYS", 7))
     hazard.deadline = end_of_day(ctx, local_today(ctx) + timedelta(days=days))
@@ -194,7 +235,8 @@ def decide_extension(ctx: Context, hazard_id, request: dict, decision: dict) -> 
         new_day = date.fromisoformat(decision.get("new_deadline") or request["proposed_deadline"])
         if new_day < local_today(ctx):
             raise HazardError("an extension cannot end in the past")
-        hazard.deadline = end_of_day(ctx, new_day)
+        hazard.supervision_failed = False
+        hazard.deadline = hazard.rectification_deadline = end_of_day(ctx, new_day)
         detail["deadline"] = hazard.deadline.isoformat()
         _event(ctx, hazard, "extension_approved", status="rectifying", detail=detail)
         _regrade(ctx, hazard, "extended")
@@ -233,7 +275,8 @@ def record_acceptance(ctx: Context, hazard_id, acceptance: dict) -> dict:
         new_day = date.fromisoformat(acceptance["new_deadline"])
         if new_day < local_today(ctx):
             raise HazardError("the new deadline cannot be in the past")
-        hazard.deadline = end_of_day(ctx, new_day)
+        hazard.supervision_failed = False
+        hazard.deadline = hazard.rectification_deadline = end_of_day(ctx, new_day)
         detail.update(reasons=acceptance.get("reasons"), deadline=hazard.deadline.isoformat())
         _event(ctx, hazard, "acceptance_failed", status="acceptance_failed", detail=detail)
         _event(ctx, hazard, "rectification_resumed", status="rectifying",
@@ -251,7 +294,8 @@ def close(ctx: Context, hazard_id, approval: dict) -> dict:
         _event(ctx, hazard, "closed", status="closed", detail={"comment": approval.get("comment")})
     else:
         days = int(ctx.settings.get("SUPERVISION_DAYS", 7))
-        hazard.deadline = end_of_day(ctx, local_today(ctx) + timedelta(days=days))
+        hazard.supervision_failed = False
+        hazard.deadline = hazard.rectification_deadline = end_of_day(ctx, local_today(ctx) + timedelta(days=days))
         _event(ctx, hazard, "close_refused", status="rectifying",
                detail={"comment": approval.get("comment"), "deadline": hazard.deadline.isoformat()})
         _regrade(ctx, hazard, "close_refused")

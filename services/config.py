@@ -38,6 +38,7 @@ DEFAULTS: dict = {
     "CONTACT_PHONE": "0796-8888000",
     "SECTION_LEADER": "营销部主任",
     "SUPERVISION_DAYS": 7,                    # the short deadline a supervision order (督导单) sets
+    "NOTICE_DELIVERY_DAYS": 1,                # working days to deliver a hazard notice (an item's rule may say otherwise)
     "PLAN_LEAD_DAYS": 15,                     # periodic inspections are created this many days before due
     "PLAN_START": "",                         # go-live date (ISO); empty: the day a customer was registered
     "AUTHORITIES": {"power": "吉安市发展和改革委员会（电力主管部门）", "safety": "吉安市应急管理局",

@@ -200,10 +200,34 @@ def test_warnings_are_deduplicated_per_customer_grade_and_day(world):
     assert len([h for h in world.history("hospital")]) == 4
     world.clock.advance(days=1)
     world.set(major, status="rectifying")
-    world.grade("hospital")                                          # the next day it warns again
+    world.grade("hospital")                                          # the next day it warns again ...
     assert [(w.kind, w.grade) for w in world.warnings("hospital")][-1] == ("raise", "A")
+    with world.sessions() as s:                                      # ... but the same hazards: no second report
+        assert len(s.scalars(select(ReportLog).where(ReportLog.reason == "grade_a")).all()) == 2
+    assert world.warnings("hospital")[-1].report_document_id is None
+
+
+def test_a_grade_a_report_goes_again_only_when_the_set_of_hazards_grows(world):
+    first = world.add("hospital", "IL01")
+    world.grade("hospital")                                          # enters A: reported (2 recipients)
+    world.clock.advance(days=2)
+    world.add("hospital", "EP02")
+    assert world.grade("hospital")["grade"] == "A"                   # stays A, one more hazard: reported again
+    world.clock.advance(days=2)
+    world.set(first, status="closed")
+    world.grade("hospital")                                          # B
+    world.clock.advance(days=2)
+    world.set(first, status="rectifying")
+    assert world.grade("hospital")["grade"] == "A"                   # back in A with a set already reported
+    world.clock.advance(days=2)
+    world.add("hospital", "MG02")
+    world.grade("hospital")                                          # A, grows again
     with world.sessions() as s:
-        assert len(s.scalars(select(ReportLog).where(ReportLog.reason == "grade_a")).all()) == 4
+        logs = s.scalars(select(ReportLog).where(ReportLog.reason == "grade_a")).all()
+    assert len({log.document_id for log in logs}) == 3 and len(logs) == 6
+    reported = [(w.kind, sorted(w.hazard_ids or [])) for w in world.warnings("hospital") if w.report_document_id]
+    assert [kind for kind, _ in reported] == ["raise", "grow", "grow"]
+    assert [len(ids) for _, ids in reported] == [1, 2, 3] and reported[0][1] == [first]
 
 
 def test_reminders_while_in_a_weekly_and_in_b_fortnightly(world):
