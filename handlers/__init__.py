@@ -13,6 +13,7 @@ HANDLERS: dict = {
     "hazards.record_delivery": hazards.record_delivery,
     "hazards.notice_overdue": hazards.notice_overdue,
     "hazards.mark_overdue": hazards.mark_overdue,
+    "hazards.issue_order": hazards.issue_order,
     "hazards.supervise": hazards.supervise,
     "hazards.escalate": hazards.escalate,
     "hazards.record_assistance": hazards.record_assistance,

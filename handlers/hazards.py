@@ -184,6 +184,30 @@ def mark_overdue(ctx: Context, hazard_id) -> dict:
     return hazard.summary() | {"photos": hazard.photos}
 
 
+def issue_order(ctx: Context, hazard_id, issue: dict) -> dict:
+    """The supervision head (督导负责人) issues the 督导单: signed by name, with any further requirements;
+    the inspection team delivers it."""
+    hazard = _hazard(ctx, hazard_id)
+    name = ((issue or {}).get("issuer_name") or "").strip()
+    if not name:
+        raise HazardError("supervision order: the issuer signs it by name")
+    days = (issue or {}).get("days")
+    if days is not None and not (isinstance(days, int) and 1 <= days <= 30):
+        raise HazardError("supervision order: the days to rectify must be a whole number from 1 to 30")
+    _event(ctx, hazard, "order_issued", detail={"issuer_name": name, "requirements": (issue.get("requirements") or
+                                                                                       "").strip() or None,
+                                                "days": days, "count": hazard.supervision_count + 1})
+    return hazard.summary() | {"photos": hazard.photos}
+
+
+def _issued(ctx, hazard: Hazard) -> dict:
+    """The newest issue of a 督导单 (its signer, requirements, days), or {} for an order issued before this step."""
+    found = ctx.session.scalars(select(hazards.HazardEvent).where(hazards.HazardEvent.hazard_id == hazard.id,
+                                                                  hazards.HazardEvent.kind == "order_issued")
+                                .order_by(hazards.HazardEvent.id.desc()).limit(1)).first()
+    return found.detail if found is not None else {}
+
+
 def supervise(ctx: Context, hazard_id, delivery: dict, progress: str | None = None) -> dict:
     """A supervision order (督导单) was delivered: count it, set the new short deadline, tell supervisors."""
     hazard = _hazard(ctx, hazard_id)
@@ -191,7 +215,7 @@ def supervise(ctx: Context, hazard_id, delivery: dict, progress: str | None = No
     kept["customer_reason"] = (delivery.get("customer_reason") or "").strip() or None
     kept["review_photos"] = _check_photos(ctx, delivery.get("photos"), "review photos")
     hazard.supervision_count += 1
-    days = int(ctx.settings.get("SUPERVISION_DAYS", 7))
+    days = int(_issued(ctx, hazard).get("days") or ctx.settings.get("SUPERVISION_DAYS", 7))
     hazard.deadline = end_of_day(ctx, local_today(ctx) + timedelta(days=days))
     if kept["refused"]:
         hazard.refused_to_sign = True

@@ -106,8 +106,18 @@ class HazardWorld:
             data["progress"] = "未整改，客户拒绝签收"
         return self.complete(instance_id, element, data)
 
+    def issue(self, instance_id, requirements=None, days=None):
+        """The supervision head issues the 督导单 of an overdue hazard, signing by name."""
+        data = {"issuer_name": "督导负责人 赵督导"}
+        if requirements:
+            data["requirements"] = requirements
+        if days:
+            data["days"] = days
+        return self.complete(instance_id, "issue_order", data, actor="sup1")
+
     def supervise(self, instance_id, refused=False):
-        """The 督导单 of an overdue hazard, issued and delivered (signed, or refused with a witness)."""
+        """The 督导单 of an overdue hazard, issued by the supervisor and delivered (signed, or refused)."""
+        self.issue(instance_id)
         return self.refuse(instance_id, "deliver_order") if refused else self.sign(instance_id, "deliver_order")
 
     def pass_deadline(self, instance_id):

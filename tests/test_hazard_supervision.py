@@ -1,0 +1,84 @@
+"""The 督导单 is the supervisor's: issued from the supervisor's inbox, signed by name, with any further
+requirements; the inspection team delivers it, and what it collects there (the customer's reason, the
+review photos) stays on the hazard's timeline, the dossier and the signed order."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+import forms
+from hazard_support import FORMS_DIR, HazardWorld
+from records import hazards
+from test_hazard_documents import _docx
+
+
+@pytest.fixture
+def world(sessions, clock, tmp_path):
+    return HazardWorld(sessions, clock, tmp_path)
+
+
+def overdue(world, code="EN03") -> int:
+    iid = world.open(item_code=code)
+    world.sign(iid)
+    world.pass_deadline(iid)
+    return iid
+
+
+def test_the_supervisor_issues_the_order_and_the_team_delivers_it_with_reason_and_photos(world):
+    iid = overdue(world)
+    task = world.task(iid, "issue_order")
+    assert task.lane == "supervisor" and task.candidate_team == "JA-JZ" and "督导负责人" in task.instructions
+    assert world.ready(iid) == ["follow_up", "issue_order"]          # no order to deliver before it is issued
+    world.issue(iid, requirements="三日内租用应急发电机并报送整改计划", days=10)
+    order, text, _ = _docx(world, "supervision_order")
+    assert "三日内租用应急发电机并报送整改计划" in text and "赵督导" in text and "10日内" in text
+    photo = world.photo(31)
+    world.complete(iid, "deliver_order", {"progress": "杂物已清理一半", "customer_reason": "仓库改造未完成",
+                                          "photos": [photo], "signer_name": "王电工", "signature": world.signature()})
+    hazard = world.hazard(iid)
+    assert hazard.status == "supervising"
+    assert (hazard.deadline - world.clock.now()).days in (9, 10)      # the days the supervisor set
+    with world.sessions() as s:
+        events = {e.kind: e for e in hazards.timeline(s, hazard.id)}
+    assert events["order_issued"].actor == "sup1" and events["order_issued"].detail["issuer_name"] == "督导负责人 赵督导"
+    supervised = events["supervised"].detail
+    assert supervised["customer_reason"] == "仓库改造未完成" and supervised["review_photos"] == [photo]
+    signed, text, images = _docx(world, "supervision_order")
+    assert signed.version == order.version + 1
+    assert "仓库改造未完成" in text and "杂物已清理一半" in text and "赵督导" in text
+    assert photo in images                                            # the review photo is on the signed order
+
+
+def test_an_order_needs_the_issuers_name(world):
+    schema = forms.load("issue_order.schema.json", FORMS_DIR)
+    assert forms.validate(schema, {"requirements": "加强值守"}, today=world.clock.now().date())
+    assert forms.validate(schema, {"issuer_name": "赵督导", "days": 45}, today=world.clock.now().date())
+    assert not forms.validate(schema, {"issuer_name": "赵督导"}, today=world.clock.now().date())
+
+
+def test_the_dossier_shows_the_customers_reason_and_the_review_photos(hazard_app, clock, sqlite_url):
+    from engine import HumanTask
+    from engine.database import make_engine, make_session_factory
+    from web_support import signed_in
+    from webui import db, engine_of
+    from test_web_hazards import _opened
+    inspector = signed_in(hazard_app, "insp1")
+    number = _opened(hazard_app, inspector)
+    sessions = make_session_factory(make_engine(sqlite_url))
+    eng = engine_of(hazard_app)
+    world = HazardWorld.__new__(HazardWorld)                           # only its input helpers, on the app's parts
+    world.sessions, world.clock, world.files, world.engine = sessions, clock, hazard_app.extensions["gridsafe.files"], eng
+    with hazard_app.app_context():
+        iid = db.session().scalars(select(HumanTask.instance_id).where(HumanTask.element_id == "deliver_notice")).one()
+    world.sign(iid)
+    world.pass_deadline(iid)
+    supervisor = signed_in(hazard_app, "sup")
+    assert "签发隐患督导单" in supervisor.get("/").get_data(as_text=True)
+    assert "签发隐患督导单" not in inspector.get("/").get_data(as_text=True)
+    world.complete(iid, "issue_order", {"issuer_name": "督导负责人 赵督导", "requirements": "限期租用发电机"}, actor="sup")
+    photo = world.photo(41)
+    world.complete(iid, "deliver_order", {"progress": "未整改", "customer_reason": "设备到货延迟", "photos": [photo],
+                                          "signer_name": "王电工", "signature": world.signature()})
+    page = inspector.get(f"/hazards/{number}").get_data(as_text=True)
+    assert "客户说明的原因：设备到货延迟" in page.replace(": ", "：") and photo in page
+    assert "督导负责人 赵督导" in page and "限期租用发电机" in page
