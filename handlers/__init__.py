@@ -17,6 +17,7 @@ HANDLERS: dict = {
     "hazards.supervise": hazards.supervise,
     "hazards.escalate": hazards.escalate,
     "hazards.record_assistance": hazards.record_assistance,
+    "hazards.record_refusal": hazards.record_refusal,
     "hazards.decide_extension": hazards.decide_extension,
     "hazards.rectification_reported": hazards.rectification_reported,
     "hazards.record_acceptance": hazards.record_acceptance,

@@ -206,7 +206,8 @@ def acceptance_record(ctx: Context, hazard_id) -> dict:
     return _archive(ctx, hazard, "acceptance_record", number, doc)
 
 
-REPORT_REASONS = {"major": "重大隐患", "refused": "客户拒绝签收或拒不整改", "third_overdue": "多次督导仍逾期未整改",
+REPORT_REASONS = {"major": "重大隐患", "refused": "客户拒绝签收或拒不整改", "refused_rectify": "客户拒不整改",
+                  "third_overdue": "多次督导仍逾期未整改",
                   "close_out": "隐患已整改销号", "grade_a": "客户风险等级升为A级（红色预警）"}
 
 

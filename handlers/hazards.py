@@ -249,6 +249,23 @@ def record_assistance(ctx: Context, hazard_id, visit: dict) -> dict:
     return hazard.summary() | {"photos": hazard.photos}
 
 
+def record_refusal(ctx: Context, hazard_id, refusal: dict) -> dict:
+    """The customer refuses to rectify (拒不整改), recorded with evidence: it raises the hazard one level in
+    grading until the customer reports it rectified; the first refusal is reported to the government."""
+    hazard = _hazard(ctx, hazard_id)
+    statement = ((refusal or {}).get("refusal_statement") or "").strip()
+    photos = _check_photos(ctx, (refusal or {}).get("refusal_photos"), "refusal evidence")
+    if not statement or not photos:
+        raise HazardError("a refusal to rectify needs what the customer said and at least one photo as evidence")
+    first = not hazard.refused_to_rectify
+    hazard.refused_to_rectify = True
+    _event(ctx, hazard, "rectification_refused", detail={"statement": statement, "evidence": photos,
+                                                         "witness": (refusal.get("refusal_witness") or "").strip()
+                                                         or None})
+    _regrade(ctx, hazard, "refused_to_rectify")
+    return hazard.summary() | {"photos": hazard.photos, "first_refusal": first}
+
+
 def decide_extension(ctx: Context, hazard_id, request: dict, decision: dict) -> dict:
     """An extension request decided: approved moves the deadline (and so the process's timer)."""
     hazard = _hazard(ctx, hazard_id)
@@ -275,6 +292,7 @@ def rectification_reported(ctx: Context, hazard_id, report: dict, source: str) -
     if not hazard.is_open:
         raise HazardError(f"{hazard.file_number} is {hazard.status}; nothing to report")
     hazard.rectified_at = ctx.now()
+    hazard.refused_to_rectify = False              # the refusal is over; the timeline keeps it
     detail = {"source": source, "measures": (report or {}).get("measures"),
               "completed_on": (report or {}).get("completed_on"),
               "evidence": _check_photos(ctx, (report or {}).get("evidence_photos"), "evidence photos")}

@@ -82,3 +82,42 @@ def test_the_dossier_shows_the_customers_reason_and_the_review_photos(hazard_app
     page = inspector.get(f"/hazards/{number}").get_data(as_text=True)
     assert "客户说明的原因：设备到货延迟" in page.replace(": ", "：") and photo in page
     assert "督导负责人 赵督导" in page and "限期租用发电机" in page
+
+
+def refuse_to_rectify(world, iid, statement="公司决定不投入资金改造"):
+    return world.complete(iid, "follow_up", {"action": "refuse", "refusal_statement": statement,
+                                             "refusal_witness": "社区主任 李明", "refusal_photos": [world.photo(51)]})
+
+
+def test_a_refusal_to_rectify_raises_the_severity_and_is_reported_to_the_government(world):
+    from records import ReportLog
+    iid = world.open()                                        # EP02 at the 一级 hospital: 较大, B
+    world.sign(iid)
+    assert world.grade() == ("B", 4.8)
+    refuse_to_rectify(world, iid)
+    hazard = world.hazard(iid)
+    assert hazard.refused_to_rectify and hazard.reported_to_government and hazard.status == "rectifying"
+    assert world.ready(iid) == ["follow_up"]                  # the chase goes on
+    assert world.grade() == ("A", 12.0)                       # one level up: 重大 at 一级
+    with world.sessions() as s:
+        events = [e for e in hazards.timeline(s, hazard.id) if e.kind == "rectification_refused"]
+        reasons = sorted(r.reason for r in s.scalars(select(ReportLog).where(ReportLog.hazard_id == hazard.id)))
+    assert events[0].detail["statement"] == "公司决定不投入资金改造" and len(events[0].detail["evidence"]) == 1
+    assert reasons == ["refused_rectify"]
+    _row, text, _ = _docx(world, "government_report")
+    assert "客户拒不整改" in text
+    refuse_to_rectify(world, iid, "仍不同意整改")              # again: recorded, not reported twice
+    with world.sessions() as s:
+        assert len(s.scalars(select(ReportLog).where(ReportLog.hazard_id == hazard.id)).all()) == 1
+    assert world.events(iid).count("rectification_refused") == 2
+    world.rectified(iid)                                      # the customer gives in: the refusal is over
+    assert not world.hazard(iid).refused_to_rectify
+
+
+def test_a_refusal_to_rectify_needs_evidence(world):
+    schema = forms.load("follow_up.schema.json", FORMS_DIR)
+    today = world.clock.now().date()
+    assert forms.validate(schema, {"action": "refuse", "refusal_statement": "不整改"}, today=today)
+    assert forms.validate(schema, {"action": "refuse", "refusal_statement": "不整改", "refusal_photos": []}, today=today)
+    assert not forms.validate(schema, {"action": "refuse", "refusal_statement": "不整改",
+                                       "refusal_photos": [world.photo(1)]}, today=today)
