@@ -10,21 +10,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from records import attachments, customers, dictionary, hazards, workdays
+from records import attachments, customers, dictionary, hazards
 from records.hazards import Hazard, record_event
 from records.people import Team
 
 from . import alerts, risk
 from .context import Context, end_of_day, local_today, zone
+from .deliveries import (HazardError, check_photos, checked_delivery, delivery_deadline, rectification_deadline,
+                         yes)
 
-
-class HazardError(ValueError):
-    """The step cannot be done with these inputs (the message says why)."""
-
-
-def _yes(value) -> bool:
-    """A decision field: a boolean, or the form's "yes"/"no"."""
-    return value is True or value == "yes"
+__all__ = ["HazardError"]
 
 
 def _hazard(ctx: Context, hazard_id) -> Hazard:
@@ -55,15 +50,6 @@ def _link(ctx, hazard: Hazard, ids) -> None:
                      team_id=hazard.team_id)
 
 
-def _check_photos(ctx, ids, what: str) -> list[str]:
-    ids = list(ids or [])
-    for digest in ids:
-        row = ctx.session.get(attachments.Attachment, digest)
-        if row is None or row.kind != "photo":
-            raise HazardError(f"{what}: {digest} is not a stored photo")
-    return ids
-
-
 def register(ctx: Context, customer_id, item_code, location, description, photos=None, equipment=None,
              severity=None, severity_reason=None, team=None, inspection_id=None, interim_measures=None) -> dict:
     """Open the file (一患一档): number, dictionary snapshot, severity, deadline from the dictionary."""
@@ -82,13 +68,13 @@ def register(ctx: Context, customer_id, item_code, location, description, photos
             raise HazardError("raising the severity needs a reason")
         effective = severity
     team_row = _team(ctx, customer, team)
-    deadline = _delivery_deadline(ctx, item.snapshot())     # the rectification deadline starts at delivery
+    deadline = delivery_deadline(ctx, item.snapshot())     # the rectification deadline starts at delivery
     number = hazards.next_number(ctx.session, "YH", customer.branch.code, now.astimezone(ZoneInfo(zone(ctx))).year)
     hazard = Hazard(file_number=number, customer_id=customer.id, branch_id=customer.branch_id,
                     team_id=team_row.id if team_row else None, item_code=item.code, item=item.snapshot(),
                     severity=effective, severity_reason=severity_reason, location=location, equipment=equipment,
                     description=description, interim_measures=interim_measures,
-                    photos=_check_photos(ctx, photos, "photos"), status="found", deadline=deadline,
+                    photos=check_photos(ctx, photos, "photos"), status="found", deadline=deadline,
                     original_deadline=deadline, instance_id=ctx.instance_id, inspection_id=inspection_id,
                     opened_by=ctx.actor, opened_at=now)
     ctx.session.add(hazard)
@@ -100,22 +86,6 @@ def register(ctx: Context, customer_id, item_code, location, description, photos
     return hazard.summary() | {"photos": hazard.photos}
 
 
-def _delivery_deadline(ctx, item: dict):
-    """The end of the last working day to deliver the notice: the item's rule, else NOTICE_DELIVERY_DAYS."""
-    days = dictionary.notice_days(item, ctx.settings.get("NOTICE_DELIVERY_DAYS", 1))
-    return end_of_day(ctx, workdays.from_settings(ctx.settings).add(local_today(ctx), days))
-
-
-def _rectification_deadline(ctx, hazard: Hazard):
-    """整改期限: the item's days counted from today (the notice's delivery), before a temporary customer's
-    assurance window where the item's rule says so (never before today)."""
-    day = local_today(ctx) + timedelta(days=int(hazard.item["deadline_days"]))
-    cap = dictionary.deadline_cap(hazard.item, hazard.customer)
-    if cap is not None and cap < day:
-        day = max(cap, local_today(ctx))
-    return end_of_day(ctx, day)
-
-
 def _team(ctx, customer, team_code) -> Team | None:
     if team_code:
         found = ctx.session.scalars(select(Team).where(Team.code == team_code)).first()
@@ -125,32 +95,17 @@ def _team(ctx, customer, team_code) -> Team | None:
     return customer.default_team
 
 
-def _delivery(ctx, delivery: dict, what: str) -> dict:
-    """A delivery (signed, or refused with a witness and a photo), checked; returns what to keep."""
-    if _yes(delivery.get("refused")):
-        if not (delivery.get("witness") or "").strip() or not delivery.get("refusal_photo"):
-            raise HazardError(f"{what}: a refusal needs a witness and a photo")
-        _check_photos(ctx, [delivery["refusal_photo"]], "refusal photo")
-        return {"refused": True, "witness": delivery["witness"].strip(), "refusal_photo": delivery["refusal_photo"],
-                "note": delivery.get("note")}
-    signature = ctx.session.get(attachments.Attachment, delivery.get("signature") or "")
-    if signature is None or signature.kind != "signature":
-        raise HazardError(f"{what}: the customer's signature is missing")
-    return {"refused": False, "signer_name": delivery.get("signer_name"), "signer_post": delivery.get("signer_post"),
-            "signature": signature.id, "signed_at": ctx.now().isoformat()}
-
-
 def record_delivery(ctx: Context, hazard_id, delivery: dict) -> dict:
     """The notice was delivered (通知到位): signed for, or the refusal recorded; rectification starts."""
     hazard = _hazard(ctx, hazard_id)
-    kept = _delivery(ctx, delivery, "hazard notice")
+    kept = checked_delivery(ctx, delivery, "hazard notice")
     late = hazard.deadline < ctx.now()
     if late:
         kept["late"] = True
         kept["delivery_deadline"] = hazard.deadline.isoformat()
     hazard.notified_at = ctx.now()
     hazard.refused_to_sign = kept["refused"]
-    hazard.deadline = hazard.original_deadline = hazard.rectification_deadline = _rectification_deadline(ctx, hazard)
+    hazard.deadline = hazard.original_deadline = hazard.rectification_deadline = rectification_deadline(ctx, hazard)
     _event(ctx, hazard, "notice_refused" if kept["refused"] else "notice_signed", status="notified", detail=kept)
     _event(ctx, hazard, "rectification_started", status="rectifying",
            detail={"deadline": hazard.deadline.isoformat()})
@@ -211,9 +166,9 @@ def _issued(ctx, hazard: Hazard) -> dict:
 def supervise(ctx: Context, hazard_id, delivery: dict, progress: str | None = None) -> dict:
     """A supervision order (督导单) was delivered: count it, set the new short deadline, tell supervisors."""
     hazard = _hazard(ctx, hazard_id)
-    kept = _delivery(ctx, delivery, "supervision order")
+    kept = checked_delivery(ctx, delivery, "supervision order")
     kept["customer_reason"] = (delivery.get("customer_reason") or "").strip() or None
-    kept["review_photos"] = _check_photos(ctx, delivery.get("photos"), "review photos")
+    kept["review_photos"] = check_photos(ctx, delivery.get("photos"), "review photos")
     hazard.supervision_count += 1
     days = int(_issued(ctx, hazard).get("days") or ctx.settings.get("SUPERVISION_DAYS", 7))
     hazard.deadline = end_of_day(ctx, local_today(ctx) + timedelta(days=days))
@@ -244,7 +199,7 @@ def record_assistance(ctx: Context, hazard_id, visit: dict) -> dict:
     """A visit to help the customer rectify (服务到位)."""
     hazard = _hazard(ctx, hazard_id)
     detail = {"visit_date": visit.get("visit_date"), "advice": visit.get("advice"),
-              "photos": _check_photos(ctx, visit.get("photos"), "visit photos")}
+              "photos": check_photos(ctx, visit.get("photos"), "visit photos")}
     _event(ctx, hazard, "assistance_visit", detail=detail)
     return hazard.summary() | {"photos": hazard.photos}
 
@@ -254,7 +209,7 @@ def record_refusal(ctx: Context, hazard_id, refusal: dict) -> dict:
     grading until the customer reports it rectified; the first refusal is reported to the government."""
     hazard = _hazard(ctx, hazard_id)
     statement = ((refusal or {}).get("refusal_statement") or "").strip()
-    photos = _check_photos(ctx, (refusal or {}).get("refusal_photos"), "refusal evidence")
+    photos = check_photos(ctx, (refusal or {}).get("refusal_photos"), "refusal evidence")
     if not statement or not photos:
         raise HazardError("a refusal to rectify needs what the customer said and at least one photo as evidence")
     first = not hazard.refused_to_rectify
@@ -270,9 +225,9 @@ def decide_extension(ctx: Context, hazard_id, request: dict, decision: dict) -> 
     """An extension request decided: approved moves the deadline (and so the process's timer)."""
     hazard = _hazard(ctx, hazard_id)
     detail = {"requested": request.get("proposed_deadline"), "reason": request.get("reason"),
-              "interim_controls": request.get("interim_controls"), "approved": _yes(decision.get("approved")),
+              "interim_controls": request.get("interim_controls"), "approved": yes(decision.get("approved")),
               "comment": decision.get("comment")}
-    if _yes(decision.get("approved")):
+    if yes(decision.get("approved")):
         new_day = date.fromisoformat(decision.get("new_deadline") or request["proposed_deadline"])
         if new_day < local_today(ctx):
             raise HazardError("an extension cannot end in the past")
@@ -295,7 +250,7 @@ def rectification_reported(ctx: Context, hazard_id, report: dict, source: str) -
     hazard.refused_to_rectify = False              # the refusal is over; the timeline keeps it
     detail = {"source": source, "measures": (report or {}).get("measures"),
               "completed_on": (report or {}).get("completed_on"),
-              "evidence": _check_photos(ctx, (report or {}).get("evidence_photos"), "evidence photos")}
+              "evidence": check_photos(ctx, (report or {}).get("evidence_photos"), "evidence photos")}
     _event(ctx, hazard, "rectification_reported", status="pending_acceptance", detail=detail)
     _regrade(ctx, hazard, "rectification_reported")
     return hazard.summary() | {"photos": hazard.photos}
@@ -304,7 +259,7 @@ def rectification_reported(ctx: Context, hazard_id, report: dict, source: str) -
 def record_acceptance(ctx: Context, hazard_id, acceptance: dict) -> dict:
     """Acceptance on site (验收): passed → accepted; failed → back to rectification with a new deadline."""
     hazard = _hazard(ctx, hazard_id)
-    after = _check_photos(ctx, acceptance.get("after_photos"), "after photos")
+    after = check_photos(ctx, acceptance.get("after_photos"), "after photos")
     detail = {"method": acceptance.get("method"), "checks": acceptance.get("checks"),
               "second_inspector": acceptance.get("second_inspector"), "result": acceptance.get("result"),
               "after_photos": after, "signer_name": acceptance.get("signer_name"),
@@ -331,7 +286,7 @@ def record_acceptance(ctx: Context, hazard_id, acceptance: dict) -> dict:
 def close(ctx: Context, hazard_id, approval: dict) -> dict:
     """销号: the team head approved closing the file — or sent it back to rectification."""
     hazard = _hazard(ctx, hazard_id)
-    if _yes(approval.get("approved")):
+    if yes(approval.get("approved")):
         hazard.closed_at = ctx.now()
         _event(ctx, hazard, "closed", status="closed", detail={"comment": approval.get("comment")})
     else:
