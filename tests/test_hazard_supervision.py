@@ -70,6 +70,7 @@ def test_the_dossier_shows_the_customers_reason_and_the_review_photos(hazard_app
     world.sessions, world.clock, world.files, world.engine = sessions, clock, hazard_app.extensions["gridsafe.files"], eng
     with hazard_app.app_context():
         iid = db.session().scalars(select(HumanTask.instance_id).where(HumanTask.element_id == "deliver_notice")).one()
+    assert "告知书送达期限" in inspector.get(f"/hazards/{number}").get_data(as_text=True)
     world.sign(iid)
     world.pass_deadline(iid)
     supervisor = signed_in(hazard_app, "sup")
@@ -82,6 +83,7 @@ def test_the_dossier_shows_the_customers_reason_and_the_review_photos(hazard_app
     page = inspector.get(f"/hazards/{number}").get_data(as_text=True)
     assert "客户说明的原因：设备到货延迟" in page.replace(": ", "：") and photo in page
     assert "督导负责人 赵督导" in page and "限期租用发电机" in page
+    assert "督导单期限" in page and "整改期限" in page and "告知书送达期限" not in page
 
 
 def refuse_to_rectify(world, iid, statement="公司决定不投入资金改造"):
