@@ -129,6 +129,10 @@ def check(config: dict) -> None:
     _check_assessment(config)
     from records import workdays
     workdays.from_settings(config)                    # malformed holidays: refuse to start, say which entry
+    days = config.get("NOTICE_DELIVERY_DAYS")
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 10:
+        raise ValueError(f"GRIDSAFE_NOTICE_DELIVERY_DAYS must be a whole number of working days from 0 to 10, "
+                         f"not {days!r}")
 
 
 def _check_assessment(config: dict) -> None:

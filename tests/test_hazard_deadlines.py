@@ -156,3 +156,17 @@ def test_an_approved_extension_ends_the_overdue_state(world):
     hazard = world.hazard(iid)
     assert hazard.rectification_deadline == hazard.deadline and hazard.status == "rectifying"
     assert world.grade() == ("C", 1.2)
+
+
+def test_the_days_to_deliver_a_notice_are_a_checked_setting(sessions, clock, tmp_path):
+    from services import config
+    base = {"ENV": "testing", "SECRET_KEY": "x", "DATA_DIR": str(tmp_path)}
+    assert config.load(base, environ={"GRIDSAFE_NOTICE_DELIVERY_DAYS": "2"})["NOTICE_DELIVERY_DAYS"] == 2
+    with pytest.raises(ValueError, match="GRIDSAFE_NOTICE_DELIVERY_DAYS"):
+        config.load(base, environ={"GRIDSAFE_NOTICE_DELIVERY_DAYS": "30"})
+    world = HazardWorld(sessions, clock, tmp_path)
+    from services.runtime import build_engine
+    world.settings["NOTICE_DELIVERY_DAYS"] = 3                 # Monday + 3 working days
+    world.engine = build_engine(world.settings, clock, world.files)
+    iid = world.open(item_code="EN03")
+    assert world.hazard(iid).deadline == end_of(date(2026, 3, 5))
