@@ -105,10 +105,12 @@ class Hazard(Base):
         return self.is_open and self.status not in ("pending_acceptance", "accepted") and self.deadline < now
 
     def late_at(self, now: datetime) -> bool:
-        """Overdue for grading: past the rectification deadline (before delivery: the delivery deadline),
-        whatever 督导单 was delivered since; only rectification or an approved extension ends it."""
-        due = self.rectification_deadline or self.deadline
-        return self.is_open and self.status not in ("pending_acceptance", "accepted") and due < now
+        """Overdue for grading (domain.md §5.2): past the rectification deadline, whatever 督导单 was
+        delivered since; only rectification or an approved extension ends it. A notice not yet delivered
+        has no rectification deadline: its lateness is chased, not graded, so delivery never lowers a grade."""
+        due = self.rectification_deadline
+        return (due is not None and self.is_open and self.status not in ("pending_acceptance", "accepted")
+                and due < now)
 
     def summary(self) -> dict:
         """What the process keeps of its hazard (variable `hazard`): small and JSON-able."""

@@ -61,7 +61,7 @@ def test_a_notice_delivered_late_has_its_deadline_counted_from_delivery(world):
     assert world.events(iid) == ["registered", "notice_overdue"]
     assert f"告知书逾期未送达：{late.file_number}" in notes(world, "sup1")      # the chase: the supervisor is told
     assert not late.reported_to_government                    # 一般: not a government matter
-    assert world.grade() == ("C", 2.4)                        # EN03 一般 overdue: 1.2 × 1 × 2
+    assert world.grade() == ("C", 1.2)                        # no 整改期限 yet: chased, not graded as overdue
     world.clock.set(datetime(2026, 3, 5, 10, 0, tzinfo=SHANGHAI))       # delivered on Thursday
     world.sign(iid)
     hazard = world.hazard(iid)
@@ -72,7 +72,7 @@ def test_a_notice_delivered_late_has_its_deadline_counted_from_delivery(world):
         from records import hazards
         signed = [e for e in hazards.timeline(s, hazard.id) if e.kind == "notice_signed"][0]
     assert signed.detail["late"] is True and signed.detail["delivery_deadline"].startswith("2026-03-03T15:59:59")
-    assert world.grade() == ("C", 1.2)                        # on time again: its deadline is from delivery
+    assert world.grade() == ("C", 1.2)                        # its deadline runs from delivery: not overdue
     world.clock.set(end_of(date(2026, 3, 8)) - timedelta(minutes=1))
     assert world.tick(seconds=30).fired == 0 and world.hazard(iid).status == "rectifying"
     assert world.tick(minutes=1).fired == 1 and world.hazard(iid).status == "overdue"
