@@ -170,3 +170,14 @@ def test_the_days_to_deliver_a_notice_are_a_checked_setting(sessions, clock, tmp
     world.engine = build_engine(world.settings, clock, world.files)
     iid = world.open(item_code="EN03")
     assert world.hazard(iid).deadline == end_of(date(2026, 3, 5))
+
+
+def test_a_hazard_whose_notice_went_overdue_still_closes_and_its_process_completes(world):
+    iid = world.open(item_code="EN03")
+    world.pass_deadline(iid)
+    world.sign(iid)
+    world.rectified(iid)
+    world.accept(iid)
+    world.complete(iid, "close_approval", {"approved": "yes"}, actor="head1")
+    assert world.hazard(iid).status == "closed" and world.instance(iid).status == "completed"
+    assert world.ready(iid) == []
