@@ -11,10 +11,13 @@ from .context import Context
 HANDLERS: dict = {
     "hazards.register": hazards.register,
     "hazards.record_delivery": hazards.record_delivery,
+    "hazards.notice_overdue": hazards.notice_overdue,
     "hazards.mark_overdue": hazards.mark_overdue,
+    "hazards.issue_order": hazards.issue_order,
     "hazards.supervise": hazards.supervise,
     "hazards.escalate": hazards.escalate,
     "hazards.record_assistance": hazards.record_assistance,
+    "hazards.record_refusal": hazards.record_refusal,
     "hazards.decide_extension": hazards.decide_extension,
     "hazards.rectification_reported": hazards.rectification_reported,
     "hazards.record_acceptance": hazards.record_acceptance,

@@ -119,7 +119,9 @@ def hazard_notice(ctx: Context, hazard_id) -> dict:
         ("可能后果", item.get("consequences") or GENERAL_CONSEQUENCES),
     ])
     layout.heading(doc, "二、整改要求")
-    layout.fields(doc, [("整改期限", layout.chinese_date(hazard.deadline, zone(ctx)) + "前"),
+    due = (layout.chinese_date(hazard.rectification_deadline, zone(ctx)) + "前" if hazard.rectification_deadline
+           else f"自本告知书送达之日起{item['deadline_days']}日内")      # the deadline runs from delivery
+    layout.fields(doc, [("整改期限", due),
                         *_rectification_rows(hazard)])
     layout.paragraph(doc, f"我公司可提供技术指导和协助。联系人：{_setting(ctx, 'CONTACT_NAME', '用电检查班')}，"
                           f"电话：{_setting(ctx, 'CONTACT_PHONE', '0796-0000000')}。")
@@ -144,6 +146,9 @@ def supervision_order(ctx: Context, hazard_id) -> dict:
     unit = _setting(ctx, "COMPANY_NAME", "国网吉安供电公司")
     overdue = _last(events, "overdue")
     supervised = _last(events, "supervised") if delivered else None
+    issued = _last(events, "order_issued")
+    issued = issued.detail if issued is not None and issued.detail.get("count") == count else {}
+    days = issued.get("days") or ctx.settings.get("SUPERVISION_DAYS") or 7
     doc = layout.new_document(unit)
     layout.title(doc, "隐患督导单", f"编号：{number}")
     layout.paragraph(doc, f"{hazard.customer.name}：", indent=False)
@@ -155,11 +160,16 @@ def supervision_order(ctx: Context, hazard_id) -> dict:
         ("逾期时间", layout.chinese_date(overdue.at, zone(ctx)) if overdue else None),
         ("督导次数", f"第{count}次"),
         ("现场整改进展", supervised.detail.get("progress") if supervised else None),
-        ("新整改期限", layout.chinese_date(hazard.deadline, zone(ctx)) + "前" if delivered else "送达时确定（7日内）"),
+        ("客户说明的原因", supervised.detail.get("customer_reason") if supervised else None),
+        ("督导要求", issued.get("requirements")),
+        ("新整改期限", layout.chinese_date(hazard.deadline, zone(ctx)) + "前" if delivered else f"送达时确定（{days}日内）"),
         ("逾期后果", "仍未整改的，将报告当地政府电力管理部门，并依法履行中止供电程序。"),
     ])
+    if supervised and supervised.detail.get("review_photos"):
+        layout.images(doc, "复查照片", [b for b in (blob(ctx, d) for d in supervised.detail["review_photos"]) if b])
     _delivery_block(ctx, doc, supervised, "督导单")
-    layout.paragraph(doc, f"签发：督导负责人　　审核：{_setting(ctx, 'SECTION_LEADER', '营销部')}", indent=False)
+    layout.paragraph(doc, f"签发：督导负责人 {issued.get('issuer_name') or ''}　　"
+                          f"审核：{_setting(ctx, 'SECTION_LEADER', '营销部')}", indent=False)
     layout.closing(doc, unit, ctx.now(), zone(ctx))
     return _archive(ctx, hazard, "supervision_order", number, doc)
 
@@ -196,7 +206,8 @@ def acceptance_record(ctx: Context, hazard_id) -> dict:
     return _archive(ctx, hazard, "acceptance_record", number, doc)
 
 
-REPORT_REASONS = {"major": "重大隐患", "refused": "客户拒绝签收或拒不整改", "third_overdue": "多次督导仍逾期未整改",
+REPORT_REASONS = {"major": "重大隐患", "refused": "客户拒绝签收或拒不整改", "refused_rectify": "客户拒不整改",
+                  "third_overdue": "多次督导仍逾期未整改",
                   "close_out": "隐患已整改销号", "grade_a": "客户风险等级升为A级（红色预警）"}
 
 

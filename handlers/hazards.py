@@ -16,15 +16,10 @@ from records.people import Team
 
 from . import alerts, risk
 from .context import Context, end_of_day, local_today, zone
+from .deliveries import (HazardError, check_photos, checked_delivery, delivery_deadline, rectification_deadline,
+                         yes)
 
-
-class HazardError(ValueError):
-    """The step cannot be done with these inputs (the message says why)."""
-
-
-def _yes(value) -> bool:
-    """A decision field: a boolean, or the form's "yes"/"no"."""
-    return value is True or value == "yes"
+__all__ = ["HazardError"]
 
 
 def _hazard(ctx: Context, hazard_id) -> Hazard:
@@ -55,15 +50,6 @@ def _link(ctx, hazard: Hazard, ids) -> None:
                      team_id=hazard.team_id)
 
 
-def _check_photos(ctx, ids, what: str) -> list[str]:
-    ids = list(ids or [])
-    for digest in ids:
-        row = ctx.session.get(attachments.Attachment, digest)
-        if row is None or row.kind != "photo":
-            raise HazardError(f"{what}: {digest} is not a stored photo")
-    return ids
-
-
 def register(ctx: Context, customer_id, item_code, location, description, photos=None, equipment=None,
              severity=None, severity_reason=None, team=None, inspection_id=None, interim_measures=None) -> dict:
     """Open the file (一患一档): number, dictionary snapshot, severity, deadline from the dictionary."""
@@ -82,20 +68,20 @@ def register(ctx: Context, customer_id, item_code, location, description, photos
             raise HazardError("raising the severity needs a reason")
         effective = severity
     team_row = _team(ctx, customer, team)
-    deadline = end_of_day(ctx, local_today(ctx) + timedelta(days=item.deadline_days))
+    deadline = delivery_deadline(ctx, item.snapshot())     # the rectification deadline starts at delivery
     number = hazards.next_number(ctx.session, "YH", customer.branch.code, now.astimezone(ZoneInfo(zone(ctx))).year)
     hazard = Hazard(file_number=number, customer_id=customer.id, branch_id=customer.branch_id,
                     team_id=team_row.id if team_row else None, item_code=item.code, item=item.snapshot(),
                     severity=effective, severity_reason=severity_reason, location=location, equipment=equipment,
                     description=description, interim_measures=interim_measures,
-                    photos=_check_photos(ctx, photos, "photos"), status="found", deadline=deadline,
+                    photos=check_photos(ctx, photos, "photos"), status="found", deadline=deadline,
                     original_deadline=deadline, instance_id=ctx.instance_id, inspection_id=inspection_id,
                     opened_by=ctx.actor, opened_at=now)
     ctx.session.add(hazard)
     ctx.session.flush()
     _link(ctx, hazard, hazard.photos)
     _event(ctx, hazard, "registered", detail={"file_number": number, "item": item.code, "severity": effective,
-                                              "deadline": deadline.isoformat()})
+                                              "deadline": deadline.isoformat(), "stage": "notice"})
     ctx.describe(business_key=number, title=f"{number} {customer.name} · {item.name_zh}", subject=customer.number)
     return hazard.summary() | {"photos": hazard.photos}
 
@@ -109,27 +95,17 @@ def _team(ctx, customer, team_code) -> Team | None:
     return customer.default_team
 
 
-def _delivery(ctx, delivery: dict, what: str) -> dict:
-    """A delivery (signed, or refused with a witness and a photo), checked; returns what to keep."""
-    if _yes(delivery.get("refused")):
-        if not (delivery.get("witness") or "").strip() or not delivery.get("refusal_photo"):
-            raise HazardError(f"{what}: a refusal needs a witness and a photo")
-        _check_photos(ctx, [delivery["refusal_photo"]], "refusal photo")
-        return {"refused": True, "witness": delivery["witness"].strip(), "refusal_photo": delivery["refusal_photo"],
-                "note": delivery.get("note")}
-    signature = ctx.session.get(attachments.Attachment, delivery.get("signature") or "")
-    if signature is None or signature.kind != "signature":
-        raise HazardError(f"{what}: the customer's signature is missing")
-    return {"refused": False, "signer_name": delivery.get("signer_name"), "signer_post": delivery.get("signer_post"),
-            "signature": signature.id, "signed_at": ctx.now().isoformat()}
-
-
 def record_delivery(ctx: Context, hazard_id, delivery: dict) -> dict:
     """The notice was delivered (通知到位): signed for, or the refusal recorded; rectification starts."""
     hazard = _hazard(ctx, hazard_id)
-    kept = _delivery(ctx, delivery, "hazard notice")
+    kept = checked_delivery(ctx, delivery, "hazard notice")
+    late = hazard.deadline < ctx.now()
+    if late:
+        kept["late"] = True
+        kept["delivery_deadline"] = hazard.deadline.isoformat()
     hazard.notified_at = ctx.now()
     hazard.refused_to_sign = kept["refused"]
+    hazard.deadline = hazard.original_deadline = hazard.rectification_deadline = rectification_deadline(ctx, hazard)
     _event(ctx, hazard, "notice_refused" if kept["refused"] else "notice_signed", status="notified", detail=kept)
     _event(ctx, hazard, "rectification_started", status="rectifying",
            detail={"deadline": hazard.deadline.isoformat()})
@@ -137,20 +113,64 @@ def record_delivery(ctx: Context, hazard_id, delivery: dict) -> dict:
     return hazard.summary() | {"photos": hazard.photos, "notice_delivery": kept}
 
 
+def notice_overdue(ctx: Context, hazard_id) -> dict:
+    """The notice was not delivered by its delivery deadline: found → overdue, the supervisor is told.
+    (The diagram reports a 重大 hazard to the government.) Nothing happens once it is delivered."""
+    hazard = _hazard(ctx, hazard_id)
+    if hazard.status != "found":
+        return hazard.summary() | {"photos": hazard.photos}
+    _event(ctx, hazard, "notice_overdue", status="overdue",
+           detail={"deadline": hazard.deadline.isoformat(), "stage": "notice"})
+    day = hazard.deadline.astimezone(ZoneInfo(zone(ctx)))
+    alerts.tell_role(ctx, hazard, "supervisor", kind="supervision",
+                     title=f"告知书逾期未送达：{hazard.file_number}",
+                     body=f"{hazard.customer.name} 的隐患“{hazard.item['name_zh']}”（{dictionary.SEVERITY_NAMES[hazard.severity]}）"
+                          f"的隐患告知书应于 {day:%Y-%m-%d} 前送达，至今未送达，请督促送达。")
+    return hazard.summary() | {"photos": hazard.photos}
+
+
 def mark_overdue(ctx: Context, hazard_id) -> dict:
     """The deadline passed without rectification: the file is overdue (督导 follows)."""
     hazard = _hazard(ctx, hazard_id)
     if hazard.status in ("rectifying", "supervising", "acceptance_failed"):
+        if hazard.status == "supervising":
+            hazard.supervision_failed = True          # stays so until rectified or an extension is approved
         _event(ctx, hazard, "overdue", status="overdue", detail={"deadline": hazard.deadline.isoformat()})
     return hazard.summary() | {"photos": hazard.photos}
+
+
+def issue_order(ctx: Context, hazard_id, issue: dict) -> dict:
+    """The supervision head (督导负责人) issues the 督导单: signed by name, with any further requirements;
+    the inspection team delivers it."""
+    hazard = _hazard(ctx, hazard_id)
+    name = ((issue or {}).get("issuer_name") or "").strip()
+    if not name:
+        raise HazardError("supervision order: the issuer signs it by name")
+    days = (issue or {}).get("days")
+    if days is not None and not (isinstance(days, int) and 1 <= days <= 30):
+        raise HazardError("supervision order: the days to rectify must be a whole number from 1 to 30")
+    _event(ctx, hazard, "order_issued", detail={"issuer_name": name, "requirements": (issue.get("requirements") or
+                                                                                       "").strip() or None,
+                                                "days": days, "count": hazard.supervision_count + 1})
+    return hazard.summary() | {"photos": hazard.photos}
+
+
+def _issued(ctx, hazard: Hazard) -> dict:
+    """The newest issue of a 督导单 (its signer, requirements, days), or {} for an order issued before this step."""
+    found = ctx.session.scalars(select(hazards.HazardEvent).where(hazards.HazardEvent.hazard_id == hazard.id,
+                                                                  hazards.HazardEvent.kind == "order_issued")
+                                .order_by(hazards.HazardEvent.id.desc()).limit(1)).first()
+    return found.detail if found is not None else {}
 
 
 def supervise(ctx: Context, hazard_id, delivery: dict, progress: str | None = None) -> dict:
     """A supervision order (督导单) was delivered: count it, set the new short deadline, tell supervisors."""
     hazard = _hazard(ctx, hazard_id)
-    kept = _delivery(ctx, delivery, "supervision order")
+    kept = checked_delivery(ctx, delivery, "supervision order")
+    kept["customer_reason"] = (delivery.get("customer_reason") or "").strip() or None
+    kept["review_photos"] = check_photos(ctx, delivery.get("photos"), "review photos")
     hazard.supervision_count += 1
-    days = int(ctx.settings.get("SUPERVISION_DAYS", 7))
+    days = int(_issued(ctx, hazard).get("days") or ctx.settings.get("SUPERVISION_DAYS", 7))
     hazard.deadline = end_of_day(ctx, local_today(ctx) + timedelta(days=days))
     if kept["refused"]:
         hazard.refused_to_sign = True
@@ -179,22 +199,40 @@ def record_assistance(ctx: Context, hazard_id, visit: dict) -> dict:
     """A visit to help the customer rectify (服务到位)."""
     hazard = _hazard(ctx, hazard_id)
     detail = {"visit_date": visit.get("visit_date"), "advice": visit.get("advice"),
-              "photos": _check_photos(ctx, visit.get("photos"), "visit photos")}
+              "photos": check_photos(ctx, visit.get("photos"), "visit photos")}
     _event(ctx, hazard, "assistance_visit", detail=detail)
     return hazard.summary() | {"photos": hazard.photos}
+
+
+def record_refusal(ctx: Context, hazard_id, refusal: dict) -> dict:
+    """The customer refuses to rectify (拒不整改), recorded with evidence: it raises the hazard one level in
+    grading until the customer reports it rectified; the first refusal is reported to the government."""
+    hazard = _hazard(ctx, hazard_id)
+    statement = ((refusal or {}).get("refusal_statement") or "").strip()
+    photos = check_photos(ctx, (refusal or {}).get("refusal_photos"), "refusal evidence")
+    if not statement or not photos:
+        raise HazardError("a refusal to rectify needs what the customer said and at least one photo as evidence")
+    first = not hazard.refused_to_rectify
+    hazard.refused_to_rectify = True
+    _event(ctx, hazard, "rectification_refused", detail={"statement": statement, "evidence": photos,
+                                                         "witness": (refusal.get("refusal_witness") or "").strip()
+                                                         or None})
+    _regrade(ctx, hazard, "refused_to_rectify")
+    return hazard.summary() | {"photos": hazard.photos, "first_refusal": first}
 
 
 def decide_extension(ctx: Context, hazard_id, request: dict, decision: dict) -> dict:
     """An extension request decided: approved moves the deadline (and so the process's timer)."""
     hazard = _hazard(ctx, hazard_id)
     detail = {"requested": request.get("proposed_deadline"), "reason": request.get("reason"),
-              "interim_controls": request.get("interim_controls"), "approved": _yes(decision.get("approved")),
+              "interim_controls": request.get("interim_controls"), "approved": yes(decision.get("approved")),
               "comment": decision.get("comment")}
-    if _yes(decision.get("approved")):
+    if yes(decision.get("approved")):
         new_day = date.fromisoformat(decision.get("new_deadline") or request["proposed_deadline"])
         if new_day < local_today(ctx):
             raise HazardError("an extension cannot end in the past")
-        hazard.deadline = end_of_day(ctx, new_day)
+        hazard.supervision_failed = False
+        hazard.deadline = hazard.rectification_deadline = end_of_day(ctx, new_day)
         detail["deadline"] = hazard.deadline.isoformat()
         _event(ctx, hazard, "extension_approved", status="rectifying", detail=detail)
         _regrade(ctx, hazard, "extended")
@@ -209,9 +247,10 @@ def rectification_reported(ctx: Context, hazard_id, report: dict, source: str) -
     if not hazard.is_open:
         raise HazardError(f"{hazard.file_number} is {hazard.status}; nothing to report")
     hazard.rectified_at = ctx.now()
+    hazard.refused_to_rectify = False              # the refusal is over; the timeline keeps it
     detail = {"source": source, "measures": (report or {}).get("measures"),
               "completed_on": (report or {}).get("completed_on"),
-              "evidence": _check_photos(ctx, (report or {}).get("evidence_photos"), "evidence photos")}
+              "evidence": check_photos(ctx, (report or {}).get("evidence_photos"), "evidence photos")}
     _event(ctx, hazard, "rectification_reported", status="pending_acceptance", detail=detail)
     _regrade(ctx, hazard, "rectification_reported")
     return hazard.summary() | {"photos": hazard.photos}
@@ -220,7 +259,7 @@ def rectification_reported(ctx: Context, hazard_id, report: dict, source: str) -
 def record_acceptance(ctx: Context, hazard_id, acceptance: dict) -> dict:
     """Acceptance on site (验收): passed → accepted; failed → back to rectification with a new deadline."""
     hazard = _hazard(ctx, hazard_id)
-    after = _check_photos(ctx, acceptance.get("after_photos"), "after photos")
+    after = check_photos(ctx, acceptance.get("after_photos"), "after photos")
     detail = {"method": acceptance.get("method"), "checks": acceptance.get("checks"),
               "second_inspector": acceptance.get("second_inspector"), "result": acceptance.get("result"),
               "after_photos": after, "signer_name": acceptance.get("signer_name"),
@@ -233,7 +272,8 @@ def record_acceptance(ctx: Context, hazard_id, acceptance: dict) -> dict:
         new_day = date.fromisoformat(acceptance["new_deadline"])
         if new_day < local_today(ctx):
             raise HazardError("the new deadline cannot be in the past")
-        hazard.deadline = end_of_day(ctx, new_day)
+        hazard.supervision_failed = False
+        hazard.deadline = hazard.rectification_deadline = end_of_day(ctx, new_day)
         detail.update(reasons=acceptance.get("reasons"), deadline=hazard.deadline.isoformat())
         _event(ctx, hazard, "acceptance_failed", status="acceptance_failed", detail=detail)
         _event(ctx, hazard, "rectification_resumed", status="rectifying",
@@ -246,12 +286,13 @@ def record_acceptance(ctx: Context, hazard_id, acceptance: dict) -> dict:
 def close(ctx: Context, hazard_id, approval: dict) -> dict:
     """销号: the team head approved closing the file — or sent it back to rectification."""
     hazard = _hazard(ctx, hazard_id)
-    if _yes(approval.get("approved")):
+    if yes(approval.get("approved")):
         hazard.closed_at = ctx.now()
         _event(ctx, hazard, "closed", status="closed", detail={"comment": approval.get("comment")})
     else:
         days = int(ctx.settings.get("SUPERVISION_DAYS", 7))
-        hazard.deadline = end_of_day(ctx, local_today(ctx) + timedelta(days=days))
+        hazard.supervision_failed = False
+        hazard.deadline = hazard.rectification_deadline = end_of_day(ctx, local_today(ctx) + timedelta(days=days))
         _event(ctx, hazard, "close_refused", status="rectifying",
                detail={"comment": approval.get("comment"), "deadline": hazard.deadline.isoformat()})
         _regrade(ctx, hazard, "close_refused")

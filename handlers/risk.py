@@ -1,9 +1,10 @@
 """Customer risk grading (domain.md §5.2): explainable, rule-first, then a score.
 
 1. The effective severity of each open hazard: the dictionary snapshot's severity for the customer's
-   class today (or the inspector's raised one); overdue (past its deadline, which an approved
-   extension moves) doubles its weight; failed supervision (still open past the 督导单 deadline) or a
-   refusal to sign raises it one level.
+   class today (or the inspector's raised one); overdue (past its rectification deadline, counted from
+   the notice's delivery and moved only by an approved extension; a 督导单 does not end it) doubles its
+   weight; failed supervision (still open past the 督导单 deadline), a refusal to sign or a refusal to
+   rectify (拒不整改) raises it one level.
 2. The class factor (a temporary class counts only inside its window).
 3. S = factor × Σ weight × overdue multiplier, then the decision table bpmn/risk_grade.dmn (matrix
    and thresholds, edited by the process owner) decides the grade.
@@ -44,9 +45,10 @@ class Facts:
 
     code: str
     base: str                          # severity before the supervision rule
-    overdue: bool = False              # past its deadline, no approved extension
+    overdue: bool = False              # past its rectification deadline, no approved extension
     supervision_failed: bool = False   # still open past the 督导单 deadline
-    refused: bool = False              # the customer refused to sign
+    refused: bool = False              # the customer refused to sign the notice
+    refused_rectify: bool = False      # the customer refused to rectify (拒不整改)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def _rank(severity: str) -> int:
 def effective(facts: Facts, multiplier: float = OVERDUE_MULTIPLIER) -> Effective:
     """Step 1: raise one level on failed supervision or refusal (capped at 重大); overdue multiplies the weight."""
     severity = facts.base
-    if facts.supervision_failed or facts.refused:
+    if facts.supervision_failed or facts.refused or facts.refused_rectify:
         severity = dictionary.SEVERITIES[min(_rank(severity) + 1, len(dictionary.SEVERITIES) - 1)]
     weight = dictionary.WEIGHTS[severity] * (multiplier if facts.overdue else 1)
     return Effective(facts, severity, weight)
@@ -89,9 +91,11 @@ def facts_of(hazard: Hazard, klass: str | None, now: datetime) -> Facts:
     base = base or hazard.severity
     if hazard.severity_reason and _rank(hazard.severity) > _rank(base):
         base = hazard.severity           # the inspector raised it, with a reason
-    overdue = hazard.overdue_at(now)
-    return Facts(hazard.item_code, base, overdue=overdue, supervision_failed=overdue and hazard.supervision_count >= 1,
-                 refused=bool(hazard.refused_to_sign))
+    overdue = hazard.late_at(now)
+    # past a 督导单's deadline: recorded when its timer fired, or now, before the timer has run
+    failed = overdue and (bool(hazard.supervision_failed) or hazard.supervision_count >= 1 and hazard.overdue_at(now))
+    return Facts(hazard.item_code, base, overdue=overdue, supervision_failed=failed,
+                 refused=bool(hazard.refused_to_sign), refused_rectify=bool(hazard.refused_to_rectify))
 
 
 def assess(klass: str, facts: list[Facts], factors: dict | None = None,
@@ -121,7 +125,8 @@ def drivers(grade: str | None, basis: str, klass: str, rows: list[Effective], fo
     for r in rows:
         notes = []
         if r.severity != r.facts.base:
-            why = "拒签" if r.facts.refused and not r.facts.supervision_failed else "督导期限已过仍未整改"
+            why = ("督导期限已过仍未整改" if r.facts.supervision_failed else
+                   "拒不整改" if r.facts.refused_rectify else "拒签")
             notes.append(f"{SEVERITY_WORDS[r.facts.base]}→{SEVERITY_WORDS[r.severity]}（{why}）")
         if r.facts.overdue:
             notes.append(f"逾期×{r.weight / dictionary.WEIGHTS[r.severity]:g}")
@@ -141,7 +146,8 @@ def case_inputs(case: dict, factors: dict | None = None, multiplier: float = OVE
         if h.get("severity") not in dictionary.SEVERITIES:
             raise ValueError(f"hazard {h.get('code', '?')}: severity must be one of {', '.join(dictionary.SEVERITIES)}")
         facts.append(Facts(str(h.get("code", "?")), h["severity"], overdue=bool(h.get("overdue")),
-                           supervision_failed=bool(h.get("supervision_failed")), refused=bool(h.get("refused"))))
+                           supervision_failed=bool(h.get("supervision_failed")), refused=bool(h.get("refused")),
+                           refused_rectify=bool(h.get("refused_rectify"))))
     return assess(klass, facts, {**FACTORS, **(factors or {})}, multiplier)[0]
 
 
@@ -179,6 +185,6 @@ def grade(ctx: Context, customer_id, reason: str = "event") -> dict:
         ctx.audit("risk.graded", before={"grade": old, "score": previous.score if previous else None},
                   after={"grade": value, "score": inputs["score"], "drivers": words, "model_version": version,
                          "reason": reason, "customer": customer.number})
-        warned = warnings.on_change(ctx, customer, row, old)
+        warned = warnings.on_change(ctx, customer, row, old) if old != value else warnings.on_growth(ctx, customer, row)
     return {"grade": value, "score": inputs["score"], "drivers": words, "previous": old, "model_version": version,
             "stored": row is not previous, "changed": old != value, "warning": warned}

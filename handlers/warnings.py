@@ -4,11 +4,16 @@
   path (report log, 报告到位), the company leader (in-app, e-mail), SMS to the inspection head (the
   team head) and the supervision head (督导负责人).
 - B (yellow): the company leader (in-app, e-mail) and SMS to the inspection and supervision heads.
-- C (blue): SMS to the inspection head.
+- C (blue): SMS to the inspection head (用电检查负责人) and the supervision head (督导负责人), as the
+  case report §2.2.11 says.
 
 An upward change warns; a downward change informs (in-app and e-mail, no SMS) those the old grade
 warned; reminders while a customer stays in A (weekly) or B (fortnightly). At most one warning per
 customer, grade and local day. Everything goes to the outbox in the caller's transaction.
+
+The grade-A report goes when the customer enters A or, while it stays in A, when the set of its open
+hazards grows; never twice for a set already reported (a customer back in A with the same hazards is
+warned, not reported again).
 """
 from __future__ import annotations
 
@@ -29,7 +34,7 @@ SMS = ("inapp", "sms")
 PLAN = {
     "A": {"leader": WARNED, "inspection_head": SMS, "supervisor": SMS},
     "B": {"leader": WARNED, "inspection_head": SMS, "supervisor": SMS},
-    "C": {"inspection_head": SMS},
+    "C": {"inspection_head": SMS, "supervisor": SMS},
 }
 AUDIENCE_WORDS = {"leader": "主管领导", "inspection_head": "用电检查组长", "supervisor": "督导负责人"}
 COLOURS = {"A": "红色", "B": "黄色", "C": "蓝色"}
@@ -77,14 +82,46 @@ def remind(ctx: Context, customer, row) -> dict | None:
 def _warn(ctx, customer, row, warning, *, old=None, since=None) -> dict:
     kind = "reminder" if warning.kind == "reminder" else "raise"
     if row.grade == "A" and kind == "raise":
-        report = documents.grade_report(ctx, customer, row)
-        warning.report_document_id = report["document_id"]
-        leaders = notifications.users_with_role(ctx.session, "leader", customer.branch.code)
-        for user in leaders:
-            outbox.enqueue(ctx.session, channel="inapp", kind="government_report", user=user, now=ctx.now(),
-                           subject=f"待报送：{report['number']}", link="/reports", warning_id=warning.id,
-                           body=f"{customer.name} 升为 A 级风险，请将风险报告报送上级单位和政府主管部门。")
+        _report(ctx, customer, row, warning, "升为 A 级风险")
     return _send(ctx, customer, warning, PLAN[row.grade], _texts(ctx, customer, row, kind, old=old, since=since))
+
+
+def on_growth(ctx: Context, customer, row) -> dict | None:
+    """Still in A with a set of open hazards the last grade-A report did not cover: report again (no SMS)."""
+    if row.grade != "A" or _reported_already(ctx, customer):
+        return None
+    warning = risk.claim_warning(ctx.session, customer_id=customer.id, grade="A", previous="A", kind="grow",
+                                 day=local_today(ctx), grade_id=row.id, now=ctx.now())
+    warning = warning or risk.warning_of_day(ctx.session, customer.id, "A", local_today(ctx))
+    report = _report(ctx, customer, row, warning, "仍为 A 级风险且新增隐患")
+    return {"kind": "grow", "grade": "A", "report_document_id": report and report["document_id"]}
+
+
+def _open_ids(ctx, customer) -> list[int]:
+    return sorted(ctx.session.scalars(select(Hazard.id).where(Hazard.customer_id == customer.id,
+                                                              Hazard.status.in_(OPEN))))
+
+
+def _reported_already(ctx, customer) -> bool:
+    """The open hazards are all in the newest grade-A report's set (nothing new to report)."""
+    last = risk.last_report(ctx.session, customer.id)
+    return last is not None and set(_open_ids(ctx, customer)) <= set(last.hazard_ids or [])
+
+
+def _report(ctx, customer, row, warning, what: str) -> dict | None:
+    """The grade-A report (superior unit and government, through the report log) unless its set of hazards
+    was reported already; the leaders are told it waits to be submitted."""
+    if _reported_already(ctx, customer):
+        return None
+    report = documents.grade_report(ctx, customer, row)
+    warning.report_document_id = report["document_id"]
+    warning.hazard_ids = _open_ids(ctx, customer)
+    leaders = notifications.users_with_role(ctx.session, "leader", customer.branch.code)
+    for user in leaders:
+        outbox.enqueue(ctx.session, channel="inapp", kind="government_report", user=user, now=ctx.now(),
+                       subject=f"待报送：{report['number']}", link="/reports", warning_id=warning.id,
+                       body=f"{customer.name} {what}，请将风险报告报送上级单位和政府主管部门。")
+    return report
 
 
 def _send(ctx, customer, warning, plan: dict, texts: dict) -> dict:

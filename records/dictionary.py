@@ -93,14 +93,16 @@ class HazardItem(Base):
 #
 # rules = {"severity": [{"industries": [...], "high_risk": bool, "classes": [...], "severity": "major",
 #                        "reason": "..."}, ...],
-#          "deadline_before_assurance": bool}
+#          "deadline_before_assurance": bool, "notice_days": int}
 #
 # A severity rule applies when every condition it names holds: the customer's industry contains one of
 # `industries`; its high-risk flag equals `high_risk`; its class today is one of `classes` ("none" when
 # it is not graded). It raises the severity to at least `severity`; a rule never lowers one.
 # `deadline_before_assurance`: at a temporary customer, the deadline falls before its assurance window.
+# `notice_days`: the working days allowed to deliver the notice (0: the same day), instead of the
+# configured NOTICE_DELIVERY_DAYS.
 
-RULE_KEYS = {"severity", "deadline_before_assurance"}
+RULE_KEYS = {"severity", "deadline_before_assurance", "notice_days"}
 CONDITION_KEYS = {"industries", "high_risk", "classes", "severity", "reason"}
 
 
@@ -113,6 +115,9 @@ def check_rules(rules: dict | None) -> list[str]:
     problems += [f"unknown rule {key!r}" for key in rules if key not in RULE_KEYS]
     if not isinstance(rules.get("deadline_before_assurance", False), bool):
         problems.append("deadline_before_assurance must be true or false")
+    days = rules.get("notice_days", 0)
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 10:
+        problems.append("notice_days must be a whole number of working days from 0 to 10")
     if not isinstance(rules.get("severity") or [], list):
         return problems + ["severity rules must be a list"]
     for n, rule in enumerate(rules.get("severity") or [], 1):
@@ -163,6 +168,12 @@ def severity_of(item: dict, customer_class: str | None, *, industry: str | None 
         if SEVERITIES.index(rule["severity"]) > SEVERITIES.index(severity):
             severity = rule["severity"]
     return severity
+
+
+def notice_days(item: dict, default: int) -> int:
+    """The working days allowed to deliver the notice of a hazard of this item (its rule, else `default`)."""
+    days = (item.get("rules") or {}).get("notice_days")
+    return int(days) if days is not None else int(default)
 
 
 def deadline_cap(item: dict, customer) -> date | None:

@@ -2,7 +2,14 @@
 
 Status machine (domain.md §10): found → notified → rectifying (extension) → overdue → supervising →
 pending_acceptance → acceptance_failed → rectifying … → accepted → closed; cancelled (with reason).
-Reported to government is a flag, set from any open state.
+found → overdue when the notice is not delivered by its delivery deadline. Reported to government is a
+flag, set from any open state.
+
+Two deadlines: `deadline` is the one in force, which the process waits for (the notice's delivery
+deadline until it is delivered, then the rectification deadline, then a 督导单's); and
+`rectification_deadline` (整改期限), counted from the notice's delivery and moved only by an approved
+extension or a new rectification round. Grading counts a hazard overdue against the latter, so a 督导单
+never makes an unrectified hazard "on time" again.
 """
 from __future__ import annotations
 
@@ -66,8 +73,11 @@ class Hazard(Base):
     status: Mapped[str] = mapped_column(String(20))
     deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     original_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    rectification_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)   # None: notice not delivered
     supervision_count: Mapped[int] = mapped_column(Integer, default=0)
     refused_to_sign: Mapped[bool] = mapped_column(Boolean, default=False)
+    refused_to_rectify: Mapped[bool] = mapped_column(Boolean, default=False)      # 拒不整改, with evidence
+    supervision_failed: Mapped[bool] = mapped_column(Boolean, default=False)     # a 督导单's deadline passed, unrectified
     reported_to_government: Mapped[bool] = mapped_column(Boolean, default=False)
     instance_id: Mapped[int | None] = mapped_column(Integer, index=True)     # its hazard_lifecycle instance
     inspection_id: Mapped[int | None] = mapped_column(Integer, index=True)   # the inspection that found it
@@ -91,7 +101,16 @@ class Hazard(Base):
         return self.status in OPEN
 
     def overdue_at(self, now: datetime) -> bool:
+        """Past the deadline in force (delivery, rectification or 督导单)."""
         return self.is_open and self.status not in ("pending_acceptance", "accepted") and self.deadline < now
+
+    def late_at(self, now: datetime) -> bool:
+        """Overdue for grading (domain.md §5.2): past the rectification deadline, whatever 督导单 was
+        delivered since; only rectification or an approved extension ends it. A notice not yet delivered
+        has no rectification deadline: its lateness is chased, not graded, so delivery never lowers a grade."""
+        due = self.rectification_deadline
+        return (due is not None and self.is_open and self.status not in ("pending_acceptance", "accepted")
+                and due < now)
 
     def summary(self) -> dict:
         """What the process keeps of its hazard (variable `hazard`): small and JSON-able."""
@@ -102,7 +121,10 @@ class Hazard(Base):
                 "item_code": self.item_code, "item_name": self.item["name_zh"], "location": self.location,
                 "team": team.code if team else None, "team_head": team.head.username if team and team.head else None,
                 "branch": self.branch.code, "supervision_count": self.supervision_count,
-                "refused_to_sign": self.refused_to_sign, "reported": self.reported_to_government}
+                "refused_to_sign": self.refused_to_sign, "refused_to_rectify": bool(self.refused_to_rectify),
+                "reported": self.reported_to_government, "deadline_days": self.item.get("deadline_days"),
+                "rectification_deadline": self.rectification_deadline.isoformat()
+                if self.rectification_deadline else None}
 
 
 class HazardEvent(Base):

@@ -96,10 +96,11 @@ class RiskWarning(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
     grade: Mapped[str] = mapped_column(String(4))                   # A | B | C | none
     previous: Mapped[str | None] = mapped_column(String(4))
-    kind: Mapped[str] = mapped_column(String(10))                   # raise | lower | reminder
+    kind: Mapped[str] = mapped_column(String(10))                   # raise | lower | reminder | grow
     day: Mapped[date] = mapped_column(Date)
     grade_id: Mapped[int | None] = mapped_column(Integer)           # the CustomerGrade it tells of
     report_document_id: Mapped[int | None] = mapped_column(Integer)
+    hazard_ids: Mapped[list | None] = mapped_column(JSON)              # the open hazards a grade-A report covered
     recipients: Mapped[list] = mapped_column(JSON, default=list)    # who was told, in words
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -131,6 +132,18 @@ def last_warning(session, customer_id: int, grade: str) -> RiskWarning | None:
                                                      RiskWarning.grade == grade,
                                                      RiskWarning.kind.in_(("raise", "reminder")))
                            .order_by(RiskWarning.day.desc(), RiskWarning.id.desc()).limit(1)).first()
+
+
+def warning_of_day(session, customer_id: int, grade: str, day: date) -> RiskWarning | None:
+    return session.scalars(select(RiskWarning).where(RiskWarning.customer_id == customer_id,
+                                                     RiskWarning.grade == grade, RiskWarning.day == day)).first()
+
+
+def last_report(session, customer_id: int) -> RiskWarning | None:
+    """The newest warning that sent a grade-A report (its hazard_ids: the hazards the report covered)."""
+    return session.scalars(select(RiskWarning).where(RiskWarning.customer_id == customer_id,
+                                                     RiskWarning.report_document_id.is_not(None))
+                           .order_by(RiskWarning.created_at.desc(), RiskWarning.id.desc()).limit(1)).first()
 
 
 def warnings_of(session, customer_id: int, limit: int = 50) -> list[RiskWarning]:

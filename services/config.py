@@ -60,6 +60,7 @@ DEFAULTS: dict = {
     "CONTACT_PHONE": "0796-8888000",
     "SECTION_LEADER": "营销部主任",
     "SUPERVISION_DAYS": 7,                    # the short deadline a supervision order (督导单) sets
+    "NOTICE_DELIVERY_DAYS": 1,                # working days to deliver a hazard notice (an item's rule may say otherwise)
     "PLAN_LEAD_DAYS": 15,                     # periodic inspections are created this many days before due
     "PLAN_START": "",                         # go-live date (ISO); empty: the day a customer was registered
     "AUTHORITIES": {"power": "吉安市发展和改革委员会（电力主管部门）", "safety": "吉安市应急管理局",
@@ -153,6 +154,10 @@ def check(config: dict) -> None:
     _check_assessment(config)
     from records import workdays
     workdays.from_settings(config)                    # malformed holidays: refuse to start, say which entry
+    days = config.get("NOTICE_DELIVERY_DAYS")
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 10:
+        raise ValueError(f"GRIDSAFE_NOTICE_DELIVERY_DAYS must be a whole number of working days from 0 to 10, "
+                         f"not {days!r}")
 
 
 def _check_assessment(config: dict) -> None:

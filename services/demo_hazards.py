@@ -1,5 +1,6 @@
-"""Demo hazard files at every stage (new, signed, refused, overdue, supervised, accepting, closed), each
-run through the real hazard_lifecycle process with the clock set in the past."""
+"""Demo hazard files at every stage (new, signed, refused, overdue, supervised, accepting, closed, a notice
+delivered late, a refusal to rectify), each run through the real hazard_lifecycle process with the clock
+set in the past."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -18,12 +19,13 @@ STORIES = [
     ("3608010004", "EN01", 40, "supervised"), ("3608010005", "EN03", 20, "supervised"),
     ("3608020002", "IL01", 9, "signed"), ("3608020001", "EN06", 25, "closed"),
     ("3608030001", "NE01", 14, "refused"), ("3608020003", "EQ09", 3, "new"),
-    ("3608030002", "EM02", 60, "accepting"),
+    ("3608030002", "EM02", 60, "accepting"), ("3608010003", "EN08", 6, "late_notice"),
+    ("3608020003", "EQ04", 20, "refuses_rectify"),
 ]
 
 
 def load(rt, session) -> int:
-    """The eleven stories of STORIES, each run through the real process with the clock in the past."""
+    """The stories of STORIES, each run through the real process with the clock in the past."""
     eng = rt.engine
     customers = {c.number: c for c in session.scalars(select(Customer))}
     today = eng.clock.now()
@@ -41,19 +43,29 @@ def load(rt, session) -> int:
         count += 1
         if story == "new":
             continue
+        if story == "late_notice":          # the delivery deadline passes (the supervisor is told), delivered later
+            _fire_at_deadline(session, at, clock, instance.id)
+            clock.advance(days=2)
         clock.advance(hours=3)
         complete(session, at, instance.id, "deliver_notice",
                   {"refused": True, "witness": "物业经理 孙明", "refusal_photo": photos[0]} if story == "refused" else
                   {"signer_name": "值班电工", "signer_post": "电气负责人",
                    "signature": store(rt, session, at, "signature", seq)}, "jiancha1")
         if story in ("overdue", "supervised"):
-            deadline = session.scalars(select(Hazard).where(Hazard.instance_id == instance.id)).one().deadline
-            clock.set(deadline + timedelta(hours=1))
-            timers.fire_instance(at, session, session.get(ProcessInstance, instance.id))
+            _fire_at_deadline(session, at, clock, instance.id)
             if story == "supervised":
+                complete(session, at, instance.id, "issue_order",
+                          {"issuer_name": "刘督导", "requirements": "请于期限内完成整改并书面回复整改情况"}, "dudao")
                 complete(session, at, instance.id, "deliver_order",
-                          {"progress": "尚未整改，客户称资金未到位", "signer_name": "值班电工",
-                           "signature": store(rt, session, at, "signature", seq + 50)}, "jiancha1")
+                          {"progress": "尚未整改", "customer_reason": "整改资金尚未到位", "photos": [photos[1]],
+                           "signer_name": "值班电工", "signature": store(rt, session, at, "signature", seq + 50)},
+                          "jiancha1")
+        if story == "refuses_rectify":
+            clock.advance(days=5)
+            complete(session, at, instance.id, "follow_up",
+                      {"action": "refuse", "refusal_statement": "客户书面答复：近期不安排停电检修，不同意整改",
+                       "refusal_witness": "厂区安全员 周强",
+                       "refusal_photos": [store(rt, session, at, "photo", seq * 10 + 5)]}, "jiancha1")
         if story in ("closed", "accepting"):
             clock.advance(days=2)
             complete(session, at, instance.id, "follow_up",
@@ -71,3 +83,10 @@ def load(rt, session) -> int:
     session.rollback()
     eng.fire_due_timers(rt.sessions)        # what fell due between the stories and now
     return count
+
+
+def _fire_at_deadline(session, at, clock, instance_id) -> None:
+    """Move the story's clock just past its hazard's deadline in force and fire the instance's timer."""
+    deadline = session.scalars(select(Hazard).where(Hazard.instance_id == instance_id)).one().deadline
+    clock.set(deadline + timedelta(hours=1))
+    timers.fire_instance(at, session, session.get(ProcessInstance, instance_id))

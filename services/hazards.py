@@ -145,6 +145,8 @@ def dossier_json(dossier_view: dict) -> dict:
         "description": h.description, "deadline": h.deadline.isoformat(),
         "original_deadline": h.original_deadline.isoformat(), "supervision_count": h.supervision_count,
         "refused_to_sign": h.refused_to_sign, "reported_to_government": h.reported_to_government,
+        "refused_to_rectify": bool(h.refused_to_rectify), "supervision_failed": bool(h.supervision_failed),
+        "rectification_deadline": h.rectification_deadline.isoformat() if h.rectification_deadline else None,
         "customer": {"number": h.customer.number, "name": h.customer.name, "class": h.customer.importance},
         "team": h.team.code if h.team else None, "branch": h.branch.code, "opened_by": h.opened_by,
         "opened_at": h.opened_at.isoformat(), "closed_at": h.closed_at.isoformat() if h.closed_at else None,

@@ -106,6 +106,31 @@ class HazardWorld:
             data["progress"] = "未整改，客户拒绝签收"
         return self.complete(instance_id, element, data)
 
+    def issue(self, instance_id, requirements=None, days=None):
+        """The supervision head issues the 督导单 of an overdue hazard, signing by name."""
+        data = {"issuer_name": "督导负责人 赵督导"}
+        if requirements:
+            data["requirements"] = requirements
+        if days:
+            data["days"] = days
+        return self.complete(instance_id, "issue_order", data, actor="sup1")
+
+    def supervise(self, instance_id, refused=False):
+        """The 督导单 of an overdue hazard, issued by the supervisor and delivered (signed, or refused)."""
+        self.issue(instance_id)
+        return self.refuse(instance_id, "deliver_order") if refused else self.sign(instance_id, "deliver_order")
+
+    def pass_deadline(self, instance_id):
+        """Move the clock just past the hazard's deadline in force and let the timers fire."""
+        self.clock.set(self.hazard(instance_id).deadline)
+        return self.tick(seconds=1)
+
+    def grade(self, customer="hospital"):
+        from records import risk
+        with self.sessions() as s:
+            row = risk.current_grade(s, self.ids[customer])
+            return (row.grade, row.score) if row else (None, 0)
+
     def rectified(self, instance_id):
         return self.complete(instance_id, "follow_up", {"action": "rectified", "measures": "增购 200kW 发电机",
                                                         "completed_on": self.clock.now().date().isoformat()})

@@ -46,7 +46,8 @@ class RiskWorld(HazardWorld):
 
     def add(self, customer: str, code: str, *, days: int = 30, status: str = "rectifying", supervision: int = 0,
             refused: bool = False, severity: str | None = None, reason: str | None = None) -> int:
-        """A hazard row (no process): deadline `days` from now (negative: already past)."""
+        """A hazard row (no process): deadline `days` from now (negative: already past); delivered unless
+        its status is "found"."""
         self.numbers += 1
         with self.sessions() as s:
             c = s.get(Customer, self.ids[customer])
@@ -58,7 +59,10 @@ class RiskWorld(HazardWorld):
                          severity=severity or item.severity_for(c.importance), severity_reason=reason,
                          location="配电室", description="测试", photos=[], status=status, deadline=deadline,
                          original_deadline=deadline, supervision_count=supervision, refused_to_sign=refused,
-                         opened_by="insp1", opened_at=now)
+                         opened_by="insp1", opened_at=now,
+                         # a notice delivered (any status past "found"): the rectification deadline runs
+                         rectification_deadline=None if status == "found" else deadline,
+                         notified_at=None if status == "found" else now)
             s.add(row)
             s.commit()
             return row.id

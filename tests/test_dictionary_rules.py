@@ -86,3 +86,25 @@ def test_ps06_must_be_fixed_before_a_temporary_customers_assurance_window():
     assert dictionary.deadline_cap(ps06, exam) == date(2026, 6, 6)
     assert dictionary.deadline_cap(ps06, Customer(importance="first")) is None
     assert dictionary.deadline_cap(dictionary.seed_items()["EN01"], exam) is None
+
+
+def test_ps06_delivered_to_a_temporary_customer_is_due_the_day_before_its_window(world):
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+    world.customer("expo", importance="temporary", temporary_from=date(2026, 3, 4), temporary_to=date(2026, 3, 9),
+                   industry="会展")
+    iid = world.open(item_code="PS06", customer="expo")          # 3 days would end on Thursday 5 March
+    world.sign(iid)                                              # Monday 2 March; the window opens on Wednesday
+    hazard = world.hazard(iid)
+    assert hazard.rectification_deadline == hazard.deadline == datetime.combine(date(2026, 3, 3), time(23, 59, 59),
+                                                                                ZoneInfo("Asia/Shanghai"))
+
+
+def test_an_items_rule_sets_the_days_to_deliver_its_notice(world):
+    _revise(world, "IL01", rules={"notice_days": 0})             # back-feed: the notice goes the same day
+    iid = world.open(item_code="IL01")
+    assert world.hazard(iid).deadline.isoformat().startswith("2026-03-02T15:59:59")      # 23:59:59 in Shanghai
+    other = world.open(item_code="IL02")                         # no rule: the configured one working day
+    assert world.hazard(other).deadline.isoformat().startswith("2026-03-03T15:59:59")
+    with pytest.raises(ValueError, match="notice_days"):
+        _revise(world, "IL01", rules={"notice_days": 30})

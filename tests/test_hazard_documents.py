@@ -58,7 +58,7 @@ def test_the_supervision_order_acceptance_record_and_report_hold_their_facts(wor
     assert "重要（高危）电力用户安全隐患报告" in report and "重大隐患" in report and hazard.file_number in report
     world.clock.set(hazard.deadline)
     world.tick(seconds=1)
-    world.sign(iid, "deliver_order")
+    world.supervise(iid)
     order, text, images = _docx(world, "supervision_order")
     assert order.number == f"{hazard.file_number}-DD1" and "第1次" in text and "吉安市中心人民医院" in text
     assert images & _signature_digests(world)

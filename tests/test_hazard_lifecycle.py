@@ -48,16 +48,23 @@ def test_overdue_supervision_then_leader_escalation_then_government_report(world
     world.clock.set(deadline)
     assert world.tick(seconds=1).fired == 1
     assert world.hazard(iid).status == "overdue"
-    assert world.ready(iid) == ["deliver_order", "follow_up"]   # supervision does not cancel rectification
-    world.sign(iid, "deliver_order")
+    assert world.ready(iid) == ["follow_up", "issue_order"]     # supervision does not cancel rectification
+    issue = world.task(iid, "issue_order")
+    assert issue.lane == "supervisor" and issue.candidate_team == "JA-JZ"     # the supervisor's inbox, not the team's
+    world.issue(iid, requirements="立即租用发电机作临时保安电源", days=5)
+    deliver = world.task(iid, "deliver_order")
+    assert deliver.lane == "inspector" and deliver.candidate_team == "JA-T1"   # the inspection team delivers it
+    world.complete(iid, "deliver_order", {"progress": "未整改", "customer_reason": "资金未到位",
+                                          "photos": [world.photo(21)], "signer_name": "王电工",
+                                          "signature": world.signature()})
     first = world.hazard(iid)
     assert first.status == "supervising" and first.supervision_count == 1
-    assert (first.deadline - world.clock.now()).days in (6, 7)
+    assert (first.deadline - world.clock.now()).days in (4, 5)                # the days the supervisor set
     assert world.ready(iid) == ["follow_up"]
     for count in (2, 3):
         world.clock.set(world.hazard(iid).deadline)
         assert world.tick(seconds=1).fired == 1
-        world.sign(iid, "deliver_order")
+        world.supervise(iid)
         assert world.hazard(iid).supervision_count == count
     hazard = world.hazard(iid)
     assert hazard.reported_to_government and hazard.status == "supervising"

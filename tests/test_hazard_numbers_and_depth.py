@@ -60,7 +60,7 @@ def test_a_hazard_chased_fifty_times_does_not_deepen_the_task_tree(sqlite_url, c
     for chase in range(50):
         world.clock.set(world.hazard(iid).deadline)
         assert world.tick(seconds=1).fired == 1
-        world.sign(iid, "deliver_order")
+        world.supervise(iid)
         if chase in (0, 9, 49):
             seen.append(_depth_and_size(world, iid))
     assert world.hazard(iid).supervision_count == 50

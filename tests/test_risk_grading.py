@@ -74,8 +74,9 @@ def test_a_refusal_to_sign_raises_the_severity_one_level(world):
 
 
 def test_supervision_counts_as_failed_only_once_the_orders_deadline_has_passed(world):
-    hazard = world.add("mall", "EN01", days=3, status="supervising", supervision=1)
-    assert world.grade("mall")["grade"] == "C"
+    hazard = world.add("mall", "EN01", days=-8, status="supervising", supervision=1)   # 整改期限 8 days ago
+    world.set(hazard, deadline=world.clock.now() + timedelta(days=3))                  # the order's deadline
+    assert world.grade("mall")["grade"] == "C"                 # overdue all the same: 1 × 2 = 2
     world.set(hazard, deadline=world.clock.now() - timedelta(hours=1))
     assert world.grade("mall")["grade"] == "B"                 # 较大 × 2 = 8, matrix B
 
@@ -84,7 +85,8 @@ def test_an_approved_extension_ends_the_overdue_doubling_and_a_reported_rectific
     hazard = world.add("hospital", "EP02", days=-1)
     world.add("hospital", "MG02", days=-1)
     assert world.grade("hospital")["score"] == 12.0
-    world.set(hazard, deadline=world.clock.now() + timedelta(days=30))     # what decide_extension does
+    extended = world.clock.now() + timedelta(days=30)
+    world.set(hazard, deadline=extended, rectification_deadline=extended)  # what decide_extension does
     assert world.grade("hospital")["score"] == 7.2                         # 1.2 × (4 + 2)
     world.set(hazard, status="pending_acceptance", deadline=world.clock.now() - timedelta(days=1))
     assert world.grade("hospital")["score"] == 7.2               # reported: open, past its deadline, not overdue

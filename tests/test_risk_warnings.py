@@ -85,35 +85,37 @@ def test_a_grade_change_delivers_exactly_the_right_messages(world, mail, sms):
     assert len(sms.received) == 4
 
 
-def test_c_goes_by_sms_to_the_inspection_head_only(world, mail, sms):
+def test_c_goes_by_sms_to_the_inspection_head_and_the_supervision_head(world, mail, sms):
     world.add("mall", "EN01")
     assert world.grade("mall")["grade"] == "C"
     world.deliver(**channels(mail, sms))
-    assert mail.messages == [] and [r["mobile"] for r in sms.received] == [MOBILES["head1"]]
-    assert "蓝色预警" in sms.received[0]["text"]
+    assert mail.messages == [] and sorted(r["mobile"] for r in sms.received) == [MOBILES["head1"], MOBILES["sup1"]]
+    assert all("蓝色预警" in r["text"] for r in sms.received)
+    assert unread(world, "lead1") == []                             # C does not go to the leader
 
 
 def test_the_gateway_down_is_retried_with_backoff_and_delivered_once_when_back(world):
     gateway = SmsGateway()                                          # its port is reserved, nobody listens yet
     world.add("mall", "EN01")
-    world.grade("mall")
+    world.grade("mall")                                             # C: one SMS to each head
     config = {"SMS_URL": gateway.url}
-    assert world.deliver(**config) == {"sent": 0, "retrying": 1, "failed": 0, "skipped": 0}
-    [row] = world.messages(channel="sms")
-    assert row.status == "pending" and row.attempts == 1 and "cannot be reached" in row.last_error
-    assert row.next_attempt_at == world.clock.now() + timedelta(seconds=60)
+    assert world.deliver(**config) == {"sent": 0, "retrying": 2, "failed": 0, "skipped": 0}
+    rows = world.messages(channel="sms")
+    assert len(rows) == 2
+    assert all(r.status == "pending" and r.attempts == 1 and "cannot be reached" in r.last_error for r in rows)
+    assert {r.next_attempt_at for r in rows} == {world.clock.now() + timedelta(seconds=60)}
     assert world.deliver(**config)["retrying"] == 0                  # not due yet: not tried again
     world.clock.advance(seconds=61)
     world.deliver(**config)
-    [row] = world.messages(channel="sms")
-    assert row.attempts == 2 and row.next_attempt_at == world.clock.now() + timedelta(seconds=120)
+    rows = world.messages(channel="sms")
+    assert {(r.attempts, r.next_attempt_at) for r in rows} == {(2, world.clock.now() + timedelta(seconds=120))}
     with gateway:
         world.clock.advance(seconds=121)
-        assert world.deliver(**config)["sent"] == 1
+        assert world.deliver(**config)["sent"] == 2
         world.clock.advance(hours=2)
         assert world.deliver(**config)["sent"] == 0
-    assert len(gateway.received) == 1 and gateway.received[0]["mobile"] == MOBILES["head1"]
-    assert world.messages(channel="sms")[0].status == "sent"
+    assert sorted(r["mobile"] for r in gateway.received) == [MOBILES["head1"], MOBILES["sup1"]]
+    assert {r.status for r in world.messages(channel="sms")} == {"sent"}
 
 
 def test_a_gateway_answering_500_or_garbage_is_retried_and_nothing_is_lost(world, sms):
@@ -122,16 +124,16 @@ def test_a_gateway_answering_500_or_garbage_is_retried_and_nothing_is_lost(world
     config = {"SMS_URL": sms.url}
     sms.mode = "error500"
     world.deliver(**config)
-    assert "HTTP 500" in world.messages(channel="sms")[0].last_error
+    assert all("HTTP 500" in r.last_error for r in world.messages(channel="sms"))
     sms.mode = "garbage"
     world.clock.advance(minutes=2)
     world.deliver(**config)
-    row = world.messages(channel="sms")[0]
-    assert row.status == "pending" and row.attempts == 2 and "not JSON" in row.last_error
+    rows = world.messages(channel="sms")
+    assert all(r.status == "pending" and r.attempts == 2 and "not JSON" in r.last_error for r in rows)
     sms.mode = "ok"
     world.clock.advance(minutes=5)
-    assert world.deliver(**config)["sent"] == 1
-    assert len(sms.requests) == 3 and len(sms.received) == 1
+    assert world.deliver(**config)["sent"] == 2
+    assert len(sms.requests) == 6 and len(sms.received) == 2
 
 
 def test_retries_stop_after_the_maximum_and_the_message_waits_for_an_administrator(world, sms):
@@ -146,20 +148,6 @@ def test_retries_stop_after_the_maximum_and_the_message_waits_for_an_administrat
     sms.mode = "ok"
     world.retry(row.id)
     assert world.deliver(SMS_URL=sms.url)["sent"] == 1 and len(sms.received) == 1
-
-
-def test_a_recipient_without_a_mobile_number_is_a_visible_failure_the_others_get_theirs(world, mail, sms):
-    world.contacts(mobiles={**MOBILES, "sup1": None})
-    world.add("hospital", "EP02")
-    world.grade("hospital")
-    [failed] = world.messages(status="failed")
-    assert failed.channel == "sms" and failed.recipient == "sup1 (sup1)"
-    assert failed.last_error == "sup1 (sup1) has no mobile number: add it to the user's record, then retry"
-    assert world.deliver(**channels(mail, sms))["sent"] == 2 and len(sms.received) == 1
-    world.contacts()                                                 # the number is added; an administrator retries
-    world.retry(failed.id)
-    assert world.deliver(**channels(mail, sms))["sent"] == 1
-    assert sorted(r["mobile"] for r in sms.received) == [MOBILES["head1"], MOBILES["sup1"]]
 
 
 def test_a_customer_without_an_inspection_head_is_a_visible_failure(world, sessions, sms):
@@ -212,10 +200,34 @@ def test_warnings_are_deduplicated_per_customer_grade_and_day(world):
     assert len([h for h in world.history("hospital")]) == 4
     world.clock.advance(days=1)
     world.set(major, status="rectifying")
-    world.grade("hospital")                                          # the next day it warns again
+    world.grade("hospital")                                          # the next day it warns again ...
     assert [(w.kind, w.grade) for w in world.warnings("hospital")][-1] == ("raise", "A")
+    with world.sessions() as s:                                      # ... but the same hazards: no second report
+        assert len(s.scalars(select(ReportLog).where(ReportLog.reason == "grade_a")).all()) == 2
+    assert world.warnings("hospital")[-1].report_document_id is None
+
+
+def test_a_grade_a_report_goes_again_only_when_the_set_of_hazards_grows(world):
+    first = world.add("hospital", "IL01")
+    world.grade("hospital")                                          # enters A: reported (2 recipients)
+    world.clock.advance(days=2)
+    world.add("hospital", "EP02")
+    assert world.grade("hospital")["grade"] == "A"                   # stays A, one more hazard: reported again
+    world.clock.advance(days=2)
+    world.set(first, status="closed")
+    world.grade("hospital")                                          # B
+    world.clock.advance(days=2)
+    world.set(first, status="rectifying")
+    assert world.grade("hospital")["grade"] == "A"                   # back in A with a set already reported
+    world.clock.advance(days=2)
+    world.add("hospital", "MG02")
+    world.grade("hospital")                                          # A, grows again
     with world.sessions() as s:
-        assert len(s.scalars(select(ReportLog).where(ReportLog.reason == "grade_a")).all()) == 4
+        logs = s.scalars(select(ReportLog).where(ReportLog.reason == "grade_a")).all()
+    assert len({log.document_id for log in logs}) == 3 and len(logs) == 6
+    reported = [(w.kind, sorted(w.hazard_ids or [])) for w in world.warnings("hospital") if w.report_document_id]
+    assert [kind for kind, _ in reported] == ["raise", "grow", "grow"]
+    assert [len(ids) for _, ids in reported] == [1, 2, 3] and reported[0][1] == [first]
 
 
 def test_reminders_while_in_a_weekly_and_in_b_fortnightly(world):

@@ -164,15 +164,20 @@ def test_the_demo_data_loads_once_and_a_second_run_changes_nothing(sqlite_url, t
     assert runner.invoke(main, ["init"], obj={"app": app}).exit_code == 0
     first = runner.invoke(main, ["demo"], obj={"app": app})
     assert first.exit_code == 0, first.output
-    loaded = counts()      # 11 hazards at every stage, the one a finished demo inspection found, a year's history
-    from services import demo_history
-    assert loaded["User"] == 8 and loaded["Customer"] == 12 and loaded["Hazard"] == 12 + len(demo_history.HISTORY)
+    loaded = counts()      # hazards at every stage, the one a finished demo inspection found, a year's history
+    from services import demo_hazards, demo_history
+    assert loaded["User"] == 8 and loaded["Customer"] == 12
+    assert loaded["Hazard"] == len(demo_hazards.STORIES) + 1 + len(demo_history.HISTORY)
     assert loaded["HumanTask"] > 11
     second = runner.invoke(main, ["demo"], obj={"app": app})
     assert "nothing to do" in second.output and counts() == loaded
     with app.app_context():
         statuses = set(db.session().scalars(select(Hazard.status)))
     assert {"found", "rectifying", "overdue", "accepted", "closed"} <= statuses
+    with app.app_context():
+        from records import HazardEvent
+        kinds = set(db.session().scalars(select(HazardEvent.kind)))
+    assert {"notice_overdue", "rectification_refused", "order_issued"} <= kinds     # a late notice, a refusal
 
 
 def test_serve_on_an_initialised_sqlite_database_takes_writes(tmp_path):

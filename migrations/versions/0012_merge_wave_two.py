@@ -1,11 +1,11 @@
 """Join the migration branches of the second wave: the audit trail's request ids, where a model
-version came from (file or modeler), import rows, server-side sessions and request keys.
+version came from (file or modeler), import rows, server-side sessions and request keys, and the hazards' delivery and rectification deadlines.
 
 Revision ID: 0012
-Revises: h18_audit_request_id, h16_model_origin, h17w_request_keys
+Revises: h18_audit_request_id, h16_model_origin, h17w_request_keys, h13a_deadlines
 """
 revision = "0012"
-down_revision = ("h18_audit_request_id", "h16_model_origin", "h17w_request_keys")
+down_revision = ("h18_audit_request_id", "h16_model_origin", "h17w_request_keys", "h13a_deadlines")
 branch_labels = None
 depends_on = None
 
