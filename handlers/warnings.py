@@ -21,7 +21,7 @@ from records import notifications, outbox, risk
 from records.hazards import OPEN, Hazard
 from records.people import Team
 
-from . import documents
+from . import letters
 from .context import Context, local_today, zone
 
 WARNED = ("inapp", "email")
@@ -77,7 +77,7 @@ def remind(ctx: Context, customer, row) -> dict | None:
 def _warn(ctx, customer, row, warning, *, old=None, since=None) -> dict:
     kind = "reminder" if warning.kind == "reminder" else "raise"
     if row.grade == "A" and kind == "raise":
-        report = documents.grade_report(ctx, customer, row)
+        report = letters.grade_report(ctx, customer, row)
         warning.report_document_id = report["document_id"]
         leaders = notifications.users_with_role(ctx.session, "leader", customer.branch.code)
         for user in leaders:

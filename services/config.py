@@ -37,6 +37,8 @@ DEFAULTS: dict = {
     "CONTACT_NAME": "营销部用电检查班",
     "CONTACT_PHONE": "0796-8888000",
     "SECTION_LEADER": "营销部主任",
+    "LETTER_NUMBER_PATTERN": "吉供营销〔{year}〕{n}号",   # letters to the government and the superior unit
+    "LETTER_SIGNER": "",                      # 签发人 of the letters; empty: the company's leader by name
     "SUPERVISION_DAYS": 7,                    # the short deadline a supervision order (督导单) sets
     "PLAN_LEAD_DAYS": 15,                     # periodic inspections are created this many days before due
     "PLAN_START": "",                         # go-live date (ISO); empty: the day a customer was registered
@@ -126,8 +128,18 @@ def check(config: dict) -> None:
                            "Set GRIDSAFE_SECRET_KEY to a long random value (e.g. `python -c "
                            "'import secrets; print(secrets.token_hex(32))'`).")
     _check_assessment(config)
+    _check_letter_pattern(config.get("LETTER_NUMBER_PATTERN") or "{n}")
     from records import workdays
     workdays.from_settings(config)                    # malformed holidays: refuse to start, say which entry
+
+
+def _check_letter_pattern(pattern: str) -> None:
+    try:
+        if "{n}" not in pattern or pattern.format(year=2026, n=1) == pattern.format(year=2026, n=2):
+            raise ValueError
+    except (KeyError, IndexError, ValueError):
+        raise ValueError("GRIDSAFE_LETTER_NUMBER_PATTERN must hold {n} (the number) and may hold {year}, "
+                         "e.g. 吉供营销〔{year}〕{n}号") from None
 
 
 def _check_assessment(config: dict) -> None:

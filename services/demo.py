@@ -29,6 +29,11 @@ USERS = [  # username, name, role, branch, teams, mobile
     ("liucheng", "周流程", "process_owner", "JA", [], "13907961007"),
     ("admin", "系统管理员", "admin", "JA", [], "13907961008"),
 ]
+# post (职务) and inspection warrant number (用电检查证号), printed on the documents beside the name
+PROFILES = {"zhuanze": ("用电检查专责", "赣用检0301"), "jiancha1": ("用电检查一组组长", "赣用检0311"),
+            "jiancha2": ("用电检查员", "赣用检0312"), "jiancha3": ("用电检查一组组长", "赣用检0321"),
+            "dudao": ("督导负责人", "赣用检0305"), "lingdao": ("营销部主任", None), "liucheng": ("流程管理专责", None),
+            "admin": ("系统管理员", None)}
 CUSTOMERS = [  # number, name, address, branch, class, high-risk, industry, team
     ("3608010001", "吉安市中心人民医院", "吉州区井冈山大道 1 号", "JA-JZ", "first", False, "医疗卫生", "JA-JZ-1"),
     ("3608010002", "吉安市人民政府", "吉州区市府路 1 号", "JA-JZ", "first", False, "党政机关", "JA-JZ-1"),
@@ -139,7 +144,8 @@ def _people(session, now) -> None:
     for username, name, role, branch, team_codes, mobile in USERS:
         user = User(username=username, display_name=name, password_hash=probe.password_hash, branch=branches[branch],
                     teams=[teams[c] for c in team_codes], mobile=mobile, email=f"{username}@ja.example.cn",
-                    locale="zh_CN", active=True, created_at=now)
+                    locale="zh_CN", active=True, created_at=now, post=PROFILES[username][0],
+                    warrant_number=PROFILES[username][1])
         user.set_roles([role])
         session.add(user)
     session.flush()

@@ -17,7 +17,8 @@ from records import ROLES, Branch, Team, User, people, tokens
 from .errors import Conflict, Invalid, NotFound
 from .i18n import _, _l
 
-USER_FIELDS = ("username", "display_name", "roles", "branch_id", "locale", "mobile", "email", "active")
+USER_FIELDS = ("username", "display_name", "roles", "branch_id", "locale", "mobile", "email", "post", "warrant_number",
+               "active")
 TEAM_FIELDS = ("code", "name", "branch_id", "head_id", "active")
 BRANCH_FIELDS = ("code", "name", "kind", "parent_id")
 MIN_PASSWORD = 8
@@ -109,6 +110,8 @@ def save_user(rt, session, actor, user: User | None, values: dict, *, lock_versi
     user.locale = values.get("locale") or "zh_CN"
     user.mobile = values.get("mobile") or None
     user.email = values.get("email") or None
+    user.post = (values.get("post") or "").strip() or None
+    user.warrant_number = (values.get("warrant_number") or "").strip() or None
     user.active = bool(values.get("active", True))
     if creating:
         session.add(user)

@@ -154,10 +154,14 @@ def seed(session, now) -> dict:
     team = Team(code="JA-T1", name="吉州一组", branch_id=county.id)
     session.add(team)
     people = {}
-    for username, role, branch in (("insp1", "inspector", county), ("head1", "inspector", county),
-                                   ("sup1", "supervisor", county), ("lead1", "leader", company)):
-        user = User(username=username, display_name=username, password_hash=_password_hash(), created_at=now,
-                    branch=branch, active=True, locale="zh_CN", teams=[team] if role == "inspector" else [])
+    for username, name, post, warrant, role, branch in (
+            ("insp1", "李检查", "用电检查员", "赣用检0312", "inspector", county),
+            ("head1", "赵组长", "用电检查一组组长", "赣用检0311", "inspector", county),
+            ("sup1", "刘督导", "督导负责人", None, "supervisor", county),
+            ("lead1", "陈领导", "营销部主任", None, "leader", company)):
+        user = User(username=username, display_name=name, post=post, warrant_number=warrant,
+                    password_hash=_password_hash(), created_at=now, branch=branch, active=True, locale="zh_CN",
+                    teams=[team] if role == "inspector" else [], mobile="1390796" + warrant[-4:] if warrant else None)
         user.set_roles([role])
         session.add(user)
         people[username] = user

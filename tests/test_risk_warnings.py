@@ -73,7 +73,7 @@ def test_a_grade_change_delivers_exactly_the_right_messages(world, mail, sms):
         logs = s.scalars(select(ReportLog).where(ReportLog.reason == "grade_a")).all()
     assert sorted(log.recipient for log in logs)[1] == "国网江西省电力有限公司" and len(logs) == 2
     assert world.warnings("hospital")[-1].report_document_id == logs[0].document_id
-    assert unread(world, "lead1")[-2:] == ["待报送：FX-3600100001-20260302", f"红色预警：{HOSPITAL}升为A级"]
+    assert unread(world, "lead1")[-2:] == ["待报送：吉供营销〔2026〕1号", f"红色预警：{HOSPITAL}升为A级"]
 
     for hazard in world.open_ids("hospital"):                         # all closed: informed, no SMS
         world.set(hazard, status="closed")
@@ -153,7 +153,7 @@ def test_a_recipient_without_a_mobile_number_is_a_visible_failure_the_others_get
     world.add("hospital", "EP02")
     world.grade("hospital")
     [failed] = world.messages(status="failed")
-    assert failed.channel == "sms" and failed.recipient == "sup1 (sup1)"
+    assert failed.channel == "sms" and failed.recipient == "刘督导 (sup1)"
     assert failed.last_error == "sup1 (sup1) has no mobile number: add it to the user's record, then retry"
     assert world.deliver(**channels(mail, sms))["sent"] == 2 and len(sms.received) == 1
     world.contacts()                                                 # the number is added; an administrator retries
