@@ -154,7 +154,7 @@ def test_a_recipient_without_a_mobile_number_is_a_visible_failure_the_others_get
     world.grade("hospital")
     [failed] = world.messages(status="failed")
     assert failed.channel == "sms" and failed.recipient == "刘督导 (sup1)"
-    assert failed.last_error == "sup1 (sup1) has no mobile number: add it to the user's record, then retry"
+    assert failed.last_error == "刘督导 (sup1) has no mobile number: add it to the user's record, then retry"
     assert world.deliver(**channels(mail, sms))["sent"] == 2 and len(sms.received) == 1
     world.contacts()                                                 # the number is added; an administrator retries
     world.retry(failed.id)
