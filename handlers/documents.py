@@ -189,15 +189,16 @@ def supervision_order(ctx: Context, hazard_id) -> dict:
     layout.paragraph(doc, f"{hazard.customer.name}：", indent=False)
     layout.paragraph(doc, f"贵单位存在的安全隐患（告知书编号 {hazard.file_number}-GZ）已超过整改期限仍未整改完成，"
                           "现下达督导单，请贵单位高度重视，在新的期限内完成整改。")
-    overdue_days = (overdue.at.date() - hazard.original_deadline.date()).days if overdue else None
+    as_of = layout.parse_instant((supervised.at if supervised else ctx.now()).isoformat())
+    overdue_days = (as_of.astimezone(layout.ZoneInfo(zone(ctx))).date()
+                    - hazard.original_deadline.astimezone(layout.ZoneInfo(zone(ctx))).date()).days
     layout.fields(doc, customer_rows(hazard.customer) + [
         ("关联告知书编号", f"{hazard.file_number}-GZ"), ("隐患档案编号", hazard.file_number),
         ("隐患项目", f"{hazard.item['code']} {hazard.item['name_zh']}"),
         ("隐患等级", wording.severity_name(hazard.severity)),
         ("原整改期限", layout.chinese_date(hazard.original_deadline, zone(ctx))),
         ("逾期时间", layout.chinese_date(overdue.at, zone(ctx)) if overdue else None),
-        ("逾期天数", f"截至送达日逾期{(supervised.at - hazard.original_deadline).days}天" if supervised
-         else (f"{max(overdue_days, 0) + 1}天" if overdue_days is not None else None)),
+        ("逾期天数", f"截至{layout.chinese_date(as_of, zone(ctx))}逾期{max(overdue_days, 0)}天"),
         ("督导次数", f"第{count}次"),
         ("复查整改进展", detail.get("progress") or ("送达时现场复查填写" if not delivered else None)),
         ("客户说明的原因", detail.get("customer_reason") or ("送达时现场填写" if not delivered else "客户未说明")),
@@ -209,7 +210,7 @@ def supervision_order(ctx: Context, hazard_id) -> dict:
     layout.images(doc, "复查照片", blobs(ctx, detail.get("photos") or detail.get("review_photos")))
     _delivery_block(ctx, doc, supervised, "督导单")
     branch = hazard.branch.code if hazard.branch else None
-    layout.paragraph(doc, f"签发（督导负责人）：{role_holder(ctx, 'supervisor', branch) or layout.BLANK}", indent=False,
+    layout.paragraph(doc, f"签发：{role_holder(ctx, 'supervisor', branch) or layout.BLANK}", indent=False,
                      keep_with_next=True)
     layout.paragraph(doc, f"审核：{role_holder(ctx, 'leader', branch) or _setting(ctx, 'SECTION_LEADER', '营销部主任')}",
                      indent=False, keep_with_next=True)

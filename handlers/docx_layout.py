@@ -10,7 +10,7 @@ stands alone at the top or bottom of a page."""
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from docx import Document
@@ -36,6 +36,10 @@ PPR_AFTER_BORDERS = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w
 def chinese_date(moment: datetime, zone: str = "Asia/Shanghai") -> str:
     local = moment.astimezone(ZoneInfo(zone))
     return f"{local.year}年{local.month}月{local.day}日"
+
+
+def chinese_date_of(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def parse_instant(text: str) -> datetime:
@@ -223,11 +227,12 @@ def fields(doc: Document, rows: list[tuple[str, object]]) -> None:
     _rows_unsplit(table)
 
 
-def images(doc: Document, caption: str, blobs: list[bytes], width_cm: float = 7.0) -> None:
-    """Photos under a caption, one per line, numbered."""
+def images(doc: Document, caption: str, blobs: list[bytes], width_cm: float = 7.0, *,
+           title: str | None = None) -> None:
+    """Photos under a heading (the caption unless a title is given), one per line, numbered."""
     if not blobs:
         return
-    heading(doc, caption)
+    heading(doc, title or caption)
     for index, blob in enumerate(blobs, start=1):
         doc.add_picture(io.BytesIO(blob), width=Cm(width_cm))
         doc.paragraphs[-1].paragraph_format.keep_with_next = True      # the photo stays with its caption

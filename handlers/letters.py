@@ -98,7 +98,7 @@ def government_report(ctx: Context, hazard_id, reason: str) -> dict:
     layout.heading(doc, "三、有关请求")
     layout.paragraph(doc, "我公司已履行告知、服务、督导义务。请贵部门依法督促该用户落实整改。"
                      if reason != "close_out" else "该隐患已经验收合格并销号，特此报告。")
-    layout.images(doc, "附件：隐患照片", blobs(ctx, hazard.photos))
+    layout.images(doc, "隐患照片", blobs(ctx, hazard.photos), title="附件：隐患照片")
     _end(ctx, doc, unit, copies, _contact(ctx, hazard.team))
     result = archive_rendered(ctx, doc, kind="government_report", number=number, subject=hazard.file_number,
                               hazard_id=hazard.id, customer_id=hazard.customer_id)

@@ -17,6 +17,7 @@ from records.dictionary import SEVERITIES, SEVERITY_NAMES
 
 from . import charts
 from . import docx_layout as layout
+from . import wording
 from .context import Context, zone
 
 TITLES = {"month": "月报", "quarter": "季报", "range": "情况报告", "year": "年度报告"}
@@ -80,14 +81,15 @@ def _category_rows(f: dict) -> list:
     return [[name] + [by.get(s, 0) for s in SEVERITIES] + [sum(by.values())] for name, by in f["category"].items()]
 
 
-def _customer_sections(doc, f: dict, number: int) -> None:
+def _customer_sections(doc, session, f: dict, number: int) -> None:
     numerals = "一二三四五六七八九十"
     layout.heading(doc, f"{numerals[number]}、客户风险等级")
     g = f["grades"] or {"A": 0, "B": 0, "C": 0}
     layout.grid(doc, ["等级", "A级（红）", "B级（黄）", "C级（蓝）"], [["客户数", g["A"], g["B"], g["C"]]])
     layout.heading(doc, f"{numerals[number + 1]}、A级、B级客户名单")
     rows = [[c.name, c.number, c.class_name + ("（高危）" if c.high_risk else ""),
-             grade.grade, grade.open_hazards, "；".join(grade.drivers[:2])] for c, grade in f["ab"]]
+             f"{grade.grade}级", grade.open_hazards, wording.grade_reasons(session, c, grade.drivers)]
+            for c, grade in f["ab"]]
     if rows:
         layout.grid(doc, ["客户名称", "户号", "重要等级", "风险等级", "在治隐患", "主要原因"], rows,
                     [3.6, 2.4, 2.2, 1.6, 1.6, 4.2])
@@ -119,7 +121,7 @@ def _render_common(ctx, doc, f, scope, text) -> None:
         layout.grid(doc, ["类别"] + [SEVERITY_NAMES[s] for s in SEVERITIES] + ["合计"], rows)
     else:
         layout.paragraph(doc, "本期未发现新的隐患。")
-    _customer_sections(doc, f, 4)
+    _customer_sections(doc, ctx.session, f, 4)
 
 
 def subject_of(label: str, branch_code: str | None) -> str:
