@@ -25,6 +25,7 @@ BODY_FONT, TITLE_FONT, HEAD_FONT = "仿宋_GB2312", "方正小标宋简体", "�
 # the fonts a Debian machine has (apt: fonts-noto-cjk) for each official one
 FALLBACKS = {BODY_FONT: "Noto Serif CJK SC", TITLE_FONT: "Noto Serif CJK SC", HEAD_FONT: "Noto Sans CJK SC"}
 LATIN_FONT = "Times New Roman"
+TEXT_WIDTH_CM = 15.6                      # 210 mm less the margins of 28 and 26 mm
 # the children of w:pPr that come after w:pBdr in the schema (ECMA-376 CT_PPrBase)
 PPR_AFTER_BORDERS = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
                      "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
@@ -221,10 +222,20 @@ def fields(doc: Document, rows: list[tuple[str, object]]) -> None:
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for label, value in rows:
         cells = table.add_row().cells
-        cells[0].width, cells[1].width = Cm(4.2), Cm(11.4)
         _font(cells[0].paragraphs[0].add_run(label), HEAD_FONT, 12)
         _font(cells[1].paragraphs[0].add_run("—" if value in (None, "") else str(value)), BODY_FONT, 12)
+    _widths(table, [4.2, TEXT_WIDTH_CM - 4.2])
     _rows_unsplit(table)
+
+
+def _widths(table, widths_cm: list[float]) -> None:
+    """Column widths in the table grid (what LibreOffice reads) and in every cell (what Word reads)."""
+    table.autofit = False
+    for column, width in zip(table.columns, widths_cm):
+        column.width = Cm(width)
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths_cm):
+            cell.width = Cm(width)
 
 
 def images(doc: Document, caption: str, blobs: list[bytes], width_cm: float = 7.0, *,
@@ -257,6 +268,8 @@ def photo_pairs(doc: Document, pairs: list[tuple[bytes | None, bytes | None]]) -
                 cell.paragraphs[0].add_run().add_picture(io.BytesIO(blob), width=Cm(6.8))
             else:
                 _font(cell.paragraphs[0].add_run("（无）"), BODY_FONT, 12)
+    _widths(table, [TEXT_WIDTH_CM / 2] * 2)
+    _rows_unsplit(table)
 
 
 BLANK = "＿＿＿＿＿＿＿＿"
@@ -315,7 +328,9 @@ def grid(doc: Document, headers: list, rows: list[list], widths_cm: list[float] 
         cells = table.add_row().cells
         for cell, value in zip(cells, row):
             _font(cell.paragraphs[0].add_run("—" if value in (None, "") else str(value)), BODY_FONT, 10.5)
-    if widths_cm:
-        for row in table.rows:
-            for cell, width in zip(row.cells, widths_cm):
-                cell.width = Cm(width)
+    if not widths_cm:
+        widths_cm = [TEXT_WIDTH_CM / len(headers)] * len(headers)
+    scale = TEXT_WIDTH_CM / sum(widths_cm)
+    _widths(table, [w * scale for w in widths_cm])
+    _rows_unsplit(table)
+    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))   # repeated on each page

@@ -86,7 +86,7 @@ def grade_reasons(session, customer, drivers: list[str] | None) -> str:
         if m := _DECISIVE.match(line):
             decisive.append((m.group(2), m.group(3), m.group(4)))
         elif m := _BY_SCORE.match(line):
-            by_score = m.group(2)
+            by_score, grade_of = m.group(2), m.group(1)
         elif (m := _MODIFIER.match(line)) and not line.startswith("S ="):
             notes.setdefault(m.group(1), []).append(m.group(2))
         elif not re.search(r"[A-Za-z=×]", line):
@@ -103,7 +103,7 @@ def grade_reasons(session, customer, drivers: list[str] | None) -> str:
         tail = "已逾期" if overdue == len(decisive) else (f"，其中{overdue}项已逾期" if overdue else "")
         parts.append(f"{klass}客户存在{len(decisive)}项{severity}隐患（{listed}）{tail}")
     elif by_score:
-        parts.append(f"{klass}客户在治隐患累计风险分值{float(by_score):g}分，达到相应风险等级")
+        parts.append(f"{klass}客户存在多项未销号隐患，累计风险达到{grade_of}级")
     for code, words in notes.items():
         for note in words:
             if not code:

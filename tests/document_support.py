@@ -82,3 +82,57 @@ REQUIRED = {
     "superior_report": ([], ["签发人：", "抄送：", "联系人：", "（盖章）", "印发"]),
     "periodic_summary": ([], ["总体情况", "主要指标", "隐患分级统计", "（盖章）"]),
 }
+
+
+# -- PDF (LibreOffice) -------------------------------------------------------------------------------
+
+def pdf_tools_missing() -> str | None:
+    """Why documents cannot be converted here, or None."""
+    import shutil
+    missing = [tool for tool in ("soffice", "pdftotext", "pdfinfo", "pdffonts") if not shutil.which(tool)]
+    return (f"{', '.join(missing)} not installed: `make documents` installs LibreOffice (libreoffice-writer-nogui), "
+            "poppler-utils and fonts-noto-cjk") if missing else None
+
+
+def to_pdf(docx_paths, outdir) -> list:
+    """Convert .docx files to PDF with LibreOffice in one run (its own profile, so runs don't collide)."""
+    import subprocess
+    from pathlib import Path
+    outdir = Path(outdir)
+    profile = outdir / ".lo-profile"
+    subprocess.run(["soffice", f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless", "--convert-to",
+                    "pdf", "--outdir", str(outdir), *map(str, docx_paths)], check=True, capture_output=True,
+                   timeout=300)
+    return [outdir / (Path(p).stem + ".pdf") for p in docx_paths]
+
+
+def pdf_pages(path) -> list[list[str]]:
+    """The non-empty text lines of each page."""
+    import subprocess
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    pages = text.split("\f")
+    if pages and not pages[-1].strip():
+        pages = pages[:-1]
+    return [[line.strip() for line in page.splitlines() if line.strip()] for page in pages]
+
+
+def pdf_fonts(path) -> str:
+    import subprocess
+    return subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
+
+
+CLOSING = [r"^\S*（盖章）$", r"^\d{4}年\d{1,2}月\d{1,2}日$", r"^—\s*\d+\s*—$", r"^签发人：", r"^（联系人：", r"^抄送：",
+           r"印发$", r"^＿+年＿+月＿+日$", r"^\S*\d{8,}）$"]
+HEADING = r"^[一二三四五六七八九十]+、\S+$"
+
+
+def closing_only(lines: list[str]) -> bool:
+    """A page that holds nothing but closing lines (seal, date, copies, page number)."""
+    return all(any(re.search(p, line) for p in CLOSING) for line in lines)
+
+
+def ends_with_heading(lines: list[str]) -> bool:
+    """A page whose last line before the page number is a heading (its table went to the next page)."""
+    body = [line for line in lines if not re.search(r"^—\s*\d+\s*—$", line)]
+    return bool(body) and bool(re.search(HEADING, body[-1]))
