@@ -192,6 +192,7 @@ def heading(doc: Document, text: str) -> None:
     """A heading (黑体), kept on the page of what follows it."""
     p = doc.add_paragraph()
     p.paragraph_format.keep_with_next = True
+    p.paragraph_format.space_before = Pt(8)
     _font(p.add_run(text), HEAD_FONT, 16, bold=True)
 
 
@@ -284,7 +285,8 @@ def signature(doc: Document, label: str, blob: bytes | None, name: str | None, w
     if blob:
         p.add_run().add_picture(io.BytesIO(blob), height=Cm(1.6))
     _font(p.add_run(f"  {name}" if name else ("" if blob else BLANK)), BODY_FONT, 16)
-    _font(p.add_run(f"  签字时间：{when}" if when else f"  签字时间：{BLANK}"), BODY_FONT, 14)
+    p.add_run().add_break()
+    _font(p.add_run(f"签字时间：{when}" if when else f"签字时间：{BLANK}"), BODY_FONT, 14)
 
 
 def seal(doc: Document, unit: str, moment: datetime | None, zone: str, *, signer: str | None = None) -> None:

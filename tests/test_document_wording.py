@@ -157,3 +157,17 @@ def test_every_document_of_the_demo_reads_as_an_official_document(demo):
         _check_fields(*newest[kind])
     worksheet = fields_of(newest["inspection_worksheet"][1])
     assert worksheet["检查人员"].count("检查证号") == 2
+
+
+def test_letter_numbers_follow_the_configured_pattern_without_gaps(sessions, clock):
+    from types import SimpleNamespace
+
+    from handlers.letters import letter_number
+    from services import config
+    with sessions() as s:
+        ctx = SimpleNamespace(session=s, now=clock.now, settings={"LETTER_NUMBER_PATTERN": "赣电营〔{year}〕第{n}号"})
+        assert [letter_number(ctx) for _ in range(3)] == ["赣电营〔2026〕第1号", "赣电营〔2026〕第2号", "赣电营〔2026〕第3号"]
+        s.rollback()
+    for bad in ("吉供营销〔2026〕号", "{year}-{x}"):
+        with pytest.raises(ValueError, match="LETTER_NUMBER_PATTERN"):
+            config.load({"ENV": "testing", "SECRET_KEY": "x", "LETTER_NUMBER_PATTERN": bad}, environ={})
