@@ -14,26 +14,19 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from docx import Document
-from lxml import etree
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement, parse_xml
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+
+from . import docx_xml
 
 BODY_FONT, TITLE_FONT, HEAD_FONT = "仿宋_GB2312", "方正小标宋简体", "黑体"
 # the fonts a Debian machine has (apt: fonts-noto-cjk) for each official one
 FALLBACKS = {BODY_FONT: "Noto Serif CJK SC", TITLE_FONT: "Noto Serif CJK SC", HEAD_FONT: "Noto Sans CJK SC"}
 LATIN_FONT = "Times New Roman"
 TEXT_WIDTH_CM = 15.6                      # 210 mm less the margins of 28 and 26 mm
-# the children of w:pPr that come after w:pBdr in the schema (ECMA-376 CT_PPrBase)
-PPR_AFTER_BORDERS = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
-                     "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
-                     "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
-                     "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
-                     "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
-
-
 def chinese_date(moment: datetime, zone: str = "Asia/Shanghai") -> str:
     local = moment.astimezone(ZoneInfo(zone))
     return f"{local.year}年{local.month}月{local.day}日"
@@ -70,24 +63,6 @@ def _font(run, name: str, size: float, bold: bool = False, color: RGBColor | Non
     r_fonts.set(qn("w:hAnsi"), LATIN_FONT)
 
 
-def _font_table(doc: Document) -> None:
-    """Name each official font in the font table with the alternative (w:altName) a Debian machine has."""
-    part = next((rel.target_part for rel in doc.part.rels.values() if rel.reltype.endswith("/fontTable")), None)
-    if part is None:
-        return
-    root = parse_xml(part.blob)
-    for name, alternative in FALLBACKS.items():
-        font = OxmlElement("w:font")
-        font.set(qn("w:name"), name)
-        alt = OxmlElement("w:altName")
-        alt.set(qn("w:val"), alternative)
-        charset = OxmlElement("w:charset")
-        charset.set(qn("w:val"), "86")                      # GB2312
-        font.extend([alt, charset])
-        root.append(font)
-    part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-
-
 def _page_numbers(section) -> None:
     """"— N —" centred at the foot of every page (GB/T 9704 7.5, 宋体 四号)."""
     p = section.footer.paragraphs[0]
@@ -120,7 +95,7 @@ def new_document(issuer: str) -> Document:
     r_fonts.set(qn("w:eastAsia"), BODY_FONT)
     r_fonts.set(qn("w:ascii"), LATIN_FONT)
     r_fonts.set(qn("w:hAnsi"), LATIN_FONT)
-    _font_table(doc)
+    docx_xml.font_table(doc, FALLBACKS)
     _page_numbers(section)
     p = doc.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -145,24 +120,7 @@ def letter_number_line(doc: Document, number: str, signer: str) -> None:
     p.paragraph_format.tab_stops.add_tab_stop(Cm(15.6), alignment=2)     # right-aligned at the text's edge
     _font(p.add_run(f"{number}\t签发人："), BODY_FONT, 16)
     _font(p.add_run(signer), "楷体_GB2312", 16)
-    _rule(p, "C00000")
-
-
-def _borders(p):
-    """The paragraph's w:pBdr, created in its place in the schema's order of w:pPr."""
-    p_pr = p._p.get_or_add_pPr()
-    borders = p_pr.find(qn("w:pBdr"))
-    if borders is None:
-        borders = OxmlElement("w:pBdr")
-        p_pr.insert_element_before(borders, *PPR_AFTER_BORDERS)
-    return borders
-
-
-def _rule(p, color: str) -> None:
-    bottom = OxmlElement("w:bottom")
-    for key, value in (("val", "single"), ("sz", "12"), ("space", "4"), ("color", color)):
-        bottom.set(qn(f"w:{key}"), value)
-    _borders(p).append(bottom)
+    docx_xml.rule(p, "C00000")
 
 
 def record_lines(doc: Document, copies: list[str], issuer: str, day: str) -> None:
@@ -171,21 +129,14 @@ def record_lines(doc: Document, copies: list[str], issuer: str, day: str) -> Non
         p = doc.add_paragraph()
         p.paragraph_format.keep_with_next = True
         p.paragraph_format.space_before = Pt(24)
-        _rule_top(p)
+        docx_xml.rule_top(p)
         _font(p.add_run("抄送：" + "，".join(copies) + "。"), BODY_FONT, 14)
     p = doc.add_paragraph()
     p.paragraph_format.tab_stops.add_tab_stop(Cm(15.6), alignment=2)
     _font(p.add_run(f"{issuer}\t{day}印发"), BODY_FONT, 14)
-    _rule(p, "000000")
+    docx_xml.rule(p, "000000")
     if not copies:
-        _rule_top(p)
-
-
-def _rule_top(p) -> None:
-    top = OxmlElement("w:top")
-    for key, value in (("val", "single"), ("sz", "8"), ("space", "4"), ("color", "000000")):
-        top.set(qn(f"w:{key}"), value)
-    _borders(p).insert(0, top)
+        docx_xml.rule_top(p)
 
 
 def heading(doc: Document, text: str) -> None:
@@ -209,13 +160,6 @@ def paragraph(doc: Document, text: str, *, indent: bool = True, align_right: boo
     return p
 
 
-def _rows_unsplit(table) -> None:
-    """A row is never split over two pages."""
-    for row in table.rows:
-        tr_pr = row._tr.get_or_add_trPr()
-        tr_pr.append(OxmlElement("w:cantSplit"))
-
-
 def fields(doc: Document, rows: list[tuple[str, object]]) -> None:
     """A two-column table of labelled values (empty values print as —)."""
     table = doc.add_table(rows=0, cols=2)
@@ -225,18 +169,8 @@ def fields(doc: Document, rows: list[tuple[str, object]]) -> None:
         cells = table.add_row().cells
         _font(cells[0].paragraphs[0].add_run(label), HEAD_FONT, 12)
         _font(cells[1].paragraphs[0].add_run("—" if value in (None, "") else str(value)), BODY_FONT, 12)
-    _widths(table, [4.2, TEXT_WIDTH_CM - 4.2])
-    _rows_unsplit(table)
-
-
-def _widths(table, widths_cm: list[float]) -> None:
-    """Column widths in the table grid (what LibreOffice reads) and in every cell (what Word reads)."""
-    table.autofit = False
-    for column, width in zip(table.columns, widths_cm):
-        column.width = Cm(width)
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths_cm):
-            cell.width = Cm(width)
+    docx_xml.widths(table, [4.2, TEXT_WIDTH_CM - 4.2])
+    docx_xml.rows_unsplit(table)
 
 
 def images(doc: Document, caption: str, blobs: list[bytes], width_cm: float = 7.0, *,
@@ -269,8 +203,8 @@ def photo_pairs(doc: Document, pairs: list[tuple[bytes | None, bytes | None]]) -
                 cell.paragraphs[0].add_run().add_picture(io.BytesIO(blob), width=Cm(6.8))
             else:
                 _font(cell.paragraphs[0].add_run("（无）"), BODY_FONT, 12)
-    _widths(table, [TEXT_WIDTH_CM / 2] * 2)
-    _rows_unsplit(table)
+    docx_xml.widths(table, [TEXT_WIDTH_CM / 2] * 2)
+    docx_xml.rows_unsplit(table)
 
 
 BLANK = "＿＿＿＿＿＿＿＿"
@@ -333,6 +267,6 @@ def grid(doc: Document, headers: list, rows: list[list], widths_cm: list[float] 
     if not widths_cm:
         widths_cm = [TEXT_WIDTH_CM / len(headers)] * len(headers)
     scale = TEXT_WIDTH_CM / sum(widths_cm)
-    _widths(table, [w * scale for w in widths_cm])
-    _rows_unsplit(table)
+    docx_xml.widths(table, [w * scale for w in widths_cm])
+    docx_xml.rows_unsplit(table)
     table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))   # repeated on each page
