@@ -6,6 +6,8 @@ embedded. People are printed by name (and post, and 检查证号 for inspectors)
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from records import documents, inspections, notifications
 from records.hazards import Hazard, timeline
 
@@ -189,15 +191,17 @@ def supervision_order(ctx: Context, hazard_id) -> dict:
     layout.paragraph(doc, f"{hazard.customer.name}：", indent=False)
     layout.paragraph(doc, f"贵单位存在的安全隐患（告知书编号 {hazard.file_number}-GZ）已超过整改期限仍未整改完成，"
                           "现下达督导单，请贵单位高度重视，在新的期限内完成整改。")
-    as_of = layout.parse_instant((supervised.at if supervised else ctx.now()).isoformat())
-    overdue_days = (as_of.astimezone(layout.ZoneInfo(zone(ctx))).date()
-                    - hazard.original_deadline.astimezone(layout.ZoneInfo(zone(ctx))).date()).days
+    tz = layout.ZoneInfo(zone(ctx))
+    as_of = (supervised.at if supervised else ctx.now()).astimezone(tz)
+    missed = layout.parse_instant(overdue.detail["deadline"]) if overdue and overdue.detail.get("deadline") \
+        else hazard.original_deadline                     # the deadline that was missed (an extension moves it)
+    overdue_days = (as_of.date() - missed.astimezone(tz).date()).days
     layout.fields(doc, customer_rows(hazard.customer) + [
         ("关联告知书编号", f"{hazard.file_number}-GZ"), ("隐患档案编号", hazard.file_number),
         ("隐患项目", f"{hazard.item['code']} {hazard.item['name_zh']}"),
         ("隐患等级", wording.severity_name(hazard.severity)),
-        ("原整改期限", layout.chinese_date(hazard.original_deadline, zone(ctx))),
-        ("逾期时间", layout.chinese_date(overdue.at, zone(ctx)) if overdue else None),
+        ("原整改期限", layout.chinese_date(missed, zone(ctx))),
+        ("逾期起始日期", layout.chinese_date(missed + timedelta(days=1), zone(ctx))),
         ("逾期天数", f"截至{layout.chinese_date(as_of, zone(ctx))}逾期{max(overdue_days, 0)}天"),
         ("督导次数", f"第{count}次"),
         ("复查整改进展", detail.get("progress") or ("送达时现场复查填写" if not delivered else None)),
