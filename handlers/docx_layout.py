@@ -22,9 +22,10 @@ from docx.shared import Cm, Pt, RGBColor
 
 from . import docx_xml
 
-BODY_FONT, TITLE_FONT, HEAD_FONT = "仿宋_GB2312", "方正小标宋简体", "黑体"
+BODY_FONT, TITLE_FONT, HEAD_FONT, SIGNER_FONT = "仿宋_GB2312", "方正小标宋简体", "黑体", "楷体_GB2312"
 # the fonts a Debian machine has (apt: fonts-noto-cjk) for each official one
-FALLBACKS = {BODY_FONT: "Noto Serif CJK SC", TITLE_FONT: "Noto Serif CJK SC", HEAD_FONT: "Noto Sans CJK SC"}
+FALLBACKS = {BODY_FONT: "Noto Serif CJK SC", TITLE_FONT: "Noto Serif CJK SC", HEAD_FONT: "Noto Sans CJK SC",
+             SIGNER_FONT: "Noto Serif CJK SC"}
 LATIN_FONT = "Times New Roman"
 TEXT_WIDTH_CM = 15.6                      # 210 mm less the margins of 28 and 26 mm
 def chinese_date(moment: datetime, zone: str = "Asia/Shanghai") -> str:
@@ -119,7 +120,7 @@ def letter_number_line(doc: Document, number: str, signer: str) -> None:
     p = doc.add_paragraph()
     p.paragraph_format.tab_stops.add_tab_stop(Cm(15.6), alignment=2)     # right-aligned at the text's edge
     _font(p.add_run(f"{number}\t签发人："), BODY_FONT, 16)
-    _font(p.add_run(signer), "楷体_GB2312", 16)
+    _font(p.add_run(signer), SIGNER_FONT, 16)
     docx_xml.rule(p, "C00000")
 
 
@@ -223,7 +224,8 @@ def signature(doc: Document, label: str, blob: bytes | None, name: str | None, w
     _font(p.add_run(f"签字时间：{when}" if when else f"签字时间：{BLANK}"), BODY_FONT, 14)
 
 
-def seal(doc: Document, unit: str, moment: datetime | None, zone: str, *, signer: str | None = None) -> None:
+def seal(doc: Document, unit: str, moment: datetime | None, zone: str, *, signer: str | None = None,
+         more: bool = False) -> None:
     """The close: the issuing unit with the seal area (盖章), the date, and who signed it off (签发人) when
     given. The lines are kept together and with the paragraph before them, so the close never stands on a
     page of its own."""
@@ -240,7 +242,7 @@ def seal(doc: Document, unit: str, moment: datetime | None, zone: str, *, signer
     space.paragraph_format.space_before = Pt(16)
     paragraph(doc, f"{unit}（盖章）", indent=False, align_right=True, keep_with_next=True)
     paragraph(doc, chinese_date(moment, zone) if moment else f"{BLANK}年{BLANK}月{BLANK}日", indent=False,
-              align_right=True)
+              align_right=True, keep_with_next=more)      # more: a 附注 or 版记 follows and stays with it
 
 
 def closing(doc: Document, unit: str, moment: datetime, zone: str) -> None:

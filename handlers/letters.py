@@ -58,8 +58,8 @@ def _begin(ctx, title: str, to: str, branch_code: str | None):
 
 
 def _end(ctx, doc, unit: str, copies: list[str], contact: str) -> None:
-    layout.seal(doc, unit, ctx.now(), zone(ctx))
-    layout.paragraph(doc, f"（联系人：{contact}）")
+    layout.seal(doc, unit, ctx.now(), zone(ctx), more=True)
+    layout.paragraph(doc, f"（联系人：{contact}）", keep_with_next=True)
     layout.record_lines(doc, copies, f"{unit}营销部", layout.chinese_date(ctx.now(), zone(ctx)))
 
 

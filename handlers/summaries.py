@@ -189,7 +189,7 @@ def periodic_summary(ctx: Context, first_day: date, last_day: date, kind: str, l
                           f"均以{moment}的状态统计。")
     _render_common(ctx, doc, f, scope, f"{text}（统计至{until}）")
     _trend_chart(doc, ctx.session, scope, 6)
-    layout.seal(doc, unit, ctx.now(), scope.zone)
+    layout.seal(doc, unit, ctx.now(), scope.zone, more=True)
     layout.record_lines(doc, [v for v in authorities.values() if v != to] + [ctx.settings.get("SUPERIOR_UNIT") or "上级单位"],
                         f"{unit}营销部", layout.chinese_date(ctx.now(), scope.zone))
     return _archive(ctx, doc, "periodic_summary", number, subject_of(label, branch_code),

@@ -94,15 +94,32 @@ def pdf_tools_missing() -> str | None:
             "poppler-utils and fonts-noto-cjk") if missing else None
 
 
+def fontconfig(folder) -> str:
+    """A fontconfig file mapping the official fonts the documents name to their Debian alternatives
+    (handlers.docx_layout.FALLBACKS): LibreOffice reads fontconfig, not the font table's w:altName."""
+    from pathlib import Path
+
+    from handlers.docx_layout import FALLBACKS
+    aliases = "".join(f'  <alias binding="same"><family>{name}</family><prefer><family>{alt}</family></prefer></alias>\n'
+                      for name, alt in FALLBACKS.items())
+    path = Path(folder) / "fonts.conf"
+    path.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+                    '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n' + aliases + "</fontconfig>\n",
+                    encoding="utf-8")
+    return str(path)
+
+
 def to_pdf(docx_paths, outdir) -> list:
-    """Convert .docx files to PDF with LibreOffice in one run (its own profile, so runs don't collide)."""
+    """Convert .docx files to PDF with LibreOffice in one run (its own profile, so runs don't collide), the
+    official fonts replaced by their Debian alternatives."""
+    import os
     import subprocess
     from pathlib import Path
     outdir = Path(outdir)
     profile = outdir / ".lo-profile"
     subprocess.run(["soffice", f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless", "--convert-to",
                     "pdf", "--outdir", str(outdir), *map(str, docx_paths)], check=True, capture_output=True,
-                   timeout=300)
+                   timeout=300, env={**os.environ, "FONTCONFIG_FILE": fontconfig(outdir)})
     return [outdir / (Path(p).stem + ".pdf") for p in docx_paths]
 
 
@@ -128,8 +145,10 @@ HEADING = r"^[一二三四五六七八九十]+、\S+$"
 
 
 def closing_only(lines: list[str]) -> bool:
-    """A page that holds nothing but closing lines (seal, date, copies, page number)."""
-    return all(any(re.search(p, line) for p in CLOSING) for line in lines)
+    """A page that holds nothing but closing lines (seal, date, contact, copies): the close is the end of a
+    document, so a page that begins with one of its lines holds nothing else (wrapped lines included)."""
+    body = [line for line in lines if not re.search(r"^—\s*\d+\s*—$", line)]
+    return not body or any(re.search(p, body[0]) for p in CLOSING)
 
 
 def ends_with_heading(lines: list[str]) -> bool:

@@ -54,17 +54,19 @@ def test_the_documents_of_a_hazard_convert_to_pdf_with_chinese_and_no_stranded_l
         pages = pdf_pages(pdf)
         text = "\n".join(line for page in pages for line in page)
         assert TITLES[kind] in text.replace(" ", "").replace("\n", ""), f"{kind}: the title is not readable text in the PDF"
-        assert any(name in pdf_fonts(pdf) for name in ("Noto", "WenQuanYi", "CJK")), f"{kind}: no CJK font embedded"
+        fonts = pdf_fonts(pdf)
+        assert "NotoSerifCJK" in fonts and "NotoSansCJK" in fonts, f"{kind}: the official fonts' alternatives: {fonts}"
         assert 1 <= len(pages) <= MAX_PAGES[kind], f"{kind}: {len(pages)} pages"
         for number, lines in enumerate(pages, start=1):
             assert not closing_only(lines), f"{kind}: page {number} holds only closing lines: {lines}"
             assert not ends_with_heading(lines), f"{kind}: page {number} ends with a heading: {lines[-3:]}"
-        assert any("（盖章）" in line for line in pages[-1]), f"{kind}: the seal area is not on the last page"
+        assert any("（盖章）" in line for line in pages[-1]), f"{kind}: the seal area is not on the last page: {pages[-2:]}"
 
 
 def test_the_page_checks_recognise_a_stranded_close_and_a_stranded_heading():
     assert closing_only(["国网吉安供电公司（盖章）", "2026年3月2日", "— 3 —"])
-    assert closing_only(["抄送：吉安市应急管理局。", "国网吉安供电公司营销部 2026年3月2日印发", "— 2 —"])
+    assert closing_only(["抄送：吉安市应急管理局，国家能源局华中监管局，国网江西省电力有", "限公司。",
+                         "国网吉安供电公司营销部 2026年3月2日印发", "— 2 —"])
     assert not closing_only(["我公司已履行告知、服务、督导义务。", "国网吉安供电公司（盖章）", "— 2 —"])
     assert ends_with_heading(["正文", "二、整改要求", "— 1 —"])
     assert not ends_with_heading(["二、整改要求", "整改期限 2026年5月31日前", "— 1 —"])
