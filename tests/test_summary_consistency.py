@@ -56,3 +56,21 @@ def test_a_period_has_one_summary_a_pending_one_is_replaced_a_submitted_one_stay
         assert "2026-03" in refused.value.message
         assert s.scalar(select(func.count()).select_from(Document)) == 2    # nothing written
         assert s.scalar(select(func.count()).select_from(ReportLog)) == 1
+
+
+def test_the_annual_report_and_the_summary_read_as_official_documents(world):
+    from document_support import has_page_numbers, login_names_in, stray_latin
+    from records import User
+    world.open(item_code="IL01")
+    world.clock.set("2026-04-02T01:00:00+00:00")
+    with world.sessions() as s:
+        summaries.generate(world.rt, s, access.SYSTEM, kind="periodic", period="2026-Q1")
+        summaries.generate(world.rt, s, access.SYSTEM, kind="annual", year="2026")
+        usernames = set(s.scalars(select(User.username)))
+        rows = s.scalars(select(Document).where(Document.kind.in_(["periodic_summary", "annual_report"]))).all()
+    assert {r.kind for r in rows} == {"periodic_summary", "annual_report"}
+    for row in rows:
+        doc = docx_of(world.files.get(row.sha256))
+        text = text_of(doc)
+        assert not stray_latin(text) and not login_names_in(text, usernames), (row.number, stray_latin(text))
+        assert has_page_numbers(doc) and "（盖章）" in text, row.number
