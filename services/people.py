@@ -175,7 +175,7 @@ def _ids_under(session, branch_id: int) -> set[int]:
 
 def create_user(rt, session, actor, *, username: str, display_name: str | None, roles, branch: str | None,
                 teams, password: str, mobile: str | None = None, email: str | None = None,
-                locale: str = "zh_CN") -> User:
+                locale: str = "zh_CN", post: str | None = None, warrant_number: str | None = None) -> User:
     """Create a user from codes (the CLI): the branch and team codes must exist."""
     if people.user_by_name(session, username) is not None:
         raise Invalid(_("The user %(name)s already exists.", name=username))
@@ -189,7 +189,8 @@ def create_user(rt, session, actor, *, username: str, display_name: str | None, 
     return save_user(rt, session, actor, None, {
         "username": username, "display_name": display_name or username, "password": password, "roles": list(roles),
         "branch_id": found_branch.id if found_branch else None, "team_ids": [t.id for t in found_teams],
-        "locale": locale, "mobile": mobile, "email": email, "active": True})
+        "locale": locale, "mobile": mobile, "email": email, "post": post, "warrant_number": warrant_number,
+        "active": True})
 
 
 def user_by_name_or_404(session, username: str) -> User:

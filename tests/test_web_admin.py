@@ -92,6 +92,15 @@ def test_an_inspectors_post_and_warrant_number_are_kept_on_the_user_page(client,
     assert client.post("/admin/users/new", data=too_long).status_code == 422
 
 
+def test_the_cli_creates_an_inspector_with_post_and_warrant_number(runner, site):
+    result = runner.invoke(["user", "create", "insp7", "--name", "钱检查", "--role", "inspector", "--post", "用电检查员",
+                            "--warrant", "赣用检0377", "--password", "pass-word-1"])
+    assert result.exit_code == 0, result.output
+    with site.app.app_context():
+        user = db.session().scalars(select(User).where(User.username == "insp7")).one()
+        assert (user.display_name, user.post, user.warrant_number) == ("钱检查", "用电检查员", "赣用检0377")
+
+
 @pytest.mark.parametrize("field,value,words", [
     ("username", "bad name!", "只能使用字母"),
     ("username", "insp1", "已被使用"),
