@@ -81,6 +81,15 @@ def inspectors_text(ctx, *names) -> str | None:
     return "、".join(printed) or None
 
 
+def contact_of(ctx, team) -> str:
+    """The company's contact for a customer: the inspection team's head by name and mobile, else the
+    configured contact (CONTACT_NAME, CONTACT_PHONE)."""
+    head = team.head if team is not None and team.head_id else None
+    if head is not None and head.mobile:
+        return f"{wording.person(ctx.session, head.username)}，电话：{head.mobile}"
+    return f"{_setting(ctx, 'CONTACT_NAME', '用电检查班')}，电话：{_setting(ctx, 'CONTACT_PHONE', '—')}"
+
+
 def role_holder(ctx, role: str, branch_code: str | None) -> str | None:
     """The name and post of the first active holder of a role in the branch or above it."""
     users = notifications.users_with_role(ctx.session, role, branch_code)
@@ -163,8 +172,7 @@ def hazard_notice(ctx: Context, hazard_id) -> dict:
     layout.heading(doc, "二、整改要求")
     layout.fields(doc, [("整改期限", layout.chinese_date(hazard.deadline, zone(ctx)) + "前"),
                         *_rectification_rows(hazard)])
-    layout.paragraph(doc, f"我公司可提供技术指导和协助。联系人：{_setting(ctx, 'CONTACT_NAME', '用电检查班')}，"
-                          f"电话：{_setting(ctx, 'CONTACT_PHONE', '0796-0000000')}。")
+    layout.paragraph(doc, f"我公司可提供技术指导和协助。联系人：{contact_of(ctx, hazard.team)}。")
     layout.paragraph(doc, "属于重大隐患或拒不整改的，我公司将依法报告当地政府电力管理部门和应急管理部门。")
     layout.images(doc, "隐患照片", blobs(ctx, hazard.photos))
     _delivery_block(ctx, doc, _last(events, "notice_signed", "notice_refused"), "告知书")

@@ -16,7 +16,7 @@ from records.hazards import OPEN, STATUS_NAMES, Hazard, record_event, timeline
 from . import docx_layout as layout
 from . import wording
 from .context import Context, local_today, zone
-from .documents import archive_rendered, authorities, blobs, customer_rows, unit_of
+from .documents import archive_rendered, authorities, blobs, contact_of, customer_rows, unit_of
 
 DEFAULT_PATTERN = "吉供营销〔{year}〕{n}号"
 REPORT_REASONS = {"major": "存在重大隐患", "refused": "拒绝签收告知书或拒不整改", "third_overdue": "多次督导仍逾期未整改",
@@ -36,14 +36,6 @@ def _signer(ctx, branch_code) -> str:
         return ctx.settings["LETTER_SIGNER"]
     users = notifications.users_with_role(ctx.session, "leader", branch_code)
     return users[0].display_name if users else layout.BLANK
-
-
-def _contact(ctx, team) -> str:
-    """联系人: the inspection team's head by name and mobile, else the configured contact."""
-    head = team.head if team is not None and team.head_id else None
-    if head is not None and head.mobile:
-        return f"{wording.person(ctx.session, head.username)}，电话：{head.mobile}"
-    return f"{ctx.settings.get('CONTACT_NAME') or '用电检查班'}，电话：{ctx.settings.get('CONTACT_PHONE') or '—'}"
 
 
 def _begin(ctx, title: str, to: str, branch_code: str | None):
@@ -99,7 +91,7 @@ def government_report(ctx: Context, hazard_id, reason: str) -> dict:
     layout.paragraph(doc, "我公司已履行告知、服务、督导义务。请贵部门依法督促该用户落实整改。"
                      if reason != "close_out" else "该隐患已经验收合格并销号，特此报告。")
     layout.images(doc, "隐患照片", blobs(ctx, hazard.photos), title="附件：隐患照片")
-    _end(ctx, doc, unit, copies, _contact(ctx, hazard.team))
+    _end(ctx, doc, unit, copies, contact_of(ctx, hazard.team))
     result = archive_rendered(ctx, doc, kind="government_report", number=number, subject=hazard.file_number,
                               hazard_id=hazard.id, customer_id=hazard.customer_id)
     ctx.session.add(documents.ReportLog(document_id=result["document_id"], hazard_id=hazard.id,
@@ -153,7 +145,7 @@ def grade_report(ctx: Context, customer, grade_row) -> dict:
                                                  recipient, branch)
         _grade_body(ctx, doc, customer, grade_row)
         layout.paragraph(doc, request)
-        _end(ctx, doc, unit, copies, _contact(ctx, team))
+        _end(ctx, doc, unit, copies, contact_of(ctx, team))
         result = archive_rendered(ctx, doc, kind=kind, number=number, subject=customer.number,
                                   audit_extra={"reason": "grade_a"}, customer_id=customer.id)
         ctx.session.add(documents.ReportLog(document_id=result["document_id"], customer_id=customer.id,

@@ -90,6 +90,7 @@ def test_a_fresh_major_hazard_and_its_inspection_print_official_documents(world)
     assert notice["检查人员"] == "孙检查（检查证号：赣用检0312）、王检查"   # a typed name that is no user stays as typed
     notice_text = text_of(newest["hazard_notice"][1])
     assert "抄送：吉安市发展和改革委员会（电力主管部门）、吉安市应急管理局" in notice_text    # 重大: copied to both
+    assert "联系人：李检查（用电检查一组组长），电话：13907960311" in notice_text        # the team head
 
     record = fields_of(newest["acceptance_record"][1])
     assert record["验收结论"] == "不合格" and record["不合格原因"] == "容量仍不足"
