@@ -1,5 +1,5 @@
 """The words official documents use for what the records hold as codes: people by name and post (the
-system as 系统), event kinds, roles, and a customer's risk grade as a sentence.
+system as 系统), event kinds, severities, and a customer's risk grade as a sentence.
 
 Documents are read by customers and government clerks: no login name, internal code, English word or
 formula reaches them through this module (tests/test_document_wording.py reads every document back).
@@ -15,8 +15,6 @@ from records.customers import CLASS_NAMES
 from records.dictionary import HazardItem, SEVERITY_NAMES
 
 SYSTEM_NAMES = {"scheduler", "system", "SYSTEM", "seed", "engine", "demo", ""}
-ROLE_NAMES = {"specialist": "用电检查专责", "inspector": "用电检查员", "supervisor": "督导负责人", "leader": "主管领导",
-              "process_owner": "流程管理员", "admin": "系统管理员"}
 EVENT_NAMES = {
     "registered": "建档", "notice_signed": "告知书签收", "notice_refused": "告知书拒签",
     "rectification_started": "开始整改", "overdue": "逾期未整改", "supervised": "送达督导单",
@@ -117,7 +115,3 @@ def grade_reasons(session, customer, drivers: list[str] | None) -> str:
 
 def severity_name(severity: str | None) -> str:
     return SEVERITY_NAMES.get(severity or "", "—")
-
-
-def role_name(role: str | None) -> str:
-    return ROLE_NAMES.get(role or "", "工作人员")
