@@ -7,7 +7,7 @@ VENDOR := webui/static/vendor
 ASSETS := $(VENDOR)/.stamp
 CATALOGS := webui/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
 
-.PHONY: setup run test bench browser clean i18n dist
+.PHONY: setup run test bench browser documents clean i18n dist
 
 $(STAMP): setup.cfg pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -39,12 +39,23 @@ browser:
 	    chromium fonts-wqy-microhei fontconfig >/dev/null; \
 	fi
 
+# LibreOffice (no GUI) to convert the documents to PDF, poppler to read the PDFs back, and the Noto CJK fonts
+# the documents name as fallbacks, for the document tests (tests/test_document_pdf.py) and docs/documents.md.
+documents:
+	@if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1 \
+	    || ! fc-list | grep -q "Noto Serif CJK"; then \
+	  echo "installing LibreOffice, poppler-utils and fonts-noto-cjk for the document tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    libreoffice-writer-nogui poppler-utils fonts-noto-cjk fontconfig >/dev/null; \
+	fi
+
 run: setup
 	$(BIN)/gridsafe init
 	$(BIN)/gridsafe demo
 	$(BIN)/gridsafe serve --with-scheduler
 
-test: setup browser
+test: setup browser documents
 	$(BIN)/python -m pytest
 
 # Speed and memory goals, one script per issue (figures go in the closing notes, not in tests).

@@ -92,16 +92,19 @@ def user():
 @click.option("--team", "teams", multiple=True, help="Team code; repeat for several.")
 @click.option("--mobile", help="Mobile number (for SMS warnings).")
 @click.option("--email", help="E-mail address.")
+@click.option("--post", help="Post (职务), printed after the name on documents.")
+@click.option("--warrant", "warrant_number", help="Inspection warrant number (用电检查证号), printed on documents.")
 @click.option("--locale", type=click.Choice(["zh_CN", "en"]), default="zh_CN", show_default=True)
 @click.password_option(help="Password (asked for when not given).")
 @with_runtime
-def user_create(rt, username, display_name, roles, branch, teams, mobile, email, locale, password):
+def user_create(rt, username, display_name, roles, branch, teams, mobile, email, post, warrant_number, locale,
+                password):
     """Create a user who can sign in."""
     with rt.sessions() as session:
         try:
             people.create_user(rt, session, SYSTEM, username=username, display_name=display_name, roles=roles,
                                branch=branch, teams=teams, password=password, mobile=mobile, email=email,
-                               locale=locale)
+                               locale=locale, post=post, warrant_number=warrant_number)
         except ServiceError as err:
             raise refused(err) from None
     click.echo(f"user {username} created with roles {', '.join(sorted(roles))}")

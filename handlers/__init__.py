@@ -5,7 +5,7 @@ The operator id `module.function` in a diagram names the function `function` of
 """
 from __future__ import annotations
 
-from . import assessment, documents, hazards, inspections, risk, worksheet
+from . import assessment, documents, hazards, inspections, letters, risk, worksheet
 from .context import Context
 
 HANDLERS: dict = {
@@ -26,7 +26,7 @@ HANDLERS: dict = {
     "documents.hazard_notice": documents.hazard_notice,
     "documents.supervision_order": documents.supervision_order,
     "documents.acceptance_record": documents.acceptance_record,
-    "documents.government_report": documents.government_report,
+    "documents.government_report": letters.government_report,
     "inspections.prepare": inspections.prepare,
     "inspections.assign": inspections.assign,
     "inspections.record_result": inspections.record_result,

@@ -6,6 +6,7 @@ from records.assessments import AssessmentRun
 
 from . import charts
 from . import docx_layout as layout
+from . import wording
 from .context import Context, zone
 from .documents import archive_rendered
 from .summaries import period_text
@@ -29,7 +30,7 @@ def render(ctx: Context, run: AssessmentRun) -> dict:
     number = f"KH-{run.period}"
     doc = layout.new_document(unit)
     layout.title(doc, f"用电检查小组绩效考核结果（{period_text(run.first_day, run.last_day, run.kind)}）", f"编号：{number}")
-    layout.paragraph(doc, f"考核期间：{run.first_day.isoformat()}至{run.last_day.isoformat()}。按照隐患排查治理“四到位”要求，"
+    layout.paragraph(doc, f"考核期间：{layout.chinese_date_of(run.first_day)}至{layout.chinese_date_of(run.last_day)}。按照隐患排查治理“四到位”要求，"
                           "对各用电检查小组的检查按期完成、隐患监控、隐患发现、一患一档建档、告知、督导及验收时效进行考核，"
                           "系统计算得分后经主管领导审定如下。")
     layout.heading(doc, "一、考核指标及权重")
@@ -53,6 +54,7 @@ def render(ctx: Context, run: AssessmentRun) -> dict:
     if run.comment:
         layout.heading(doc, "四、总体评价")
         layout.paragraph(doc, run.comment)
-    layout.paragraph(doc, f"审定：{ctx.actor}", indent=False)
+    layout.signature(doc, "审定", None, wording.person(ctx.session, ctx.actor),
+                     layout.chinese_datetime(ctx.now(), zone(ctx)))
     layout.closing(doc, unit, ctx.now(), zone(ctx))
     return archive_rendered(ctx, doc, kind="team_assessment", number=number, subject=number)

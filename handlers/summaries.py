@@ -7,7 +7,7 @@ The numbers are records.indicators', the same as the dashboard's for the same pe
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import case, func, select
 
@@ -17,6 +17,7 @@ from records.dictionary import SEVERITIES, SEVERITY_NAMES
 
 from . import charts
 from . import docx_layout as layout
+from . import wording
 from .context import Context, zone
 
 TITLES = {"month": "月报", "quarter": "季报", "range": "情况报告", "year": "年度报告"}
@@ -56,7 +57,7 @@ def facts(session, scope: kpi.Scope) -> dict:
     grades = indicators.grade_distribution(session, scope, scope.as_of, months=1)
     return {"rates": indicators.compute(session, scope)[None], "by_severity": by_severity, "totals": totals,
             "category": indicators.category_severity(session, scope), "grades": grades[-1] if grades else None,
-            "ab": indicators.grade_list(session, scope), "close_days": indicators.close_days(session, scope)}
+            "ab": indicators.grade_list(session, scope, at=scope.as_of), "close_days": indicators.close_days(session, scope)}
 
 
 def _overview(doc, f: dict, text: str) -> None:
@@ -80,14 +81,15 @@ def _category_rows(f: dict) -> list:
     return [[name] + [by.get(s, 0) for s in SEVERITIES] + [sum(by.values())] for name, by in f["category"].items()]
 
 
-def _customer_sections(doc, f: dict, number: int) -> None:
+def _customer_sections(doc, session, f: dict, number: int) -> None:
     numerals = "一二三四五六七八九十"
     layout.heading(doc, f"{numerals[number]}、客户风险等级")
     g = f["grades"] or {"A": 0, "B": 0, "C": 0}
     layout.grid(doc, ["等级", "A级（红）", "B级（黄）", "C级（蓝）"], [["客户数", g["A"], g["B"], g["C"]]])
     layout.heading(doc, f"{numerals[number + 1]}、A级、B级客户名单")
     rows = [[c.name, c.number, c.class_name + ("（高危）" if c.high_risk else ""),
-             grade.grade, grade.open_hazards, "；".join(grade.drivers[:2])] for c, grade in f["ab"]]
+             f"{grade.grade}级", grade.open_hazards, wording.grade_reasons(session, c, grade.drivers)]
+            for c, grade in f["ab"]]
     if rows:
         layout.grid(doc, ["客户名称", "户号", "重要等级", "风险等级", "在治隐患", "主要原因"], rows,
                     [3.6, 2.4, 2.2, 1.6, 1.6, 4.2])
@@ -119,7 +121,7 @@ def _render_common(ctx, doc, f, scope, text) -> None:
         layout.grid(doc, ["类别"] + [SEVERITY_NAMES[s] for s in SEVERITIES] + ["合计"], rows)
     else:
         layout.paragraph(doc, "本期未发现新的隐患。")
-    _customer_sections(doc, f, 4)
+    _customer_sections(doc, ctx.session, f, 4)
 
 
 def subject_of(label: str, branch_code: str | None) -> str:
@@ -128,14 +130,34 @@ def subject_of(label: str, branch_code: str | None) -> str:
     return f"{label}/{branch_code}" if branch_code else label
 
 
+class AlreadySubmitted(ValueError):
+    """The report of this period and scope was submitted: it is the record and is not made again."""
+
+
+def _period_log(ctx: Context, kind: str, subject: str):
+    """The report log entry of a period and scope (one per period and scope), with its document."""
+    return ctx.session.execute(select(documents.ReportLog).join(documents.Document,
+                                                                documents.Document.id == documents.ReportLog.document_id)
+                               .where(documents.Document.kind == kind, documents.Document.subject == subject)
+                               .order_by(documents.ReportLog.id.desc())).scalars().first()
+
+
 def _archive(ctx: Context, doc, kind: str, number: str, subject: str, reason: str) -> dict:
+    """Archive the next version of the period's report. The period and scope keep one report log entry:
+    a pending one is moved to the new version; a submitted one refuses the new version (AlreadySubmitted)."""
+    log = _period_log(ctx, kind, subject)
+    if log is not None and log.status == "submitted":
+        raise AlreadySubmitted(f"{number} was submitted on {log.submitted_at:%Y-%m-%d}")
     data = layout.to_bytes(doc)
     row = documents.archive(ctx.session, ctx.files, data, kind=kind, number=number, subject=subject,
                             filename=f"{number}.docx", actor=ctx.actor, now=ctx.now())
     authorities = ctx.settings.get("AUTHORITIES") or {"power": "电力管理部门"}
-    log = documents.ReportLog(document_id=row.id, reason=reason, recipient="、".join(authorities.values())[:200],
-                              created_at=ctx.now())
-    ctx.session.add(log)
+    if log is None:
+        log = documents.ReportLog(document_id=row.id, reason=reason, recipient="、".join(authorities.values())[:200],
+                                  created_at=ctx.now())
+        ctx.session.add(log)
+    else:
+        log.document_id = row.id
     ctx.session.flush()
     ctx.audit("report.rendered", after={"kind": kind, "number": number, "version": row.version, "sha256": row.sha256,
                                         "log_id": log.id})
@@ -157,12 +179,19 @@ def periodic_summary(ctx: Context, first_day: date, last_day: date, kind: str, l
     text = period_text(first_day, last_day, kind)
     doc = layout.new_document(unit)
     layout.title(doc, f"重要（高危）电力用户安全隐患排查治理情况{TITLES.get(kind, '报告')}", f"编号：{number}")
-    authorities = ctx.settings.get("AUTHORITIES") or {}
-    layout.paragraph(doc, "、".join(authorities.values()) + "：" if authorities else "电力管理部门：", indent=False)
-    layout.paragraph(doc, f"现将我公司{text}重要（高危）电力用户安全隐患排查治理情况报告如下。")
-    _render_common(ctx, doc, f, scope, f"{text}（统计至{layout.chinese_date(scope.as_of, scope.zone)}）")
+    authorities = ctx.settings.get("AUTHORITIES") or {"power": "电力管理部门", "safety": "应急管理部门"}
+    to = authorities.get("power") or next(iter(authorities.values()))
+    layout.paragraph(doc, f"{to}：", indent=False)
+    until = layout.chinese_date(scope.as_of - timedelta(seconds=1), scope.zone)
+    moment = (f"{layout.chinese_datetime(scope.as_of, scope.zone)}（本期尚未结束）" if scope.running
+              else f"{until}24时")
+    layout.paragraph(doc, f"现将我公司{text}重要（高危）电力用户安全隐患排查治理情况报告如下。本报告各项数量、等级和名单"
+                          f"均以{moment}的状态统计。")
+    _render_common(ctx, doc, f, scope, f"{text}（统计至{until}）")
     _trend_chart(doc, ctx.session, scope, 6)
-    layout.closing(doc, unit, ctx.now(), scope.zone)
+    layout.seal(doc, unit, ctx.now(), scope.zone, more=True)
+    layout.record_lines(doc, [v for v in authorities.values() if v != to] + [ctx.settings.get("SUPERIOR_UNIT") or "上级单位"],
+                        f"{unit}营销部", layout.chinese_date(ctx.now(), scope.zone))
     return _archive(ctx, doc, "periodic_summary", number, subject_of(label, branch_code),
                     "periodic_summary") | {"facts": _summary_numbers(f)}
 

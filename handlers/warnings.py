@@ -26,7 +26,7 @@ from records import notifications, outbox, risk
 from records.hazards import OPEN, Hazard
 from records.people import Team
 
-from . import documents
+from . import letters
 from .context import Context, local_today, zone
 
 WARNED = ("inapp", "email")
@@ -113,7 +113,7 @@ def _report(ctx, customer, row, warning, what: str) -> dict | None:
     was reported already; the leaders are told it waits to be submitted."""
     if _reported_already(ctx, customer):
         return None
-    report = documents.grade_report(ctx, customer, row)
+    report = letters.grade_report(ctx, customer, row)
     warning.report_document_id = report["document_id"]
     warning.hazard_ids = _open_ids(ctx, customer)
     leaders = notifications.users_with_role(ctx.session, "leader", customer.branch.code)

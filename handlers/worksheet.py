@@ -1,68 +1,94 @@
 """用电检查工作单 (the inspection worksheet, domain.md §6.1): rendered after the visit and archived."""
 from __future__ import annotations
 
-from records import inspections, people
+from records import inspections
 from records.inspections import Inspection
 
 from . import docx_layout as layout
+from . import wording
 from .context import Context, zone
-from .documents import archive_rendered, blob
+from .documents import archive_rendered, blob, blobs, inspectors_text, unit_of
 
 RESULTS = {"pass": "合格", "fail": "不合格", "na": "不适用", None: "未检查"}
+
+
+def _number(value, unit: str) -> str | None:
+    return f"{value:g}{unit}" if value else None
+
+
+def _template_name(key: str | None) -> str:
+    template = inspections.checklist_templates().get(key or "") or {}
+    return template.get("name") or "通用检查单"
+
+
+def _customer_rows(c) -> list:
+    return [
+        ("户号", c.number), ("客户名称", c.name), ("用电地址", c.address), ("行业", c.industry),
+        ("重要等级", c.class_name + ("（高危）" if c.high_risk else "")),
+        ("供电电压", _number(c.supply_voltage_kv, "千伏")), ("受电容量", _number(c.capacity_kva, "千伏安")),
+        ("电源数目 / 供电方式", " / ".join(str(x) for x in (c.power_sources, c.supply_mode) if x) or None),
+        ("保安负荷 / 自备电源", " / ".join(x for x in (_number(c.security_load_kw, "千瓦"),
+                                                   _number(c.emergency_power_kw, "千瓦")) if x) or None),
+        ("经纬度", f"北纬{c.gps_lat:.5f}°，东经{c.gps_lon:.5f}°" if c.gps_lat is not None and c.gps_lon is not None
+         else None)]
+
+
+def _checklist(ctx, doc, rows: list) -> None:
+    layout.heading(doc, "四、检查项目及结果")
+    table = [[row.get("code"), row.get("text"), RESULTS.get(row.get("result"), "—"), row.get("note") or "",
+              f"{len(row.get('photos') or [])}张" if row.get("photos") else "—"] for row in rows]
+    layout.grid(doc, ["序号", "检查项目", "结果", "说明", "照片"], table or [["—", "无", "—", "", "—"]],
+                [1.4, 6.4, 1.6, 4.4, 1.4])
+    layout.images(doc, "检查项目照片", [b for row in rows for b in blobs(ctx, row.get("photos"))])
 
 
 def inspection_worksheet(ctx: Context, inspection_id) -> dict:
     """The worksheet with the checklist results, findings (hazard files), times and signatures."""
     ins = ctx.session.get(Inspection, int(inspection_id))
     c, r = ins.customer, ins.result or {}
-    unit = ctx.settings.get("COMPANY_NAME") or "国网吉安供电公司"
+    unit, tz = unit_of(ctx), zone(ctx)
+    done = ins.completed_at or ctx.now()
     doc = layout.new_document(unit)
     layout.title(doc, "用电检查工作单", f"编号：{ins.number}")
-    inspector = people.user_by_name(ctx.session, ctx.actor)
+    head = ins.team.head if ins.team and ins.team.head_id else None
     layout.heading(doc, "一、任务")
     layout.fields(doc, [
-        ("任务来源", inspections.KIND_NAMES.get(ins.kind, ins.kind)), ("检查单模板", ins.checklist_template),
-        ("计划检查日期", f"{ins.planned_from.isoformat()} 至 {ins.due_date.isoformat()}"),
-        ("派工", f"{ins.team.name}（{ins.team.code}）" if ins.team else None),
-        ("组长", ins.team.head.display_name if ins.team and ins.team.head else None)])
+        ("任务来源", inspections.KIND_NAMES.get(ins.kind, "检查")), ("检查单", _template_name(ins.checklist_template)),
+        ("计划检查日期", f"{layout.chinese_date_of(ins.planned_from)}至{layout.chinese_date_of(ins.due_date)}"),
+        ("派工", ins.team.name if ins.team else None), ("组长", wording.person(ctx.session, head.username) if head else None),
+        ("编制", wording.person(ctx.session, ins.created_by)),
+        ("派工时间", layout.chinese_datetime(ins.assigned_at, tz) if ins.assigned_at else None)])
     layout.heading(doc, "二、客户")
-    layout.fields(doc, [
-        ("户号", c.number), ("客户名称", c.name), ("用电地址", c.address), ("行业", c.industry),
-        ("重要等级", c.class_name + ("（高危）" if c.high_risk else "")),
-        ("供电电压", f"{c.supply_voltage_kv:g} kV" if c.supply_voltage_kv else None),
-        ("电源数目 / 供电方式", " / ".join(str(x) for x in (c.power_sources, c.supply_mode) if x) or None),
-        ("保安负荷 / 自备电源", " / ".join(f"{x:g} kW" for x in (c.security_load_kw, c.emergency_power_kw) if x) or None),
-        ("GPS", f"{c.gps_lat}, {c.gps_lon}" if c.gps_lat is not None and c.gps_lon is not None else None)])
+    layout.fields(doc, _customer_rows(c))
     layout.heading(doc, "三、现场检查")
     layout.fields(doc, [
-        ("检查人员", "、".join(x for x in ((inspector.display_name if inspector else ctx.actor),
-                                          r.get("second_inspector")) if x)),
+        ("检查人员", inspectors_text(ctx, ctx.actor, r.get("second_inspector"))),
+        ("检查日期", layout.chinese_date(done, tz)),
         ("到达 / 离开时间", " / ".join(x for x in (r.get("arrived_at"), r.get("left_at")) if x) or None),
         ("陪同人员", " ".join(x for x in (r.get("companion_name"), r.get("companion_post"),
-                                          r.get("companion_phone")) if x) or None)])
-    table = [(f"{row.get('code')} {row.get('text')}", RESULTS.get(row.get("result"), row.get("result"))
-              + (f"（{row['note']}）" if row.get("note") else "")) for row in r.get("checklist") or []]
-    layout.heading(doc, "四、检查项目及结果")
-    layout.fields(doc, table or [("—", "无")])
+                                          r.get("companion_phone")) if x) or r.get("customer_name"))])
+    _checklist(ctx, doc, r.get("checklist") or [])
     layout.heading(doc, "五、发现的隐患")
     findings = r.get("findings") or []
     numbers = list(ins.hazard_numbers or [])
     layout.fields(doc, [(f"{i}. {f.get('item_code')}", f"{f.get('location')}：{f.get('description')}"
-                         + (f"（档案 {numbers[i - 1]}）" if i <= len(numbers) else ""))
+                         + (f"（隐患档案 {numbers[i - 1]}）" if i <= len(numbers) else ""))
                         for i, f in enumerate(findings, start=1)] or [("—", "未发现隐患")])
-    layout.images(doc, "隐患照片", [b for f in findings for b in (blob(ctx, d) for d in f.get("photos") or []) if b])
+    layout.images(doc, "隐患照片", [b for f in findings for b in blobs(ctx, f.get("photos"))])
     layout.heading(doc, "六、检查结论")
     layout.paragraph(doc, r.get("conclusion") or "—")
     layout.heading(doc, "七、签字")
-    layout.signature(doc, "检查人员", blob(ctx, r.get("inspector_signature")),
-                     inspector.display_name if inspector else ctx.actor, None)
-    layout.signature(doc, "检查人员", blob(ctx, r.get("second_inspector_signature")), r.get("second_inspector"), None)
+    when = layout.chinese_datetime(done, tz)
+    layout.signature(doc, "检查人员", blob(ctx, r.get("inspector_signature")), inspectors_text(ctx, ctx.actor), when)
+    layout.signature(doc, "检查人员", blob(ctx, r.get("second_inspector_signature")),
+                     inspectors_text(ctx, r.get("second_inspector")), when if r.get("second_inspector") else None)
     if r.get("customer_refused"):
-        layout.paragraph(doc, f"客户代表拒绝签字。见证人：{r.get('witness')}。拒签照片附后。")
-        layout.images(doc, "拒签现场照片", [b for b in [blob(ctx, r.get("refusal_photo"))] if b])
+        layout.paragraph(doc, f"客户代表拒绝签字。见证人：{r.get('witness')}；时间：{when}。拒签照片附后。")
+        layout.images(doc, "拒签现场照片", blobs(ctx, [r.get("refusal_photo")]))
     else:
-        layout.signature(doc, "客户代表", blob(ctx, r.get("customer_signature")), r.get("customer_name"), None)
-    layout.closing(doc, unit, ctx.now(), zone(ctx))
+        layout.signature(doc, "客户代表", blob(ctx, r.get("customer_signature")), r.get("customer_name"),
+                         when if r.get("customer_name") else None)
+    layout.closing(doc, unit, done, tz)
     result = archive_rendered(ctx, doc, kind="inspection_worksheet", number=ins.number, subject=ins.number,
                               customer_id=c.id)
     ins.worksheet_id = result["document_id"]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .base import Base, UTCDateTime
 
 KINDS = {"hazard_notice": "隐患告知书", "supervision_order": "隐患督导单", "acceptance_record": "隐患验收及销号记录",
-         "government_report": "重要（高危）电力用户安全隐患报告", "inspection_worksheet": "用电检查工作单",
+         "government_report": "报告政府主管部门", "superior_report": "报告上级单位", "inspection_worksheet": "用电检查工作单",
          "periodic_summary": "隐患排查治理情况汇总", "annual_report": "年度隐患治理报告", "team_assessment": "小组绩效考核结果"}
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

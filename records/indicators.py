@@ -138,13 +138,8 @@ def grade_distribution(session, scope: kpi.Scope, now, months: int = 12) -> list
         moment = min(kpi.local_midnight(last + timedelta(days=1), scope.zone), now)
         if kpi.local_midnight(first, scope.zone) >= now:
             break
-        later = aliased(CustomerGrade)
-        newer = select(later.id).where(later.customer_id == CustomerGrade.customer_id, later.computed_at <= moment,
-                                       (later.computed_at > CustomerGrade.computed_at)
-                                       | and_(later.computed_at == CustomerGrade.computed_at,
-                                              later.id > CustomerGrade.id)).exists()
         query = (select(CustomerGrade.grade, func.count()).join(Customer, Customer.id == CustomerGrade.customer_id)
-                 .where(CustomerGrade.computed_at <= moment, ~newer, *_customer_filters(scope))
+                 .where(*_grade_at(moment), *_customer_filters(scope))
                  .group_by(CustomerGrade.grade))
         counts = {grade or "-": n for grade, n in session.execute(query).all()}
         out.append({"month": f"{first:%Y-%m}", "A": counts.get("A", 0), "B": counts.get("B", 0),
@@ -152,11 +147,22 @@ def grade_distribution(session, scope: kpi.Scope, now, months: int = 12) -> list
     return out
 
 
-def grade_list(session, scope: kpi.Scope, grades=("A", "B")) -> list[tuple]:
-    """(customer, current grade row) of customers now at the given grades, worst first (for reports)."""
+def _grade_at(moment) -> list:
+    """The conditions for the grade row each customer stood at at that moment (the latest computed by then)."""
+    later = aliased(CustomerGrade)
+    newer = select(later.id).where(later.customer_id == CustomerGrade.customer_id, later.computed_at <= moment,
+                                   (later.computed_at > CustomerGrade.computed_at)
+                                   | and_(later.computed_at == CustomerGrade.computed_at,
+                                          later.id > CustomerGrade.id)).exists()
+    return [CustomerGrade.computed_at <= moment, ~newer]
+
+
+def grade_list(session, scope: kpi.Scope, grades=("A", "B"), at=None) -> list[tuple]:
+    """(customer, grade row) of customers at the given grades, worst first (for reports): now, or as they
+    stood at a moment (a period's end), so that a report's list agrees with its counts."""
+    when = [CustomerGrade.current.is_(True)] if at is None else _grade_at(at)
     rows = session.execute(select(Customer, CustomerGrade).join(CustomerGrade, CustomerGrade.customer_id == Customer.id)
-                           .where(CustomerGrade.current.is_(True), CustomerGrade.grade.in_(grades),
-                                  *_customer_filters(scope))
+                           .where(*when, CustomerGrade.grade.in_(grades), *_customer_filters(scope))
                            .order_by(CustomerGrade.grade, CustomerGrade.score.desc(), Customer.number)).all()
     return [(c, g) for c, g in rows]
 

@@ -77,6 +77,8 @@ class User(Base):
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
     mobile: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(120))
+    post: Mapped[str | None] = mapped_column(String(40))              # 职务, printed after the name
+    warrant_number: Mapped[str | None] = mapped_column(String(40))    # 用电检查证号, printed on documents
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)

@@ -59,6 +59,8 @@ DEFAULTS: dict = {
     "CONTACT_NAME": "营销部用电检查班",
     "CONTACT_PHONE": "0796-8888000",
     "SECTION_LEADER": "营销部主任",
+    "LETTER_NUMBER_PATTERN": "吉供营销〔{year}〕{n}号",   # letters to the government and the superior unit
+    "LETTER_SIGNER": "",                      # 签发人 of the letters; empty: the company's leader by name
     "SUPERVISION_DAYS": 7,                    # the short deadline a supervision order (督导单) sets
     "NOTICE_DELIVERY_DAYS": 1,                # working days to deliver a hazard notice (an item's rule may say otherwise)
     "PLAN_LEAD_DAYS": 15,                     # periodic inspections are created this many days before due
@@ -152,12 +154,22 @@ def check(config: dict) -> None:
         raise RuntimeError(f"refusing to start: GRIDSAFE_SECRET_KEY must be at least {MIN_SECRET_KEY} characters "
                            "of random text in production. " + _NEW_KEY)
     _check_assessment(config)
+    _check_letter_pattern(config.get("LETTER_NUMBER_PATTERN") or "{n}")
     from records import workdays
     workdays.from_settings(config)                    # malformed holidays: refuse to start, say which entry
     days = config.get("NOTICE_DELIVERY_DAYS")
     if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 10:
         raise ValueError(f"GRIDSAFE_NOTICE_DELIVERY_DAYS must be a whole number of working days from 0 to 10, "
                          f"not {days!r}")
+
+
+def _check_letter_pattern(pattern: str) -> None:
+    try:
+        if "{n}" not in pattern or pattern.format(year=2026, n=1) == pattern.format(year=2026, n=2):
+            raise ValueError
+    except (KeyError, IndexError, ValueError):
+        raise ValueError("GRIDSAFE_LETTER_NUMBER_PATTERN must hold {n} (the number) and may hold {year}, "
+                         "e.g. 吉供营销〔{year}〕{n}号") from None
 
 
 def _check_assessment(config: dict) -> None:

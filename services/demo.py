@@ -31,6 +31,12 @@ USERS = [  # username, name, role, branch, teams, mobile
     ("liucheng", "周流程", "process_owner", "JA", [], "13907961007"),
     ("admin", "系统管理员", "admin", "JA", [], "13907961008"),
 ]
+# post (职务) and inspection warrant number (用电检查证号), printed on the documents beside the name
+PROFILES = {"zhuanze": ("用电检查专责", "赣用检0301"), "jiancha1": ("用电检查一组组长", "赣用检0311"),
+            "jiancha2": ("用电检查员", "赣用检0312"), "jiancha3": ("用电检查一组组长", "赣用检0321"),
+            "dudao": ("督导负责人", "赣用检0305"), "lingdao": ("营销部主任", None), "liucheng": ("流程管理专责", None),
+            "admin": ("系统管理员", None)}
+REPRESENTATIVES = ["王建国", "刘志强", "陈晓东", "杨春华", "黄立新", "周文斌"]
 CUSTOMERS = [  # number, name, address, branch, class, high-risk, industry, team
     ("3608010001", "吉安市中心人民医院", "吉州区井冈山大道 1 号", "JA-JZ", "first", False, "医疗卫生", "JA-JZ-1"),
     ("3608010002", "吉安市人民政府", "吉州区市府路 1 号", "JA-JZ", "first", False, "党政机关", "JA-JZ-1"),
@@ -145,7 +151,8 @@ def _people(session, now) -> None:
     for username, name, role, branch, team_codes, mobile in USERS:
         user = User(username=username, display_name=name, password_hash=probe.password_hash, branch=branches[branch],
                     teams=[teams[c] for c in team_codes], mobile=mobile, email=f"{username}@ja.example.cn",
-                    locale="zh_CN", active=True, created_at=now)
+                    locale="zh_CN", active=True, created_at=now, post=PROFILES[username][0],
+                    warrant_number=PROFILES[username][1])
         user.set_roles([role])
         session.add(user)
     session.flush()
@@ -161,6 +168,12 @@ def _customers(session, now) -> None:
         window = (today + timedelta(days=20), today + timedelta(days=30)) if klass == "temporary" else (None, None)
         session.add(Customer(number=number, name=name, address=address, branch_id=branches[branch].id,
                              importance=klass, high_risk=high_risk, industry=industry,
-                             temporary_from=window[0], temporary_to=window[1], legal_representative="—",
+                             temporary_from=window[0], temporary_to=window[1],
+                             legal_representative=REPRESENTATIVES[int(number[-1]) % len(REPRESENTATIVES)],
+                             supply_voltage_kv=110.0 if high_risk else 10.0, power_sources=1 if klass == "second" else 2,
+                             supply_mode="单电源" if klass == "second" else "双电源",
+                             capacity_kva=8000.0 if high_risk else 2500.0, security_load_kw=400.0,
+                             emergency_power_kw=500.0 if klass in ("special", "first") else None,
+                             gps_lat=27.11 + int(number[-2:]) / 1000, gps_lon=114.99 + int(number[-2:]) / 1000,
                              contacts=[{"name": "值班电工", "post": "电气负责人", "mobile": "1390796" + number[-4:]}],
                              default_team_id=teams[team].id, created_at=now, updated_at=now))

@@ -19,7 +19,8 @@ from records import ROLES, Branch, Team, User, people, signins, tokens
 from .errors import Conflict, Invalid, NotFound
 from .i18n import _, _l
 
-USER_FIELDS = ("username", "display_name", "roles", "branch_id", "locale", "mobile", "email", "active")
+USER_FIELDS = ("username", "display_name", "roles", "branch_id", "locale", "mobile", "email", "post", "warrant_number",
+               "active")
 TEAM_FIELDS = ("code", "name", "branch_id", "head_id", "active")
 BRANCH_FIELDS = ("code", "name", "kind", "parent_id")
 MIN_PASSWORD = 8
@@ -111,6 +112,8 @@ def save_user(rt, session, actor, user: User | None, values: dict, *, lock_versi
     user.locale = values.get("locale") or "zh_CN"
     user.mobile = values.get("mobile") or None
     user.email = values.get("email") or None
+    user.post = (values.get("post") or "").strip() or None
+    user.warrant_number = (values.get("warrant_number") or "").strip() or None
     was_active = user.active
     user.active = bool(values.get("active", True))
     if creating:
@@ -177,7 +180,7 @@ def _ids_under(session, branch_id: int) -> set[int]:
 
 def create_user(rt, session, actor, *, username: str, display_name: str | None, roles, branch: str | None,
                 teams, password: str, mobile: str | None = None, email: str | None = None,
-                locale: str = "zh_CN") -> User:
+                locale: str = "zh_CN", post: str | None = None, warrant_number: str | None = None) -> User:
     """Create a user from codes (the CLI): the branch and team codes must exist."""
     if people.user_by_name(session, username) is not None:
         raise Invalid(_("The user %(name)s already exists.", name=username))
@@ -191,7 +194,8 @@ def create_user(rt, session, actor, *, username: str, display_name: str | None, 
     return save_user(rt, session, actor, None, {
         "username": username, "display_name": display_name or username, "password": password, "roles": list(roles),
         "branch_id": found_branch.id if found_branch else None, "team_ids": [t.id for t in found_teams],
-        "locale": locale, "mobile": mobile, "email": email, "active": True})
+        "locale": locale, "mobile": mobile, "email": email, "post": post, "warrant_number": warrant_number,
+        "active": True})
 
 
 def user_by_name_or_404(session, username: str) -> User:

@@ -68,7 +68,11 @@ def generate(rt, session, actor, *, kind: str, period: str = "", year: str = "",
             first, last, period_kind, label = month_or_quarter(
                 (period or "").strip()[:12], _("A summary covers a month (2026-03) or a quarter (2026-Q1)."))
             refuse_future(first, today)
-            result = summaries.periodic_summary(ctx, first, last, period_kind, label, code)
+            try:
+                result = summaries.periodic_summary(ctx, first, last, period_kind, label, code)
+            except summaries.AlreadySubmitted:
+                raise PeriodError(_("The summary of %(period)s was submitted already; a period has one summary. "
+                                    "Correct it by a letter of its own.", period=label)) from None
         else:
             raise PeriodError(_("Choose what to generate."))
     except Exception:

@@ -179,10 +179,14 @@ def seed(session, now) -> dict:
     team = Team(code="JA-T1", name="吉州一组", branch_id=county.id)
     session.add(team)
     people = {}
-    for username, role, branch in (("insp1", "inspector", county), ("head1", "inspector", county),
-                                   ("sup1", "supervisor", county), ("lead1", "leader", company)):
-        user = User(username=username, display_name=username, password_hash=_password_hash(), created_at=now,
-                    branch=branch, active=True, locale="zh_CN", teams=[team] if role == "inspector" else [])
+    for username, name, post, warrant, role, branch in (
+            ("insp1", "孙检查", "用电检查员", "赣用检0312", "inspector", county),
+            ("head1", "李检查", "用电检查一组组长", "赣用检0311", "inspector", county),
+            ("sup1", "刘督导", "督导负责人", None, "supervisor", county),
+            ("lead1", "陈领导", "营销部主任", None, "leader", company)):
+        user = User(username=username, display_name=name, post=post, warrant_number=warrant,
+                    password_hash=_password_hash(), created_at=now, branch=branch, active=True, locale="zh_CN",
+                    teams=[team] if role == "inspector" else [], mobile="1390796" + warrant[-4:] if warrant else None)
         user.set_roles([role])
         session.add(user)
         people[username] = user
@@ -190,6 +194,7 @@ def seed(session, now) -> dict:
     team.head_id = people["head1"].id
     hospital = Customer(number="3600100001", name="吉安市中心人民医院", address="吉州区井冈山大道 1 号", branch_id=county.id,
                         importance="first", high_risk=False, industry="医疗卫生", legal_representative="周院长",
+                        supply_voltage_kv=10.0, capacity_kva=3150.0, power_sources=2, supply_mode="双电源",
                         contacts=[{"name": "王电工", "post": "电气主管", "mobile": "13907960001"}],
                         default_team_id=team.id, created_at=now, updated_at=now)
     mall = Customer(number="3600100002", name="吉安国贸广场", address="吉州区仁山坪", branch_id=county.id,

@@ -55,7 +55,8 @@ def test_the_supervision_order_acceptance_record_and_report_hold_their_facts(wor
     world.sign(iid)
     hazard = world.hazard(iid)
     _row, report, _ = _docx(world, "government_report")
-    assert "重要（高危）电力用户安全隐患报告" in report and "重大隐患" in report and hazard.file_number in report
+    assert "关于吉安市中心人民医院存在重大隐患的报告" in report and hazard.file_number in report
+    assert "吉供营销〔2026〕" in _row.number and "签发人：陈领导" in report
     world.clock.set(hazard.deadline)
     world.tick(seconds=1)
     world.supervise(iid)

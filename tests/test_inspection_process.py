@@ -52,7 +52,9 @@ def test_the_worksheet_holds_the_checklist_results_and_signatures(world):
     text = "\n".join(c.text for t in doc.tables for r in t.rows for c in r.cells)
     text += "\n".join(p.text for p in doc.paragraphs)
     assert row.number == ins.number and "用电检查工作单" in text and "吉安市中心人民医院" in text
-    assert "自备应急电源容量不低于保安负荷的120%" in text and "不合格（现场不符合）" in text and "合格" in text
+    rows = [[c.text for c in r.cells] for t in doc.tables for r in t.rows]
+    assert ["B02", "自备应急电源容量不低于保安负荷的120%", "不合格", "现场不符合", "—"] in rows
+    assert ["B01", next(r[1] for r in rows if r[0] == "B01"), "合格", "—", "—"] in rows
     assert world.inspection(ins.id).hazard_numbers[0] in text
     images = {hashlib.sha256(p.blob).hexdigest() for p in doc.part.package.parts if p.content_type.startswith("image/")}
     assert signatures <= images and len(signatures) >= 1

@@ -73,7 +73,7 @@ def test_a_grade_change_delivers_exactly_the_right_messages(world, mail, sms):
         logs = s.scalars(select(ReportLog).where(ReportLog.reason == "grade_a")).all()
     assert sorted(log.recipient for log in logs)[1] == "国网江西省电力有限公司" and len(logs) == 2
     assert world.warnings("hospital")[-1].report_document_id == logs[0].document_id
-    assert unread(world, "lead1")[-2:] == ["待报送：FX-3600100001-20260302", f"红色预警：{HOSPITAL}升为A级"]
+    assert unread(world, "lead1")[-2:] == ["待报送：吉供营销〔2026〕1号", f"红色预警：{HOSPITAL}升为A级"]
 
     for hazard in world.open_ids("hospital"):                         # all closed: informed, no SMS
         world.set(hazard, status="closed")
@@ -148,6 +148,20 @@ def test_retries_stop_after_the_maximum_and_the_message_waits_for_an_administrat
     sms.mode = "ok"
     world.retry(row.id)
     assert world.deliver(SMS_URL=sms.url)["sent"] == 1 and len(sms.received) == 1
+
+
+def test_a_recipient_without_a_mobile_number_is_a_visible_failure_the_others_get_theirs(world, mail, sms):
+    world.contacts(mobiles={**MOBILES, "sup1": None})
+    world.add("hospital", "EP02")
+    world.grade("hospital")
+    [failed] = world.messages(status="failed")
+    assert failed.channel == "sms" and failed.recipient == "刘督导 (sup1)"
+    assert failed.last_error == "刘督导 (sup1) has no mobile number: add it to the user's record, then retry"
+    assert world.deliver(**channels(mail, sms))["sent"] == 2 and len(sms.received) == 1
+    world.contacts()                                                 # the number is added; an administrator retries
+    world.retry(failed.id)
+    assert world.deliver(**channels(mail, sms))["sent"] == 1
+    assert sorted(r["mobile"] for r in sms.received) == [MOBILES["head1"], MOBILES["sup1"]]
 
 
 def test_a_customer_without_an_inspection_head_is_a_visible_failure(world, sessions, sms):

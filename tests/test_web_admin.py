@@ -74,6 +74,33 @@ def test_an_admin_creates_a_user_who_can_then_work(client, site):
     assert login(other, "insp9", "long-enough-1").status_code == 302
 
 
+def test_an_inspectors_post_and_warrant_number_are_kept_on_the_user_page(client, site):
+    """What the documents print beside an inspector's name (domain.md §6.1: 检查证 numbers)."""
+    login(client, "admin")
+    page = client.get("/admin/users/new").get_data(as_text=True)
+    assert "用电检查证号" in page and "职务" in page
+    response = client.post("/admin/users/new", data=_user_form(client, "/admin/users/new", post="用电检查员",
+                                                               warrant_number=" 赣用检0399 "))
+    assert response.status_code == 302
+    with site.app.app_context():
+        user = db.session().scalars(select(User).where(User.username == "insp9")).one()
+        assert (user.post, user.warrant_number) == ("用电检查员", "赣用检0399")
+        event = db.session().scalars(select(AuditEvent).where(AuditEvent.chain == "user:insp9")).one()
+        assert event.after["warrant_number"] == "赣用检0399"
+    assert "赣用检0399" in client.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    too_long = _user_form(client, "/admin/users/new", username="insp8", warrant_number="9" * 41)
+    assert client.post("/admin/users/new", data=too_long).status_code == 422
+
+
+def test_the_cli_creates_an_inspector_with_post_and_warrant_number(runner, site):
+    result = runner.invoke(["user", "create", "insp7", "--name", "钱检查", "--role", "inspector", "--post", "用电检查员",
+                            "--warrant", "赣用检0377", "--password", "pass-word-1"])
+    assert result.exit_code == 0, result.output
+    with site.app.app_context():
+        user = db.session().scalars(select(User).where(User.username == "insp7")).one()
+        assert (user.display_name, user.post, user.warrant_number) == ("钱检查", "用电检查员", "赣用检0377")
+
+
 @pytest.mark.parametrize("field,value,words", [
     ("username", "bad name!", "只能使用字母"),
     ("username", "insp1", "已被使用"),

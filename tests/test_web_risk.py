@@ -104,7 +104,7 @@ def test_the_api_gives_the_same_list_and_each_customers_history(world, client):
 def test_the_customer_risk_page_explains_the_grade_and_its_warnings(world):
     page = signed_in(world, "sup").get("/risk/3600100001").get_data(as_text=True)
     assert 'id="risk-status"' in page and "A: IL01 重大 at 一级" in page and "T-3600100001-IL01" in page
-    assert "FX-3600100001-20260302" in page                     # the grade-A report
+    assert "吉供营销〔2026〕1号" in page                          # the grade-A report (the letter's number)
     assert "risk_grade v1" in page and 'id="history"' in page
 
 

@@ -1,11 +1,12 @@
 """Join the migration branches of the second wave: the audit trail's request ids, where a model
-version came from (file or modeler), import rows, server-side sessions and request keys, and the hazards' delivery and rectification deadlines.
+version came from (file or modeler), import rows, server-side sessions and request keys, the hazards' delivery and rectification deadlines, and inspectors' posts and 检查证 numbers.
 
 Revision ID: 0012
-Revises: h18_audit_request_id, h16_model_origin, h17w_request_keys, h13a_deadlines
+Revises: h18_audit_request_id, h16_model_origin, h17w_request_keys, h13a_deadlines, h14_people_warrant
 """
 revision = "0012"
-down_revision = ("h18_audit_request_id", "h16_model_origin", "h17w_request_keys", "h13a_deadlines")
+down_revision = ("h18_audit_request_id", "h16_model_origin", "h17w_request_keys", "h13a_deadlines",
+                 "h14_people_warrant")
 branch_labels = None
 depends_on = None
 

@@ -36,6 +36,8 @@ class UserForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=[("zh_CN", "中文"), ("en", "English")])
     mobile = StringField(_l("Mobile"), [Optional(), MOBILE])
     email = StringField(_l("E-mail"), [Optional(), Email(), Length(max=120)])
+    post = StringField(_l("Post (printed after the name on documents)"), [Optional(), Length(max=40)])
+    warrant_number = StringField(_l("Inspection warrant number (用电检查证号)"), [Optional(), Length(max=40)])
     active = BooleanField(_l("Active"), default=True)
     lock_version = HiddenField()
 
@@ -91,7 +93,7 @@ def _user_choices(form, session):
 
 
 USER_INPUT = ("username", "display_name", "password", "roles", "branch_id", "team_ids", "locale", "mobile", "email",
-              "active")
+              "post", "warrant_number", "active")
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
