@@ -206,7 +206,8 @@ def government_report(ctx: Context, hazard_id, reason: str) -> dict:
     events = timeline(ctx.session, hazard.id)
     unit = _setting(ctx, "COMPANY_NAME", "国网吉安供电公司")
     authorities = ctx.settings.get("AUTHORITIES") or {"power": "电力管理部门", "safety": "安全生产监督管理部门"}
-    number = f"{hazard.file_number}-BG{sum(1 for e in events if e.kind == 'reported') + 1}"
+    earlier = [d for d in documents.for_hazard(ctx.session, hazard.id) if d.kind == "government_report"]
+    number = f"{hazard.file_number}-BG{len(earlier) + 1}"
     doc = layout.new_document(unit)
     layout.title(doc, "重要（高危）电力用户安全隐患报告", f"编号：{number}")
     layout.paragraph(doc, "、".join(authorities.values()) + "：", indent=False)
@@ -227,12 +228,12 @@ def government_report(ctx: Context, hazard_id, reason: str) -> dict:
     layout.images(doc, "隐患照片", [b for b in (blob(ctx, d) for d in hazard.photos) if b])
     layout.closing(doc, unit, ctx.now(), zone(ctx))
     result = _archive(ctx, hazard, "government_report", number, doc)
-    ctx.session.add(documents.ReportLog(document_id=result["document_id"], hazard_id=hazard.id,
-                                        customer_id=hazard.customer_id, reason=reason,
-                                        recipient="、".join(authorities.values()), created_at=ctx.now()))
-    if reason != "close_out":
-        hazard.reported_to_government, hazard.reported_at = True, ctx.now()
-    record_event(ctx.session, hazard, at=ctx.now(), actor=ctx.actor, kind="reported",
+    # one log entry per recipient; the hazard counts as reported when one is submitted (services/reports.py)
+    for recipient in authorities.values():
+        ctx.session.add(documents.ReportLog(document_id=result["document_id"], hazard_id=hazard.id,
+                                            customer_id=hazard.customer_id, reason=reason, recipient=recipient,
+                                            created_at=ctx.now()))
+    record_event(ctx.session, hazard, at=ctx.now(), actor=ctx.actor, kind="report_prepared",
                  detail={"reason": reason, "number": number}, document_id=result["document_id"])
     leaders = notifications.users_with_role(ctx.session, "leader", hazard.branch.code)
     notifications.notify(ctx.session, leaders, kind="government_report", title=f"待报送政府：{number}",

@@ -152,6 +152,14 @@ def record_event(session, hazard: Hazard, *, at: datetime, actor: str, kind: str
     return event
 
 
+def status_as_of(session, hazard_id: int, moment: datetime) -> str | None:
+    """The status the timeline shows at a moment (for an event recorded after the fact, e.g. a report
+    submitted on an earlier day)."""
+    return session.scalars(select(HazardEvent.status_after).where(HazardEvent.hazard_id == hazard_id,
+                                                                  HazardEvent.at <= moment)
+                           .order_by(HazardEvent.at.desc(), HazardEvent.id.desc()).limit(1)).first()
+
+
 def timeline(session, hazard_id: int) -> list[HazardEvent]:
     return list(session.scalars(select(HazardEvent).where(HazardEvent.hazard_id == hazard_id)
                                 .order_by(HazardEvent.at, HazardEvent.id)))

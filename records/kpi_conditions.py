@@ -22,6 +22,7 @@ RECTIFYING = ("rectifying", "overdue", "supervising", "acceptance_failed")
 DEADLINE_KINDS = ("registered", "rectification_started", "overdue", "supervised", "extension_approved",
                   "acceptance_failed", "rectification_resumed", "close_refused")
 INSPECTION_OPEN = ("planned", "assigned", "in_progress")
+ORDER_DELIVERED = ("supervised",)          # the timeline's kind for a 督导单 signed for or refused
 
 
 class elapsed_days(FunctionElement):
@@ -152,18 +153,18 @@ def overdue_at(scope: Scope):
     return _by_status(scope, 1, _past_deadline(scope)) == 1
 
 
-def _order_issued(moment: datetime):
-    """A 督导单 was rendered since the hazard last went overdue (the process does it at the deadline)."""
-    last_overdue = (select(func.max(HazardEvent.at)).where(HazardEvent.hazard_id == Document.hazard_id,
-                                                          HazardEvent.kind == "overdue", HazardEvent.at <= moment)
-                    .scalar_subquery())
-    return exists().where(Document.hazard_id == Hazard.id, Document.kind == "supervision_order",
-                          Document.created_at <= moment, Document.created_at >= last_overdue)
+def _order_delivered(moment: datetime):
+    """A 督导单 was delivered (signed, or the refusal recorded: the "supervised" event) since the hazard last
+    went overdue. Rendering the order is not enough (domain.md §8)."""
+    other = HazardEvent.__table__.alias("went_overdue")
+    last_overdue = (select(func.max(other.c.at)).where(other.c.hazard_id == Hazard.id, other.c.kind == "overdue",
+                                                       other.c.at <= moment).scalar_subquery())
+    return _event(ORDER_DELIVERED, HazardEvent.at <= moment, HazardEvent.at >= last_overdue)
 
 
 def _gap(scope: Scope):
-    """Overdue at as_of without a 督导单 issued since (a deadline passed unnoticed, or an order not rendered)."""
-    return _by_status(scope, case((_order_issued(scope.as_of), 0), else_=1), _past_deadline(scope)) == 1
+    """Overdue at as_of without a 督导单 delivered since (a deadline passed unnoticed, or an order not delivered)."""
+    return _by_status(scope, case((_order_delivered(scope.as_of), 0), else_=1), _past_deadline(scope)) == 1
 
 
 def _inspection_overdue(scope: Scope):
@@ -178,7 +179,7 @@ def _inspection_overdue(scope: Scope):
 
 def monitored(scope: Scope):
     """Under monitoring (§8): notice delivered (signed or refusal recorded); the customer's periodic
-    inspection not overdue; not overdue, or overdue with a 督导单 issued. (Cheapest tests first.)"""
+    inspection not overdue; not overdue, or overdue with a 督导单 delivered since. (Cheapest tests first.)"""
     return sure(Hazard.notified_at <= scope.as_of) & not_(_inspection_overdue(scope)) & not_(_gap(scope))
 
 
