@@ -57,8 +57,14 @@ def customer_ids(scope: Scope):
     return select(Customer.id).where(*conditions) if conditions else None
 
 
+def not_cancelled(moment: datetime):
+    """Not cancelled by the moment: a cancellation counts from its approval, so a period read as of its
+    end keeps the hazards cancelled later (its numbers never change afterwards)."""
+    return Hazard.cancelled_at.is_(None) | (Hazard.cancelled_at >= moment)
+
+
 def hazard_filters(scope: Scope):
-    condition = Hazard.status != "cancelled"
+    condition = not_cancelled(scope.as_of)
     if scope.future:
         condition &= Hazard.id.is_(None)
     if scope.branch_ids is not None:

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from records import dictionary, hazards
-from services import hazards as service, reports
+from services import cancellations, hazards as service, reports
 
 from ..current import actor, runtime
 from ..db import session
@@ -159,3 +159,51 @@ def submit_report(args, log_id):
 def reply_report(args, log_id):
     """The recipient's reply to a submitted report; it goes on the hazard's timeline."""
     return _report_row(reports.record_reply(runtime(), session(), actor(), log_id, **args))
+
+
+# --- cancelling a hazard raised in error: a request, and a leader's decision -------------------------
+
+class CancellationSchema(Schema):
+    id = fields.Integer()
+    file_number = fields.Function(lambda row: row.hazard.file_number)
+    reason = fields.String()
+    status = fields.String()
+    requested_by = fields.String()
+    requested_at = fields.DateTime()
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    comment = fields.String(allow_none=True)
+    lock_version = fields.Integer()
+
+
+class CancelRequestSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=cancellations.REASON_MAX))
+
+
+class CancelDecisionSchema(Schema):
+    approve = fields.Boolean(required=True)
+    lock_version = fields.Integer(required=True)
+    comment = fields.String(load_default=None, validate=validate.Length(max=cancellations.REASON_MAX))
+
+
+@blp.post("/hazards/<file_number>/cancellation")
+@blp.arguments(CancelRequestSchema)
+@blp.response(201, CancellationSchema)
+def request_cancellation(args, file_number):
+    """Ask to cancel a hazard raised in error, with a reason; it stays as it is until a leader approves."""
+    return cancellations.request(runtime(), session(), actor(), file_number, args["reason"])
+
+
+@blp.get("/cancellations")
+@blp.response(200, CancellationSchema(many=True))
+def list_cancellations():
+    """Cancellation requests waiting for a decision, on hazards in your scope."""
+    return cancellations.pending(runtime(), session(), actor())
+
+
+@blp.post("/cancellations/<int:request_id>")
+@blp.arguments(CancelDecisionSchema)
+@blp.response(200, CancellationSchema)
+def decide_cancellation(args, request_id):
+    """Approve (the hazard is cancelled from now on) or refuse a request; not the requester's own."""
+    return cancellations.decide(runtime(), session(), actor(), request_id, **args)
