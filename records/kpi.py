@@ -38,8 +38,8 @@ Index("ix_customer_grade_history", CustomerGrade.customer_id, CustomerGrade.comp
 
 HAZARD_SETS = {
     "discovered": lambda s, sc: _discovered(sc),
-    "filed": lambda s, sc: _discovered(sc) & filed(sc.as_of),
-    "unfiled": lambda s, sc: _discovered(sc) & not_(filed(sc.as_of)),
+    "filed": lambda s, sc: _discovered(sc) & filed(s, sc),
+    "unfiled": lambda s, sc: _discovered(sc) & not_(filed(s, sc)),
     "to_eliminate": lambda s, sc: (Hazard.opened_at < sc.as_of) & (Hazard.closed_at.is_(None)
                                                                     | (Hazard.closed_at >= sc.start)),
     "open_at_start": lambda s, sc: open_at(sc.start),

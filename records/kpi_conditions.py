@@ -189,13 +189,24 @@ def monitored(scope: Scope):
     return sure(Hazard.notified_at <= scope.as_of) & not_(_inspection_overdue(scope)) & not_(_gap(scope))
 
 
-def filed(moment: datetime):
-    """建档 (§6.6): the record, photos, the notice issued and signed (or the refusal recorded), a deadline."""
-    return sure(Hazard.notified_at.is_not(None) & (Hazard.notified_at <= moment)
-                & (func.json_array_length(Hazard.photos) > 0)
-                & Hazard.deadline.is_not(None)
-                & exists().where(Document.hazard_id == Hazard.id, Document.kind == "hazard_notice",
-                                 Document.created_at <= moment))
+def _notice_by(moment: datetime):
+    return exists().where(Document.hazard_id == Hazard.id, Document.kind == "hazard_notice",
+                          Document.created_at <= moment)
+
+
+def filed(session, scope: Scope):
+    """建档 (§6.6): the record, photos, the notice issued and signed (or the refusal recorded), a deadline —
+    by the period's end, or later when the notice was delivered within 1 working day of discovery (the
+    notice rule holds across a month's end: found on the last evening, notified the next morning, is
+    filed on time), as far as it is known when the period is read."""
+    record = (func.json_array_length(Hazard.photos) > 0) & Hazard.deadline.is_not(None)
+    by_end = Hazard.notified_at.is_not(None) & (Hazard.notified_at <= scope.as_of) & _notice_by(scope.as_of)
+    grace = scope.read_at
+    if grace is None or grace <= scope.as_of:
+        return sure(record & by_end)
+    in_grace = (Hazard.notified_at.is_not(None) & (Hazard.notified_at > scope.as_of) & (Hazard.notified_at <= grace)
+                & _notice_by(grace))
+    return sure(record & by_end) | (sure(record & in_grace) & _notified_in_time(session, scope, grace))
 
 
 def events_in_period(scope: Scope, kind, *conditions):
@@ -232,21 +243,22 @@ def _ids(scope: Scope, key: str, compute) -> list[int]:
     return scope.cache[key]
 
 
-def _notified_in_time(session, scope):
-    """Discovered in the period and notified in writing within 1 working day (§8 notice timeliness).
-    Within 24 hours is always in time and beyond the calendar's longest 1 working day (4 days without
-    holidays) never; the days between are counted here."""
+def _notified_in_time(session, scope, until: datetime | None = None):
+    """Discovered in the period and notified in writing within 1 working day (§8 notice timeliness), as
+    known at `until` (the period's as_of unless said). Within 24 hours is always in time and beyond the
+    calendar's longest 1 working day (4 days without holidays) never; the days between are counted here."""
+    until = until or scope.as_of
     within = elapsed_days(Hazard.opened_at, Hazard.notified_at)
 
     def compute():
         zone = ZoneInfo(scope.zone)
         rows = session.execute(select(Hazard.id, Hazard.opened_at, Hazard.notified_at).where(
-            hazard_filters(scope), _discovered(scope), Hazard.notified_at <= scope.as_of, within > 1,
+            hazard_filters(scope), _discovered(scope), Hazard.notified_at <= until, within > 1,
             within < scope.calendar.max_span(1))).all()
         return [r.id for r in rows if r.notified_at.astimezone(zone).date()
                 <= scope.calendar.add(r.opened_at.astimezone(zone).date(), 1)]
-    quick = sure((Hazard.notified_at <= scope.as_of) & (within <= 1))
-    return quick | Hazard.id.in_(_ids(scope, "notified_in_time", compute))
+    quick = sure((Hazard.notified_at <= until) & (within <= 1))
+    return quick | Hazard.id.in_(_ids(scope, f"notified_in_time@{_stamp(until)}", compute))
 
 
 def _major_reported(session, scope):

@@ -247,3 +247,25 @@ def test_an_overdue_hazard_is_monitored_once_a_supervision_order_is_delivered_no
                           detail={"deadline": h2.deadline.isoformat()}))
         s.commit()
         assert numbers(s, march(), "monitored") == ["H6", "H11"]
+
+
+def test_filing_allows_the_one_working_day_of_the_notice_across_the_months_end(world):
+    """H12 found on Tue 03-31 at 20:00 in Ji'an and notified on Wed 04-01 at 09:00: filed on time in March.
+    H13 found at the same moment and notified on Thu 04-02: a day late, so not filed in March."""
+    from kpi_support import at as when, hazard
+    sessions, ids = world
+    with sessions() as s:
+        for number, notified in (("H12", "04-01T01:00:00"), ("H13", "04-02T06:00:00")):
+            hazard(s, ids, number, "C1", "T1", "general", "03-31T12:00:00", [
+                ("registered", "03-31T12:00:00", "found", "04-30"), ("notice_signed", notified, "notified", None),
+                ("rectification_started", notified, "rectifying", "04-30")],
+                status="rectifying", deadline="04-30", notified=notified, docs=[("hazard_notice", "03-31T12:00:00")])
+        s.commit()
+        # read on 04-10
+        assert numbers(s, march(), "filed") == ["H3", "H6", "H9", "H12"]
+        assert numbers(s, march(), "unfiled") == ["H4", "H5", "H13"]
+        # read early on 04-01, before H12's notice was delivered: not filed (yet)
+        early = kpi.make_scope(*MARCH, when("04-01T00:30:00"))
+        assert "H12" in numbers(s, early, "unfiled")
+        # the period's own end stays the rule for the other sets: H12 was not notified in March
+        assert "H12" not in numbers(s, march(), "notified")
