@@ -342,6 +342,7 @@ RIGHTS = {  # what a role may change in the hazards area (scope decides on which
     "dictionary.edit": frozenset({"specialist", "admin"}),
     "customer.edit": frozenset({"specialist", "admin"}),
     "report.submit": frozenset({"leader", "specialist", "admin"}),
+    "trip.record": frozenset({"specialist", "admin"}),
 }
 # company-level reports are numbered prefix-branch-period (handlers/summaries.py), or prefix-period for
 # the whole company

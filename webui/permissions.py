@@ -105,6 +105,8 @@ ACCESS: dict[str, object] = {
     "dashboard.export": KPI_READERS,
     "dashboard.trend": KPI_READERS,
     "dashboard.inspections": KPI_READERS,
+    "trips.index": KPI_READERS,
+    "trips.record": frozenset({"specialist", "admin"}),
     "summaries.index": KPI_READERS,
     "summaries.generate": frozenset({"leader", "specialist", "admin"}),
     "assessments.index": KPI_READERS,
