@@ -44,13 +44,17 @@ def prepare(ctx: Context, inspection_id) -> dict:
     ctx.describe(business_key=ins.number, title=f"{ins.number} {ins.customer.name} · "
                                                f"{inspections.KIND_NAMES.get(ins.kind, ins.kind)}",
                  subject=ins.customer.number)
-    return summary(ctx, ins) | {"prefill": _prefill(ins)}
+    return summary(ctx, ins) | {"prefill": _prefill(ctx, ins)}
 
 
-def _prefill(ins: Inspection) -> dict:
-    """The execution form starts with the checklist of the customer's class and the inspection kind."""
+def _prefill(ctx, ins: Inspection) -> dict:
+    """The execution form starts with the checklist of the customer's class and the inspection kind; each
+    item names the dictionary item a failure of it is (when that item is current), so that a failed item
+    becomes its hazard file without the finding being typed again."""
     _, items = inspections.template_for(ins.customer, ins.kind)
-    return {"checklist": [{"code": i["code"], "section": i["section"], "text": i["text"], "result": None}
+    current = {i.code for i in dictionary.current_items(ctx.session) if i.active}
+    return {"checklist": [{"code": i["code"], "section": i["section"], "text": i["text"], "result": None,
+                           **({"item_code": i["hazard"]} if i.get("hazard") in current else {})}
                           for i in items]}
 
 
@@ -64,7 +68,7 @@ def assign(ctx: Context, inspection_id, team: str) -> dict:
     ctx.session.flush()
     ctx.session.refresh(ins)
     ctx.audit("inspection.assigned", after={"team": team})
-    return summary(ctx, ins) | {"prefill": _prefill(ins)}
+    return summary(ctx, ins) | {"prefill": _prefill(ctx, ins)}
 
 
 def _photos(ctx, ids, what) -> list[str]:
@@ -75,25 +79,55 @@ def _photos(ctx, ids, what) -> list[str]:
     return list(ids or [])
 
 
+def _failed_items(ctx, checklist) -> list[dict]:
+    """Each 不合格 item becomes a hazard file or carries the reason it is not one (e.g. fixed on the spot),
+    with a photo either way; the hazard's finding is the item's own (dictionary item, note, photos)."""
+    derived = []
+    for row in checklist:
+        code = row.get("code")
+        if row.get("result") != "fail":
+            continue
+        if not (row.get("note") or row.get("photos")):
+            raise InspectionError(f"checklist item {code}: 不合格 needs a note or a photo")
+        disposition = row.get("disposition")
+        if disposition == "not_hazard":
+            if not (row.get("reason") or "").strip() or not row.get("photos"):
+                raise InspectionError(f"checklist item {code}: not a hazard needs a reason and a photo")
+            continue
+        if disposition != "hazard":
+            raise InspectionError(f"checklist item {code}: 不合格 must open a hazard file or say why it is not one")
+        if dictionary.current(ctx.session, row.get("item_code") or "") is None:
+            raise InspectionError(f"checklist item {code}: {row.get('item_code')!r} is not an item of the dictionary")
+        if not row.get("photos"):
+            raise InspectionError(f"checklist item {code}: a hazard file needs a photo")
+        description = row["text"] + (f"：{row['note']}" if row.get("note") else "")
+        derived.append({"item_code": row["item_code"], "location": row.get("location") or row.get("section") or "现场",
+                        "equipment": row.get("equipment"), "description": description[:2000],
+                        "photos": list(row["photos"]), "checklist_item": code})
+    return derived
+
+
 def record_result(ctx: Context, inspection_id, result: dict) -> dict:
-    """Keep what was found on site: checklist answers, findings, times, signatures (or the refusal)."""
+    """Keep what was found on site: checklist answers, findings, times, signatures (or the refusal). The
+    findings are the failed items to be filed (from the item, not typed again) and the other findings."""
     ins = _inspection(ctx, inspection_id)
-    for row in result.get("checklist") or []:
-        if row.get("result") == "fail" and not (row.get("note") or row.get("photos")):
-            raise InspectionError(f"checklist item {row.get('code')}: 不合格 needs a note or a photo")
+    checklist = result.get("checklist") or []
+    for row in checklist:
         _photos(ctx, row.get("photos"), f"checklist {row.get('code')}")
-    for index, finding in enumerate(result.get("findings") or [], start=1):
+    derived = _failed_items(ctx, checklist)
+    extra = [dict(f) for f in result.get("findings") or [] if not f.get("checklist_item")]
+    for index, finding in enumerate(extra, start=1):
         if dictionary.current(ctx.session, finding.get("item_code") or "") is None:
             raise InspectionError(f"finding {index}: {finding.get('item_code')!r} is not an item of the dictionary")
         _photos(ctx, finding.get("photos"), f"finding {index}")
+    result = {**result, "findings": derived + extra}
     ins.result = result
     ins.status = "in_progress"
     attachments.link_referenced(ctx.session, result, kind="inspection", object_id=ins.id,
                                 branch_id=ins.customer.branch_id, team_id=ins.team_id)
-    ctx.audit("inspection.recorded", after={"findings": len(result.get("findings") or []),
-                                            "failed": sum(1 for r in result.get("checklist") or []
-                                                          if r.get("result") == "fail")})
-    return summary(ctx, ins) | {"findings": result.get("findings") or []}
+    ctx.audit("inspection.recorded", after={"findings": len(result["findings"]),
+                                            "failed": sum(1 for r in checklist if r.get("result") == "fail")})
+    return summary(ctx, ins) | {"findings": result["findings"]}
 
 
 def open_hazards(ctx: Context, inspection_id) -> dict:

@@ -11,6 +11,17 @@ from .documents import archive_rendered, blob
 RESULTS = {"pass": "合格", "fail": "不合格", "na": "不适用", None: "未检查"}
 
 
+def _item_result(row: dict, filed: dict) -> str:
+    """合格 / 不合格 (with the note) and, for 不合格, the hazard file it became or why it is none."""
+    text = RESULTS.get(row.get("result"), row.get("result")) + (f"（{row['note']}）" if row.get("note") else "")
+    if row.get("result") != "fail":
+        return text
+    if row.get("disposition") == "not_hazard":
+        return f"{text}；不作为隐患：{row.get('reason')}"
+    number = filed.get(row.get("code"))
+    return f"{text}；隐患档案 {number}" if number else text
+
+
 def inspection_worksheet(ctx: Context, inspection_id) -> dict:
     """The worksheet with the checklist results, findings (hazard files), times and signatures."""
     ins = ctx.session.get(Inspection, int(inspection_id))
@@ -40,16 +51,21 @@ def inspection_worksheet(ctx: Context, inspection_id) -> dict:
         ("到达 / 离开时间", " / ".join(x for x in (r.get("arrived_at"), r.get("left_at")) if x) or None),
         ("陪同人员", " ".join(x for x in (r.get("companion_name"), r.get("companion_post"),
                                           r.get("companion_phone")) if x) or None)])
-    table = [(f"{row.get('code')} {row.get('text')}", RESULTS.get(row.get("result"), row.get("result"))
-              + (f"（{row['note']}）" if row.get("note") else "")) for row in r.get("checklist") or []]
+    findings = r.get("findings") or []
+    numbers = list(ins.hazard_numbers or [])
+    filed = {f["checklist_item"]: (numbers[i] if i < len(numbers) else None)
+             for i, f in enumerate(findings) if f.get("checklist_item")}
+    table = [(f"{row.get('code')} {row.get('text')}", _item_result(row, filed)) for row in r.get("checklist") or []]
     layout.heading(doc, "四、检查项目及结果")
     layout.fields(doc, table or [("—", "无")])
     layout.heading(doc, "五、发现的隐患")
-    findings = r.get("findings") or []
-    numbers = list(ins.hazard_numbers or [])
+    not_filed = [row for row in r.get("checklist") or [] if row.get("result") == "fail"
+                 and row.get("disposition") == "not_hazard"]
     layout.fields(doc, [(f"{i}. {f.get('item_code')}", f"{f.get('location')}：{f.get('description')}"
                          + (f"（档案 {numbers[i - 1]}）" if i <= len(numbers) else ""))
-                        for i, f in enumerate(findings, start=1)] or [("—", "未发现隐患")])
+                        for i, f in enumerate(findings, start=1)]
+                  # a failed item is never followed by "no hazard found": say what became of it
+                  or [("—", "不合格项目均已现场处理，未建立隐患档案（理由见上表）" if not_filed else "未发现隐患")])
     layout.images(doc, "隐患照片", [b for f in findings for b in (blob(ctx, d) for d in f.get("photos") or []) if b])
     layout.heading(doc, "六、检查结论")
     layout.paragraph(doc, r.get("conclusion") or "—")

@@ -113,12 +113,12 @@ def _one_done(rt, session) -> int:
     task = session.scalars(select(HumanTask).where(HumanTask.instance_id == ins.instance_id,
                                                    HumanTask.status == "ready")).one()
     checklist = [dict(row, result="pass") for row in task.prefill["checklist"]]
-    checklist[1].update(result="fail", note="蓄电池容量衰减，UPS 后备时间不足 10 分钟")
+    # the failed item becomes the hazard file itself (its finding is not typed again)
+    checklist[1].update(result="fail", note="蓄电池容量衰减，UPS 后备时间不足 10 分钟", disposition="hazard",
+                        item_code="EP05", location="机房 UPS 间", photos=[store(rt, session, at, "photo", 900)])
     clock.advance(hours=4)
     at.complete_task(session, task.id, {
         "checklist": checklist, "conclusion": "UPS 蓄电池须更换，其余合格", "second_inspector": "王检查",
-        "findings": [{"item_code": "EP05", "location": "机房 UPS 间", "description": "UPS 蓄电池容量衰减",
-                      "photos": [store(rt, session, at, "photo", 900)]}],
         "inspector_signature": store(rt, session, at, "signature", 901),
         "second_inspector_signature": store(rt, session, at, "signature", 902),
         "customer_name": "值班电工", "customer_signature": store(rt, session, at, "signature", 903)}, "jiancha1")
