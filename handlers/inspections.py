@@ -8,7 +8,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
-from records import attachments, dictionary, hazards, inspections, notifications
+from records import attachments, dictionary, hazards, inspections, notifications, outbox
 from records.inspections import Inspection
 from records.people import Team
 
@@ -151,22 +151,23 @@ def open_hazards(ctx: Context, inspection_id) -> dict:
 
 
 def months_for(session, customer, on: date) -> int | None:
-    """The cycle in months for a customer (its override, else its class's), None: no periodic cycle."""
-    if customer.cycle_months:
-        return customer.cycle_months
-    key = inspections.cycle_key(customer, on)
-    months = inspections.cycles(session).get(key)
-    return months or None
+    """The cycle in months for a customer on a day (records.inspections.cycle_months), None: no periodic cycle."""
+    return inspections.cycle_months(customer, on, inspections.cycles(session))
 
 
 def complete(ctx: Context, inspection_id) -> dict:
-    """Record the inspection on the customer: last date and, for a full inspection, the next due date."""
+    """Record the inspection on the customer: last date and, for a periodic (or full) inspection, the next
+    due date. A special inspection does not move the periodic due date (domain.md §3.3 rule 4): the date
+    due before it is kept."""
     ins = _inspection(ctx, inspection_id)
     today = local_today(ctx)
     ins.status, ins.completed_at, ins.completed_on = "completed", ctx.now(), today
     customer = ins.customer
+    resets = ins.kind == "periodic" or ins.full_inspection
+    if not resets and customer.next_inspection_due is None:
+        customer.next_inspection_due = inspections.next_due(ctx.session, ctx.settings, customer, today)
     customer.last_inspected_on = today
-    if ins.kind == "periodic" or ins.full_inspection:
+    if resets:
         months = months_for(ctx.session, customer, today)
         customer.next_inspection_due = today + relativedelta(months=months) if months else None
     ctx.audit("inspection.completed", after={"completed_on": today.isoformat(),
@@ -187,6 +188,26 @@ def warn_overdue(ctx: Context, inspection_id) -> dict:
                              body=f"{ins.customer.name} 的{inspections.KIND_NAMES.get(ins.kind, ins.kind)}"
                                   f"应于 {ins.due_date.isoformat()} 前完成，尚未完成（监控缺失）。",
                              link=f"/inspections/{ins.number}", now=ctx.now())
+        if ins.kind == "periodic":
+            _sms_team_head(ctx, ins)
         ctx.audit("inspection.overdue", after={"due_date": ins.due_date.isoformat()})
     return summary(ctx, ins)
+
+
+def _sms_team_head(ctx, ins: Inspection) -> None:
+    """An overdue periodic inspection is escalated by SMS to the head of the team that holds it (§3.3
+    rule 6); without a team head the message waits, visibly failed, for an administrator."""
+    company = ctx.settings.get("COMPANY_NAME") or "供电公司"
+    subject = f"周期检查逾期：{ins.customer.name}"
+    body = (f"【{company}】{ins.customer.name}（户号 {ins.customer.number}）的周期检查（工作单 {ins.number}）"
+            f"应于 {ins.due_date.isoformat()} 前完成，至今未完成，请尽快安排检查。")
+    head = ins.team.head if ins.team is not None else None
+    if head is not None and head.active:
+        outbox.enqueue(ctx.session, channel="sms", kind="inspection_overdue", user=head, now=ctx.now(),
+                       subject=subject, body=body, link=f"/inspections/{ins.number}")
+    else:
+        outbox.enqueue(ctx.session, channel="sms", kind="inspection_overdue", now=ctx.now(), subject=subject,
+                       body=body, recipient=f"{ins.team.name if ins.team else '未派工'}的组长",
+                       missing="该检查所属小组未设组长，或尚未派工" if ins.team is None or head is None
+                       else "小组组长账号已停用")
 

@@ -89,6 +89,7 @@ ACCESS: dict[str, object] = {
     "inspections.plan": STAFF,
     "inspections.plan_run": frozenset({"specialist", "admin"}),
     "inspections.plan_cycles": frozenset({"specialist", "admin"}),
+    "inspections.plan_listing": frozenset({"specialist", "admin"}),
     "reports.index": frozenset({"leader", "supervisor", "specialist", "admin"}),
     "reports.submit": frozenset({"leader", "specialist", "admin"}),
     "reports.reply": frozenset({"leader", "specialist", "admin"}),
