@@ -11,7 +11,7 @@ from sqlalchemy import select
 from engine import FixedClock, HumanTask
 from records import Branch, Customer, Hazard, Inspection, Team, User, dictionary
 
-from . import demo_hazards, demo_history, planning, risk
+from . import demo_hazards, demo_history, demo_records, planning, risk
 from .demo_steps import store
 
 PASSWORD = "gridsafe-demo"
@@ -68,6 +68,7 @@ def _load(rt, session) -> list[str]:
     if session.scalar(select(Inspection.id).limit(1)) is None:
         done.append(f"demo inspections: {_inspections(rt, session)} (periodic, overdue, a campaign, one done)")
     done += demo_history.load(rt, session)   # the dashboard's year of history, assessments, a summary
+    done += demo_records.load(rt, session)   # a report submitted, a pending cancellation, a trip, a delisting
     session.commit()                         # the daily job works in its own transactions
     graded = risk.daily(rt, force=True)
     if graded and (graded["updated"] or graded["reminders"]):     # the stories ran in the past: grade as of today
