@@ -57,6 +57,9 @@ def test_trips_are_recorded_per_customer_and_counted_per_period_and_branch(app):
     assert lead.get("/api/v1/kpi?period=2026-04", headers=token).get_json()["customer_trips"] == 1
     groups = lead.get("/api/v1/kpi/breakdown?period=2026-03&by=team", headers=token).get_json()["groups"]
     assert sorted((g["label"], g["customer_trips"]) for g in groups) == [("吉州一组", 1), ("青原一组", 1)]
+    # the customer's file lists its trips with the hazard behind them
+    file = spec.get("/customers/C2").get_data(as_text=True)
+    assert "越级跳闸" in file and ">H3</a>" in file
     # the county leader of 青原 counts only their own county's trip
     county = signed_in(app, "cnty")
     assert _trips_table(county.get("/dashboard?period=2026-03&by=branch").get_data(as_text=True)) == \
