@@ -10,7 +10,6 @@ from alembic import op
 import sqlalchemy as sa
 
 
-
 revision = 'h13b_cancel_trips'
 down_revision = '0011'
 branch_labels = None
@@ -70,8 +69,9 @@ def _backfill():
 
 
 def downgrade():
-    with op.batch_alter_table('hazard', schema=None) as batch_op:
-        batch_op.drop_column('cancelled_at')
+    # a plain DROP COLUMN (SQLite 3.35+ and PostgreSQL): a batch copy of the table would drop and
+    # recreate it, which the foreign keys of the rows that refer to it refuse
+    op.execute('ALTER TABLE hazard DROP COLUMN cancelled_at')
 
     with op.batch_alter_table('hazard_cancellation', schema=None) as batch_op:
         batch_op.drop_index('ix_hazard_cancellation_status')

@@ -23,8 +23,9 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('customer', schema=None) as batch_op:
-        batch_op.drop_column('delisted_by')
-        batch_op.drop_column('delisted_reason')
-        batch_op.drop_column('delisted_at')
+    # a plain DROP COLUMN (SQLite 3.35+ and PostgreSQL): a batch copy of the table would drop and
+    # recreate it, which the foreign keys of the rows that refer to it refuse
+    op.execute('ALTER TABLE customer DROP COLUMN delisted_by')
+    op.execute('ALTER TABLE customer DROP COLUMN delisted_reason')
+    op.execute('ALTER TABLE customer DROP COLUMN delisted_at')
 
