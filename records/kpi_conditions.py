@@ -4,7 +4,7 @@ Queries only; the scope is a records.kpi_scope.Scope.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, case, exists, func, not_, or_, select
@@ -201,12 +201,24 @@ def filed(session, scope: Scope):
     filed on time), as far as it is known when the period is read."""
     record = (func.json_array_length(Hazard.photos) > 0) & Hazard.deadline.is_not(None)
     by_end = Hazard.notified_at.is_not(None) & (Hazard.notified_at <= scope.as_of) & _notice_by(scope.as_of)
-    grace = scope.read_at
-    if grace is None or grace <= scope.as_of:
+    if scope.read_at is None or scope.read_at <= scope.as_of:
         return sure(record & by_end)
-    in_grace = (Hazard.notified_at.is_not(None) & (Hazard.notified_at > scope.as_of) & (Hazard.notified_at <= grace)
-                & _notice_by(grace))
-    return sure(record & by_end) | (sure(record & in_grace) & _notified_in_time(session, scope, grace))
+    grace = min(scope.read_at, scope.as_of + timedelta(days=scope.calendar.max_span(1)))
+    return sure(record & by_end) | (sure(record & _notice_by(grace)) & _notified_after_the_end(session, scope, grace))
+
+
+def _notified_after_the_end(session, scope: Scope, grace: datetime):
+    """Discovered in the period's last days and notified after its end, by `grace`, within 1 working day of
+    discovery: a few rows, found on the opened_at index and counted here in working days."""
+    def compute():
+        zone = ZoneInfo(scope.zone)
+        rows = session.execute(select(Hazard.id, Hazard.opened_at, Hazard.notified_at).where(
+            hazard_filters(scope), _discovered(scope),
+            Hazard.opened_at >= scope.as_of - timedelta(days=scope.calendar.max_span(1)),
+            Hazard.notified_at > scope.as_of, Hazard.notified_at <= grace)).all()
+        return [r.id for r in rows if r.notified_at.astimezone(zone).date()
+                <= scope.calendar.add(r.opened_at.astimezone(zone).date(), 1)]
+    return Hazard.id.in_(_ids(scope, f"notified_after_the_end@{_stamp(grace)}", compute))
 
 
 def events_in_period(scope: Scope, kind, *conditions):
@@ -243,22 +255,21 @@ def _ids(scope: Scope, key: str, compute) -> list[int]:
     return scope.cache[key]
 
 
-def _notified_in_time(session, scope, until: datetime | None = None):
-    """Discovered in the period and notified in writing within 1 working day (§8 notice timeliness), as
-    known at `until` (the period's as_of unless said). Within 24 hours is always in time and beyond the
-    calendar's longest 1 working day (4 days without holidays) never; the days between are counted here."""
-    until = until or scope.as_of
+def _notified_in_time(session, scope):
+    """Discovered in the period and notified in writing within 1 working day (§8 notice timeliness).
+    Within 24 hours is always in time and beyond the calendar's longest 1 working day (4 days without
+    holidays) never; the days between are counted here."""
     within = elapsed_days(Hazard.opened_at, Hazard.notified_at)
 
     def compute():
         zone = ZoneInfo(scope.zone)
         rows = session.execute(select(Hazard.id, Hazard.opened_at, Hazard.notified_at).where(
-            hazard_filters(scope), _discovered(scope), Hazard.notified_at <= until, within > 1,
+            hazard_filters(scope), _discovered(scope), Hazard.notified_at <= scope.as_of, within > 1,
             within < scope.calendar.max_span(1))).all()
         return [r.id for r in rows if r.notified_at.astimezone(zone).date()
                 <= scope.calendar.add(r.opened_at.astimezone(zone).date(), 1)]
-    quick = sure((Hazard.notified_at <= until) & (within <= 1))
-    return quick | Hazard.id.in_(_ids(scope, f"notified_in_time@{_stamp(until)}", compute))
+    quick = sure((Hazard.notified_at <= scope.as_of) & (within <= 1))
+    return quick | Hazard.id.in_(_ids(scope, "notified_in_time", compute))
 
 
 def _major_reported(session, scope):
