@@ -161,11 +161,13 @@ def overdue_at(scope: Scope):
 
 def _order_delivered(moment: datetime):
     """A 督导单 was delivered (signed, or the refusal recorded: the "supervised" event) since the hazard last
-    went overdue. Rendering the order is not enough (domain.md §8)."""
-    other = HazardEvent.__table__.alias("went_overdue")
-    last_overdue = (select(func.max(other.c.at)).where(other.c.hazard_id == Hazard.id, other.c.kind == "overdue",
-                                                       other.c.at <= moment).scalar_subquery())
-    return _event(ORDER_DELIVERED, HazardEvent.at <= moment, HazardEvent.at >= last_overdue)
+    went overdue: of its overdue and delivery events up to the moment, the last is a delivery. Rendering
+    the order is not enough (domain.md §8). One backward index lookup per hazard."""
+    last = (select(HazardEvent.kind).where(HazardEvent.hazard_id == Hazard.id,
+                                           HazardEvent.kind.in_(("overdue",) + ORDER_DELIVERED),
+                                           HazardEvent.at <= moment)
+            .order_by(HazardEvent.at.desc(), HazardEvent.id.desc()).limit(1).scalar_subquery())
+    return sure(last.in_(ORDER_DELIVERED))
 
 
 def _gap(scope: Scope):
