@@ -8,7 +8,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
-from records import attachments, dictionary, hazards, inspections, notifications
+from records import attachments, dictionary, hazards, inspections, notifications, outbox
 from records.inspections import Inspection
 from records.people import Team
 
@@ -44,13 +44,17 @@ def prepare(ctx: Context, inspection_id) -> dict:
     ctx.describe(business_key=ins.number, title=f"{ins.number} {ins.customer.name} · "
                                                f"{inspections.KIND_NAMES.get(ins.kind, ins.kind)}",
                  subject=ins.customer.number)
-    return summary(ctx, ins) | {"prefill": _prefill(ins)}
+    return summary(ctx, ins) | {"prefill": _prefill(ctx, ins)}
 
 
-def _prefill(ins: Inspection) -> dict:
-    """The execution form starts with the checklist of the customer's class and the inspection kind."""
+def _prefill(ctx, ins: Inspection) -> dict:
+    """The execution form starts with the checklist of the customer's class and the inspection kind; each
+    item names the dictionary item a failure of it is (when that item is current), so that a failed item
+    becomes its hazard file without the finding being typed again."""
     _, items = inspections.template_for(ins.customer, ins.kind)
-    return {"checklist": [{"code": i["code"], "section": i["section"], "text": i["text"], "result": None}
+    current = {i.code for i in dictionary.current_items(ctx.session) if i.active}
+    return {"checklist": [{"code": i["code"], "section": i["section"], "text": i["text"], "result": None,
+                           **({"item_code": i["hazard"]} if i.get("hazard") in current else {})}
                           for i in items]}
 
 
@@ -64,7 +68,7 @@ def assign(ctx: Context, inspection_id, team: str) -> dict:
     ctx.session.flush()
     ctx.session.refresh(ins)
     ctx.audit("inspection.assigned", after={"team": team})
-    return summary(ctx, ins) | {"prefill": _prefill(ins)}
+    return summary(ctx, ins) | {"prefill": _prefill(ctx, ins)}
 
 
 def _photos(ctx, ids, what) -> list[str]:
@@ -75,25 +79,55 @@ def _photos(ctx, ids, what) -> list[str]:
     return list(ids or [])
 
 
+def _failed_items(ctx, checklist) -> list[dict]:
+    """Each 不合格 item becomes a hazard file or carries the reason it is not one (e.g. fixed on the spot),
+    with a photo either way; the hazard's finding is the item's own (dictionary item, note, photos)."""
+    derived = []
+    for row in checklist:
+        code = row.get("code")
+        if row.get("result") != "fail":
+            continue
+        if not (row.get("note") or row.get("photos")):
+            raise InspectionError(f"checklist item {code}: 不合格 needs a note or a photo")
+        disposition = row.get("disposition")
+        if disposition == "not_hazard":
+            if not (row.get("reason") or "").strip() or not row.get("photos"):
+                raise InspectionError(f"checklist item {code}: not a hazard needs a reason and a photo")
+            continue
+        if disposition != "hazard":
+            raise InspectionError(f"checklist item {code}: 不合格 must open a hazard file or say why it is not one")
+        if dictionary.current(ctx.session, row.get("item_code") or "") is None:
+            raise InspectionError(f"checklist item {code}: {row.get('item_code')!r} is not an item of the dictionary")
+        if not row.get("photos"):
+            raise InspectionError(f"checklist item {code}: a hazard file needs a photo")
+        description = row["text"] + (f"：{row['note']}" if row.get("note") else "")
+        derived.append({"item_code": row["item_code"], "location": row.get("location") or row.get("section") or "现场",
+                        "equipment": row.get("equipment"), "description": description[:2000],
+                        "photos": list(row["photos"]), "checklist_item": code})
+    return derived
+
+
 def record_result(ctx: Context, inspection_id, result: dict) -> dict:
-    """Keep what was found on site: checklist answers, findings, times, signatures (or the refusal)."""
+    """Keep what was found on site: checklist answers, findings, times, signatures (or the refusal). The
+    findings are the failed items to be filed (from the item, not typed again) and the other findings."""
     ins = _inspection(ctx, inspection_id)
-    for row in result.get("checklist") or []:
-        if row.get("result") == "fail" and not (row.get("note") or row.get("photos")):
-            raise InspectionError(f"checklist item {row.get('code')}: 不合格 needs a note or a photo")
+    checklist = result.get("checklist") or []
+    for row in checklist:
         _photos(ctx, row.get("photos"), f"checklist {row.get('code')}")
-    for index, finding in enumerate(result.get("findings") or [], start=1):
+    derived = _failed_items(ctx, checklist)
+    extra = [dict(f) for f in result.get("findings") or [] if not f.get("checklist_item")]
+    for index, finding in enumerate(extra, start=1):
         if dictionary.current(ctx.session, finding.get("item_code") or "") is None:
             raise InspectionError(f"finding {index}: {finding.get('item_code')!r} is not an item of the dictionary")
         _photos(ctx, finding.get("photos"), f"finding {index}")
+    result = {**result, "findings": derived + extra}
     ins.result = result
     ins.status = "in_progress"
     attachments.link_referenced(ctx.session, result, kind="inspection", object_id=ins.id,
                                 branch_id=ins.customer.branch_id, team_id=ins.team_id)
-    ctx.audit("inspection.recorded", after={"findings": len(result.get("findings") or []),
-                                            "failed": sum(1 for r in result.get("checklist") or []
-                                                          if r.get("result") == "fail")})
-    return summary(ctx, ins) | {"findings": result.get("findings") or []}
+    ctx.audit("inspection.recorded", after={"findings": len(result["findings"]),
+                                            "failed": sum(1 for r in checklist if r.get("result") == "fail")})
+    return summary(ctx, ins) | {"findings": result["findings"]}
 
 
 def open_hazards(ctx: Context, inspection_id) -> dict:
@@ -117,22 +151,23 @@ def open_hazards(ctx: Context, inspection_id) -> dict:
 
 
 def months_for(session, customer, on: date) -> int | None:
-    """The cycle in months for a customer (its override, else its class's), None: no periodic cycle."""
-    if customer.cycle_months:
-        return customer.cycle_months
-    key = inspections.cycle_key(customer, on)
-    months = inspections.cycles(session).get(key)
-    return months or None
+    """The cycle in months for a customer on a day (records.inspections.cycle_months), None: no periodic cycle."""
+    return inspections.cycle_months(customer, on, inspections.cycles(session))
 
 
 def complete(ctx: Context, inspection_id) -> dict:
-    """Record the inspection on the customer: last date and, for a full inspection, the next due date."""
+    """Record the inspection on the customer: last date and, for a periodic (or full) inspection, the next
+    due date. A special inspection does not move the periodic due date (domain.md §3.3 rule 4): the date
+    due before it is kept."""
     ins = _inspection(ctx, inspection_id)
     today = local_today(ctx)
     ins.status, ins.completed_at, ins.completed_on = "completed", ctx.now(), today
     customer = ins.customer
+    resets = ins.kind == "periodic" or ins.full_inspection
+    if not resets and customer.next_inspection_due is None:
+        customer.next_inspection_due = inspections.next_due(ctx.session, ctx.settings, customer, today)
     customer.last_inspected_on = today
-    if ins.kind == "periodic" or ins.full_inspection:
+    if resets:
         months = months_for(ctx.session, customer, today)
         customer.next_inspection_due = today + relativedelta(months=months) if months else None
     ctx.audit("inspection.completed", after={"completed_on": today.isoformat(),
@@ -153,6 +188,26 @@ def warn_overdue(ctx: Context, inspection_id) -> dict:
                              body=f"{ins.customer.name} 的{inspections.KIND_NAMES.get(ins.kind, ins.kind)}"
                                   f"应于 {ins.due_date.isoformat()} 前完成，尚未完成（监控缺失）。",
                              link=f"/inspections/{ins.number}", now=ctx.now())
+        if ins.kind == "periodic":
+            _sms_team_head(ctx, ins)
         ctx.audit("inspection.overdue", after={"due_date": ins.due_date.isoformat()})
     return summary(ctx, ins)
+
+
+def _sms_team_head(ctx, ins: Inspection) -> None:
+    """An overdue periodic inspection is escalated by SMS to the head of the team that holds it (§3.3
+    rule 6); without a team head the message waits, visibly failed, for an administrator."""
+    company = ctx.settings.get("COMPANY_NAME") or "供电公司"
+    subject = f"周期检查逾期：{ins.customer.name}"
+    body = (f"【{company}】{ins.customer.name}（户号 {ins.customer.number}）的周期检查（工作单 {ins.number}）"
+            f"应于 {ins.due_date.isoformat()} 前完成，至今未完成，请尽快安排检查。")
+    head = ins.team.head if ins.team is not None else None
+    if head is not None and head.active:
+        outbox.enqueue(ctx.session, channel="sms", kind="inspection_overdue", user=head, now=ctx.now(),
+                       subject=subject, body=body, link=f"/inspections/{ins.number}")
+    else:
+        outbox.enqueue(ctx.session, channel="sms", kind="inspection_overdue", now=ctx.now(), subject=subject,
+                       body=body, recipient=f"{ins.team.name if ins.team else '未派工'}的组长",
+                       missing="该检查所属小组未设组长，或尚未派工" if ins.team is None or head is None
+                       else "小组组长账号已停用")
 

@@ -95,12 +95,12 @@ def government_report(ctx: Context, hazard_id, reason: str) -> dict:
     _end(ctx, doc, unit, copies, contact_of(ctx, hazard.team))
     result = archive_rendered(ctx, doc, kind="government_report", number=number, subject=hazard.file_number,
                               hazard_id=hazard.id, customer_id=hazard.customer_id)
-    ctx.session.add(documents.ReportLog(document_id=result["document_id"], hazard_id=hazard.id,
-                                        customer_id=hazard.customer_id, reason=reason,
-                                        recipient="、".join(named.values())[:200], created_at=ctx.now()))
-    if reason != "close_out":
-        hazard.reported_to_government, hazard.reported_at = True, ctx.now()
-    record_event(ctx.session, hazard, at=ctx.now(), actor=ctx.actor, kind="reported",
+    # one log entry per recipient; the hazard counts as reported when one is submitted (services/reports.py)
+    for recipient in named.values():
+        ctx.session.add(documents.ReportLog(document_id=result["document_id"], hazard_id=hazard.id,
+                                            customer_id=hazard.customer_id, reason=reason,
+                                            recipient=recipient[:200], created_at=ctx.now()))
+    record_event(ctx.session, hazard, at=ctx.now(), actor=ctx.actor, kind="report_prepared",
                  detail={"reason": reason, "number": number}, document_id=result["document_id"])
     leaders = notifications.users_with_role(ctx.session, "leader", hazard.branch.code)
     notifications.notify(ctx.session, leaders, kind="government_report", title=f"待报送政府：{number}",
@@ -149,10 +149,9 @@ def grade_report(ctx: Context, customer, grade_row) -> dict:
         _end(ctx, doc, unit, copies, contact_of(ctx, team))
         result = archive_rendered(ctx, doc, kind=kind, number=number, subject=customer.number,
                                   audit_extra={"reason": "grade_a"}, customer_id=customer.id)
-        ctx.session.add(documents.ReportLog(document_id=result["document_id"], customer_id=customer.id,
-                                            reason="grade_a", recipient=("、".join(named.values()) if
-                                                                         kind == "government_report" else superior)[:200],
-                                            created_at=ctx.now()))
+        for recipient in (named.values() if kind == "government_report" else [superior]):   # one entry each
+            ctx.session.add(documents.ReportLog(document_id=result["document_id"], customer_id=customer.id,
+                                                reason="grade_a", recipient=recipient[:200], created_at=ctx.now()))
         results[kind] = result
     return results["government_report"] | {"superior": results["superior_report"]}
 

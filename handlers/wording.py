@@ -24,6 +24,8 @@ EVENT_NAMES = {
     "close_refused": "销号未获批准", "reported": "报告政府主管部门", "cancelled": "撤销",
     "refused_to_rectify": "客户拒不整改", "delivery_overdue": "告知书逾期未送达",
     "rectification_refused": "客户拒不整改", "notice_overdue": "告知书逾期未送达", "order_issued": "签发督导单",
+    "report_prepared": "报告文书已生成", "government_reply": "政府主管部门回复", "cancel_requested": "申请撤销",
+    "cancel_refused": "撤销申请未获批准",
 }
 
 

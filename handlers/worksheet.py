@@ -33,9 +33,20 @@ def _customer_rows(c) -> list:
          else None)]
 
 
-def _checklist(ctx, doc, rows: list) -> None:
+def _item_result(row: dict, filed: dict) -> str:
+    """合格 / 不合格 and, for 不合格, the hazard file it became or why it is none."""
+    text = RESULTS.get(row.get("result"), "—")
+    if row.get("result") != "fail":
+        return text
+    if row.get("disposition") == "not_hazard":
+        return f"{text}；不作为隐患：{row.get('reason')}"
+    number = filed.get(row.get("code"))
+    return f"{text}；隐患档案 {number}" if number else text
+
+
+def _checklist(ctx, doc, rows: list, filed: dict) -> None:
     layout.heading(doc, "四、检查项目及结果")
-    table = [[row.get("code"), row.get("text"), RESULTS.get(row.get("result"), "—"), row.get("note") or "",
+    table = [[row.get("code"), row.get("text"), _item_result(row, filed), row.get("note") or "",
               f"{len(row.get('photos') or [])}张" if row.get("photos") else "—"] for row in rows]
     layout.grid(doc, ["序号", "检查项目", "结果", "说明", "照片"], table or [["—", "无", "—", "", "—"]],
                 [1.4, 6.4, 1.6, 4.4, 1.4])
@@ -67,13 +78,19 @@ def inspection_worksheet(ctx: Context, inspection_id) -> dict:
         ("到达 / 离开时间", " / ".join(x for x in (r.get("arrived_at"), r.get("left_at")) if x) or None),
         ("陪同人员", " ".join(x for x in (r.get("companion_name"), r.get("companion_post"),
                                           r.get("companion_phone")) if x) or r.get("customer_name"))])
-    _checklist(ctx, doc, r.get("checklist") or [])
-    layout.heading(doc, "五、发现的隐患")
     findings = r.get("findings") or []
     numbers = list(ins.hazard_numbers or [])
+    filed = {f["checklist_item"]: (numbers[i] if i < len(numbers) else None)
+             for i, f in enumerate(findings) if f.get("checklist_item")}
+    _checklist(ctx, doc, r.get("checklist") or [], filed)
+    layout.heading(doc, "五、发现的隐患")
+    not_filed = [row for row in r.get("checklist") or [] if row.get("result") == "fail"
+                 and row.get("disposition") == "not_hazard"]
     layout.fields(doc, [(f"{i}. {f.get('item_code')}", f"{f.get('location')}：{f.get('description')}"
                          + (f"（隐患档案 {numbers[i - 1]}）" if i <= len(numbers) else ""))
-                        for i, f in enumerate(findings, start=1)] or [("—", "未发现隐患")])
+                        for i, f in enumerate(findings, start=1)]
+                  # a failed item is never followed by "no hazard found": say what became of it
+                  or [("—", "不合格项目均已现场处理，未建立隐患档案（理由见上表）" if not_filed else "未发现隐患")])
     layout.images(doc, "隐患照片", [b for f in findings for b in blobs(ctx, f.get("photos"))])
     layout.heading(doc, "六、检查结论")
     layout.paragraph(doc, r.get("conclusion") or "—")

@@ -6,13 +6,14 @@ from . import (attachments, customers, dictionary, documents, drafts, hazards, i
                risk, tokens)
 from . import model_drafts, request_keys, signins
 from . import outbox
-from . import assessments, indicators, kpi
+from . import assessments, indicators, kpi, trips
 from .attachments import Attachment, AttachmentRefused, FileStore
 from .base import Base, UTCDateTime
 from .customers import Customer
 from .dictionary import HazardItem
 from .documents import Document, ReportLog
-from .hazards import FileCounter, Hazard, HazardEvent
+from .hazards import Cancellation, FileCounter, Hazard, HazardEvent
+from .trips import CustomerTrip
 from .inspections import Campaign, Inspection, InspectionCycle
 from .jobs import Job, JobRow
 from .notifications import Notification
@@ -24,6 +25,7 @@ from .tokens import ApiToken
 
 __all__ = ["Base", "UTCDateTime", "ROLES", "Branch", "Team", "User", "UserRole", "team_member", "ApiToken",
            "Attachment", "AttachmentRefused", "FileStore", "Customer", "HazardItem", "Hazard", "HazardEvent",
-           "FileCounter", "Document", "ReportLog", "Notification", "CustomerGrade", "Campaign", "Inspection",
-           "InspectionCycle", "Job", "JobRow", "LoginAttempt", "WebSession", "RequestKey", "signins", "attachments", "customers", "dictionary", "documents", "drafts", "hazards",
-           "inspections", "jobs", "notifications", "people", "risk", "tokens"]
+           "FileCounter", "Cancellation", "CustomerTrip", "Document", "ReportLog", "Notification", "CustomerGrade",
+           "Campaign", "Inspection", "InspectionCycle", "Job", "JobRow", "LoginAttempt", "WebSession", "RequestKey",
+           "signins", "attachments", "customers", "dictionary", "documents", "drafts", "hazards",
+           "inspections", "jobs", "notifications", "people", "risk", "tokens", "trips"]

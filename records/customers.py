@@ -53,6 +53,9 @@ class Customer(Base):
     cycle_months: Mapped[int | None] = mapped_column(Integer)               # per-customer override
     last_inspected_on: Mapped[date | None] = mapped_column(Date)
     next_inspection_due: Mapped[date | None] = mapped_column(Date)
+    delisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)      # off the inspection plan (销户...)
+    delisted_reason: Mapped[str | None] = mapped_column(Text)
+    delisted_by: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)

@@ -89,6 +89,7 @@ class Hazard(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)     # approved: it counts nowhere from then
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     customer: Mapped[Customer] = relationship(lazy="joined")
@@ -143,6 +144,28 @@ class HazardEvent(Base):
     document_id: Mapped[int | None] = mapped_column(Integer)
 
 
+class Cancellation(Base):
+    """A request to cancel a hazard raised in error (已撤销), with its reason, and the decision on it: the
+    hazard is cancelled only when a leader (or, by configuration, another specialist) approves."""
+
+    __tablename__ = "hazard_cancellation"
+    __table_args__ = (Index("ix_hazard_cancellation_status", "status", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="pending")       # pending | approved | refused
+    requested_by: Mapped[str] = mapped_column(String(60))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(60))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    comment: Mapped[str | None] = mapped_column(Text)
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    hazard: Mapped[Hazard] = relationship(lazy="joined")
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
 def next_number(session, prefix: str, branch_code: str, year: int, width: int = 5) -> str:
     """The next file number in its scope, e.g. YH-JA-2026-00042. Call inside the creating transaction."""
     scope = f"{prefix}-{branch_code}-{year}"
@@ -172,6 +195,14 @@ def record_event(session, hazard: Hazard, *, at: datetime, actor: str, kind: str
                         status_after=hazard.status, detail=detail or {}, document_id=document_id)
     session.add(event)
     return event
+
+
+def status_as_of(session, hazard_id: int, moment: datetime) -> str | None:
+    """The status the timeline shows at a moment (for an event recorded after the fact, e.g. a report
+    submitted on an earlier day)."""
+    return session.scalars(select(HazardEvent.status_after).where(HazardEvent.hazard_id == hazard_id,
+                                                                  HazardEvent.at <= moment)
+                           .order_by(HazardEvent.at.desc(), HazardEvent.id.desc()).limit(1)).first()
 
 
 def timeline(session, hazard_id: int) -> list[HazardEvent]:

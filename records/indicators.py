@@ -15,6 +15,7 @@ from . import kpi
 from .customers import Customer
 from .hazards import Hazard
 from .risk import CustomerGrade
+from .trips import CustomerTrip
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,26 @@ def grade_list(session, scope: kpi.Scope, grades=("A", "B"), at=None) -> list[tu
                            .where(*when, CustomerGrade.grade.in_(grades), *_customer_filters(scope))
                            .order_by(CustomerGrade.grade, CustomerGrade.score.desc(), Customer.number)).all()
     return [(c, g) for c, g in rows]
+
+
+TRIP_GROUPS = {"branch": Customer.branch_id, "team": Customer.default_team_id, "class": Customer.importance,
+               "industry": Customer.industry}
+
+
+def trip_condition(scope: kpi.Scope):
+    """Grid trips caused by customers in the period (up to as_of), of the customers the filters select."""
+    return and_(CustomerTrip.occurred_at >= scope.start, CustomerTrip.occurred_at < scope.as_of,
+                *_customer_filters(scope))
+
+
+def trip_counts(session, scope: kpi.Scope, group: str | None = None) -> dict:
+    """{group key (None when not grouped): number of grid trips caused by customers in the period}."""
+    key = TRIP_GROUPS[group] if group else None
+    query = (select(*([key.label("key")] if key is not None else []), func.count()).select_from(CustomerTrip)
+             .join(Customer, Customer.id == CustomerTrip.customer_id).where(trip_condition(scope)))
+    if key is not None:
+        return dict(session.execute(query.group_by(key)).all())
+    return {None: session.execute(query).one()[0]}
 
 
 def _customer_filters(scope: kpi.Scope) -> list:

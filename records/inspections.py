@@ -6,9 +6,10 @@ index enforces it, so two generators running at once cannot create a duplicate.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -109,16 +110,60 @@ def cycles(session) -> dict[str, int]:
 
 
 def cycle_key(customer: Customer, on: date) -> str | None:
-    """Which cycle applies to a customer (domain.md §3.2); None: not on a periodic cycle."""
+    """Which cycle applies to a customer (domain.md §3.2); None: not on a periodic cycle. A temporary
+    customer is on the temporary cycle until its assurance window ends, then on its underlying class's
+    (by voltage and high risk, as any customer without a class)."""
     klass = customer.importance
     if klass in ("special", "first", "second"):
         return klass
-    if klass == "temporary":
+    if klass == "temporary" and not (customer.temporary_to and on > customer.temporary_to):
         return "temporary"
     voltage = customer.supply_voltage_kv or 10
     if customer.high_risk and voltage >= 35:
         return "high_risk_hv"
     return "hv" if voltage >= 6 else "lv"
+
+
+def cycle_months(customer: Customer, on: date, table: dict) -> int | None:
+    """The cycle in months that applies on a day: the customer's override, else its cycle key's. A temporary
+    customer's override holds during its assurance window; after it, its underlying class's cycle."""
+    key = cycle_key(customer, on)
+    if customer.cycle_months and not (customer.importance == "temporary" and key != "temporary"):
+        return customer.cycle_months
+    return table.get(key) or None
+
+
+def go_live(settings: dict, customer: Customer) -> date:
+    """Where a customer's first cycle starts when it has no inspection yet."""
+    start = settings.get("PLAN_START")
+    return date.fromisoformat(start) if start else customer.created_at.date()
+
+
+def next_due(session, settings: dict, customer: Customer, today: date, table: dict | None = None) -> date | None:
+    """When the customer's next periodic inspection is due (None: delisted, or not on a periodic cycle now).
+    Only a periodic (or full) inspection resets the cycle: the last of those, not a special visit, counts."""
+    if customer.delisted_at is not None:
+        return None
+    table = table if table is not None else cycles(session)
+    key = cycle_key(customer, today)
+    if key == "temporary":
+        dates = []
+        if customer.temporary_from and customer.temporary_from >= today:
+            before = customer.temporary_from - timedelta(days=7)      # once before each assurance period
+            if not (customer.last_inspected_on and customer.last_inspected_on >= before - timedelta(days=30)):
+                dates.append(before)
+        if customer.cycle_months:                                     # its own cycle during the window
+            base = customer.next_inspection_due or (customer.last_inspected_on or go_live(settings, customer)) \
+                + relativedelta(months=customer.cycle_months)
+            dates.append(base)
+        return min(dates) if dates else None
+    months = cycle_months(customer, today, table)
+    if not months:
+        return None
+    computed = (customer.last_inspected_on or go_live(settings, customer)) + relativedelta(months=months)
+    if customer.next_inspection_due and customer.next_inspection_due < computed:
+        return customer.next_inspection_due                    # a class change never postpones
+    return computed
 
 
 def checklist_templates() -> dict:

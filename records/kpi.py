@@ -6,7 +6,7 @@ industry). Every indicator is a pair of named sets — numerator ⊆ denominator
 condition serves both the count on the dashboard and the list behind it, so the two agree.
 The conditions themselves are in records/kpi_conditions.py, the Scope in records/kpi_scope.py.
 
-Hazards cancelled as raised in error count nowhere. The state of a hazard at `as_of` (status,
+Hazards cancelled as raised in error count nowhere from the moment the cancellation was approved. The state of a hazard at `as_of` (status,
 deadline) is read from its timeline, so a past period gives the same numbers whenever it is asked.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .hazards import Hazard, HazardEvent
 from .inspections import Inspection
 from .kpi_conditions import (_discovered, _event, _in_period, _late_without, _major_reported, _notified_in_time,
                              elapsed_days, events_in_period, filed, hazard_filters,
-                             inspection_filters, monitored, open_at, overdue_at, sure)
+                             inspection_filters, monitored, not_cancelled, open_at, overdue_at, sure)
 from .kpi_scope import Scope, local_midnight, make_scope
 from .risk import CustomerGrade
 
@@ -38,8 +38,8 @@ Index("ix_customer_grade_history", CustomerGrade.customer_id, CustomerGrade.comp
 
 HAZARD_SETS = {
     "discovered": lambda s, sc: _discovered(sc),
-    "filed": lambda s, sc: _discovered(sc) & filed(sc.as_of),
-    "unfiled": lambda s, sc: _discovered(sc) & not_(filed(sc.as_of)),
+    "filed": lambda s, sc: _discovered(sc) & filed(s, sc),
+    "unfiled": lambda s, sc: _discovered(sc) & not_(filed(s, sc)),
     "to_eliminate": lambda s, sc: (Hazard.opened_at < sc.as_of) & (Hazard.closed_at.is_(None)
                                                                     | (Hazard.closed_at >= sc.start)),
     "open_at_start": lambda s, sc: open_at(sc.start),
@@ -143,10 +143,12 @@ def hazard_counts_over(session, scopes: list[Scope], names, one_pass: bool | Non
     if not one_pass:
         return [hazard_counts(session, scope, names)[None] for scope in scopes]
     analytic(session)
-    columns = [func.coalesce(func.sum(case((HAZARD_SETS[n](session, sc), 1), else_=0)), 0).label(f"{n}__{i}")
+    # the filters of the earliest period (its cancellations are the fewest); each period's own in its columns
+    columns = [func.coalesce(func.sum(case((not_cancelled(sc.as_of) & HAZARD_SETS[n](session, sc), 1), else_=0)),
+                             0).label(f"{n}__{i}")
                for i, sc in enumerate(scopes) for n in names]
     query = select(*columns).select_from(Hazard).where(
-        hazard_filters(scopes[0]), Hazard.opened_at < max(sc.as_of for sc in scopes),
+        hazard_filters(min(scopes, key=lambda sc: sc.as_of)), Hazard.opened_at < max(sc.as_of for sc in scopes),
         Hazard.closed_at.is_(None) | (Hazard.closed_at >= min(sc.start for sc in scopes)))
     row = session.execute(query).one()._mapping
     return [{n: int(row[f"{n}__{i}"] or 0) for n in names} for i in range(len(scopes))]

@@ -4,7 +4,7 @@ Queries only; the scope is a records.kpi_scope.Scope.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, case, exists, func, not_, or_, select
@@ -22,6 +22,7 @@ RECTIFYING = ("rectifying", "overdue", "supervising", "acceptance_failed")
 DEADLINE_KINDS = ("registered", "rectification_started", "overdue", "supervised", "extension_approved",
                   "acceptance_failed", "rectification_resumed", "close_refused")
 INSPECTION_OPEN = ("planned", "assigned", "in_progress")
+ORDER_DELIVERED = ("supervised",)          # the timeline's kind for a 督导单 signed for or refused
 
 
 class elapsed_days(FunctionElement):
@@ -56,8 +57,14 @@ def customer_ids(scope: Scope):
     return select(Customer.id).where(*conditions) if conditions else None
 
 
+def not_cancelled(moment: datetime):
+    """Not cancelled by the moment: a cancellation counts from its approval, so a period read as of its
+    end keeps the hazards cancelled later (its numbers never change afterwards)."""
+    return Hazard.cancelled_at.is_(None) | (Hazard.cancelled_at >= moment)
+
+
 def hazard_filters(scope: Scope):
-    condition = Hazard.status != "cancelled"
+    condition = not_cancelled(scope.as_of)
     if scope.future:
         condition &= Hazard.id.is_(None)
     if scope.branch_ids is not None:
@@ -152,18 +159,20 @@ def overdue_at(scope: Scope):
     return _by_status(scope, 1, _past_deadline(scope)) == 1
 
 
-def _order_issued(moment: datetime):
-    """A 督导单 was rendered since the hazard last went overdue (the process does it at the deadline)."""
-    last_overdue = (select(func.max(HazardEvent.at)).where(HazardEvent.hazard_id == Document.hazard_id,
-                                                          HazardEvent.kind == "overdue", HazardEvent.at <= moment)
-                    .scalar_subquery())
-    return exists().where(Document.hazard_id == Hazard.id, Document.kind == "supervision_order",
-                          Document.created_at <= moment, Document.created_at >= last_overdue)
+def _order_delivered(moment: datetime):
+    """A 督导单 was delivered (signed, or the refusal recorded: the "supervised" event) since the hazard last
+    went overdue: of its overdue and delivery events up to the moment, the last is a delivery. Rendering
+    the order is not enough (domain.md §8). One backward index lookup per hazard."""
+    last = (select(HazardEvent.kind).where(HazardEvent.hazard_id == Hazard.id,
+                                           HazardEvent.kind.in_(("overdue",) + ORDER_DELIVERED),
+                                           HazardEvent.at <= moment)
+            .order_by(HazardEvent.at.desc(), HazardEvent.id.desc()).limit(1).scalar_subquery())
+    return sure(last.in_(ORDER_DELIVERED))
 
 
 def _gap(scope: Scope):
-    """Overdue at as_of without a 督导单 issued since (a deadline passed unnoticed, or an order not rendered)."""
-    return _by_status(scope, case((_order_issued(scope.as_of), 0), else_=1), _past_deadline(scope)) == 1
+    """Overdue at as_of without a 督导单 delivered since (a deadline passed unnoticed, or an order not delivered)."""
+    return _by_status(scope, case((_order_delivered(scope.as_of), 0), else_=1), _past_deadline(scope)) == 1
 
 
 def _inspection_overdue(scope: Scope):
@@ -178,17 +187,40 @@ def _inspection_overdue(scope: Scope):
 
 def monitored(scope: Scope):
     """Under monitoring (§8): notice delivered (signed or refusal recorded); the customer's periodic
-    inspection not overdue; not overdue, or overdue with a 督导单 issued. (Cheapest tests first.)"""
+    inspection not overdue; not overdue, or overdue with a 督导单 delivered since. (Cheapest tests first.)"""
     return sure(Hazard.notified_at <= scope.as_of) & not_(_inspection_overdue(scope)) & not_(_gap(scope))
 
 
-def filed(moment: datetime):
-    """建档 (§6.6): the record, photos, the notice issued and signed (or the refusal recorded), a deadline."""
-    return sure(Hazard.notified_at.is_not(None) & (Hazard.notified_at <= moment)
-                & (func.json_array_length(Hazard.photos) > 0)
-                & Hazard.deadline.is_not(None)
-                & exists().where(Document.hazard_id == Hazard.id, Document.kind == "hazard_notice",
-                                 Document.created_at <= moment))
+def _notice_by(moment: datetime):
+    return exists().where(Document.hazard_id == Hazard.id, Document.kind == "hazard_notice",
+                          Document.created_at <= moment)
+
+
+def filed(session, scope: Scope):
+    """建档 (§6.6): the record, photos, the notice issued and signed (or the refusal recorded), a deadline —
+    by the period's end, or later when the notice was delivered within 1 working day of discovery (the
+    notice rule holds across a month's end: found on the last evening, notified the next morning, is
+    filed on time), as far as it is known when the period is read."""
+    record = (func.json_array_length(Hazard.photos) > 0) & Hazard.deadline.is_not(None)
+    by_end = Hazard.notified_at.is_not(None) & (Hazard.notified_at <= scope.as_of) & _notice_by(scope.as_of)
+    if scope.read_at is None or scope.read_at <= scope.as_of:
+        return sure(record & by_end)
+    grace = min(scope.read_at, scope.as_of + timedelta(days=scope.calendar.max_span(1)))
+    return sure(record & by_end) | (sure(record & _notice_by(grace)) & _notified_after_the_end(session, scope, grace))
+
+
+def _notified_after_the_end(session, scope: Scope, grace: datetime):
+    """Discovered in the period's last days and notified after its end, by `grace`, within 1 working day of
+    discovery: a few rows, found on the opened_at index and counted here in working days."""
+    def compute():
+        zone = ZoneInfo(scope.zone)
+        rows = session.execute(select(Hazard.id, Hazard.opened_at, Hazard.notified_at).where(
+            hazard_filters(scope), _discovered(scope),
+            Hazard.opened_at >= scope.as_of - timedelta(days=scope.calendar.max_span(1)),
+            Hazard.notified_at > scope.as_of, Hazard.notified_at <= grace)).all()
+        return [r.id for r in rows if r.notified_at.astimezone(zone).date()
+                <= scope.calendar.add(r.opened_at.astimezone(zone).date(), 1)]
+    return Hazard.id.in_(_ids(scope, f"notified_after_the_end@{_stamp(grace)}", compute))
 
 
 def events_in_period(scope: Scope, kind, *conditions):

@@ -29,6 +29,8 @@ class Scope:
     supervise_days: int = 3           # an overdue hazard is supervised (督导单 delivered) within this
     accept_days: int = 5              # a reported rectification is checked on site within this
     calendar: WorkCalendar = WEEKENDS_ONLY   # what a working day is (holidays, 调休)
+    read_at: datetime | None = None   # when it is asked (now): a period's rule that reaches past its end, e.g.
+                                      # a notice delivered within 1 working day of discovery, is read up to here
     cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
@@ -54,4 +56,4 @@ def make_scope(first_day: date, last_day: date, now: datetime, zone: str = "Asia
     start, end = local_midnight(first_day, zone), local_midnight(last_day + timedelta(days=1), zone)
     as_of = max(start, min(end, now))
     return Scope(first_day=first_day, last_day=last_day, start=start, end=end, as_of=as_of, zone=zone,
-                 live=as_of >= now, **filters)
+                 live=as_of >= now, read_at=now, **filters)

@@ -343,6 +343,7 @@ RIGHTS = {  # what a role may change in the hazards area (scope decides on which
     "customer.edit": frozenset({"specialist", "admin"}),
     "report.submit": frozenset({"leader", "specialist", "admin"}),
     "system.status": frozenset({"admin"}),           # 系统状态 and /metrics: the operator's view
+    "trip.record": frozenset({"specialist", "admin"}),
 }
 # company-level reports are numbered prefix-branch-period (handlers/summaries.py), or prefix-period for
 # the whole company

@@ -68,6 +68,8 @@ DEFAULTS: dict = {
     "AUTHORITIES": {"power": "吉安市发展和改革委员会（电力主管部门）", "safety": "吉安市应急管理局",
                     "regulator": "国家能源局华中监管局"},   # who receives government reports (JSON)
     "TIMEZONE": "Asia/Shanghai",
+    "CANCEL_APPROVERS": ["leader"],                   # JSON list of roles that approve cancelling a hazard
+                                                      # (e.g. ["leader", "specialist"]: never the one who asked)
     # risk grading (domain.md §5.2; the matrix and thresholds are in bpmn/risk_grade.dmn) and its warnings
     "RISK_CLASS_FACTORS": {"special": 1.5, "first": 1.2, "second": 1.0, "temporary": 1.2, "high_risk": 1.0,
                            "none": 1.0},               # JSON; temporary counts only inside its window

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit
-from records import Branch, Customer, Document, Hazard, Inspection, Team, customers
+from records import Branch, Customer, CustomerTrip, Document, Hazard, Inspection, Team, customers
 from records import risk as grade_records
 
 from . import access, planning
@@ -62,6 +62,8 @@ def customer_page(rt, session, actor, number: str) -> dict:
         "documents": session.scalars(select(Document).where(Document.customer_id == customer.id,
                                                             access.customer_documents(session, actor))
                                      .order_by(Document.created_at.desc()).limit(100)).all(),
+        "trips": session.scalars(select(CustomerTrip).where(CustomerTrip.customer_id == customer.id)
+                                 .order_by(CustomerTrip.occurred_at.desc()).limit(100)).all(),
     }
 
 

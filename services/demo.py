@@ -11,7 +11,7 @@ from sqlalchemy import select
 from engine import FixedClock, HumanTask
 from records import Branch, Customer, Hazard, Inspection, Team, User, dictionary
 
-from . import demo_hazards, demo_history, planning, risk
+from . import demo_hazards, demo_history, demo_records, planning, risk
 from .demo_steps import store
 from .errors import Forbidden
 from .i18n import _
@@ -80,6 +80,7 @@ def _load(rt, session) -> list[str]:
     if session.scalar(select(Inspection.id).limit(1)) is None:
         done.append(f"demo inspections: {_inspections(rt, session)} (periodic, overdue, a campaign, one done)")
     done += demo_history.load(rt, session)   # the dashboard's year of history, assessments, a summary
+    done += demo_records.load(rt, session)   # a report submitted, a pending cancellation, a trip, a delisting
     session.commit()                         # the daily job works in its own transactions
     graded = risk.daily(rt, force=True)
     if graded and (graded["updated"] or graded["reminders"]):     # the stories ran in the past: grade as of today
@@ -125,12 +126,12 @@ def _one_done(rt, session) -> int:
     task = session.scalars(select(HumanTask).where(HumanTask.instance_id == ins.instance_id,
                                                    HumanTask.status == "ready")).one()
     checklist = [dict(row, result="pass") for row in task.prefill["checklist"]]
-    checklist[1].update(result="fail", note="蓄电池容量衰减，UPS 后备时间不足 10 分钟")
+    # the failed item becomes the hazard file itself (its finding is not typed again)
+    checklist[1].update(result="fail", note="蓄电池容量衰减，UPS 后备时间不足 10 分钟", disposition="hazard",
+                        item_code="EP05", location="机房 UPS 间", photos=[store(rt, session, at, "photo", 900)])
     clock.advance(hours=4)
     at.complete_task(session, task.id, {
         "checklist": checklist, "conclusion": "UPS 蓄电池须更换，其余合格", "second_inspector": "王检查",
-        "findings": [{"item_code": "EP05", "location": "机房 UPS 间", "description": "UPS 蓄电池容量衰减",
-                      "photos": [store(rt, session, at, "photo", 900)]}],
         "inspector_signature": store(rt, session, at, "signature", 901),
         "second_inspector_signature": store(rt, session, at, "signature", 902),
         "customer_name": "值班电工", "customer_signature": store(rt, session, at, "signature", 903)}, "jiancha1")

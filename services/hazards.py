@@ -1,5 +1,5 @@
 """Hazard files (一患一档) as people see them: the scoped list with its filters and search, one dossier,
-cancelling a file raised in error, downloading its documents. Opening one by hand is
+downloading its documents (cancelling one raised in error is `services.cancellations`). Opening one by hand is
 `open_hazard` (its checks are `services.hazard_opening`).
 
 Every function takes the runtime, the session and the actor, and decides scope through
@@ -12,20 +12,18 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from engine import EngineError, HumanTask, ProcessInstance
+from engine import HumanTask, ProcessInstance
 from records import Customer, Document, Hazard, Team, dictionary, documents, hazards, kpi, people
 from records import risk as grade_records
-from records.hazards import record_event
 
-from . import access, indicators, paging
+from . import access, cancellations, indicators, paging
 from . import risk as grading_service
 from . import hazard_opening as opening
-from .errors import Conflict, Invalid
 from .hazard_opening import OPEN_FIELDS, Opened, OpeningRefused
 from .i18n import _
 
 __all__ = ["HazardQuery", "PAGE_SIZE", "hazard_page", "filter_teams", "dossier", "dossier_json", "open_hazard",
-           "opening_items", "cancel", "document", "OPEN_FIELDS", "Opened", "OpeningRefused"]
+           "opening_items", "document", "OPEN_FIELDS", "Opened", "OpeningRefused"]
 
 PAGE_SIZE = 50
 SEARCH_CAP = 2000          # a search matching more than this is counted by the database
@@ -133,6 +131,7 @@ def _view(session, hazard: Hazard) -> dict:
                         for i in range(max(len(before), len(after)))],
         "grade": grade_records.current_grade(session, hazard.customer_id),
         "reports": session.scalars(select(documents.ReportLog).where(documents.ReportLog.hazard_id == hazard.id)).all(),
+        "cancellation": cancellations.pending_for(session, hazard.id),
     }
 
 
@@ -220,32 +219,6 @@ def _opened(session, actor, instance_id: int, with_dossier: bool) -> Opened:
     return Opened(file_number=hazard.file_number, status=instance.status, error=instance.error_message,
                   team=hazard.team.code if hazard.team else None, visible=access.reaches_hazard(session, actor, hazard),
                   dossier=_view(session, hazard) if with_dossier else None)
-
-
-def cancel(rt, session, actor, file_number: str, reason: str) -> Hazard:
-    """Cancel a hazard raised in error (已撤销): the file is marked, the customer graded again and the process
-    terminated, in one transaction. Out of reach: not found, nothing written."""
-    hazard = access.hazard_or_404(session, actor, file_number)
-    access.require_right(actor, "hazard.cancel")
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid(_("Give a reason for cancelling."), errors={"reason": _("Give a reason for cancelling.")})
-    if not hazard.is_open:
-        raise Conflict(_("Only open hazards can be cancelled."))
-    hazard.cancelled_reason = reason
-    record_event(session, hazard, at=rt.now(), actor=actor.username, kind="cancelled", status="cancelled",
-                 detail={"reason": reason})
-    try:
-        _regrade(rt, session, hazard.customer, "cancelled", actor.username)
-        rt.engine.terminate(session, hazard.instance_id, actor.username, f"撤销隐患：{reason}")    # commits
-    except (EngineError, ValueError) as err:
-        session.rollback()
-        raise Conflict(str(err)) from err
-    return hazard
-
-
-def _regrade(rt, session, customer, reason: str, actor_name: str) -> dict:
-    return grading_service.regrade(rt, session, customer, reason, actor_name)
 
 
 def document(rt, session, actor, document_id: int) -> tuple[Document, Path]:

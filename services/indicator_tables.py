@@ -165,6 +165,19 @@ def overdue_table(session, scope: kpi.Scope, q: KpiQuery) -> Table:
     return table
 
 
+def trips_table(session, scope: kpi.Scope, q: KpiQuery) -> Table:
+    """因客户原因引起电网跳闸次数 (the case report's outcome measure) per group, and the total."""
+    counts = indicators.trip_counts(session, scope, group=q.by)
+    names = group_names(session, q.by, set(counts))
+    table = Table("trips", str(_l("Grid trips caused by customers")), [str(GROUP_LABELS[q.by]), str(_l("Trips"))])
+    for key in sorted(counts, key=lambda k: str(names[k][0])):
+        label, extra = names[key]
+        table.rows.append([Cell(str(label)), count(counts[key], ("trips.index", q.args(**extra)) if extra else None)])
+    total = sum(counts.values())
+    table.rows.append([Cell(str(_l("Total"))), count(total, ("trips.index", q.args()))])
+    return table
+
+
 def grades_table(rows: list[dict]) -> Table:
     table = Table("grades", str(_l("Customers by risk grade (month end)")), [str(_l("Month")), "A", "B", "C"])
     for row in rows:
@@ -180,6 +193,7 @@ BUILDERS = {
     "category": lambda rt, s, scope, q: category_table(indicators.category_severity(s, scope), q),
     "overdue": lambda rt, s, scope, q: overdue_table(s, scope, q),
     "grades": lambda rt, s, scope, q: grades_table(indicators.grade_distribution(s, scope, rt.now())),
+    "trips": lambda rt, s, scope, q: trips_table(s, scope, q),
 }
 """Every table of the dashboard, in the order of the page and of the workbook."""
 ON_THE_PAGE = tuple(k for k in BUILDERS if k != "trend")   # the trend (12 periods, the slowest) comes afterwards

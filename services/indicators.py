@@ -209,6 +209,7 @@ def numbers(rt, session, actor, args) -> dict:
     days = indicators.close_days(session, scope)
     return {"period": q.label, "first_day": q.first_day, "last_day": q.last_day, "as_of": scope.as_of,
             "running": scope.running, "indicators": _rates(rates),
+            "customer_trips": indicators.trip_counts(session, scope)[None],
             "close_days": {k: {"average_days": v[0], "closed": v[1]} for k, v in days.items()}}
 
 
@@ -217,8 +218,10 @@ def breakdown(rt, session, actor, args) -> dict:
     q, scope = _answerable(rt, session, actor, args)
     rows = indicators.compute(session, scope, group=q.by)
     names = group_names(session, q.by, set(rows))
+    trips = indicators.trip_counts(session, scope, group=q.by)
     return {"period": q.label, "by": q.by,
-            "groups": [{"key": key, "label": str(names[key][0]), "indicators": _rates(rates)}
+            "groups": [{"key": key, "label": str(names[key][0]), "indicators": _rates(rates),
+                        "customer_trips": trips.get(key, 0)}
                        for key, rates in sorted(rows.items(), key=lambda kv: str(names[kv[0]][0]))]}
 
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from engine import ConcurrentUpdate, audit
+from engine import ConcurrentUpdate, EngineError, audit
 from records import Customer, Inspection, InspectionCycle, hazards, inspections
 
 from . import access
@@ -32,29 +31,12 @@ class PlanReport:
     skipped: int = 0
 
 
-def go_live(settings: dict, customer: Customer) -> date:
-    """Where a customer's first cycle starts when it has no inspection yet."""
-    start = settings.get("PLAN_START")
-    return date.fromisoformat(start) if start else customer.created_at.date()
+go_live = inspections.go_live
 
 
 def next_due(session, settings: dict, customer: Customer, today: date, cycles: dict | None = None) -> date | None:
-    """When the customer's next periodic inspection is due (None: not on a periodic cycle now)."""
-    key = inspections.cycle_key(customer, today)
-    if key == "temporary":
-        if not customer.temporary_from or customer.temporary_from < today:
-            return None
-        due = customer.temporary_from - timedelta(days=7)      # once before each assurance period
-        if customer.last_inspected_on and customer.last_inspected_on >= due - timedelta(days=30):
-            return None
-        return due
-    months = customer.cycle_months or (cycles if cycles is not None else inspections.cycles(session)).get(key)
-    if not months:
-        return None
-    computed = (customer.last_inspected_on or go_live(settings, customer)) + relativedelta(months=months)
-    if customer.next_inspection_due and customer.next_inspection_due < computed:
-        return customer.next_inspection_due                    # a class change never postpones
-    return computed
+    """When the customer's next periodic inspection is due (records.inspections.next_due)."""
+    return inspections.next_due(session, settings, customer, today, cycles)
 
 
 def recompute_after_class_change(session, settings: dict, customer: Customer, today: date) -> None:
@@ -96,7 +78,8 @@ def due_customers(session, settings: dict, today: date, actor=access.SYSTEM) -> 
     open_ids = set(session.scalars(select(Inspection.customer_id).where(
         Inspection.kind == "periodic", Inspection.status.in_(inspections.OPEN))))
     out = []
-    for customer in session.scalars(select(Customer).where(access.customers(session, actor))):
+    for customer in session.scalars(select(Customer).where(access.customers(session, actor),
+                                                           Customer.delisted_at.is_(None))):
         if customer.id in open_ids:
             continue
         due = next_due(session, settings, customer, today, cycles)
@@ -180,3 +163,68 @@ def save_cycles(rt, session, actor, values: dict) -> dict:
                      before={k: cycles[k] for k in changes}, after=changes)
         session.commit()
     return changes
+
+
+# --- taking a customer off the plan and back -------------------------------------------------------
+
+REASON_MAX = 500
+
+
+def delist(rt, session, actor, number: str, reason: str) -> Customer:
+    """Take a customer in reach off the inspection plan (account closed, no longer an important user...)
+    with a reason: no periodic inspection is generated any more, and its periodic inspections not yet
+    started are cancelled with their processes. Audited; one transaction."""
+    customer = access.customer_or_404(session, actor, number)
+    if not actor.has_role(*PLANNERS):
+        raise Forbidden()
+    reason = _reason(reason)
+    if customer.delisted_at is not None:
+        message = _("The customer is already off the plan.")
+        raise Invalid(message, errors={"reason": message})
+    now = rt.now()
+    customer.delisted_at, customer.delisted_reason, customer.delisted_by = now, reason, actor.username
+    customer.next_inspection_due = None
+    waiting = session.scalars(select(Inspection).where(Inspection.customer_id == customer.id,
+                                                       Inspection.kind == "periodic",
+                                                       Inspection.status.in_(("planned", "assigned")))).all()
+    for ins in waiting:
+        ins.status = "cancelled"
+    audit.record(session, f"customer:{customer.number}", at=now, actor=actor.username, action="customer.delisted",
+                 after={"reason": reason, "cancelled": [i.number for i in waiting]})
+    session.commit()
+    for ins in waiting:                  # each termination is the engine's own transaction
+        if ins.instance_id:
+            try:
+                rt.engine.terminate(session, ins.instance_id, actor.username, f"客户撤出检查计划：{reason}")
+            except EngineError:
+                session.rollback()       # already ended: nothing to stop
+    return customer
+
+
+def relist(rt, session, actor, number: str, reason: str) -> Customer:
+    """Put a delisted customer back on the plan, with a reason: its next periodic inspection is due from its
+    last inspection (or at once, when that is long past)."""
+    customer = access.customer_or_404(session, actor, number)
+    if not actor.has_role(*PLANNERS):
+        raise Forbidden()
+    reason = _reason(reason)
+    if customer.delisted_at is None:
+        message = _("The customer is on the plan.")
+        raise Invalid(message, errors={"reason": message})
+    before = {"delisted_at": customer.delisted_at.isoformat(), "reason": customer.delisted_reason}
+    customer.delisted_at = customer.delisted_reason = customer.delisted_by = None
+    customer.next_inspection_due = next_due(session, rt.config, customer, rt.today())
+    audit.record(session, f"customer:{customer.number}", at=rt.now(), actor=actor.username,
+                 action="customer.relisted", before=before,
+                 after={"reason": reason, "next_due": customer.next_inspection_due.isoformat()
+                        if customer.next_inspection_due else None})
+    session.commit()
+    return customer
+
+
+def _reason(text) -> str:
+    reason = (text or "").strip()
+    if not reason or len(reason) > REASON_MAX:
+        message = _("Give a reason (at most %(n)s characters).", n=REASON_MAX)
+        raise Invalid(message, errors={"reason": message})
+    return reason

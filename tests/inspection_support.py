@@ -28,12 +28,19 @@ class InspectionWorld(HazardWorld):
         with self.sessions() as s:
             return s.get(Inspection, inspection_id)
 
-    def execute(self, ins: Inspection, findings=(), *, refuse=False, fail_items=()):
-        """Fill the execution form the way an inspector does: answer every item, add findings, sign."""
+    def execute(self, ins: Inspection, findings=(), *, refuse=False, fail_items=(), fixed_items=()):
+        """Fill the execution form the way an inspector does: answer every item (a failed one becomes a hazard
+        file from the item; a fixed one says why it is not a hazard), add other findings, sign."""
         task = self.task(ins.instance_id, "execute_on_site")
-        checklist = [dict(row, result="fail" if row["code"] in fail_items else "pass",
-                          **({"note": "现场不符合"} if row["code"] in fail_items else {}))
-                     for row in task.prefill["checklist"]]
+
+        def answer(row):
+            if row["code"] in fail_items:
+                return dict(row, result="fail", note="现场不符合", disposition="hazard", photos=[self.photo(60)])
+            if row["code"] in fixed_items:
+                return dict(row, result="fail", note="接线松动", disposition="not_hazard", reason="已现场紧固整改",
+                            photos=[self.photo(61)])
+            return dict(row, result="pass")
+        checklist = [answer(row) for row in task.prefill["checklist"]]
         data = {"checklist": checklist, "findings": list(findings), "conclusion": "存在隐患，已逐项告知",
                 "second_inspector": "王检查", "inspector_signature": self.signature(),
                 "second_inspector_signature": self.signature()}

@@ -67,7 +67,8 @@ def hazard(session, ids, number, customer, team, severity, opened, events, *, ph
                  severity=severity, location="配电室", description="—", photos=[PHOTO] if photos else [],
                  after_photos=[], status=status, deadline=end_of(deadline), original_deadline=end_of(deadline),
                  opened_by="m1", opened_at=at(opened), notified_at=at(notified) if notified else None,
-                 closed_at=at(closed) if closed else None, refused_to_sign=False)
+                 closed_at=at(closed) if closed else None, refused_to_sign=False,
+                 cancelled_at=next((at(when) for kind, when, *_ in events if kind == "cancelled"), None))
     session.add(row)
     session.flush()
     for kind, when, after, new_deadline in events:

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import AuditEvent, FixedClock, ProcessInstance
-from records import (Attachment, Branch, Customer, Document, Hazard, HazardEvent, ReportLog, Team, User, attachments,
-                     dictionary, documents)
+from records import (Attachment, Branch, Cancellation, Customer, Document, Hazard, HazardEvent, ReportLog, Team,
+                     User, attachments, dictionary, documents)
 from web_support import _password_hash, api_token, jpeg, login, seed_people
 from webui.permissions import ACCESS
 
@@ -86,8 +86,11 @@ def _build(url: str, data_dir: Path, clock):
                               created_at=now),
                     ReportLog(document_id=summary.id, reason="periodic_summary", recipient="发改委", created_at=now)]
             session.add_all(logs)
+            asked = Cancellation(hazard_id=hazard.id, reason="误报", requested_by=ACTORS[county]["specialist"],
+                                 requested_at=now)
+            session.add(asked)
             session.commit()
-            ids[county] = {"hazard": hazard.file_number, "document": notice.id, "customer_document": report.id,
+            ids[county] = {"cancellation": asked.id, "hazard": hazard.file_number, "document": notice.id, "customer_document": report.id,
                            "customer": customer.number, "hazard_log": logs[0].id, "customer_log": logs[1].id,
                            "summary_log": logs[2].id, "summary": summary.number}
     return app, ids
@@ -118,6 +121,8 @@ class World:
             counted = {model.__name__: session.scalar(select(func.count()).select_from(model))
                        for model in (Hazard, HazardEvent, ProcessInstance, AuditEvent, Customer, Attachment, Document)}
             counted["open"] = session.scalar(select(func.count()).select_from(Hazard).where(Hazard.status != "cancelled"))
+            counted["cancellations"] = sorted((c.id, c.status, c.lock_version)
+                                              for c in session.scalars(select(Cancellation)))
             counted["submitted"] = session.scalar(select(func.count()).select_from(ReportLog)
                                                   .where(ReportLog.status == "submitted"))
             counted["customers"] = sorted((c.number, c.name, c.branch_id, c.lock_version)
@@ -253,8 +258,44 @@ def _submit_summary(world, username, target):
     return _submit(world, username, target, "summary_log")
 
 
+def _reply(world, username, target):
+    return world.client(username).post(f"/reports/{world.ids[target]['hazard_log']}/reply", data={
+        "lock_version": "1", "reply": "已收悉"})
+
+
+def _api(world, username, path, body):
+    return world.client(username).post(f"/api/v1{path}", headers=world.bearer(username), json=body)
+
+
+def _submit_api(world, username, target):
+    return _api(world, username, f"/reports/{world.ids[target]['hazard_log']}/submission",
+                {"delivery": "post", "lock_version": 1})
+
+
+def _reply_api(world, username, target):
+    return _api(world, username, f"/reports/{world.ids[target]['hazard_log']}/reply", {"reply": "已收悉",
+                                                                                       "lock_version": 1})
+
+
+def _cancel_api(world, username, target):
+    return _api(world, username, f"/hazards/{world.ids[target]['hazard']}/cancellation", {"reason": "误报"})
+
+
+def _decide(world, username, target):
+    return world.client(username).post(f"/cancellations/{world.ids[target]['cancellation']}", data={
+        "approve": "yes", "lock_version": "1"})
+
+
+def _decide_api(world, username, target):
+    return _api(world, username, f"/cancellations/{world.ids[target]['cancellation']}", {"approve": True,
+                                                                                        "lock_version": 1})
+
+
 WRITES = [("hazards.cancel", _cancel), ("catalog.customer_edit", _edit), ("reports.submit", _submit),
-          ("reports.submit", _submit_customer_log), ("reports.submit", _submit_summary)]
+          ("reports.submit", _submit_customer_log), ("reports.submit", _submit_summary), ("reports.reply", _reply),
+          ("hazards_api.submit_report", _submit_api), ("hazards_api.reply_report", _reply_api),
+          ("hazards_api.request_cancellation", _cancel_api), ("hazards.decide_cancellation", _decide),
+          ("hazards_api.decide_cancellation", _decide_api)]
 WRITE_CELLS = [(endpoint, act, role) for endpoint, act in WRITES for role in ACTORS["JA-JZ"]]
 
 
@@ -357,6 +398,12 @@ def test_the_own_countys_specialist_cancels_and_edits_and_the_leader_submits(fre
     assert response.status_code == 302, response.get_data(as_text=True)
     for log in ("hazard_log", "customer_log", "summary_log"):
         assert _submit(fresh, "lead_ja", "JA-JA", log).status_code == 302
+    # the request is the county's own (one was already waiting, so nothing new): its leader approves it
+    asked = own["cancellation"]
+    assert fresh.client("spec_ja").post(f"/cancellations/{asked}", data={"approve": "yes", "lock_version": "1"}) \
+        .status_code == 403                                                      # the asker does not decide
+    assert fresh.client("lead_ja").post(f"/cancellations/{asked}", data={"approve": "yes", "lock_version": "1"}) \
+        .status_code == 302
     with fresh.app.app_context():
         session = db.session()
         assert session.scalars(select(Hazard).where(Hazard.file_number == own["hazard"])).one().status == "cancelled"

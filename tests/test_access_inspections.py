@@ -311,3 +311,25 @@ def test_a_company_specialist_imports_into_any_county(world):
                                  "file": (io.BytesIO(_xlsx(rows)), "register.xlsx")})
     _run_job(client, response.headers["Location"])
     assert count_rows(app, Customer, Customer.number.in_(["3608880011", "3608880012"])) == 2
+
+
+# --- taking a customer off the plan ------------------------------------------------------------------
+
+@pytest.mark.parametrize("who,county", MATRIX)
+def test_a_customer_is_taken_off_the_plan_only_within_reach(world, who, county):
+    """inspections.plan_listing: a planner of the customer's county delists it; anyone else is refused
+    (404 out of reach, 403 without the role) and nothing is written."""
+    app, _made = world
+    client = _client(app, who)
+    before = _writes(app)
+    response = client.post(f"/customers/{CUSTOMER_OF[county]}/plan", data={
+        "csrf_token": csrf_of(client, "/"), "action": "delist", "reason": "已销户"})
+    planner = bool({"specialist", "admin"} & set(_roles(who)))
+    with app.app_context():
+        delisted = db.session().scalars(select(Customer.delisted_at).where(
+            Customer.number == CUSTOMER_OF[county])).one() is not None
+    if planner and county in _counties_reached(who):
+        assert response.status_code == 302 and delisted
+    else:
+        assert response.status_code == (404 if planner else 403) and not delisted
+        assert _writes(app) == before

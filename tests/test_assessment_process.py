@@ -56,12 +56,13 @@ def test_the_scorecards_are_computed_from_the_period_and_the_weights(app):
         assert run.status == "reviewing" and run.weights == DEFAULT_WEIGHTS
         cards = {s.team_code: s for s in run.scores}
         t1, t2, t3 = cards["T1"], cards["T2"], cards["T3"]
-        # T1: inspections 1/2, monitoring 2/4, found 3 per 2 inspections (the best: 1.0), dossier 1/3,
-        # notice 1/3, supervision 0/1, acceptance 1/2 → (12.5 + 10 + 10 + 5 + 3.33 + 0 + 5) = 45.8
+        # T1: inspections 1/2, monitoring 1/4 (H2's second 督导单 not delivered), found 3 per 2 inspections
+        # (the best: 1.0), dossier 1/3, notice 1/3, supervision 0/1, acceptance 1/2
+        # → (12.5 + 5 + 10 + 5 + 3.33 + 0 + 5) = 40.8
         assert {k: (v["num"], v["den"]) for k, v in t1.components.items()} == {
-            "inspections_on_time": (1, 2), "monitoring": (2, 4), "hazards_found": (3, 2), "dossier": (1, 3),
+            "inspections_on_time": (1, 2), "monitoring": (1, 4), "hazards_found": (3, 2), "dossier": (1, 3),
             "notice": (1, 3), "supervision": (0, 1), "acceptance": (1, 2)}
-        assert t1.components["hazards_found"]["rate"] == 1.0 and t1.computed_score == 45.8
+        assert t1.components["hazards_found"]["rate"] == 1.0 and t1.computed_score == 40.8
         # T2: inspections 0/1, monitoring 0/2, dossier 2/2, notice 2/2; the rest has nothing to rate:
         # (0·25 + 0·20 + 1·15 + 1·10) / 70 = 35.7
         assert t2.components["supervision"]["rate"] is None and t2.computed_score == 35.7
@@ -79,7 +80,7 @@ def test_a_run_goes_from_start_to_publication_with_the_leaders_scores(app):
     leader = app.test_client()
     login(leader, "lead")
     page = leader.get(f"/tasks/{task.id}").get_data(as_text=True)
-    assert 'name="teams.0.team" value="T1"' in page and 'name="teams.0.score" value="46"' in page
+    assert 'name="teams.0.team" value="T1"' in page and 'name="teams.0.score" value="41"' in page
     assert 'data-add-row' not in page                # one row per team, no adding or removing
     form = {"csrf_token": csrf_of(leader, f"/tasks/{task.id}"), "action": "complete", "comment": "总体良好，督导需加强。"}
     for i, (code, score, comment) in enumerate([("T1", "88", "检查按期，督导不及时"), ("T2", "72", "巡检逾期"),
@@ -99,7 +100,7 @@ def test_a_run_goes_from_start_to_publication_with_the_leaders_scores(app):
         assert doc.kind == "team_assessment" and doc.number == "KH-2026-03"
         text = "\n".join(c.text for t in Docx(io.BytesIO(app.extensions["gridsafe.files"].get(doc.sha256))).tables
                          for r in t.rows for c in r.cells)
-        assert "88.0" in text and "检查按期，督导不及时" in text and "45.8" in text
+        assert "88.0" in text and "检查按期，督导不及时" in text and "40.8" in text
     shown = leader.get(f"/assessments/{run_id}").get_data(as_text=True)
     assert "88.0" in shown and "KH-2026-03" in shown
     history = leader.get("/assessments").get_data(as_text=True)

@@ -29,13 +29,13 @@ def test_an_inspection_with_a_finding_and_a_photo_on_a_tablet(hazard_app, clock,
         page.wait_for_selector("canvas.signature-pad")
         for radio in page.locator("input[type=radio][value=pass]").all():
             radio.check()
-        page.check("input[name='checklist.5.result'][value=fail]")
-        page.fill("input[name='checklist.5.note']", "闭锁装置缺失")
-        page.click("button[data-add-row=findings]")
-        page.select_option("select[name='findings.0.item_code']", "IL01")
-        page.fill("input[name='findings.0.location']", "地下一层配电室")
-        page.fill("textarea[name='findings.0.description']", "发电机与市电之间无可靠闭锁")
-        page.set_input_files("input[name='findings.0.photos']", str(photo))
+        page.check("input[name='checklist.7.result'][value=fail]")
+        page.fill("input[name='checklist.7.note']", "闭锁装置缺失")
+        # the failed item becomes the hazard file: its dictionary item is prefilled, the photo is the item's
+        page.check("input[name='checklist.7.disposition'][value=hazard]")
+        assert page.input_value("select[name='checklist.7.item_code']") == "IL01"
+        page.fill("input[name='checklist.7.location']", "地下一层配电室")
+        page.set_input_files("input[name='checklist.7.photos']", str(photo))
         page.fill("input[name=second_inspector]", "王检查")
         page.fill("input[name=customer_name]", "王电工")
         for name in ("inspector_signature", "second_inspector_signature", "customer_signature"):
@@ -49,4 +49,4 @@ def test_an_inspection_with_a_finding_and_a_photo_on_a_tablet(hazard_app, clock,
         hazard = session.scalars(select(Hazard).where(Hazard.inspection_id == done.id)).one()
     assert done.status == "completed" and done.hazard_numbers == [hazard.file_number]
     assert hazard.item_code == "IL01" and len(hazard.photos) == 1 and hazard.severity == "major"
-    assert done.result["checklist"][5]["result"] == "fail"
+    assert done.result["checklist"][7]["result"] == "fail"

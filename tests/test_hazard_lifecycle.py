@@ -67,9 +67,10 @@ def test_overdue_supervision_then_leader_escalation_then_government_report(world
         world.supervise(iid)
         assert world.hazard(iid).supervision_count == count
     hazard = world.hazard(iid)
-    assert hazard.reported_to_government and hazard.status == "supervising"
+    assert not hazard.reported_to_government and hazard.status == "supervising"     # prepared, not yet submitted
     kinds = world.events(iid)
-    assert kinds.count("supervised") == 3 and kinds.count("escalated_to_leader") == 1 and kinds.count("reported") == 1
+    assert kinds.count("supervised") == 3 and kinds.count("escalated_to_leader") == 1
+    assert kinds.count("report_prepared") == 1 and kinds.count("reported") == 0
     with sessions() as s:
         leader = s.scalars(select(User).where(User.username == "lead1")).one()
         supervisor = s.scalars(select(User).where(User.username == "sup1")).one()
@@ -79,7 +80,8 @@ def test_overdue_supervision_then_leader_escalation_then_government_report(world
     assert (leader.id, "escalation") in notes and (leader.id, "government_report") in notes
     assert (supervisor.id, "supervision") in notes
     assert sorted({d.number for d in orders}) == [f"{hazard.file_number}-DD{n}" for n in (1, 2, 3)]
-    assert [r.reason for r in reports] == ["third_overdue"] and reports[0].status == "pending"
+    assert {r.reason for r in reports} == {"third_overdue"} and {r.status for r in reports} == {"pending"}
+    assert len(reports) == len(world.settings["AUTHORITIES"])              # one row per recipient
 
 
 def test_a_failed_acceptance_goes_back_to_rectification_with_a_new_deadline(world):
@@ -104,10 +106,12 @@ def test_a_refusal_to_sign_is_recorded_with_a_witness_and_reported(world):
     iid = world.open()
     world.refuse(iid)
     hazard = world.hazard(iid)
-    assert hazard.refused_to_sign and hazard.reported_to_government and hazard.status == "rectifying"
+    assert hazard.refused_to_sign and hazard.status == "rectifying"
+    assert not hazard.reported_to_government and "report_prepared" in world.events(iid)    # until submitted
     with world.sessions() as s:
         # the refusal raises EP02 (较大 at 一级) to 重大: the customer enters A, reported to superior unit and government
-        assert sorted(r.reason for r in s.scalars(select(ReportLog))) == ["grade_a", "grade_a", "refused"]
+        assert sorted(r.reason for r in s.scalars(select(ReportLog))) == \
+            ["grade_a", "grade_a"] + ["refused"] * len(world.settings["AUTHORITIES"])
     assert "notice_refused" in world.events(iid)
 
 

@@ -26,7 +26,9 @@ def test_an_inspection_with_three_findings_opens_three_hazard_files(world):
     task = world.task(ins.instance_id)
     assert task.candidate_team == "JA-T1" and task.instance_title.startswith(ins.number)
     assert len(task.prefill["checklist"]) == 28                          # 一级: the full checklist
-    findings = [world.finding("EP02", 0), world.finding("IL01", 1), world.finding("EN02", 2)]
+    # two failed checklist items (B02 → EP02, B05 → IL01, prefilled) and one finding outside the checklist
+    assert [r.get("item_code") for r in task.prefill["checklist"] if r["code"] in ("B02", "B05")] == ["EP02", "IL01"]
+    findings = [world.finding("EN02", 2)]
     world.execute(ins, findings, fail_items=("B02", "B05"))
     done = world.inspection(ins.id)
     assert done.status == "completed" and len(done.hazard_numbers) == 3
@@ -34,7 +36,10 @@ def test_an_inspection_with_three_findings_opens_three_hazard_files(world):
     assert [h.file_number for h in hazards] == done.hazard_numbers
     assert [h.item_code for h in hazards] == ["EP02", "IL01", "EN02"]
     assert all(h.customer_id == world.ids["hospital"] and h.team.code == "JA-T1" for h in hazards)
-    assert [h.photos for h in hazards] == [f["photos"] for f in findings]
+    failed = {r["code"]: r for r in done.result["checklist"] if r["result"] == "fail"}
+    assert [h.photos for h in hazards] == [failed["B02"]["photos"], failed["B05"]["photos"], findings[0]["photos"]]
+    assert hazards[0].description == "自备应急电源容量不低于保安负荷的120%：现场不符合"    # from the item, not retyped
+    assert hazards[0].location == "自备应急电源"
     assert all(world.ready(h.instance_id) == ["deliver_notice"] for h in hazards)
     with world.sessions() as s:
         customer = s.get(Customer, world.ids["hospital"])
@@ -44,7 +49,7 @@ def test_an_inspection_with_three_findings_opens_three_hazard_files(world):
 
 def test_the_worksheet_holds_the_checklist_results_and_signatures(world):
     ins = world.plan()
-    world.execute(ins, [world.finding("EP02")], fail_items=("B02",))
+    world.execute(ins, fail_items=("B02",))
     with world.sessions() as s:
         row = s.scalars(select(Document).where(Document.kind == "inspection_worksheet")).one()
         signatures = {a.id for a in s.scalars(select(Attachment).where(Attachment.kind == "signature"))}
@@ -89,9 +94,11 @@ def test_a_failed_item_needs_a_note_or_a_photo_and_a_finding_needs_a_dictionary_
     checklist[3]["result"] = "fail"
     base = {"checklist": checklist, "second_inspector": "王", "inspector_signature": "a" * 64,
             "second_inspector_signature": "a" * 64, "customer_name": "王", "customer_signature": "a" * 64}
-    options = {"hazard_items": [("EP02", "EP02")], "teams": []}
+    with world.sessions() as s:
+        from records import dictionary
+        options = {"hazard_items": [(i.code, i.code) for i in dictionary.current_items(s)], "teams": []}
     errors = forms.validate(schema, base, options=options)
-    assert errors == {"checklist.3": "不合格的项目须填写说明或拍摄照片。"}
+    assert errors == {"checklist.3": "不合格的项目须填写说明或拍摄照片。", "checklist.3.disposition": "This field is required."}
     errors = forms.validate(schema, {**base, "findings": [{"item_code": "ZZ99", "location": "x", "description": "y",
                                                           "photos": ["a" * 64]}]}, options=options)
     assert "findings.0.item_code" in errors and "checklist.3" in errors
@@ -103,3 +110,56 @@ def test_a_customer_who_refuses_to_sign_the_worksheet_is_recorded_with_a_witness
     done = world.inspection(ins.id)
     assert done.status == "completed" and done.result["customer_refused"] is True
     assert done.result["witness"] == "保安 张三"
+
+
+def test_a_failed_item_cannot_be_submitted_without_a_hazard_or_a_reason(world):
+    """The 不合格 item either becomes a hazard file (from the item: dictionary code prefilled, note, photos)
+    or says why it is none, with a photo; otherwise the submission is refused and nothing is written."""
+    from records import User
+    from services import Invalid, work
+    ins = world.plan()
+    task = world.task(ins.instance_id)
+    photo = world.photo(70)
+
+    def submit(**row):
+        checklist = [dict(r, result="pass") for r in task.prefill["checklist"]]
+        checklist[3].update(result="fail", note="切换时间过长", **row)          # B03 → EP03
+        data = {"checklist": checklist, "second_inspector": "王", "inspector_signature": world.signature(),
+                "second_inspector_signature": world.signature(), "customer_name": "王",
+                "customer_signature": world.signature()}
+        with world.sessions() as s:
+            actor = s.scalars(select(User).where(User.username == "insp1")).one()
+            return work.complete(world.rt, s, actor, task.id, data, locale="en")
+
+    refusals = [({}, "checklist.3.disposition"), ({"disposition": "hazard"}, "checklist.3.photos"),
+                ({"disposition": "not_hazard", "photos": [photo]}, "checklist.3.reason"),
+                ({"disposition": "not_hazard", "reason": "已现场整改"}, "checklist.3.photos"),
+                ({"disposition": "hazard", "photos": [photo], "item_code": "ZZ99"}, "checklist.3.item_code")]
+    for row, field in refusals:
+        with pytest.raises(Invalid) as refused:
+            submit(**row)
+        assert field in refused.value.errors, (row, refused.value.errors)
+    assert world.ready(ins.instance_id) == ["execute_on_site"] and world.hazards_of(ins.id) == []
+    submit(disposition="not_hazard", reason="切换装置参数已现场调整，复测合格", photos=[photo])
+    done = world.inspection(ins.id)
+    assert done.status == "completed" and done.hazard_numbers == [] and world.hazards_of(ins.id) == []
+
+
+def test_the_worksheet_never_says_failed_in_one_section_and_no_hazard_in_another(world):
+    ins = world.plan()
+    world.execute(ins, fixed_items=("B03",))
+    with world.sessions() as s:
+        row = s.scalars(select(Document).where(Document.kind == "inspection_worksheet")).one()
+    doc = Docx(io.BytesIO(world.files.get(row.sha256)))
+    text = "\n".join(c.text for t in doc.tables for r in t.rows for c in r.cells)
+    assert "不合格（接线松动）；不作为隐患：已现场紧固整改" in text
+    assert "未发现隐患" not in text and "未建立隐患档案" in text
+    other = world.plan(customer="mall")
+    world.execute(other, fail_items=("B03",))
+    number = world.inspection(other.id).hazard_numbers[0]
+    with world.sessions() as s:
+        row = s.scalars(select(Document).where(Document.kind == "inspection_worksheet",
+                                               Document.subject == other.number)).one()
+    text = "\n".join(c.text for t in Docx(io.BytesIO(world.files.get(row.sha256))).tables for r in t.rows
+                     for c in r.cells)
+    assert f"不合格（现场不符合）；隐患档案 {number}" in text and "未发现隐患" not in text

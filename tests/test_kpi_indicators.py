@@ -82,12 +82,12 @@ def test_the_monitoring_rate_needs_delivery_supervision_and_inspections_in_time(
     sessions, _ = world
     with sessions() as s:
         assert numbers(s, march(), "open_at_end") == ["H2", "H3", "H5", "H6", "H9", "H11"]
-        # H2 is overdue but its 督导单 was issued; H3 and H9: C2's periodic inspection is overdue;
-        # H5: not delivered; H11: overdue and no 督导单 (the timer never fired)
-        assert numbers(s, march(), "monitored") == ["H2", "H6"]
+        # H2 went overdue again on 03-19 and that 督导单 was rendered but not delivered; H3 and H9: C2's
+        # periodic inspection is overdue; H5: not delivered; H11: overdue and no 督导单 (the timer never fired)
+        assert numbers(s, march(), "monitored") == ["H6"]
         assert numbers(s, march(), "overdue_at_end") == ["H2", "H11"]
         rate = indicators.compute(s, march(), ["monitoring"])[None]["monitoring"]
-        assert (rate.num, rate.den, rate.percent()) == (2, 6, "33.3%")
+        assert (rate.num, rate.den, rate.percent()) == (1, 6, "16.7%")
 
 
 def test_a_past_period_is_read_from_the_timeline_as_it_stood(world):
@@ -130,7 +130,7 @@ def test_the_indicators_by_team_class_and_industry(world):
     with sessions() as s:
         by_team = indicators.compute(s, march(), ["filing", "monitoring"], group="team")
         assert {k: (v["filing"].num, v["filing"].den, v["monitoring"].num, v["monitoring"].den)
-                for k, v in by_team.items()} == {ids["T1"]: (1, 3, 2, 4), ids["T2"]: (2, 2, 0, 2)}
+                for k, v in by_team.items()} == {ids["T1"]: (1, 3, 1, 4), ids["T2"]: (2, 2, 0, 2)}
         by_class = indicators.compute(s, march(), ["elimination"], group="class")
         assert {k: (v["elimination"].num, v["elimination"].den) for k, v in by_class.items()} == \
             {"first": (2, 4), "second": (0, 2), None: (0, 2)}
@@ -158,7 +158,7 @@ def test_the_chart_series(world):
         trend = indicators.monthly_trend(s, march(), NOW, months=3)
         assert [(m["month"], m["discovered"], m["closed"]) for m in trend] == \
             [("2026-01", 1, 0), ("2026-02", 3, 1), ("2026-03", 5, 2)]
-        assert trend[-1]["monitoring"].percent() == "33.3%"
+        assert trend[-1]["monitoring"].percent() == "16.7%"
         assert indicators.category_severity(s, march()) == {"运行管理": {"general": 2}, "应急电源": {"major": 2,
                                                                                               "significant": 1}}
         grades = indicators.grade_distribution(s, march(), NOW, months=2)
@@ -225,19 +225,50 @@ def test_a_running_period_reads_the_hazards_columns_and_they_agree_with_the_time
         assert "H7" in numbers(s, april, "unmonitored")
 
 
-def test_an_order_issued_for_one_hazard_is_not_taken_for_another(world):
+def test_an_overdue_hazard_is_monitored_once_a_supervision_order_is_delivered_not_rendered(world):
     from kpi_support import at as when
     from records import Document, HazardEvent
     sessions, _ = world
     with sessions() as s:
-        h11 = s.scalars(select(Hazard).where(Hazard.file_number == "H11")).one()
-        # H11's overdue timer fires on 03-25 and its 督导单 is rendered: now both H2 and H11 are monitored
+        h2, h11 = (s.scalars(select(Hazard).where(Hazard.file_number == n)).one() for n in ("H2", "H11"))
+        # H11's overdue timer fires on 03-25 and its 督导单 is rendered: rendering is not delivering
         s.add(HazardEvent(hazard_id=h11.id, at=when("03-25"), actor="timer", kind="overdue", status_after="overdue",
                           detail={"deadline": h11.deadline.isoformat()}))
-        h11.status = "overdue"
-        s.commit()
-        assert numbers(s, march(), "monitored") == ["H2", "H6"]      # H11 has no order yet
         s.add(Document(kind="supervision_order", number="H11-DD1", subject="H11", version=1, hazard_id=h11.id,
                        sha256="0" * 64, size=1, filename="x.docx", created_at=when("03-25"), created_by="timer"))
+        h11.status = "overdue"
         s.commit()
-        assert numbers(s, march(), "monitored") == ["H2", "H6", "H11"]
+        assert numbers(s, march(), "monitored") == ["H6"]
+        # H2's order of 03-12 was delivered before it went overdue again on 03-19: it does not count
+        # for that second overdue, nor for H11; H11's own delivered order (signed 03-27) does
+        s.add(HazardEvent(hazard_id=h11.id, at=when("03-27"), actor="m1", kind="supervised", status_after="overdue",
+                          detail={"deadline": h11.deadline.isoformat()}))
+        s.commit()
+        assert numbers(s, march(), "monitored") == ["H6", "H11"]
+        # a delivery after the period's end leaves March as it was
+        s.add(HazardEvent(hazard_id=h2.id, at=when("04-02"), actor="m1", kind="supervised", status_after="overdue",
+                          detail={"deadline": h2.deadline.isoformat()}))
+        s.commit()
+        assert numbers(s, march(), "monitored") == ["H6", "H11"]
+
+
+def test_filing_allows_the_one_working_day_of_the_notice_across_the_months_end(world):
+    """H12 found on Tue 03-31 at 20:00 in Ji'an and notified on Wed 04-01 at 09:00: filed on time in March.
+    H13 found at the same moment and notified on Thu 04-02: a day late, so not filed in March."""
+    from kpi_support import at as when, hazard
+    sessions, ids = world
+    with sessions() as s:
+        for number, notified in (("H12", "04-01T01:00:00"), ("H13", "04-02T06:00:00")):
+            hazard(s, ids, number, "C1", "T1", "general", "03-31T12:00:00", [
+                ("registered", "03-31T12:00:00", "found", "04-30"), ("notice_signed", notified, "notified", None),
+                ("rectification_started", notified, "rectifying", "04-30")],
+                status="rectifying", deadline="04-30", notified=notified, docs=[("hazard_notice", "03-31T12:00:00")])
+        s.commit()
+        # read on 04-10
+        assert numbers(s, march(), "filed") == ["H3", "H6", "H9", "H12"]
+        assert numbers(s, march(), "unfiled") == ["H4", "H5", "H13"]
+        # read early on 04-01, before H12's notice was delivered: not filed (yet)
+        early = kpi.make_scope(*MARCH, when("04-01T00:30:00"))
+        assert "H12" in numbers(s, early, "unfiled")
+        # the period's own end stays the rule for the other sets: H12 was not notified in March
+        assert "H12" not in numbers(s, march(), "notified")

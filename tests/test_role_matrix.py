@@ -13,7 +13,7 @@ SAMPLES = {"task_id": "00000000-0000-0000-0000-000000000000", "instance_id": "99
            "filename": "app.css", "file_number": "YH-NONE-0000-00000", "document_id": "999999", "code": "ZZ99",
            "number": "99999999", "log_id": "999999", "name": "no_such_model", "version": "1",
            "element_id": "no_such_element", "version_id": "999999", "message_id": "999999",
-           "run_id": "999999", "job_id": "999999", "token_id": "999999"}
+           "run_id": "999999", "job_id": "999999", "token_id": "999999", "request_id": "999999", "trip_id": "999999"}
 ROLES = [None] + sorted({roles[0] for roles, _, _ in USERS.values()})
 USER_OF_ROLE = {roles[0]: name for name, (roles, _, _) in USERS.items() if name not in ("insp2", "insp3")}
 

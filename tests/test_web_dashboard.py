@@ -90,7 +90,7 @@ def test_the_leader_sees_the_three_indicators_with_links_to_the_lists_behind_the
     page = leader.get("/dashboard?period=2026-03").get_data(as_text=True)
     cards = re.findall(r'data-kpi="(\w+)">.*?kpi-value">(?:<a href="([^"]+)">)?([^<]+)', page, re.S)
     assert [(k, text) for k, _href, text in cards] == [("filing", "60.0%"), ("elimination", "25.0%"),
-                                                        ("monitoring", "33.3%")]
+                                                        ("monitoring", "16.7%")]
     tables = page_tables(page)
     assert tables["indicators"][0] == ["Filing rate", "60.0%", "3", "5", "2"] or \
         tables["indicators"][0][1:] == ["60.0%", "3", "5", "2"]
@@ -98,7 +98,7 @@ def test_the_leader_sees_the_three_indicators_with_links_to_the_lists_behind_the
     unfiled = leader.get("/hazards?kpi=unfiled&period=2026-03").get_data(as_text=True)
     assert sorted(re.findall(r">(H\d+)</a>", unfiled)) == ["H4", "H5"] and 'id="kpi-filter"' in unfiled
     gaps = leader.get("/hazards?kpi=unmonitored&period=2026-03").get_data(as_text=True)
-    assert sorted(re.findall(r">(H\d+)</a>", gaps)) == ["H11", "H3", "H5", "H9"]
+    assert sorted(re.findall(r">(H\d+)</a>", gaps)) == ["H11", "H2", "H3", "H5", "H9"]   # H2: order not delivered
     late = leader.get("/dashboard/inspections?kpi=periodic_late&period=2026-03").get_data(as_text=True)
     assert re.findall(r"<td>(I\d)</td>", late) == ["I2"]
     assert 'hx-get="/dashboard/trend?period=2026-03' in page
@@ -189,7 +189,7 @@ def test_a_quarters_report_holds_the_right_counts_and_is_archived_and_logged(app
                             ["重大", "2", "0", "2", "0", "1"], ["合计", "9", "3", "6", "2", "1"]]
     rates = {row[0]: row[1:] for row in next(t for t in tables if t[0][0] == "指标")[1:]}
     assert rates["一患一档建档率"] == ["77.8%", "7", "9"] and rates["隐患消除率"] == ["33.3%", "3", "9"]
-    assert rates["隐患监控率"] == ["33.3%", "2", "6"]
+    assert rates["隐患监控率"] == ["16.7%", "1", "6"]
     customers = next(t for t in tables if t[0][0] == "客户名称")
     assert sorted(r[1] for r in customers[1:]) == ["C1", "C2"]
     assert b"word/media/" in data                                   # the trend chart is embedded

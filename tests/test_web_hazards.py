@@ -142,15 +142,39 @@ def test_a_customer_with_a_temporary_class_needs_its_window(hazard_app):
     assert count_rows(hazard_app, Customer) == 3
 
 
-def test_a_specialist_cancels_a_hazard_raised_in_error(hazard_app, inspector):
+def test_a_specialist_asks_to_cancel_a_hazard_and_a_leader_approves(hazard_app, inspector):
+    from records import Cancellation
     number = _opened(hazard_app, inspector)
     specialist = signed_in(hazard_app, "spec")
     token = csrf_of(specialist, f"/hazards/{number}")
     specialist.post(f"/hazards/{number}/cancel", data={"csrf_token": token, "reason": "误报：设备已拆除"})
+
+    def state():
+        with hazard_app.app_context():
+            hazard = db.session().scalars(select(Hazard).where(Hazard.file_number == number)).one()
+            instance = db.session().get(ProcessInstance, hazard.instance_id)
+            row = db.session().scalars(select(Cancellation).where(Cancellation.hazard_id == hazard.id)).one()
+            return hazard.status, instance.status, row
+    status, process, row = state()
+    assert status == "found" and process == "running" and row.status == "pending"      # only asked
+    page = specialist.get(f"/hazards/{number}").get_data(as_text=True)
+    assert "误报：设备已拆除" in page and "approve" not in page               # not the asker's to decide
+    refused = specialist.post(f"/cancellations/{row.id}", data={"csrf_token": csrf_of(specialist, f"/hazards/{number}"),
+                                                               "approve": "yes", "lock_version": row.lock_version})
+    assert refused.status_code == 403 and state()[0] == "found"
+    leader = signed_in(hazard_app, "lead")
+    assert number in leader.get("/cancellations").get_data(as_text=True)
+    response = leader.post(f"/cancellations/{row.id}", data={"csrf_token": csrf_of(leader, f"/hazards/{number}"),
+                                                            "approve": "yes", "lock_version": row.lock_version,
+                                                            "comment": "核实无误"})
+    assert response.status_code == 302
+    status, process, row = state()
+    assert status == "cancelled" and process == "terminated"
+    assert (row.status, row.decided_by, row.comment) == ("approved", "lead", "核实无误")
     with hazard_app.app_context():
-        hazard = db.session().scalars(select(Hazard).where(Hazard.file_number == number)).one()
-        instance = db.session().get(ProcessInstance, hazard.instance_id)
-    assert hazard.status == "cancelled" and instance.status == "terminated"
+        from engine.models import AuditEvent
+        actions = db.session().scalars(select(AuditEvent.action).where(AuditEvent.action.like("hazard.cancel%"))).all()
+    assert sorted(actions) == ["hazard.cancel_approved", "hazard.cancel_requested"]
     own = csrf_of(inspector, f"/hazards/{number}")
     assert inspector.post(f"/hazards/{number}/cancel", data={"csrf_token": own, "reason": "x"}).status_code == 403
 
@@ -184,14 +208,20 @@ def test_a_major_hazard_is_reported_and_the_report_marked_submitted(hazard_app, 
     page = leader.get("/reports").get_data(as_text=True)
     assert "重大隐患" in page and "登记已报送" in page
     with hazard_app.app_context():      # the customer also entered grade A: two grade_a reports (superior, government)
-        assert sorted(r.reason for r in db.session().scalars(select(ReportLog))) == ["grade_a", "grade_a", "major"]
-        log = db.session().scalars(select(ReportLog).where(ReportLog.reason == "major")).one()
+        reasons = sorted(r.reason for r in db.session().scalars(select(ReportLog)))
+        assert reasons == ["grade_a", "grade_a"] + ["major"] * 3         # one row per authority
+        log = db.session().scalars(select(ReportLog).where(ReportLog.reason == "major")).first()
     response = leader.post(f"/reports/{log.id}", data={"csrf_token": csrf_of(leader, "/reports"), "delivery": "post",
                                                        "lock_version": str(log.lock_version), "reply": "已收悉"})
     assert response.status_code == 302
     with hazard_app.app_context():
         log = db.session().get(ReportLog, log.id)
     assert log.status == "submitted" and log.submitted_by == "lead" and log.reply == "已收悉"
+    with hazard_app.app_context():
+        hazard = db.session().get(Hazard, log.hazard_id)
+        assert hazard.reported_to_government and hazard.reported_at == log.submitted_at
+    dossier = leader.get(f"/hazards/{hazard.file_number}").get_data(as_text=True)
+    assert "已收悉" in dossier and log.recipient in dossier            # the reply is on the timeline
     bell = leader.get("/").get_data(as_text=True)
     # the red warning, the grade-A report to submit, and the major-hazard report to submit
     count = re.search(r'id="bell".*?<span class="count" data-count="(\d+)"', bell, re.S)

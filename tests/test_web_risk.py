@@ -201,6 +201,13 @@ def test_cancelling_a_hazard_regrades_the_customer(world):
     specialist = signed_in(world, "spec")
     specialist.post(f"/hazards/{number}/cancel", data={"csrf_token": csrf_of(specialist, f"/hazards/{number}"),
                                                        "reason": "误报"})
+    assert 'data-number="3600100004" data-status="B"' in inspector.get("/risk").get_data(as_text=True)  # asked only
+    with world.app_context():
+        from records import Cancellation
+        row = db.session().scalars(select(Cancellation)).one()
+    leader = signed_in(world, "lead")
+    leader.post(f"/cancellations/{row.id}", data={"csrf_token": csrf_of(leader, f"/hazards/{number}"), "approve": "yes",
+                                                 "lock_version": row.lock_version})
     assert 'data-number="3600100004" data-status="none"' in inspector.get("/risk").get_data(as_text=True)
     with world.app_context():
         titles = [n.title for n in db.session().scalars(select(Notification))]

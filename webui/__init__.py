@@ -19,10 +19,10 @@ from services import i18n, work
 from . import api, auth, cleaning, current, db, errors, headers, metrics, permissions, rendering, tracing, unavailable
 from .extensions import babel, csrf
 from .pages import (admin, assessments, catalog, dashboard, diagrams, hazards, health, inbox, inspections, library,
-                    migration, modeler, outbox, people, reports, risk, status, summaries)
+                    migration, modeler, outbox, people, reports, risk, status, summaries, trips)
 
 PAGES = (health, auth, inbox, admin, people, hazards, catalog, reports, inspections, library, modeler, migration,
-         diagrams, risk, outbox, dashboard, summaries, assessments, status)
+         diagrams, risk, outbox, dashboard, summaries, assessments, status, trips)
 
 
 class BoundedInt(IntegerConverter):

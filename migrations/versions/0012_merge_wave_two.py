@@ -1,12 +1,12 @@
 """Join the migration branches of the second wave: the audit trail's request ids, where a model
-version came from (file or modeler), import rows, server-side sessions and request keys, the hazards' delivery and rectification deadlines, and inspectors' posts and 检查证 numbers.
+version came from (file or modeler), import rows, server-side sessions and request keys, the hazards' delivery and rectification deadlines, inspectors' posts and 检查证 numbers, cancellations, trips and delisting.
 
 Revision ID: 0012
-Revises: h18_audit_request_id, h16_model_origin, h17w_request_keys, h13a_deadlines, h14_people_warrant
+Revises: h18_audit_request_id, h16_model_origin, h17w_request_keys, h13a_deadlines, h14_people_warrant, h13b_delisting
 """
 revision = "0012"
 down_revision = ("h18_audit_request_id", "h16_model_origin", "h17w_request_keys", "h13a_deadlines",
-                 "h14_people_warrant")
+                 "h14_people_warrant", "h13b_delisting")
 branch_labels = None
 depends_on = None
 

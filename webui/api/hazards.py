@@ -7,7 +7,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from records import dictionary, hazards
-from services import hazards as service
+from services import cancellations, hazards as service, reports
 
 from ..current import actor, runtime
 from ..db import session
@@ -102,3 +102,112 @@ def download_document(document_id):
     """A generated document (any version) of an object in your scope."""
     doc, path = service.document(runtime(), session(), actor(), document_id)
     return send_file(path, mimetype=doc.content_type, as_attachment=True, download_name=doc.filename)
+
+
+# --- reports to the government (报告到位) ------------------------------------------------------------
+
+class ReportRowSchema(Schema):
+    id = fields.Integer()
+    document_id = fields.Integer()
+    document_number = fields.String()
+    hazard_id = fields.Integer(allow_none=True)
+    customer_id = fields.Integer(allow_none=True)
+    reason = fields.String()
+    recipient = fields.String()
+    status = fields.String()
+    delivery = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    submitted_by = fields.String(allow_none=True)
+    reply = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    lock_version = fields.Integer()
+
+
+class SubmissionSchema(Schema):
+    delivery = fields.String(required=True, validate=validate.OneOf(reports.DELIVERIES))
+    lock_version = fields.Integer(required=True)
+    submitted_on = fields.String(load_default=None, validate=validate.Length(max=10))
+    reply = fields.String(load_default=None, validate=validate.Length(max=reports.REPLY_MAX))
+
+
+class ReplySchema(Schema):
+    reply = fields.String(required=True, validate=validate.Length(min=1, max=reports.REPLY_MAX))
+    lock_version = fields.Integer(required=True)
+
+
+def _report_row(log, doc=None) -> dict:
+    row = {c: getattr(log, c) for c in ReportRowSchema._declared_fields if hasattr(log, c)}
+    row["document_number"] = doc.number if doc is not None else None
+    return row
+
+
+@blp.get("/reports")
+@blp.response(200, ReportRowSchema(many=True))
+def list_reports():
+    """The report log in your scope, newest first: one row per report and recipient."""
+    return [_report_row(log, doc) for log, doc in reports.report_log(runtime(), session(), actor())]
+
+
+@blp.post("/reports/<int:log_id>/submission")
+@blp.arguments(SubmissionSchema)
+@blp.response(200, ReportRowSchema)
+def submit_report(args, log_id):
+    """Record that the report went to its recipient (the day, how; the reply if any): the hazard counts as
+    reported to the government from then."""
+    return _report_row(reports.submit(runtime(), session(), actor(), log_id, **args))
+
+
+@blp.post("/reports/<int:log_id>/reply")
+@blp.arguments(ReplySchema)
+@blp.response(200, ReportRowSchema)
+def reply_report(args, log_id):
+    """The recipient's reply to a submitted report; it goes on the hazard's timeline."""
+    return _report_row(reports.record_reply(runtime(), session(), actor(), log_id, **args))
+
+
+# --- cancelling a hazard raised in error: a request, and a leader's decision -------------------------
+
+class CancellationSchema(Schema):
+    id = fields.Integer()
+    file_number = fields.Function(lambda row: row.hazard.file_number)
+    reason = fields.String()
+    status = fields.String()
+    requested_by = fields.String()
+    requested_at = fields.DateTime()
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    comment = fields.String(allow_none=True)
+    lock_version = fields.Integer()
+
+
+class CancelRequestSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=cancellations.REASON_MAX))
+
+
+class CancelDecisionSchema(Schema):
+    approve = fields.Boolean(required=True)
+    lock_version = fields.Integer(required=True)
+    comment = fields.String(load_default=None, validate=validate.Length(max=cancellations.REASON_MAX))
+
+
+@blp.post("/hazards/<file_number>/cancellation")
+@blp.arguments(CancelRequestSchema)
+@blp.response(201, CancellationSchema)
+def request_cancellation(args, file_number):
+    """Ask to cancel a hazard raised in error, with a reason; it stays as it is until a leader approves."""
+    return cancellations.request(runtime(), session(), actor(), file_number, args["reason"])
+
+
+@blp.get("/cancellations")
+@blp.response(200, CancellationSchema(many=True))
+def list_cancellations():
+    """Cancellation requests waiting for a decision, on hazards in your scope."""
+    return cancellations.pending(runtime(), session(), actor())
+
+
+@blp.post("/cancellations/<int:request_id>")
+@blp.arguments(CancelDecisionSchema)
+@blp.response(200, CancellationSchema)
+def decide_cancellation(args, request_id):
+    """Approve (the hazard is cancelled from now on) or refuse a request; not the requester's own."""
+    return cancellations.decide(runtime(), session(), actor(), request_id, **args)

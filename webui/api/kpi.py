@@ -42,12 +42,14 @@ class KpiSchema(Schema):
     running = fields.Boolean()
     indicators = fields.List(fields.Nested(RateSchema))
     close_days = fields.Dict(keys=fields.String(), values=fields.Dict())
+    customer_trips = fields.Integer(metadata={"description": "grid trips caused by customers (因客户原因引起电网跳闸次数)"})
 
 
 class GroupSchema(Schema):
     key = fields.Raw(allow_none=True)
     label = fields.String()
     indicators = fields.List(fields.Nested(RateSchema))
+    customer_trips = fields.Integer()
 
 
 class BreakdownSchema(Schema):

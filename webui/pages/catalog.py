@@ -59,6 +59,7 @@ def customer_page(number):
     page = customers.customer_page(rt, session(), actor(), number)
     return render_template("catalog/customer.html", c=page["customer"], grade=page["grade"],
                            inspections=page["inspections"], hazards=page["hazards"], documents=page["documents"],
+                           trips=page["trips"],
                            severity_names=dictionary_records.SEVERITY_NAMES, hazard_status=hazards.STATUS_NAMES,
                            inspection_status=inspections.STATUS_NAMES, kinds=inspections.KIND_NAMES, today=rt.today())
 

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, send_fil
 from flask_babel import gettext as _
 
 from records import dictionary, hazards as hazard_records
-from services import Conflict, Invalid, hazards, indicators
+from services import Conflict, Invalid, cancellations, hazards, indicators
 
 from ..current import actor, runtime
 from ..db import session
@@ -33,7 +33,10 @@ def dossier_page(file_number):
     rt = runtime()
     view = hazards.dossier(rt, session(), actor(), file_number)
     return render_template("hazards/dossier.html", view=view, status_names=hazard_records.STATUS_NAMES,
-                           severity_names=dictionary.SEVERITY_NAMES, now=rt.now())
+                           severity_names=dictionary.SEVERITY_NAMES, now=rt.now(),
+                           may_request_cancel=cancellations.may_request(actor()),
+                           may_decide_cancel=view["cancellation"] is not None
+                           and cancellations.may_decide(rt, actor(), view["cancellation"]))
 
 
 @bp.route("/hazards/new", methods=["GET", "POST"])
@@ -72,14 +75,37 @@ def _after_opening(opened):
 
 @bp.post("/hazards/<file_number>/cancel")
 def cancel(file_number):
-    """Cancel a hazard raised in error (已撤销): a reason is required; the process is terminated."""
+    """Ask to cancel a hazard raised in error (已撤销): a reason is required; a leader decides."""
     try:
-        hazards.cancel(runtime(), session(), actor(), file_number, request.form.get("reason"))
+        cancellations.request(runtime(), session(), actor(), file_number, request.form.get("reason"))
     except (Invalid, Conflict) as err:
         flash(err.message, "error")
     else:
-        flash(_("Hazard %(number)s cancelled.", number=file_number), "success")
+        flash(_("Cancellation of %(number)s requested; a leader decides.", number=file_number), "success")
     return redirect(url_for("hazards.dossier_page", file_number=file_number))
+
+
+@bp.post("/cancellations/<int:request_id>")
+def decide_cancellation(request_id):
+    """Approve or refuse a cancellation request (approve=yes cancels the hazard from now)."""
+    try:
+        row = cancellations.decide(runtime(), session(), actor(), request_id,
+                                   approve=request.form.get("approve") == "yes",
+                                   lock_version=request.form.get("lock_version"), comment=request.form.get("comment"))
+    except (Invalid, Conflict) as err:
+        flash(err.message, "error")
+        return redirect(request.referrer or url_for("hazards.cancellation_list"))
+    flash(_("Hazard %(number)s cancelled.", number=row.hazard.file_number) if row.status == "approved"
+          else _("Cancellation of %(number)s refused.", number=row.hazard.file_number), "success")
+    return redirect(url_for("hazards.dossier_page", file_number=row.hazard.file_number))
+
+
+@bp.get("/cancellations")
+def cancellation_list():
+    """Cancellation requests waiting for a decision, in reach."""
+    rt = runtime()
+    return render_template("hazards/cancellations.html", rows=cancellations.pending(rt, session(), actor()),
+                           may_decide=lambda row: cancellations.may_decide(rt, actor(), row))
 
 
 @bp.get("/documents/<int:document_id>")

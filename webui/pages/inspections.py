@@ -117,3 +117,17 @@ def plan_run():
     report = planning.run_now(runtime(), actor())
     flash(_("%(count)s periodic inspections created.", count=len(report.created)), "success")
     return redirect(url_for("inspections.plan"))
+
+
+@bp.post("/customers/<number>/plan")
+def plan_listing(number):
+    """Take a customer off the inspection plan (action=delist) or put it back (action=relist), with a reason."""
+    act = planning.delist if request.form.get("action") == "delist" else planning.relist
+    try:
+        act(runtime(), db.session(), actor(), number, request.form.get("reason"))
+    except Invalid as refused:
+        flash(refused.message, "error")
+    else:
+        flash(_("Customer taken off the plan.") if act is planning.delist else _("Customer back on the plan."),
+              "success")
+    return redirect(url_for("catalog.customer_page", number=number))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from services import Conflict, reports
+from services import Conflict, Invalid, reports
 
 from ..current import actor, runtime
 from ..db import session
@@ -21,14 +21,28 @@ def index():
 
 @bp.post("/reports/<int:log_id>")
 def submit(log_id):
-    """Record that a report was submitted to the government."""
+    """Record that a report was submitted to its recipient (the day, how, and the reply if any)."""
     try:
         reports.submit(runtime(), session(), actor(), log_id, delivery=request.form.get("delivery"),
-                       lock_version=request.form.get("lock_version"), reply=request.form.get("reply"))
-    except Conflict as err:
+                       lock_version=request.form.get("lock_version"), reply=request.form.get("reply"),
+                       submitted_on=request.form.get("submitted_on"))
+    except (Conflict, Invalid) as err:
         flash(err.message, "error")
     else:
         flash(_("Report marked as submitted."), "success")
+    return redirect(url_for("reports.index"))
+
+
+@bp.post("/reports/<int:log_id>/reply")
+def reply(log_id):
+    """Record the recipient's reply to a submitted report (it goes on the hazard's timeline)."""
+    try:
+        reports.record_reply(runtime(), session(), actor(), log_id, reply=request.form.get("reply"),
+                             lock_version=request.form.get("lock_version"))
+    except (Conflict, Invalid) as err:
+        flash(err.message, "error")
+    else:
+        flash(_("Reply recorded."), "success")
     return redirect(url_for("reports.index"))
 
 
