@@ -2,7 +2,8 @@
 
 Supported: text, textarea, number/integer, date, date-time, enum (select or radio), boolean,
 multi-select (array of enum), photos (array of attachments), photo, signature (an attachment),
-and arrays of objects (rows such as findings). Attachments are strings of format "attachment"
+arrays of objects (rows such as findings) and checklists (fixed rows grouped by their "section",
+answered with one tap: ui:widget "checklist"). Attachments are strings of format "attachment"
 (the SHA-256 id of a stored file). Labels come from "title"; "x-title-en" gives the English one.
 """
 from __future__ import annotations
@@ -74,6 +75,7 @@ class Field:
     rows: list = field(default_factory=list)           # array of objects: fields per row
     row_errors: list = field(default_factory=list)     # array of objects: an error about a whole row
     template: list = field(default_factory=list)       # array of objects: a blank row
+    sections: list = field(default_factory=list)       # checklist: [(section, [(index, {key: Field})])]
 
 
 def label_of(schema: dict, key: str, locale: str) -> str:
@@ -129,7 +131,7 @@ def _field(schema, ui, name, key, required, value, errors, locale, options) -> F
     if f.widget == "group":
         f.children = build_fields(schema, ui, value if isinstance(value, dict) else {}, errors, locale, name + ".",
                                   options)
-    elif f.widget == "rows":
+    elif f.widget in ("rows", "checklist"):
         items, item_ui = schema.get("items", {}), ui.get("items", {})
         rows = value if isinstance(value, list) else []
         f.rows = [build_fields(items, item_ui, row if isinstance(row, dict) else {}, errors, locale,
@@ -137,8 +139,20 @@ def _field(schema, ui, name, key, required, value, errors, locale, options) -> F
         f.row_errors = [errors.get(f"{name}.{i}") for i in range(len(rows))]
         f.template = build_fields(items, item_ui, {}, {}, locale, f"{name}.__index__.", options)
         f.attrs["min_items"] = schema.get("minItems", 0)
-        f.attrs["fixed"] = bool(ui.get("ui:fixedRows"))
+        f.attrs["fixed"] = bool(ui.get("ui:fixedRows")) or f.widget == "checklist"
+        if f.widget == "checklist":
+            f.sections = _sections(f.rows)
     return f
+
+
+def _sections(rows: list[list[Field]]) -> list:
+    """Checklist rows grouped by their section, in the order sections first appear."""
+    groups: dict = {}
+    for index, row in enumerate(rows):
+        parts = {part.name.rsplit(".", 1)[-1]: part for part in row}
+        section = parts.get("section")
+        groups.setdefault((section.value if section else None) or "", []).append((index, parts))
+    return list(groups.items())
 
 
 def _widget(schema: dict, ui: dict) -> str:
@@ -147,7 +161,7 @@ def _widget(schema: dict, ui: dict) -> str:
     if kind == "array":
         items = schema.get("items", {})
         if items.get("type") == "object":
-            return "rows"
+            return "checklist" if widget == "checklist" else "rows"
         if items.get("format") == "attachment":
             return "photos"
         return "checkboxes"

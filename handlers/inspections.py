@@ -50,8 +50,8 @@ def prepare(ctx: Context, inspection_id) -> dict:
 def _prefill(ins: Inspection) -> dict:
     """The execution form starts with the checklist of the customer's class and the inspection kind."""
     _, items = inspections.template_for(ins.customer, ins.kind)
-    return {"checklist": [{"code": i["code"], "section": i["section"], "text": i["text"], "result": None}
-                          for i in items]}
+    return {"checklist": [{"code": i["code"], "section": i["section"], "text": i["text"], "result": None,
+                           **({"hazard": i["hazard"]} if i.get("hazard") else {})} for i in items]}
 
 
 def assign(ctx: Context, inspection_id, team: str) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
@@ -21,6 +21,19 @@ class TaskDraft(Base):
 def get(session, task_id: str, user_id: int) -> dict | None:
     draft = session.get(TaskDraft, (task_id, user_id))
     return draft.data if draft else None
+
+
+def saved_at(session, task_id: str, user_id: int) -> datetime | None:
+    """When this user last saved a draft of the task (None: never)."""
+    return session.scalar(select(TaskDraft.updated_at).where(TaskDraft.task_id == task_id,
+                                                              TaskDraft.user_id == user_id))
+
+
+def latest(session, task_id: str) -> tuple[int, datetime] | None:
+    """(user id, time) of the most recent draft of the task by anybody."""
+    row = session.execute(select(TaskDraft.user_id, TaskDraft.updated_at).where(TaskDraft.task_id == task_id)
+                          .order_by(TaskDraft.updated_at.desc()).limit(1)).first()
+    return (row.user_id, row.updated_at) if row else None
 
 
 def save(session, task_id: str, user_id: int, data: dict, now: datetime) -> None:

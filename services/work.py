@@ -136,6 +136,8 @@ class TaskView:
     data: dict = field(default_factory=dict)
     offered: bool = False
     eligible: list = field(default_factory=list)
+    last_saved: dict | None = None          # who saved a draft last and when (teammates see it)
+    my_draft_at: datetime | None = None
 
 
 def task_or_404(rt, session, actor, task_id: str) -> HumanTask:
@@ -161,9 +163,19 @@ def open_task(rt, session, actor, task_id: str) -> TaskView:
     view = TaskView(task, schema, ui, offered=access.offered(task, actor))
     if view.offered:
         view.data = drafts.get(session, task.id, actor.id) or task.prefill or {}
+        view.my_draft_at = drafts.saved_at(session, task.id, actor.id)
+    view.last_saved = _last_saved(session, task.id)
     if actor.has_role(*REASSIGNERS) and task.status == "ready":
         view.eligible = eligible_users(rt, session, actor, task)
     return view
+
+
+def _last_saved(session, task_id: str) -> dict | None:
+    found = drafts.latest(session, task_id)
+    if found is None:
+        return None
+    user = session.get(people.User, found[0])
+    return {"by": user.display_name if user else "", "at": found[1]}
 
 
 def eligible_users(rt, session, actor, task: HumanTask) -> list:

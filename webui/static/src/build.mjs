@@ -1,9 +1,11 @@
-// Bundles the diagram pages' JavaScript and CSS from npm packages into webui/static/vendor (make assets).
+// Bundles the diagram pages' and the task form's JavaScript and CSS from npm packages into
+// webui/static/vendor (make assets).
 import * as esbuild from 'esbuild';
 
 const here = new URL('.', import.meta.url).pathname;
 await esbuild.build({
-  entryPoints: { 'gridsafe-modeler': `${here}modeler.js`, 'gridsafe-viewer': `${here}viewer.js` },
+  entryPoints: { 'gridsafe-modeler': `${here}modeler.js`, 'gridsafe-viewer': `${here}viewer.js`,
+                 'gridsafe-taskform': `${here}taskform.js` },
   outdir: `${here}../vendor`,
   bundle: true,
   minify: true,

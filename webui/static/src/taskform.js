@@ -1,0 +1,88 @@
+// The task page's form: one-tap checklist, checks before sending, every change kept in this browser at
+// once and sent to the server's draft when online; the first edit takes an open task for the editor.
+import { setupChecklist } from './checklist.js';
+import * as local from './localstore.js';
+import { setupValidation } from './validation.js';
+
+const AUTOSAVE_MS = 1500;
+
+function csrf() {
+  const meta = document.querySelector('meta[name=csrf-token]');
+  return meta ? meta.content : '';
+}
+
+function clock() {
+  return new Date().toLocaleTimeString('zh-CN', { hour12: false });
+}
+
+function post(url, body) {
+  return fetch(url, { method: 'POST', body, credentials: 'same-origin',
+    headers: { Accept: 'application/json', 'X-CSRFToken': csrf() } });
+}
+
+function start(form) {
+  const messages = JSON.parse(document.getElementById('taskform-messages').textContent);
+  const task = form.dataset.task;
+  const state = form.querySelector('[data-save-state]');
+  let timer = null;
+  let claimed = form.dataset.claimable !== '1';
+  let serverLine = form.dataset.draftSaved ? messages.serverSavedAt.replace('%s', form.dataset.draftSaved) : '';
+  let localLine = '';
+  const show = () => { if (state) state.textContent = [localLine, serverLine].filter(Boolean).join(' · '); };
+
+  async function claim() {
+    if (claimed || !navigator.onLine) return;
+    claimed = true;
+    const answer = await post(form.dataset.claimUrl, new FormData()).catch(() => null);
+    const holder = document.querySelector('[data-holder]');
+    if (answer && answer.ok && holder) holder.textContent = (await answer.json()).holder;
+    if (!answer || !answer.ok) claimed = false;
+  }
+
+  async function toServer() {
+    timer = null;
+    if (!navigator.onLine) { serverLine = messages.offline; show(); return; }
+    const body = new FormData(form);
+    [...form.querySelectorAll('input[type=file]')].forEach((el) => body.delete(el.name));
+    const answer = await post(form.dataset.draftUrl, body).catch(() => null);
+    if (answer && answer.ok) serverLine = messages.serverSavedAt.replace('%s', (await answer.json()).saved_at);
+    else serverLine = messages.serverFailed;
+    show();
+  }
+
+  async function changed() {
+    await local.save(task, form);
+    localLine = messages.localSavedAt.replace('%s', clock());
+    form.dataset.localSaved = String(Date.now());
+    show();
+    claim();
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(toServer, AUTOSAVE_MS);
+  }
+
+  return local.load(task).then((record) => {
+    if (record) {
+      local.restore(form, record);
+      localLine = messages.restored.replace('%s', new Date(record.savedAt).toLocaleTimeString('zh-CN', { hour12: false }));
+    }
+    setupChecklist(form, messages);
+    setupValidation(form, messages);
+    show();
+    ['input', 'change', 'taskform:changed'].forEach((type) => form.addEventListener(type, changed));
+    form.addEventListener('submit', (event) => {
+      if (event.defaultPrevented || (event.submitter && event.submitter.value === 'draft')) return;
+      if (!navigator.onLine) {
+        event.preventDefault();
+        if (state) state.textContent = messages.offlineSubmit;
+        return;
+      }
+      local.remove(task);
+    });
+    form.dataset.ready = '1';
+  });
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  const form = document.querySelector('form.task-form[data-task]');
+  if (form) start(form);
+});
