@@ -1,0 +1,144 @@
+"""In Chromium on a tablet: the inspection form answered one tap per item, checked before sending, and
+every answer, photo and signature kept in the browser (IndexedDB) and restored after a reload."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from browser_support import LiveServer, draw_signature, sign_in
+from engine import HumanTask
+from inspection_walk import item, plan, walk_one_failed_item
+from records import Hazard, Inspection
+from records.drafts import TaskDraft
+from web_support import jpeg
+from webui import db
+
+pytestmark = pytest.mark.browser
+TABLET = {"width": 768, "height": 1024}
+
+
+@pytest.fixture
+def photo(tmp_path):
+    path = tmp_path / "配电室.jpg"
+    path.write_bytes(jpeg(800, 600))
+    return path
+
+
+def _open(chromium, server, user="insp1", viewport=TABLET):
+    context = chromium.new_context(viewport=viewport, locale="zh-CN")
+    page = context.new_page()
+    sign_in(page, server, user)
+    page.click("text=现场用电检查")
+    page.wait_for_selector("form.task-form[data-ready]")
+    return context, page
+
+
+def test_one_failed_item_of_28_is_inspected_and_submitted_in_at_most_12_taps(hazard_app, clock, chromium, photo):
+    number = plan(hazard_app, clock)
+    with LiveServer(hazard_app) as server:
+        page = chromium.new_page(viewport=TABLET, locale="zh-CN")
+        sign_in(page, server, "insp1")
+        taps = walk_one_failed_item(page, server, photo, fail=5)
+        assert "已完成" in page.inner_text(".flash-success")
+    assert taps.count <= 12, taps.log
+    with hazard_app.app_context():
+        session = db.session()
+        done = session.scalars(select(Inspection).where(Inspection.number == number)).one()
+        hazard = session.scalars(select(Hazard).where(Hazard.inspection_id == done.id)).one()
+    checklist = done.result["checklist"]
+    assert len(checklist) == 28 and [r["result"] for r in checklist].count("pass") == 27
+    failed = checklist[5]
+    assert failed["result"] == "fail" and failed["note"].startswith("不符合：")    # the finding's text, not retyped
+    assert hazard.item_code == failed["hazard"] and hazard.location == "地下一层配电室" and len(hazard.photos) == 1
+    assert failed["text"] in hazard.description
+
+
+def test_failing_an_item_opens_its_finding_prefilled_and_counts_progress(hazard_app, clock, chromium):
+    plan(hazard_app, clock)
+    with LiveServer(hazard_app) as server:
+        context, page = _open(chromium, server)
+        assert page.inner_text("[data-progress]").replace(" ", "") == "已查0/28"
+        page.click(item(0, "pass"))
+        page.click(item(1, "na"))
+        page.click(item(2, "fail"))
+        assert page.inner_text("[data-progress]").replace(" ", "") == "已查3/28"
+        hazard_code = page.get_attribute("#checklist-2", "data-hazard")
+        assert hazard_code
+        assert page.input_value("#checklist-2 select[name$='.item_code']") == hazard_code
+        assert page.locator("#checklist-2 [name$='.location']").is_visible()
+        page.click(item(2, "pass"))                              # changed their mind: the finding goes
+        assert page.locator("#checklist-2 [data-finding-slot] .row-item").count() == 0
+        page.click("[data-rest-pass]")
+        assert page.inner_text("[data-progress]").replace(" ", "") == "已查28/28"
+        assert page.locator("#checklist-1 input[value=na]").is_checked()     # answered items are left alone
+        page.locator(".checklist-section summary").first.click()          # sections fold away
+        assert not page.locator("#checklist-0 .answer").is_visible()
+        context.close()
+
+
+def test_a_missing_answer_takes_the_inspector_to_that_item_and_names_it(hazard_app, clock, chromium):
+    plan(hazard_app, clock)
+    with LiveServer(hazard_app) as server:
+        context, page = _open(chromium, server)
+        for index in range(28):
+            if index != 17:
+                page.click(item(index, "pass"))
+        page.evaluate("window.scrollTo(0, 0)")
+        page.click("button[value=complete]")
+        problem = page.locator("#form-problem")
+        problem.wait_for()
+        code = page.input_value("#checklist-17 input[name$='.code']")
+        assert code in problem.inner_text() and "请选择结果" in problem.inner_text()
+        box = page.locator("#checklist-17").bounding_box()
+        assert 0 <= box["y"] <= TABLET["height"]                      # it was scrolled to
+        assert "task" in page.url                                       # nothing was sent
+        context.close()
+
+
+def test_answers_given_offline_photo_and_signature_survive_a_reload(hazard_app, clock, chromium, photo):
+    plan(hazard_app, clock)
+    with LiveServer(hazard_app) as server:
+        context, page = _open(chromium, server)
+        context.set_offline(True)
+        page.click(item(0, "fail"))
+        page.fill("#checklist-0 [name$='.location']", "1号配电室")
+        page.set_input_files("#checklist-0 input[type=file][name^=findings]", str(photo))
+        page.click(item(1, "na"))
+        draw_signature(page, "canvas[data-target=inspector_signature]")
+        page.wait_for_function("document.querySelector('form.task-form').dataset.localSaved")
+        page.wait_for_timeout(300)
+        context.set_offline(False)
+        page.reload()
+        page.wait_for_selector("form.task-form[data-ready]")
+        assert page.locator(item(0, "fail") + " input").is_checked()
+        assert page.locator(item(1, "na") + " input").is_checked()
+        assert page.input_value("#checklist-0 [name$='.location']") == "1号配电室"
+        assert page.evaluate("document.querySelector('#checklist-0 input[type=file][name^=findings]').files[0].size") \
+            == photo.stat().st_size
+        assert page.input_value("input[name=inspector_signature]").startswith("data:image/png;base64,")
+        assert page.locator("fieldset.signature img.signed").count() == 1
+        assert page.inner_text("[data-progress]").replace(" ", "") == "已查2/28"
+        context.close()
+    with hazard_app.app_context():                       # nothing reached the server while offline
+        assert db.session().scalars(select(TaskDraft)).all() == []
+
+
+def test_editing_takes_the_task_and_a_teammate_sees_who_saved_it_and_when(hazard_app, clock, chromium):
+    plan(hazard_app, clock)
+    with LiveServer(hazard_app) as server:
+        context, page = _open(chromium, server)
+        page.click(item(0, "pass"))
+        page.wait_for_selector("[data-save-state]:has-text('服务器草稿已保存')", timeout=10000)
+        assert page.inner_text("[data-holder]") == "insp1"
+        context.close()
+        with hazard_app.app_context():
+            task = db.session().scalars(select(HumanTask).where(HumanTask.status == "ready")).one()
+            assert task.assignee == "insp1"
+            draft = db.session().scalars(select(TaskDraft)).one()
+            assert draft.data["checklist"][0]["result"] == "pass"
+        other = chromium.new_page(viewport=TABLET, locale="zh-CN")
+        sign_in(other, server, "insp2")
+        other.goto(f"{server.url}/tasks/{task.id}")
+        assert "insp1" in other.inner_text("[data-holder]")
+        assert "最后保存" in other.inner_text("dl.facts") and "INSP1" in other.inner_text(".last-saved")
+        assert other.locator("form.task-form").count() == 0          # not offered to them any more
