@@ -53,6 +53,10 @@ function start(form) {
   }
 
   async function changed(event) {
+    const el = event.target;
+    // a choice, a file or a signature says "change" (a radio says "input" too): one save per tap
+    if (event.type === 'input' && (el.type === 'radio' || el.type === 'checkbox' || el.type === 'file'
+      || el.tagName === 'SELECT')) return;
     await local.save(task, form);
     // from the tap to the answer safe in IndexedDB, for the benchmark (bench/inspection_taps.py)
     savedIn.push(performance.now() - event.timeStamp);
