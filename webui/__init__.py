@@ -16,7 +16,7 @@ from services import config as settings
 from services import i18n, work
 
 from . import api, auth, current, db, errors, permissions, rendering
-from .extensions import babel, csrf, limiter
+from .extensions import babel, compress, csrf, limiter
 from .pages import (admin, assessments, catalog, dashboard, diagrams, hazards, health, inbox, inspections, library,
                     migration, modeler, outbox, people, reports, risk, summaries)
 
@@ -70,6 +70,11 @@ def _flask_settings(app: Flask, config: dict) -> None:
         RATELIMIT_ENABLED=config.get("RATELIMIT_ENABLED", True),
         BABEL_DEFAULT_LOCALE=config["DEFAULT_LOCALE"], BABEL_DEFAULT_TIMEZONE=config["TIMEZONE"],
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        # static text (scripts, styles, diagram bundles) and JSON go out compressed; HTML pages do not:
+        # they carry the CSRF token next to what the user typed (BREACH)
+        COMPRESS_MIMETYPES=["text/css", "text/javascript", "application/javascript", "application/json",
+                            "image/svg+xml", "application/manifest+json"],
+        COMPRESS_ALGORITHM=["br", "gzip"], COMPRESS_MIN_SIZE=500, COMPRESS_STREAMS=False,
     )
     if config["ENV"] == "testing":
         app.config.update(TESTING=True, WTF_CSRF_ENABLED=config.get("WTF_CSRF_ENABLED", True))
@@ -77,6 +82,8 @@ def _flask_settings(app: Flask, config: dict) -> None:
 
 def _extensions(app: Flask) -> None:
     csrf.init_app(app)
+    compress.init_app(app)
+    app.after_request(_compressible_static)     # runs before compression (after_request runs last-first)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"])
     auth.init_app(app)
@@ -84,6 +91,14 @@ def _extensions(app: Flask) -> None:
     rendering.init_app(app)
     app.before_request(permissions.enforce)
     app.context_processor(_navigation)
+
+
+def _compressible_static(response):
+    """Static files are sent straight from disk, which compression leaves alone: read them instead."""
+    if request.endpoint == "static" and response.status_code == 200:
+        response.direct_passthrough = False
+        response.get_data()                      # now a body in memory, no longer a stream
+    return response
 
 
 def _locale() -> str:
