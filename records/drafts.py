@@ -1,4 +1,5 @@
-"""Drafts of task forms: what someone entered and saved without submitting, per user and task."""
+"""Drafts of task forms: what someone entered and saved without submitting, per user and task; and the
+submissions received, by the idempotency key their device gave them (a retry completes nothing twice)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,6 +17,24 @@ class TaskDraft(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
     data: Mapped[dict] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TaskSubmission(Base):
+    __tablename__ = "task_submission"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(36), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def submission(session, key: str) -> TaskSubmission | None:
+    return session.get(TaskSubmission, key)
+
+
+def record_submission(session, key: str, task_id: str, user_id: int, now: datetime) -> None:
+    """Kept in the transaction that completes the task: both or neither."""
+    session.add(TaskSubmission(key=key, task_id=task_id, user_id=user_id, received_at=now))
 
 
 def get(session, task_id: str, user_id: int) -> dict | None:

@@ -225,10 +225,11 @@ def save_draft(rt, session, actor, task_id: str, data: dict) -> HumanTask:
 
 
 def complete(rt, session, actor, task_id: str, data: dict, *, locale: str = "zh_CN",
-             field_errors: dict | None = None, expect_version: int | None = None):
+             field_errors: dict | None = None, expect_version: int | None = None, submission_key: str | None = None):
     """Complete an offered task with data valid against its form: one transaction (the draft and the
     attachment links go with it). Invalid data: Invalid with the field errors; uploads made while
-    parsing the submission are kept (committed), the task is untouched."""
+    parsing the submission are kept (committed), the task is untouched. A submission key (services.submissions)
+    is kept with the completion."""
     task = offered_task(rt, session, actor, task_id)
     schema, _ui = task_forms.form_of(rt, task)
     errors = {**task_forms.check(rt, session, actor, schema, data, locale=locale, task=task), **(field_errors or {})}
@@ -236,6 +237,8 @@ def complete(rt, session, actor, task_id: str, data: dict, *, locale: str = "zh_
         session.commit()
         raise Invalid(_("Please correct the marked fields."), errors=errors)
     drafts.discard(session, task.id)
+    if submission_key:
+        drafts.record_submission(session, submission_key, task.id, actor.id, rt.now())
     task_forms.link_to_task(session, actor, task, data)
     return rt.engine.complete_task(session, task.id, data, actor.username, expect_version=expect_version)
 

@@ -28,6 +28,7 @@ ACCESS: dict[str, object] = {
     "inbox.index": STAFF,
     "inbox.task": STAFF,
     "inbox.complete": STAFF,
+    "inbox.submit": STAFF,
     "inbox.save_draft": STAFF,
     "inbox.claim": STAFF,
     "inbox.release": STAFF,

@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 import engine
 import forms
-from services import Conflict, Invalid, task_forms, work
+from services import Conflict, Invalid, ServiceError, submissions, task_forms, work
 from services import attachments as attachment_service
 
 from .. import current, db
@@ -102,6 +102,28 @@ def complete(task_id):
         return redirect(url_for("inbox.index"))
     flash(_("'%(task)s' is done.", task=found.title), "success")
     return redirect(url_for("inbox.index"))
+
+
+@bp.post("/tasks/<task_id>/submit")
+def submit(task_id):
+    """The form sent by the page's queue with its idempotency key (JSON answer): the same key twice
+    completes the task once; a task changed meanwhile is refused in words."""
+    rt, actor, session = current.runtime(), current.actor(), db.session()
+    key = request.form.get("idempotency_key")
+    try:
+        if submissions.seen(session, actor, task_id, key):
+            return jsonify(state="already", message=_("Already received; nothing more to do."))
+        submissions.why_not(session, actor, task_id)         # refused before any upload is kept
+        found = work.offered_task(rt, session, actor, task_id)
+        data, upload_errors = _submitted(rt, session, actor, found)
+        state = submissions.submit(rt, session, actor, found.id, data, key, locale=current_locale(),
+                                   field_errors=upload_errors)
+    except ServiceError as err:
+        return jsonify(state="refused", message=err.message or _("Refused."), errors=err.errors or {}), err.status
+    except engine.Conflict as err:
+        return jsonify(state="refused", message=_("This task was changed by someone else: %(detail)s",
+                                                  detail=str(err))), 409
+    return jsonify(state=state, message=_("'%(task)s' is done.", task=found.title))
 
 
 def _draft_saved(rt, session, actor, found, data):
