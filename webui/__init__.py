@@ -18,10 +18,10 @@ from services import i18n, work
 from . import api, auth, current, db, errors, permissions, rendering
 from .extensions import babel, compress, csrf, limiter
 from .pages import (admin, assessments, catalog, dashboard, diagrams, hazards, health, inbox, inspections, library,
-                    migration, modeler, outbox, people, reports, risk, summaries)
+                    migration, modeler, offline, outbox, people, reports, risk, summaries)
 
 PAGES = (health, auth, inbox, admin, people, hazards, catalog, reports, inspections, library, modeler, migration,
-         diagrams, risk, outbox, dashboard, summaries, assessments)
+         diagrams, risk, outbox, dashboard, summaries, assessments, offline)
 
 
 class BoundedInt(IntegerConverter):

@@ -25,6 +25,8 @@ ACCESS: dict[str, object] = {
     "auth.logout": PUBLIC,
     "auth.language": PUBLIC,
     "auth.profile": STAFF,
+    "offline.service_worker": PUBLIC,
+    "offline.manifest": PUBLIC,
     "inbox.index": STAFF,
     "inbox.task": STAFF,
     "inbox.complete": STAFF,

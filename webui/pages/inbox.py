@@ -65,8 +65,8 @@ def _taskform_messages() -> dict:
             "restored": _("Restored from this device (saved %(time)s)", time="%s"),
             "serverSavedAt": _("draft on the server saved at %(time)s", time="%s"),
             "serverFailed": _("not yet on the server (will retry)"), "offline": _("offline: kept on this device"),
-            "offlineSubmit": _("You are offline: everything is kept on this device; submit again when the "
-                               "network is back.")}
+            "queued": _("You are offline: the submission waits on this device and is sent when the network is "
+                        "back.")}
 
 
 def _wants_json() -> bool:

@@ -4,11 +4,15 @@ import { openDB } from 'idb';
 
 const DB = 'gridsafe';
 const STORE = 'task-forms';
+export const OUTBOX = 'outbox';
 
 let database;
-function db() {
-  database = database || openDB(DB, 1, {
-    upgrade(upgrade) { upgrade.createObjectStore(STORE, { keyPath: 'task' }); },
+export function db() {
+  database = database || openDB(DB, 2, {
+    upgrade(upgrade, oldVersion) {
+      if (oldVersion < 1) upgrade.createObjectStore(STORE, { keyPath: 'task' });
+      if (oldVersion < 2) upgrade.createObjectStore(OUTBOX, { keyPath: 'key' });
+    },
   });
   return database;
 }

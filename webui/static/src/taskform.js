@@ -2,6 +2,7 @@
 // once and sent to the server's draft when online; the first edit takes an open task for the editor.
 import { setupChecklist } from './checklist.js';
 import * as local from './localstore.js';
+import * as outbox from './outbox.js';
 import { setupValidation } from './validation.js';
 
 const AUTOSAVE_MS = 1500;
@@ -81,7 +82,11 @@ function start(form) {
       if (event.defaultPrevented || (event.submitter && event.submitter.value === 'draft')) return;
       if (!navigator.onLine) {
         event.preventDefault();
-        if (state) state.textContent = messages.offlineSubmit;
+        const title = document.querySelector('hgroup h2');
+        outbox.enqueue(form, title ? title.textContent.trim() : task).then(() => {
+          if (state) state.textContent = messages.queued;
+          document.dispatchEvent(new CustomEvent('gridsafe:outbox'));
+        });
         return;
       }
       local.remove(task);

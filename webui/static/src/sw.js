@@ -1,0 +1,34 @@
+// The service worker: the inspector's pages and what they load are kept while online and served
+// from here without network (pages: network first; scripts and styles: cache, refreshed behind).
+import { clientsClaim } from 'workbox-core';
+import { ExpirationPlugin } from 'workbox-expiration';
+import { registerRoute } from 'workbox-routing';
+import { CacheFirst, NetworkFirst, StaleWhileRevalidate } from 'workbox-strategies';
+
+const PAGES = 'gridsafe-pages';
+const TAKEN = /^\/(tasks\/[^/]+|customers\/[^/]+|inspections\/[^/]+|hazards\/[^/]+)?$/;
+
+self.skipWaiting();
+clientsClaim();
+
+const pages = new NetworkFirst({
+  cacheName: PAGES, networkTimeoutSeconds: 5, matchOptions: { ignoreVary: true },
+  plugins: [new ExpirationPlugin({ maxEntries: 300, maxAgeSeconds: 14 * 24 * 3600 })],
+});
+
+registerRoute(({ request, url }) => request.method === 'GET' && request.mode === 'navigate'
+  && url.origin === self.location.origin && TAKEN.test(url.pathname), pages);
+registerRoute(({ url }) => url.origin === self.location.origin && url.pathname.startsWith('/static/'),
+  new StaleWhileRevalidate({ cacheName: 'gridsafe-static', matchOptions: { ignoreVary: true } }));
+registerRoute(({ url }) => url.origin === self.location.origin && url.pathname.startsWith('/attachments/'),
+  new CacheFirst({ cacheName: 'gridsafe-photos', matchOptions: { ignoreVary: true },
+    plugins: [new ExpirationPlugin({ maxEntries: 500, maxAgeSeconds: 30 * 24 * 3600 })] }));
+
+// "take these along": fetch the pages now, while there is network, into the pages' cache
+self.addEventListener('message', (event) => {
+  const data = event.data || {};
+  if (data.type !== 'take-along' || !Array.isArray(data.urls)) return;
+  const urls = data.urls.filter((u) => typeof u === 'string' && u.startsWith('/')).slice(0, 100);
+  event.waitUntil(caches.open(PAGES).then((cache) => Promise.all(urls.map((u) => fetch(u, { credentials: 'same-origin' })
+    .then((answer) => (answer.ok && !answer.redirected ? cache.put(u, answer) : null)).catch(() => null)))));
+});
