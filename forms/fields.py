@@ -2,7 +2,7 @@
 
 Supported: text, textarea, number/integer, date, date-time, enum (select or radio), boolean,
 multi-select (array of enum), photos (array of attachments), photo, signature (an attachment),
-arrays of objects (rows such as findings) and checklists (fixed rows grouped by their "section",
+arrays of objects (rows such as findings), presence (time and position from the device: "presence") and checklists (fixed rows grouped by their "section",
 answered with one tap: ui:widget "checklist"). Attachments are strings of format "attachment"
 (the SHA-256 id of a stored file). Labels come from "title"; "x-title-en" gives the English one.
 """
@@ -128,7 +128,7 @@ def _field(schema, ui, name, key, required, value, errors, locale, options) -> F
         f.attrs.setdefault("step", "any")
     if ui.get("ui:placeholder"):
         f.attrs["placeholder"] = ui["ui:placeholder"]
-    if f.widget == "group":
+    if f.widget in ("group", "presence"):
         f.children = build_fields(schema, ui, value if isinstance(value, dict) else {}, errors, locale, name + ".",
                                   options)
     elif f.widget in ("rows", "checklist"):
@@ -166,7 +166,7 @@ def _widget(schema: dict, ui: dict) -> str:
             return "photos"
         return "checkboxes"
     if kind == "object":
-        return "group"
+        return "presence" if widget == "presence" else "group"
     if schema.get("format") == "attachment":
         return widget if widget in ("signature", "photo") else "photo"
     if widget:

@@ -12,6 +12,7 @@ from records import attachments, dictionary, hazards, inspections, notifications
 from records.inspections import Inspection
 from records.people import Team
 
+from . import presence
 from .context import Context, end_of_day, local_today
 
 
@@ -86,6 +87,7 @@ def record_result(ctx: Context, inspection_id, result: dict) -> dict:
         if dictionary.current(ctx.session, finding.get("item_code") or "") is None:
             raise InspectionError(f"finding {index}: {finding.get('item_code')!r} is not an item of the dictionary")
         _photos(ctx, finding.get("photos"), f"finding {index}")
+    result = {**result, "presence": presence.record(ctx, ins, result)}
     ins.result = result
     ins.status = "in_progress"
     attachments.link_referenced(ctx.session, result, kind="inspection", object_id=ins.id,

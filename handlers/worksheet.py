@@ -7,6 +7,7 @@ from records.inspections import Inspection
 from . import docx_layout as layout
 from .context import Context, zone
 from .documents import archive_rendered, blob
+from .presence import presence_lines
 
 RESULTS = {"pass": "合格", "fail": "不合格", "na": "不适用", None: "未检查"}
 
@@ -38,6 +39,7 @@ def inspection_worksheet(ctx: Context, inspection_id) -> dict:
         ("检查人员", "、".join(x for x in ((inspector.display_name if inspector else ctx.actor),
                                           r.get("second_inspector")) if x)),
         ("到达 / 离开时间", " / ".join(x for x in (r.get("arrived_at"), r.get("left_at")) if x) or None),
+        *presence_lines(ctx, r.get("presence") or {}),
         ("陪同人员", " ".join(x for x in (r.get("companion_name"), r.get("companion_post"),
                                           r.get("companion_phone")) if x) or None)])
     table = [(f"{row.get('code')} {row.get('text')}", RESULTS.get(row.get("result"), row.get("result"))

@@ -43,6 +43,8 @@ DEFAULTS: dict = {
     "AUTHORITIES": {"power": "吉安市发展和改革委员会（电力主管部门）", "safety": "吉安市应急管理局",
                     "regulator": "国家能源局华中监管局"},   # who receives government reports (JSON)
     "TIMEZONE": "Asia/Shanghai",
+    "PRESENCE_MAX_DISTANCE_M": 500,           # a visit's positions farther from the customer: to verify
+    "PRESENCE_MAX_CLOCK_SKEW_S": 300,         # the device's clock off the server's by more: to verify
     # risk grading (domain.md §5.2; the matrix and thresholds are in bpmn/risk_grade.dmn) and its warnings
     "RISK_CLASS_FACTORS": {"special": 1.5, "first": 1.2, "second": 1.0, "temporary": 1.2, "high_risk": 1.0,
                            "none": 1.0},               # JSON; temporary counts only inside its window

@@ -142,3 +142,43 @@ def test_editing_takes_the_task_and_a_teammate_sees_who_saved_it_and_when(hazard
         assert "insp1" in other.inner_text("[data-holder]")
         assert "最后保存" in other.inner_text("dl.facts") and "INSP1" in other.inner_text(".last-saved")
         assert other.locator("form.task-form").count() == 0          # not offered to them any more
+
+
+def _set_hospital_location(app, lat=27.1133, lon=114.9922):
+    from records import Customer
+    from inspection_walk import CUSTOMER
+    with app.app_context():
+        session = db.session()
+        customer = session.scalars(select(Customer).where(Customer.number == CUSTOMER)).one()
+        customer.gps_lat, customer.gps_lon = lat, lon
+        session.commit()
+
+
+@pytest.mark.parametrize("where, flagged", [((27.1138, 114.9926), False), ((27.1500, 115.0300), True)],
+                         ids=["near", "far"])
+def test_the_device_position_is_kept_and_a_far_visit_is_listed_to_verify(hazard_app, clock, chromium, photo,
+                                                                         where, flagged):
+    _set_hospital_location(hazard_app)
+    number = plan(hazard_app, clock)
+    with LiveServer(hazard_app) as server:
+        context = chromium.new_context(viewport=TABLET, locale="zh-CN", permissions=["geolocation"],
+                                       geolocation={"latitude": where[0], "longitude": where[1], "accuracy": 20})
+        context.clock.set_system_time(clock.now())              # the tablet's clock agrees with the server's
+        page = context.new_page()
+        sign_in(page, server, "insp1")
+        walk_one_failed_item(page, server, photo)
+        context.close()
+        with hazard_app.app_context():
+            done = db.session().scalars(select(Inspection).where(Inspection.number == number)).one()
+            presence = done.result["presence"]
+        assert presence["arrived"]["lat"] == pytest.approx(where[0]) and presence["left"]["accuracy"] == 20
+        assert presence["device_clock"] and presence["server_clock"]
+        assert [f["kind"] for f in presence["flags"]] == (["far", "far"] if flagged else [])
+        assert done.needs_verification is flagged
+        specialist = chromium.new_page(viewport=TABLET, locale="zh-CN")
+        sign_in(specialist, server, "spec")
+        specialist.goto(f"{server.url}/inspections/to-verify")
+        listed = specialist.inner_text("#visits-to-verify")
+        assert (number in listed) is flagged
+        if flagged:
+            assert "距客户登记位置约" in listed

@@ -83,6 +83,7 @@ ACCESS: dict[str, object] = {
     "catalog.customer_page": STAFF,
     "inspections.index": STAFF,
     "inspections.detail": STAFF,
+    "inspections.to_verify": KPI_READERS,
     "inspections.new": frozenset({"specialist", "admin"}),
     "inspections.job": frozenset({"specialist", "admin"}),
     "inspections.job_step": frozenset({"specialist", "admin"}),

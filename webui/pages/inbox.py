@@ -65,6 +65,7 @@ def _taskform_messages() -> dict:
             "restored": _("Restored from this device (saved %(time)s)", time="%s"),
             "serverSavedAt": _("draft on the server saved at %(time)s", time="%s"),
             "serverFailed": _("not yet on the server (will retry)"), "offline": _("offline: kept on this device"),
+            "fix": _("%(time)s, within %(metres)s m", time="%t", metres="%a"),
             "queued": _("You are offline: the submission waits on this device and is sent when the network is "
                         "back.")}
 

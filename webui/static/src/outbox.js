@@ -35,6 +35,8 @@ async function send(record, messages) {
   Object.entries(record.fields).forEach(([name, values]) => values.forEach((v) => body.append(name, v)));
   Object.entries(record.files || {}).forEach(([name, files]) => files.forEach((f) => body.append(name, f, f.name)));
   body.set('idempotency_key', record.key);
+  // the device's clock as it is sent (the server compares it with its own on arrival)
+  if (body.has('presence.device_clock')) body.set('presence.device_clock', new Date().toISOString());
   body.set('csrf_token', csrf());
   let answer;
   try {

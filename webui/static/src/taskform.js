@@ -3,6 +3,7 @@
 import { setupChecklist } from './checklist.js';
 import * as local from './localstore.js';
 import * as outbox from './outbox.js';
+import { setupPresence } from './presence.js';
 import { setupValidation } from './validation.js';
 
 const AUTOSAVE_MS = 1500;
@@ -30,6 +31,7 @@ function start(form) {
   let serverLine = form.dataset.draftSaved ? messages.serverSavedAt.replace('%s', form.dataset.draftSaved) : '';
   let localLine = '';
   const savedIn = [];
+  let presence = { edited() {} };
   window.gridsafeSavedIn = savedIn;
   const show = () => { if (state) state.textContent = [localLine, serverLine].filter(Boolean).join(' · '); };
 
@@ -58,6 +60,8 @@ function start(form) {
     // a choice, a file or a signature says "change" (a radio says "input" too): one save per tap
     if (event.type === 'input' && (el.type === 'radio' || el.type === 'checkbox' || el.type === 'file'
       || el.tagName === 'SELECT')) return;
+    form.dataset.edited = '1';
+    presence.edited();
     await local.save(task, form);
     // from the tap to the answer safe in IndexedDB, for the benchmark (bench/inspection_taps.py)
     savedIn.push(performance.now() - event.timeStamp);
@@ -74,6 +78,7 @@ function start(form) {
       local.restore(form, record);
       localLine = messages.restored.replace('%s', new Date(record.savedAt).toLocaleTimeString('zh-CN', { hour12: false }));
     }
+    presence = setupPresence(form, messages);
     setupChecklist(form, messages);
     setupValidation(form, messages);
     show();
