@@ -1,12 +1,15 @@
 """用电检查工作单 (the inspection worksheet, domain.md §6.1): rendered after the visit and archived."""
 from __future__ import annotations
 
-from records import inspections, people
+from zoneinfo import ZoneInfo
+
+from records import attachments, inspections, people
 from records.inspections import Inspection
 
 from . import docx_layout as layout
 from .context import Context, zone
 from .documents import archive_rendered, blob
+from .photo_stamp import stamp, taken_at
 from .presence import presence_lines
 
 RESULTS = {"pass": "合格", "fail": "不合格", "na": "不适用", None: "未检查"}
@@ -52,7 +55,9 @@ def inspection_worksheet(ctx: Context, inspection_id) -> dict:
     layout.fields(doc, [(f"{i}. {f.get('item_code')}", f"{f.get('location')}：{f.get('description')}"
                          + (f"（档案 {numbers[i - 1]}）" if i <= len(numbers) else ""))
                         for i, f in enumerate(findings, start=1)] or [("—", "未发现隐患")])
-    layout.images(doc, "隐患照片", [b for f in findings for b in (blob(ctx, d) for d in f.get("photos") or []) if b])
+    layout.images(doc, "隐患照片", [b for i, f in enumerate(findings) for b in
+                                  (_stamped(ctx, ins, f, numbers[i] if i < len(numbers) else None, d)
+                                   for d in f.get("photos") or []) if b])
     layout.heading(doc, "六、检查结论")
     layout.paragraph(doc, r.get("conclusion") or "—")
     layout.heading(doc, "七、签字")
@@ -69,3 +74,18 @@ def inspection_worksheet(ctx: Context, inspection_id) -> dict:
                               customer_id=c.id)
     ins.worksheet_id = result["document_id"]
     return result
+
+
+def _stamped(ctx: Context, ins: Inspection, finding: dict, number: str | None, digest: str) -> bytes | None:
+    """A finding's photo as the worksheet prints it: stamped with its capture time (the camera's, else
+    when it was received), the place and the file number; the stored photo stays as it was."""
+    data = blob(ctx, digest)
+    if data is None:
+        return None
+    row = ctx.session.get(attachments.Attachment, digest)
+    when = taken_at(data)
+    shot = when.strftime("%Y-%m-%d %H:%M 拍摄") if when else (
+        row.created_at.astimezone(ZoneInfo(zone(ctx))).strftime("%Y-%m-%d %H:%M 上传") if row else "")
+    place = " ".join(x for x in (ins.customer.name, finding.get("location")) if x)
+    numbers = f"工作单 {ins.number}" + (f" · 档案 {number}" if number else "")
+    return stamp(data, [x for x in (shot, place, numbers) if x], ctx.settings.get("STAMP_FONT") or None)
