@@ -182,3 +182,15 @@ def test_the_device_position_is_kept_and_a_far_visit_is_listed_to_verify(hazard_
         assert (number in listed) is flagged
         if flagged:
             assert "距客户登记位置约" in listed
+
+
+@pytest.mark.parametrize("viewport", [TABLET, {"width": 390, "height": 844}], ids=["tablet", "phone"])
+def test_the_checklist_fits_the_screen_with_thumb_sized_answers(hazard_app, clock, chromium, viewport):
+    plan(hazard_app, clock)
+    with LiveServer(hazard_app) as server:
+        context, page = _open(chromium, server, viewport=viewport)
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        for result in ("pass", "fail", "na"):
+            box = page.locator(item(0, result)).bounding_box()
+            assert box["height"] >= 44 and box["width"] >= 88 and box["x"] + box["width"] <= viewport["width"]
+        context.close()
