@@ -13,6 +13,9 @@ real diagrams and forms (SQLite in a temporary folder, werkzeug in a thread):
 3. bytes: what the network carried (encoded, i.e. compressed when the server compressed it) to open
    the inspection task the first time with an empty cache: the task page and everything it loads.
    Goal: < 400 KB.
+4. offline reopen: the same task page reloaded with the network off (context.set_offline) after the
+   service worker took it along: requests that reached the network (must be 0) and whether the form
+   came up with its answers.
 
 Run: .venv/bin/python bench/inspection_taps.py
 """
@@ -44,21 +47,58 @@ def _app(folder: Path):
     return make_app(url, folder / "data", clock), clock
 
 
-def _bytes_to_open(context, page, server) -> tuple[int, int]:
-    """(bytes over the wire, responses) to open the first task in the inbox with an empty cache."""
-    session = context.new_cdp_session(page)
-    session.send("Network.enable")
-    session.send("Network.clearBrowserCache")
-    counted = {"bytes": 0, "responses": 0}
+class _Counted:
+    """The app's WSGI callable, counting the body bytes it sends (after compression) and the responses."""
 
-    def finished(event):
-        counted["bytes"] += int(event.get("encodedDataLength", 0))
-        counted["responses"] += 1
-    session.on("Network.loadingFinished", finished)
-    page.click("text=现场用电检查")
+    def __init__(self, wsgi):
+        self.wsgi, self.bytes, self.responses = wsgi, 0, 0
+
+    def __call__(self, environ, start_response):
+        self.responses += 1
+        for chunk in self.wsgi(environ, start_response):
+            self.bytes += len(chunk)
+            yield chunk
+
+
+def _bytes_to_open(app, chromium, server) -> tuple[int, int, object, object]:
+    """(bytes the server sent, responses) from signing in on a fresh tablet to the inspection task's
+    form being ready and the network quiet: the login and inbox pages, the task page, every script and
+    style, the service worker and what it takes along. Returns the context and page too."""
+    from browser_support import sign_in
+    counter = _Counted(app.wsgi_app)
+    app.wsgi_app = counter
+    try:
+        context = chromium.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN")
+        page = context.new_page()
+        sign_in(page, server, "insp1")
+        page.click("text=现场用电检查")
+        page.wait_for_selector("form.task-form[data-ready]")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(500)
+    finally:
+        app.wsgi_app = counter.wsgi
+    return counter.bytes, counter.responses, context, page
+
+
+def _reopen_offline(context, page) -> tuple[int, int, bool]:
+    """(requests that went to the network, requests served by the service worker, form ready) for a
+    reload of the task page without network."""
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.reload()                                              # through the service worker: kept
     page.wait_for_selector("form.task-form[data-ready]")
     page.wait_for_load_state("networkidle")
-    return counted["bytes"], counted["responses"]
+    served = {"network": 0, "worker": 0}
+
+    def answered(response):
+        served["worker" if response.from_service_worker else "network"] += 1
+    page.on("response", answered)
+    page.on("requestfailed", lambda request: served.__setitem__("network", served["network"] + 1))
+    context.set_offline(True)
+    page.reload()
+    ready = page.wait_for_selector("form.task-form[data-ready]", timeout=10000) is not None
+    context.set_offline(False)
+    page.remove_listener("response", answered)
+    return served["network"], served["worker"], ready
 
 
 def main() -> int:
@@ -83,11 +123,14 @@ def main() -> int:
                 print(f"taps for a 28-item inspection with one failed item: {taps.count} (goal <= 12)")
                 for line in taps.log:
                     print(f"  {line}")
-                plan(app, clock)
-                page.goto(f"{server.url}/")
-                wire, responses = _bytes_to_open(context, page, server)
-                print(f"bytes to open the task the first time: {wire / 1024:.1f} KB in {responses} responses "
-                      f"(goal < 400 KB)")
+                context.close()
+                plan(app, clock)                # a second task, opened in a fresh browser profile
+                wire, responses, context, page = _bytes_to_open(app, chromium, server)
+                print(f"bytes to open the task the first time (from signing in, service worker included): "
+                      f"{wire / 1024:.1f} KB in {responses} responses (goal < 400 KB)")
+                network, worker, ready = _reopen_offline(context, page)
+                print(f"reopen offline: {network} requests to the network, {worker} served by the service worker, "
+                      f"form ready: {ready} (goal: 0 to the network)")
                 for index in range(28):
                     page.click(item(index, "pass"))
                     page.wait_for_timeout(30)
