@@ -71,6 +71,10 @@ def test_the_task_page_reopens_offline_with_every_answer_photo_and_signature(haz
         for name in ("inspector_signature", "second_inspector_signature", "customer_signature"):
             assert page.input_value(f"input[name={name}]").startswith("data:image/png;base64,")
         assert page.input_value("input[name=customer_name]") == "王电工"
+        customer = page.goto(f"{server.url}/customers/3600100001")            # the customer's file went along
+        assert customer.from_service_worker and "吉安市中心人民医院" in page.inner_text("main")
+        dictionary = page.goto(f"{server.url}/dictionary")
+        assert dictionary.from_service_worker and "IL01" in page.inner_text("main")
         context.close()
 
 

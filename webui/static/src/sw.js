@@ -6,7 +6,7 @@ import { registerRoute } from 'workbox-routing';
 import { CacheFirst, NetworkFirst, StaleWhileRevalidate } from 'workbox-strategies';
 
 const PAGES = 'gridsafe-pages';
-const TAKEN = /^\/(tasks\/[^/]+|customers\/[^/]+|inspections\/[^/]+|hazards\/[^/]+)?$/;
+const TAKEN = /^\/(tasks\/[^/]+|customers\/[^/]+|inspections\/[^/]+|hazards\/[^/]+|dictionary)?$/;
 
 self.skipWaiting();
 clientsClaim();

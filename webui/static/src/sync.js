@@ -13,8 +13,10 @@ function register() {
   if (!('serviceWorker' in navigator)) return;
   navigator.serviceWorker.register('/sw.js', { scope: '/' }).then(() => navigator.serviceWorker.ready)
     .then((registration) => {
-      // the tasks listed on this page (the coming days' work) go along for use without network
-      const urls = [...document.querySelectorAll('a[href^="/tasks/"]')].map((a) => a.getAttribute('href'));
+      // the tasks listed on this page (the coming days' work), a task's customer file and the
+      // dictionary go along for use without network
+      const urls = [...document.querySelectorAll('a[href^="/tasks/"], a[data-take-along]')]
+        .map((a) => a.getAttribute('href'));
       if (urls.length && registration.active) registration.active.postMessage({ type: 'take-along', urls });
       document.documentElement.dataset.serviceWorker = 'ready';
     }).catch(() => {});
