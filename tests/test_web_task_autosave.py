@@ -45,3 +45,18 @@ def test_static_scripts_go_out_compressed_and_pages_do_not(client, site):
     login(client, "insp1")
     page = client.get("/", headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in page.headers               # it carries the CSRF token
+
+
+def test_signing_out_clears_the_pages_kept_on_the_device(client, site):
+    login(client, "insp1")
+    response = client.post("/logout", data={"csrf_token": csrf_of(client, "/")})
+    assert response.status_code == 302 and response.headers["Clear-Site-Data"] == '"cache"'
+
+
+def test_the_app_can_be_installed_and_its_service_worker_covers_the_site(client, site):
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.mimetype == "application/manifest+json" and manifest.json["display"] == "standalone"
+    assert manifest.json["start_url"].startswith("/") and manifest.json["icons"]
+    worker = client.get("/sw.js")
+    assert worker.status_code == 200 and worker.headers["Service-Worker-Allowed"] == "/"
+    assert "no-cache" in worker.headers["Cache-Control"] and b"gridsafe-pages" in worker.data

@@ -72,7 +72,11 @@ def logout():
     """Sign out (a POST with the CSRF token, so no other site can sign you out)."""
     logout_user()
     flash(_("You have signed out."), "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # the pages kept for use without network hold customers' data: not for the next person on this
+    # tablet (submissions still waiting in IndexedDB are kept and sent after the next sign-in)
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 @bp.post("/language")
