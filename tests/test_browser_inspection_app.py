@@ -15,6 +15,9 @@ from webui import db
 
 pytestmark = pytest.mark.browser
 TABLET = {"width": 768, "height": 1024}
+KEPT = """(() => new Promise((done) => { const open = indexedDB.open('gridsafe');
+  open.onsuccess = () => { const all = open.result.transaction('task-forms').objectStore('task-forms').getAll();
+    all.onsuccess = () => done(all.result.length); }; }))()"""
 
 
 @pytest.fixture
@@ -40,6 +43,11 @@ def test_one_failed_item_of_28_is_inspected_and_submitted_in_at_most_12_taps(haz
         sign_in(page, server, "insp1")
         taps = walk_one_failed_item(page, server, photo, fail=5)
         assert "已完成" in page.inner_text(".flash-success")
+        for _ in range(50):                                       # the server took it: the browser lets go
+            if page.evaluate(KEPT) == 0:
+                break
+            page.wait_for_timeout(100)
+        assert page.evaluate(KEPT) == 0
     assert taps.count <= 12, taps.log
     with hazard_app.app_context():
         session = db.session()
@@ -193,4 +201,27 @@ def test_the_checklist_fits_the_screen_with_thumb_sized_answers(hazard_app, cloc
         for result in ("pass", "fail", "na"):
             box = page.locator(item(0, result)).bounding_box()
             assert box["height"] >= 44 and box["width"] >= 88 and box["x"] + box["width"] <= viewport["width"]
+        context.close()
+
+
+def test_a_submission_lost_on_the_way_loses_nothing_that_was_tapped(hazard_app, clock, chromium, photo):
+    plan(hazard_app, clock)
+    with LiveServer(hazard_app) as server:
+        context, page = _open(chromium, server)
+        url = page.url
+        page.click(item(3, "fail"))
+        page.fill("#checklist-3 [name$='.location']", "水泵房")
+        page.set_input_files("#checklist-3 input[type=file][name^=findings]", str(photo))
+        page.click("[data-rest-pass]")
+        page.wait_for_timeout(300)
+        page.route(url, lambda route: route.abort("connectionreset") if route.request.method == "POST"
+                   else route.continue_())
+        page.click("button[value=complete]")
+        page.wait_for_timeout(500)
+        page.unroute(url)
+        page.goto(url)
+        page.wait_for_selector("form.task-form[data-ready]")
+        assert page.inner_text("[data-progress]").replace(" ", "") == "已查28/28"
+        assert page.input_value("#checklist-3 [name$='.location']") == "水泵房"
+        assert page.evaluate("document.querySelector('#checklist-3 input[type=file][name^=findings]').files.length") == 1
         context.close()

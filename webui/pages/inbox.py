@@ -102,6 +102,7 @@ def complete(task_id):
         flash(_("This task was changed by someone else: %(detail)s", detail=str(err)), "error")
         return redirect(url_for("inbox.index"))
     flash(_("'%(task)s' is done.", task=found.title), "success")
+    flash(found.id, "done")                 # the page's script drops what this browser kept of the task
     return redirect(url_for("inbox.index"))
 
 

@@ -1,5 +1,6 @@
 // On every page: the service worker that takes the inspector's pages along, the queue of submissions
 // sent when the network is back, and the list of that queue where a page has room for it.
+import { remove } from './localstore.js';
 import { exportRecord, flush, list } from './outbox.js';
 
 const RETRY_MS = 15000;
@@ -60,6 +61,7 @@ function start() {
   const text = messages();
   if (!text) return;
   register();
+  document.querySelectorAll('[data-done-task]').forEach((done) => remove(done.dataset.doneTask));
   const again = () => flush(text);
   document.addEventListener('gridsafe:outbox', () => render(text));
   window.addEventListener('online', again);

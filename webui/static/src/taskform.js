@@ -74,7 +74,8 @@ function start(form) {
   }
 
   return local.load(task).then((record) => {
-    if (record) {
+    // a page the server sent back with errors holds what was submitted: it is not overwritten
+    if (record && !('serverErrors' in form.dataset)) {
       local.restore(form, record);
       localLine = messages.restored.replace('%s', new Date(record.savedAt).toLocaleTimeString('zh-CN', { hour12: false }));
     }
@@ -94,7 +95,8 @@ function start(form) {
         });
         return;
       }
-      local.remove(task);
+      // kept until the server says the task is done (the next page names it): a submission lost on
+      // the way loses nothing
     });
     form.dataset.ready = '1';
   });
