@@ -7,7 +7,7 @@ VENDOR := webui/static/vendor
 ASSETS := $(VENDOR)/.stamp
 CATALOGS := webui/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
 
-.PHONY: setup run test bench browser clean i18n
+.PHONY: setup run test bench browser clean i18n dist
 
 $(STAMP): setup.cfg pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -57,8 +57,17 @@ bench: setup
 	$(BIN)/python bench/risk_scale.py
 	$(BIN)/python bench/kpi_scale.py
 
+# A wheel to install without the source tree, npm or a compiler: it carries the diagrams, the migrations,
+# the built front-end assets and the compiled catalogs. `pip install dist/gridsafe-*.whl`, then
+# `gridsafe init && gridsafe serve` in the folder where instance/ (database, files) should live.
+dist: setup
+	rm -rf build dist
+	$(BIN)/pip wheel --quiet --no-deps --wheel-dir dist .
+	rm -rf build
+	@ls dist/*.whl
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache node_modules $(VENDOR)
+	rm -rf $(VENV) instance .pytest_cache node_modules $(VENDOR) build dist
 
 # For developers: refresh the message catalog after changing UI strings, then translate the new
 # entries in webui/translations/zh_Hans_CN/LC_MESSAGES/messages.po (tests/test_i18n.py checks).

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import click
 
-from services import jobs, maintenance, planning
+from services import jobs, logs, maintenance, planning
 from services import scheduler as scheduler_loop
 
 from . import clock_at, main, with_runtime
@@ -46,6 +49,7 @@ def init(rt, strict):
 def serve(rt, host, port, workers, with_scheduler):
     """Serve the web app and API with gunicorn (diagrams are deployed first)."""
     config = rt.config
+    logs.configure(config)
     deploy_diagrams(rt)
     # Nothing of this process's database use may outlive the deploy: gunicorn's master keeps this
     # process (and forks workers from it), and an open connection would be shared with the workers.
@@ -56,13 +60,30 @@ def serve(rt, host, port, workers, with_scheduler):
         child = subprocess.Popen([sys.executable, "-m", "cli", "scheduler"], env=os.environ.copy())
         click.echo(f"scheduler started (pid {child.pid})")
     click.echo(f"GridSafe on http://{host}:{port}/")
+    metrics_dir = _metrics_dir()
     try:
         from webui.server import run_gunicorn       # the one command that needs the web app
-        run_gunicorn(host, port, workers or config["WORKERS"])
+        run_gunicorn(host, port, workers or config["WORKERS"], config)
     finally:
         if child is not None:
             child.send_signal(signal.SIGTERM)
             child.wait(timeout=30)
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _metrics_dir() -> str | None:
+    """The gunicorn workers' shared metrics folder: the operator's PROMETHEUS_MULTIPROC_DIR (emptied: one
+    per `gridsafe serve`), or a fresh one removed at exit. Set before the web app (and prometheus_client)
+    is imported, since prometheus_client reads it once."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        return None
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gridsafe-metrics-")
+    return os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 @main.command()
@@ -72,6 +93,7 @@ def serve(rt, host, port, workers, with_scheduler):
 @with_runtime
 def scheduler(rt, interval, once):
     """Fire due timers and run periodic jobs, every INTERVAL seconds, until stopped."""
+    logs.configure(rt.config)
     scheduler_loop.run(rt, interval=interval, once=once, echo=click.echo)
 
 

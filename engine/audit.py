@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,10 +23,18 @@ _COLUMNS = ("chain", "seq", "at", "actor", "action", "instance_id", "element_id"
             "prev_hash")
 
 
+REQUEST_ID: ContextVar[str | None] = ContextVar("gridsafe_request_id", default=None)
+"""The id of the web request (or scheduler tick) on whose behalf events are written: set by the caller
+(webui per request), copied onto each event so that the JSON log lines and the trail can be joined."""
+
+
 def _digest(fields) -> str:
-    """SHA-256 of an event's content and its predecessor's hash (fields: a mapping or a row)."""
+    """SHA-256 of an event's content and its predecessor's hash (fields: a mapping or a row). The request
+    id is hashed only when there is one, so the events written before it existed still verify."""
     get = fields.get if isinstance(fields, dict) else (lambda name: getattr(fields, name))
     body = {name: get(name) for name in _COLUMNS}
+    if get("request_id"):
+        body["request_id"] = get("request_id")
     body["at"] = body["at"].isoformat(timespec="microseconds")
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -36,7 +45,8 @@ def append(session, head, *, chain: str, at: datetime, actor: str, action: str, 
     """Add the next event to the chain whose head row (instance or AuditChain) is `head`."""
     event = {"chain": chain, "seq": (head.audit_seq or 0) + 1, "at": utc(at), "actor": actor, "action": action,
              "instance_id": instance_id, "element_id": element_id, "before": _jsonable(before),
-             "after": _jsonable(after), "reason": reason, "prev_hash": head.audit_hash or ""}
+             "after": _jsonable(after), "reason": reason, "prev_hash": head.audit_hash or "",
+             "request_id": REQUEST_ID.get()}
     event["hash"] = _digest(event)
     head.audit_seq, head.audit_hash = event["seq"], event["hash"]
     session.connection().execute(_INSERT, event)

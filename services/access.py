@@ -342,6 +342,7 @@ RIGHTS = {  # what a role may change in the hazards area (scope decides on which
     "dictionary.edit": frozenset({"specialist", "admin"}),
     "customer.edit": frozenset({"specialist", "admin"}),
     "report.submit": frozenset({"leader", "specialist", "admin"}),
+    "system.status": frozenset({"admin"}),           # 系统状态 and /metrics: the operator's view
 }
 # company-level reports are numbered prefix-branch-period (handlers/summaries.py), or prefix-period for
 # the whole company

@@ -8,8 +8,18 @@ import json
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-INSTANCE = ROOT / "instance"
+ROOT = Path(__file__).resolve().parent.parent       # the checkout, or site-packages when installed from a wheel
+
+
+def _instance() -> Path:
+    """Where the SQLite database and the files go by default: GRIDSAFE_INSTANCE_DIR, else instance/ in the
+    checkout, else (installed from a wheel) instance/ in the directory the commands are run from."""
+    if os.environ.get("GRIDSAFE_INSTANCE_DIR"):
+        return Path(os.environ["GRIDSAFE_INSTANCE_DIR"]).resolve()
+    return (ROOT if (ROOT / "setup.cfg").exists() else Path.cwd()) / "instance"
+
+
+INSTANCE = _instance()
 DEFAULT_SECRET_KEY = "dev-only-secret-change-me"
 
 DEFAULTS: dict = {
@@ -27,6 +37,9 @@ DEFAULTS: dict = {
     "SCHEDULER_INTERVAL_SECONDS": 30,
     "SCHEDULER_NAME": "",                     # defaults to host:pid
     "SCHEDULER_MAX_LAG_SECONDS": 300,         # /healthz reports 'lagging' beyond this
+    "LOG_FORMAT": "json",                     # json: one JSON object per line; text: for a terminal
+    "LOG_LEVEL": "INFO",
+    "METRICS_TOKEN": "",                      # a Prometheus scraper sends it as a bearer token to /metrics
     "MAX_MODEL_BYTES": 2 * 1024 * 1024,
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,     # one photo or signature
     "MAX_REQUEST_BYTES": 64 * 1024 * 1024,    # a whole form submission with its photos
@@ -72,6 +85,7 @@ DEFAULTS: dict = {
     # indicators and team assessment (domain.md §8)
     "KPI_SUPERVISION_DAYS": 3,                        # an overdue hazard's 督导单 is delivered within this
     "KPI_ACCEPTANCE_DAYS": 5,                         # a reported rectification is checked on site within this
+    "WORKDAY_CALENDAR": "chinese_calendar",           # the State Council's holidays and 调休 (package); or weekends
     "HOLIDAYS": [],                                   # JSON list of public holidays: "2026-10-01..2026-10-08", ...
     "MAKEUP_WORKDAYS": [],                            # JSON list of weekend days worked in exchange (调休上班)
     "ASSESSMENT_PERIOD": "month",                     # month | quarter: the scheduler starts an assessment after each

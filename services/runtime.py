@@ -19,8 +19,10 @@ from handlers import HANDLERS, Context
 from records import FileStore
 
 from . import config as settings
+from . import status
 
-SECRET_SETTINGS = ("SECRET_KEY", "CLOCK", "EXTRA_HANDLERS", "SMTP_PASSWORD", "SMS_PASSWORD", "SMS_TOKEN")
+SECRET_SETTINGS = ("SECRET_KEY", "CLOCK", "EXTRA_HANDLERS", "SMTP_PASSWORD", "SMS_PASSWORD", "SMS_TOKEN",
+                   "METRICS_TOKEN")
 
 
 @dataclass
@@ -61,8 +63,10 @@ def build(overrides: dict | None = None, *, clock: Clock | None = None) -> Runti
     sa = make_engine(config["DATABASE_URL"], sqlite_synchronous=config["SQLITE_SYNCHRONOUS"],
                      busy_timeout_ms=config["DB_BUSY_TIMEOUT_MS"])
     files = FileStore(Path(config["DATA_DIR"]) / "files")
-    return Runtime(config=config, engine=build_engine(config, clock or config.get("CLOCK"), files), files=files, sa=sa,
-                   sessions=make_session_factory(sa), read_sessions=make_session_factory(sa, read_only=True))
+    rt = Runtime(config=config, engine=build_engine(config, clock or config.get("CLOCK"), files), files=files, sa=sa,
+                 sessions=make_session_factory(sa), read_sessions=make_session_factory(sa, read_only=True))
+    status.log_calendar_gaps(config, rt.today())
+    return rt
 
 
 def build_engine(config: dict, clock: Clock | None = None, files: FileStore | None = None) -> Engine:

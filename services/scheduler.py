@@ -9,7 +9,7 @@ import signal
 import socket
 import time
 
-from . import jobs
+from . import jobs, logs
 
 
 def run(rt, *, name: str | None = None, interval: int | None = None, once: bool = False, echo=print) -> None:
@@ -22,7 +22,8 @@ def run(rt, *, name: str | None = None, interval: int | None = None, once: bool 
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
 
     def tick() -> None:
-        report = jobs.run_tick(rt, name)
+        with logs.request_id(logs.new_id("tick-")):       # the tick's log lines and audit events share it
+            report = jobs.run_tick(rt, name)
         if report.get("fired") or report.get("errors"):
             echo(f"{time.strftime('%H:%M:%S')} {report}")
 

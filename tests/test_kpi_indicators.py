@@ -173,8 +173,10 @@ def test_public_holidays_and_makeup_days_decide_what_one_working_day_is(world):
     and Friday are public holidays, late again when Saturday is worked in exchange (调休)."""
     from records import workdays
     sessions, _ = world
-    holidays = workdays.from_settings({"HOLIDAYS": ["2026-03-26..2026-03-27"]})
-    exchanged = workdays.from_settings({"HOLIDAYS": ["2026-03-26..2026-03-27"], "MAKEUP_WORKDAYS": ["2026-03-28"]})
+    weekends = {"WORKDAY_CALENDAR": workdays.WEEKENDS}            # only the configured days, for exact spans
+    holidays = workdays.from_settings({**weekends, "HOLIDAYS": ["2026-03-26..2026-03-27"]})
+    exchanged = workdays.from_settings({**weekends, "HOLIDAYS": ["2026-03-26..2026-03-27"],
+                                        "MAKEUP_WORKDAYS": ["2026-03-28"]})
     assert holidays.max_span(1) == 6 and workdays.WEEKENDS_ONLY.max_span(1) == 4
     with sessions() as s:
         assert numbers(s, march(), "notified_in_time") == ["H3", "H4", "H9"]
@@ -188,6 +190,7 @@ def test_public_holidays_and_makeup_days_decide_what_one_working_day_is(world):
     ({"HOLIDAYS": ["2026-13-01"]}, "is not a date"),
     ({"HOLIDAYS": ["2026-10-08..2026-10-01"]}, "run forwards"),
     ({"HOLIDAYS": ["2026-10-01"], "MAKEUP_WORKDAYS": ["2026-10-01"]}, "both in"),
+    ({"WORKDAY_CALENDAR": "holidays"}, "WORKDAY_CALENDAR must be"),
 ])
 def test_a_malformed_holiday_list_is_refused_with_the_entry_named(settings, words):
     from records import workdays

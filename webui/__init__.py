@@ -15,13 +15,13 @@ from engine import Engine
 from services import config as settings
 from services import i18n, work
 
-from . import api, auth, current, db, errors, permissions, rendering
+from . import api, auth, current, db, errors, metrics, permissions, rendering, tracing
 from .extensions import babel, compress, csrf, limiter
 from .pages import (admin, assessments, catalog, dashboard, diagrams, hazards, health, inbox, inspections, library,
-                    migration, modeler, offline, outbox, people, reports, risk, summaries)
+                    migration, modeler, offline, outbox, people, reports, risk, status, summaries)
 
 PAGES = (health, auth, inbox, admin, people, hazards, catalog, reports, inspections, library, modeler, migration,
-         diagrams, risk, outbox, dashboard, summaries, assessments, offline)
+         diagrams, risk, outbox, dashboard, summaries, assessments, status, offline)
 
 
 class BoundedInt(IntegerConverter):
@@ -43,6 +43,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["gridsafe.files"] = rt.files
     app.extensions["gridsafe.engine"] = rt.engine
     db.init_app(app, rt)
+    tracing.init_app(app)                           # first, so that refused requests are logged and timed too
+    metrics.init_app(app, rt.engine)
     i18n.install(_translate)
     _extensions(app)
     for module in PAGES:

@@ -21,6 +21,8 @@ KPI_READERS = frozenset({"leader", "specialist", "supervisor", "admin"})
 ACCESS: dict[str, object] = {
     "static": PUBLIC,
     "health.healthz": PUBLIC,
+    "metrics.metrics": ADMIN,
+    "status.index": ADMIN,           # or a scraper with GRIDSAFE_METRICS_TOKEN (webui/metrics.py)
     "auth.login": PUBLIC,
     "auth.logout": PUBLIC,
     "auth.language": PUBLIC,

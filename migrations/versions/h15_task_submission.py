@@ -1,7 +1,7 @@
 """task submissions by idempotency key (a submission sent again completes nothing twice)
 
 Revision ID: h15_task_submission
-Revises: 0011
+Revises: h18_audit_request_id
 Create Date: 2026-12-06 16:10:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'h15_task_submission'
-down_revision = '0011'
+down_revision = 'h18_audit_request_id'
 branch_labels = None
 depends_on = None
 
