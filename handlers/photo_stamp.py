@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
 FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
          "/usr/share/fonts/truetype/arphic/uming.ttc")
-EXIF_IFD, TAKEN, CHANGED = 0x8769, 36867, 306
+EXIF_IFD, TAKEN, CHANGED, GPS_IFD = 0x8769, 36867, 306, 0x8825
 
 
 def _font(size: int, path: str | None):
@@ -32,6 +32,18 @@ def taken_at(data: bytes) -> datetime | None:
         return datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S") if raw else None
     except ValueError:
         return None
+
+
+def position_of(data: bytes) -> tuple[float, float] | None:
+    """(latitude, longitude) from the photo's EXIF GPS (the camera's, or the page's written by the device)."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            gps = img.getexif().get_ifd(GPS_IFD)
+        lat = sum(float(v) / 60 ** i for i, v in enumerate(gps[2])) * (-1 if gps.get(1) == "S" else 1)
+        lon = sum(float(v) / 60 ** i for i, v in enumerate(gps[4])) * (-1 if gps.get(3) == "W" else 1)
+    except (UnidentifiedImageError, OSError, KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
+    return lat, lon
 
 
 def stamp(data: bytes, lines: list[str], font_path: str | None = None) -> bytes:

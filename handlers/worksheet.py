@@ -9,7 +9,7 @@ from records.inspections import Inspection
 from . import docx_layout as layout
 from .context import Context, zone
 from .documents import archive_rendered, blob
-from .photo_stamp import stamp, taken_at
+from .photo_stamp import position_of, stamp, taken_at
 from .presence import presence_lines
 
 RESULTS = {"pass": "合格", "fail": "不合格", "na": "不适用", None: "未检查"}
@@ -86,6 +86,8 @@ def _stamped(ctx: Context, ins: Inspection, finding: dict, number: str | None, d
     when = taken_at(data)
     shot = when.strftime("%Y-%m-%d %H:%M 拍摄") if when else (
         row.created_at.astimezone(ZoneInfo(zone(ctx))).strftime("%Y-%m-%d %H:%M 上传") if row else "")
-    place = " ".join(x for x in (ins.customer.name, finding.get("location")) if x)
+    where = position_of(data)
+    place = " ".join(x for x in (ins.customer.name, finding.get("location"),
+                                 f"（{where[0]:.5f}, {where[1]:.5f}）" if where else None) if x)
     numbers = f"工作单 {ins.number}" + (f" · 档案 {number}" if number else "")
     return stamp(data, [x for x in (shot, place, numbers) if x], ctx.settings.get("STAMP_FONT") or None)

@@ -121,8 +121,9 @@ def test_answers_given_offline_photo_and_signature_survive_a_reload(hazard_app, 
         assert page.locator(item(0, "fail") + " input").is_checked()
         assert page.locator(item(1, "na") + " input").is_checked()
         assert page.input_value("#checklist-0 [name$='.location']") == "1号配电室"
-        assert page.evaluate("document.querySelector('#checklist-0 input[type=file][name^=findings]').files[0].size") \
-            == photo.stat().st_size
+        kept = page.evaluate("(() => { const f = document.querySelector("
+                             "'#checklist-0 input[type=file][name^=findings]').files[0]; return [f.type, f.size]; })()")
+        assert kept[0] == "image/jpeg" and kept[1] > 1000
         assert page.input_value("input[name=inspector_signature]").startswith("data:image/png;base64,")
         assert page.locator("fieldset.signature img.signed").count() == 1
         assert page.inner_text("[data-progress]").replace(" ", "") == "已查2/28"
@@ -225,3 +226,43 @@ def test_a_submission_lost_on_the_way_loses_nothing_that_was_tapped(hazard_app, 
         assert page.input_value("#checklist-3 [name$='.location']") == "水泵房"
         assert page.evaluate("document.querySelector('#checklist-3 input[type=file][name^=findings]').files.length") == 1
         context.close()
+
+
+def test_a_large_photo_is_made_smaller_on_the_device_and_keeps_when_and_where_it_was_taken(
+        hazard_app, clock, chromium, tmp_path):
+    from io import BytesIO
+
+    from PIL import Image
+
+    from records import Attachment
+    big = tmp_path / "大照片.jpg"
+    big.write_bytes(jpeg(3200, 2400))
+    _set_hospital_location(hazard_app)
+    plan(hazard_app, clock)
+    with LiveServer(hazard_app) as server:
+        context = chromium.new_context(viewport=TABLET, locale="zh-CN", permissions=["geolocation"],
+                                       geolocation={"latitude": 27.1138, "longitude": 114.9926, "accuracy": 10})
+        page = context.new_page()
+        sign_in(page, server, "insp1")
+        page.click("text=现场用电检查")
+        page.wait_for_selector("form.task-form[data-ready]")
+        page.click(item(0, "pass"))                               # the first edit: the position is known
+        page.wait_for_timeout(300)
+        page.set_input_files("#checklist-1 input[type=file][name$='.photos']", str(big))
+        page.wait_for_function("document.querySelector('#checklist-1 input[type=file]').files[0].name.endsWith('.jpg')"
+                               " && document.querySelector('#checklist-1 input[type=file]').files[0].size < 1000000")
+        page.click(item(1, "fail"))
+        page.fill("#checklist-1 [name$='.location']", "配电室")
+        page.click("[data-rest-pass]")
+        page.click("button[value=draft]")                        # kept on the server with the upload
+        page.wait_for_selector(".flash-info")
+        context.close()
+    with hazard_app.app_context():
+        photos = db.session().scalars(select(Attachment).where(Attachment.kind == "photo")).all()
+        assert len(photos) == 1 and max(photos[0].width, photos[0].height) == 1600
+        data = hazard_app.extensions["gridsafe.files"].get(photos[0].id)
+    exif = Image.open(BytesIO(data)).getexif()
+    assert exif.get_ifd(0x8769).get(36867)                               # DateTimeOriginal
+    gps = exif.get_ifd(0x8825)
+    lat = sum(float(v) / 60 ** i for i, v in enumerate(gps[2]))
+    assert gps[1] == "N" and abs(lat - 27.1138) < 0.001

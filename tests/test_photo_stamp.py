@@ -9,7 +9,7 @@ from docx import Document as Docx
 from PIL import Image
 from sqlalchemy import select
 
-from handlers.photo_stamp import stamp, taken_at
+from handlers.photo_stamp import position_of, stamp, taken_at
 from inspection_support import InspectionWorld
 from records import Document
 
@@ -34,9 +34,15 @@ def test_the_stamp_darkens_a_band_at_the_bottom_and_leaves_the_top_as_it_was():
     assert stamp(b"not a photo", ["x"]) == b"not a photo"
 
 
-def test_the_capture_time_comes_from_the_cameras_exif():
+def test_the_capture_time_and_place_come_from_the_exif():
     assert taken_at(_photo("2026:03:02 09:12:30")).isoformat() == "2026-03-02T09:12:30"
     assert taken_at(_photo()) is None and taken_at(b"nothing") is None
+    img, exif, out = Image.new("RGB", (40, 30)), Image.Exif(), io.BytesIO()
+    exif.get_ifd(0x8825).update({1: "N", 2: (27.0, 6.0, 49.68), 3: "E", 4: (114.0, 59.0, 33.36)})
+    img.save(out, "JPEG", exif=exif.tobytes())
+    lat, lon = position_of(out.getvalue())
+    assert abs(lat - 27.1138) < 1e-4 and abs(lon - 114.9926) < 1e-4
+    assert position_of(_photo()) is None
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@
 
 export function setupPresence(form, messages) {
   const box = form.querySelector('fieldset.presence');
-  if (!box) return { edited() {} };
+  if (!box) return { edited() {}, position: () => null };
   const prefix = box.dataset.presence;
   const input = (name) => form.querySelector(`[name="${prefix}.${name}"]`);
   let latest = null;
@@ -40,5 +40,5 @@ export function setupPresence(form, messages) {
     const clock = input('device_clock');
     if (clock) clock.value = new Date().toISOString();
   }, true);
-  return { edited };
+  return { edited, position: () => latest };
 }

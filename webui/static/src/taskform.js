@@ -3,6 +3,7 @@
 import { setupChecklist } from './checklist.js';
 import * as local from './localstore.js';
 import * as outbox from './outbox.js';
+import { setupPhotos } from './photos.js';
 import { setupPresence } from './presence.js';
 import { setupValidation } from './validation.js';
 
@@ -31,7 +32,7 @@ function start(form) {
   let serverLine = form.dataset.draftSaved ? messages.serverSavedAt.replace('%s', form.dataset.draftSaved) : '';
   let localLine = '';
   const savedIn = [];
-  let presence = { edited() {} };
+  let presence = { edited() {}, position: () => null };
   window.gridsafeSavedIn = savedIn;
   const show = () => { if (state) state.textContent = [localLine, serverLine].filter(Boolean).join(' · '); };
 
@@ -80,6 +81,7 @@ function start(form) {
       localLine = messages.restored.replace('%s', new Date(record.savedAt).toLocaleTimeString('zh-CN', { hour12: false }));
     }
     presence = setupPresence(form, messages);
+    setupPhotos(form, () => presence.position());
     setupChecklist(form, messages);
     setupValidation(form, messages);
     show();
