@@ -12,6 +12,7 @@ from records.hazards import OPEN, STATUS_NAMES, Hazard, record_event, timeline
 
 from . import docx_layout as layout
 from .context import Context, local_today, zone
+from .photo_stamp import for_document
 
 SEVERITY = dictionary.SEVERITY_NAMES
 
@@ -23,6 +24,14 @@ def _setting(ctx, name, default):
 def blob(ctx, digest):
     """The stored bytes of a photo or signature, None when there is none."""
     return ctx.files.get(digest) if digest and ctx.files and ctx.files.exists(digest) else None
+
+
+def _stamped_photos(ctx, hazard: Hazard, digests, keep_gaps: bool = False) -> list:
+    """The hazard's photos as documents print them: stamped with time, place and file number (the
+    stored photos are unchanged)."""
+    place = " ".join(x for x in (hazard.customer.name, hazard.location) if x)
+    found = [for_document(ctx, d, blob(ctx, d), place, f"档案 {hazard.file_number}") for d in digests or []]
+    return found if keep_gaps else [b for b in found if b]
 
 
 def _last(events, *kinds):
@@ -124,7 +133,7 @@ def hazard_notice(ctx: Context, hazard_id) -> dict:
     layout.paragraph(doc, f"我公司可提供技术指导和协助。联系人：{_setting(ctx, 'CONTACT_NAME', '用电检查班')}，"
                           f"电话：{_setting(ctx, 'CONTACT_PHONE', '0796-0000000')}。")
     layout.paragraph(doc, "属于重大隐患或拒不整改的，我公司将依法报告当地政府电力管理部门和安全生产监督管理部门。")
-    layout.images(doc, "隐患照片", [b for b in (blob(ctx, d) for d in hazard.photos) if b])
+    layout.images(doc, "隐患照片", _stamped_photos(ctx, hazard, hazard.photos))
     _delivery_block(ctx, doc, _last(events, "notice_signed", "notice_refused"), "告知书")
     if hazard.severity == "major":
         authorities = ctx.settings.get("AUTHORITIES") or {}
@@ -187,7 +196,9 @@ def acceptance_record(ctx: Context, hazard_id) -> dict:
     ])
     before = hazard.photos or []
     after = detail.get("after_photos") or []
-    pairs = [(blob(ctx, before[i]) if i < len(before) else None, blob(ctx, after[i]) if i < len(after) else None)
+    before, after = _stamped_photos(ctx, hazard, before, keep_gaps=True), _stamped_photos(ctx, hazard, after,
+                                                                                           keep_gaps=True)
+    pairs = [(before[i] if i < len(before) else None, after[i] if i < len(after) else None)
              for i in range(max(len(before), len(after)))]
     layout.photo_pairs(doc, pairs)
     layout.signature(doc, "客户代表签字", blob(ctx, detail.get("signature")), detail.get("signer_name"),
@@ -224,7 +235,7 @@ def government_report(ctx: Context, hazard_id, reason: str) -> dict:
                          indent=False)
     layout.paragraph(doc, "我公司已履行告知、服务、督导义务。请贵部门依法督促客户落实整改。"
                      if reason != "close_out" else "该隐患已经验收合格并销号，特此报告。")
-    layout.images(doc, "隐患照片", [b for b in (blob(ctx, d) for d in hazard.photos) if b])
+    layout.images(doc, "隐患照片", _stamped_photos(ctx, hazard, hazard.photos))
     layout.closing(doc, unit, ctx.now(), zone(ctx))
     result = _archive(ctx, hazard, "government_report", number, doc)
     ctx.session.add(documents.ReportLog(document_id=result["document_id"], hazard_id=hazard.id,

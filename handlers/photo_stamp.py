@@ -5,8 +5,13 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
+
+from records import attachments
+
+from .context import zone
 
 FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
          "/usr/share/fonts/truetype/arphic/uming.ttc")
@@ -67,3 +72,17 @@ def stamp(data: bytes, lines: list[str], font_path: str | None = None) -> bytes:
     out = io.BytesIO()
     stamped.save(out, "JPEG", quality=88)
     return out.getvalue()
+
+
+def for_document(ctx, digest: str, data: bytes | None, place: str, numbers: str) -> bytes | None:
+    """A stored photo as a document prints it: stamped with its capture time (the EXIF's, else when it
+    was received), the place (and the position in its EXIF) and the file numbers."""
+    if data is None:
+        return None
+    row = ctx.session.get(attachments.Attachment, digest)
+    when = taken_at(data)
+    shot = when.strftime("%Y-%m-%d %H:%M 拍摄") if when else (
+        row.created_at.astimezone(ZoneInfo(zone(ctx))).strftime("%Y-%m-%d %H:%M 上传") if row else "")
+    where = position_of(data)
+    place = " ".join(x for x in (place, f"（{where[0]:.5f}, {where[1]:.5f}）" if where else None) if x)
+    return stamp(data, [x for x in (shot, place, numbers) if x], ctx.settings.get("STAMP_FONT") or None)

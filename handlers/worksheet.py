@@ -1,15 +1,13 @@
 """用电检查工作单 (the inspection worksheet, domain.md §6.1): rendered after the visit and archived."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
-from records import attachments, inspections, people
+from records import inspections, people
 from records.inspections import Inspection
 
 from . import docx_layout as layout
 from .context import Context, zone
 from .documents import archive_rendered, blob
-from .photo_stamp import position_of, stamp, taken_at
+from .photo_stamp import for_document
 from .presence import presence_lines
 
 RESULTS = {"pass": "合格", "fail": "不合格", "na": "不适用", None: "未检查"}
@@ -76,18 +74,9 @@ def inspection_worksheet(ctx: Context, inspection_id) -> dict:
     return result
 
 
+
 def _stamped(ctx: Context, ins: Inspection, finding: dict, number: str | None, digest: str) -> bytes | None:
-    """A finding's photo as the worksheet prints it: stamped with its capture time (the camera's, else
-    when it was received), the place and the file number; the stored photo stays as it was."""
-    data = blob(ctx, digest)
-    if data is None:
-        return None
-    row = ctx.session.get(attachments.Attachment, digest)
-    when = taken_at(data)
-    shot = when.strftime("%Y-%m-%d %H:%M 拍摄") if when else (
-        row.created_at.astimezone(ZoneInfo(zone(ctx))).strftime("%Y-%m-%d %H:%M 上传") if row else "")
-    where = position_of(data)
-    place = " ".join(x for x in (ins.customer.name, finding.get("location"),
-                                 f"（{where[0]:.5f}, {where[1]:.5f}）" if where else None) if x)
-    numbers = f"工作单 {ins.number}" + (f" · 档案 {number}" if number else "")
-    return stamp(data, [x for x in (shot, place, numbers) if x], ctx.settings.get("STAMP_FONT") or None)
+    """A finding's photo as the worksheet prints it; the stored photo stays as it was."""
+    place = " ".join(x for x in (ins.customer.name, finding.get("location")) if x)
+    return for_document(ctx, digest, blob(ctx, digest), place,
+                        f"工作单 {ins.number}" + (f" · 档案 {number}" if number else ""))
