@@ -1,9 +1,9 @@
 // The service worker: the inspector's pages and what they load are kept while online and served
-// from here without network (pages: network first; scripts and styles: cache, refreshed behind).
+// from here without network (pages, scripts and styles: network first; photos: cache first).
 import { clientsClaim } from 'workbox-core';
 import { ExpirationPlugin } from 'workbox-expiration';
 import { registerRoute } from 'workbox-routing';
-import { CacheFirst, NetworkFirst, StaleWhileRevalidate } from 'workbox-strategies';
+import { CacheFirst, NetworkFirst } from 'workbox-strategies';
 
 const PAGES = 'gridsafe-pages';
 const TAKEN = /^\/(tasks\/[^/]+|customers\/[^/]+|inspections\/[^/]+|hazards\/[^/]+|dictionary)?$/;
@@ -18,8 +18,10 @@ const pages = new NetworkFirst({
 
 registerRoute(({ request, url }) => request.method === 'GET' && request.mode === 'navigate'
   && url.origin === self.location.origin && TAKEN.test(url.pathname), pages);
+// scripts and styles have no version in their names: the network's copy first, so that a page and
+// its scripts never come from two releases; the kept copy when there is no network
 registerRoute(({ url }) => url.origin === self.location.origin && url.pathname.startsWith('/static/'),
-  new StaleWhileRevalidate({ cacheName: 'gridsafe-static', matchOptions: { ignoreVary: true } }));
+  new NetworkFirst({ cacheName: 'gridsafe-static', networkTimeoutSeconds: 4, matchOptions: { ignoreVary: true } }));
 registerRoute(({ url }) => url.origin === self.location.origin && url.pathname.startsWith('/attachments/'),
   new CacheFirst({ cacheName: 'gridsafe-photos', matchOptions: { ignoreVary: true },
     plugins: [new ExpirationPlugin({ maxEntries: 500, maxAgeSeconds: 30 * 24 * 3600 })] }));
