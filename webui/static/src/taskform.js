@@ -42,7 +42,11 @@ function start(form) {
     const answer = await post(form.dataset.claimUrl, new FormData()).catch(() => null);
     const holder = document.querySelector('[data-holder]');
     if (answer && answer.ok && holder) holder.textContent = (await answer.json()).holder;
-    if (!answer || !answer.ok) claimed = false;
+    else if (answer && answer.status === 409) {
+      // a teammate took it first: said in words; what was tapped stays on this device
+      serverLine = (await answer.json().catch(() => ({}))).message || '';
+      show();
+    } else claimed = false;                                   // no answer: asked again at the next edit
   }
 
   async function toServer() {
