@@ -189,8 +189,10 @@ def test_the_device_position_is_kept_and_a_far_visit_is_listed_to_verify(hazard_
         specialist.goto(f"{server.url}/inspections/to-verify")
         listed = specialist.inner_text("#visits-to-verify")
         assert (number in listed) is flagged
+        specialist.goto(f"{server.url}/inspections/{number}")
+        assert (specialist.locator("#to-verify-flags").count() == 1) is flagged
         if flagged:
-            assert "距客户登记位置约" in listed
+            assert "距客户登记位置约" in listed and "待核验" in specialist.inner_text("#to-verify-flags")
 
 
 @pytest.mark.parametrize("viewport", [TABLET, {"width": 390, "height": 844}], ids=["tablet", "phone"])
