@@ -2,7 +2,8 @@
 
 Supported: text, textarea, number/integer, date, date-time, enum (select or radio), boolean,
 multi-select (array of enum), photos (array of attachments), photo, signature (an attachment),
-and arrays of objects (rows such as findings). Attachments are strings of format "attachment"
+arrays of objects (rows such as findings), presence (time and position from the device: "presence") and checklists (fixed rows grouped by their "section",
+answered with one tap: ui:widget "checklist"). Attachments are strings of format "attachment"
 (the SHA-256 id of a stored file). Labels come from "title"; "x-title-en" gives the English one.
 """
 from __future__ import annotations
@@ -79,6 +80,7 @@ class Field:
     rows: list = field(default_factory=list)           # array of objects: fields per row
     row_errors: list = field(default_factory=list)     # array of objects: an error about a whole row
     template: list = field(default_factory=list)       # array of objects: a blank row
+    sections: list = field(default_factory=list)       # checklist: [(section, [(index, {key: Field})])]
 
 
 def label_of(schema: dict, key: str, locale: str) -> str:
@@ -131,10 +133,10 @@ def _field(schema, ui, name, key, required, value, errors, locale, options) -> F
         f.attrs.setdefault("step", "any")
     if ui.get("ui:placeholder"):
         f.attrs["placeholder"] = ui["ui:placeholder"]
-    if f.widget == "group":
+    if f.widget in ("group", "presence"):
         f.children = build_fields(schema, ui, value if isinstance(value, dict) else {}, errors, locale, name + ".",
                                   options)
-    elif f.widget == "rows":
+    elif f.widget in ("rows", "checklist"):
         items, item_ui = schema.get("items", {}), ui.get("items", {})
         rows = value if isinstance(value, list) else []
         f.rows = [build_fields(items, item_ui, row if isinstance(row, dict) else {}, errors, locale,
@@ -142,8 +144,20 @@ def _field(schema, ui, name, key, required, value, errors, locale, options) -> F
         f.row_errors = [errors.get(f"{name}.{i}") for i in range(len(rows))]
         f.template = build_fields(items, item_ui, {}, {}, locale, f"{name}.__index__.", options)
         f.attrs["min_items"] = schema.get("minItems", 0)
-        f.attrs["fixed"] = bool(ui.get("ui:fixedRows"))
+        f.attrs["fixed"] = bool(ui.get("ui:fixedRows")) or f.widget == "checklist"
+        if f.widget == "checklist":
+            f.sections = _sections(f.rows)
     return f
+
+
+def _sections(rows: list[list[Field]]) -> list:
+    """Checklist rows grouped by their section, in the order sections first appear."""
+    groups: dict = {}
+    for index, row in enumerate(rows):
+        parts = {part.name.rsplit(".", 1)[-1]: part for part in row}
+        section = parts.get("section")
+        groups.setdefault((section.value if section else None) or "", []).append((index, parts))
+    return list(groups.items())
 
 
 def _widget(schema: dict, ui: dict) -> str:
@@ -152,12 +166,12 @@ def _widget(schema: dict, ui: dict) -> str:
     if kind == "array":
         items = schema.get("items", {})
         if items.get("type") == "object":
-            return "rows"
+            return "checklist" if widget == "checklist" else "rows"
         if items.get("format") == "attachment":
             return "photos"
         return "checkboxes"
     if kind == "object":
-        return "group"
+        return "presence" if widget == "presence" else "group"
     if schema.get("format") == "attachment":
         return widget if widget in ("signature", "photo") else "photo"
     if widget:

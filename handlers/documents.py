@@ -14,6 +14,7 @@ from records.hazards import Hazard, timeline
 from . import docx_layout as layout
 from . import wording
 from .context import Context, zone
+from .photo_stamp import for_document
 
 DEFAULT_AUTHORITIES = {"power": "电力管理部门", "safety": "应急管理部门"}
 
@@ -37,6 +38,14 @@ def blob(ctx, digest):
 
 def blobs(ctx, digests) -> list[bytes]:
     return [b for b in (blob(ctx, d) for d in digests or []) if b]
+
+
+def _stamped_photos(ctx, hazard: Hazard, digests, keep_gaps: bool = False) -> list:
+    """The hazard's photos as documents print them: stamped with time, place and file number (the
+    stored photos are unchanged)."""
+    place = " ".join(x for x in (hazard.customer.name, hazard.location) if x)
+    found = [for_document(ctx, d, blob(ctx, d), place, f"档案 {hazard.file_number}") for d in digests or []]
+    return found if keep_gaps else [b for b in found if b]
 
 
 def _last(events, *kinds):
@@ -176,7 +185,7 @@ def hazard_notice(ctx: Context, hazard_id) -> dict:
                         *_rectification_rows(hazard)])
     layout.paragraph(doc, f"我公司可提供技术指导和协助。联系人：{contact_of(ctx, hazard.team)}。")
     layout.paragraph(doc, "属于重大隐患或拒不整改的，我公司将依法报告当地政府电力管理部门和应急管理部门。")
-    layout.images(doc, "隐患照片", blobs(ctx, hazard.photos))
+    layout.images(doc, "隐患照片", _stamped_photos(ctx, hazard, hazard.photos))
     _delivery_block(ctx, doc, _last(events, "notice_signed", "notice_refused"), "告知书")
     if hazard.severity == "major":
         layout.paragraph(doc, "抄送：" + "、".join(authorities(ctx).values()), indent=False)
@@ -270,7 +279,9 @@ def acceptance_record(ctx: Context, hazard_id) -> dict:
     layout.fields(doc, rows)
     before = hazard.photos or []
     after = detail.get("after_photos") or []
-    pairs = [(blob(ctx, before[i]) if i < len(before) else None, blob(ctx, after[i]) if i < len(after) else None)
+    before, after = _stamped_photos(ctx, hazard, before, keep_gaps=True), _stamped_photos(ctx, hazard, after,
+                                                                                           keep_gaps=True)
+    pairs = [(before[i] if i < len(before) else None, after[i] if i < len(after) else None)
              for i in range(max(len(before), len(after)))]
     layout.photo_pairs(doc, pairs)
     layout.signature(doc, "验收人员签字", None, inspectors_text(ctx, accepted.actor) if accepted else None,

@@ -12,6 +12,7 @@ from records import attachments, dictionary, hazards, inspections, notifications
 from records.inspections import Inspection
 from records.people import Team
 
+from . import presence
 from .context import Context, end_of_day, local_today
 
 
@@ -54,6 +55,7 @@ def _prefill(ctx, ins: Inspection) -> dict:
     _, items = inspections.template_for(ins.customer, ins.kind)
     current = {i.code for i in dictionary.current_items(ctx.session) if i.active}
     return {"checklist": [{"code": i["code"], "section": i["section"], "text": i["text"], "result": None,
+                           **({"hazard": i["hazard"]} if i.get("hazard") else {}),
                            **({"item_code": i["hazard"]} if i.get("hazard") in current else {})}
                           for i in items]}
 
@@ -120,7 +122,7 @@ def record_result(ctx: Context, inspection_id, result: dict) -> dict:
         if dictionary.current(ctx.session, finding.get("item_code") or "") is None:
             raise InspectionError(f"finding {index}: {finding.get('item_code')!r} is not an item of the dictionary")
         _photos(ctx, finding.get("photos"), f"finding {index}")
-    result = {**result, "findings": derived + extra}
+    result = {**result, "findings": derived + extra, "presence": presence.record(ctx, ins, result)}
     ins.result = result
     ins.status = "in_progress"
     attachments.link_referenced(ctx.session, result, kind="inspection", object_id=ins.id,

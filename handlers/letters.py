@@ -16,7 +16,7 @@ from records.hazards import OPEN, STATUS_NAMES, Hazard, record_event, timeline
 from . import docx_layout as layout
 from . import wording
 from .context import Context, local_today, zone
-from .documents import archive_rendered, authorities, blobs, contact_of, customer_rows, unit_of
+from .documents import _stamped_photos, archive_rendered, authorities, contact_of, customer_rows, unit_of
 
 DEFAULT_PATTERN = "吉供营销〔{year}〕{n}号"
 REPORT_REASONS = {"major": "存在重大隐患", "refused": "拒绝签收告知书或拒不整改", "refused_rectify": "拒不整改",
@@ -91,7 +91,7 @@ def government_report(ctx: Context, hazard_id, reason: str) -> dict:
     layout.heading(doc, "三、有关请求")
     layout.paragraph(doc, "我公司已履行告知、服务、督导义务。请贵部门依法督促该用户落实整改。"
                      if reason != "close_out" else "该隐患已经验收合格并销号，特此报告。")
-    layout.images(doc, "隐患照片", blobs(ctx, hazard.photos), title="附件：隐患照片")
+    layout.images(doc, "隐患照片", _stamped_photos(ctx, hazard, hazard.photos), title="附件：隐患照片")
     _end(ctx, doc, unit, copies, contact_of(ctx, hazard.team))
     result = archive_rendered(ctx, doc, kind="government_report", number=number, subject=hazard.file_number,
                               hazard_id=hazard.id, customer_id=hazard.customer_id)

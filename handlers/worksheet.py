@@ -8,6 +8,8 @@ from . import docx_layout as layout
 from . import wording
 from .context import Context, zone
 from .documents import archive_rendered, blob, blobs, inspectors_text, unit_of
+from .photo_stamp import for_document
+from .presence import presence_lines
 
 RESULTS = {"pass": "合格", "fail": "不合格", "na": "不适用", None: "未检查"}
 
@@ -76,6 +78,7 @@ def inspection_worksheet(ctx: Context, inspection_id) -> dict:
         ("检查人员", inspectors_text(ctx, ctx.actor, r.get("second_inspector"))),
         ("检查日期", layout.chinese_date(done, tz)),
         ("到达 / 离开时间", " / ".join(x for x in (r.get("arrived_at"), r.get("left_at")) if x) or None),
+        *presence_lines(ctx, r.get("presence") or {}),
         ("陪同人员", " ".join(x for x in (r.get("companion_name"), r.get("companion_post"),
                                           r.get("companion_phone")) if x) or r.get("customer_name"))])
     findings = r.get("findings") or []
@@ -91,7 +94,9 @@ def inspection_worksheet(ctx: Context, inspection_id) -> dict:
                         for i, f in enumerate(findings, start=1)]
                   # a failed item is never followed by "no hazard found": say what became of it
                   or [("—", "不合格项目均已现场处理，未建立隐患档案（理由见上表）" if not_filed else "未发现隐患")])
-    layout.images(doc, "隐患照片", [b for f in findings for b in blobs(ctx, f.get("photos"))])
+    layout.images(doc, "隐患照片", [b for i, f in enumerate(findings) for b in
+                                  (_stamped(ctx, ins, f, numbers[i] if i < len(numbers) else None, d)
+                                   for d in f.get("photos") or []) if b])
     layout.heading(doc, "六、检查结论")
     layout.paragraph(doc, r.get("conclusion") or "—")
     layout.heading(doc, "七、签字")
@@ -110,3 +115,11 @@ def inspection_worksheet(ctx: Context, inspection_id) -> dict:
                               customer_id=c.id)
     ins.worksheet_id = result["document_id"]
     return result
+
+
+
+def _stamped(ctx: Context, ins: Inspection, finding: dict, number: str | None, digest: str) -> bytes | None:
+    """A finding's photo as the worksheet prints it; the stored photo stays as it was."""
+    place = " ".join(x for x in (ins.customer.name, finding.get("location")) if x)
+    return for_document(ctx, digest, blob(ctx, digest), place,
+                        f"工作单 {ins.number}" + (f" · 档案 {number}" if number else ""))

@@ -1,9 +1,10 @@
-"""Drafts of task forms: what someone entered and saved without submitting, per user and task."""
+"""Drafts of task forms: what someone entered and saved without submitting, per user and task; and the
+submissions received, by the idempotency key their device gave them (a retry completes nothing twice)."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
@@ -18,9 +19,40 @@ class TaskDraft(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class TaskSubmission(Base):
+    __tablename__ = "task_submission"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(36), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def submission(session, key: str) -> TaskSubmission | None:
+    return session.get(TaskSubmission, key)
+
+
+def record_submission(session, key: str, task_id: str, user_id: int, now: datetime) -> None:
+    """Kept in the transaction that completes the task: both or neither."""
+    session.add(TaskSubmission(key=key, task_id=task_id, user_id=user_id, received_at=now))
+
+
 def get(session, task_id: str, user_id: int) -> dict | None:
     draft = session.get(TaskDraft, (task_id, user_id))
     return draft.data if draft else None
+
+
+def saved_at(session, task_id: str, user_id: int) -> datetime | None:
+    """When this user last saved a draft of the task (None: never)."""
+    return session.scalar(select(TaskDraft.updated_at).where(TaskDraft.task_id == task_id,
+                                                              TaskDraft.user_id == user_id))
+
+
+def latest(session, task_id: str) -> tuple[int, datetime] | None:
+    """(user id, time) of the most recent draft of the task by anybody."""
+    row = session.execute(select(TaskDraft.user_id, TaskDraft.updated_at).where(TaskDraft.task_id == task_id)
+                          .order_by(TaskDraft.updated_at.desc()).limit(1)).first()
+    return (row.user_id, row.updated_at) if row else None
 
 
 def save(session, task_id: str, user_id: int, data: dict, now: datetime) -> None:

@@ -86,6 +86,7 @@ class Inspection(Base):
     worksheet_id: Mapped[int | None] = mapped_column(Integer)
     instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
     note: Mapped[str | None] = mapped_column(Text)
+    needs_verification: Mapped[bool] = mapped_column(default=False, index=True)   # presence flags (visits to verify)
     created_by: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -70,6 +70,8 @@ DEFAULTS: dict = {
     "TIMEZONE": "Asia/Shanghai",
     "CANCEL_APPROVERS": ["leader"],                   # JSON list of roles that approve cancelling a hazard
                                                       # (e.g. ["leader", "specialist"]: never the one who asked)
+    "PRESENCE_MAX_DISTANCE_M": 500,           # a visit's positions farther from the customer: to verify
+    "PRESENCE_MAX_CLOCK_SKEW_S": 300,         # the device's clock off the server's by more: to verify
     # risk grading (domain.md §5.2; the matrix and thresholds are in bpmn/risk_grade.dmn) and its warnings
     "RISK_CLASS_FACTORS": {"special": 1.5, "first": 1.2, "second": 1.0, "temporary": 1.2, "high_risk": 1.0,
                            "none": 1.0},               # JSON; temporary counts only inside its window

@@ -136,6 +136,8 @@ class TaskView:
     data: dict = field(default_factory=dict)
     offered: bool = False
     eligible: list = field(default_factory=list)
+    last_saved: dict | None = None          # who saved a draft last and when (teammates see it)
+    my_draft_at: datetime | None = None
 
 
 def task_or_404(rt, session, actor, task_id: str) -> HumanTask:
@@ -161,9 +163,19 @@ def open_task(rt, session, actor, task_id: str) -> TaskView:
     view = TaskView(task, schema, ui, offered=access.offered(task, actor))
     if view.offered:
         view.data = drafts.get(session, task.id, actor.id) or task.prefill or {}
+        view.my_draft_at = drafts.saved_at(session, task.id, actor.id)
+    view.last_saved = _last_saved(session, task.id)
     if actor.has_role(*REASSIGNERS) and task.status == "ready":
         view.eligible = eligible_users(rt, session, actor, task)
     return view
+
+
+def _last_saved(session, task_id: str) -> dict | None:
+    found = drafts.latest(session, task_id)
+    if found is None:
+        return None
+    user = session.get(people.User, found[0])
+    return {"by": user.display_name if user else "", "at": found[1]}
 
 
 def eligible_users(rt, session, actor, task: HumanTask) -> list:
@@ -213,10 +225,11 @@ def save_draft(rt, session, actor, task_id: str, data: dict) -> HumanTask:
 
 
 def complete(rt, session, actor, task_id: str, data: dict, *, locale: str = "zh_CN",
-             field_errors: dict | None = None, expect_version: int | None = None):
+             field_errors: dict | None = None, expect_version: int | None = None, submission_key: str | None = None):
     """Complete an offered task with data valid against its form: one transaction (the draft and the
     attachment links go with it). Invalid data: Invalid with the field errors; uploads made while
-    parsing the submission are kept (committed), the task is untouched."""
+    parsing the submission are kept (committed), the task is untouched. A submission key (services.submissions)
+    is kept with the completion."""
     task = offered_task(rt, session, actor, task_id)
     schema, _ui = task_forms.form_of(rt, task)
     errors = {**task_forms.check(rt, session, actor, schema, data, locale=locale, task=task), **(field_errors or {})}
@@ -226,6 +239,8 @@ def complete(rt, session, actor, task_id: str, data: dict, *, locale: str = "zh_
 
     def finish():        # one transaction; run again (bounded) when PostgreSQL gave it up for another's sake
         drafts.discard(session, task.id)
+        if submission_key:
+            drafts.record_submission(session, submission_key, task.id, actor.id, rt.now())
         task_forms.link_to_task(session, actor, task, data)
         return rt.engine.complete_task(session, task.id, data, actor.username, expect_version=expect_version)
     return transient.attempts(finish, retry_if=transient.is_conflict, what=f"completing task {task_id}")

@@ -140,25 +140,8 @@ def runner(app):
 @pytest.fixture
 def hazard_app(sqlite_url, tmp_path, clock):
     """The app with the real forms and diagrams: people, two customers, the dictionary, the lifecycle deployed."""
-    from pathlib import Path
-
-    from hazard_support import seed_customers
-    from records import dictionary
-    from web_support import seed_people
-    from webui import create_app, db, engine_of
-    root = Path(__file__).resolve().parent.parent
-    app = create_app({"ENV": "testing", "SECRET_KEY": "test-secret", "DATABASE_URL": sqlite_url,
-                      "DATA_DIR": str(tmp_path / "data"), "CLOCK": clock})
-    with app.app_context():
-        session = db.session()
-        seed_people(session, clock.now())
-        seed_customers(session, clock.now())
-        dictionary.seed(session, clock.now())
-        session.commit()
-        for name in ("risk_grade.dmn", "hazard_lifecycle.bpmn", "inspection.bpmn"):
-            result = engine_of(app).deploy_source(session, name, (root / "bpmn" / name).read_bytes(), "owner")
-            assert result.status == "deployed", str(result)
-    return app
+    from inspection_walk import make_app
+    return make_app(sqlite_url, tmp_path / "data", clock)
 
 
 @pytest.fixture

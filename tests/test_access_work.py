@@ -94,6 +94,8 @@ TASK_OPS = [
     Op("page: open", "insp1", "insp3", _page_get("/tasks/{id}"), 200),
     Op("page: complete", "insp1", "insp3", _page_post("/tasks/{id}", **VISIT), 422),     # no signature: the form
     Op("page: draft", "insp1", "insp3", _page_post("/tasks/{id}/draft", location="草稿"), 302),
+    Op("page: queued submit", "insp1", "insp3",
+       _page_post("/tasks/{id}/submit", idempotency_key="q" * 24, location="1号配电室", result="pass"), 422),
     Op("page: claim", "insp1", "insp3", _page_post("/tasks/{id}/claim"), 302),
     Op("page: release", "insp1", "insp3", _page_post("/tasks/{id}/release"), 302, _claimed_by("insp1")),
     Op("page: reassign", "spec", "spec_ja", _page_post("/tasks/{id}/reassign", username="insp2"), 302),

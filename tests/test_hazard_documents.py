@@ -67,9 +67,10 @@ def test_the_supervision_order_acceptance_record_and_report_hold_their_facts(wor
     world.accept(iid)
     record, text, images = _docx(world, "acceptance_record")
     assert "整改前后照片对照" in text and "合格" in text
-    before = set(world.hazard(iid).photos)
-    assert before <= images                     # the before photos sit beside the after photos
-    assert set(world.hazard(iid).after_photos) <= images
+    before, after = set(world.hazard(iid).photos), set(world.hazard(iid).after_photos)
+    # the before photos sit beside the after photos, each printed with its stamp (the stored ones unchanged)
+    assert not (before | after) & images and len(images - _signature_digests(world)) >= len(before | after)
+    assert all(hashlib.sha256(world.files.get(d)).hexdigest() == d for d in before | after)
 
 
 def test_a_regenerated_document_is_a_new_version_and_the_old_one_stays(world):

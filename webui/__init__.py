@@ -17,12 +17,12 @@ from services import config as settings
 from services import i18n, work
 
 from . import api, auth, cleaning, current, db, errors, headers, metrics, permissions, rendering, tracing, unavailable
-from .extensions import babel, csrf
+from .extensions import babel, compress, csrf
 from .pages import (admin, assessments, catalog, dashboard, diagrams, hazards, health, inbox, inspections, library,
-                    migration, modeler, outbox, people, reports, risk, status, summaries, trips)
+                    migration, modeler, offline, outbox, people, reports, risk, status, summaries, trips)
 
 PAGES = (health, auth, inbox, admin, people, hazards, catalog, reports, inspections, library, modeler, migration,
-         diagrams, risk, outbox, dashboard, summaries, assessments, status, trips)
+         diagrams, risk, outbox, dashboard, summaries, assessments, status, trips, offline)
 
 
 class BoundedInt(IntegerConverter):
@@ -73,6 +73,11 @@ def _flask_settings(app: Flask, config: dict) -> None:
         WTF_CSRF_TIME_LIMIT=None, PERMANENT_SESSION_LIFETIME=timedelta(days=config["REMEMBER_DAYS"]),
         BABEL_DEFAULT_LOCALE=config["DEFAULT_LOCALE"], BABEL_DEFAULT_TIMEZONE=config["TIMEZONE"],
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        # static text (scripts, styles, diagram bundles) and JSON go out compressed; HTML pages do not:
+        # they carry the CSRF token next to what the user typed (BREACH)
+        COMPRESS_MIMETYPES=["text/css", "text/javascript", "application/javascript", "application/json",
+                            "image/svg+xml", "application/manifest+json"],
+        COMPRESS_ALGORITHM=["br", "gzip"], COMPRESS_MIN_SIZE=500, COMPRESS_STREAMS=False,
     )
     if config["ENV"] == "testing":
         app.config.update(TESTING=True, WTF_CSRF_ENABLED=config.get("WTF_CSRF_ENABLED", True))
@@ -80,6 +85,8 @@ def _flask_settings(app: Flask, config: dict) -> None:
 
 def _extensions(app: Flask) -> None:
     csrf.init_app(app)
+    compress.init_app(app)
+    app.after_request(_compressible_static)     # runs before compression (after_request runs last-first)
     babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"])
     auth.init_app(app)
     errors.init_app(app)
@@ -88,6 +95,14 @@ def _extensions(app: Flask) -> None:
     rendering.init_app(app)
     app.before_request(permissions.enforce)
     app.context_processor(_navigation)
+
+
+def _compressible_static(response):
+    """Static files are sent straight from disk, which compression leaves alone: read them instead."""
+    if request.endpoint == "static" and response.status_code == 200:
+        response.direct_passthrough = False
+        response.get_data()                      # now a body in memory, no longer a stream
+    return response
 
 
 def _locale() -> str:

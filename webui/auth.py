@@ -77,7 +77,11 @@ def logout():
     logout_user()
     session.pop("sid", None)
     flash(_("You have signed out."), "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # the pages kept for use without network hold customers' data: not for the next person on this
+    # tablet (submissions still waiting in IndexedDB are kept and sent after the next sign-in)
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 @bp.post("/language")

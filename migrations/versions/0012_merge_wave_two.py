@@ -1,11 +1,11 @@
-"""Join the migration branches of the second wave: the audit trail's request ids, where a model
+"""Join the migration branches of the second wave: the audit trail's request ids and the field app's submissions and presence, where a model
 version came from (file or modeler), import rows, server-side sessions and request keys, the hazards' delivery and rectification deadlines, inspectors' posts and 检查证 numbers, cancellations, trips and delisting.
 
 Revision ID: 0012
-Revises: h18_audit_request_id, h16_model_origin, h17w_request_keys, h13a_deadlines, h14_people_warrant, h13b_delisting
+Revises: h15_presence, h16_model_origin, h17w_request_keys, h13a_deadlines, h14_people_warrant, h13b_delisting
 """
 revision = "0012"
-down_revision = ("h18_audit_request_id", "h16_model_origin", "h17w_request_keys", "h13a_deadlines",
+down_revision = ("h15_presence", "h16_model_origin", "h17w_request_keys", "h13a_deadlines",
                  "h14_people_warrant", "h13b_delisting")
 branch_labels = None
 depends_on = None

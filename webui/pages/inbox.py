@@ -2,13 +2,14 @@
 photos and signatures those pages show."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 import engine
 import forms
-from services import Conflict, Invalid, task_forms, work
+from services import Conflict, Invalid, ServiceError, submissions, task_forms, work
 from services import attachments as attachment_service
 
 from .. import current, db
@@ -49,7 +50,28 @@ def _task_page(view: work.TaskView, *, data=None, errors=None, status=200):
                                 current_locale(), options=task_forms.form_options(db.session()))
     return render_template("inbox/task.html", task=view.task, fields=fields, errors=errors or {},
                            offered=view.offered, instructions=Markup(markdown(view.task.instructions or "")),
-                           eligible=view.eligible, form_title=view.schema.get("title")), status
+                           eligible=view.eligible, form_title=view.schema.get("title"),
+                           last_saved=view.last_saved, my_draft_at=view.my_draft_at,
+                           taskform_messages=_taskform_messages()), status
+
+
+def _taskform_messages() -> dict:
+    """What the task form's script says (in the request's language)."""
+    return {"failedPrefix": _("Not met: "), "unanswered": _("choose a result"),
+            "failNeedsNote": _("A failed item needs a note or a photo."), "required": _("This field is required."),
+            "first": _("Please complete first: "), "more": _(" (and %(n)s more)", n="%s"),
+            "item": _("item %(item)s", item="%s"), "finding": _("finding"),
+            "localSavedAt": _("Saved on this device at %(time)s", time="%s"),
+            "restored": _("Restored from this device (saved %(time)s)", time="%s"),
+            "serverSavedAt": _("draft on the server saved at %(time)s", time="%s"),
+            "serverFailed": _("not yet on the server (will retry)"), "offline": _("offline: kept on this device"),
+            "fix": _("%(time)s, within %(metres)s m", time="%t", metres="%a"),
+            "queued": _("You are offline: the submission waits on this device and is sent when the network is "
+                        "back.")}
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
 
 
 @bp.get("/tasks/<task_id>")
@@ -80,11 +102,36 @@ def complete(task_id):
         flash(_("This task was changed by someone else: %(detail)s", detail=str(err)), "error")
         return redirect(url_for("inbox.index"))
     flash(_("'%(task)s' is done.", task=found.title), "success")
+    flash(found.id, "done")                 # the page's script drops what this browser kept of the task
     return redirect(url_for("inbox.index"))
+
+
+@bp.post("/tasks/<task_id>/submit")
+def submit(task_id):
+    """The form sent by the page's queue with its idempotency key (JSON answer): the same key twice
+    completes the task once; a task changed meanwhile is refused in words."""
+    rt, actor, session = current.runtime(), current.actor(), db.session()
+    key = request.form.get("idempotency_key")
+    try:
+        if submissions.seen(session, actor, task_id, key):
+            return jsonify(state="already", message=_("Already received; nothing more to do."))
+        submissions.why_not(session, actor, task_id)         # refused before any upload is kept
+        found = work.offered_task(rt, session, actor, task_id)
+        data, upload_errors = _submitted(rt, session, actor, found)
+        state = submissions.submit(rt, session, actor, found.id, data, key, locale=current_locale(),
+                                   field_errors=upload_errors)
+    except ServiceError as err:
+        return jsonify(state="refused", message=err.message or _("Refused."), errors=err.errors or {}), err.status
+    except engine.Conflict as err:
+        return jsonify(state="refused", message=_("This task was changed by someone else: %(detail)s",
+                                                  detail=str(err))), 409
+    return jsonify(state=state, message=_("'%(task)s' is done.", task=found.title))
 
 
 def _draft_saved(rt, session, actor, found, data):
     work.save_draft(rt, session, actor, found.id, data)
+    if _wants_json():
+        return jsonify(saved_at=format_datetime(rt.now(), "HH:mm:ss"), by=actor.display_name)
     flash(_("Draft saved. You can come back to it later."), "info")
     return redirect(url_for("inbox.task", task_id=found.id))
 
@@ -106,9 +153,14 @@ def claim(task_id):
     title = found.title
     try:
         work.claim(rt, session, actor, task_id)
-        flash(_("You took '%(task)s'.", task=title), "success")
     except (engine.Conflict, Conflict) as err:
+        if _wants_json():
+            return jsonify(message=_("Someone else was faster: %(detail)s", detail=str(err))), 409
         flash(_("Someone else was faster: %(detail)s", detail=str(err)), "error")
+    else:
+        if _wants_json():
+            return jsonify(holder=actor.username, message=_("You took '%(task)s'.", task=title))
+        flash(_("You took '%(task)s'.", task=title), "success")
     return redirect(url_for("inbox.task", task_id=task_id))
 
 

@@ -8,7 +8,7 @@ import io
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from services import Invalid, inspections, planning
+from services import Invalid, inspections, planning, visits
 from services import customer_import as register_import
 
 from .. import db
@@ -28,6 +28,13 @@ def index():
                                   page=page_number(args))
     view = inspections.listing(runtime(), db.session(), actor(), filters)
     return render_template("inspections/index.html", args=args, **view)
+
+
+@bp.get("/inspections/to-verify")
+def to_verify():
+    """Visits whose time or position did not fit, for the specialist to verify."""
+    view = visits.to_verify(runtime(), db.session(), actor(), page_number(request.args))
+    return render_template("inspections/to_verify.html", **view)
 
 
 @bp.get("/inspections/<number>")

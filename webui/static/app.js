@@ -14,9 +14,18 @@
     canvas.height = Math.round(width * 0.36) * ratio;
     canvas.getContext("2d").scale(ratio, ratio);
     var pad = new SignaturePad(canvas, { backgroundColor: "rgb(255,255,255)", penColor: "rgb(10,20,80)" });
-    pad.addEventListener("endStroke", function () { input.value = pad.toDataURL("image/png"); });
+    pad.addEventListener("endStroke", function () {
+      input.value = pad.toDataURL("image/png");
+      input.dispatchEvent(new Event("change", { bubbles: true }));    // the task form keeps it at once
+    });
     var clear = canvas.parentElement.querySelector("[data-clear-signature]");
-    if (clear) clear.addEventListener("click", function () { pad.clear(); input.value = ""; });
+    if (clear) clear.addEventListener("click", function () {
+      pad.clear();
+      input.value = "";
+      var shown = canvas.parentElement.querySelector("img.signed");
+      if (shown) shown.remove();
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    });
   }
 
   function renumber(list) {

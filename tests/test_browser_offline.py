@@ -1,0 +1,142 @@
+"""In Chromium without network (context.set_offline), with the real service worker: the task page opens
+again offline with everything tapped; a submission made offline waits (待同步) and completes once when
+the network is back, also when the first answer is lost; a task handed to someone else meanwhile is
+told in words (失败) and the local record is kept and exportable."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from browser_support import LiveServer, draw_signature, sign_in
+from engine import AuditEvent, HumanTask
+from inspection_walk import item, plan
+from records import Hazard, Inspection
+from services import access, work
+from web_support import jpeg
+from webui import db
+
+pytestmark = pytest.mark.browser
+TABLET = {"width": 768, "height": 1024}
+
+
+@pytest.fixture
+def photo(tmp_path):
+    path = tmp_path / "配电室.jpg"
+    path.write_bytes(jpeg(800, 600))
+    return path
+
+
+def _open_taken_along(chromium, server):
+    """Signed in, the task opened once online with the service worker in control (so it is kept)."""
+    context = chromium.new_context(viewport=TABLET, locale="zh-CN")
+    page = context.new_page()
+    sign_in(page, server, "insp1")
+    page.wait_for_function("document.documentElement.dataset.serviceWorker === 'ready'")
+    page.click("text=现场用电检查")
+    page.wait_for_selector("form.task-form[data-ready]")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.reload()                                   # now through the service worker: the page is kept
+    page.wait_for_selector("form.task-form[data-ready]")
+    return context, page
+
+
+def _fill_all(page, photo):
+    page.click(item(5, "fail"))
+    page.fill("#checklist-5 [name$='.location']", "地下一层配电室")
+    page.set_input_files("#checklist-5 input[type=file][name^=findings]", str(photo))
+    page.click("[data-rest-pass]")
+    page.fill("input[name=second_inspector]", "王检查")
+    for name in ("inspector_signature", "second_inspector_signature", "customer_signature"):
+        draw_signature(page, f"canvas[data-target={name}]")
+    page.fill("input[name=customer_name]", "王电工")
+
+
+def test_the_task_page_reopens_offline_with_every_answer_photo_and_signature(hazard_app, clock, chromium, photo):
+    plan(hazard_app, clock)
+    with LiveServer(hazard_app) as server:
+        context, page = _open_taken_along(chromium, server)
+        url = page.url
+        context.set_offline(True)
+        _fill_all(page, photo)
+        page.wait_for_timeout(300)
+        answer = page.reload()
+        page.wait_for_selector("form.task-form[data-ready]")
+        assert answer.from_service_worker and page.url == url and page.evaluate("navigator.onLine") is False
+        assert page.inner_text("[data-progress]").replace(" ", "") == "已查28/28"
+        assert page.locator(item(5, "fail") + " input").is_checked()
+        assert page.input_value("#checklist-5 [name$='.location']") == "地下一层配电室"
+        assert page.evaluate("document.querySelector('#checklist-5 input[type=file][name^=findings]').files.length") == 1
+        for name in ("inspector_signature", "second_inspector_signature", "customer_signature"):
+            assert page.input_value(f"input[name={name}]").startswith("data:image/png;base64,")
+        assert page.input_value("input[name=customer_name]") == "王电工"
+        customer = page.goto(f"{server.url}/customers/3600100001")            # the customer's file went along
+        assert customer.from_service_worker and "吉安市中心人民医院" in page.inner_text("main")
+        dictionary = page.goto(f"{server.url}/dictionary")
+        assert dictionary.from_service_worker and "IL01" in page.inner_text("main")
+        context.close()
+
+
+def test_an_offline_submission_completes_once_when_back_online_even_if_the_first_answer_is_lost(
+        hazard_app, clock, chromium, photo):
+    number = plan(hazard_app, clock)
+    with LiveServer(hazard_app) as server:
+        context, page = _open_taken_along(chromium, server)
+        context.set_offline(True)
+        _fill_all(page, photo)
+        page.click("button[value=complete]")
+        page.wait_for_selector("[data-outbox-list] li[data-state=pending]")
+        assert "待同步" in page.inner_text("[data-outbox-list]")
+        sent = []
+
+        def lose_the_first_answer(route):
+            sent.append(route.request.post_data_buffer)
+            if len(sent) == 1:
+                route.fetch()                       # the server does the work ...
+                route.abort("connectionreset")      # ... and the answer never arrives
+            else:
+                route.continue_()
+        page.route("**/submit", lose_the_first_answer)
+        context.set_offline(False)
+        page.wait_for_function("document.querySelector('[data-outbox-list] li') && "
+                               "document.querySelector('[data-outbox-list] li').textContent.includes('无网络')")
+        page.evaluate("window.dispatchEvent(new Event('online'))")            # the next try
+        page.wait_for_selector("[data-outbox-list] li[data-state=synced]")
+        assert "已同步" in page.inner_text("[data-outbox-list]") and len(sent) == 2
+        context.close()
+    with hazard_app.app_context():
+        session = db.session()
+        done = session.scalars(select(Inspection).where(Inspection.number == number)).one()
+        assert done.status == "completed"
+        assert len(session.scalars(select(Hazard).where(Hazard.inspection_id == done.id)).all()) == 1
+        assert session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "task.completed", AuditEvent.element_id == "execute_on_site")) == 1
+
+
+def test_a_task_handed_over_meanwhile_is_told_in_words_and_the_record_is_kept(hazard_app, clock, chromium, photo,
+                                                                             tmp_path):
+    plan(hazard_app, clock)
+    with LiveServer(hazard_app) as server:
+        context, page = _open_taken_along(chromium, server)
+        context.set_offline(True)
+        _fill_all(page, photo)
+        page.click("button[value=complete]")
+        page.wait_for_selector("[data-outbox-list] li[data-state=pending]")
+        with hazard_app.app_context():
+            session = db.session()
+            task = session.scalars(select(HumanTask).where(HumanTask.status == "ready")).one()
+            work.reassign(hazard_app.extensions["gridsafe.runtime"], session, access.SYSTEM, task.id, "insp2",
+                          "就近安排")
+        context.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        failed = page.wait_for_selector("[data-outbox-list] li[data-state=failed]")
+        assert "失败" in failed.inner_text() and "改派给 insp2" in failed.inner_text()
+        with page.expect_download() as download:
+            failed.query_selector("button").click()
+        kept = json.loads(open(download.value.path(), encoding="utf-8").read())
+        assert kept["fields"]["customer_name"] == ["王电工"] and kept["state"] == "failed"
+        assert kept["files"] and list(kept["files"].values())[0][0]["data"].startswith("data:image/jpeg;base64,")
+        context.close()
+    with hazard_app.app_context():
+        assert db.session().get(HumanTask, task.id).status == "ready"
