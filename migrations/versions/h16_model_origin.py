@@ -23,5 +23,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("model_version") as batch:
-        batch.drop_column("origin")
+    # in place (SQLite 3.35+ drops a column itself): a batch copy of the table is refused while other
+    # tables refer to it with foreign keys on
+    op.drop_column("model_version", "origin")
