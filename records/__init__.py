@@ -2,13 +2,14 @@
 
 Imports nothing of ours; the engine never imports this package.
 """
-from . import (attachments, customers, dictionary, documents, drafts, hazards, inspections, jobs, notifications, people,
+from . import (attachments, customers, dictionary, documents, drafts, files, hazards, inspections, jobs, notifications, people,
                risk, tokens)
 from . import model_drafts
 from . import outbox
 from . import assessments, indicators, kpi
 from .attachments import Attachment, AttachmentRefused, FileStore
 from .base import Base, UTCDateTime
+from .files import DatabaseStore, FileChunk, FolderStore, store_for
 from .customers import Customer
 from .dictionary import HazardItem
 from .documents import Document, ReportLog
@@ -21,7 +22,7 @@ from .risk import CustomerGrade
 from .tokens import ApiToken
 
 __all__ = ["Base", "UTCDateTime", "ROLES", "Branch", "Team", "User", "UserRole", "team_member", "ApiToken",
-           "Attachment", "AttachmentRefused", "FileStore", "Customer", "HazardItem", "Hazard", "HazardEvent",
+           "Attachment", "AttachmentRefused", "FileStore", "FolderStore", "DatabaseStore", "FileChunk", "store_for", "Customer", "HazardItem", "Hazard", "HazardEvent",
            "FileCounter", "Document", "ReportLog", "Notification", "CustomerGrade", "Campaign", "Inspection",
            "InspectionCycle", "Job", "attachments", "customers", "dictionary", "documents", "drafts", "hazards",
-           "inspections", "jobs", "notifications", "people", "risk", "tokens"]
+           "inspections", "jobs", "notifications", "people", "risk", "tokens", "files"]
