@@ -50,7 +50,7 @@ def backup(rt, dest: Path) -> dict:
         _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={dest / PG_FILE}",
               *_pg_schema_args(rt), _libpq_url(rt)])
         with rt.read_sessions() as session:          # names at least every file the snapshot names
-            referenced = _referenced(session)
+            referenced = referenced_digests(session)
     files = dest / "files"
     missing = []
     in_database = rt.files.kind == "database"       # the files are rows of the dump already
@@ -105,7 +105,7 @@ def verify(rt) -> dict:
     """The audit trail's hash chains and the stored files, as they are now."""
     with rt.read_sessions() as session:
         events, breaks = rt.engine.verify_audit(session)
-        files = [f"file {d} named by the database is missing or damaged" for d in sorted(_referenced(session))
+        files = [f"file {d} named by the database is missing or damaged" for d in sorted(referenced_digests(session))
                  if not rt.files.intact(d, session)]
     return {"events": events, "audit": [str(b) for b in breaks], "files": files}
 
@@ -136,7 +136,7 @@ def _intact(path: Path, digest: str) -> bool:
     return sha.hexdigest() == digest
 
 
-def _referenced(session) -> set[str]:
+def referenced_digests(session) -> set[str]:
     return set(session.scalars(select(Attachment.id))) | set(session.scalars(select(Document.sha256)))
 
 
