@@ -7,9 +7,9 @@ from . import (attachments, customers, dictionary, documents, drafts, files, haz
 from . import model_drafts
 from . import outbox
 from . import assessments, indicators, kpi
-from .attachments import Attachment, AttachmentRefused, FileStore
+from .attachments import Attachment, AttachmentRefused
 from .base import Base, UTCDateTime
-from .files import DatabaseStore, FileChunk, FolderStore, store_for
+from .files import DatabaseStore, FileChunk, FileStore, FolderStore, store_for
 from .customers import Customer
 from .dictionary import HazardItem
 from .documents import Document, ReportLog

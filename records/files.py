@@ -83,6 +83,9 @@ class FolderStore:
                 yield path.name
 
 
+FileStore = FolderStore          # its name before files could live in the database
+
+
 class DatabaseStore:
     """Content-addressed files as rows of file_chunk. put/get/exists use the caller's session (put without
     one writes in a transaction of its own); open() streams through its own connection."""
@@ -139,8 +142,7 @@ class DatabaseStore:
                 yield data
 
     def open(self, digest: str):
-        if not self.exists(digest):
-            raise FileNotFoundError(digest)
+        """The file to stream (empty when there is none: ask exists() first, in the request's session)."""
         return ChunkReader(self.chunks(digest))
 
     def intact(self, digest: str, session=None) -> bool:
@@ -158,17 +160,17 @@ class ChunkReader(io.RawIOBase):
     """A read-only binary file over an iterator of byte chunks (what a streamed response reads)."""
 
     def __init__(self, chunks: Iterator[bytes]):
-        self._chunks, self._left = chunks, b""
+        self._chunks, self._left = chunks, memoryview(b"")
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
         while not self._left:
-            self._left = next(self._chunks, None)
-            if self._left is None:
-                self._left = b""
+            chunk = next(self._chunks, None)
+            if chunk is None:
                 return 0
+            self._left = memoryview(chunk)
         n = min(len(buffer), len(self._left))
         buffer[:n], self._left = self._left[:n], self._left[n:]
         return n
