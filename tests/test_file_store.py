@@ -75,6 +75,15 @@ def test_a_photo_uploaded_on_postgresql_is_served_back_byte_for_byte_with_its_ty
     assert down.get_data() == photo
     rt = app.extensions["gridsafe.runtime"]
     assert chunk_count(rt, digest) == -(-len(photo) // CHUNK_BYTES)      # stored once, deduplicated
+    body = os.urandom(CHUNK_BYTES + 5)                                 # a generated document, two chunks
+    with rt.sessions() as s:
+        doc = documents.archive(s, rt.files, body, kind="annual_report", number="BG-1", subject="2026",
+                                filename="年度报告.docx", actor="spec", now=clock.now())
+        s.commit()
+        doc_id = doc.id
+    got = client.get(f"/api/v1/documents/{doc_id}", headers={"Authorization": f"Bearer {api_token(app, 'spec')}"})
+    assert got.status_code == 200 and got.get_data() == body
+    assert got.mimetype == documents.DOCX and got.headers["Content-Disposition"].startswith("attachment")
     assert not (tmp_path / "data" / "files").exists()                  # nothing in a local folder
 
 
