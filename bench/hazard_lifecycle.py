@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import random
 import statistics
 import sys
@@ -142,7 +143,7 @@ def lifecycles(url: str, folder: Path, n: int) -> dict:
         documents = s.scalar(select(func.count()).select_from(Document))
         notice = s.scalars(select(Document).where(Document.hazard_id == hazard.id, Document.kind == "hazard_notice")
                            .order_by(Document.version.desc())).first()
-        text_of_notice = "\n".join(p.text for p in docx.Document(world.files.path(notice.sha256)).paragraphs)
+        text_of_notice = "\n".join(p.text for p in docx.Document(io.BytesIO(world.files.get(notice.sha256))).paragraphs)
         assert hazard.file_number in text_of_notice
     sa.dispose()
     return {"n": n, "seconds": seconds, "per_second": n / seconds, "documents": documents,

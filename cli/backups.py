@@ -1,4 +1,5 @@
-"""Commands that copy the service's data: backup and restore (database and files together)."""
+"""Commands that copy the service's data: backup and restore (database and files together), and moving
+the files of a local folder into PostgreSQL."""
 from __future__ import annotations
 
 import sys
@@ -8,6 +9,8 @@ import click
 
 import services
 from services import backup as backups
+from services import files as file_moving
+from services.access import SYSTEM
 
 from . import main, refused, with_runtime
 
@@ -21,7 +24,9 @@ def backup(rt, dest):
         manifest = backups.backup(rt, dest)
     except services.ServiceError as err:
         raise refused(err) from None
-    click.echo(f"backup written to {dest}: {manifest['dialect']} database, {len(manifest['files'])} files")
+    where = "in the database" if manifest["files_in_database"] else "copied"
+    count = len(manifest["files_in_database"] or manifest["files"])
+    click.echo(f"backup written to {dest}: {manifest['dialect']} database, {count} files {where}")
 
 
 @main.command()
@@ -42,3 +47,26 @@ def restore(rt, source, yes):
     click.echo(f"restored from {source}: {report['events']} audit events checked, "
                f"{len(report['audit'])} audit problems, {len(report['files'])} file problems")
     sys.exit(1 if report["audit"] or report["files"] else 0)
+
+
+@main.group()
+def files():
+    """The stored photos, signatures and documents."""
+
+
+@files.command("migrate")
+@click.option("--folder", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The folder to move (default: DATA_DIR/files).")
+@with_runtime
+def migrate_files(rt, folder):
+    """Move the files of the local folder into PostgreSQL and verify every hash (exit 1 on a problem).
+    The folder is left in place; running it again is harmless."""
+    try:
+        report = file_moving.migrate_folder(rt, SYSTEM, folder)
+    except services.ServiceError as err:
+        raise refused(err) from None
+    for line in report.problems:
+        click.echo(f"PROBLEM {line}")
+    click.echo(f"{report.moved} files moved into the database, {report.present} already there, "
+               f"{len(report.problems)} problems")
+    sys.exit(1 if report.problems else 0)

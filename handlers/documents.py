@@ -33,7 +33,9 @@ def authorities(ctx) -> dict:
 
 def blob(ctx, digest):
     """The stored bytes of a photo or signature, None when there is none."""
-    return ctx.files.get(digest) if digest and ctx.files and ctx.files.exists(digest) else None
+    if not (digest and ctx.files and ctx.files.exists(digest, ctx.session)):
+        return None
+    return ctx.files.get(digest, ctx.session)
 
 
 def blobs(ctx, digests) -> list[bytes]:

@@ -2,13 +2,14 @@
 
 Imports nothing of ours; the engine never imports this package.
 """
-from . import (attachments, customers, dictionary, documents, drafts, hazards, inspections, jobs, notifications, people,
+from . import (attachments, customers, dictionary, documents, drafts, files, hazards, inspections, jobs, notifications, people,
                risk, tokens)
 from . import model_drafts, request_keys, signins
 from . import outbox
 from . import assessments, indicators, kpi, trips
-from .attachments import Attachment, AttachmentRefused, FileStore
+from .attachments import Attachment, AttachmentRefused
 from .base import Base, UTCDateTime
+from .files import DatabaseStore, FileChunk, FileStore, FolderStore, store_for
 from .customers import Customer
 from .dictionary import HazardItem
 from .documents import Document, ReportLog
@@ -24,8 +25,9 @@ from .signins import LoginAttempt, WebSession
 from .tokens import ApiToken
 
 __all__ = ["Base", "UTCDateTime", "ROLES", "Branch", "Team", "User", "UserRole", "team_member", "ApiToken",
-           "Attachment", "AttachmentRefused", "FileStore", "Customer", "HazardItem", "Hazard", "HazardEvent",
+           "Attachment", "AttachmentRefused", "FileStore", "FolderStore", "DatabaseStore", "FileChunk", "store_for",
+           "Customer", "HazardItem", "Hazard", "HazardEvent",
            "FileCounter", "Cancellation", "CustomerTrip", "Document", "ReportLog", "Notification", "CustomerGrade",
            "Campaign", "Inspection", "InspectionCycle", "Job", "JobRow", "LoginAttempt", "WebSession", "RequestKey",
-           "signins", "attachments", "customers", "dictionary", "documents", "drafts", "hazards",
+           "signins", "attachments", "customers", "dictionary", "documents", "drafts", "files", "hazards",
            "inspections", "jobs", "notifications", "people", "risk", "tokens", "trips"]

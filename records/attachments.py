@@ -1,19 +1,15 @@
 """Attachments (photos, signatures, documents): checked, stored once by content hash, never overwritten.
 
-The bytes live in a FileStore (a local folder by default); the row holds what was checked. An
+The bytes live in a file store (records.files: the local folder, or the database on PostgreSQL); the row holds what was checked. An
 attachment link says which object refers to an attachment (a hazard, an inspection, a task, an
 upload by a user), with the branch and team of that object, so that who may see an attachment is
 one indexed lookup.
 """
 from __future__ import annotations
 
-import hashlib
 import io
-import os
 import re
-import tempfile
 from datetime import datetime
-from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import Integer, String, UniqueConstraint, select
@@ -54,35 +50,6 @@ class Attachment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class FileStore:
-    """Content-addressed files in a local folder: <root>/<ab>/<cd>/<sha256>."""
-
-    def __init__(self, root: str | Path):
-        self.root = Path(root)
-
-    def path(self, digest: str) -> Path:
-        return self.root / digest[:2] / digest[2:4] / digest
-
-    def put(self, data: bytes) -> str:
-        digest = hashlib.sha256(data).hexdigest()
-        target = self.path(digest)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)        # atomic: a reader never sees half a file
-        return digest
-
-    def get(self, digest: str) -> bytes:
-        return self.path(digest).read_bytes()
-
-    def exists(self, digest: str) -> bool:
-        return self.path(digest).is_file()
-
-
 def check_image(data: bytes, *, kind: str, max_bytes: int, max_pixels: int = 40_000_000) -> tuple[str, int, int]:
     """(content type, width, height) of a real image; refuses anything else. Signatures must be PNG."""
     if len(data) > max_bytes:
@@ -106,13 +73,13 @@ def check_image(data: bytes, *, kind: str, max_bytes: int, max_pixels: int = 40_
     return IMAGE_TYPES[fmt], width, height
 
 
-def store_image(session, files: FileStore, data: bytes, *, kind: str, actor: str, now: datetime,
+def store_image(session, files, data: bytes, *, kind: str, actor: str, now: datetime,
                 original_name: str | None = None, max_bytes: int) -> Attachment:
     """Check and store an image; the same bytes stored twice are one attachment."""
     if kind not in ("photo", "signature"):
         raise AttachmentRefused(N_("Unknown attachment kind %(kind)s."), kind=kind)
     content_type, width, height = check_image(data, kind=kind, max_bytes=max_bytes)
-    digest = files.put(data)
+    digest = files.put(data, session)     # the database store writes in this transaction
     found = session.get(Attachment, digest)
     if found is not None:
         return found

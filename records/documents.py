@@ -45,7 +45,7 @@ class Document(Base):
 def archive(session, files, data: bytes, *, kind: str, number: str, subject: str, filename: str, actor: str,
             now: datetime, hazard_id: int | None = None, customer_id: int | None = None) -> Document:
     """Store the bytes by content hash and add the next version of (kind, subject)."""
-    digest = files.put(data)
+    digest = files.put(data, session)     # the database store writes in this transaction
     assert digest == hashlib.sha256(data).hexdigest()
     version = (session.scalar(select(func.max(Document.version)).where(Document.kind == kind,
                                                                         Document.subject == subject)) or 0) + 1

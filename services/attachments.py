@@ -5,7 +5,7 @@ An attachment is served only to its uploader and to those who may see an object 
 """
 from __future__ import annotations
 
-from pathlib import Path
+from typing import BinaryIO
 
 from records import Attachment, AttachmentRefused, attachments
 
@@ -28,9 +28,9 @@ def upload(rt, session, actor, data: bytes, *, kind: str, filename: str | None) 
     return row
 
 
-def fetch(rt, session, actor, digest: str) -> tuple[Attachment, Path]:
-    """(row, file path) of an attachment the actor may see; NotFound otherwise."""
+def fetch(rt, session, actor, digest: str) -> tuple[Attachment, BinaryIO]:
+    """(row, the bytes opened for streaming) of an attachment the actor may see; NotFound otherwise."""
     row = access.attachment_or_404(session, actor, digest)
-    if not rt.files.exists(row.id):
+    if not rt.files.exists(row.id, session):
         raise NotFound()
-    return row, rt.files.path(row.id)
+    return row, rt.files.open(row.id)

@@ -6,7 +6,8 @@ the files after it. Files are content-addressed and never changed or deleted whi
 so every file a row of the snapshot names is already there when the files are copied (a file of a
 request that committed later is copied too, harmlessly). A manifest lists each file the snapshot
 names, with its digest; `check` verifies a backup or a restored service against it, and restore ends
-with the audit trail's verification and that file check.
+with the audit trail's verification and that file check. When the files are stored in PostgreSQL
+(records.files.DatabaseStore) the dump holds them: the manifest names them under files_in_database.
 """
 from __future__ import annotations
 
@@ -49,10 +50,11 @@ def backup(rt, dest: Path) -> dict:
         _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={dest / PG_FILE}",
               *_pg_schema_args(rt), _libpq_url(rt)])
         with rt.read_sessions() as session:          # names at least every file the snapshot names
-            referenced = _referenced(session)
+            referenced = referenced_digests(session)
     files = dest / "files"
     missing = []
-    for digest in sorted(referenced):
+    in_database = rt.files.kind == "database"       # the files are rows of the dump already
+    for digest in [] if in_database else sorted(referenced):
         source = rt.files.path(digest)
         if not source.is_file():
             missing.append(digest)
@@ -61,7 +63,8 @@ def backup(rt, dest: Path) -> dict:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
     manifest = {"created_at": datetime.now(timezone.utc).isoformat(), "dialect": dialect,
-                "files": sorted(referenced), "missing_at_backup": missing}
+                "files": [] if in_database else sorted(referenced), "missing_at_backup": missing,
+                "files_in_database": sorted(referenced) if in_database else []}
     (dest / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     problems = check_folder(dest)
     if problems:
@@ -88,6 +91,9 @@ def restore(rt, source: Path) -> dict:
               f"--dbname={_libpq_url(rt)}", str(source / PG_FILE)])
     for digest in manifest["files"]:
         backed = source / "files" / digest[:2] / digest[2:4] / digest
+        if rt.files.kind == "database":              # a backup made before the files moved into the database
+            rt.files.put(backed.read_bytes())
+            continue
         target = rt.files.path(digest)
         if not target.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -99,8 +105,8 @@ def verify(rt) -> dict:
     """The audit trail's hash chains and the stored files, as they are now."""
     with rt.read_sessions() as session:
         events, breaks = rt.engine.verify_audit(session)
-        files = [f"file {d} named by the database is missing or damaged" for d in sorted(_referenced(session))
-                 if not _intact(rt.files.path(d), d)]
+        files = [f"file {d} named by the database is missing or damaged" for d in sorted(referenced_digests(session))
+                 if not rt.files.intact(d, session)]
     return {"events": events, "audit": [str(b) for b in breaks], "files": files}
 
 
@@ -130,7 +136,7 @@ def _intact(path: Path, digest: str) -> bool:
     return sha.hexdigest() == digest
 
 
-def _referenced(session) -> set[str]:
+def referenced_digests(session) -> set[str]:
     return set(session.scalars(select(Attachment.id))) | set(session.scalars(select(Document.sha256)))
 
 

@@ -8,7 +8,7 @@ Every function takes the runtime, the session and the actor, and decides scope t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import func, select
 
@@ -19,6 +19,7 @@ from records import risk as grade_records
 from . import access, cancellations, indicators, paging
 from . import risk as grading_service
 from . import hazard_opening as opening
+from .errors import NotFound
 from .hazard_opening import OPEN_FIELDS, Opened, OpeningRefused
 from .i18n import _
 
@@ -221,7 +222,9 @@ def _opened(session, actor, instance_id: int, with_dossier: bool) -> Opened:
                   dossier=_view(session, hazard) if with_dossier else None)
 
 
-def document(rt, session, actor, document_id: int) -> tuple[Document, Path]:
-    """A generated document (any version) the actor reaches, and where its bytes are."""
+def document(rt, session, actor, document_id: int) -> tuple[Document, BinaryIO]:
+    """A generated document (any version) the actor reaches, and its bytes opened for streaming."""
     doc = access.document_or_404(session, actor, document_id)
-    return doc, rt.files.path(doc.sha256)
+    if not rt.files.exists(doc.sha256, session):
+        raise NotFound()
+    return doc, rt.files.open(doc.sha256)

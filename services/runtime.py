@@ -7,6 +7,7 @@ import functools
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine as SAEngine
@@ -16,7 +17,7 @@ import forms
 from engine import Clock, Engine, Limits
 from engine.database import make_engine, make_session_factory
 from handlers import HANDLERS, Context
-from records import FileStore
+from records import store_for
 
 from . import config as settings
 from . import status
@@ -31,7 +32,7 @@ class Runtime:
 
     config: dict
     engine: Engine
-    files: FileStore
+    files: Any                        # records.files: FolderStore (SQLite) or DatabaseStore (PostgreSQL)
     sa: SAEngine
     sessions: sessionmaker            # transactions that may write (SQLite: they take the write lock)
     read_sessions: sessionmaker       # read-only transactions (SQLite: never block writers)
@@ -62,14 +63,14 @@ def build(overrides: dict | None = None, *, clock: Clock | None = None) -> Runti
     Path(config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
     sa = make_engine(config["DATABASE_URL"], sqlite_synchronous=config["SQLITE_SYNCHRONOUS"],
                      busy_timeout_ms=config["DB_BUSY_TIMEOUT_MS"])
-    files = FileStore(Path(config["DATA_DIR"]) / "files")
+    files = store_for(sa, Path(config["DATA_DIR"]) / "files")
     rt = Runtime(config=config, engine=build_engine(config, clock or config.get("CLOCK"), files), files=files, sa=sa,
                  sessions=make_session_factory(sa), read_sessions=make_session_factory(sa, read_only=True))
     status.log_calendar_gaps(config, rt.today())
     return rt
 
 
-def build_engine(config: dict, clock: Clock | None = None, files: FileStore | None = None) -> Engine:
+def build_engine(config: dict, clock: Clock | None = None, files: Any = None) -> Engine:
     """The process runtime with GridSafe's handlers, forms folder and settings."""
     from . import decision_cases
     handler_settings = {k: v for k, v in config.items() if k not in SECRET_SETTINGS}

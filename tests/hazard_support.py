@@ -9,7 +9,7 @@ import forms
 from engine import HumanTask, ProcessInstance
 from engine.inspect import current_data
 from engine.runtime import load
-from records import Branch, Customer, FileStore, Hazard, Team, User, attachments, dictionary, hazards
+from records import Branch, Customer, Hazard, Team, User, attachments, dictionary, hazards, store_for
 from web_support import jpeg, png
 from services import config
 from services.runtime import Runtime, build_engine
@@ -25,7 +25,7 @@ class HazardWorld:
 
     def __init__(self, sessions, clock, data_dir: Path):
         self.sessions, self.clock = sessions, clock
-        self.files = FileStore(data_dir / "files")
+        self.files = store_for(sessions.kw["bind"], data_dir / "files")     # the database on PostgreSQL
         self.settings = config.load({"ENV": "testing", "SECRET_KEY": "x", "DATA_DIR": str(data_dir)}, environ={})
         self.engine = build_engine(self.settings, clock, self.files)
         with sessions() as s:

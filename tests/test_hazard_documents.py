@@ -14,7 +14,10 @@ from records import Attachment, Document
 
 @pytest.fixture
 def world(sessions, clock, tmp_path):
-    return HazardWorld(sessions, clock, tmp_path)
+    made = HazardWorld(sessions, clock, tmp_path)
+    # on PostgreSQL the documents and the signatures they embed are read from the database
+    assert made.files.kind == ("database" if sessions.kw["bind"].dialect.name == "postgresql" else "folder")
+    return made
 
 
 def _docx(world, kind, version=None):

@@ -34,7 +34,8 @@ def upload_attachment(args):
 @blp.response(200, description="The image bytes")
 def download_attachment(digest):
     """The stored bytes of an attachment you uploaded or that an object you may see refers to."""
-    row, path = attachments.fetch(current.runtime(), db.session(), current.actor(), digest)
-    response = send_file(path, mimetype=row.content_type, max_age=0)
+    row, stream = attachments.fetch(current.runtime(), db.session(), current.actor(), digest)
+    response = send_file(stream, mimetype=row.content_type, max_age=0)
+    response.content_length = row.size
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -100,8 +100,10 @@ def open_hazard_api(args):
 @blp.response(200, description="The .docx file")
 def download_document(document_id):
     """A generated document (any version) of an object in your scope."""
-    doc, path = service.document(runtime(), session(), actor(), document_id)
-    return send_file(path, mimetype=doc.content_type, as_attachment=True, download_name=doc.filename)
+    doc, stream = service.document(runtime(), session(), actor(), document_id)
+    response = send_file(stream, mimetype=doc.content_type, as_attachment=True, download_name=doc.filename)
+    response.content_length = doc.size
+    return response
 
 
 # --- reports to the government (报告到位) ------------------------------------------------------------

@@ -111,5 +111,7 @@ def cancellation_list():
 @bp.get("/documents/<int:document_id>")
 def document(document_id):
     """Download a generated document (any version)."""
-    doc, path = hazards.document(runtime(), session(), actor(), document_id)
-    return send_file(path, mimetype=doc.content_type, as_attachment=True, download_name=doc.filename)
+    doc, stream = hazards.document(runtime(), session(), actor(), document_id)
+    response = send_file(stream, mimetype=doc.content_type, as_attachment=True, download_name=doc.filename)
+    response.content_length = doc.size
+    return response
