@@ -246,21 +246,25 @@ def authenticate(session, username: str, password: str) -> User | None:
     return None
 
 
-def user_for_session(session, key: str) -> User | None:
-    """The user a session cookie names ("<id>:<password stamp>"); None once the password changed."""
+def user_for_session(session, key: str) -> people.SignedIn | None:
+    """The active user a session cookie names ("<id>:<password stamp>"); None once the password changed.
+    One statement, no ORM objects (see records.people.SignedIn)."""
     user_id, _sep, stamp = (key or "").partition(":")
     if not user_id.isdigit() or len(user_id) > 18:
         return None
-    user = session.get(User, int(user_id))
-    if user is None or not user.active or not user.password_hash.endswith(stamp):
+    user = people.signed_in_by_id(session, int(user_id))
+    if user is None or not user.get_id().endswith(stamp):
         return None
     return user
 
 
-def user_for_token(session, text: str) -> User | None:
+def user_for_token(session, text: str) -> people.SignedIn | None:
+    """The active user of a live API token (one statement by the token's hash), or None."""
     return tokens.user_for(session, text)
 
 
-def set_locale(session, user: User, locale: str) -> None:
-    user.locale = locale
+def set_locale(session, user, locale: str) -> None:
+    """Remember the language on the account (user: a User or the SignedIn of the request)."""
+    row = user if isinstance(user, User) else session.get(User, user.id)
+    row.locale = locale
     session.commit()
