@@ -9,7 +9,19 @@ time over http.client, runs for each instance
   POST /api/v1/processes/instances      {"process_id": "bench_minimal", "business_key": ..., "data": {"team": ...}}
   POST /api/v1/tasks/<id>/complete      {"data": {"passed": ..., "note": ...}}   (the id from "ready_tasks")
 
-and checks the instance ends `completed`. Printed: completed instances per second (after a warm-up,
+and checks the instance ends `completed` (the "two-call" figure). In the same run, alternating batch by
+batch on the same server, the integration sequence (the "five-call" figure), by an integration account
+(roles inspector and process_owner, same team, its own token: process owners may read instances):
+
+  POST /api/v1/processes/instances      start
+  GET  /api/v1/tasks?process=bench_minimal   list the tasks (the new one is the only ready one)
+  GET  /api/v1/tasks/<id>               read the task (with its form)
+  POST /api/v1/tasks/<id>/complete      complete it
+  GET  /api/v1/instances/<id>           read the instance (checks it is `completed`)
+
+Then, in the same run, the server stopped, the app in this process (Flask's test client on the same
+database) runs --server-sequences five-call sequences and prints the per-call server time (p50, p95)
+of each call, the reads above all (no HTTP, no gunicorn: what the app itself spends). Printed: completed instances per second (after a warm-up,
 --repeat batches of --instances on the same server, the median batch), and the latency of each
 call (median, p95), on SQLite (a file, WAL, synchronous=NORMAL) and on PostgreSQL (a fresh schema
 on 127.0.0.1:5432/test, dropped after).
@@ -57,6 +69,10 @@ DIAGRAMS = BENCH / "diagrams" / "minimal"          # only bench_minimal.bpmn: `s
 FORMS = BENCH / "forms"
 PROCESS_ID = "bench_minimal"
 BRANCH, TEAM, USER = "BENCH-BR", "BENCH-T1", "bench_insp"
+INTEGRATION_USER = "bench_integ"                    # the five-call sequence: may also read instances
+CALLS = ("start", "list", "read_task", "complete", "read_instance")
+READS = ("list", "read_task", "read_instance")
+SERVER_GOALS = {"sqlite": 3.0, "postgres": 5.0}     # ms, p50 server time of each read, in-process
 PASSWORD = "bench-password-42"
 PG_BASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 GOALS = {"sqlite": 84.0, "postgres": 58.0}          # instances per second
@@ -105,8 +121,9 @@ def create_branch_and_team(env: dict) -> None:
     app.extensions["gridsafe.sa"].dispose()
 
 
-def prepare(env: dict, empty_bpmn_dir: Path | None = None) -> str:
-    """init, branch and team, the inspector, an API token. Returns the token.
+def prepare(env: dict, empty_bpmn_dir: Path | None = None) -> tuple[str, str]:
+    """init, branch and team, the inspector and the integration account, an API token each.
+    Returns (the inspector's token, the integration account's token).
 
     empty_bpmn_dir: run `init` with this (empty) diagrams folder, so that `serve` deploys the diagram
     itself (the work-around for the stuck write lock, see write_lock_stuck)."""
@@ -114,7 +131,10 @@ def prepare(env: dict, empty_bpmn_dir: Path | None = None) -> str:
     create_branch_and_team(env)
     gridsafe(env, "user", "create", USER, "--role", "inspector", "--team", TEAM, "--branch", BRANCH,
              "--password", PASSWORD)
-    return gridsafe(env, "token", "create", USER).strip().splitlines()[-1]
+    gridsafe(env, "user", "create", INTEGRATION_USER, "--role", "inspector", "--role", "process_owner",
+             "--team", TEAM, "--branch", BRANCH, "--password", PASSWORD)
+    return (gridsafe(env, "token", "create", USER).strip().splitlines()[-1],
+            gridsafe(env, "token", "create", INTEGRATION_USER).strip().splitlines()[-1])
 
 
 @contextlib.contextmanager
@@ -196,21 +216,26 @@ class Client:
 
     def post(self, path: str, body: dict, expect: int) -> tuple[dict, float]:
         """(JSON answer, seconds from sending to the last byte)."""
-        payload = json.dumps(body).encode()
+        return self._call("POST", path, json.dumps(body).encode(), expect)
+
+    def get(self, path: str, expect: int = 200) -> tuple[dict, float]:
+        return self._call("GET", path, None, expect)
+
+    def _call(self, method: str, path: str, payload: bytes | None, expect: int) -> tuple[dict, float]:
         started = time.perf_counter()
         try:
-            self.conn.request("POST", path, body=payload, headers=self.headers)
+            self.conn.request(method, path, body=payload, headers=self.headers)
             response = self.conn.getresponse()
         except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
             self.conn.close()                      # the server closed a kept connection: once more
-            self.conn.request("POST", path, body=payload, headers=self.headers)
+            self.conn.request(method, path, body=payload, headers=self.headers)
             response = self.conn.getresponse()
         data = response.read()
         elapsed = time.perf_counter() - started
         if response.will_close:
             self.conn.close()
         if response.status != expect:
-            raise SystemExit(f"POST {path} answered {response.status}, not {expect}: {data[:500]!r}")
+            raise SystemExit(f"{method} {path} answered {response.status}, not {expect}: {data[:500]!r}")
         return json.loads(data), elapsed
 
     def close(self) -> None:
@@ -230,6 +255,29 @@ def one_instance(client: Client, i: int) -> tuple[float, float]:
     if done["instance"]["status"] != "completed" or done["ready_tasks"]:
         raise SystemExit(f"instance {done['instance']['id']} did not complete: {done}")
     return t_start, t_complete
+
+
+def one_sequence(client, i: int) -> dict[str, float]:
+    """The integration sequence: start, list the tasks, read the task, complete, read the instance.
+    Seconds of each call, by name (CALLS)."""
+    times = {}
+    started, times["start"] = client.post("/api/v1/processes/instances",
+                                          {"process_id": PROCESS_ID, "business_key": f"HS-{i:06d}",
+                                           "data": {"team": TEAM}}, 201)
+    instance_id = started["instance"]["id"]
+    listed, times["list"] = client.get(f"/api/v1/tasks?process={PROCESS_ID}")
+    mine = [t for t in listed["items"] if t["instance_id"] == instance_id]
+    if len(mine) != 1:
+        raise SystemExit(f"instance {instance_id}: expected its one task in the list, got {listed}")
+    task, times["read_task"] = client.get(f"/api/v1/tasks/{mine[0]['id']}")
+    if task["id"] != mine[0]["id"] or not task.get("form_schema"):
+        raise SystemExit(f"task {mine[0]['id']}: unexpected answer {task}")
+    _done, times["complete"] = client.post(f"/api/v1/tasks/{task['id']}/complete",
+                                           {"data": {"passed": i % 2 == 0, "note": "基准"}}, 200)
+    read, times["read_instance"] = client.get(f"/api/v1/instances/{instance_id}")
+    if read["status"] != "completed":
+        raise SystemExit(f"instance {instance_id} did not complete: {read}")
+    return times
 
 
 class InProcessClient:
@@ -261,31 +309,69 @@ class InProcessClient:
             raise SystemExit(f"POST {path} answered {response.status_code}, not {expect}: {response.data[:500]!r}")
         return response.get_json(), elapsed
 
+    def get(self, path: str, expect: int = 200) -> tuple[dict, float]:
+        started = time.perf_counter()
+        response = self.client.get(path, headers=self.headers)
+        elapsed = time.perf_counter() - started
+        if response.status_code != expect:
+            raise SystemExit(f"GET {path} answered {response.status_code}, not {expect}: {response.data[:500]!r}")
+        return response.get_json(), elapsed
+
+    def as_token(self, token: str) -> "InProcessClient":
+        self.headers = {"Authorization": f"Bearer {token}"}
+        return self
+
     def close(self) -> None:
         self.app.extensions["gridsafe.sa"].dispose()
 
 
-def drive(client, args) -> tuple[list[float], list[float], list[float]]:
-    """Warm up, then --repeat batches of --instances: (start ms, complete ms, instances/s of each batch)."""
+def drive(client, seq_client, args) -> dict:
+    """Warm up, then --repeat batches of --instances of each kind, alternating the two-call batch and
+    the five-call batch on the same server: per-call milliseconds and instances/s of each batch."""
     for i in range(args.warmup):
         one_instance(client, i)
-    starts, completes, rates = [], [], []
+        one_sequence(seq_client, i)
+    out = {"starts": [], "completes": [], "rates": [], "seq": {c: [] for c in CALLS}, "seq_rates": []}
     i = args.warmup
     for _batch in range(args.repeat):
         began = time.perf_counter()
-        for i in range(i, i + args.instances):
-            t_start, t_complete = one_instance(client, i)
-            starts.append(t_start * 1000)
-            completes.append(t_complete * 1000)
-        rates.append(args.instances / (time.perf_counter() - began))
-        i += 1
-    return starts, completes, rates
+        for k in range(i, i + args.instances):
+            t_start, t_complete = one_instance(client, k)
+            out["starts"].append(t_start * 1000)
+            out["completes"].append(t_complete * 1000)
+        out["rates"].append(args.instances / (time.perf_counter() - began))
+        began = time.perf_counter()
+        for k in range(i, i + args.instances):
+            for call, seconds in one_sequence(seq_client, k).items():
+                out["seq"][call].append(seconds * 1000)
+        out["seq_rates"].append(args.instances / (time.perf_counter() - began))
+        i += args.instances
+    return out
 
 
-def summary(starts: list[float], completes: list[float], rates: list[float], **extra) -> dict:
-    return {"rate": statistics.median(rates), "rates": rates, "work_around": False, **extra,
-            "start_median": statistics.median(starts), "start_p95": pct(starts, 0.95),
-            "complete_median": statistics.median(completes), "complete_p95": pct(completes, 0.95)}
+def server_times(env: dict, token: str, args) -> dict[str, list[float]]:
+    """Per-call server time (ms) of the five-call sequence through the app in this process (the HTTP
+    server stopped): what the app itself spends on each call."""
+    client = InProcessClient(env, token)
+    try:
+        for i in range(args.warmup):
+            one_sequence(client, 900_000 + i)
+        times: dict[str, list[float]] = {c: [] for c in CALLS}
+        for i in range(args.server_sequences):
+            for call, seconds in one_sequence(client, 950_000 + i).items():
+                times[call].append(seconds * 1000)
+        return times
+    finally:
+        client.close()
+
+
+def summary(d: dict, **extra) -> dict:
+    s, c = d["starts"], d["completes"]
+    return {"rate": statistics.median(d["rates"]), "rates": d["rates"], "work_around": False, **extra,
+            "start_median": statistics.median(s), "start_p95": pct(s, 0.95),
+            "complete_median": statistics.median(c), "complete_p95": pct(c, 0.95),
+            "seq_rate": statistics.median(d["seq_rates"]), "seq_rates": d["seq_rates"],
+            "seq": {k: (statistics.median(v), pct(v, 0.95)) for k, v in d["seq"].items()}}
 
 
 def run(kind: str, args, work_around: bool = False) -> dict:
@@ -300,21 +386,24 @@ def run(kind: str, args, work_around: bool = False) -> dict:
                        GRIDSAFE_ENV="development")
             empty = folder / "no-diagrams"
             empty.mkdir()
-            token = prepare(env, empty if work_around else None)
+            token, seq_token = prepare(env, empty if work_around else None)
             if args.in_process:
                 client = InProcessClient(env, token)
+                seq_client = InProcessClient(env, seq_token)
                 try:
                     if args.profile:
                         import cProfile
                         profiler = cProfile.Profile()
                         profiler.enable()
                     before = client.statements
-                    starts, completes, rates = drive(client, args)
+                    measured = drive(client, seq_client, args)
                     if args.show_sql:
-                        client.show_sql = True
+                        client.show_sql = seq_client.show_sql = True
                         print("  the statements of one instance (start, then complete):")
                         one_instance(client, 10**6)
-                        client.show_sql = False
+                        print("  the statements of one five-call sequence:")
+                        one_sequence(seq_client, 10**6)
+                        client.show_sql = seq_client.show_sql = False
                     statements = (client.statements - before) / (args.warmup + args.instances * args.repeat)
                     if args.profile:
                         import pstats
@@ -322,24 +411,30 @@ def run(kind: str, args, work_around: bool = False) -> dict:
                         pstats.Stats(profiler).sort_stats("tottime").print_stats(35)
                 finally:
                     client.close()
-                return summary(starts, completes, rates, statements=statements)
+                    seq_client.close()
+                return summary(measured, statements=statements)
             log = folder / "serve.log"
             try:
                 with server(env, port, log, args.workers):
                     if kind == "sqlite" and write_lock_stuck(url):
                         raise StuckWriteLock()
-                    client = Client(port, token)
+                    client, seq_client = Client(port, token), Client(port, seq_token)
                     try:
-                        starts, completes, rates = drive(client, args)
+                        measured = drive(client, seq_client, args)
                     finally:
                         client.close()
+                        seq_client.close()
             except SystemExit:
                 print(f"--- end of the server log ({kind}) ---\n{log.read_text(errors='replace')[-4000:]}", flush=True)
                 raise
             finally:
                 if args.keep_log and log.exists():
                     (Path(args.keep_log) / f"serve-{kind}.log").write_bytes(log.read_bytes())
-    return summary(starts, completes, rates, work_around=work_around)
+            server_ms = server_times(env, seq_token, args) if args.server_sequences else None
+    result = summary(measured, work_around=work_around)
+    if server_ms:
+        result["server"] = {k: (statistics.median(v), pct(v, 0.95)) for k, v in server_ms.items()}
+    return result
 
 
 def postgres_answers(pg_url: str) -> bool:
@@ -378,6 +473,9 @@ def main() -> None:
                              "(no HTTP, no gunicorn); also counts SQL statements per instance")
     parser.add_argument("--profile", action="store_true", help="with --in-process: a cProfile profile")
     parser.add_argument("--show-sql", action="store_true", help="with --in-process: print one instance's statements")
+    parser.add_argument("--server-sequences", type=int, default=300,
+                        help="five-call sequences through the app in this process after the server run, for the "
+                             "per-call server time (default 300; 0: skip)")
     parser.add_argument("--keep-log", metavar="DIR", default=None, help="copy the server logs into DIR")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # run the finally blocks: stop the server
@@ -419,6 +517,24 @@ def main() -> None:
         print(f"{kind:<10} {r['rate']:7.1f} {r['start_median']:8.2f}ms {r['start_p95']:8.2f}ms "
               f"{r['complete_median']:8.2f}ms {r['complete_p95']:8.2f}ms {GOALS[kind]:6.0f}/s  "
               f"{'met' if ok else 'NOT met'}" + "".join(f"  ({n})" for n in notes))
+    print(f"\n=== the integration sequence, five calls each (start, list, read task, complete, read instance), "
+          f"alternating with the batches above; inst/s = median of the batches; ms: p50/p95 per call ===")
+    print(f"{'database':<10} {'inst/s':>7} " + " ".join(f"{c:>15}" for c in CALLS) + "  batches")
+    for kind, r in results.items():
+        print(f"{kind:<10} {r['seq_rate']:7.1f} "
+              + " ".join(f"{r['seq'][c][0]:6.2f}/{r['seq'][c][1]:6.2f}ms" for c in CALLS)
+              + "  " + ", ".join(f"{x:.1f}" for x in r["seq_rates"]) + "/s")
+    if any("server" in r for r in results.values()):
+        print(f"\n=== server time per call, in-process (Flask test client on the same database, "
+              f"{args.server_sequences} sequences); ms p50/p95; goal: reads p50 <= "
+              + ", ".join(f"{v:.0f} ms {k}" for k, v in SERVER_GOALS.items()) + " ===")
+        print(f"{'database':<10} " + " ".join(f"{c:>15}" for c in CALLS) + "  reads")
+        for kind, r in results.items():
+            if "server" not in r:
+                continue
+            ok = all(r["server"][c][0] <= SERVER_GOALS[kind] for c in READS)
+            print(f"{kind:<10} " + " ".join(f"{r['server'][c][0]:6.2f}/{r['server'][c][1]:6.2f}ms" for c in CALLS)
+                  + f"  {'met' if ok else 'NOT met'}")
 
 
 if __name__ == "__main__":

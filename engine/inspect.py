@@ -11,12 +11,15 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import runtime
 from .clocked import timer_due_times
-from .models import AuditEvent, HumanTask, MessageSubscription
+from .models import AuditEvent, HumanTask, MessageSubscription, ProcessInstance
 
 
 def describe(eng, session, instance_id: int) -> dict:
     """Status, what it waits on (people, timers, messages), its elements and data, and the error."""
-    instance, workflow = runtime.load(eng, session, instance_id)
+    instance = session.get(ProcessInstance, instance_id)    # a read: no row lock (runtime.load takes one)
+    if instance is None:
+        raise runtime.UnknownInstance(f"there is no process instance {instance_id}")
+    workflow = runtime.restore(eng, session, instance)
     tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
                             .order_by(HumanTask.created_at)).all()
     return {

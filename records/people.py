@@ -6,6 +6,7 @@ A user's *groups* are the codes of their teams plus their branch's code; a task'
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -159,3 +160,92 @@ def branch_ids_above(session, code: str) -> set[int]:
 
 def team_codes_in(session, branch_codes: set[str]) -> set[str]:
     return set(session.scalars(select(Team.code).join(Branch).where(Branch.code.in_(branch_codes))))
+
+
+# --- who signed in: one statement, no ORM objects ---------------------------------------------------
+
+class BranchRef(NamedTuple):
+    id: int
+    code: str
+    name: str
+
+
+class TeamRef(NamedTuple):
+    id: int
+    code: str
+    name: str
+    branch_id: int
+    active: bool
+
+
+class SignedIn:
+    """The user behind a request (a bearer token or a session cookie): the fields the app reads of a
+    `User`, loaded by `signed_in` in one statement without ORM objects. Read-only: to change the
+    account, load the `User` by `id`."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, *, id, username, display_name, branch, locale, mobile, email, active, stamp, roles, teams):
+        self.id, self.username, self.display_name = id, username, display_name
+        self.branch, self.locale, self.mobile, self.email = branch, locale, mobile, email
+        self.active, self._stamp = active, stamp
+        self.roles: frozenset[str] = frozenset(roles)
+        self.teams: list[TeamRef] = sorted(teams, key=lambda t: t.code)
+
+    @property
+    def branch_id(self) -> int | None:
+        return self.branch.id if self.branch is not None else None
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+    @property
+    def groups(self) -> set[str]:
+        """As User.groups: the codes of the active teams and the branch's code."""
+        codes = {t.code for t in self.teams if t.active}
+        if self.branch is not None:
+            codes.add(self.branch.code)
+        return codes
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self._stamp}"
+
+    def __repr__(self) -> str:
+        return f"<SignedIn {self.username}>"
+
+
+_user, _branch, _team, _role = User.__table__, Branch.__table__, Team.__table__, UserRole.__table__
+SIGNED_IN = (select(_user.c.id, _user.c.username, _user.c.display_name, _user.c.locale, _user.c.mobile,
+                    _user.c.email, _user.c.active, _user.c.password_hash,
+                    _branch.c.id.label("b_id"), _branch.c.code.label("b_code"), _branch.c.name.label("b_name"),
+                    _role.c.role, _team.c.id.label("t_id"), _team.c.code.label("t_code"),
+                    _team.c.name.label("t_name"), _team.c.branch_id.label("t_branch"), _team.c.active.label("t_active"))
+             .select_from(_user.outerjoin(_branch, _branch.c.id == _user.c.branch_id)
+                          .outerjoin(_role, _role.c.user_id == _user.c.id)
+                          .outerjoin(team_member, team_member.c.user_id == _user.c.id)
+                          .outerjoin(_team, _team.c.id == team_member.c.team_id))
+             .where(_user.c.active.is_(True)))
+
+
+def signed_in(session, query) -> SignedIn | None:
+    """The active user a query derived from SIGNED_IN finds (one row per role and team), or None."""
+    rows = session.execute(query).all()
+    if not rows:
+        return None
+    first = rows[0]
+    branch = BranchRef(first.b_id, first.b_code, first.b_name) if first.b_id is not None else None
+    teams = {r.t_id: TeamRef(r.t_id, r.t_code, r.t_name, r.t_branch, bool(r.t_active))
+             for r in rows if r.t_id is not None}
+    return SignedIn(id=first.id, username=first.username, display_name=first.display_name, branch=branch,
+                    locale=first.locale, mobile=first.mobile, email=first.email, active=first.active,
+                    stamp=first.password_hash[-12:], roles={r.role for r in rows if r.role is not None},
+                    teams=teams.values())
+
+
+def signed_in_by_id(session, user_id: int) -> SignedIn | None:
+    return signed_in(session, SIGNED_IN.where(_user.c.id == user_id))

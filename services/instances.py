@@ -73,11 +73,13 @@ def process_ids(rt, session, actor) -> list[str]:
                                 .order_by(Definition.definition_id).distinct()))
 
 
-def describe(rt, session, actor, instance_id: int) -> dict:
-    """One instance: what it waits for, its elements, data, audit trail and error, with its version."""
+def describe(rt, session, actor, instance_id: int, *, with_version: bool = True) -> dict:
+    """One instance: what it waits for, its elements, data, audit trail and error, with its version
+    (with_version=False: without it, for the API, which does not print the diagram's source)."""
     access.instance_or_404(session, actor, instance_id)
     view = rt.engine.describe(session, instance_id)
-    view["version"] = session.get(ModelVersion, view["instance"].model_version_id)
+    if with_version:
+        view["version"] = session.get(ModelVersion, view["instance"].model_version_id)
     view["can_act"] = actor.has_role("admin")
     return view
 

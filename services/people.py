@@ -247,10 +247,13 @@ def revoke_token(rt, session, actor, user: User, token_id: int, reason: str):
 
 # --- whose token it is (signing in to the pages: services.signin) ------------------------------------
 
-def user_for_token(session, text: str) -> User | None:
+def user_for_token(session, text: str) -> people.SignedIn | None:
+    """The active user of a live API token (one statement by the token's hash), or None."""
     return tokens.user_for(session, text)
 
 
-def set_locale(session, user: User, locale: str) -> None:
-    user.locale = locale
+def set_locale(session, user, locale: str) -> None:
+    """Remember the language on the account (user: a User or the SignedIn of the request)."""
+    row = user if isinstance(user, User) else session.get(User, user.id)
+    row.locale = locale
     session.commit()

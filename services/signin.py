@@ -62,11 +62,10 @@ def sign_in(rt, session, username: str, password: str, address: str, *, remember
     return user, token
 
 
-def user_for_session(rt, session, token: str | None) -> User | None:
+def user_for_session(rt, session, token: str | None) -> people.SignedIn | None:
     """The active user of a live session, or None."""
     user_id = signins.live_user_id(session, token or "", _now())
-    user = session.get(User, user_id) if user_id is not None else None
-    return user if user is not None and user.active else None
+    return people.signed_in_by_id(session, user_id) if user_id is not None else None   # active only, no ORM graph
 
 
 def sign_out(rt, session, token: str | None) -> None:

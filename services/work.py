@@ -67,7 +67,10 @@ def _scope_conditions(session, actor, scope: str) -> list:
 
 
 def _count(session, conditions: list) -> int:
-    return sum(session.scalar(select(func.count()).select_from(HumanTask).where(c)) for c in conditions)
+    """The tasks of all the conditions (disjoint), counted in one statement: one count per condition, each
+    on its own index range."""
+    counts = [select(func.count()).select_from(HumanTask).where(c).scalar_subquery() for c in conditions]
+    return sum(session.execute(select(*counts)).one())
 
 
 def inbox(rt, session, actor, query: InboxQuery) -> tuple[list[HumanTask], int]:

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from web_support import PASSWORD, api_token, csrf_of, login
+from web_support import PASSWORD, USERS, api_token, csrf_of, login
 from webui import create_app
 
 
@@ -219,3 +219,66 @@ def test_an_unknown_user_name_costs_a_password_check_like_a_known_one(client, si
     monkeypatch.setattr(signin, "check_password_hash", lambda h, p: checks.append(h) or real(h, p))
     assert login(client, "no-such-user", "whatever").status_code == 401
     assert len(checks) == 1 and checks[0].startswith("scrypt:")
+
+
+def _fields(user) -> dict:
+    """What the app reads of the signed-in user (a User row, or the lookup's answer)."""
+    return {"id": user.id, "username": user.username, "display_name": user.display_name, "locale": user.locale,
+            "mobile": user.mobile, "email": user.email, "branch_id": user.branch_id,
+            "branch": (user.branch.code, user.branch.name) if user.branch is not None else None,
+            "roles": set(user.roles), "teams": sorted((t.id, t.code, t.name, t.branch_id, t.active) for t in user.teams),
+            "groups": user.groups, "get_id": user.get_id(), "is_active": user.is_active,
+            "has_role": [user.has_role(r) for r in ("inspector", "admin", "leader")]}
+
+
+def test_the_token_and_session_lookups_answer_the_user_fields_of_the_account(app, site):
+    from sqlalchemy import select
+
+    from records import Team, User, signins
+    from services import people, signin
+    from webui import db
+    texts = {u: api_token(app, u) for u in USERS}
+    rt = app.extensions["gridsafe.runtime"]
+    with app.app_context():
+        session = db.session()
+        team = session.scalars(select(Team).join(Team.members).where(User.username == "insp1")).first()
+        team.active = False                       # an inactive team is no group of its members
+        session.commit()
+        for username, text in texts.items():
+            user = session.scalars(select(User).where(User.username == username)).one()
+            cookie = signins.open_session(session, user.id, datetime.now(timezone.utc), timedelta(hours=1))
+            session.commit()
+            expected = _fields(user)
+            by_token = people.user_for_token(session, text)
+            by_session = signin.user_for_session(rt, session, cookie)
+            assert not isinstance(by_token, User) and not isinstance(by_session, User)
+            assert _fields(by_token) == expected and _fields(by_session) == expected
+        assert team.code not in people.user_for_token(session, texts["insp1"]).groups
+        assert people.user_for_token(session, "gs_forged") is None
+        assert signin.user_for_session(rt, session, "no-such-session") is None
+
+
+def test_the_lookups_refuse_a_revoked_token_and_an_inactive_user(app, site):
+    """(A password change ending sessions: test_a_password_change_or_deactivation_ends_the_users_sessions.)"""
+    from sqlalchemy import select
+
+    from records import User, signins, tokens
+    from services import people, signin
+    from webui import db
+    text, other = api_token(app, "insp1"), api_token(app, "insp1")
+    rt = app.extensions["gridsafe.runtime"]
+    with app.app_context():
+        session = db.session()
+        user = session.scalars(select(User).where(User.username == "insp1")).one()
+        cookie = signins.open_session(session, user.id, datetime.now(timezone.utc), timedelta(hours=1))
+        session.commit()
+        assert signin.user_for_session(rt, session, cookie).username == "insp1"
+        row = next(t for t in tokens.of_user(session, user) if t.hint == text[:10])
+        tokens.revoke(session, row.id, app.extensions["gridsafe.engine"].clock.now() + timedelta(seconds=1))
+        session.commit()
+        assert people.user_for_token(session, text) is None
+        assert people.user_for_token(session, other).username == "insp1"      # only that token
+        user.active = False
+        session.commit()
+        assert people.user_for_token(session, other) is None
+        assert signin.user_for_session(rt, session, cookie) is None

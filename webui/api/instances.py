@@ -36,7 +36,7 @@ def list_instances(args):
 @blp.response(200, InstanceDetailSchema)
 def get_instance(instance_id):
     """One instance: status, open tasks, timers, awaited messages, elements, data, audit trail, error."""
-    view = service.describe(current.runtime(), db.session(), current.actor(), instance_id)
+    view = service.describe(current.runtime(), db.session(), current.actor(), instance_id, with_version=False)
     instance = view["instance"]
     out = {name: getattr(instance, name) for name in InstanceSchema().fields}
     out.update(error_traceback=instance.error_traceback, open_tasks=view["open_tasks"],
