@@ -45,7 +45,7 @@ def _open_taken_along(chromium, server):
 def _fill_all(page, photo):
     page.click(item(5, "fail"))
     page.fill("#checklist-5 [name$='.location']", "地下一层配电室")
-    page.set_input_files("#checklist-5 input[type=file][name^=findings]", str(photo))
+    page.set_input_files("#checklist-5 input[type=file][name='checklist.5.photos']", str(photo))
     page.click("[data-rest-pass]")
     page.fill("input[name=second_inspector]", "王检查")
     for name in ("inspector_signature", "second_inspector_signature", "customer_signature"):
@@ -67,7 +67,7 @@ def test_the_task_page_reopens_offline_with_every_answer_photo_and_signature(haz
         assert page.inner_text("[data-progress]").replace(" ", "") == "已查28/28"
         assert page.locator(item(5, "fail") + " input").is_checked()
         assert page.input_value("#checklist-5 [name$='.location']") == "地下一层配电室"
-        assert page.evaluate("document.querySelector('#checklist-5 input[type=file][name^=findings]').files.length") == 1
+        assert page.evaluate("document.querySelector('#checklist-5 input[type=file][name=\"checklist.5.photos\"]').files.length") == 1
         for name in ("inspector_signature", "second_inspector_signature", "customer_signature"):
             assert page.input_value(f"input[name={name}]").startswith("data:image/png;base64,")
         assert page.input_value("input[name=customer_name]") == "王电工"
