@@ -66,8 +66,8 @@ export function setupChecklist(form, messages) {
     const radio = event.target.closest('.answer input[type=radio]');
     if (!radio) return;
     item.classList.remove('has-error');
+    updateProgress(box);                          // first: the detail shows, so that its field can take focus
     if (radio.value === FAIL) openDetail(form, item, messages);
-    updateProgress(box);
   });
   const rest = box.querySelector('[data-rest-pass]');
   if (rest) {
