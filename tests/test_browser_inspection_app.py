@@ -122,7 +122,7 @@ def test_answers_given_offline_photo_and_signature_survive_a_reload(hazard_app, 
         page.set_input_files("#checklist-0 input[type=file][name='checklist.0.photos']", str(photo))
         page.click(item(1, "na"))
         draw_signature(page, "canvas[data-target=inspector_signature]")
-        page.wait_for_function("document.querySelector('form.task-form').dataset.localSaved")
+        page.wait_for_function("() => document.querySelector('form.task-form').dataset.localSaved")
         page.wait_for_timeout(300)
         context.set_offline(False)
         page.reload()
@@ -260,7 +260,7 @@ def test_a_large_photo_is_made_smaller_on_the_device_and_keeps_when_and_where_it
         page.click(item(0, "pass"))                               # the first edit: the position is known
         page.wait_for_timeout(300)
         page.set_input_files("#checklist-1 input[type=file][name$='.photos']", str(big))
-        page.wait_for_function("document.querySelector('#checklist-1 input[type=file]').files[0].name.endsWith('.jpg')"
+        page.wait_for_function("() => document.querySelector('#checklist-1 input[type=file]').files[0].name.endsWith('.jpg')"
                                " && document.querySelector('#checklist-1 input[type=file]').files[0].size < 1000000")
         page.click(item(1, "fail"))
         page.fill("#checklist-1 [name$='.location']", "配电室")
