@@ -83,6 +83,8 @@ def test_failing_an_item_opens_its_own_hazard_file_prefilled_and_counts_progress
         page.click("#checklist-2 label:has(input[name='checklist.2.disposition'][value=not_hazard])")
         assert page.locator("#checklist-2 [name='checklist.2.reason']").is_visible()   # fixed on the spot: say why
         assert not location.is_visible()
+        page.click("button[value=complete]")                   # checked before sending, as the server does
+        assert "不合格的项目须拍摄照片" in page.locator("#form-problem").inner_text()
         page.click(item(2, "pass"))                              # changed their mind: the detail closes
         assert not page.locator("#checklist-2 [name='checklist.2.reason']").is_visible()
         page.click("[data-rest-pass]")
