@@ -61,7 +61,7 @@ def test_one_failed_item_of_28_is_inspected_and_submitted_in_at_most_12_taps(haz
     assert failed["text"] in hazard.description
 
 
-def test_failing_an_item_opens_its_own_hazard_file_prefilled_and_counts_progress(hazard_app, clock, chromium):
+def test_failing_an_item_opens_its_own_hazard_file_prefilled_and_counts_progress(hazard_app, clock, chromium, photo):
     plan(hazard_app, clock)
     with LiveServer(hazard_app) as server:
         context, page = _open(chromium, server)
@@ -85,6 +85,10 @@ def test_failing_an_item_opens_its_own_hazard_file_prefilled_and_counts_progress
         assert not location.is_visible()
         page.click("button[value=complete]")                   # checked before sending, as the server does
         assert "不合格的项目须拍摄照片" in page.locator("#form-problem").inner_text()
+        page.set_input_files("#checklist-2 input[type=file][name='checklist.2.photos']", str(photo))
+        page.click("button[value=complete]")
+        assert "请说明不作为隐患的理由" in page.locator("#form-problem").inner_text()
+        assert "task" in page.url                                       # nothing was sent
         page.click(item(2, "pass"))                              # changed their mind: the detail closes
         assert not page.locator("#checklist-2 [name='checklist.2.reason']").is_visible()
         page.click("[data-rest-pass]")
