@@ -78,7 +78,8 @@ def item(index: int, result: str) -> str:
 
 
 def walk_one_failed_item(page, server, photo: Path, fail: int = 5) -> Taps:
-    """From the inbox to the submitted form: item `fail` 不合格 filed as its hazard (location, photo), the rest 合格, three signatures."""
+    """From the inbox to the submitted form: item `fail` 不合格 filed as its hazard (location, photo), the
+    rest 合格, three signatures."""
     taps = Taps(page)
     taps.tap("text=现场用电检查")
     page.wait_for_selector("form.task-form[data-ready]")

@@ -137,7 +137,8 @@ def test_answers_given_offline_photo_and_signature_survive_a_reload(hazard_app, 
         assert page.locator(item(1, "na") + " input").is_checked()
         assert page.input_value("#checklist-0 [name$='.location']") == "1号配电室"
         kept = page.evaluate("(() => { const f = document.querySelector("
-                             "'#checklist-0 input[type=file][name=\"checklist.0.photos\"]').files[0]; return [f.type, f.size]; })()")
+                             "'#checklist-0 input[type=file][name=\"checklist.0.photos\"]').files[0]; "
+                             "return [f.type, f.size]; })()")
         assert kept[0] == "image/jpeg" and kept[1] > 1000
         assert page.input_value("input[name=inspector_signature]").startswith("data:image/png;base64,")
         assert page.locator("fieldset.signature img.signed").count() == 1
@@ -241,7 +242,8 @@ def test_a_submission_lost_on_the_way_loses_nothing_that_was_tapped(hazard_app, 
         page.wait_for_selector("form.task-form[data-ready]")
         assert page.inner_text("[data-progress]").replace(" ", "") == "已查28/28"
         assert page.input_value("#checklist-3 [name$='.location']") == "水泵房"
-        assert page.evaluate("document.querySelector('#checklist-3 input[type=file][name=\"checklist.3.photos\"]').files.length") == 1
+        assert page.evaluate("document.querySelector("
+                             "'#checklist-3 input[type=file][name=\"checklist.3.photos\"]').files.length") == 1
         context.close()
 
 
@@ -266,7 +268,8 @@ def test_a_large_photo_is_made_smaller_on_the_device_and_keeps_when_and_where_it
         page.click(item(0, "pass"))                               # the first edit: the position is known
         page.wait_for_timeout(300)
         page.set_input_files("#checklist-1 input[type=file][name$='.photos']", str(big))
-        page.wait_for_function("() => document.querySelector('#checklist-1 input[type=file]').files[0].name.endsWith('.jpg')"
+        page.wait_for_function("() => document.querySelector('#checklist-1 input[type=file]').files[0].name"
+                               ".endsWith('.jpg')"
                                " && document.querySelector('#checklist-1 input[type=file]').files[0].size < 1000000")
         page.click(item(1, "fail"))
         page.fill("#checklist-1 [name$='.location']", "配电室")
