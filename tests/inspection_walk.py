@@ -78,13 +78,14 @@ def item(index: int, result: str) -> str:
 
 
 def walk_one_failed_item(page, server, photo: Path, fail: int = 5) -> Taps:
-    """From the inbox to the submitted form: item `fail` 不合格 with its finding, the rest 合格, three signatures."""
+    """From the inbox to the submitted form: item `fail` 不合格 filed as its hazard (location, photo), the
+    rest 合格, three signatures."""
     taps = Taps(page)
     taps.tap("text=现场用电检查")
     page.wait_for_selector("form.task-form[data-ready]")
     taps.tap(item(fail, "fail"))
     taps.type(f"#checklist-{fail} [name$='.location']", "地下一层配电室")
-    taps.photo(f"#checklist-{fail} input[type=file][name$='.photos'][name^=findings]", photo)
+    taps.photo(f"#checklist-{fail} input[type=file][name='checklist.{fail}.photos']", photo)
     taps.tap("[data-rest-pass]")
     taps.type("input[name=second_inspector]", "王检查")
     for name in ("inspector_signature", "second_inspector_signature", "customer_signature"):

@@ -33,7 +33,7 @@ def test_an_inspection_with_a_finding_and_a_photo_on_a_tablet(hazard_app, clock,
         page.fill("input[name='checklist.7.note']", "闭锁装置缺失")
         # the failed item becomes the hazard file: its dictionary item is prefilled, the photo is the item's
         page.check("input[name='checklist.7.disposition'][value=hazard]")
-        assert page.input_value("select[name='checklist.7.item_code']") == "IL01"
+        assert page.input_value("input[type=hidden][name='checklist.7.item_code']") == "IL01"
         page.fill("input[name='checklist.7.location']", "地下一层配电室")
         page.set_input_files("input[name='checklist.7.photos']", str(photo))
         page.fill("input[name=second_inspector]", "王检查")

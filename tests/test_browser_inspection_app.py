@@ -61,21 +61,36 @@ def test_one_failed_item_of_28_is_inspected_and_submitted_in_at_most_12_taps(haz
     assert failed["text"] in hazard.description
 
 
-def test_failing_an_item_opens_its_finding_prefilled_and_counts_progress(hazard_app, clock, chromium):
+def test_failing_an_item_opens_its_own_hazard_file_prefilled_and_counts_progress(hazard_app, clock, chromium, photo):
     plan(hazard_app, clock)
     with LiveServer(hazard_app) as server:
         context, page = _open(chromium, server)
         assert page.inner_text("[data-progress]").replace(" ", "") == "已查0/28"
         page.click(item(0, "pass"))
         page.click(item(1, "na"))
+        assert not page.locator("#checklist-2 [name='checklist.2.location']").is_visible()
         page.click(item(2, "fail"))
         assert page.inner_text("[data-progress]").replace(" ", "") == "已查3/28"
         hazard_code = page.get_attribute("#checklist-2", "data-hazard")
-        assert hazard_code
-        assert page.input_value("#checklist-2 select[name$='.item_code']") == hazard_code
-        assert page.locator("#checklist-2 [name$='.location']").is_visible()
-        page.click(item(2, "pass"))                              # changed their mind: the finding goes
-        assert page.locator("#checklist-2 [data-finding-slot] .row-item").count() == 0
+        assert hazard_code                               # the item's dictionary item goes with the row, not typed
+        assert page.input_value("#checklist-2 input[type=hidden][name='checklist.2.item_code']") == hazard_code
+        assert page.locator("#checklist-2 input[name='checklist.2.disposition'][value=hazard]").is_checked()
+        assert page.input_value("#checklist-2 [name='checklist.2.note']").startswith("不符合：")
+        location = page.locator("#checklist-2 [name='checklist.2.location']")
+        assert location.is_visible() and location.evaluate("el => el === document.activeElement")
+        assert not page.locator("#checklist-2 [name='checklist.2.reason']").is_visible()
+        assert page.locator("fieldset[data-rows=findings] .row-item").count() == 0     # no second finding
+        page.click("#checklist-2 label:has(input[name='checklist.2.disposition'][value=not_hazard])")
+        assert page.locator("#checklist-2 [name='checklist.2.reason']").is_visible()   # fixed on the spot: say why
+        assert not location.is_visible()
+        page.click("button[value=complete]")                   # checked before sending, as the server does
+        assert "不合格的项目须拍摄照片" in page.locator("#form-problem").inner_text()
+        page.set_input_files("#checklist-2 input[type=file][name='checklist.2.photos']", str(photo))
+        page.click("button[value=complete]")
+        assert "请说明不作为隐患的理由" in page.locator("#form-problem").inner_text()
+        assert "task" in page.url                                       # nothing was sent
+        page.click(item(2, "pass"))                              # changed their mind: the detail closes
+        assert not page.locator("#checklist-2 [name='checklist.2.reason']").is_visible()
         page.click("[data-rest-pass]")
         assert page.inner_text("[data-progress]").replace(" ", "") == "已查28/28"
         assert page.locator("#checklist-1 input[value=na]").is_checked()     # answered items are left alone
@@ -110,10 +125,10 @@ def test_answers_given_offline_photo_and_signature_survive_a_reload(hazard_app, 
         context.set_offline(True)
         page.click(item(0, "fail"))
         page.fill("#checklist-0 [name$='.location']", "1号配电室")
-        page.set_input_files("#checklist-0 input[type=file][name^=findings]", str(photo))
+        page.set_input_files("#checklist-0 input[type=file][name='checklist.0.photos']", str(photo))
         page.click(item(1, "na"))
         draw_signature(page, "canvas[data-target=inspector_signature]")
-        page.wait_for_function("document.querySelector('form.task-form').dataset.localSaved")
+        page.wait_for_function("() => document.querySelector('form.task-form').dataset.localSaved")
         page.wait_for_timeout(300)
         context.set_offline(False)
         page.reload()
@@ -122,7 +137,8 @@ def test_answers_given_offline_photo_and_signature_survive_a_reload(hazard_app, 
         assert page.locator(item(1, "na") + " input").is_checked()
         assert page.input_value("#checklist-0 [name$='.location']") == "1号配电室"
         kept = page.evaluate("(() => { const f = document.querySelector("
-                             "'#checklist-0 input[type=file][name^=findings]').files[0]; return [f.type, f.size]; })()")
+                             "'#checklist-0 input[type=file][name=\"checklist.0.photos\"]').files[0]; "
+                             "return [f.type, f.size]; })()")
         assert kept[0] == "image/jpeg" and kept[1] > 1000
         assert page.input_value("input[name=inspector_signature]").startswith("data:image/png;base64,")
         assert page.locator("fieldset.signature img.signed").count() == 1
@@ -214,7 +230,7 @@ def test_a_submission_lost_on_the_way_loses_nothing_that_was_tapped(hazard_app, 
         url = page.url
         page.click(item(3, "fail"))
         page.fill("#checklist-3 [name$='.location']", "水泵房")
-        page.set_input_files("#checklist-3 input[type=file][name^=findings]", str(photo))
+        page.set_input_files("#checklist-3 input[type=file][name='checklist.3.photos']", str(photo))
         page.click("[data-rest-pass]")
         page.wait_for_timeout(300)
         page.route(url, lambda route: route.abort("connectionreset") if route.request.method == "POST"
@@ -226,7 +242,8 @@ def test_a_submission_lost_on_the_way_loses_nothing_that_was_tapped(hazard_app, 
         page.wait_for_selector("form.task-form[data-ready]")
         assert page.inner_text("[data-progress]").replace(" ", "") == "已查28/28"
         assert page.input_value("#checklist-3 [name$='.location']") == "水泵房"
-        assert page.evaluate("document.querySelector('#checklist-3 input[type=file][name^=findings]').files.length") == 1
+        assert page.evaluate("document.querySelector("
+                             "'#checklist-3 input[type=file][name=\"checklist.3.photos\"]').files.length") == 1
         context.close()
 
 
@@ -251,7 +268,8 @@ def test_a_large_photo_is_made_smaller_on_the_device_and_keeps_when_and_where_it
         page.click(item(0, "pass"))                               # the first edit: the position is known
         page.wait_for_timeout(300)
         page.set_input_files("#checklist-1 input[type=file][name$='.photos']", str(big))
-        page.wait_for_function("document.querySelector('#checklist-1 input[type=file]').files[0].name.endsWith('.jpg')"
+        page.wait_for_function("() => document.querySelector('#checklist-1 input[type=file]').files[0].name"
+                               ".endsWith('.jpg')"
                                " && document.querySelector('#checklist-1 input[type=file]').files[0].size < 1000000")
         page.click(item(1, "fail"))
         page.fill("#checklist-1 [name$='.location']", "配电室")

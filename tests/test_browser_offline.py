@@ -33,10 +33,10 @@ def _open_taken_along(chromium, server):
     context = chromium.new_context(viewport=TABLET, locale="zh-CN")
     page = context.new_page()
     sign_in(page, server, "insp1")
-    page.wait_for_function("document.documentElement.dataset.serviceWorker === 'ready'")
+    page.wait_for_function("() => document.documentElement.dataset.serviceWorker === 'ready'")
     page.click("text=现场用电检查")
     page.wait_for_selector("form.task-form[data-ready]")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     page.reload()                                   # now through the service worker: the page is kept
     page.wait_for_selector("form.task-form[data-ready]")
     return context, page
@@ -45,7 +45,7 @@ def _open_taken_along(chromium, server):
 def _fill_all(page, photo):
     page.click(item(5, "fail"))
     page.fill("#checklist-5 [name$='.location']", "地下一层配电室")
-    page.set_input_files("#checklist-5 input[type=file][name^=findings]", str(photo))
+    page.set_input_files("#checklist-5 input[type=file][name='checklist.5.photos']", str(photo))
     page.click("[data-rest-pass]")
     page.fill("input[name=second_inspector]", "王检查")
     for name in ("inspector_signature", "second_inspector_signature", "customer_signature"):
@@ -67,7 +67,8 @@ def test_the_task_page_reopens_offline_with_every_answer_photo_and_signature(haz
         assert page.inner_text("[data-progress]").replace(" ", "") == "已查28/28"
         assert page.locator(item(5, "fail") + " input").is_checked()
         assert page.input_value("#checklist-5 [name$='.location']") == "地下一层配电室"
-        assert page.evaluate("document.querySelector('#checklist-5 input[type=file][name^=findings]').files.length") == 1
+        assert page.evaluate("document.querySelector("
+                             "'#checklist-5 input[type=file][name=\"checklist.5.photos\"]').files.length") == 1
         for name in ("inspector_signature", "second_inspector_signature", "customer_signature"):
             assert page.input_value(f"input[name={name}]").startswith("data:image/png;base64,")
         assert page.input_value("input[name=customer_name]") == "王电工"
@@ -99,7 +100,7 @@ def test_an_offline_submission_completes_once_when_back_online_even_if_the_first
                 route.continue_()
         page.route("**/submit", lose_the_first_answer)
         context.set_offline(False)
-        page.wait_for_function("document.querySelector('[data-outbox-list] li') && "
+        page.wait_for_function("() => document.querySelector('[data-outbox-list] li') && "     # a function: CSP
                                "document.querySelector('[data-outbox-list] li').textContent.includes('无网络')")
         page.evaluate("window.dispatchEvent(new Event('online'))")            # the next try
         page.wait_for_selector("[data-outbox-list] li[data-state=synced]")

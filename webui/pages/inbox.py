@@ -59,6 +59,9 @@ def _taskform_messages() -> dict:
     """What the task form's script says (in the request's language)."""
     return {"failedPrefix": _("Not met: "), "unanswered": _("choose a result"),
             "failNeedsNote": _("A failed item needs a note or a photo."), "required": _("This field is required."),
+            "failNeedsDisposition": _("say whether it becomes a hazard file or why not"),
+            "failNeedsPhoto": _("a failed item needs a photo"), "failNeedsItem": _("choose its dictionary item"),
+            "failNeedsReason": _("say why it is not a hazard"),
             "first": _("Please complete first: "), "more": _(" (and %(n)s more)", n="%s"),
             "item": _("item %(item)s", item="%s"), "finding": _("finding"),
             "localSavedAt": _("Saved on this device at %(time)s", time="%s"),

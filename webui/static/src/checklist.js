@@ -1,4 +1,5 @@
-// The one-tap checklist: progress, 其余合格, sections, and a finding opened inline when an item fails.
+// The one-tap checklist: progress, 其余合格, sections, and a failed item's own detail (note, photos, and
+// whether it becomes a hazard file or why not) opened inline.
 
 const FAIL = 'fail';
 
@@ -25,77 +26,48 @@ export function updateProgress(box) {
   });
 }
 
-function findingsFieldset(form) {
-  return form.querySelector('fieldset.rows[data-rows=findings]');
+function field(item, key) {
+  return item.querySelector(`[name="${item.dataset.prefix}${key}"]`);
 }
 
-function setValue(row, suffix, value) {
-  const el = row.querySelector(`[name$=".${suffix}"]`);
-  if (el && !el.value && value) el.value = value;
+function disposition(item) {
+  const radio = item.querySelector(`[name="${item.dataset.prefix}disposition"]:checked`);
+  return radio ? radio.value : '';
 }
 
-// A findings row for this item: made from the form's row template, prefilled, placed under the item.
-function openFinding(form, item, messages) {
-  const slot = item.querySelector('[data-finding-slot]');
-  if (!slot || slot.querySelector('.row-item')) return;
-  const fieldset = findingsFieldset(form);
-  const add = fieldset && fieldset.querySelector('[data-add-row]');
-  if (!add) return;
-  add.click();
-  const rows = fieldset.querySelectorAll('.row-list .row-item');
-  const row = rows[rows.length - 1];
+// A failed item becomes its hazard file unless the inspector says otherwise: 建立隐患档案 is chosen when
+// nothing is, the note starts with the item's text, and the location is next to type.
+function openDetail(form, item, messages) {
+  const hazard = item.querySelector(`[name="${item.dataset.prefix}disposition"][value=hazard]`);
+  if (hazard && !disposition(item)) hazard.checked = true;
+  item.dataset.disposition = disposition(item);
   const text = item.querySelector('.check-text').textContent.replace(/\s+/g, ' ').trim();
-  const select = row.querySelector('select[name$=".item_code"]');
-  if (select && item.dataset.hazard && [...select.options].some((o) => o.value === item.dataset.hazard)) {
-    select.value = item.dataset.hazard;
-  }
-  setValue(row, 'description', `${messages.failedPrefix}${text}`);
-  const note = item.querySelector(`[name="${item.dataset.prefix}note"]`);
+  const note = field(item, 'note');
   if (note && !note.value) note.value = `${messages.failedPrefix}${text}`;
-  slot.appendChild(row);
-  const location = row.querySelector('[name$=".location"]');
-  if (location) location.focus({ preventScroll: true });
+  const location = field(item, 'location');
+  if (location && item.dataset.disposition === 'hazard') location.focus({ preventScroll: true });
   form.dispatchEvent(new CustomEvent('taskform:changed', { bubbles: true }));
-}
-
-function closeFinding(form, item) {
-  const row = item.querySelector('[data-finding-slot] .row-item');
-  if (row) {
-    row.remove();
-    form.dispatchEvent(new CustomEvent('taskform:changed', { bubbles: true }));
-  }
-}
-
-// Findings rows already in the form (a draft, a restored record) go under the failed item they belong to.
-function attachFindings(form, box) {
-  const fieldset = findingsFieldset(form);
-  if (!fieldset) return;
-  const loose = [...fieldset.querySelectorAll('.row-list .row-item')];
-  box.querySelectorAll('.check-item').forEach((item) => {
-    if (checkedValue(item) !== FAIL || !item.dataset.hazard) return;
-    const slot = item.querySelector('[data-finding-slot]');
-    if (!slot || slot.querySelector('.row-item')) return;
-    const index = loose.findIndex((row) => {
-      const code = row.querySelector('select[name$=".item_code"]');
-      return code && code.value === item.dataset.hazard;
-    });
-    if (index >= 0) slot.appendChild(loose.splice(index, 1)[0]);
-  });
 }
 
 export function setupChecklist(form, messages) {
   const box = form.querySelector('fieldset.checklist');
   if (!box) return;
-  attachFindings(form, box);
+  box.querySelectorAll('.check-item').forEach((item) => { item.dataset.disposition = disposition(item); });
   updateProgress(box);
   box.addEventListener('change', (event) => {
+    const item = event.target.closest('.check-item');
+    if (!item) return;
+    if (event.target.name === `${item.dataset.prefix}disposition`) {
+      item.dataset.disposition = disposition(item);
+      const next = field(item, item.dataset.disposition === 'not_hazard' ? 'reason' : 'location');
+      if (next) next.focus({ preventScroll: true });
+      return;
+    }
     const radio = event.target.closest('.answer input[type=radio]');
     if (!radio) return;
-    const item = radio.closest('.check-item');
     item.classList.remove('has-error');
-    if (radio.value === FAIL) openFinding(form, item, messages);
-    else closeFinding(form, item);
-    updateProgress(box);
+    updateProgress(box);                          // first: the detail shows, so that its field can take focus
+    if (radio.value === FAIL) openDetail(form, item, messages);
   });
   const rest = box.querySelector('[data-rest-pass]');
   if (rest) {

@@ -32,6 +32,18 @@ function where(el, messages) {
   return parts.join(' · ');
 }
 
+// What a failed item still lacks to become its hazard file or to say why it is not one (as the server checks).
+function disposed(item, photos, messages) {
+  const named = (key) => item.querySelector(`[name="${item.dataset.prefix}${key}"]`);
+  if (!named('disposition')) return null;
+  const chosen = item.querySelector(`[name="${item.dataset.prefix}disposition"]:checked`);
+  if (!chosen) return messages.failNeedsDisposition;
+  if (!(photos && hasValue(photos))) return messages.failNeedsPhoto;
+  if (chosen.value === 'hazard' && named('item_code') && !named('item_code').value) return messages.failNeedsItem;
+  if (chosen.value === 'not_hazard' && !(named('reason') && named('reason').value.trim())) return messages.failNeedsReason;
+  return null;
+}
+
 function problems(form, messages) {
   const found = [];
   form.querySelectorAll('.check-item, .field[data-required]').forEach((el) => {
@@ -43,6 +55,10 @@ function problems(form, messages) {
         const note = el.querySelector(`[name="${el.dataset.prefix}note"]`);
         const photos = el.querySelector(`[data-field="${el.dataset.prefix}photos"]`);
         if (!(note && note.value.trim()) && !(photos && hasValue(photos))) found.push([el, messages.failNeedsNote]);
+        else {
+          const why = disposed(el, photos, messages);
+          if (why) found.push([el, why]);
+        }
       }
       return;
     }
