@@ -35,20 +35,19 @@ def _customer_rows(c) -> list:
          else None)]
 
 
-def _item_result(row: dict, filed: dict) -> str:
-    """合格 / 不合格 and, for 不合格, the hazard file it became or why it is none."""
-    text = RESULTS.get(row.get("result"), "—")
-    if row.get("result") != "fail":
-        return text
-    if row.get("disposition") == "not_hazard":
-        return f"{text}；不作为隐患：{row.get('reason')}"
-    number = filed.get(row.get("code"))
-    return f"{text}；隐患档案 {number}" if number else text
+def _item_note(row: dict, filed: dict) -> str:
+    """The item's note and, for 不合格, the hazard file it became or why it is none."""
+    what = None
+    if row.get("result") == "fail":
+        number = filed.get(row.get("code"))
+        what = (f"不作为隐患：{row.get('reason')}" if row.get("disposition") == "not_hazard"
+                else f"隐患档案 {number}" if number else None)
+    return "；".join(x for x in (row.get("note"), what) if x) or ""
 
 
 def _checklist(ctx, doc, rows: list, filed: dict) -> None:
     layout.heading(doc, "四、检查项目及结果")
-    table = [[row.get("code"), row.get("text"), _item_result(row, filed), row.get("note") or "",
+    table = [[row.get("code"), row.get("text"), RESULTS.get(row.get("result"), "—"), _item_note(row, filed) or "—",
               f"{len(row.get('photos') or [])}张" if row.get("photos") else "—"] for row in rows]
     layout.grid(doc, ["序号", "检查项目", "结果", "说明", "照片"], table or [["—", "无", "—", "", "—"]],
                 [1.4, 6.4, 1.6, 4.4, 1.4])
