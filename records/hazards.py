@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from .base import Base, UTCDateTime
 from .customers import Customer
@@ -113,6 +113,16 @@ class Hazard(Base):
         return (due is not None and self.is_open and self.status not in ("pending_acceptance", "accepted")
                 and due < now)
 
+    def report_started(self) -> bool:
+        """A government report was prepared or submitted for this hazard: the process reports a hazard
+        once (the flag `reported_to_government` waits for the submission, services/reports.py)."""
+        session = object_session(self)
+        if self.reported_to_government or session is None or self.id is None:
+            return bool(self.reported_to_government)
+        return session.scalar(select(HazardEvent.id).where(HazardEvent.hazard_id == self.id,
+                                                           HazardEvent.kind.in_(("report_prepared", "reported")))
+                              .limit(1)) is not None
+
     def summary(self) -> dict:
         """What the process keeps of its hazard (variable `hazard`): small and JSON-able."""
         team = self.team
@@ -123,7 +133,7 @@ class Hazard(Base):
                 "team": team.code if team else None, "team_head": team.head.username if team and team.head else None,
                 "branch": self.branch.code, "supervision_count": self.supervision_count,
                 "refused_to_sign": self.refused_to_sign, "refused_to_rectify": bool(self.refused_to_rectify),
-                "reported": self.reported_to_government, "deadline_days": self.item.get("deadline_days"),
+                "reported": self.report_started(), "deadline_days": self.item.get("deadline_days"),
                 "rectification_deadline": self.rectification_deadline.isoformat()
                 if self.rectification_deadline else None}
 

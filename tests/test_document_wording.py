@@ -69,7 +69,7 @@ def test_a_fresh_major_hazard_and_its_inspection_print_official_documents(world)
     world.sign(iid)
     world.clock.set(world.hazard(iid).deadline)
     world.tick(seconds=1)
-    world.sign(iid, "deliver_order")
+    world.supervise(iid)                                             # issued by the supervisor, delivered
     world.rectified(iid)
     new_day = (world.clock.now() + timedelta(days=10)).date().isoformat()
     world.accept(iid, passed=False, new_deadline=new_day)

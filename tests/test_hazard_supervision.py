@@ -98,14 +98,15 @@ def test_a_refusal_to_rectify_raises_the_severity_and_is_reported_to_the_governm
     assert world.grade() == ("B", 4.8)
     refuse_to_rectify(world, iid)
     hazard = world.hazard(iid)
-    assert hazard.refused_to_rectify and hazard.reported_to_government and hazard.status == "rectifying"
+    assert hazard.refused_to_rectify and hazard.status == "rectifying"
+    assert "report_prepared" in world.events(iid) and not hazard.reported_to_government   # counts once submitted
     assert world.ready(iid) == ["follow_up"]                  # the chase goes on
     assert world.grade() == ("A", 12.0)                       # one level up: 重大 at 一级
     with world.sessions() as s:
         events = [e for e in hazards.timeline(s, hazard.id) if e.kind == "rectification_refused"]
         reasons = sorted(r.reason for r in s.scalars(select(ReportLog).where(ReportLog.hazard_id == hazard.id)))
     assert events[0].detail["statement"] == "公司决定不投入资金改造" and len(events[0].detail["evidence"]) == 1
-    assert reasons == ["refused_rectify"]
+    assert reasons == ["refused_rectify"] * len(world.settings["AUTHORITIES"])       # one row per recipient
     _row, text, _ = _docx(world, "government_report")
     assert "客户拒不整改" in text
     refuse_to_rectify(world, iid, "仍不同意整改")              # again: recorded, not reported twice
