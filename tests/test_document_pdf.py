@@ -39,7 +39,7 @@ def test_the_documents_of_a_hazard_convert_to_pdf_with_chinese_and_no_stranded_l
     world.sign(iid)
     world.clock.set(world.hazard(iid).deadline)
     world.tick(seconds=1)
-    world.sign(iid, "deliver_order")
+    world.supervise(iid)                                             # issued by the supervisor, delivered
     world.rectified(iid)
     world.accept(iid, passed=False, new_deadline=(world.clock.now() + timedelta(days=10)).date().isoformat())
     with world.sessions() as s:
