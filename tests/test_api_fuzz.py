@@ -33,7 +33,9 @@ def _failures(operation, headers) -> list[str]:
 
 def test_the_api_answers_generated_input_without_a_server_error_and_as_documented(site):
     site.start_visit()
-    headers = {"Authorization": f"Bearer {api_token(site.app, 'admin')}"}
+    # identity: the in-process transport hands schemathesis the body as sent, and JSON is compressed for
+    # clients that ask (a real HTTP client decodes it; this transport does not)
+    headers = {"Authorization": f"Bearer {api_token(site.app, 'admin')}", "Accept-Encoding": "identity"}
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", site.app)
     failures = []
     for result in schema.get_all_operations():
