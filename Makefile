@@ -11,8 +11,8 @@ CATALOGS := webui/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
 
 $(STAMP): setup.cfg pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
+	$(BIN)/pip install --quiet --quiet --upgrade pip
+	$(BIN)/pip install --quiet --quiet -c requirements.lock -e '.[test]'
 	touch $(STAMP)
 
 # Front-end packages from npm (lock file), served by the app from webui/static/vendor.
