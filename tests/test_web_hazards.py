@@ -209,7 +209,8 @@ def test_a_major_hazard_is_reported_and_the_report_marked_submitted(hazard_app, 
     assert "重大隐患" in page and "登记已报送" in page
     with hazard_app.app_context():      # the customer also entered grade A: two grade_a reports (superior, government)
         reasons = sorted(r.reason for r in db.session().scalars(select(ReportLog)))
-        assert reasons == ["grade_a", "grade_a"] + ["major"] * 3         # one row per authority
+        # one row per recipient: the grade-A letter to the 3 authorities and the report to the superior unit
+        assert reasons == ["grade_a"] * 4 + ["major"] * 3
         log = db.session().scalars(select(ReportLog).where(ReportLog.reason == "major")).first()
     response = leader.post(f"/reports/{log.id}", data={"csrf_token": csrf_of(leader, "/reports"), "delivery": "post",
                                                        "lock_version": str(log.lock_version), "reply": "已收悉"})

@@ -20,6 +20,11 @@ CSP = "; ".join((
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+# the same for everyone and revalidated by their own views (the service worker: "no-cache"); the rest
+# may hold personal data
+NOT_PERSONAL = frozenset({"static", "offline.service_worker"})
+
+
 def init_app(app) -> None:
     strict_transport = app.config["GRIDSAFE"]["ENV"] != "development"
 
@@ -32,6 +37,6 @@ def init_app(app) -> None:
         headers.setdefault("Referrer-Policy", "same-origin")
         if strict_transport:
             headers.setdefault("Strict-Transport-Security", HSTS)
-        if request.endpoint != "static" and "no-store" not in headers.get("Cache-Control", ""):
+        if request.endpoint not in NOT_PERSONAL and "no-store" not in headers.get("Cache-Control", ""):
             headers["Cache-Control"] = "private, no-store"
         return response
