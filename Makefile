@@ -50,6 +50,8 @@ documents:
 	    libreoffice-writer-nogui poppler-utils fonts-noto-cjk fontconfig >/dev/null; \
 	fi
 
+# a terminal reads text log lines; production keeps the default, one JSON object per line
+run: export GRIDSAFE_LOG_FORMAT ?= text
 run: setup
 	$(BIN)/gridsafe init
 	$(BIN)/gridsafe demo
