@@ -65,6 +65,14 @@ class UserRole(Base):
     role: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
 
 
+def groups_of(teams, branch) -> set[str]:
+    """The codes a task's candidate group may name to reach someone: their active teams and their branch."""
+    codes = {t.code for t in teams if t.active}
+    if branch is not None:
+        codes.add(branch.code)
+    return codes
+
+
 class User(Base):
     """A member of staff who signs in. Customers never do: they sign on an inspector's screen."""
 
@@ -112,10 +120,7 @@ class User(Base):
     @property
     def groups(self) -> set[str]:
         """Codes a task's candidate group may name to be offered to this user: teams and branch."""
-        codes = {t.code for t in self.teams if t.active}
-        if self.branch is not None:
-            codes.add(self.branch.code)
-        return codes
+        return groups_of(self.teams, self.branch)
 
     # Flask-Login
     @property
@@ -203,10 +208,7 @@ class SignedIn:
     @property
     def groups(self) -> set[str]:
         """As User.groups: the codes of the active teams and the branch's code."""
-        codes = {t.code for t in self.teams if t.active}
-        if self.branch is not None:
-            codes.add(self.branch.code)
-        return codes
+        return groups_of(self.teams, self.branch)
 
     @property
     def is_active(self) -> bool:
