@@ -40,3 +40,12 @@ class Invalid(ServiceError):
     """The input is refused; `errors` maps field names to messages."""
 
     status = 422
+
+
+# What the engine and the database answer, named here so that the interfaces map them without
+# reaching into the engine themselves.
+from engine import STATUSES as INSTANCE_STATUSES, EngineError  # noqa: E402
+from engine.transient import is_busy, is_outage  # noqa: E402
+
+__all__ = ["ServiceError", "NotFound", "Forbidden", "Conflict", "Invalid", "EngineError", "INSTANCE_STATUSES",
+           "is_busy", "is_outage"]

@@ -5,8 +5,8 @@ from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-import engine
 import services
+from services.errors import EngineError
 
 
 def problem(status: int, title: str, detail: str | None = None, *, errors: dict | None = None, **extra):
@@ -23,7 +23,7 @@ def problem(status: int, title: str, detail: str | None = None, *, errors: dict 
     return response
 
 
-def engine_status(err: engine.EngineError) -> int:
+def engine_status(err: EngineError) -> int:
     return getattr(err, "status", 400)
 
 
@@ -51,8 +51,8 @@ def init_app(app) -> None:
 
     app.register_error_handler(services.ServiceError, service_error)
 
-    @app.errorhandler(engine.EngineError)
-    def engine_error(err: engine.EngineError):
+    @app.errorhandler(EngineError)
+    def engine_error(err: EngineError):
         status = engine_status(err)
         if request.path.startswith("/api/"):
             return problem(status, type(err).__name__, str(err))

@@ -8,7 +8,7 @@ from flask import current_app, g, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError
 
-from engine import transient
+from services import errors as faults
 
 from .errors import problem
 
@@ -23,10 +23,10 @@ def init_app(app) -> None:
 def database_error(err: DBAPIError):
     if "_login_user" not in g:      # who is asking cannot be known without the database: no one, for this answer
         g._login_user = current_app.login_manager.anonymous_user()
-    if transient.is_outage(err):
+    if faults.is_outage(err):
         detail, seconds = _("The database cannot be reached at the moment; nothing was saved. "
                             "Please try again in a minute."), RETRY_OUTAGE_SECONDS
-    elif transient.is_busy(err):
+    elif faults.is_busy(err):
         detail, seconds = _("The database is busy with other changes; nothing was saved. "
                             "Please try again in a moment."), RETRY_BUSY_SECONDS
     else:

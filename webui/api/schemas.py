@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-import engine
+from services.errors import INSTANCE_STATUSES
 
 from ..rendering import MAX_PAGE
 
@@ -138,7 +138,7 @@ class InstanceDetailSchema(InstanceSchema):
 class InstanceListArgs(Schema):
     process = fields.String(load_default=None, validate=SHORT)
     version = fields.Integer(load_default=None, validate=COUNT)
-    status = fields.String(load_default=None, validate=validate.OneOf(engine.STATUSES))
+    status = fields.String(load_default=None, validate=validate.OneOf(INSTANCE_STATUSES))
     key = fields.String(load_default=None, validate=SHORT)
     started_from = fields.Date(load_default=None, data_key="from")
     started_to = fields.Date(load_default=None, data_key="to")
