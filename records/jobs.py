@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, delete, or_, update
+from sqlalchemy import JSON, ForeignKey, Integer, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -56,27 +56,35 @@ class PeriodicRun(Base):
     report: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
-def claim_period(session, name: str, period: str, now: datetime, *, lease: timedelta | None = None) -> bool:
+def claim_period(session, name: str, period: str, now: datetime, *, lease: timedelta | None = None,
+                 owner: str | None = None, gone=None) -> bool:
     """True (and the period recorded) if nobody ran `name` for `period` yet; call in its own transaction.
 
     With a lease, the claim is a promise rather than a record: until finish_period marks the run done,
-    a claim older than the lease (its scheduler crashed in the middle) may be taken over."""
+    a claim older than the lease (its scheduler crashed in the middle) may be taken over, and so may a
+    claim whose `owner` the caller's `gone(owner)` knows to have died (a process of this machine that no
+    longer runs), at once: rerunning the tick after a crash runs the job again."""
     try:
         with session.begin_nested():
-            session.add(PeriodicRun(name=name, period=period, started_at=now, report={}))
+            session.add(PeriodicRun(name=name, period=period, started_at=now,
+                                    report={"owner": owner} if owner else {}))
     except IntegrityError:
         if lease is None:
             return False
         table = PeriodicRun.__table__
-        taken = session.execute(update(table).where(
-            table.c.name == name, table.c.period == period, table.c.started_at < now - lease,
-            or_(table.c.report.is_(None), ~_done(table.c.report))).values(started_at=now))
+        row = session.execute(select(table.c.started_at, table.c.report).where(
+            table.c.name == name, table.c.period == period)).first()
+        if row is None or (row.report or {}).get("done"):
+            return False
+        stale = row.started_at < now - lease
+        dead = gone is not None and (row.report or {}).get("owner") and gone(row.report["owner"])
+        if not (stale or dead):
+            return False
+        taken = session.execute(update(table).where(          # compare and set: one of two takers wins
+            table.c.name == name, table.c.period == period, table.c.started_at == row.started_at)
+            .values(started_at=now, report={"owner": owner} if owner else {}))
         return taken.rowcount == 1
     return True
-
-
-def _done(column):
-    return column["done"].as_boolean().is_(True)
 
 
 def finish_period(session, name: str, period: str, report: dict | None = None) -> None:

@@ -9,6 +9,8 @@ in its own transactions, as the system actor. Imports no web framework: `gridsaf
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -19,6 +21,7 @@ from . import assessment, outbox, planning, risk
 
 LOG = logging.getLogger("gridsafe.scheduler")
 DAILY_LEASE = timedelta(minutes=30)     # a daily run not done this long after its claim is run again
+HOST = socket.gethostname()
 
 
 def run_tick(rt, name: str, *, beat: bool = True) -> dict:
@@ -58,30 +61,59 @@ def _guarded(done: dict, job: str, work):
         return None
 
 
+def owner() -> str:
+    """Who claims a daily run: this machine and process."""
+    return f"{HOST}:{os.getpid()}"
+
+
+def gone(claimant: str) -> bool:
+    """Whether the process that claimed a run is known to have died: it ran on this machine and no longer
+    runs. A claimant on another machine is not known to be gone (its claim ends with DAILY_LEASE)."""
+    host, _, pid = claimant.rpartition(":")
+    if host != HOST or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:          # it runs, as another user
+        return False
+    return False
+
+
 def _claim(rt, job: str) -> bool:
     """Whether this scheduler runs `job` today (the company's day): nobody claimed it yet, or the one who
-    did stopped before finishing it (DAILY_LEASE)."""
+    did stopped before finishing it (it died on this machine, or DAILY_LEASE passed)."""
     with rt.sessions() as session:
-        claimed = jobs.claim_period(session, job, rt.today().isoformat(), rt.now(), lease=DAILY_LEASE)
+        claimed = jobs.claim_period(session, job, rt.today().isoformat(), rt.now(), lease=DAILY_LEASE,
+                                    owner=owner(), gone=gone)
         session.commit()
         return claimed
 
 
-def _daily(rt, job: str, work):
-    """Run a claimed daily job and mark it done when it is; a failure gives the claim back (next tick)."""
+def _daily(rt, job: str, work, *, marks_done: bool = False):
+    """Run a claimed daily job and mark it done when it is; a failure gives the claim back (next tick).
+
+    The jobs run in pieces (one transaction per inspection or customer) and are idempotent, so a crash
+    before the mark means the next tick runs the job again. `marks_done`: work(finish) marks the run done
+    itself, in the transaction of its work (finish(session, result))."""
     if not _claim(rt, job):
         return None
     period = rt.today().isoformat()
+
+    def finish(session, result):
+        jobs.finish_period(session, job, period, {"result": result})
     try:
-        result = work()
+        result = work(finish) if marks_done else work()
     except BaseException:
         with rt.sessions() as session:
             jobs.release_period(session, job, period)
             session.commit()
         raise
-    with rt.sessions() as session:
-        jobs.finish_period(session, job, period, {"result": result})
-        session.commit()
+    if not marks_done:
+        with rt.sessions() as session:
+            jobs.finish_period(session, job, period, {"result": result})
+            session.commit()
     return result
 
 
@@ -104,8 +136,10 @@ def daily_statistics(rt) -> bool | None:
     if rt.sa.dialect.name != "sqlite":
         return None
 
-    def analyze():
-        with rt.sa.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
+    def analyze(finish):
+        with rt.sessions() as session:          # the statistics and the mark of the day, together
+            session.connection().exec_driver_sql("ANALYZE")
+            finish(session, True)
+            session.commit()
         return True
-    return _daily(rt, "statistics", analyze)
+    return _daily(rt, "statistics", analyze, marks_done=True)

@@ -207,6 +207,36 @@ def test_a_daily_run_whose_scheduler_died_is_taken_over_after_its_lease(tmp_path
     assert jobs.daily_plan(rt) is None
 
 
+def test_a_daily_run_whose_scheduler_died_on_this_machine_runs_again_at_once(tmp_path, sqlite_url, clock):
+    """kill -9 of the scheduler between its claim and the end of the job: rerunning the tick runs the job
+    (the claimant is a process of this machine that no longer runs); a live claimant keeps its claim."""
+    import subprocess
+    from records import jobs as periods
+    from services import jobs
+    from services import runtime as wiring
+    rt = wiring.build({"ENV": "testing", "SECRET_KEY": "k", "DATA_DIR": str(tmp_path / "data"), "CLOCK": clock,
+                       "DATABASE_URL": sqlite_url})
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    try:
+        with rt.sessions() as s:
+            for job, pid in (("plan", alive.pid), ("statistics", dead.pid)):
+                assert periods.claim_period(s, job, rt.today().isoformat(), rt.now(), lease=jobs.DAILY_LEASE,
+                                            owner=f"{jobs.HOST}:{pid}", gone=jobs.gone)
+            s.commit()
+        assert jobs.daily_plan(rt) is None                   # its scheduler still runs: it may be working
+        assert jobs.daily_statistics(rt) is True             # its scheduler died: run now, not in 30 minutes
+        assert jobs.daily_statistics(rt) is None             # and marked done with the statistics
+        with rt.sessions() as s:
+            run = s.get(periods.PeriodicRun, ("statistics", rt.today().isoformat()))
+            assert run.report["done"] is True and run.report["result"] is True
+    finally:
+        alive.kill()
+        alive.wait()
+    assert not jobs.gone(f"another-machine:{dead.pid}")      # elsewhere: only the lease ends a claim
+
+
 def test_serve_keeps_its_scheduler_running(tmp_path):
     from cli.supervise import Keeper
     lines = []
