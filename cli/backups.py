@@ -70,3 +70,17 @@ def migrate_files(rt, folder):
     click.echo(f"{report.moved} files moved into the database, {report.present} already there, "
                f"{len(report.problems)} problems")
     sys.exit(1 if report.problems else 0)
+
+
+@files.command("collect")
+@click.option("--hours", type=click.FloatRange(min=0), default=None,
+              help="Remove orphans older than this many hours (default: ORPHAN_FILE_HOURS, 24).")
+@with_runtime
+def collect_files(rt, hours):
+    """Remove stored files that no attachment or document names (left by requests that rolled back)."""
+    report = file_moving.collect_orphans(rt, SYSTEM, hours=hours)
+    if rt.files.kind == "database":
+        click.echo(f"files are kept in the database with their rows: nothing to collect "
+                   f"({report.unnamed_in_database} files no row names)")
+    else:
+        click.echo(f"{report.removed} orphan files removed, {report.recent} younger than the grace period kept")

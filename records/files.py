@@ -51,7 +51,9 @@ class FolderStore:
     def put(self, data: bytes, session=None) -> str:
         digest = hashlib.sha256(data).hexdigest()
         target = self.path(digest)
-        if not target.exists():
+        if target.exists():
+            os.utime(target)               # fresh again: the orphan collector keeps a file about to be named
+        else:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent)
             with os.fdopen(fd, "wb") as f:

@@ -34,6 +34,7 @@ DEFAULTS: dict = {
     "FORMS_DIR": str(ROOT / "forms"),
     "SQLITE_SYNCHRONOUS": "NORMAL",           # NORMAL survives a process crash; FULL a power loss too
     "DB_BUSY_TIMEOUT_MS": 10000,              # SQLite: a write waits this long for the lock, then 503 Retry-After
+    "ORPHAN_FILE_HOURS": 24,                  # a stored file no row names is removed once it is this old
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 2,

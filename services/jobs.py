@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from engine import timers, transient
 from records import jobs
 
-from . import assessment, outbox, planning, risk
+from . import access, assessment, files, outbox, planning, risk
 
 LOG = logging.getLogger("gridsafe.scheduler")
 DAILY_LEASE = timedelta(minutes=30)     # a daily run not done this long after its claim is run again
@@ -41,6 +41,7 @@ def run_tick(rt, name: str, *, beat: bool = True) -> dict:
     done["outbox"] = _guarded(done, "outbox", lambda: outbox.deliver_due(rt))
     done["assessment"] = _guarded(done, "assessment", lambda: start_assessment(rt))
     done["statistics"] = _guarded(done, "statistics", lambda: daily_statistics(rt))
+    done["files"] = _guarded(done, "files", lambda: daily_files(rt))
     if beat:
         tally = timers.TickReport(fired=done["fired"], errors=done["errors"])
         with rt.sessions() as session:
@@ -143,3 +144,9 @@ def daily_statistics(rt) -> bool | None:
             session.commit()
         return True
     return _daily(rt, "statistics", analyze, marks_done=True)
+
+
+def daily_files(rt) -> int | None:
+    """Once a day: remove stored files that no row names (a rolled-back request's), past their grace
+    period (services.files.collect_orphans). Returns how many were removed; None when not due."""
+    return _daily(rt, "files", lambda: files.collect_orphans(rt, access.SYSTEM).removed)

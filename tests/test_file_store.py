@@ -166,3 +166,54 @@ def test_files_migrate_is_refused_on_sqlite(sqlite_url, tmp_path, clock):
     run = CliRunner().invoke(cli.main, ["files", "migrate"], obj={"rt": rt})
     assert run.exit_code == 1 and "local folder" in run.output
     rt.sa.dispose()
+
+
+def test_a_rolled_back_requests_file_is_collected_once_past_its_grace_and_named_files_stay(sqlite_url, tmp_path,
+                                                                                           clock):
+    from services import access, jobs
+    from services import files as file_moving
+    rt = build(sqlite_url, tmp_path / "data", clock)
+    with rt.sessions() as s:                                  # a request that stored its photo and committed
+        kept = attachments.store_image(s, rt.files, noisy_photo(), kind="photo", actor="insp1", now=rt.now(),
+                                       max_bytes=10 << 20)
+        s.commit()
+        kept = kept.id
+    with rt.sessions() as s:                                  # one that failed after writing the file
+        lost = attachments.store_image(s, rt.files, noisy_photo(300), kind="photo", actor="insp1", now=rt.now(),
+                                       max_bytes=10 << 20).id
+        s.rollback()
+    in_flight = noisy_photo(200)
+    young = rt.files.put(in_flight)                            # a request still in flight: not named yet
+    day_old = os.stat(rt.files.path(kept)).st_mtime - 2 * 86400
+    for digest in (kept, lost):
+        os.utime(rt.files.path(digest), (day_old, day_old))
+
+    assert jobs.daily_files(rt) == 1                          # the scheduler's daily run
+    assert not rt.files.exists(lost)
+    assert rt.files.intact(kept) and rt.files.intact(young)
+    assert jobs.daily_files(rt) is None                       # once a day
+    report = file_moving.collect_orphans(rt, access.SYSTEM)
+    assert (report.removed, report.recent) == (0, 1)
+
+    os.utime(rt.files.path(young), (day_old, day_old))
+    rt.files.put(in_flight)                                    # the same bytes stored again: fresh, not collected
+    run = CliRunner().invoke(cli.main, ["files", "collect"], obj={"rt": rt})
+    assert run.exit_code == 0, run.output
+    assert "0 orphan files removed, 1 younger" in run.output and rt.files.intact(young)
+    run = CliRunner().invoke(cli.main, ["files", "collect", "--hours", "0"], obj={"rt": rt})
+    assert "1 orphan files removed" in run.output and not rt.files.exists(young) and rt.files.intact(kept)
+
+
+def test_files_in_postgresql_are_not_collected_but_counted(pg, tmp_path, clock):
+    from services import access
+    from services import files as file_moving
+    rt = build(pg, tmp_path / "data", clock)
+    with rt.sessions() as s:
+        attachments.store_image(s, rt.files, noisy_photo(), kind="photo", actor="insp1", now=rt.now(),
+                                max_bytes=10 << 20)
+        s.commit()
+    rt.files.put(b"no row names this file")                    # as a restore would, outside a request
+    report = file_moving.collect_orphans(rt, access.SYSTEM, hours=0)
+    assert (report.removed, report.unnamed_in_database) == (0, 1)
+    with rt.read_sessions() as s:
+        assert s.scalar(select(func.count()).select_from(FileChunk).where(FileChunk.seq == 0)) == 2
