@@ -74,7 +74,7 @@ def _flush(conn, table, rows):
         rows.clear()
 
 
-def load(sa, hazards: int, seed: int = 7) -> None:
+def load(sa, hazards: int, seed: int = 7, customers_count: int = 5000) -> None:
     rnd = random.Random(seed)
     with sa.begin() as conn:
         conn.execute(insert(Branch.__table__), [{"id": 1, "code": "JA", "name": "公司", "kind": "company",
@@ -85,7 +85,7 @@ def load(sa, hazards: int, seed: int = 7) -> None:
                                                 "branch_id": 2 + i % 10, "active": True, "lock_version": 1}
                                                for i in range(40)])
         customers = []
-        for i in range(5000):
+        for i in range(customers_count):
             klass = rnd.choices(["first", "second", None], [25, 50, 25])[0]
             customers.append({"id": i + 1, "number": f"36{i:08d}", "name": f"客户{i}", "branch_id": 2 + i % 10,
                               "importance": klass, "high_risk": rnd.random() < 0.2, "industry": rnd.choice(INDUSTRIES),
@@ -93,7 +93,7 @@ def load(sa, hazards: int, seed: int = 7) -> None:
                               "lock_version": 1})
         conn.execute(insert(Customer.__table__), customers)
         _hazards(conn, rnd, hazards, customers)
-        _inspections_and_grades(conn, rnd)
+        _inspections_and_grades(conn, rnd, customers_count)
 
 
 def _hazards(conn, rnd, count, customers) -> None:
@@ -174,9 +174,9 @@ def _hazards(conn, rnd, count, customers) -> None:
     _flush(conn, Document.__table__, docs)
 
 
-def _inspections_and_grades(conn, rnd) -> None:
+def _inspections_and_grades(conn, rnd, customers_count: int = 5000) -> None:
     rows, grades, number = [], [], 0
-    for customer in range(1, 5001):
+    for customer in range(1, customers_count + 1):
         due = date(2023, 12, 1) + timedelta(days=rnd.randint(0, 180))
         while due < NOW.date() + timedelta(days=30):
             number += 1

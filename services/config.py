@@ -34,6 +34,7 @@ DEFAULTS: dict = {
     "FORMS_DIR": str(ROOT / "forms"),
     "SQLITE_SYNCHRONOUS": "NORMAL",           # NORMAL survives a process crash; FULL a power loss too
     "DB_BUSY_TIMEOUT_MS": 10000,              # SQLite: a write waits this long for the lock, then 503 Retry-After
+    "SNAPSHOT_BACKFILL_MONTHS": 24,           # ended months the scheduler counts back at most (indicator snapshots)
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 2,

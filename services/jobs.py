@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from engine import timers, transient
 from records import jobs
 
-from . import assessment, outbox, planning, risk
+from . import assessment, outbox, planning, risk, snapshots
 
 LOG = logging.getLogger("gridsafe.scheduler")
 DAILY_LEASE = timedelta(minutes=30)     # a daily run not done this long after its claim is run again
@@ -38,6 +38,7 @@ def run_tick(rt, name: str, *, beat: bool = True) -> dict:
     done["outbox"] = _guarded(done, "outbox", lambda: outbox.deliver_due(rt))
     done["assessment"] = _guarded(done, "assessment", lambda: start_assessment(rt))
     done["statistics"] = _guarded(done, "statistics", lambda: daily_statistics(rt))
+    done["snapshots"] = _guarded(done, "snapshots", lambda: close_months(rt))
     if beat:
         tally = timers.TickReport(fired=done["fired"], errors=done["errors"])
         with rt.sessions() as session:
@@ -109,3 +110,9 @@ def daily_statistics(rt) -> bool | None:
             connection.exec_driver_sql("ANALYZE")
         return True
     return _daily(rt, "statistics", analyze)
+
+
+def close_months(rt) -> list[str] | None:
+    """Once a day: count the indicators of every ended month that can be closed and is not
+    (services.snapshots); the months closed now, or None when already done today."""
+    return _daily(rt, "snapshots", lambda: snapshots.close_due(rt).months)
