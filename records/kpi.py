@@ -118,8 +118,9 @@ def hazard_counts(session, scope: Scope, names, group: str | None = None, *, sna
     from the month's snapshot when the scope is a closed month (snapshot=False: always computed)."""
     names = list(names)
     month = snapshots.closed(session, scope) if snapshot else None
-    if month is not None:
-        return snapshots.counts(session, scope, month, snapshots.HAZARD, names, group)
+    kept = snapshots.counts(session, scope, month, snapshots.HAZARD, names, group) if month else None
+    if kept is not None:
+        return kept
     analytic(session)
     columns = [func.coalesce(func.sum(case((HAZARD_SETS[n](session, scope), 1), else_=0)), 0).label(n)
                for n in names]
@@ -145,7 +146,8 @@ def hazard_counts_over(session, scopes: list[Scope], names, one_pass: bool | Non
     names, scopes = list(names), list(scopes)
     if not scopes:
         return []
-    months = [snapshots.closed(session, sc) if snapshot else None for sc in scopes]
+    months = [snapshots.closed(session, sc) if snapshot and set(names) <= set(snapshots.HAZARD_COLUMNS) else None
+              for sc in scopes]
     if any(months):                       # closed months from their snapshots, the others computed
         live = [sc for sc, m in zip(scopes, months) if m is None]
         computed = iter(hazard_counts_over(session, live, names, one_pass, snapshot=False))
@@ -170,8 +172,9 @@ def hazard_counts_over(session, scopes: list[Scope], names, one_pass: bool | Non
 def inspection_counts(session, scope: Scope, names, group: str | None = None, *, snapshot: bool = True) -> dict:
     names = list(names)
     month = snapshots.closed(session, scope) if snapshot else None
-    if month is not None:
-        return snapshots.counts(session, scope, month, snapshots.INSPECTION, names, group)
+    kept = snapshots.counts(session, scope, month, snapshots.INSPECTION, names, group) if month else None
+    if kept is not None:
+        return kept
     analytic(session)
     columns = [func.coalesce(func.sum(case((INSPECTION_SETS[n](scope), 1), else_=0)), 0).label(n) for n in names]
     key = INSPECTION_GROUPS[group] if group else None

@@ -23,20 +23,18 @@ def count(session, scope: Scope) -> list[snapshots.IndicatorCount]:
         raise ValueError("a snapshot is counted for a whole ended month without filters")
     rows = []
     hazard_keys = (Hazard.branch_id, Hazard.team_id, Customer.importance, Customer.industry, Hazard.severity)
-    for values in kpi.grouped_hazard_counts(session, scope, list(kpi.HAZARD_SETS), hazard_keys):
-        rows.append(_row(month, snapshots.HAZARD, values))
+    for keys, counts in kpi.grouped_hazard_counts(session, scope, snapshots.HAZARD_COLUMNS, hazard_keys):
+        rows.append(_row(month, snapshots.HAZARD, keys, counts))
     inspection_keys = (Customer.branch_id, Inspection.team_id, Customer.importance, Customer.industry)
-    for values in kpi.grouped_inspection_counts(session, scope, list(kpi.INSPECTION_SETS), inspection_keys):
-        rows.append(_row(month, snapshots.INSPECTION, values))
-    for values in _grades(session, scope):
-        rows.append(_row(month, snapshots.GRADE, values))
+    for keys, counts in kpi.grouped_inspection_counts(session, scope, snapshots.INSPECTION_COLUMNS, inspection_keys):
+        rows.append(_row(month, snapshots.INSPECTION, keys, counts))
+    for keys, counts in _grades(session, scope):
+        rows.append(_row(month, snapshots.GRADE, keys, {snapshots.GRADE_COLUMNS[g]: n for g, n in counts.items()}))
     return rows
 
 
-def _row(month: str, kind: str, values: tuple) -> snapshots.IndicatorCount:
-    keys, counts = values
-    named = dict(zip(snapshots.DIMENSIONS, keys))
-    return snapshots.IndicatorCount(month=month, kind=kind, counts={k: v for k, v in counts.items() if v}, **named)
+def _row(month: str, kind: str, keys: tuple, counts: dict) -> snapshots.IndicatorCount:
+    return snapshots.IndicatorCount(month=month, kind=kind, **dict(zip(snapshots.DIMENSIONS, keys)), **counts)
 
 
 def _grades(session, scope: Scope):

@@ -17,7 +17,7 @@ import hashlib
 import json
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Index, Integer, String, and_, delete, select
+from sqlalchemy import Index, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
@@ -27,6 +27,9 @@ HAZARD = "hazard"
 INSPECTION = "inspection"
 GRADE = "grade"
 DIMENSIONS = ("branch_id", "team_id", "klass", "industry", "severity")
+HAZARD_COLUMNS = ("discovered", "filed", "unfiled", "to_eliminate", "open_at_start", "closed", "discovered_closed", "open_at_end", "monitored", "unmonitored", "overdue_at_end", "notified", "signed", "notified_in_time", "closed_on_time", "went_overdue", "supervised_in_time", "acceptance_due", "accepted_in_time", "reported", "major_discovered", "major_reported")
+INSPECTION_COLUMNS = ("periodic_due", "periodic_on_time", "periodic_late", "tasks_due", "tasks_on_time", "completed")
+GRADE_COLUMNS = {"A": "grade_a", "B": "grade_b", "C": "grade_c", "-": "grade_none"}
 
 
 class IndicatorMonth(Base):
@@ -41,7 +44,8 @@ class IndicatorMonth(Base):
 
 
 class IndicatorCount(Base):
-    """The counts of every named set (or grade) of one combination of filter values in a closed month."""
+    """The counts of every named set (a column each; the grades for kind "grade") of one combination of
+    filter values in a closed month."""
 
     __tablename__ = "indicator_count"
 
@@ -53,7 +57,38 @@ class IndicatorCount(Base):
     klass: Mapped[str | None] = mapped_column(String(20))
     industry: Mapped[str | None] = mapped_column(String(80))
     severity: Mapped[str | None] = mapped_column(String(12))
-    counts: Mapped[dict] = mapped_column(JSON)
+    discovered: Mapped[int] = mapped_column(Integer, default=0)
+    filed: Mapped[int] = mapped_column(Integer, default=0)
+    unfiled: Mapped[int] = mapped_column(Integer, default=0)
+    to_eliminate: Mapped[int] = mapped_column(Integer, default=0)
+    open_at_start: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    discovered_closed: Mapped[int] = mapped_column(Integer, default=0)
+    open_at_end: Mapped[int] = mapped_column(Integer, default=0)
+    monitored: Mapped[int] = mapped_column(Integer, default=0)
+    unmonitored: Mapped[int] = mapped_column(Integer, default=0)
+    overdue_at_end: Mapped[int] = mapped_column(Integer, default=0)
+    notified: Mapped[int] = mapped_column(Integer, default=0)
+    signed: Mapped[int] = mapped_column(Integer, default=0)
+    notified_in_time: Mapped[int] = mapped_column(Integer, default=0)
+    closed_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    went_overdue: Mapped[int] = mapped_column(Integer, default=0)
+    supervised_in_time: Mapped[int] = mapped_column(Integer, default=0)
+    acceptance_due: Mapped[int] = mapped_column(Integer, default=0)
+    accepted_in_time: Mapped[int] = mapped_column(Integer, default=0)
+    reported: Mapped[int] = mapped_column(Integer, default=0)
+    major_discovered: Mapped[int] = mapped_column(Integer, default=0)
+    major_reported: Mapped[int] = mapped_column(Integer, default=0)
+    periodic_due: Mapped[int] = mapped_column(Integer, default=0)
+    periodic_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    periodic_late: Mapped[int] = mapped_column(Integer, default=0)
+    tasks_due: Mapped[int] = mapped_column(Integer, default=0)
+    tasks_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    grade_a: Mapped[int] = mapped_column(Integer, default=0)
+    grade_b: Mapped[int] = mapped_column(Integer, default=0)
+    grade_c: Mapped[int] = mapped_column(Integer, default=0)
+    grade_none: Mapped[int] = mapped_column(Integer, default=0)
 
 
 Index("ix_indicator_count_month", IndicatorCount.month, IndicatorCount.kind)
@@ -93,7 +128,7 @@ def replace(session, scope: Scope, rows: list, now: datetime) -> None:
     session.execute(delete(IndicatorCount).where(IndicatorCount.month == month))
     session.execute(delete(IndicatorMonth).where(IndicatorMonth.month == month))
     session.add_all(rows)
-    hazards = sum(r.counts.get("to_eliminate", 0) for r in rows if r.kind == HAZARD)
+    hazards = sum(r.to_eliminate or 0 for r in rows if r.kind == HAZARD)
     session.add(IndicatorMonth(month=month, settings=settings_key(scope), written_at=now, hazards=hazards))
 
 
@@ -104,22 +139,21 @@ HAZARD_GROUPS = {"branch": "branch_id", "team": "team_id", "class": "klass", "in
 INSPECTION_GROUPS = {"branch": "branch_id", "team": "team_id", "class": "klass", "industry": "industry"}
 
 
-def counts(session, scope: Scope, month: str, kind: str, names, group: str | None = None) -> dict:
+def counts(session, scope: Scope, month: str, kind: str, names, group: str | None = None) -> dict | None:
     """{group key (None without grouping): {set name: count}}, as records.kpi's counting answers, summed
-    from the month's rows that the scope's filters select."""
+    in SQL from the month's rows that the scope's filters select; None when a set asked for is not kept."""
     names = list(names)
-    column = getattr(IndicatorCount, HAZARD_GROUPS[group]) if group else None
-    rows = session.execute(select(column if column is not None else IndicatorCount.id, IndicatorCount.counts)
-                           .where(IndicatorCount.month == month, IndicatorCount.kind == kind,
-                                  *filters(scope))).all()
-    out: dict = {}
-    for key, values in rows:
-        bucket = out.setdefault(key if column is not None else None, {n: 0 for n in names})
-        for n in names:
-            bucket[n] += int(values.get(n, 0))
-    if column is None and None not in out:
-        out[None] = {n: 0 for n in names}
-    return out
+    if not set(names) <= set(HAZARD_COLUMNS if kind == HAZARD else INSPECTION_COLUMNS):
+        return None
+    key = getattr(IndicatorCount, HAZARD_GROUPS[group]) if group else None
+    sums = [func.coalesce(func.sum(getattr(IndicatorCount, n)), 0) for n in names]
+    query = select(*([key] if key is not None else []), *sums).where(
+        IndicatorCount.month == month, IndicatorCount.kind == kind, *filters(scope))
+    if key is not None:
+        rows = session.execute(query.group_by(key)).all()
+        return {row[0]: {n: int(v) for n, v in zip(names, row[1:])} for row in rows}
+    row = session.execute(query).one()
+    return {None: {n: int(v) for n, v in zip(names, row)}}
 
 
 def filters(scope: Scope) -> list:
@@ -138,9 +172,7 @@ def filters(scope: Scope) -> list:
 
 def grades(session, scope: Scope, month: str) -> dict:
     """{grade: customers} at the month's end, of the customers the scope's filters select."""
-    out: dict = {}
-    for (values,) in session.execute(select(IndicatorCount.counts).where(
-            and_(IndicatorCount.month == month, IndicatorCount.kind == GRADE, *filters(scope)))):
-        for grade, n in values.items():
-            out[grade] = out.get(grade, 0) + int(n)
-    return out
+    sums = [func.coalesce(func.sum(getattr(IndicatorCount, c)), 0) for c in GRADE_COLUMNS.values()]
+    row = session.execute(select(*sums).where(IndicatorCount.month == month, IndicatorCount.kind == GRADE,
+                                              *filters(scope))).one()
+    return {grade: int(n) for grade, n in zip(GRADE_COLUMNS, row) if n}

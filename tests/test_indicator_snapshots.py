@@ -116,3 +116,8 @@ def test_the_scheduler_closes_a_month_after_its_grace_once(year, tmp_path):
     run = CliRunner().invoke(cli.main, ["indicators", "snapshot", "--month", "2026-13"], obj={"rt": rt})
     assert run.exit_code != 0 and "YYYY-MM" in run.output
     assert datetime(2026, 11, 16, tzinfo=timezone.utc) <= rt.now()
+
+
+def test_the_snapshot_keeps_every_set_the_indicators_count():
+    assert set(snapshots.HAZARD_COLUMNS) == set(kpi.HAZARD_SETS)
+    assert set(snapshots.INSPECTION_COLUMNS) == set(kpi.INSPECTION_SETS)
