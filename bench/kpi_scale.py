@@ -316,8 +316,9 @@ def main() -> None:
 
 
 def close_months(sessions) -> int:
-    """Count every ended month of the data into its snapshot, as the scheduler does (records level)."""
-    months = [m for m in indicators.months_up_to(date(2026, 10, 31), 36)]
+    """Count the 12 ended months the queries read into their snapshots, as the scheduler does when each
+    month closes (records level)."""
+    months = indicators.months_up_to(date(2026, 10, 31), 12)
     for first, last in months:
         scope = kpi.make_scope(first, last, NOW)
         with sessions() as s:

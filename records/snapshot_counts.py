@@ -15,9 +15,10 @@ from .kpi_scope import Scope
 from .risk import CustomerGrade
 
 
-def count(session, scope: Scope) -> list[snapshots.IndicatorCount]:
+def count(session, scope: Scope) -> list[dict]:
     """Count the month of `scope` (a whole, ended month, without filters): the rows of its snapshot, not
-    yet added. Reads only, so that the write transaction that stores them stays short."""
+    yet stored (a dict of columns each). Reads only, so that the write transaction that stores them stays
+    short."""
     month = snapshots.month_of(scope)
     if month is None or any(f is not None for f in (scope.branch_ids, scope.team_ids, scope.klass, scope.industry)):
         raise ValueError("a snapshot is counted for a whole ended month without filters")
@@ -33,8 +34,10 @@ def count(session, scope: Scope) -> list[snapshots.IndicatorCount]:
     return rows
 
 
-def _row(month: str, kind: str, keys: tuple, counts: dict) -> snapshots.IndicatorCount:
-    return snapshots.IndicatorCount(month=month, kind=kind, **dict(zip(snapshots.DIMENSIONS, keys)), **counts)
+def _row(month: str, kind: str, keys: tuple, counts: dict) -> dict:
+    row = dict.fromkeys(snapshots.HAZARD_COLUMNS + snapshots.INSPECTION_COLUMNS
+                        + tuple(snapshots.GRADE_COLUMNS.values()), 0)
+    return {**row, "month": month, "kind": kind, **dict(zip(snapshots.DIMENSIONS, keys)), **counts}
 
 
 def _grades(session, scope: Scope):

@@ -17,7 +17,7 @@ import hashlib
 import json
 from datetime import date, datetime
 
-from sqlalchemy import Index, Integer, String, delete, func, select
+from sqlalchemy import Index, Integer, String, delete, func, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
@@ -127,8 +127,9 @@ def replace(session, scope: Scope, rows: list, now: datetime) -> None:
     month = month_of(scope)
     session.execute(delete(IndicatorCount).where(IndicatorCount.month == month))
     session.execute(delete(IndicatorMonth).where(IndicatorMonth.month == month))
-    session.add_all(rows)
-    hazards = sum(r.to_eliminate or 0 for r in rows if r.kind == HAZARD)
+    if rows:
+        session.execute(insert(IndicatorCount), rows)
+    hazards = sum(r["to_eliminate"] for r in rows if r["kind"] == HAZARD)
     session.add(IndicatorMonth(month=month, settings=settings_key(scope), written_at=now, hazards=hazards))
 
 
