@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from records import ROLES
-from services import ServiceError, maintenance, people
+from services import ServiceError, maintenance, people, snapshots
 from services.access import SYSTEM
 
 from . import main, refused, with_runtime
@@ -157,3 +157,25 @@ def token_revoke(rt, token_id, reason):
         except ServiceError as err:
             raise refused(err) from None
         click.echo(f"token {token_id} ({row.name}, {row.hint}...) of {row.user.username} revoked")
+
+
+@main.group()
+def indicators():
+    """The indicators' month-end snapshots."""
+
+
+@indicators.command("snapshot")
+@click.option("--month", help="Count this closed month again (YYYY-MM); without it, close every month due.")
+@with_runtime
+def indicators_snapshot(rt, month):
+    """Count the indicators of ended months once, as the scheduler does daily; --month counts one again
+    (after a correction of past records)."""
+    if month:
+        try:
+            rows = snapshots.rewrite(rt, SYSTEM, month)
+        except ServiceError as err:
+            raise refused(err) from None
+        click.echo(f"{month}: {rows} rows counted")
+        return
+    report = snapshots.close_due(rt)
+    click.echo(f"closed {', '.join(report.months)} ({report.rows} rows)" if report.months else "no month to close")

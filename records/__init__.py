@@ -6,7 +6,7 @@ from . import (attachments, customers, dictionary, documents, drafts, files, haz
                risk, tokens)
 from . import model_drafts, request_keys, signins
 from . import outbox
-from . import assessments, indicators, kpi, trips
+from . import assessments, indicators, kpi, snapshot_counts, snapshots, trips
 from .attachments import Attachment, AttachmentRefused
 from .base import Base, UTCDateTime
 from .files import DatabaseStore, FileChunk, FileStore, FolderStore, store_for

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
-from . import kpi
+from . import kpi, snapshots
 from .customers import Customer
 from .hazards import Hazard
 from .risk import CustomerGrade
@@ -60,17 +60,18 @@ class Rate:
         return "—" if value is None else f"{value * 100:.{digits}f}%"
 
 
-def compute(session, scope: kpi.Scope, keys=None, group: str | None = None) -> dict:
-    """{group key (None when not grouped): {indicator key: Rate}}."""
+def compute(session, scope: kpi.Scope, keys=None, group: str | None = None, *, snapshot: bool = True) -> dict:
+    """{group key (None when not grouped): {indicator key: Rate}} (snapshot=False: never from a month's
+    snapshot)."""
     chosen = [BY_KEY[k] for k in (keys or BY_KEY)]
     hazard_sets = sorted({s for i in chosen if i.kind == "hazard" for s in (i.num, i.den)})
     inspection_sets = sorted({s for i in chosen if i.kind == "inspection" for s in (i.num, i.den)})
     counts: dict = {}
     if hazard_sets:
-        for key, values in kpi.hazard_counts(session, scope, hazard_sets, group).items():
+        for key, values in kpi.hazard_counts(session, scope, hazard_sets, group, snapshot=snapshot).items():
             counts.setdefault(key, {}).update(values)
     if inspection_sets:
-        for key, values in kpi.inspection_counts(session, scope, inspection_sets, group).items():
+        for key, values in kpi.inspection_counts(session, scope, inspection_sets, group, snapshot=snapshot).items():
             counts.setdefault(key, {}).update(values)
     return {key: {i.key: Rate(values.get(i.num, 0), values.get(i.den, 0)) for i in chosen}
             for key, values in counts.items()}
@@ -99,7 +100,7 @@ def months_up_to(last_day: date, count: int = 12) -> list[tuple[date, date]]:
     return out[::-1]
 
 
-def monthly_trend(session, scope: kpi.Scope, now, months: int = 12) -> list[dict]:
+def monthly_trend(session, scope: kpi.Scope, now, months: int = 12, *, snapshot: bool = True) -> list[dict]:
     """Per month up to the period's end: discovered, closed, and the three indicators at the month's end."""
     sets = ["discovered", "filed", "closed", "to_eliminate", "monitored", "open_at_end"]
     periods = []
@@ -111,7 +112,7 @@ def monthly_trend(session, scope: kpi.Scope, now, months: int = 12) -> list[dict
             break
         periods.append((first, month))
     out = []
-    for (first, _month), c in zip(periods, kpi.hazard_counts_over(session, [m for _f, m in periods], sets)):
+    for (first, _month), c in zip(periods, kpi.hazard_counts_over(session, [m for _f, m in periods], sets, snapshot=snapshot)):
         out.append({"month": f"{first:%Y-%m}", "discovered": c["discovered"], "closed": c["closed"],
                     "open": c["open_at_end"], "filing": Rate(c["filed"], c["discovered"]),
                     "elimination": Rate(c["closed"], c["to_eliminate"]),
@@ -132,23 +133,31 @@ def category_severity(session, scope: kpi.Scope) -> dict:
     return dict(sorted(out.items(), key=lambda kv: -sum(kv[1].values())))
 
 
-def grade_distribution(session, scope: kpi.Scope, now, months: int = 12) -> list[dict]:
-    """Per month end: how many customers stood at grade A, B, C (latest grading at that moment)."""
+def grade_distribution(session, scope: kpi.Scope, now, months: int = 12, *, snapshot: bool = True) -> list[dict]:
+    """Per month end: how many customers stood at grade A, B, C (latest grading at that moment; a closed
+    month from its snapshot)."""
     out = []
     for first, last in months_up_to(scope.last_day, months):
         moment = min(kpi.local_midnight(last + timedelta(days=1), scope.zone), now)
         if kpi.local_midnight(first, scope.zone) >= now:
             break
-        query = (select(CustomerGrade.grade, func.count()).join(Customer, Customer.id == CustomerGrade.customer_id)
-                 .where(*_grade_at(moment), *_customer_filters(scope))
-                 .group_by(CustomerGrade.grade))
-        counts = {grade or "-": n for grade, n in session.execute(query).all()}
+        month = kpi.make_scope(first, last, now, scope.zone, branch_ids=scope.branch_ids, team_ids=scope.team_ids,
+                               klass=scope.klass, industry=scope.industry, supervise_days=scope.supervise_days,
+                               accept_days=scope.accept_days, calendar=scope.calendar)
+        closed = snapshots.closed(session, month) if snapshot else None
+        if closed is not None:
+            counts = snapshots.grades(session, month, closed)
+        else:
+            query = (select(CustomerGrade.grade, func.count()).join(Customer, Customer.id == CustomerGrade.customer_id)
+                     .where(*grade_at(moment), *_customer_filters(scope))
+                     .group_by(CustomerGrade.grade))
+            counts = {grade or "-": n for grade, n in session.execute(query).all()}
         out.append({"month": f"{first:%Y-%m}", "A": counts.get("A", 0), "B": counts.get("B", 0),
                     "C": counts.get("C", 0)})
     return out
 
 
-def _grade_at(moment) -> list:
+def grade_at(moment) -> list:
     """The conditions for the grade row each customer stood at at that moment (the latest computed by then)."""
     later = aliased(CustomerGrade)
     newer = select(later.id).where(later.customer_id == CustomerGrade.customer_id, later.computed_at <= moment,
@@ -161,7 +170,7 @@ def _grade_at(moment) -> list:
 def grade_list(session, scope: kpi.Scope, grades=("A", "B"), at=None) -> list[tuple]:
     """(customer, grade row) of customers at the given grades, worst first (for reports): now, or as they
     stood at a moment (a period's end), so that a report's list agrees with its counts."""
-    when = [CustomerGrade.current.is_(True)] if at is None else _grade_at(at)
+    when = [CustomerGrade.current.is_(True)] if at is None else grade_at(at)
     rows = session.execute(select(Customer, CustomerGrade).join(CustomerGrade, CustomerGrade.customer_id == Customer.id)
                            .where(*when, CustomerGrade.grade.in_(grades), *_customer_filters(scope))
                            .order_by(CustomerGrade.grade, CustomerGrade.score.desc(), Customer.number)).all()

@@ -7,7 +7,8 @@ condition serves both the count on the dashboard and the list behind it, so the 
 The conditions themselves are in records/kpi_conditions.py, the Scope in records/kpi_scope.py.
 
 Hazards cancelled as raised in error count nowhere from the moment the cancellation was approved. The state of a hazard at `as_of` (status,
-deadline) is read from its timeline, so a past period gives the same numbers whenever it is asked.
+deadline) is read from its timeline, so a past period gives the same numbers whenever it is asked; a
+closed month is counted once and read back from its snapshot (records/snapshots.py) with the same result.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from .kpi_conditions import (_discovered, _event, _in_period, _late_without, _ma
                              inspection_filters, monitored, not_cancelled, open_at, overdue_at, sure)
 from .kpi_scope import Scope, local_midnight, make_scope
 from .risk import CustomerGrade
+from . import snapshots
 
 __all__ = ["Scope", "make_scope", "local_midnight", "elapsed_days", "sure", "HAZARD_SETS",
            "INSPECTION_SETS", "hazard_condition", "inspection_condition", "hazard_counts", "hazard_counts_over",
@@ -111,9 +113,14 @@ INSPECTION_GROUPS = {"branch": Customer.branch_id, "team": Inspection.team_id, "
                      "industry": Customer.industry}
 
 
-def hazard_counts(session, scope: Scope, names, group: str | None = None) -> dict:
-    """{group key (None without grouping): {set name: count}} in one pass over the hazards concerned."""
+def hazard_counts(session, scope: Scope, names, group: str | None = None, *, snapshot: bool = True) -> dict:
+    """{group key (None without grouping): {set name: count}} in one pass over the hazards concerned, or
+    from the month's snapshot when the scope is a closed month (snapshot=False: always computed)."""
     names = list(names)
+    month = snapshots.closed(session, scope) if snapshot else None
+    kept = snapshots.counts(session, scope, month, snapshots.HAZARD, names, group) if month else None
+    if kept is not None:
+        return kept
     analytic(session)
     columns = [func.coalesce(func.sum(case((HAZARD_SETS[n](session, scope), 1), else_=0)), 0).label(n)
                for n in names]
@@ -128,7 +135,8 @@ def hazard_counts(session, scope: Scope, names, group: str | None = None) -> dic
     return _collect(session.execute(query).all(), names, key is not None)
 
 
-def hazard_counts_over(session, scopes: list[Scope], names, one_pass: bool | None = None) -> list[dict]:
+def hazard_counts_over(session, scopes: list[Scope], names, one_pass: bool | None = None, *,
+                       snapshot: bool = True) -> list[dict]:
     """hazard_counts for several periods with the same filters (a trend): [{set name: count}].
 
     one_pass: one scan of the hazards any of the periods concerns, a column per (period, set), instead
@@ -138,10 +146,17 @@ def hazard_counts_over(session, scopes: list[Scope], names, one_pass: bool | Non
     names, scopes = list(names), list(scopes)
     if not scopes:
         return []
+    months = [snapshots.closed(session, sc) if snapshot and set(names) <= set(snapshots.HAZARD_COLUMNS) else None
+              for sc in scopes]
+    if any(months):                       # closed months from their snapshots, the others computed
+        live = [sc for sc, m in zip(scopes, months) if m is None]
+        computed = iter(hazard_counts_over(session, live, names, one_pass, snapshot=False))
+        return [snapshots.counts(session, sc, m, snapshots.HAZARD, names)[None] if m else next(computed)
+                for sc, m in zip(scopes, months)]
     if one_pass is None:
         one_pass = session.get_bind().dialect.name == "postgresql"
     if not one_pass:
-        return [hazard_counts(session, scope, names)[None] for scope in scopes]
+        return [hazard_counts(session, scope, names, snapshot=snapshot)[None] for scope in scopes]
     analytic(session)
     # the filters of the earliest period (its cancellations are the fewest); each period's own in its columns
     columns = [func.coalesce(func.sum(case((not_cancelled(sc.as_of) & HAZARD_SETS[n](session, sc), 1), else_=0)),
@@ -154,8 +169,12 @@ def hazard_counts_over(session, scopes: list[Scope], names, one_pass: bool | Non
     return [{n: int(row[f"{n}__{i}"] or 0) for n in names} for i in range(len(scopes))]
 
 
-def inspection_counts(session, scope: Scope, names, group: str | None = None) -> dict:
+def inspection_counts(session, scope: Scope, names, group: str | None = None, *, snapshot: bool = True) -> dict:
     names = list(names)
+    month = snapshots.closed(session, scope) if snapshot else None
+    kept = snapshots.counts(session, scope, month, snapshots.INSPECTION, names, group) if month else None
+    if kept is not None:
+        return kept
     analytic(session)
     columns = [func.coalesce(func.sum(case((INSPECTION_SETS[n](scope), 1), else_=0)), 0).label(n) for n in names]
     key = INSPECTION_GROUPS[group] if group else None
@@ -166,6 +185,31 @@ def inspection_counts(session, scope: Scope, names, group: str | None = None) ->
     if key is not None:
         query = query.group_by(key)
     return _collect(session.execute(query).all(), names, key is not None)
+
+
+def grouped_hazard_counts(session, scope: Scope, names, keys) -> list[tuple[tuple, dict]]:
+    """[(values of `keys`, {set name: count})] for every combination of the keys (columns of Hazard and
+    Customer) that has hazards: the month snapshot's rows."""
+    analytic(session)
+    columns = [func.coalesce(func.sum(case((HAZARD_SETS[n](session, scope), 1), else_=0)), 0).label(n)
+               for n in names]
+    query = (select(*keys, *columns).select_from(Hazard).join(Customer, Customer.id == Hazard.customer_id)
+             .where(hazard_filters(scope), Hazard.opened_at < scope.as_of,
+                    Hazard.closed_at.is_(None) | (Hazard.closed_at >= scope.start)).group_by(*keys))
+    width = len(keys)
+    return [(tuple(row[:width]), {n: int(v or 0) for n, v in zip(names, row[width:])})
+            for row in session.execute(query).all()]
+
+
+def grouped_inspection_counts(session, scope: Scope, names, keys) -> list[tuple[tuple, dict]]:
+    """As grouped_hazard_counts, for the inspection sets."""
+    analytic(session)
+    columns = [func.coalesce(func.sum(case((INSPECTION_SETS[n](scope), 1), else_=0)), 0).label(n) for n in names]
+    query = (select(*keys, *columns).select_from(Inspection).join(Customer, Customer.id == Inspection.customer_id)
+             .where(inspection_filters(scope)).group_by(*keys))
+    width = len(keys)
+    return [(tuple(row[:width]), {n: int(v or 0) for n, v in zip(names, row[width:])})
+            for row in session.execute(query).all()]
 
 
 def _collect(rows, names, grouped: bool) -> dict:

@@ -35,6 +35,7 @@ DEFAULTS: dict = {
     "SQLITE_SYNCHRONOUS": "NORMAL",           # NORMAL survives a process crash; FULL a power loss too
     "DB_BUSY_TIMEOUT_MS": 10000,              # SQLite: a write waits this long for the lock, then 503 Retry-After
     "ORPHAN_FILE_HOURS": 24,                  # a stored file no row names is removed once it is this old
+    "SNAPSHOT_BACKFILL_MONTHS": 24,           # ended months the scheduler counts back at most (indicator snapshots)
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 2,

@@ -115,11 +115,18 @@ def scope_for(rt, session, actor, q: KpiQuery) -> kpi.Scope | None:
         if not access.scope_of(session, actor).reaches(branch_id=found.branch_id, team_id=found.id):
             raise NotFound()
         team_ids = (found.id,)
+    return make_scope(rt, q.first_day, q.last_day, branch_ids=branch_ids, team_ids=team_ids,
+                      klass=q.klass or None, industry=q.industry or None)
+
+
+def make_scope(rt, first_day: date, last_day: date, **filters) -> kpi.Scope:
+    """The scope of the local days first_day..last_day with the company's settings (zone, the supervision
+    and acceptance days, the working-day calendar), read now."""
     config = rt.config
-    return kpi.make_scope(q.first_day, q.last_day, rt.now(), config["TIMEZONE"], branch_ids=branch_ids,
-                          team_ids=team_ids, klass=q.klass or None, industry=q.industry or None,
+    return kpi.make_scope(first_day, last_day, rt.now(), config["TIMEZONE"],
                           supervise_days=int(config["KPI_SUPERVISION_DAYS"]),
-                          accept_days=int(config["KPI_ACCEPTANCE_DAYS"]), calendar=workdays.from_settings(config))
+                          accept_days=int(config["KPI_ACCEPTANCE_DAYS"]), calendar=workdays.from_settings(config),
+                          **filters)
 
 
 def branches(rt, session, actor) -> list[Branch]:

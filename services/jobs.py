@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from engine import timers, transient
 from records import jobs
 
-from . import access, assessment, files, outbox, planning, risk
+from . import access, assessment, files, outbox, planning, risk, snapshots
 
 LOG = logging.getLogger("gridsafe.scheduler")
 DAILY_LEASE = timedelta(minutes=30)     # a daily run not done this long after its claim is run again
@@ -42,6 +42,7 @@ def run_tick(rt, name: str, *, beat: bool = True) -> dict:
     done["assessment"] = _guarded(done, "assessment", lambda: start_assessment(rt))
     done["statistics"] = _guarded(done, "statistics", lambda: daily_statistics(rt))
     done["files"] = _guarded(done, "files", lambda: daily_files(rt))
+    done["snapshots"] = _guarded(done, "snapshots", lambda: close_months(rt))
     if beat:
         tally = timers.TickReport(fired=done["fired"], errors=done["errors"])
         with rt.sessions() as session:
@@ -150,3 +151,9 @@ def daily_files(rt) -> int | None:
     """Once a day: remove stored files that no row names (a rolled-back request's), past their grace
     period (services.files.collect_orphans). Returns how many were removed; None when not due."""
     return _daily(rt, "files", lambda: files.collect_orphans(rt, access.SYSTEM).removed)
+
+
+def close_months(rt) -> list[str] | None:
+    """Once a day: count the indicators of every ended month that can be closed and is not
+    (services.snapshots); the months closed now, or None when already done today."""
+    return _daily(rt, "snapshots", lambda: snapshots.close_due(rt).months)

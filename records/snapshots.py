@@ -1,0 +1,179 @@
+"""Month-end snapshots of the indicators (domain.md §8): a closed month is counted once and read back.
+
+A past month's numbers never change (everything is read as of the month's end), so once the month is
+closed — after the 1 working day the notice rule may reach past its end — the counts of every named set
+of records.kpi are written once per combination of the filters and groupings a query can ask for
+(branch, team, customer class, industry; severity for hazards), and the grades customers stood at.
+A query for that whole month then sums a few rows instead of re-reading every hazard's timeline.
+
+A snapshot is used only when it was written with the settings the query uses (zone, the supervision
+and acceptance days, the working-day calendar: the `settings` fingerprint); otherwise, and for the
+running month or any other period, the live computation answers. The model and reading here; counting a
+month in records/snapshot_counts.py; who counts a month and when in services/snapshots.py.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+
+from sqlalchemy import Index, Integer, String, delete, func, insert, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, UTCDateTime
+from .kpi_scope import Scope
+
+HAZARD = "hazard"
+INSPECTION = "inspection"
+GRADE = "grade"
+DIMENSIONS = ("branch_id", "team_id", "klass", "industry", "severity")
+HAZARD_COLUMNS = ("discovered", "filed", "unfiled", "to_eliminate", "open_at_start", "closed", "discovered_closed", "open_at_end", "monitored", "unmonitored", "overdue_at_end", "notified", "signed", "notified_in_time", "closed_on_time", "went_overdue", "supervised_in_time", "acceptance_due", "accepted_in_time", "reported", "major_discovered", "major_reported")
+INSPECTION_COLUMNS = ("periodic_due", "periodic_on_time", "periodic_late", "tasks_due", "tasks_on_time", "completed")
+GRADE_COLUMNS = {"A": "grade_a", "B": "grade_b", "C": "grade_c", "-": "grade_none"}
+
+
+class IndicatorMonth(Base):
+    """A closed month: when it was counted and with which settings."""
+
+    __tablename__ = "indicator_month"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)          # 2026-03
+    settings: Mapped[str] = mapped_column(String(40))                         # fingerprint (see settings_key)
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    hazards: Mapped[int] = mapped_column(Integer, default=0)                  # rows counted, for the admin
+
+
+class IndicatorCount(Base):
+    """The counts of every named set (a column each; the grades for kind "grade") of one combination of
+    filter values in a closed month."""
+
+    __tablename__ = "indicator_count"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+    kind: Mapped[str] = mapped_column(String(12))            # hazard | inspection | grade
+    branch_id: Mapped[int | None] = mapped_column(Integer)
+    team_id: Mapped[int | None] = mapped_column(Integer)
+    klass: Mapped[str | None] = mapped_column(String(20))
+    industry: Mapped[str | None] = mapped_column(String(80))
+    severity: Mapped[str | None] = mapped_column(String(12))
+    discovered: Mapped[int] = mapped_column(Integer, default=0)
+    filed: Mapped[int] = mapped_column(Integer, default=0)
+    unfiled: Mapped[int] = mapped_column(Integer, default=0)
+    to_eliminate: Mapped[int] = mapped_column(Integer, default=0)
+    open_at_start: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    discovered_closed: Mapped[int] = mapped_column(Integer, default=0)
+    open_at_end: Mapped[int] = mapped_column(Integer, default=0)
+    monitored: Mapped[int] = mapped_column(Integer, default=0)
+    unmonitored: Mapped[int] = mapped_column(Integer, default=0)
+    overdue_at_end: Mapped[int] = mapped_column(Integer, default=0)
+    notified: Mapped[int] = mapped_column(Integer, default=0)
+    signed: Mapped[int] = mapped_column(Integer, default=0)
+    notified_in_time: Mapped[int] = mapped_column(Integer, default=0)
+    closed_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    went_overdue: Mapped[int] = mapped_column(Integer, default=0)
+    supervised_in_time: Mapped[int] = mapped_column(Integer, default=0)
+    acceptance_due: Mapped[int] = mapped_column(Integer, default=0)
+    accepted_in_time: Mapped[int] = mapped_column(Integer, default=0)
+    reported: Mapped[int] = mapped_column(Integer, default=0)
+    major_discovered: Mapped[int] = mapped_column(Integer, default=0)
+    major_reported: Mapped[int] = mapped_column(Integer, default=0)
+    periodic_due: Mapped[int] = mapped_column(Integer, default=0)
+    periodic_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    periodic_late: Mapped[int] = mapped_column(Integer, default=0)
+    tasks_due: Mapped[int] = mapped_column(Integer, default=0)
+    tasks_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    grade_a: Mapped[int] = mapped_column(Integer, default=0)
+    grade_b: Mapped[int] = mapped_column(Integer, default=0)
+    grade_c: Mapped[int] = mapped_column(Integer, default=0)
+    grade_none: Mapped[int] = mapped_column(Integer, default=0)
+
+
+Index("ix_indicator_count_month", IndicatorCount.month, IndicatorCount.kind)
+
+
+def settings_key(scope: Scope) -> str:
+    """What a month's counts depend on besides the records: the zone, the days and the calendar."""
+    described = {"zone": scope.zone, "supervise": scope.supervise_days, "accept": scope.accept_days,
+                 "holidays": sorted(d.isoformat() for d in scope.calendar.holidays),
+                 "workdays": sorted(d.isoformat() for d in scope.calendar.workdays)}
+    return hashlib.sha1(json.dumps(described, sort_keys=True).encode()).hexdigest()
+
+
+def month_of(scope: Scope) -> str | None:
+    """'YYYY-MM' when the scope is one whole calendar month read as of its end, else None."""
+    first, last = scope.first_day, scope.last_day
+    if first.day != 1 or scope.running or scope.live:
+        return None
+    following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    if (following - last).days != 1:
+        return None
+    return f"{first:%Y-%m}"
+
+
+def closed(session, scope: Scope) -> str | None:
+    """The month to read from the snapshot for this scope, or None (compute it live)."""
+    month = month_of(scope)
+    if month is None:
+        return None
+    key = session.scalar(select(IndicatorMonth.settings).where(IndicatorMonth.month == month))
+    return month if key == settings_key(scope) else None
+
+
+def replace(session, scope: Scope, rows: list, now: datetime) -> None:
+    """Store a month's counted rows in place of what it had, in the caller's transaction."""
+    month = month_of(scope)
+    session.execute(delete(IndicatorCount).where(IndicatorCount.month == month))
+    session.execute(delete(IndicatorMonth).where(IndicatorMonth.month == month))
+    if rows:
+        session.execute(insert(IndicatorCount), rows)
+    hazards = sum(r["to_eliminate"] for r in rows if r["kind"] == HAZARD)
+    session.add(IndicatorMonth(month=month, settings=settings_key(scope), written_at=now, hazards=hazards))
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+HAZARD_GROUPS = {"branch": "branch_id", "team": "team_id", "class": "klass", "industry": "industry",
+                 "severity": "severity"}
+INSPECTION_GROUPS = {"branch": "branch_id", "team": "team_id", "class": "klass", "industry": "industry"}
+
+
+def counts(session, scope: Scope, month: str, kind: str, names, group: str | None = None) -> dict | None:
+    """{group key (None without grouping): {set name: count}}, as records.kpi's counting answers, summed
+    in SQL from the month's rows that the scope's filters select; None when a set asked for is not kept."""
+    names = list(names)
+    if not set(names) <= set(HAZARD_COLUMNS if kind == HAZARD else INSPECTION_COLUMNS):
+        return None
+    key = getattr(IndicatorCount, HAZARD_GROUPS[group]) if group else None
+    sums = [func.coalesce(func.sum(getattr(IndicatorCount, n)), 0) for n in names]
+    query = select(*([key] if key is not None else []), *sums).where(
+        IndicatorCount.month == month, IndicatorCount.kind == kind, *filters(scope))
+    if key is not None:
+        rows = session.execute(query.group_by(key)).all()
+        return {row[0]: {n: int(v) for n, v in zip(names, row[1:])} for row in rows}
+    row = session.execute(query).one()
+    return {None: {n: int(v) for n, v in zip(names, row)}}
+
+
+def filters(scope: Scope) -> list:
+    """The scope's filters on the count rows (the same meaning as records.kpi_conditions' filters)."""
+    conditions = []
+    if scope.branch_ids is not None:
+        conditions.append(IndicatorCount.branch_id.in_(scope.branch_ids))
+    if scope.team_ids is not None:
+        conditions.append(IndicatorCount.team_id.in_(scope.team_ids))
+    if scope.klass:
+        conditions.append(IndicatorCount.klass.is_(None) if scope.klass == "none" else IndicatorCount.klass == scope.klass)
+    if scope.industry:
+        conditions.append(IndicatorCount.industry == scope.industry)
+    return conditions
+
+
+def grades(session, scope: Scope, month: str) -> dict:
+    """{grade: customers} at the month's end, of the customers the scope's filters select."""
+    sums = [func.coalesce(func.sum(getattr(IndicatorCount, c)), 0) for c in GRADE_COLUMNS.values()]
+    row = session.execute(select(*sums).where(IndicatorCount.month == month, IndicatorCount.kind == GRADE,
+                                              *filters(scope))).one()
+    return {grade: int(n) for grade, n in zip(GRADE_COLUMNS, row) if n}

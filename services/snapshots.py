@@ -1,0 +1,110 @@
+"""Closing months: the indicators of each ended month counted once (records/snapshots.py), so that a past
+month, the 12-month trend and the dashboard read a few rows instead of every hazard's timeline.
+
+A month is closed once the 1 working day of the notice rule can no longer reach back into it (a hazard
+found on its last evening and notified after its end still counts as filed on time): from the day after
+its end plus the calendar's longest working day. The scheduler closes every such month not yet closed
+(or closed with other settings), back to the first hazard, at most SNAPSHOT_BACKFILL_MONTHS; each month is counted
+in a read transaction and stored in a short write transaction. `gridsafe indicators snapshot` counts a
+month again by hand (e.g. after a correction of past records).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from records import Hazard, snapshot_counts, snapshots
+
+from . import access
+from .errors import Invalid, NotFound
+from .i18n import _
+from .indicators import make_scope
+from .periods import PeriodError, period_days
+
+LOG = logging.getLogger("gridsafe.snapshots")
+
+
+@dataclass
+class Closed:
+    months: list[str] = field(default_factory=list)
+    rows: int = 0
+
+
+def closable(rt, first_day: date) -> bool:
+    """Whether the month starting on first_day can be closed today."""
+    scope = make_scope(rt, *_bounds(first_day))
+    grace = scope.calendar.max_span(1)
+    return rt.today() > scope.last_day + timedelta(days=grace)
+
+
+def due(rt) -> list[date]:
+    """The first days of the months to close now, oldest first."""
+    today = rt.today()
+    with rt.read_sessions() as session:
+        first = session.scalar(select(func.min(Hazard.opened_at)))
+        written = dict(session.execute(select(snapshots.IndicatorMonth.month, snapshots.IndicatorMonth.settings)).all())
+    if first is None:
+        return []
+    back = int(rt.config.get("SNAPSHOT_BACKFILL_MONTHS", 24))
+    start = max(first.date().replace(day=1), _month_back(today.replace(day=1), back))
+    out, month = [], start
+    while month < today.replace(day=1):
+        if closable(rt, month):
+            scope = make_scope(rt, *_bounds(month))
+            if written.get(f"{month:%Y-%m}") != snapshots.settings_key(scope):
+                out.append(month)
+        month = _next(month)
+    return out
+
+
+def close_due(rt) -> Closed:
+    """The scheduler's daily job: close every month that can be closed and is not (idempotent)."""
+    report = Closed()
+    for first_day in due(rt):
+        report.rows += _close(rt, first_day)
+        report.months.append(f"{first_day:%Y-%m}")
+    if report.months:
+        LOG.info("indicator snapshots written for %s (%d rows)", ", ".join(report.months), report.rows)
+    return report
+
+
+def rewrite(rt, actor, month: str) -> int:
+    """Count a closed month again (the command; the system only). Returns the rows written."""
+    if actor is not access.SYSTEM:
+        raise NotFound()
+    try:
+        first_day, _last, kind = period_days(month)
+    except PeriodError:
+        kind = None
+    if kind != "month":
+        raise Invalid(_("A month is written YYYY-MM, e.g. 2026-03."))
+    if not closable(rt, first_day):
+        raise Invalid(_("%(month)s is not closed yet: its indicators are still computed from the records.",
+                        month=month))
+    return _close(rt, first_day)
+
+
+def _close(rt, first_day: date) -> int:
+    scope = make_scope(rt, *_bounds(first_day))
+    with rt.read_sessions() as session:
+        rows = snapshot_counts.count(session, scope)
+    with rt.sessions() as session:
+        snapshots.replace(session, scope, rows, rt.now())
+        session.commit()
+    return len(rows)
+
+
+def _bounds(first_day: date) -> tuple[date, date]:
+    return first_day, _next(first_day) - timedelta(days=1)
+
+
+def _next(first_day: date) -> date:
+    return date(first_day.year + (first_day.month == 12), first_day.month % 12 + 1, 1)
+
+
+def _month_back(first_day: date, months: int) -> date:
+    index = first_day.year * 12 + first_day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
