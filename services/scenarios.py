@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -93,8 +94,24 @@ SCHEMA = {
                     "waiting": {"type": "array", "items": {"type": "string", "minLength": 1}},
                     "variables": {"type": "object"}}}}}}}}
 
-# set by `gridsafe bpmn lint/deploy` for scenario files named on the command line: {model name: text}
-GIVEN: ContextVar[dict] = ContextVar("given_scenarios", default={})
+# set by `gridsafe bpmn lint/deploy` for scenario files named on the command line: ({model name: text}, only)
+# where `only` means that no other scenarios run (lint runs the scenarios it is given)
+GIVEN: ContextVar[tuple] = ContextVar("given_scenarios", default=({}, False))
+
+
+@contextmanager
+def given(texts: dict, *, only: bool = False):
+    """Within the block, the scenarios of these models are these texts (and no others when `only`)."""
+    token = GIVEN.set((dict(texts), only))
+    try:
+        yield
+    finally:
+        GIVEN.reset(token)
+
+
+def model_name(path) -> str:
+    """The model a scenario file is for: hazard_lifecycle.scenarios.json -> hazard_lifecycle."""
+    return Path(path).name[:-len(SUFFIX)]
 
 
 class ScenarioError(Exception):
@@ -136,9 +153,11 @@ class Report:
 def stored_text(session, folder: Path, name: str) -> tuple[str | None, str | None]:
     """(text, where from): the file named on the command line, else the text saved in the browser, else
     the file beside the diagram; (None, None) when the model has none."""
-    given = GIVEN.get().get(name)
-    if given is not None:
-        return given, "given"
+    texts, only = GIVEN.get()
+    if name in texts:
+        return texts[name], "given"
+    if only:
+        return None, None
     if session is not None:
         try:
             row = model_scenarios.get(session, name)
