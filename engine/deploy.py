@@ -187,9 +187,11 @@ def _checked_processes(engine, session, filename: str, data: bytes, pool: Pool) 
 
 
 def deploy_source(engine, session, filename: str, data: bytes, actor: str, comment: str | None = None, *,
-                  origin: str = FROM_FILES, _cascade: frozenset = frozenset()) -> DeployResult:
+                  origin: str = FROM_FILES, _cascade: frozenset = frozenset(),
+                  scenarios_when_new: bool = True) -> DeployResult:
     """Deploy one file if it is valid and changed; commits. Never raises for a bad file. The models that
-    call it get a new version too (their specs embed what they call)."""
+    call it get a new version too (their specs embed what they call). A changed process deploys only if its
+    scenarios pass (the first version of a model too, unless `scenarios_when_new` is False)."""
     name = Path(filename).stem
     try:
         pool = deployed_pool(engine, session)
@@ -203,8 +205,8 @@ def deploy_source(engine, session, filename: str, data: bytes, actor: str, comme
         version = latest.version          # read before rollback: after it, reading would open a transaction
         session.rollback()
         return DeployResult(name, kind, "unchanged", version)
-    failed = [p for p in _checked_processes(engine, session, filename, data, pool) if not p.warning] \
-        if kind == "bpmn" else []
+    run = kind == "bpmn" and (latest is not None or scenarios_when_new)
+    failed = [p for p in _checked_processes(engine, session, filename, data, pool) if not p.warning] if run else []
     if failed:                            # a scenario fails: nothing changes (only what changed is run)
         session.rollback()
         return DeployResult(name, None, "invalid", problems=failed)
@@ -218,7 +220,9 @@ def deploy_source(engine, session, filename: str, data: bytes, actor: str, comme
 
 def deploy_folder(engine, session, folder: Path, actor: str) -> list[DeployResult]:
     """Deploy the files of a folder that changed since they were last shipped, callees first. A model whose
-    newest version was deployed from the modeler keeps it (`deploy_files` replaces it on purpose)."""
+    newest version was deployed from the modeler keeps it (`deploy_files` replaces it on purpose). A process's
+    scenarios run when its file changed, not for the first version of a fresh installation (the shipped
+    scenarios pass as shipped: tests/test_process_scenarios.py)."""
     paths = sorted(folder.glob("*.dmn")) + sorted(folder.glob("*.bpmn"))
     return _deploy_many(engine, session, [(p.name, p.read_bytes()) for p in paths], actor, None, FROM_FILES,
                         keep_newer=True)
@@ -251,7 +255,8 @@ def _deploy_many(engine, session, files, actor, comment, origin, *, keep_newer: 
         if latest is not None and latest.origin != origin:
             why = "; ".join(filter(None, [comment, f"replaces version {latest.version} "
                                                     f"({latest.origin or 'unknown origin'}, by {latest.deployed_by})"]))
-        results.append(deploy_source(engine, session, filename, data, actor, why, origin=origin))
+        results.append(deploy_source(engine, session, filename, data, actor, why, origin=origin,
+                                     scenarios_when_new=not keep_newer))
     return results
 
 

@@ -82,7 +82,8 @@ def build_engine(config: dict, clock: Clock | None = None, files: Any = None) ->
         check_decisions=functools.partial(decision_cases.check, folder=Path(config["BPMN_DIR"]),
                                           factors=config.get("RISK_CLASS_FACTORS"),
                                           multiplier=config.get("RISK_OVERDUE_MULTIPLIER", 2)),
-        check_processes=functools.partial(scenarios.check, config=config) if config.get("RUN_SCENARIOS") else None,
+        check_processes=functools.partial(scenarios.check, config=config, make_engine=build_engine)
+        if config.get("RUN_SCENARIOS") else None,
         max_model_bytes=config["MAX_MODEL_BYTES"],
         script_limits=Limits(seconds=float(config["SCRIPT_TIME_LIMIT_SECONDS"]),
                              megabytes=int(config["SCRIPT_MEMORY_LIMIT_MB"])),

@@ -22,6 +22,7 @@ from . import access, scenarios
 from .errors import Conflict, Invalid, NotFound
 from .i18n import _
 from .modeling import latest
+from .runtime import build_engine
 
 SKELETON = {"scenarios": [{"name": "主流程", "start": {"data": {}}, "steps": [{"task": "task_id", "data": {}}],
                            "expect": {"status": "completed", "path": []}}]}
@@ -88,7 +89,7 @@ def run(rt, session, actor, name: str, text: str) -> scenarios.Report:
     source, _label, _id = _diagram(session, name)
     models = [(f"{mv.name}.{mv.kind}", mv.source.encode("utf-8")) for mv in _newest(session) if mv.name != name]
     session.rollback()
-    return scenarios.run_text(rt.config, name, source.encode("utf-8"), models, text, "page")
+    return scenarios.run_text(rt.config, name, source.encode("utf-8"), models, text, "page", make_engine=build_engine)
 
 
 def problems(name: str, report: scenarios.Report) -> list[dict]:

@@ -191,12 +191,13 @@ def parse(text: str) -> dict:
 
 # ---- the deploy hook --------------------------------------------------------------------------
 
-def check(name: str, data: bytes, models: list, session, *, config: dict) -> list[Problem]:
-    """Problems of the process file `name` (content `data`) from its scenarios; empty when it may deploy."""
+def check(name: str, data: bytes, models: list, session, *, config: dict, make_engine) -> list[Problem]:
+    """Problems of the process file `name` (content `data`) from its scenarios; empty when it may deploy.
+    make_engine(config, clock, files) builds the engine a scenario runs on (services.runtime.build_engine)."""
     text, source = stored_text(session, Path(config["BPMN_DIR"]), name)
     if text is None:
         return []
-    report = run_text(config, name, data, models, text, source)
+    report = run_text(config, name, data, models, text, source, make_engine=make_engine)
     return problems_of(name, report)
 
 
@@ -212,19 +213,21 @@ def problems_of(name: str, report: Report) -> list[Problem]:
     return found
 
 
-def run_text(config: dict, name: str, data: bytes, models: list, text: str, source: str | None = None) -> Report:
+def run_text(config: dict, name: str, data: bytes, models: list, text: str, source: str | None = None, *,
+             make_engine) -> Report:
     """Run every scenario of `text` against the diagram `data` with `models` deployed besides it."""
     digest = hashlib.sha256(json.dumps([name, text, sorted(models)], default=bytes.hex).encode() + data).hexdigest()
     with _LOCK:
         if digest not in _REPORTS:
-            _REPORTS[digest] = _run_text(config, name, data, models, text, source)
+            _REPORTS[digest] = _run_text(config, name, data, models, text, source, make_engine)
             while len(_REPORTS) > 32:
                 _REPORTS.popitem(last=False)
         report = _REPORTS[digest]
         return Report(source, report.outcomes, report.problems, report.seconds)
 
 
-def _run_text(config: dict, name: str, data: bytes, models: list, text: str, source: str | None) -> Report:
+def _run_text(config: dict, name: str, data: bytes, models: list, text: str, source: str | None,
+              make_engine) -> Report:
     began = time.monotonic()
     report = Report(source)
     try:
@@ -233,7 +236,7 @@ def _run_text(config: dict, name: str, data: bytes, models: list, text: str, sou
         report.problems.append(f"{name}{SUFFIX}: {err}")
         return report
     try:
-        template = _template(config, [*models, (f"{name}.bpmn", data)], f"{name}.bpmn")
+        template = _template(config, make_engine, [*models, (f"{name}.bpmn", data)], f"{name}.bpmn")
     except ScenarioError as err:
         report.problems.append(str(err))
         return report
@@ -243,7 +246,7 @@ def _run_text(config: dict, name: str, data: bytes, models: list, text: str, sou
             report.outcomes.append(Outcome(scenario["name"], False, 0.0, None, None,
                                            f"not run: the scenarios of this file took more than {MAX_SECONDS:.0f} s"))
             continue
-        report.outcomes.append(run_one(config, template, process, scenario))
+        report.outcomes.append(run_one(config, make_engine, template, process, scenario))
     report.seconds = time.monotonic() - began
     return report
 
@@ -295,15 +298,14 @@ def _base(config: dict) -> bytes:
     return _BASE["bytes"]
 
 
-def _scratch_engine(config: dict, clock, files):
-    from .runtime import build_engine
-    eng = build_engine(config, clock, files)
+def _scratch_engine(config: dict, make_engine, clock, files):
+    eng = make_engine(config, clock, files)
     eng.check_processes = None               # never the scenarios of the scenarios
     eng.check_decisions = None               # the tables were checked where they were deployed
     return eng
 
 
-def _template(config: dict, files: list, filename: str) -> bytes:
+def _template(config: dict, make_engine, files: list, filename: str) -> bytes:
     """The base database with `files` deployed (callees first); ScenarioError when `filename` cannot be."""
     digest = hashlib.sha256()
     for name, content in sorted(files):
@@ -314,7 +316,7 @@ def _template(config: dict, files: list, filename: str) -> bytes:
         return _TEMPLATES[key]
     raw, sa = _open(_base(config))
     with tempfile.TemporaryDirectory() as folder:
-        eng = _scratch_engine(config, FixedClock(START), store_for(sa, Path(folder)))
+        eng = _scratch_engine(config, make_engine, FixedClock(START), store_for(sa, Path(folder)))
         with make_session_factory(sa)() as session:
             results = eng.deploy_files(session, files, "scenario")
     for result in results:
@@ -330,13 +332,13 @@ def _template(config: dict, files: list, filename: str) -> bytes:
 
 # ---- one scenario -----------------------------------------------------------------------------
 
-def run_one(config: dict, template: bytes, process_id: str, scenario: dict) -> Outcome:
+def run_one(config: dict, make_engine, template: bytes, process_id: str, scenario: dict) -> Outcome:
     """Run one scenario on a fresh copy of the template database."""
     began = time.monotonic()
     raw, sa = _open(template)
     try:
         with tempfile.TemporaryDirectory() as folder:
-            run = _Run(config, sa, Path(folder), scenario)
+            run = _Run(config, make_engine, sa, Path(folder), scenario)
             run.play(process_id)
         return Outcome(scenario["name"], True, time.monotonic() - began)
     except ScenarioError as err:
@@ -347,7 +349,7 @@ def run_one(config: dict, template: bytes, process_id: str, scenario: dict) -> O
 class _Run:
     """The state of one scenario while it plays: the clock, the database, the root instance."""
 
-    def __init__(self, config: dict, sa, folder: Path, scenario: dict):
+    def __init__(self, config: dict, make_engine, sa, folder: Path, scenario: dict):
         start = scenario.get("start") or {}
         try:
             self.clock = FixedClock(start.get("at") or START)
@@ -355,7 +357,7 @@ class _Run:
             raise ScenarioError(f"the start time {start.get('at')!r} is not an ISO date and time") from None
         self.sessions = make_session_factory(sa)
         self.files = store_for(sa, folder / "files")
-        self.engine = _scratch_engine(config, self.clock, self.files)
+        self.engine = _scratch_engine(config, make_engine, self.clock, self.files)
         self.zone = self.engine.zone
         self.scenario, self.start, self.config, self.sa = scenario, start, config, sa
         self.step, self.root, self.images = 0, None, 0
@@ -392,9 +394,7 @@ class _Run:
                 return self.engine.start_instance(session, process_id, actor=actor,
                                                   business_key=self.start.get("business_key"), data=data).id
         from . import assessment, planning
-        from .runtime import Runtime
-        rt = Runtime(config=self.config, engine=self.engine, files=self.files, sa=self.sa, sessions=self.sessions,
-                     read_sessions=self.sessions)
+        rt = _ScratchRuntime(self.config, self.engine, self.files)
         with self.sessions() as session:
             if service == "inspection":
                 number = self.start.get("customer") or "3608010001"
@@ -601,6 +601,21 @@ class _Run:
                                           now=self.clock.now(), max_bytes=10_000_000)
             session.commit()
             return row.id
+
+
+@dataclass
+class _ScratchRuntime:
+    """What the services that start a process ask of a runtime (services.runtime.Runtime's shape)."""
+
+    config: dict
+    engine: object
+    files: object
+
+    def now(self) -> datetime:
+        return self.engine.clock.now()
+
+    def today(self):
+        return self.now().astimezone(self.engine.zone).date()
 
 
 def _lookup(data, path: str):

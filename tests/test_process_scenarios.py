@@ -21,6 +21,7 @@ from engine import AuditEvent, ModelVersion
 from records import model_scenarios
 from services import Invalid, build, drafts, model_bundles, scenario_editing, scenarios
 from services.access import SYSTEM
+from services.runtime import build_engine
 from support import FORMS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +68,7 @@ def _audit_count(rt) -> int:
 
 
 def _run(rt, text: str, source: str = DIAGRAM) -> scenarios.Report:
-    return scenarios.run_text(rt.config, "checkup", source.encode(), [], text)
+    return scenarios.run_text(rt.config, "checkup", source.encode(), [], text, make_engine=build_engine)
 
 
 def _one(name: str, steps: list, expect: dict) -> str:
@@ -212,15 +213,19 @@ def test_a_zip_deploy_is_refused_when_a_scenario_fails(rt):
 
 
 def test_init_runs_the_scenarios_only_when_the_file_changed(rt, folder):
+    """The first version of a fresh installation is what was shipped (its scenarios pass as shipped, see
+    test_the_shipped_scenarios_pass); from then on a changed file deploys only if its scenarios pass."""
     from services import maintenance
-    assert [r.status for r in maintenance.deploy_folder(rt)] == ["deployed"]
     (folder / "checkup.scenarios.json").write_text(
         _one("never", [{"task": "inspect", "data": {"passed": True}}], {"end": "late_end"}), encoding="utf-8")
+    assert [r.status for r in maintenance.deploy_folder(rt)] == ["deployed"]
     assert [r.status for r in maintenance.deploy_folder(rt)] == ["unchanged"]       # the file did not change
-    (folder / "checkup.bpmn").write_text(DIAGRAM.replace('name="Inspect"', 'name="检查"'), encoding="utf-8")
+    (folder / "checkup.bpmn").write_text(DIAGRAM.replace('name="Late"', 'name="逾期"'), encoding="utf-8")
     again = maintenance.deploy_folder(rt)
     assert again[0].status == "invalid" and "scenario «never» fails" in again[0].problems[0].message
     assert _versions(rt) == [1]
+    shutil.copy(HERE / "checkup.scenarios.json", folder)
+    assert [r.status for r in maintenance.deploy_folder(rt)] == ["deployed"] and _versions(rt) == [1, 2]
 
 
 def test_lint_runs_the_scenarios_it_is_given_and_no_others(tmp_path, clock):
@@ -273,7 +278,8 @@ def test_the_shipped_scenarios_pass(tmp_path):
     for name, expected in SHIPPED.items():
         report = scenarios.run_text(config, name, files[f"{name}.bpmn"],
                                     [(f, d) for f, d in files.items() if f != f"{name}.bpmn"],
-                                    (folder / f"{name}{scenarios.SUFFIX}").read_text(encoding="utf-8"))
+                                    (folder / f"{name}{scenarios.SUFFIX}").read_text(encoding="utf-8"),
+                                    make_engine=build_engine)
         assert not report.problems, report.problems
         assert {o.name for o in report.outcomes} == expected
         assert [o.message for o in report.outcomes if not o.ok] == []
