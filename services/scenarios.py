@@ -48,7 +48,7 @@ from records import Customer, attachments, dictionary, model_scenarios, store_fo
 SUFFIX = ".scenarios.json"
 START = "2026-03-02T09:00:00+08:00"        # a Monday; a scenario may start elsewhere ("start": {"at": ...})
 DEFAULT_ACTOR = "jiancha1"                 # the demo's head of team JA-JZ-1
-MAX_SECONDS = 60.0                         # one scenario file, all scenarios together (wall clock)
+MAX_SECONDS = 60.0                         # one scenario file, all scenarios together (processor time)
 DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
 
 STARTERS = {"inspection": "planning.create (an inspection of a customer, planned for the 20th)",
@@ -228,7 +228,7 @@ def run_text(config: dict, name: str, data: bytes, models: list, text: str, sour
 
 def _run_text(config: dict, name: str, data: bytes, models: list, text: str, source: str | None,
               make_engine) -> Report:
-    began = time.monotonic()
+    began, spent = time.monotonic(), time.process_time()
     report = Report(source)
     try:
         spec = parse(text)
@@ -242,9 +242,10 @@ def _run_text(config: dict, name: str, data: bytes, models: list, text: str, sou
         return report
     process = spec.get("process") or _first_process(data, config)
     for scenario in spec["scenarios"]:
-        if time.monotonic() - began > MAX_SECONDS:
+        if time.process_time() - spent > MAX_SECONDS:
             report.outcomes.append(Outcome(scenario["name"], False, 0.0, None, None,
-                                           f"not run: the scenarios of this file took more than {MAX_SECONDS:.0f} s"))
+                                           f"not run: the scenarios of this file took more than {MAX_SECONDS:.0f} s "
+                                           "of processor time"))
             continue
         report.outcomes.append(run_one(config, make_engine, template, process, scenario))
     report.seconds = time.monotonic() - began
@@ -344,6 +345,9 @@ def run_one(config: dict, make_engine, template: bytes, process_id: str, scenari
     except ScenarioError as err:
         return Outcome(scenario["name"], False, time.monotonic() - began, run.step if "run" in locals() else 0,
                        err.element_id, str(err))
+    except Exception as err:  # noqa: BLE001 - one scenario that cannot run is its failure, not a crash
+        return Outcome(scenario["name"], False, time.monotonic() - began, run.step if "run" in locals() else 0,
+                       None, f"the scenario could not run: {type(err).__name__}: {err}")
 
 
 class _Run:
