@@ -24,7 +24,7 @@ def bpmn():
 def bpmn_lint(rt, files):
     """Check diagrams (.bpmn, .dmn, or a .zip of several with their forms) the way deploying does, together
     (calls between them resolve), without needing a database; print every problem and warning of every
-    file; exit 1 if any has a problem."""
+    file; exit 1 if any has a problem. A NAME.scenarios.json given with NAME.bpmn runs its scenarios."""
     bad = 0
     for file, problems in maintenance.lint_files(rt, [Path(f) for f in files]).items():
         for problem in problems:
@@ -42,7 +42,8 @@ def bpmn_lint(rt, files):
 @with_runtime
 def bpmn_deploy(rt, files):
     """Deploy diagrams as the new version of their models, callees first, even over a version deployed
-    in the modeler (audited); exit 1 if any is not deployed."""
+    in the modeler (audited); exit 1 if any is not deployed. A changed process deploys only if its
+    scenarios pass (NAME.scenarios.json when given, else the saved ones or the file in bpmn/)."""
     results = maintenance.deploy_files(rt, [Path(f) for f in files])
     for result in results:
         click.echo(str(result), err=result.status == "invalid")
@@ -54,8 +55,8 @@ def bpmn_deploy(rt, files):
 @with_runtime
 def bpmn_export(rt, folder):
     """Write the newest deployed version of every diagram and table to FOLDER, with the forms its user
-    tasks name (FOLDER/forms) and a table's sample cases (for review and version control); files that
-    already hold it are left alone."""
+    tasks name (FOLDER/forms), a table's sample cases and a process's scenarios (for review and version
+    control); files that already hold it are left alone."""
     written = maintenance.export_models(rt, Path(folder))
     for path in written:
         click.echo(f"wrote {path}")

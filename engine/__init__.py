@@ -40,12 +40,14 @@ class Engine:
                  context_factory: Callable[..., object] | None = None,
                  form_check: Callable[[str], str | None] | None = None,
                  check_decisions: Callable[[str, dict], list] | None = None,
+                 check_processes: Callable[..., list] | None = None,
                  max_model_bytes: int = 2 * 1024 * 1024, script_limits: Limits | None = None, zone=None):
         self.handlers = dict(handlers or {})
         self.clock = clock or Clock()
         self.context_factory = context_factory or SimpleNamespace
         self.form_check = form_check
         self.check_decisions = check_decisions
+        self.check_processes = check_processes    # the deployer's scenarios of a process file (see deploy.py)
         self.max_model_bytes = max_model_bytes
         self.script_limits = script_limits or Limits()    # time and memory of diagram code per call
         self.zone = zone or timezone.utc          # where a diagram's time without a zone is read
@@ -164,6 +166,11 @@ class Engine:
 
     def describe(self, session, instance_id: int) -> dict:
         return inspect.describe(self, session, instance_id)
+
+    def visited(self, session, instance_id: int) -> dict:
+        """{"path": element ids completed, in order; "ends": end events reached by the top process;
+        "data": the instance's data now} (scenario checks)."""
+        return inspect.visited(self, session, instance_id)
 
     def verify_audit(self, session):
         return audit.verify(session)

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lxml import etree
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import defer
 
@@ -103,8 +104,10 @@ def deployed_pool(engine, session, pool: Pool | None = None) -> Pool:
     return pool
 
 
-def validate(engine, session, filename: str, data: bytes, pool: Pool | None = None, form_check=None):
-    """Lint and compile one file against the models it calls (in `pool`, else the deployed ones).
+def validate(engine, session, filename: str, data: bytes, pool: Pool | None = None, form_check=None, *,
+             scenarios: bool = True):
+    """Lint and compile one file against the models it calls (in `pool`, else the deployed ones), then run
+    its scenarios (unless `scenarios` is False).
 
     Every problem found is reported at once. Returns (kind, root, compiled, dependency hashes, warnings).
     Raises ModelInvalid (with the warnings too) when there is a problem that is not a warning.
@@ -135,6 +138,8 @@ def validate(engine, session, filename: str, data: bytes, pool: Pool | None = No
                                     [(f"{s.name}.dmn", s.root) for s in needed if s.kind == "dmn"])
         except ModelInvalid as err:
             problems += [p for p in err.problems if p.message not in {q.message for q in problems}]
+    if scenarios and compiled is not None and not any(not p.warning for p in problems):
+        problems += _checked_processes(engine, session, filename, data, pool)
     if any(not p.warning for p in problems):
         raise ModelInvalid(problems)
     return kind, root, compiled, {dep.name: dep.content_hash for dep in deps}, problems
@@ -168,13 +173,29 @@ def _checked_decisions(engine, filename: str, compiled: dict) -> list[Problem]:
         return [Problem(filename, None, None, f"the decision check could not run: {type(err).__name__}: {err}")]
 
 
+def _checked_processes(engine, session, filename: str, data: bytes, pool: Pool) -> list[Problem]:
+    """The deployer's scenarios of a process file, run with the models of `pool` (its callees, the tables its
+    handlers ask); a failing hook is a problem of the file, never a crash of the deploy."""
+    if not engine.check_processes:
+        return []
+    name = Path(filename).stem
+    models = [(f"{s.name}.{s.kind}", etree.tostring(s.root)) for s in pool.by_name.values() if s.name != name]
+    try:
+        return list(engine.check_processes(name, data, models, session))
+    except Exception as err:  # noqa: BLE001 - the hook is the deployer's code; report, do not crash
+        return [Problem(filename, None, None, f"the scenarios could not run: {type(err).__name__}: {err}")]
+
+
 def deploy_source(engine, session, filename: str, data: bytes, actor: str, comment: str | None = None, *,
-                  origin: str = FROM_FILES, _cascade: frozenset = frozenset()) -> DeployResult:
+                  origin: str = FROM_FILES, _cascade: frozenset = frozenset(),
+                  scenarios_when_new: bool = True) -> DeployResult:
     """Deploy one file if it is valid and changed; commits. Never raises for a bad file. The models that
-    call it get a new version too (their specs embed what they call)."""
+    call it get a new version too (their specs embed what they call). A changed process deploys only if its
+    scenarios pass (the first version of a model too, unless `scenarios_when_new` is False)."""
     name = Path(filename).stem
     try:
-        kind, _root, compiled, deps, _warnings = validate(engine, session, filename, data)
+        pool = deployed_pool(engine, session)
+        kind, _root, compiled, deps, _warnings = validate(engine, session, filename, data, pool, scenarios=False)
     except ModelInvalid as err:
         session.rollback()
         return DeployResult(name, None, "invalid", problems=err.problems)
@@ -184,6 +205,11 @@ def deploy_source(engine, session, filename: str, data: bytes, actor: str, comme
         version = latest.version          # read before rollback: after it, reading would open a transaction
         session.rollback()
         return DeployResult(name, kind, "unchanged", version)
+    run = kind == "bpmn" and (latest is not None or scenarios_when_new)
+    failed = [p for p in _checked_processes(engine, session, filename, data, pool) if not p.warning] if run else []
+    if failed:                            # a scenario fails: nothing changes (only what changed is run)
+        session.rollback()
+        return DeployResult(name, None, "invalid", problems=failed)
     mv = _store(engine, session, name, kind, data, compiled, deps, digest, actor, comment,
                 (latest.version if latest else 0) + 1, origin)
     session.commit()
@@ -194,7 +220,9 @@ def deploy_source(engine, session, filename: str, data: bytes, actor: str, comme
 
 def deploy_folder(engine, session, folder: Path, actor: str) -> list[DeployResult]:
     """Deploy the files of a folder that changed since they were last shipped, callees first. A model whose
-    newest version was deployed from the modeler keeps it (`deploy_files` replaces it on purpose)."""
+    newest version was deployed from the modeler keeps it (`deploy_files` replaces it on purpose). A process's
+    scenarios run when its file changed, not for the first version of a fresh installation (the shipped
+    scenarios pass as shipped: tests/test_process_scenarios.py)."""
     paths = sorted(folder.glob("*.dmn")) + sorted(folder.glob("*.bpmn"))
     return _deploy_many(engine, session, [(p.name, p.read_bytes()) for p in paths], actor, None, FROM_FILES,
                         keep_newer=True)
@@ -227,7 +255,8 @@ def _deploy_many(engine, session, files, actor, comment, origin, *, keep_newer: 
         if latest is not None and latest.origin != origin:
             why = "; ".join(filter(None, [comment, f"replaces version {latest.version} "
                                                     f"({latest.origin or 'unknown origin'}, by {latest.deployed_by})"]))
-        results.append(deploy_source(engine, session, filename, data, actor, why, origin=origin))
+        results.append(deploy_source(engine, session, filename, data, actor, why, origin=origin,
+                                     scenarios_when_new=not keep_newer))
     return results
 
 

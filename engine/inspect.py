@@ -58,3 +58,22 @@ def current_data(workflow) -> dict:
         return dict(workflow.data)
     last = workflow.last_task or workflow.task_tree
     return dict(last.data)
+
+
+
+def visited(eng, session, instance_id: int) -> dict:
+    """The elements one instance ran in the order it ran them, loops repeated (from its audit trail: the
+    task a person completed or the event a message reached, then what the engine ran after it), the
+    end events of its top process among them, and its data now."""
+    _instance, workflow = runtime.load(eng, session, instance_id)
+    path = []
+    for action, element_id, after in session.execute(
+            select(AuditEvent.action, AuditEvent.element_id, AuditEvent.after)
+            .where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.seq)):
+        if action in ("task.completed", "message.delivered") and element_id:
+            path.append(element_id)
+        path.extend((after or {}).get("path") or [])
+    top_ends = {spec.bpmn_id for spec in workflow.spec.task_specs.values() if type(spec).__name__ == "EndEvent"}
+    data = current_data(workflow)
+    session.rollback()
+    return {"path": path, "ends": [e for e in path if e in top_ends], "data": data}

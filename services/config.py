@@ -49,6 +49,7 @@ DEFAULTS: dict = {
     "MAX_MODEL_BYTES": 2 * 1024 * 1024,
     "SCRIPT_TIME_LIMIT_SECONDS": 2,           # diagram code (scripts, conditions, DMN cells) per engine call
     "SCRIPT_MEMORY_LIMIT_MB": 256,            # memory of any one snippet of diagram code
+    "RUN_SCENARIOS": True,                    # a process's scenarios run before a changed version deploys
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,     # one photo or signature
     "MAX_REQUEST_BYTES": 64 * 1024 * 1024,    # a whole form submission with its photos
     "MAX_IMPORT_ROWS": 20000,                 # data rows of one customer register import

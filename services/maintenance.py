@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from engine import ModelVersion, Problem
 from records import dictionary
 
-from . import migrate, model_bundles
+from . import migrate, model_bundles, scenarios
 from .access import SYSTEM
 from .errors import Invalid
 
@@ -38,9 +38,16 @@ def deploy_folder(rt, actor: str = "system") -> list:
 def deploy_files(rt, files: list[Path], actor: str = "system") -> list:
     """Deploy the given files on purpose (`gridsafe bpmn deploy`), callees first, even over a newer version
     from the modeler (the audit event says which version it replaces)."""
-    with rt.sessions() as session:
+    files, texts = _scenario_files(files)
+    with scenarios.given(texts), rt.sessions() as session:
         return rt.engine.deploy_files(session, [(p.name, p.read_bytes()) for p in files], actor,
                                       comment="deployed from files with `gridsafe bpmn deploy`")
+
+
+def _scenario_files(files: list[Path]) -> tuple[list[Path], dict]:
+    """(the diagram files, {model name: scenario text} of the .scenarios.json files among them)."""
+    texts = {scenarios.model_name(p): p.read_text(encoding="utf-8") for p in files if p.name.endswith(scenarios.SUFFIX)}
+    return [p for p in files if not p.name.endswith(scenarios.SUFFIX)], texts
 
 
 def export_models(rt, folder: Path) -> list[Path]:
@@ -64,6 +71,9 @@ def export_models(rt, folder: Path) -> list[Path]:
             cases = bpmn_dir / f"{mv.name}.cases.json"
             if mv.kind == "dmn" and cases.is_file():
                 write(folder / cases.name, cases.read_bytes())
+            tests, _origin = scenarios.stored_text(session, bpmn_dir, mv.name) if mv.kind == "bpmn" else (None, None)
+            if tests is not None:
+                write(folder / f"{mv.name}{scenarios.SUFFIX}", tests.encode("utf-8"))
             for form in sorted(rt.engine.forms_used(mv.source) if mv.kind == "bpmn" else ()):
                 if (forms_dir / form).is_file() and "/" not in form and not form.startswith("."):
                     write(folder / "forms" / form, (forms_dir / form).read_bytes())
@@ -75,13 +85,18 @@ def lint_files(rt, files: list[Path]) -> dict[str, list]:
 
     Works without a database: calls resolve among the files given, the deployed models when there is a
     database, and the bpmn folder."""
+    files, texts = _scenario_files(files)
     zips = [p for p in files if p.suffix.lower() == ".zip"]
     sources = [(str(path), path.read_bytes()) for path in files if path not in zips]
     folder = Path(rt.config["BPMN_DIR"])
-    if not _has_models(rt):
-        return {**rt.engine.lint_files(None, sources, folder), **_lint_zips(rt, None, zips)}
-    with rt.sessions() as session:
-        return {**rt.engine.lint_files(session, sources, folder), **_lint_zips(rt, session, zips)}
+    unknown = {f"{name}{scenarios.SUFFIX}": [Problem(f"{name}{scenarios.SUFFIX}", None, None,
+                                                     f"no diagram {name}.bpmn is given with these scenarios")]
+               for name in texts if name not in {Path(f).stem for f, _data in sources}}
+    with scenarios.given(texts, only=True):          # lint runs the scenarios it is given, no others
+        if not _has_models(rt):
+            return {**rt.engine.lint_files(None, sources, folder), **_lint_zips(rt, None, zips), **unknown}
+        with rt.sessions() as session:
+            return {**rt.engine.lint_files(session, sources, folder), **_lint_zips(rt, session, zips), **unknown}
 
 
 def _lint_zips(rt, session, zips: list[Path]) -> dict[str, list]:

@@ -72,7 +72,7 @@ def build(overrides: dict | None = None, *, clock: Clock | None = None) -> Runti
 
 def build_engine(config: dict, clock: Clock | None = None, files: Any = None) -> Engine:
     """The process runtime with GridSafe's handlers, forms folder and settings."""
-    from . import decision_cases
+    from . import decision_cases, scenarios
     handler_settings = {k: v for k, v in config.items() if k not in SECRET_SETTINGS}
     return Engine(
         handlers={**HANDLERS, **config.get("EXTRA_HANDLERS", {})},
@@ -82,6 +82,8 @@ def build_engine(config: dict, clock: Clock | None = None, files: Any = None) ->
         check_decisions=functools.partial(decision_cases.check, folder=Path(config["BPMN_DIR"]),
                                           factors=config.get("RISK_CLASS_FACTORS"),
                                           multiplier=config.get("RISK_OVERDUE_MULTIPLIER", 2)),
+        check_processes=functools.partial(scenarios.check, config=config, make_engine=build_engine)
+        if config.get("RUN_SCENARIOS") else None,
         max_model_bytes=config["MAX_MODEL_BYTES"],
         script_limits=Limits(seconds=float(config["SCRIPT_TIME_LIMIT_SECONDS"]),
                              megabytes=int(config["SCRIPT_MEMORY_LIMIT_MB"])),

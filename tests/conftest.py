@@ -108,7 +108,8 @@ def app(sqlite_url, tmp_path, clock):
     from support import FORMS
     from webui import create_app
     return create_app({"ENV": "testing", "SECRET_KEY": "test-secret", "DATABASE_URL": sqlite_url,
-                       "DATA_DIR": str(tmp_path / "data"), "FORMS_DIR": str(FORMS), "CLOCK": clock})
+                       "DATA_DIR": str(tmp_path / "data"), "FORMS_DIR": str(FORMS), "CLOCK": clock,
+                       "RUN_SCENARIOS": False})          # the shipped scenarios: test_process_scenarios.py
 
 
 @pytest.fixture

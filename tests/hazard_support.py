@@ -26,7 +26,8 @@ class HazardWorld:
     def __init__(self, sessions, clock, data_dir: Path):
         self.sessions, self.clock = sessions, clock
         self.files = store_for(sessions.kw["bind"], data_dir / "files")     # the database on PostgreSQL
-        self.settings = config.load({"ENV": "testing", "SECRET_KEY": "x", "DATA_DIR": str(data_dir)}, environ={})
+        self.settings = config.load({"ENV": "testing", "SECRET_KEY": "x", "DATA_DIR": str(data_dir),
+                                     "RUN_SCENARIOS": False}, environ={})     # test_process_scenarios runs them
         self.engine = build_engine(self.settings, clock, self.files)
         with sessions() as s:
             self.ids = seed(s, clock.now())

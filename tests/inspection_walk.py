@@ -18,7 +18,8 @@ def make_app(db_url: str, data_dir: Path, clock):
     from web_support import seed_people
     from webui import create_app, db, engine_of
     app = create_app({"ENV": "testing", "SECRET_KEY": "test-secret", "DATABASE_URL": db_url,
-                      "DATA_DIR": str(data_dir), "CLOCK": clock})
+                      "DATA_DIR": str(data_dir), "CLOCK": clock,
+                      "RUN_SCENARIOS": False})          # the shipped scenarios: test_process_scenarios.py
     with app.app_context():
         session = db.session()
         seed_people(session, clock.now())

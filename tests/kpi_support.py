@@ -174,7 +174,7 @@ def make_app(sqlite_url: str, data_dir, clock=None, **overrides):
     from webui import create_app, db, engine_of
     clock = clock or FixedClock(NOW.isoformat())
     app = create_app({"ENV": "testing", "SECRET_KEY": "test-secret", "DATABASE_URL": sqlite_url,
-                      "DATA_DIR": str(data_dir), "CLOCK": clock, **overrides})
+                      "DATA_DIR": str(data_dir), "CLOCK": clock, "RUN_SCENARIOS": False, **overrides})
     root = Path(__file__).resolve().parent.parent
     with app.app_context():
         session = db.session()

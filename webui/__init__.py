@@ -19,10 +19,10 @@ from services import i18n, work
 from . import api, auth, cleaning, current, db, errors, headers, metrics, permissions, rendering, tracing, unavailable
 from .extensions import babel, compress, csrf
 from .pages import (admin, assessments, catalog, dashboard, diagrams, hazards, health, inbox, inspections, library,
-                    migration, modeler, offline, outbox, people, reports, risk, status, summaries, trips)
+                    migration, modeler, offline, outbox, people, reports, risk, scenarios, status, summaries, trips)
 
 PAGES = (health, auth, inbox, admin, people, hazards, catalog, reports, inspections, library, modeler, migration,
-         diagrams, risk, outbox, dashboard, summaries, assessments, status, trips, offline)
+         diagrams, risk, outbox, dashboard, summaries, assessments, status, trips, offline, scenarios)
 
 
 class BoundedInt(IntegerConverter):
