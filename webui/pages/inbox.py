@@ -131,6 +131,22 @@ def submit(task_id):
     return jsonify(state=state, message=_("'%(task)s' is done.", task=found.title))
 
 
+@bp.post("/tasks/<task_id>/photos")
+def upload_photo(task_id):
+    """One photo of the task's form, sent ahead of the form by the page's photo queue (JSON answer): its
+    attachment id, or why it was refused (e.g. not an image)."""
+    rt, actor, session = current.runtime(), current.actor(), db.session()
+    try:
+        work.offered_task(rt, session, actor, task_id)
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise Invalid(_("Send the photo as the form field 'file'."))
+        row = attachment_service.upload(rt, session, actor, upload.read(), kind="photo", filename=upload.filename)
+    except ServiceError as err:
+        return jsonify(message=err.message or _("Refused.")), err.status
+    return jsonify(id=row.id), 201
+
+
 def _draft_saved(rt, session, actor, found, data):
     work.save_draft(rt, session, actor, found.id, data)
     if _wants_json():
