@@ -49,14 +49,33 @@ function openDetail(form, item, messages) {
   form.dispatchEvent(new CustomEvent('taskform:changed', { bubbles: true }));
 }
 
+const SEVERITIES = ['general', 'significant', 'major'];
+
+// Raised above the dictionary's severity (the lower ones are not offered): the reason is asked for.
+export function raised(item) {
+  const box = item.querySelector('[data-severity-floor]');
+  const chosen = item.querySelector(`[name="${item.dataset.prefix}severity"]:checked`);
+  return !!(box && chosen) && SEVERITIES.indexOf(chosen.value) > SEVERITIES.indexOf(box.dataset.severityFloor);
+}
+
+function markRaised(item) {
+  item.dataset.raised = raised(item) ? '1' : '';
+}
+
 export function setupChecklist(form, messages) {
   const box = form.querySelector('fieldset.checklist');
   if (!box) return;
-  box.querySelectorAll('.check-item').forEach((item) => { item.dataset.disposition = disposition(item); });
+  box.querySelectorAll('.check-item').forEach((item) => { item.dataset.disposition = disposition(item); markRaised(item); });
   updateProgress(box);
   box.addEventListener('change', (event) => {
     const item = event.target.closest('.check-item');
     if (!item) return;
+    if (event.target.name === `${item.dataset.prefix}severity`) {
+      markRaised(item);
+      const reason = field(item, 'severity_reason');
+      if (reason && item.dataset.raised) reason.focus({ preventScroll: true });
+      return;
+    }
     if (event.target.name === `${item.dataset.prefix}disposition`) {
       item.dataset.disposition = disposition(item);
       const next = field(item, item.dataset.disposition === 'not_hazard' ? 'reason' : 'location');
