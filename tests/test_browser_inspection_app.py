@@ -99,6 +99,45 @@ def test_failing_an_item_opens_its_own_hazard_file_prefilled_and_counts_progress
         context.close()
 
 
+def test_a_failed_items_severity_can_be_raised_with_a_reason_and_never_lowered(hazard_app, clock, chromium, photo):
+    number = plan(hazard_app, clock)
+    with LiveServer(hazard_app) as server:
+        context, page = _open(chromium, server)
+        floors = page.eval_on_selector_all(".check-item", "items => items.map((i) => "
+                                           "(i.querySelector('[data-severity-floor]') || {dataset: {}}).dataset.severityFloor)")
+        index = next(i for i, floor in enumerate(floors) if floor == "significant")
+        code = page.input_value(f"#checklist-{index} input[name$='.code']")
+        box = f"#checklist-{index}"
+        page.click(item(index, "fail"))
+        severity = page.locator(f"{box} .severity")
+        assert severity.is_visible() and "隐患库等级：较大" in severity.inner_text()
+        assert page.locator(f"{box} input[name$='.severity'][value=significant]").is_checked()
+        assert page.locator(f"{box} input[name$='.severity'][value=general]").is_disabled()     # never lower
+        reason = page.locator(f"{box} [name$='.severity_reason']")
+        assert not reason.is_visible()
+        page.click(f"{box} label:has(input[name$='.severity'][value=major])")
+        assert reason.is_visible() and reason.evaluate("el => el === document.activeElement")
+        page.fill(f"{box} [name$='.location']", "地下一层配电室")
+        page.set_input_files(f"{box} input[type=file][name$='.photos']", str(photo))
+        page.click("[data-rest-pass]")
+        page.fill("input[name=second_inspector]", "王检查")
+        for name in ("inspector_signature", "second_inspector_signature", "customer_signature"):
+            draw_signature(page, f"canvas[data-target={name}]")
+        page.fill("input[name=customer_name]", "王电工")
+        page.click("button[value=complete]")
+        problem = page.locator("#form-problem").inner_text()
+        assert code in problem and "请填写提高隐患等级的理由" in problem and "task" in page.url
+        reason.fill("电缆沟积水已漫至接头")
+        page.click("button[value=complete]")
+        page.wait_for_url(f"{server.url}/")
+        context.close()
+    with hazard_app.app_context():
+        session = db.session()
+        done = session.scalars(select(Inspection).where(Inspection.number == number)).one()
+        hazard = session.scalars(select(Hazard).where(Hazard.inspection_id == done.id)).one()
+        assert hazard.severity == "major" and hazard.severity_reason == "电缆沟积水已漫至接头"
+
+
 def test_a_missing_answer_takes_the_inspector_to_that_item_and_names_it(hazard_app, clock, chromium):
     plan(hazard_app, clock)
     with LiveServer(hazard_app) as server:
