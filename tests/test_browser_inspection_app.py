@@ -103,8 +103,7 @@ def test_a_failed_items_severity_can_be_raised_with_a_reason_and_never_lowered(h
     number = plan(hazard_app, clock)
     with LiveServer(hazard_app) as server:
         context, page = _open(chromium, server)
-        floors = page.eval_on_selector_all(".check-item", "items => items.map((i) => "
-                                           "(i.querySelector('[data-severity-floor]') || {dataset: {}}).dataset.severityFloor)")
+        floors = page.eval_on_selector_all(".check-item", "items => items.map((i) => i.dataset.severityFloor)")
         index = next(i for i, floor in enumerate(floors) if floor == "significant")
         code = page.input_value(f"#checklist-{index} input[name$='.code']")
         box = f"#checklist-{index}"
@@ -117,6 +116,10 @@ def test_a_failed_items_severity_can_be_raised_with_a_reason_and_never_lowered(h
         assert not reason.is_visible()
         page.click(f"{box} label:has(input[name$='.severity'][value=major])")
         assert reason.is_visible() and reason.evaluate("el => el === document.activeElement")
+        page.wait_for_timeout(300)
+        page.reload()                                          # the raise is kept on the device like any tap
+        page.wait_for_selector("form.task-form[data-ready]")
+        assert page.locator(f"{box} input[name$='.severity'][value=major]").is_checked() and reason.is_visible()
         page.fill(f"{box} [name$='.location']", "地下一层配电室")
         page.set_input_files(f"{box} input[type=file][name$='.photos']", str(photo))
         page.click("[data-rest-pass]")

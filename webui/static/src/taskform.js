@@ -1,6 +1,6 @@
 // The task page's form: one-tap checklist, checks before sending, every change kept in this browser at
 // once and sent to the server's draft when online; the first edit takes an open task for the editor.
-import { setupChecklist } from './checklist.js';
+import { prepareSeverities, setupChecklist } from './checklist.js';
 import * as local from './localstore.js';
 import * as outbox from './outbox.js';
 import * as photos from './photoqueue.js';
@@ -132,6 +132,7 @@ function start(form) {
   return local.load(task).then((record) => {
     // a page the server sent back with errors holds what was submitted: it is not overwritten
     if (record && !('serverErrors' in form.dataset)) {
+      prepareSeverities(form, Object.keys(record.fields));
       local.restore(form, record);
       localLine = messages.restored.replace('%s', new Date(record.savedAt).toLocaleTimeString('zh-CN', { hour12: false }));
     }
