@@ -262,6 +262,15 @@ def test_the_checklist_fits_the_screen_with_thumb_sized_answers(hazard_app, cloc
         for result in ("pass", "fail", "na"):
             box = page.locator(item(0, result)).bounding_box()
             assert box["height"] >= 44 and box["width"] >= 88 and box["x"] + box["width"] <= viewport["width"]
+        floors = page.eval_on_selector_all(".check-item", "items => items.map((i) => i.dataset.severityFloor)")
+        index = next(i for i, floor in enumerate(floors) if floor in ("general", "significant"))
+        page.click(item(index, "fail"))                          # the finding opens inline, still one column
+        for choice in page.locator(f"#checklist-{index} .severity-choices label").all():
+            box = choice.bounding_box()
+            assert box["height"] >= 44 and box["x"] + box["width"] <= viewport["width"]
+        page.click(f"#checklist-{index} .severity-choices label:last-child")
+        assert page.locator(f"#checklist-{index} [name$='.severity_reason']").is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         context.close()
 
 
