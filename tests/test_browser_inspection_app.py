@@ -211,6 +211,22 @@ def test_editing_takes_the_task_and_a_teammate_sees_who_saved_it_and_when(hazard
         assert other.locator("form.task-form").count() == 0          # not offered to them any more
 
 
+def test_an_uploaded_photo_goes_to_the_servers_draft_by_its_id(hazard_app, clock, chromium, photo):
+    plan(hazard_app, clock)
+    with LiveServer(hazard_app) as server:
+        context, page = _open(chromium, server)
+        page.click(item(3, "fail"))
+        page.set_input_files("#checklist-3 input[type=file][name='checklist.3.photos']", str(photo))
+        page.wait_for_selector("#checklist-3 ul.photo-queue li[data-state=uploaded]")
+        page.fill("#checklist-3 [name$='.location']", "水泵房")            # the next edit saves the draft
+        page.wait_for_selector("[data-save-state]:has-text('服务器草稿已保存')", timeout=10000)
+        context.close()
+    with hazard_app.app_context():
+        draft = db.session().scalars(select(TaskDraft)).one()
+        row = draft.data["checklist"][3]
+        assert row["location"] == "水泵房" and len(row["photos"]) == 1 and len(row["photos"][0]) == 64
+
+
 def _set_hospital_location(app, lat=27.1133, lon=114.9922):
     from records import Customer
     from inspection_walk import CUSTOMER

@@ -104,6 +104,13 @@ function start(form) {
     if (!navigator.onLine) { serverLine = messages.offline; show(); return; }
     const body = new FormData(form);
     [...form.querySelectorAll('input[type=file]')].forEach((el) => body.delete(el.name));
+    // the photos already uploaded by the photo queue go to the draft by their ids (the others follow later)
+    for (const el of fileInputs(form)) {
+      for (const file of el.files) {
+        const queued = await photos.find(task, el.name, file);
+        if (queued && queued.state === 'uploaded') body.append(el.name, queued.attachment);
+      }
+    }
     const answer = await post(form.dataset.draftUrl, body).catch(() => null);
     if (answer && answer.ok) serverLine = messages.serverSavedAt.replace('%s', (await answer.json()).saved_at);
     else serverLine = messages.serverFailed;
