@@ -274,7 +274,7 @@ def _parse_array(schema, ui, form, files, store, name, errors, translate):
                     ids.append(store("photo", upload.read(), upload.filename))
                 except ValueError as err:
                     errors[name] = str(err)
-        return ids
+        return list(dict.fromkeys(ids))          # a photo both kept (by id) and sent again counts once
     return [v for v in form.getlist(name) if v != ""]
 
 

@@ -60,7 +60,7 @@ def register(ctx: Context, customer_id, item_code, location, description, photos
     if item is None:
         raise HazardError(f"{item_code} is not an active item of the hazard dictionary")
     now = ctx.now()
-    effective = item.severity_at(customer, local_today(ctx))     # by class, then the item's rules
+    base = effective = item.severity_at(customer, local_today(ctx))     # by class, then the item's rules
     if severity and severity != effective:
         if dictionary.SEVERITIES.index(severity) < dictionary.SEVERITIES.index(effective):
             raise HazardError("the severity may be raised, not lowered, from the dictionary's")
@@ -80,8 +80,9 @@ def register(ctx: Context, customer_id, item_code, location, description, photos
     ctx.session.add(hazard)
     ctx.session.flush()
     _link(ctx, hazard, hazard.photos)
+    raised = {"dictionary_severity": base, "severity_reason": severity_reason} if effective != base else {}
     _event(ctx, hazard, "registered", detail={"file_number": number, "item": item.code, "severity": effective,
-                                              "deadline": deadline.isoformat(), "stage": "notice"})
+                                              "deadline": deadline.isoformat(), "stage": "notice", **raised})
     ctx.describe(business_key=number, title=f"{number} {customer.name} · {item.name_zh}", subject=customer.number)
     return hazard.summary() | {"photos": hazard.photos}
 

@@ -53,10 +53,15 @@ def _prefill(ctx, ins: Inspection) -> dict:
     item names the dictionary item a failure of it is (when that item is current), so that a failed item
     becomes its hazard file without the finding being typed again."""
     _, items = inspections.template_for(ins.customer, ins.kind)
-    current = {i.code for i in dictionary.current_items(ctx.session) if i.active}
+    today = local_today(ctx)
+    current = {i.code: i.severity_at(ins.customer, today) for i in dictionary.current_items(ctx.session) if i.active}
+
+    def severity(code):     # the dictionary's severity here: the floor the inspector may raise from
+        return {"dictionary_severity": current[code], "severity": current[code]} if code in current else {}
     return {"checklist": [{"code": i["code"], "section": i["section"], "text": i["text"], "result": None,
                            **({"hazard": i["hazard"]} if i.get("hazard") else {}),
-                           **({"item_code": i["hazard"]} if i.get("hazard") in current else {})}
+                           **({"item_code": i["hazard"]} if i.get("hazard") in current else {}),
+                           **severity(i.get("hazard"))}
                           for i in items]}
 
 
@@ -79,6 +84,20 @@ def _photos(ctx, ids, what) -> list[str]:
         if row is None or row.kind != "photo":
             raise InspectionError(f"{what}: {digest} is not a stored photo")
     return list(ids or [])
+
+
+def _raised(row) -> dict:
+    """The severity the inspector raised the item's to, with the reason (the form's check refused a lower
+    one and a raise without a reason); nothing when it is the dictionary's."""
+    chosen, floor = row.get("severity"), row.get("dictionary_severity")
+    if chosen not in dictionary.SEVERITIES or chosen == floor:
+        return {}
+    reason = (row.get("severity_reason") or "").strip()
+    if floor in dictionary.SEVERITIES and dictionary.SEVERITIES.index(chosen) < dictionary.SEVERITIES.index(floor):
+        raise InspectionError(f"checklist item {row.get('code')}: the severity may be raised, not lowered")
+    if not reason:
+        raise InspectionError(f"checklist item {row.get('code')}: raising the severity needs a reason")
+    return {"severity": chosen, "severity_reason": reason}
 
 
 def _failed_items(ctx, checklist) -> list[dict]:
@@ -105,7 +124,7 @@ def _failed_items(ctx, checklist) -> list[dict]:
         description = row["text"] + (f"：{row['note']}" if row.get("note") else "")
         derived.append({"item_code": row["item_code"], "location": row.get("location") or row.get("section") or "现场",
                         "equipment": row.get("equipment"), "description": description[:2000],
-                        "photos": list(row["photos"]), "checklist_item": code})
+                        "photos": list(row["photos"]), "checklist_item": code, **_raised(row)})
     return derived
 
 
@@ -139,7 +158,7 @@ def open_hazards(ctx: Context, inspection_id) -> dict:
     for finding in ins.result.get("findings") or []:
         data = {"customer_id": ins.customer_id, "item_code": finding["item_code"], "location": finding["location"],
                 "description": finding["description"], "photos": finding.get("photos") or [],
-                "equipment": finding.get("equipment"), "severity": None, "severity_reason": None,
+                "equipment": finding.get("equipment"), **_severity_now(ctx, ins, finding),
                 "team": ins.team.code if ins.team else None, "inspection_id": ins.id,
                 "interim_measures": finding.get("measures")}
         instance_id = ctx.start_process("hazard_lifecycle", data=data, subject=ins.customer.number)
@@ -150,6 +169,19 @@ def open_hazards(ctx: Context, inspection_id) -> dict:
     ins.hazard_numbers = numbers
     ctx.audit("inspection.hazards_opened", after={"hazards": numbers})
     return summary(ctx, ins)
+
+
+def _severity_now(ctx, ins: Inspection, finding: dict) -> dict:
+    """The raised severity and its reason for the hazard file, if it is still a raise over the dictionary's
+    severity today (the dictionary or the customer's class may have changed since the visit)."""
+    chosen, reason = finding.get("severity"), finding.get("severity_reason")
+    item = dictionary.current(ctx.session, finding["item_code"])
+    if not (chosen and reason) or item is None:
+        return {"severity": None, "severity_reason": None}
+    effective = item.severity_at(ins.customer, local_today(ctx))
+    if dictionary.SEVERITIES.index(chosen) <= dictionary.SEVERITIES.index(effective):
+        return {"severity": None, "severity_reason": None}
+    return {"severity": chosen, "severity_reason": reason}
 
 
 def months_for(session, customer, on: date) -> int | None:

@@ -72,8 +72,34 @@ def may_use(session, actor, digest: str, task: HumanTask | None = None) -> bool:
 def check(rt, session, actor, schema: dict, data: dict, *, locale: str = "zh_CN",
           task: HumanTask | None = None) -> dict:
     """Field errors of data against a form (attachments must exist and be the actor's to use)."""
-    return forms.validate(schema, data, attachment_exists=lambda digest: may_use(session, actor, digest, task),
-                          translate=_, today=rt.today(), options=form_options(session), locale=locale)
+    errors = forms.validate(schema, data, attachment_exists=lambda digest: may_use(session, actor, digest, task),
+                            translate=_, today=rt.today(), options=form_options(session), locale=locale)
+    return {**severity_errors(task, data), **errors}
+
+
+def severity_errors(task: HumanTask | None, data: dict) -> dict:
+    """A failed item filed as a hazard keeps the severity the dictionary gives it at this customer (from the
+    task's own prefill, not from what the device sent) or a higher one with a reason; never a lower one."""
+    floors = {row.get("code"): row.get("dictionary_severity")
+              for row in ((task.prefill or {}) if task is not None else {}).get("checklist") or []
+              if isinstance(row, dict)}
+    errors = {}
+    for index, row in enumerate(data.get("checklist") or []):
+        floor, chosen = floors.get(row.get("code")), row.get("severity")
+        if row.get("result") != "fail" or row.get("disposition") != "hazard" or not floor or not chosen:
+            continue
+        if chosen not in dictionary.SEVERITIES or chosen == floor:
+            continue
+        item = f"{row.get('code')} {row.get('text') or ''}".strip()
+        if dictionary.SEVERITIES.index(chosen) < dictionary.SEVERITIES.index(floor):
+            errors[f"checklist.{index}.severity"] = _(
+                "Item %(item)s: the severity cannot be lower than the dictionary's (%(floor)s).",
+                item=item, floor=dictionary.SEVERITY_NAMES[floor])
+        elif not (row.get("severity_reason") or "").strip():
+            errors[f"checklist.{index}.severity_reason"] = _(
+                "Item %(item)s: say why the severity is raised above the dictionary's (%(floor)s).",
+                item=item, floor=dictionary.SEVERITY_NAMES[floor])
+    return errors
 
 
 def storer(rt, session, actor):

@@ -99,6 +99,48 @@ def test_failing_an_item_opens_its_own_hazard_file_prefilled_and_counts_progress
         context.close()
 
 
+def test_a_failed_items_severity_can_be_raised_with_a_reason_and_never_lowered(hazard_app, clock, chromium, photo):
+    number = plan(hazard_app, clock)
+    with LiveServer(hazard_app) as server:
+        context, page = _open(chromium, server)
+        floors = page.eval_on_selector_all(".check-item", "items => items.map((i) => i.dataset.severityFloor)")
+        index = next(i for i, floor in enumerate(floors) if floor == "significant")
+        code = page.input_value(f"#checklist-{index} input[name$='.code']")
+        box = f"#checklist-{index}"
+        page.click(item(index, "fail"))
+        severity = page.locator(f"{box} .severity")
+        assert severity.is_visible() and "隐患库等级：较大" in severity.inner_text()
+        assert page.locator(f"{box} input[name$='.severity'][value=significant]").is_checked()
+        assert page.locator(f"{box} input[name$='.severity'][value=general]").is_disabled()     # never lower
+        reason = page.locator(f"{box} [name$='.severity_reason']")
+        assert not reason.is_visible()
+        page.click(f"{box} label:has(input[name$='.severity'][value=major])")
+        assert reason.is_visible() and reason.evaluate("el => el === document.activeElement")
+        page.wait_for_timeout(300)
+        page.reload()                                          # the raise is kept on the device like any tap
+        page.wait_for_selector("form.task-form[data-ready]")
+        assert page.locator(f"{box} input[name$='.severity'][value=major]").is_checked() and reason.is_visible()
+        page.fill(f"{box} [name$='.location']", "地下一层配电室")
+        page.set_input_files(f"{box} input[type=file][name$='.photos']", str(photo))
+        page.click("[data-rest-pass]")
+        page.fill("input[name=second_inspector]", "王检查")
+        for name in ("inspector_signature", "second_inspector_signature", "customer_signature"):
+            draw_signature(page, f"canvas[data-target={name}]")
+        page.fill("input[name=customer_name]", "王电工")
+        page.click("button[value=complete]")
+        problem = page.locator("#form-problem").inner_text()
+        assert code in problem and "请填写提高隐患等级的理由" in problem and "task" in page.url
+        reason.fill("电缆沟积水已漫至接头")
+        page.click("button[value=complete]")
+        page.wait_for_url(f"{server.url}/")
+        context.close()
+    with hazard_app.app_context():
+        session = db.session()
+        done = session.scalars(select(Inspection).where(Inspection.number == number)).one()
+        hazard = session.scalars(select(Hazard).where(Hazard.inspection_id == done.id)).one()
+        assert hazard.severity == "major" and hazard.severity_reason == "电缆沟积水已漫至接头"
+
+
 def test_a_missing_answer_takes_the_inspector_to_that_item_and_names_it(hazard_app, clock, chromium):
     plan(hazard_app, clock)
     with LiveServer(hazard_app) as server:
@@ -169,6 +211,22 @@ def test_editing_takes_the_task_and_a_teammate_sees_who_saved_it_and_when(hazard
         assert other.locator("form.task-form").count() == 0          # not offered to them any more
 
 
+def test_an_uploaded_photo_goes_to_the_servers_draft_by_its_id(hazard_app, clock, chromium, photo):
+    plan(hazard_app, clock)
+    with LiveServer(hazard_app) as server:
+        context, page = _open(chromium, server)
+        page.click(item(3, "fail"))
+        page.set_input_files("#checklist-3 input[type=file][name='checklist.3.photos']", str(photo))
+        page.wait_for_selector("#checklist-3 ul.photo-queue li[data-state=uploaded]")
+        page.fill("#checklist-3 [name$='.location']", "水泵房")            # the next edit saves the draft
+        page.wait_for_selector("[data-save-state]:has-text('服务器草稿已保存')", timeout=10000)
+        context.close()
+    with hazard_app.app_context():
+        draft = db.session().scalars(select(TaskDraft)).one()
+        row = draft.data["checklist"][3]
+        assert row["location"] == "水泵房" and len(row["photos"]) == 1 and len(row["photos"][0]) == 64
+
+
 def _set_hospital_location(app, lat=27.1133, lon=114.9922):
     from records import Customer
     from inspection_walk import CUSTOMER
@@ -220,6 +278,15 @@ def test_the_checklist_fits_the_screen_with_thumb_sized_answers(hazard_app, cloc
         for result in ("pass", "fail", "na"):
             box = page.locator(item(0, result)).bounding_box()
             assert box["height"] >= 44 and box["width"] >= 88 and box["x"] + box["width"] <= viewport["width"]
+        floors = page.eval_on_selector_all(".check-item", "items => items.map((i) => i.dataset.severityFloor)")
+        index = next(i for i, floor in enumerate(floors) if floor in ("general", "significant"))
+        page.click(item(index, "fail"))                          # the finding opens inline, still one column
+        for choice in page.locator(f"#checklist-{index} .severity-choices label").all():
+            box = choice.bounding_box()
+            assert box["height"] >= 44 and box["x"] + box["width"] <= viewport["width"]
+        page.click(f"#checklist-{index} .severity-choices label:last-child")
+        assert page.locator(f"#checklist-{index} [name$='.severity_reason']").is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         context.close()
 
 

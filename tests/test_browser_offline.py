@@ -1,7 +1,8 @@
 """In Chromium without network (context.set_offline), with the real service worker: the task page opens
 again offline with everything tapped; a submission made offline waits (待同步) and completes once when
 the network is back, also when the first answer is lost; a task handed to someone else meanwhile is
-told in words (失败) and the local record is kept and exportable."""
+told in words (失败) and the local record is kept and exportable. Photos wait in their own queue
+(待上传 / 已上传 / 失败 and why): uploaded once, then named by id in the submission."""
 from __future__ import annotations
 
 import json
@@ -42,10 +43,17 @@ def _open_taken_along(chromium, server):
     return context, page
 
 
+PHOTOS = """(() => new Promise((done) => { const open = indexedDB.open('gridsafe');
+  open.onsuccess = () => { const all = open.result.transaction('photos').objectStore('photos').getAll();
+    all.onsuccess = () => done(all.result.map((r) => ({ state: r.state, reason: r.reason, name: r.name,
+      size: r.file.size, attachment: r.attachment || null }))); }; }))()"""
+
+
 def _fill_all(page, photo):
     page.click(item(5, "fail"))
     page.fill("#checklist-5 [name$='.location']", "地下一层配电室")
-    page.set_input_files("#checklist-5 input[type=file][name='checklist.5.photos']", str(photo))
+    page.set_input_files("#checklist-5 input[type=file][name='checklist.5.photos']",
+                         photo if isinstance(photo, dict) else str(photo))
     page.click("[data-rest-pass]")
     page.fill("input[name=second_inspector]", "王检查")
     for name in ("inspector_signature", "second_inspector_signature", "customer_signature"):
@@ -141,3 +149,63 @@ def test_a_task_handed_over_meanwhile_is_told_in_words_and_the_record_is_kept(ha
         context.close()
     with hazard_app.app_context():
         assert db.session().get(HumanTask, task.id).status == "ready"
+
+
+def test_a_photo_taken_offline_is_uploaded_once_and_the_submission_completes_once(hazard_app, clock, chromium, photo):
+    number = plan(hazard_app, clock)
+    with LiveServer(hazard_app) as server:
+        context, page = _open_taken_along(chromium, server)
+        context.set_offline(True)
+        _fill_all(page, photo)
+        queued = page.wait_for_selector("#checklist-5 ul.photo-queue li[data-state=pending]")
+        assert "待上传" in queued.inner_text() and "配电室.jpg" in queued.inner_text()
+        page.click("button[value=complete]")
+        page.wait_for_selector("[data-outbox-list] li[data-state=pending]")
+        uploads, submits = [], []
+        page.on("request", lambda r: r.method == "POST" and (
+            uploads if r.url.endswith("/photos") else submits if r.url.endswith("/submit") else []).append(r))
+        context.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        page.wait_for_selector("[data-outbox-list] li[data-state=synced]")
+        uploaded = page.wait_for_selector("#checklist-5 ul.photo-queue li[data-state=uploaded]")
+        assert "已上传" in uploaded.inner_text()
+        page.evaluate("window.dispatchEvent(new Event('online'))")          # more tries change nothing
+        page.wait_for_timeout(500)
+        kept = page.evaluate(PHOTOS)
+        assert len(uploads) == 1 and len(submits) == 1, (uploads, submits)
+        assert len(kept) == 1 and kept[0]["state"] == "uploaded"
+        body = submits[0].post_data_buffer
+        assert kept[0]["attachment"].encode() in body and b"\xff\xd8\xff" not in body     # the id, not the photo
+        context.close()
+    with hazard_app.app_context():
+        session = db.session()
+        done = session.scalars(select(Inspection).where(Inspection.number == number)).one()
+        hazard = session.scalars(select(Hazard).where(Hazard.inspection_id == done.id)).one()
+        assert done.status == "completed" and hazard.photos == [kept[0]["attachment"]]
+        assert session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "task.completed", AuditEvent.element_id == "execute_on_site")) == 1
+
+
+def test_a_photo_the_server_refuses_says_why_and_is_kept_on_the_device(hazard_app, clock, chromium):
+    plan(hazard_app, clock)
+    bad = {"name": "不是照片.jpg", "mimeType": "image/jpeg", "buffer": b"%PDF-1.4 a scanned form, not a photo"}
+    with LiveServer(hazard_app) as server:
+        context, page = _open_taken_along(chromium, server)
+        context.set_offline(True)
+        _fill_all(page, bad)
+        page.click("button[value=complete]")
+        page.wait_for_selector("[data-outbox-list] li[data-state=pending]")
+        context.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        failed = page.wait_for_selector("#checklist-5 ul.photo-queue li[data-state=failed]")
+        assert "失败" in failed.inner_text() and "不是可读取的图片" in failed.inner_text()
+        refused = page.wait_for_selector("[data-outbox-list] li[data-state=failed]")
+        assert "不是照片.jpg" in refused.inner_text()                 # the submission says which photo
+        kept = page.evaluate(PHOTOS)
+        assert [(k["state"], k["size"]) for k in kept] == [("failed", len(bad["buffer"]))]
+        assert page.evaluate("document.querySelector("
+                             "'#checklist-5 input[type=file][name=\"checklist.5.photos\"]').files.length") == 1
+        context.close()
+    with hazard_app.app_context():
+        assert db.session().scalars(select(HumanTask).where(HumanTask.element_id == "execute_on_site")).one() \
+            .status == "ready"

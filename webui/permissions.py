@@ -33,6 +33,7 @@ ACCESS: dict[str, object] = {
     "inbox.task": STAFF,
     "inbox.complete": STAFF,
     "inbox.submit": STAFF,
+    "inbox.upload_photo": STAFF,
     "inbox.save_draft": STAFF,
     "inbox.claim": STAFF,
     "inbox.release": STAFF,

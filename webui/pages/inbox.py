@@ -62,12 +62,15 @@ def _taskform_messages() -> dict:
             "failNeedsDisposition": _("say whether it becomes a hazard file or why not"),
             "failNeedsPhoto": _("a failed item needs a photo"), "failNeedsItem": _("choose its dictionary item"),
             "failNeedsReason": _("say why it is not a hazard"),
+            "failNeedsSeverityReason": _("say why the severity is raised above the dictionary's"),
             "first": _("Please complete first: "), "more": _(" (and %(n)s more)", n="%s"),
             "item": _("item %(item)s", item="%s"), "finding": _("finding"),
             "localSavedAt": _("Saved on this device at %(time)s", time="%s"),
             "restored": _("Restored from this device (saved %(time)s)", time="%s"),
             "serverSavedAt": _("draft on the server saved at %(time)s", time="%s"),
             "serverFailed": _("not yet on the server (will retry)"), "offline": _("offline: kept on this device"),
+            "photoStates": {"pending": _("Waiting to upload"), "uploaded": _("Uploaded"), "failed": _("Upload failed")},
+            "retry": _("Try again"),
             "fix": _("%(time)s, within %(metres)s m", time="%t", metres="%a"),
             "queued": _("You are offline: the submission waits on this device and is sent when the network is "
                         "back.")}
@@ -129,6 +132,23 @@ def submit(task_id):
         return jsonify(state="refused", message=_("This task was changed by someone else: %(detail)s",
                                                   detail=str(err))), 409
     return jsonify(state=state, message=_("'%(task)s' is done.", task=found.title))
+
+
+@bp.post("/tasks/<task_id>/photos")
+def upload_photo(task_id):
+    """One photo of the task's form, sent ahead of the form by the page's photo queue (JSON answer): its
+    attachment id, or why it was refused (e.g. not an image). A task the inspector may see is enough: when
+    it was handed to someone else meanwhile, the submission (not its photo) says so in words."""
+    rt, actor, session = current.runtime(), current.actor(), db.session()
+    try:
+        work.task_or_404(rt, session, actor, task_id)
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise Invalid(_("Send the photo as the form field 'file'."))
+        row = attachment_service.upload(rt, session, actor, upload.read(), kind="photo", filename=upload.filename)
+    except ServiceError as err:
+        return jsonify(message=err.message or _("Refused.")), err.status
+    return jsonify(id=row.id), 201
 
 
 def _draft_saved(rt, session, actor, found, data):

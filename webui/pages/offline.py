@@ -36,7 +36,9 @@ def sync_messages() -> dict:
     """What the queue of submissions says on every page (in the request's language)."""
     return {"states": {"pending": _("Waiting to sync"), "synced": _("Synced"), "failed": _("Sync failed")},
             "export": _("Export as a file"), "noNetwork": _("no network; will be sent when it is back"),
-            "serverDown": _("the server did not answer; will be sent again")}
+            "serverDown": _("the server did not answer; will be sent again"),
+            "waitingPhotos": _("waiting for its photos to be uploaded"),
+            "photoFailed": _("a photo was refused:")}
 
 
 @bp.app_context_processor

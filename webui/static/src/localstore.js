@@ -5,13 +5,15 @@ import { openDB } from 'idb';
 const DB = 'gridsafe';
 const STORE = 'task-forms';
 export const OUTBOX = 'outbox';
+export const PHOTOS = 'photos';
 
 let database;
 export function db() {
-  database = database || openDB(DB, 2, {
+  database = database || openDB(DB, 3, {
     upgrade(upgrade, oldVersion) {
       if (oldVersion < 1) upgrade.createObjectStore(STORE, { keyPath: 'task' });
       if (oldVersion < 2) upgrade.createObjectStore(OUTBOX, { keyPath: 'key' });
+      if (oldVersion < 3) upgrade.createObjectStore(PHOTOS, { keyPath: 'key' });
     },
   });
   return database;

@@ -3,6 +3,7 @@
 // 待同步 (pending) / 已同步 (synced) / 失败 (failed, with the server's reason). Nothing is thrown away:
 // a refused one can be exported as a file for the specialist.
 import { db, OUTBOX, remove, snapshot } from './localstore.js';
+import { find } from './photoqueue.js';
 
 function newKey() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -30,10 +31,29 @@ async function update(record, changes) {
   await (await db()).put(OUTBOX, record);
 }
 
+// The photos go by the ids the photo queue got for them; the submission waits while one is still on its
+// way and is refused (kept, exportable) when the server refused one of them.
+async function attach(record, body, messages) {
+  for (const [name, files] of Object.entries(record.files || {})) {
+    for (const file of files) {
+      const queued = await find(record.task, name, file);
+      if (!queued) body.append(name, file, file.name);              // kept before the photo queue existed
+      else if (queued.state === 'uploaded') body.append(name, queued.attachment);
+      else if (queued.state === 'failed') return { state: 'failed', reason: `${messages.photoFailed} ${file.name}：${queued.reason}` };
+      else return { state: 'pending', reason: messages.waitingPhotos };
+    }
+  }
+  return null;
+}
+
 async function send(record, messages) {
   const body = new FormData();
   Object.entries(record.fields).forEach(([name, values]) => values.forEach((v) => body.append(name, v)));
-  Object.entries(record.files || {}).forEach(([name, files]) => files.forEach((f) => body.append(name, f, f.name)));
+  const blocked = await attach(record, body, messages);
+  if (blocked) {
+    await update(record, blocked);
+    return;
+  }
   body.set('idempotency_key', record.key);
   // the device's clock as it is sent (the server compares it with its own on arrival)
   if (body.has('presence.device_clock')) body.set('presence.device_clock', new Date().toISOString());

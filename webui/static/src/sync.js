@@ -2,6 +2,7 @@
 // sent when the network is back, and the list of that queue where a page has room for it.
 import { remove } from './localstore.js';
 import { exportRecord, flush, list } from './outbox.js';
+import { flushPhotos, forget } from './photoqueue.js';
 
 const RETRY_MS = 15000;
 
@@ -61,12 +62,18 @@ function start() {
   const text = messages();
   if (!text) return;
   register();
-  document.querySelectorAll('[data-done-task]').forEach((done) => remove(done.dataset.doneTask));
-  const again = () => flush(text);
+  forget(null);
+  document.querySelectorAll('[data-done-task]').forEach((done) => {
+    remove(done.dataset.doneTask);
+    forget(done.dataset.doneTask);
+  });
+  // the photos first: a waiting submission names their ids
+  const again = (now) => flushPhotos(text, { now }).then(() => flush(text));
   document.addEventListener('gridsafe:outbox', () => render(text));
-  window.addEventListener('online', again);
-  setInterval(again, RETRY_MS);
-  render(text).then(again);
+  document.addEventListener('gridsafe:photo-queued', () => again(false));
+  window.addEventListener('online', () => again(true));
+  setInterval(() => again(false), RETRY_MS);
+  render(text).then(() => again(false));
 }
 
 document.addEventListener('DOMContentLoaded', start);

@@ -1,5 +1,6 @@
 // Checking a task form before it is sent: the first item or field at fault is scrolled to, focused
 // and named (the server checks again; its errors are shown the same way when the page comes back).
+import { raised } from './checklist.js';
 
 function hasValue(field) {
   const inputs = [...field.querySelectorAll('input, select, textarea')];
@@ -41,6 +42,9 @@ function disposed(item, photos, messages) {
   if (!(photos && hasValue(photos))) return messages.failNeedsPhoto;
   if (chosen.value === 'hazard' && named('item_code') && !named('item_code').value) return messages.failNeedsItem;
   if (chosen.value === 'not_hazard' && !(named('reason') && named('reason').value.trim())) return messages.failNeedsReason;
+  if (chosen.value === 'hazard' && raised(item) && !(named('severity_reason') && named('severity_reason').value.trim())) {
+    return messages.failNeedsSeverityReason;
+  }
   return null;
 }
 
