@@ -89,6 +89,13 @@ def _claimed_by(user):
     return prepare
 
 
+def _photo_upload(client, app, user, task_id):
+    """The page's photo queue sending one photo ahead of the form."""
+    login(client, user)
+    return client.post(f"/tasks/{task_id}/photos", data={"csrf_token": csrf_of(client, "/"),
+                                                         "file": (io.BytesIO(jpeg()), "p.jpg")})
+
+
 VISIT = {"action": "complete", "location": "1号配电室", "result": "pass", "customer_signature": ""}
 TASK_OPS = [
     Op("page: open", "insp1", "insp3", _page_get("/tasks/{id}"), 200),
@@ -97,6 +104,7 @@ TASK_OPS = [
     Op("page: queued submit", "insp1", "insp3",
        _page_post("/tasks/{id}/submit", idempotency_key="q" * 24, location="1号配电室", result="pass"), 422),
     Op("page: claim", "insp1", "insp3", _page_post("/tasks/{id}/claim"), 302),
+    Op("page: photo ahead of the form", "insp1", "insp3", _photo_upload, 201),
     Op("page: release", "insp1", "insp3", _page_post("/tasks/{id}/release"), 302, _claimed_by("insp1")),
     Op("page: reassign", "spec", "spec_ja", _page_post("/tasks/{id}/reassign", username="insp2"), 302),
     Op("api: get", "insp1", "insp3", _api("GET", "/api/v1/tasks/{id}"), 200),
