@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from engine import ModelVersion, Problem
 from records import dictionary
 
-from . import migrate, model_bundles
+from . import form_versions, migrate, model_bundles
 from .access import SYSTEM
 from .errors import Invalid
 
@@ -30,9 +30,11 @@ def seed_dictionary(rt) -> int:
 
 
 def deploy_folder(rt, actor: str = "system") -> list:
-    """Deploy every diagram of the bpmn folder (unchanged files are skipped); the outcome of each."""
+    """Store the changed forms of the forms folder, then deploy every diagram of the bpmn folder (unchanged
+    files are skipped); the outcome of each diagram, after the forms that were stored, kept or refused."""
     with rt.sessions() as session:
-        return rt.engine.deploy_folder(session, Path(rt.config["BPMN_DIR"]), actor)
+        shipped = form_versions.ship_folder(rt, session, actor)
+        return shipped + rt.engine.deploy_folder(session, Path(rt.config["BPMN_DIR"]), actor)
 
 
 def deploy_files(rt, files: list[Path], actor: str = "system") -> list:
