@@ -4,6 +4,7 @@ engine binds to a new diagram version, and the form a task shows (the one its in
 """
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -131,3 +132,31 @@ def text_of(rt, session, name: str, digest: str | None = None) -> str | None:
 @lru_cache(maxsize=256)
 def _parsed(row_id: int, content: str) -> dict:
     return json.loads(content)
+
+
+# ---- the forms between two diagram versions --------------------------------------------------------
+
+@dataclass
+class FormChange:
+    name: str
+    status: str                 # "added", "removed", "changed"
+    old_version: int | None
+    new_version: int | None
+    lines: list                 # unified diff of the JSON text
+
+
+def changes(session, old: ModelVersion, new: ModelVersion) -> list[FormChange]:
+    """The forms whose version differs between two diagram versions, with the lines that changed."""
+    before, after = old.forms or {}, new.forms or {}
+    found = []
+    for name in sorted(set(before) | set(after)):
+        if before.get(name) == after.get(name):
+            continue
+        rows = [fv.by_hash(session, name, d) if d else None for d in (before.get(name), after.get(name))]
+        texts = [(row.content if row else "").splitlines() for row in rows]
+        status = "added" if rows[0] is None else "removed" if rows[1] is None else "changed"
+        lines = list(difflib.unified_diff(texts[0], texts[1], f"{name} v{rows[0].version if rows[0] else '-'}",
+                                          f"{name} v{rows[1].version if rows[1] else '-'}", lineterm="", n=2))
+        found.append(FormChange(name, status, rows[0].version if rows[0] else None,
+                                rows[1].version if rows[1] else None, lines))
+    return found
