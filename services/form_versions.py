@@ -129,6 +129,20 @@ def text_of(rt, session, name: str, digest: str | None = None) -> str | None:
     return None
 
 
+def for_export(rt, session, mv: ModelVersion) -> list[tuple[str, bytes]]:
+    """(file name, content) of the forms a diagram version's user tasks name: the versions it shows."""
+    if mv.kind != "bpmn":
+        return []
+    found = []
+    for name in sorted(rt.engine.forms_used(mv.source)):
+        if "/" in name or "\\" in name or name.startswith("."):
+            continue
+        text = text_of(rt, session, name, (mv.forms or {}).get(name)) or text_of(rt, session, name)
+        if text is not None:
+            found.append((name, text.encode("utf-8")))
+    return found
+
+
 @lru_cache(maxsize=256)
 def _parsed(row_id: int, content: str) -> dict:
     return json.loads(content)

@@ -56,7 +56,7 @@ def export_models(rt, folder: Path) -> list[Path]:
             path.write_bytes(content)
             written.append(path)
 
-    forms_dir, bpmn_dir = Path(rt.config["FORMS_DIR"]), Path(rt.config["BPMN_DIR"])
+    bpmn_dir = Path(rt.config["BPMN_DIR"])
     with rt.read_sessions() as session:
         newest = {}
         for mv in session.scalars(select(ModelVersion).order_by(ModelVersion.name, ModelVersion.version)):
@@ -66,9 +66,8 @@ def export_models(rt, folder: Path) -> list[Path]:
             cases = bpmn_dir / f"{mv.name}.cases.json"
             if mv.kind == "dmn" and cases.is_file():
                 write(folder / cases.name, cases.read_bytes())
-            for form in sorted(rt.engine.forms_used(mv.source) if mv.kind == "bpmn" else ()):
-                if (forms_dir / form).is_file() and "/" not in form and not form.startswith("."):
-                    write(folder / "forms" / form, (forms_dir / form).read_bytes())
+            for form, content in form_versions.for_export(rt, session, mv):
+                write(folder / "forms" / form, content)
     return written
 
 
