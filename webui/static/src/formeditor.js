@@ -1,12 +1,12 @@
 // The form editor: a user task's JSON Schema and UI schema in two CodeMirror JSON editors. Syntax errors are
 // marked as you type; the server checks the schema and the UI schema (the same checker that refuses a deploy)
 // and renders the preview with the task pages' own templates.
-import { EditorState } from '@codemirror/state';
+import { EditorState, StateEffect } from '@codemirror/state';
 import { EditorView, keymap, lineNumbers, highlightActiveLine } from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap } from '@codemirror/commands';
 import { bracketMatching, syntaxHighlighting, defaultHighlightStyle } from '@codemirror/language';
 import { json, jsonParseLinter } from '@codemirror/lang-json';
-import { linter, lintGutter, forceLinting } from '@codemirror/lint';
+import { linter, lintGutter } from '@codemirror/lint';
 import { post, setStatus } from './common.js';
 
 const root = document.getElementById('form-editor');
@@ -14,11 +14,19 @@ const config = JSON.parse(document.getElementById('form-editor-config').textCont
 const serverProblems = { schema: [], ui: [] };
 const editors = {};
 
-function serverLinter(part) {
-  return linter((view) => serverProblems[part].map((p) => {
+const serverChecked = StateEffect.define();
+
+// One lint source per editor: JSON syntax as you type, then what the server found at its last check.
+function jsonLinter(part) {
+  const syntax = jsonParseLinter();
+  return linter((view) => [...syntax(view), ...serverProblems[part].map((p) => {
     const line = p.line && p.line <= view.state.doc.lines ? view.state.doc.line(p.line) : view.state.doc.line(1);
-    return { from: line.from, to: line.to, severity: 'error', message: p.message };
-  }), { delay: 0 });
+    return { from: line.from, to: Math.max(line.to, line.from + 1 <= view.state.doc.length ? line.from + 1 : line.to),
+             severity: 'error', message: p.message };
+  })], {
+    delay: 300,
+    needsRefresh: (update) => update.transactions.some((tr) => tr.effects.some((e) => e.is(serverChecked))),
+  });
 }
 
 function makeEditor(part) {
@@ -31,7 +39,7 @@ function makeEditor(part) {
         lineNumbers(), highlightActiveLine(), history(), bracketMatching(), json(),
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
         keymap.of([...defaultKeymap, ...historyKeymap]),
-        linter(jsonParseLinter()), serverLinter(part), lintGutter(),
+        jsonLinter(part), lintGutter(),
         EditorView.updateListener.of((update) => { if (update.docChanged) schedulePreview(); }),
       ],
     }),
@@ -54,8 +62,8 @@ function showProblems(problems) {
   }));
   serverProblems.schema = problems.filter((p) => p.part === 'schema');
   serverProblems.ui = problems.filter((p) => p.part === 'ui');
-  forceLinting(editors.schema);
-  forceLinting(editors.ui);
+  editors.schema.dispatch({ effects: serverChecked.of(null) });
+  editors.ui.dispatch({ effects: serverChecked.of(null) });
 }
 
 async function preview() {
