@@ -214,3 +214,21 @@ def test_a_form_editor_for_a_name_that_is_not_a_schema_file_is_not_found(app):
     assert client.get("/models/forms/review.json/edit").status_code == 404
     assert client.get("/models/forms/new?name=site_check").headers["Location"].endswith(
         "/models/forms/site_check.schema.json/edit")
+
+
+def test_a_zip_with_a_changed_form_deploys_its_next_version_with_the_diagram(app):
+    import io
+    import zipfile
+
+    from services import model_bundles
+    older = start(app, "A")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("flow.bpmn", (DIAGRAMS / "migration" / "flow_v1.bpmn").read_text())
+        z.writestr("forms/review.schema.json", json.dumps(WITH_REMARK, ensure_ascii=False))
+    with app.app_context():
+        done = model_bundles.deploy_bundle(runtime(app), db.session(), user(app), buffer.getvalue(), "zip")
+    assert done.ok and done.forms_added == ["review.schema.json"]
+    assert [(r.name, r.status, r.version) for r in done.results] == [("flow", "deployed", 2)]
+    assert "remark" not in form_of(app, older)["properties"]
+    assert "remark" in form_of(app, start(app, "B"))["properties"]
