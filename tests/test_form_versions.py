@@ -232,3 +232,19 @@ def test_a_zip_with_a_changed_form_deploys_its_next_version_with_the_diagram(app
     assert [(r.name, r.status, r.version) for r in done.results] == [("flow", "deployed", 2)]
     assert "remark" not in form_of(app, older)["properties"]
     assert "remark" in form_of(app, start(app, "B"))["properties"]
+
+
+def test_a_caller_shows_the_forms_of_what_it_calls_and_keeps_them_for_its_running_instances(app):
+    with app.app_context():
+        s = db.session()
+        assert engine_of(app).deploy_source(s, "caller.bpmn", (DIAGRAMS / "migration" / "caller.bpmn").read_bytes(),
+                                            "owner").status == "deployed"
+        running = engine_of(app).start_instance(s, "caller", actor="spec", data={"team": "JA-T1"}).id
+        task = s.scalars(select(HumanTask.id).where(HumanTask.instance_id == running)).one()
+    deploy(app, WITH_REMARK)
+    with app.app_context():
+        callers = db.session().scalars(select(ModelVersion).where(ModelVersion.name == "caller")
+                                       .order_by(ModelVersion.version)).all()
+        assert [mv.version for mv in callers] == [1, 2]
+        assert callers[0].forms != callers[1].forms and set(callers[1].forms) == {"review.schema.json"}
+    assert "remark" not in form_of(app, task)["properties"]
