@@ -64,8 +64,8 @@ def current_hashes(session, names) -> dict[str, str]:
         return {}
     newest = (select(FormVersion.name, func.max(FormVersion.version).label("version"))
               .where(FormVersion.name.in_(names)).group_by(FormVersion.name).subquery())
-    rows = session.execute(select(FormVersion.name, FormVersion.content_hash)
-                           .join(newest, (FormVersion.name == newest.c.name) & (FormVersion.version == newest.c.version)))
+    same = (FormVersion.name == newest.c.name) & (FormVersion.version == newest.c.version)
+    rows = session.execute(select(FormVersion.name, FormVersion.content_hash).join(newest, same))
     return dict(rows.all())
 
 

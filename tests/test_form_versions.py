@@ -101,7 +101,8 @@ def test_a_form_edited_and_deployed_reaches_new_instances_while_an_older_one_kee
     assert "remark" not in form_of(app, older)["properties"]
     assert form_of(app, newer)["properties"]["remark"]["title"] == "整改说明"
     with app.app_context():
-        flow = db.session().scalars(select(ModelVersion).where(ModelVersion.name == "flow", ModelVersion.version == 2)).one()
+        flow = db.session().scalars(select(ModelVersion).where(ModelVersion.name == "flow",
+                                                               ModelVersion.version == 2)).one()
         assert flow.origin == "modeler" and flow.comment.startswith("ask for a remark")
         actions = [e.action for e in db.session().scalars(select(AuditEvent).where(
             AuditEvent.chain == "form:review.schema.json").order_by(AuditEvent.seq))]
@@ -214,6 +215,8 @@ def test_a_form_editor_for_a_name_that_is_not_a_schema_file_is_not_found(app):
     assert client.get("/models/forms/review.json/edit").status_code == 404
     assert client.get("/models/forms/new?name=site_check").headers["Location"].endswith(
         "/models/forms/site_check.schema.json/edit")
+    refused = client.get("/models/forms/new?name=../x", follow_redirects=True)
+    assert "表单名称只能包含" in refused.get_data(as_text=True)
 
 
 def test_a_zip_with_a_changed_form_deploys_its_next_version_with_the_diagram(app):

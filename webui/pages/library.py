@@ -1,9 +1,10 @@
 """The model library for process owners: every process and decision with its versions, any version's
-diagram and source, the diff between two versions, and previews of the user-task forms.
+diagram and source, the diff between two versions (forms included), previews of the user-task forms
+and their editor.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from services import Invalid, form_editing, modeling, task_forms
@@ -70,6 +71,9 @@ def form_preview(filename):
 def form_new():
     """A new form: the editor of the name asked for (nothing is stored until it is deployed)."""
     name = (request.args.get("name") or "").strip().removesuffix(".json").removesuffix(".schema")
+    if not form_editing.SCHEMA_NAME.match(f"{name}.schema.json"):
+        flash(_("A form's name is letters, digits, _ and - (at most 120)."), "error")
+        return redirect(url_for("models.form_list"))
     return redirect(url_for("models.form_editor", filename=f"{name}.schema.json"))
 
 
