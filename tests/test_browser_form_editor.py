@@ -10,10 +10,15 @@ from sqlalchemy import select
 from browser_support import LiveServer, shot, sign_in
 from engine import ModelVersion
 from records.form_versions import FormVersion
-from test_form_versions import REVIEW, WITH_REMARK, app  # noqa: F401 - app is a fixture
+from test_form_versions import REVIEW, WITH_REMARK, make_app
 from webui import db
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def app(sqlite_url, tmp_path, clock):
+    return make_app(sqlite_url, tmp_path, clock)
 
 
 def replace_text(page, part: str, text: str) -> None:
@@ -22,7 +27,7 @@ def replace_text(page, part: str, text: str) -> None:
     page.keyboard.insert_text(text)
 
 
-def test_a_process_owner_edits_previews_and_deploys_a_form(app, chromium, tmp_path):  # noqa: F811
+def test_a_process_owner_edits_previews_and_deploys_a_form(app, chromium, tmp_path):
     errors = []
     with LiveServer(app) as server:
         page = chromium.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")

@@ -24,12 +24,17 @@ WITH_REMARK = {**REVIEW, "properties": {**REVIEW["properties"],
 
 
 @pytest.fixture
-def app(sqlite_url, tmp_path, clock):
+def app(db_url, tmp_path, clock):
+    """flow (v1, file) with review.schema.json (v1, shipped from the forms folder): SQLite and PostgreSQL."""
+    return make_app(db_url, tmp_path, clock)
+
+
+def make_app(url, tmp_path, clock):
     shutil.copytree(FORMS, tmp_path / "forms")
     (tmp_path / "forms" / "broken.schema.json").unlink()
     (tmp_path / "bpmn").mkdir()
     shutil.copy(DIAGRAMS / "migration" / "flow_v1.bpmn", tmp_path / "bpmn" / "flow.bpmn")
-    app = create_app({"ENV": "testing", "SECRET_KEY": "test-secret", "DATABASE_URL": sqlite_url,
+    app = create_app({"ENV": "testing", "SECRET_KEY": "test-secret", "DATABASE_URL": url,
                       "DATA_DIR": str(tmp_path / "data"), "FORMS_DIR": str(tmp_path / "forms"),
                       "BPMN_DIR": str(tmp_path / "bpmn"), "CLOCK": clock,
                       "EXTRA_HANDLERS": ReviewHandlers().table()})
