@@ -148,6 +148,15 @@ def _parsed(row_id: int, content: str) -> dict:
     return json.loads(content)
 
 
+def shown_versions(session, mv: ModelVersion) -> list[tuple[str, int | None]]:
+    """(form name, version) of each form a diagram version shows."""
+    found = []
+    for name, digest in sorted((mv.forms or {}).items()):
+        row = fv.by_hash(session, name, digest)
+        found.append((name, row.version if row else None))
+    return found
+
+
 # ---- the forms between two diagram versions --------------------------------------------------------
 
 @dataclass

@@ -102,13 +102,14 @@ class VersionView:
     version: ModelVersion
     model: Model
     counts: tuple          # (instances, unfinished instances)
+    forms: list = field(default_factory=list)      # (form name, form version) this version shows
 
 
 def version_view(rt, session, actor, name: str, version) -> VersionView:
     """One version with its model's other versions and its instance counts."""
     mv = access.model_version_or_404(session, actor, name, version)
     model = model_or_404(rt, session, actor, mv.name)
-    return VersionView(mv, model, model.counts.get(mv.id, (0, 0)))
+    return VersionView(mv, model, model.counts.get(mv.id, (0, 0)), form_versions.shown_versions(session, mv))
 
 
 def latest(session, name: str) -> ModelVersion | None:

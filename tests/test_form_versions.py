@@ -213,6 +213,8 @@ def test_the_form_editor_previews_and_deploys_and_the_task_page_shows_each_insta
     assert 'name="remark"' in inspector.get(f"/tasks/{newer}").get_data(as_text=True)
     diff = client.get("/models/flow/diff").get_data(as_text=True)
     assert "review.schema.json" in diff and "整改说明" in diff
+    assert "<code>review.schema.json</code></a> v2" in client.get("/models/flow/versions/2").get_data(as_text=True)
+    assert "<code>review.schema.json</code></a> v1" in client.get("/models/flow/versions/1").get_data(as_text=True)
 
 
 def test_a_form_editor_for_a_name_that_is_not_a_schema_file_is_not_found(app):

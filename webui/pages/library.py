@@ -26,7 +26,8 @@ def library():
 def version(name, version):
     """One deployed version: its diagram, who deployed it and when, its instances."""
     view = modeling.version_view(runtime(), db.session(), actor(), name, version)
-    return render_template("models/version.html", mv=view.version, model=view.model, counts=view.counts)
+    return render_template("models/version.html", mv=view.version, model=view.model, counts=view.counts,
+                           forms=view.forms)
 
 
 @bp.get("/<name>/versions/<int:version>/source")
