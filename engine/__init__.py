@@ -41,6 +41,7 @@ class Engine:
                  form_check: Callable[[str], str | None] | None = None,
                  check_decisions: Callable[[str, dict], list] | None = None,
                  check_processes: Callable[..., list] | None = None,
+                 form_store=None,
                  max_model_bytes: int = 2 * 1024 * 1024, script_limits: Limits | None = None, zone=None):
         self.handlers = dict(handlers or {})
         self.clock = clock or Clock()
@@ -48,6 +49,9 @@ class Engine:
         self.form_check = form_check
         self.check_decisions = check_decisions
         self.check_processes = check_processes    # the deployer's scenarios of a process file (see deploy.py)
+        # versioned forms (optional): .versions(session, names) -> {name: content hash} of the current ones,
+        # .problem(session, name) -> why a form cannot be used; a version records the forms it shows
+        self.form_store = form_store
         self.max_model_bytes = max_model_bytes
         self.script_limits = script_limits or Limits()    # time and memory of diagram code per call
         self.zone = zone or timezone.utc          # where a diagram's time without a zone is read

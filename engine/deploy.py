@@ -20,7 +20,7 @@ from .errors import AmbiguousDefinition, UnknownProcess
 from .lint import SCHEMA_PROBLEM, lint_bpmn, lint_dmn
 from .models import Definition, ModelVersion
 from .serializer import dump_specs, load_specs
-from .resolve import Pool, Source, dependency_order, source_of
+from .resolve import Pool, Source, dependency_order, forms_used, source_of
 from .specs import BPMN_NS, SPIFF_NS, ModelInvalid, Problem, compile_bpmn, compile_dmn, read_xml
 
 
@@ -128,8 +128,8 @@ def validate(engine, session, filename: str, data: bytes, pool: Pool | None = No
         if problems:
             raise ModelInvalid(problems)
         return kind, root, compiled, {}, []
-    problems = lint_bpmn(root, filename, operators=engine.operators, check_form=form_check or engine.form_check,
-                         zone=engine.zone) + problems
+    problems = lint_bpmn(root, filename, operators=engine.operators,
+                         check_form=form_check or _form_check(engine, session), zone=engine.zone) + problems
     compiled = None
     if not missing and not any(p.message.startswith(SCHEMA_PROBLEM) for p in problems):
         needed = pool.needed(source)
@@ -195,11 +195,12 @@ def deploy_source(engine, session, filename: str, data: bytes, actor: str, comme
     name = Path(filename).stem
     try:
         pool = deployed_pool(engine, session)
-        kind, _root, compiled, deps, _warnings = validate(engine, session, filename, data, pool, scenarios=False)
+        kind, root, compiled, deps, _warnings = validate(engine, session, filename, data, pool, scenarios=False)
     except ModelInvalid as err:
         session.rollback()
         return DeployResult(name, None, "invalid", problems=err.problems)
-    digest = _content_hash(data, deps)
+    shown = bound_forms(engine, session, root, kind, deps)
+    digest = _content_hash(data, deps, shown)
     latest = latest_version(session, name)
     if latest is not None and latest.content_hash == digest:
         version = latest.version          # read before rollback: after it, reading would open a transaction
@@ -211,7 +212,7 @@ def deploy_source(engine, session, filename: str, data: bytes, actor: str, comme
         session.rollback()
         return DeployResult(name, None, "invalid", problems=failed)
     mv = _store(engine, session, name, kind, data, compiled, deps, digest, actor, comment,
-                (latest.version if latest else 0) + 1, origin)
+                (latest.version if latest else 0) + 1, origin, shown)
     session.commit()
     result = DeployResult(name, kind, "deployed", mv.version)
     _redeploy_dependents(engine, session, name, actor, _cascade | {name})
@@ -300,15 +301,37 @@ def _kept_note(latest: ModelVersion, data: bytes, session) -> str:
             f"`gridsafe bpmn deploy FILE` replaces it)")
 
 
-def _content_hash(data: bytes, deps: dict) -> str:
+def _content_hash(data: bytes, deps: dict, shown: dict | None = None) -> str:
     digest = hashlib.sha256(data)
     if deps:
         digest.update(json.dumps(sorted(deps.items())).encode())
+    if shown:                                   # a changed form is a new version of the diagrams showing it
+        digest.update(json.dumps(sorted(shown.items())).encode())
     return digest.hexdigest()
 
 
+def _form_check(engine, session):
+    """How lint checks a form name: through the versioned forms (in this session) when there are any."""
+    if engine.form_store is None:
+        return engine.form_check
+    return lambda name: engine.form_store.problem(session, name)
+
+
+def bound_forms(engine, session, root, kind: str, deps: dict) -> dict:
+    """{form name: content hash} a new version of this diagram shows: its own user tasks' current forms and
+    the ones its called models' newest versions show (their tasks run in its instances too)."""
+    if engine.form_store is None or kind != "bpmn":
+        return {}
+    shown = {}
+    for dep in sorted(deps):
+        latest = latest_version(session, dep)
+        shown.update((latest.forms or {}) if latest is not None else {})
+    shown.update(engine.form_store.versions(session, forms_used(root)))
+    return shown
+
+
 def _store(engine, session, name, kind, data, compiled, deps, digest, actor, comment, version,
-           origin) -> ModelVersion:
+           origin, shown=None) -> ModelVersion:
     now = engine.clock.now()
     if kind == "dmn":
         ids, spec_json, titles = sorted(compiled), None, {d: d for d in compiled}
@@ -318,7 +341,7 @@ def _store(engine, session, name, kind, data, compiled, deps, digest, actor, com
         titles = compiled.titles
     mv = ModelVersion(name=name, kind=kind, version=version, content_hash=digest, source=data.decode("utf-8"),
                       spec_json=spec_json, process_ids=ids, dependencies=deps, deployed_at=now,
-                      deployed_by=actor, comment=comment, origin=origin)
+                      deployed_by=actor, comment=comment, origin=origin, forms=shown or None)
     session.add(mv)
     session.flush()
     for definition_id in ids:
@@ -326,7 +349,8 @@ def _store(engine, session, name, kind, data, compiled, deps, digest, actor, com
                                title=titles.get(definition_id), model_version_id=mv.id))
     audit.record(session, f"model:{name}", at=now, actor=actor, action="model.deployed",
                  after={"version": version, "kind": kind, "content_hash": digest, "definitions": ids,
-                        "dependencies": deps, "origin": origin}, reason=comment)
+                        "dependencies": deps, "origin": origin, **({"forms": shown} if shown else {})},
+                 reason=comment)
     return mv
 
 

@@ -62,6 +62,7 @@ class ModelVersion(Base):
     deployed_by: Mapped[str] = mapped_column(String(100))
     comment: Mapped[str | None] = mapped_column(Text)
     origin: Mapped[str | None] = mapped_column(String(16))     # "file" (bpmn folder, `bpmn deploy`), "modeler"
+    forms: Mapped[dict | None] = mapped_column(JSON)           # form name -> content hash its user tasks show
 
 
 class Definition(Base):

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from engine import ModelVersion, Problem
 from records import dictionary
 
-from . import migrate, model_bundles, scenarios
+from . import form_versions, migrate, model_bundles, scenarios
 from .access import SYSTEM
 from .errors import Invalid
 
@@ -30,9 +30,11 @@ def seed_dictionary(rt) -> int:
 
 
 def deploy_folder(rt, actor: str = "system") -> list:
-    """Deploy every diagram of the bpmn folder (unchanged files are skipped); the outcome of each."""
+    """Store the changed forms of the forms folder, then deploy every diagram of the bpmn folder (unchanged
+    files are skipped); the outcome of each diagram, after the forms that were stored, kept or refused."""
     with rt.sessions() as session:
-        return rt.engine.deploy_folder(session, Path(rt.config["BPMN_DIR"]), actor)
+        shipped = form_versions.ship_folder(rt, session, actor)
+        return shipped + rt.engine.deploy_folder(session, Path(rt.config["BPMN_DIR"]), actor)
 
 
 def deploy_files(rt, files: list[Path], actor: str = "system") -> list:
@@ -61,7 +63,7 @@ def export_models(rt, folder: Path) -> list[Path]:
             path.write_bytes(content)
             written.append(path)
 
-    forms_dir, bpmn_dir = Path(rt.config["FORMS_DIR"]), Path(rt.config["BPMN_DIR"])
+    bpmn_dir = Path(rt.config["BPMN_DIR"])
     with rt.read_sessions() as session:
         newest = {}
         for mv in session.scalars(select(ModelVersion).order_by(ModelVersion.name, ModelVersion.version)):
@@ -74,9 +76,8 @@ def export_models(rt, folder: Path) -> list[Path]:
             tests, _origin = scenarios.stored_text(session, bpmn_dir, mv.name) if mv.kind == "bpmn" else (None, None)
             if tests is not None:
                 write(folder / f"{mv.name}{scenarios.SUFFIX}", tests.encode("utf-8"))
-            for form in sorted(rt.engine.forms_used(mv.source) if mv.kind == "bpmn" else ()):
-                if (forms_dir / form).is_file() and "/" not in form and not form.startswith("."):
-                    write(folder / "forms" / form, (forms_dir / form).read_bytes())
+            for form, content in form_versions.for_export(rt, session, mv):
+                write(folder / "forms" / form, content)
     return written
 
 

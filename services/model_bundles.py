@@ -1,13 +1,12 @@
 """A .zip of several diagrams (and the forms they use), made elsewhere: checked together, so that calls
 between its files resolve, and deployed together, callees first. Nothing is written unless every file
-passes; then new forms are added to the forms folder and each diagram becomes its model's next version.
-
-Forms are not versioned yet: a form that exists with other content is refused rather than replaced
-under the instances that use it.
+passes; then each new or changed form becomes its next version (instances keep the form they started
+with) and each diagram its model's next version.
 """
 from __future__ import annotations
 
 import io
+import json
 import re
 import tempfile
 import zipfile
@@ -16,8 +15,9 @@ from pathlib import Path, PurePosixPath
 
 import forms
 from engine import Problem
+from records import form_versions as fv
 
-from . import access
+from . import access, form_versions
 from .drafts import MODELER, check_name
 from .errors import Invalid
 from .i18n import _
@@ -98,26 +98,34 @@ def deploy_bundle(rt, session, actor, data: bytes, comment: str | None = None) -
         checked = _checked(rt, session, bundle, Path(folder))
     if not checked.ok:
         return checked
-    forms_dir = Path(rt.config["FORMS_DIR"])
-    for name, content in bundle.forms.items():
-        if not (forms_dir / name).is_file():
-            (forms_dir / name).write_bytes(content)
-            checked.forms_added.append(name)
+    checked.forms_added = _store_forms(rt, session, actor, bundle.forms, comment)
     checked.results = rt.engine.deploy_files(session, list(bundle.models.items()), actor.username,
                                              comment or _("uploaded together in an archive"), origin=MODELER)
     return checked
 
 
+def _store_forms(rt, session, actor, found: dict, comment: str | None) -> list[str]:
+    """The archive's forms that are new or differ from their newest version, stored as their next versions."""
+    stored = []
+    for name, content in sorted(found.items()):
+        text = content.decode("utf-8")
+        latest = fv.latest(session, name)
+        if latest is not None and latest.parsed() == json.loads(text):
+            continue
+        if latest is None and form_versions.text_of(rt, session, name) == text:
+            continue                                  # the same as the file of the forms folder
+        form_versions.store(session, name, text, origin=MODELER, actor=actor.username, now=rt.now(),
+                            comment=comment or None)
+        stored.append(name)
+    session.commit()
+    return stored
+
+
 def _checked(rt, session, bundle: Bundle, scratch: Path) -> BundleResult:
     problems: dict[str, list] = {}
-    forms_dir = Path(rt.config["FORMS_DIR"])
     for name, content in bundle.forms.items():
         (scratch / name).write_bytes(content)
         why = forms.problem(name, scratch)
-        existing = forms_dir / name
-        if why is None and existing.is_file() and existing.read_bytes() != content:
-            why = _("exists already with other content; forms are not versioned yet, so it is not replaced "
-                    "(give the form a new name)")
         problems[name] = [Problem(name, None, None, f"{name} {why}")] if why else []
     for name in bundle.models:
         try:
@@ -127,7 +135,9 @@ def _checked(rt, session, bundle: Bundle, scratch: Path) -> BundleResult:
             problems[name] = [Problem(name, None, None, err.message)]
 
     def form_check(name: str):
-        return forms.problem(name, scratch) if (scratch / name).is_file() else rt.engine.form_check(name)
+        if (scratch / name).is_file():
+            return forms.problem(name, scratch)
+        return rt.engine.form_store.problem(session, name) if rt.engine.form_store else rt.engine.form_check(name)
 
     for name, found in rt.engine.lint_files(session, list(bundle.models.items()), None, form_check).items():
         problems[name] = problems[name] + found

@@ -18,8 +18,9 @@ from sqlalchemy import case, func, select
 import forms
 from engine import Definition, ModelVersion, ProcessInstance
 from records import ROLES, model_drafts
+from records import form_versions as form_versions_db
 
-from . import access
+from . import access, form_versions
 from .errors import NotFound
 from .i18n import _
 
@@ -101,13 +102,14 @@ class VersionView:
     version: ModelVersion
     model: Model
     counts: tuple          # (instances, unfinished instances)
+    forms: list = field(default_factory=list)      # (form name, form version) this version shows
 
 
 def version_view(rt, session, actor, name: str, version) -> VersionView:
     """One version with its model's other versions and its instance counts."""
     mv = access.model_version_or_404(session, actor, name, version)
     model = model_or_404(rt, session, actor, mv.name)
-    return VersionView(mv, model, model.counts.get(mv.id, (0, 0)))
+    return VersionView(mv, model, model.counts.get(mv.id, (0, 0)), form_versions.shown_versions(session, mv))
 
 
 def latest(session, name: str) -> ModelVersion | None:
@@ -124,6 +126,7 @@ class Diff:
     old: ModelVersion
     new: ModelVersion
     changes: dict          # {"added": [...], "removed": [...], "changed": [...]} from the engine
+    form_changes: list = field(default_factory=list)     # form_versions.FormChange of the forms they show
 
     def markers(self, side: str) -> dict:
         """element id -> added/removed/changed, for the old or the new diagram."""
@@ -140,7 +143,9 @@ def diff(rt, session, actor, name: str, old=None, new=None) -> Diff:
         raise NotFound()
     new_mv = access.model_version_or_404(session, actor, name, model.latest.version if new is None else new)
     old_mv = access.model_version_or_404(session, actor, name, max(1, new_mv.version - 1) if old is None else old)
-    return Diff(model, old_mv, new_mv, rt.engine.diff_versions(session, old_mv.id, new_mv.id))
+    return Diff(model, old_mv, new_mv, rt.engine.diff_versions(session, old_mv.id, new_mv.id),
+                form_versions.changes(session, old_mv, new_mv))
+
 
 
 # ---- what the modeler offers ------------------------------------------------------------------
@@ -174,9 +179,12 @@ def _annotation(annotation) -> str:
 
 
 def form_catalog(rt, session, actor) -> dict:
-    """{"schemas": [...], "ui": [...]}: the JSON files of the forms folder."""
+    """{"schemas": [...], "ui": [...]}: the forms stored in the database and the JSON files of the forms folder."""
     access.require_modeller(actor)
-    return _form_files(_forms_folder(rt))
+    found = _form_files(_forms_folder(rt))
+    for row in form_versions_db.newest_all(session):
+        found["ui" if row.name.endswith(".uischema.json") else "schemas"].append(row.name)
+    return {key: sorted(set(names)) for key, names in found.items()}
 
 
 def _forms_folder(rt) -> Path:
@@ -247,8 +255,8 @@ def form_preview(rt, session, actor, filename: str, *, data: str | None = None, 
         raise NotFound()
     ui_name = filename.replace(".schema.json", ".uischema.json")
     try:
-        schema, ui = forms.load_pair(filename, ui_name if ui_name in catalog["ui"] else None,
-                                     folder=_forms_folder(rt))
+        schema = form_versions.content_of(rt, session, filename)
+        ui = form_versions.content_of(rt, session, ui_name) if ui_name in catalog["ui"] else {}
     except (FileNotFoundError, ValueError) as err:
         return Preview(filename, error=str(err), broken=True)
     error, values = None, sample_value(schema)

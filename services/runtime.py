@@ -72,13 +72,14 @@ def build(overrides: dict | None = None, *, clock: Clock | None = None) -> Runti
 
 def build_engine(config: dict, clock: Clock | None = None, files: Any = None) -> Engine:
     """The process runtime with GridSafe's handlers, forms folder and settings."""
-    from . import decision_cases, scenarios
+    from . import decision_cases, form_versions, scenarios
     handler_settings = {k: v for k, v in config.items() if k not in SECRET_SETTINGS}
     return Engine(
         handlers={**HANDLERS, **config.get("EXTRA_HANDLERS", {})},
         clock=clock,
         context_factory=functools.partial(Context, settings=handler_settings, files=files),
         form_check=functools.partial(forms.problem, folder=Path(config["FORMS_DIR"])),
+        form_store=form_versions.FormStore(Path(config["FORMS_DIR"])),
         check_decisions=functools.partial(decision_cases.check, folder=Path(config["BPMN_DIR"]),
                                           factors=config.get("RISK_CLASS_FACTORS"),
                                           multiplier=config.get("RISK_OVERDUE_MULTIPLIER", 2)),

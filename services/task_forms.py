@@ -7,7 +7,6 @@ names): otherwise anybody who knew a photo's id could link it to a task of their
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -15,16 +14,20 @@ import forms
 from engine import HumanTask
 from records import AttachmentRefused, Branch, Team, attachments, dictionary
 
-from . import access
+from . import access, form_versions
 from .errors import NotFound
 from .i18n import _
 
 
-def form_of(rt, task: HumanTask) -> tuple[dict, dict]:
-    """(schema, UI schema) of the task's form; a task without a form gets an empty one."""
+def form_of(rt, task: HumanTask, session=None) -> tuple[dict, dict]:
+    """(schema, UI schema) of the task's form: the version its instance started with; a task without a
+    form gets an empty one."""
     if not task.form:
         return {"type": "object", "properties": {}}, {}
-    return forms.load_pair(task.form, task.ui_form, folder=Path(rt.config["FORMS_DIR"]))
+    if session is None:
+        with rt.read_sessions() as own:
+            return form_versions.form_pair(rt, own, task.instance_id, task.form, task.ui_form)
+    return form_versions.form_pair(rt, session, task.instance_id, task.form, task.ui_form)
 
 
 class _Options(Mapping):

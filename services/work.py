@@ -162,7 +162,7 @@ def offered_task(rt, session, actor, task_id: str) -> HumanTask:
 def open_task(rt, session, actor, task_id: str) -> TaskView:
     """A visible task with its form, the actor's draft (or the prefill) and whom it may be handed to."""
     task = task_or_404(rt, session, actor, task_id)
-    schema, ui = task_forms.form_of(rt, task)
+    schema, ui = task_forms.form_of(rt, task, session)
     view = TaskView(task, schema, ui, offered=access.offered(task, actor))
     if view.offered:
         view.data = drafts.get(session, task.id, actor.id) or task.prefill or {}
@@ -234,7 +234,7 @@ def complete(rt, session, actor, task_id: str, data: dict, *, locale: str = "zh_
     parsing the submission are kept (committed), the task is untouched. A submission key (services.submissions)
     is kept with the completion."""
     task = offered_task(rt, session, actor, task_id)
-    schema, _ui = task_forms.form_of(rt, task)
+    schema, _ui = task_forms.form_of(rt, task, session)
     errors = {**task_forms.check(rt, session, actor, schema, data, locale=locale, task=task), **(field_errors or {})}
     if errors:
         session.commit()

@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 
 from engine import AuditEvent, ModelVersion, ProcessInstance
 from records import User, model_drafts
+from records.form_versions import FormVersion
 from services import Forbidden, Invalid, NotFound
-from services import drafts, instance_migration, modeling
+from services import drafts, form_editing, instance_migration, modeling
 from support import DIAGRAMS
 from test_web_models import V1, V2, instance, owner_app, post_json, signed_in, start, versions  # noqa: F401
 from web_support import api_token
@@ -29,6 +30,7 @@ HUGE = 10 ** 30
 AREA = ("models.", "modeler.", "migration.", "models_api.")
 OUTSIDERS = ("spec", "insp1", "sup", "lead")          # every role that is not a modeller
 V3 = V1.replace('name="Step B"', 'name="第二步"')       # a third version: a rename never blocks a move
+REVIEW_FORM = (DIAGRAMS.parent / "forms" / "review.schema.json").read_text()
 
 
 def _state(app) -> dict:
@@ -39,7 +41,8 @@ def _state(app) -> dict:
                 "drafts": [(d.name, d.lock_version, d.source) for d in s.scalars(select(model_drafts.ModelDraft))],
                 "instances": [(i.id, i.model_version_id, i.lock_version)
                               for i in s.scalars(select(ProcessInstance).order_by(ProcessInstance.id))],
-                "audit": s.scalar(select(func.count()).select_from(AuditEvent))}
+                "audit": s.scalar(select(func.count()).select_from(AuditEvent)),
+                "forms": s.scalar(select(func.count()).select_from(FormVersion))}
 
 
 @pytest.fixture
@@ -68,6 +71,8 @@ def _sample_requests(app, ids):
         "migration.run": (None, {"to": "2", "all": "1", "movable": str(ids["a"]), f"lock-{ids['a']}": str(lock_a)}),
         "migration.run_one": ({"to": 2, "lock_version": lock_a}, None),
         "models_api.validate_model": ({"name": "flow", "source": V3}, None),
+        "models.form_editor_preview": ({"schema": REVIEW_FORM, "ui": "{}"}, None),
+        "models.form_editor_deploy": ({"schema": REVIEW_FORM.replace('"Review"', '"复核"'), "ui": "{}"}, None),
         "models_api.deploy_model": ({"name": "flow", "source": V3}, None),
         "models_api.migrate_instances": ({"to": 2, "instances": [{"id": ids["a"], "lock_version": lock_a}]}, None),
     }
@@ -145,6 +150,9 @@ def test_the_services_refuse_a_non_modeller_whatever_door_they_come_through(owne
         lambda s: modeling.diff(rt, s, actor, "flow"),
         lambda s: instance_migration.dry_run(rt, s, actor, "flow", 1, 2),
         lambda s: instance_migration.migrate(rt, s, actor, "flow", 1, 2, {models["a"]: 1}),
+        lambda s: form_editing.editor(rt, s, actor, "review.schema.json"),
+        lambda s: form_editing.preview(rt, s, actor, "review.schema.json", REVIEW_FORM, "{}"),
+        lambda s: form_editing.deploy(rt, s, actor, "review.schema.json", REVIEW_FORM.replace("Review", "x"), "{}"),
     ]
     for attempt in attempts:
         with rt.sessions() as session:
@@ -268,6 +276,7 @@ PAGES_404 = [
     f"/models/flow/diff?from={HUGE}&to=1", "/models/flow/diff?to=99", f"/models/flow/diff?from=1&to={HUGE}",
     "/models/nope/edit", f"/models/flow/versions/{HUGE}/migration", f"/models/flow/versions/1/migration?to={HUGE}",
     "/models/nope/versions/1/migration", "/models/flow/versions/x/migration", "/models/forms/nope.schema.json",
+    "/models/forms/nope.json/edit", "/models/forms/..%2Fbpmn%2Fflow.schema.json/edit",
     "/api/v1/models/nope/versions/1", f"/api/v1/models/flow/versions/{HUGE}", "/api/v1/models/flow/versions/x",
     "/api/v1/models/nope/diff", f"/api/v1/models/flow/diff?from={HUGE}", "/api/v1/models/flow/diff?to=99",
     f"/api/v1/models/flow/versions/{HUGE}/migration", f"/api/v1/models/flow/versions/1/migration?to={HUGE}",

@@ -1,10 +1,10 @@
-"""Join the migration branches of the third wave: month-end indicator snapshots and process scenarios.
+"""Join the migration branches of the third wave: month-end indicator snapshots, process scenarios and versioned forms.
 
 Revision ID: 0013
-Revises: m19_indicator_months, i16s_model_scenarios
+Revises: m19_indicator_months, i16s_model_scenarios, i16f_form_versions
 """
 revision = "0013"
-down_revision = ("m19_indicator_months", "i16s_model_scenarios")
+down_revision = ("m19_indicator_months", "i16s_model_scenarios", "i16f_form_versions")
 branch_labels = None
 depends_on = None
 

@@ -34,8 +34,9 @@ def list_tasks(args):
 def get_task(task_id):
     """One task with its form's JSON Schema and UI schema."""
     rt = current.runtime()
-    task = work.task_or_404(rt, db.session(), current.actor(), task_id)
-    schema, ui = task_forms.form_of(rt, task)
+    session = db.session()
+    task = work.task_or_404(rt, session, current.actor(), task_id)
+    schema, ui = task_forms.form_of(rt, task, session)
     return {**{name: getattr(task, name) for name in TaskSchema().fields}, "form_schema": schema, "ui_schema": ui}
 
 

@@ -87,7 +87,7 @@ def task(task_id):
 
 
 def _submitted(rt, session, actor, found):
-    schema, ui = task_forms.form_of(rt, found)
+    schema, ui = task_forms.form_of(rt, found, session)
     return forms.parse(schema, ui, request.form, request.files, task_forms.storer(rt, session, actor), translate=_)
 
 

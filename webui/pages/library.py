@@ -1,11 +1,13 @@
 """The model library for process owners: every process and decision with its versions, any version's
-diagram and source, the diff between two versions, and previews of the user-task forms.
+diagram and source, the diff between two versions (forms included), previews of the user-task forms
+and their editor.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
-from services import modeling, task_forms
+from services import Invalid, form_editing, modeling, task_forms
 
 from .. import db
 from ..rendering import current_locale
@@ -24,7 +26,8 @@ def library():
 def version(name, version):
     """One deployed version: its diagram, who deployed it and when, its instances."""
     view = modeling.version_view(runtime(), db.session(), actor(), name, version)
-    return render_template("models/version.html", mv=view.version, model=view.model, counts=view.counts)
+    return render_template("models/version.html", mv=view.version, model=view.model, counts=view.counts,
+                           forms=view.forms)
 
 
 @bp.get("/<name>/versions/<int:version>/source")
@@ -42,7 +45,8 @@ def diff(name):
     found = modeling.diff(runtime(), db.session(), actor(), name, request.args.get("from") or None,
                           request.args.get("to") or None)
     return render_template("models/diff.html", model=found.model, old=found.old, new=found.new, diff=found.changes,
-                           markers_old=found.markers("old"), markers_new=found.markers("new"))
+                           markers_old=found.markers("old"), markers_new=found.markers("new"),
+                           form_changes=found.form_changes)
 
 
 @bp.get("/forms")
@@ -62,3 +66,62 @@ def form_preview(filename):
                            schema=preview.schema, fields=preview.fields, sample=preview.sample, error=preview.error,
                            problems=preview.problems)
     return (page, 422) if preview.broken else page
+
+
+@bp.get("/forms/new")
+def form_new():
+    """A new form: the editor of the name asked for (nothing is stored until it is deployed)."""
+    name = (request.args.get("name") or "").strip().removesuffix(".json").removesuffix(".schema")
+    if not form_editing.SCHEMA_NAME.match(f"{name}.schema.json"):
+        flash(_("A form's name is letters, digits, _ and - (at most 120)."), "error")
+        return redirect(url_for("models.form_list"))
+    return redirect(url_for("models.form_editor", filename=f"{name}.schema.json"))
+
+
+@bp.get("/forms/<filename>/edit")
+def form_editor(filename):
+    """The form's JSON Schema and UI schema in JSON editors, with the preview the inspector will see."""
+    opened = form_editing.editor(runtime(), db.session(), actor(), filename)
+    config = {"schema": opened.schema_text, "ui": opened.ui_text,
+              "urls": {"preview": url_for("models.form_editor_preview", filename=filename),
+                       "deploy": url_for("models.form_editor_deploy", filename=filename)},
+              "messages": {"valid": _("No problems: it can be deployed."), "problems": _("Problems:"),
+                           "deployed": _("Deployed as version %(version)s.", version="{version}"),
+                           "unchanged": _("Unchanged: the form is the same as its newest version."),
+                           "error": _("Something went wrong")}}
+    return render_template("models/form_editor.html", editor=opened, config=config)
+
+
+def _form_payload() -> tuple[str, str]:
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("schema"), str) \
+            or not isinstance(payload.get("ui", ""), str):
+        abort(400, description=_("Send the form as JSON: {\"schema\": \"...\", \"ui\": \"...\"}."))
+    return payload["schema"], payload.get("ui", "")
+
+
+@bp.post("/forms/<filename>/preview")
+def form_editor_preview(filename):
+    """The edited form rendered as a task page shows it (JSON: {html, problems}); nothing is stored."""
+    schema, ui = _form_payload()
+    session = db.session()
+    shown = form_editing.preview(runtime(), session, actor(), filename, schema, ui, locale=current_locale(),
+                                 options=task_forms.form_options(session))
+    html = render_template("models/_form_fields.html", fields=shown.fields, title=shown.title) \
+        if not shown.problems else ""
+    return jsonify({"html": html, "problems": shown.problems})
+
+
+@bp.post("/forms/<filename>/deploy")
+def form_editor_deploy(filename):
+    """Deploy the edited form with the diagrams that show it (JSON); 422 with the problems when invalid."""
+    schema, ui = _form_payload()
+    payload = request.get_json(silent=True)
+    comment = payload.get("comment") if isinstance(payload.get("comment"), str) else None
+    try:
+        done = form_editing.deploy(runtime(), db.session(), actor(), filename, schema, ui, (comment or "")[:1000])
+    except Invalid as err:
+        return jsonify({"status": "invalid", "detail": err.message}), 422
+    models = [{"name": r.name, "status": r.status, "version": r.version,
+               "problems": [p.as_dict() for p in r.problems]} for r in done.results]
+    return jsonify({"status": done.status, "versions": done.versions, "models": models})

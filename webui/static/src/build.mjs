@@ -6,7 +6,7 @@ const here = new URL('.', import.meta.url).pathname;
 await esbuild.build({
   entryPoints: { 'gridsafe-modeler': `${here}modeler.js`, 'gridsafe-viewer': `${here}viewer.js`,
                  'gridsafe-taskform': `${here}taskform.js`, 'gridsafe-sync': `${here}sync.js`,
-                 'gridsafe-sw': `${here}sw.js` },
+                 'gridsafe-sw': `${here}sw.js`, 'gridsafe-formeditor': `${here}formeditor.js` },
   outdir: `${here}../vendor`,
   bundle: true,
   minify: true,
