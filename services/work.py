@@ -22,7 +22,7 @@ from .errors import Conflict, Forbidden, Invalid
 from .i18n import _
 from .task_forms import check, form_of, form_options, may_use, storer  # noqa: F401 - the forms of tasks, for every area
 
-__all__ = ["InboxQuery", "TaskView", "scopes_for", "inbox", "counts", "process_choices", "task_or_404", "offered_task",
+__all__ = ["InboxQuery", "TaskView", "scopes_for", "inbox", "card_names", "counts", "process_choices", "task_or_404", "offered_task",
            "open_task", "eligible_users", "claim", "release", "reassign", "save_draft", "complete", "ready_for",
            "check", "form_of", "form_options", "may_use", "storer"]
 
@@ -101,6 +101,17 @@ def inbox(rt, session, actor, query: InboxQuery) -> tuple[list[HumanTask], int]:
     found = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.id.in_(ids))
                                               .options(defer(HumanTask.prefill)))} if ids else {}
     return [found[i] for i in ids if i in found], total
+
+
+def card_names(session, tasks) -> dict:
+    """What the inbox cards print instead of codes: {"teams": {code: name}, "people": {username: name}}."""
+    codes = {t.candidate_team for t in tasks if t.candidate_team}
+    usernames = {t.assignee for t in tasks if t.assignee}
+    teams = dict(session.execute(select(people.Team.code, people.Team.name).where(people.Team.code.in_(codes))).all()) \
+        if codes else {}
+    users = dict(session.execute(select(people.User.username, people.User.display_name)
+                                 .where(people.User.username.in_(usernames))).all()) if usernames else {}
+    return {"teams": teams, "people": users}
 
 
 def _due_limit(rt, due: str) -> datetime:

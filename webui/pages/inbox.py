@@ -42,6 +42,7 @@ def index():
         query.scope = "team"
     tasks, total = work.inbox(rt, session, actor, query)
     return render_template("inbox/index.html", tasks=tasks, total=total, query=query, now=rt.now(), scopes=scopes,
+                           names=work.card_names(session, tasks),
                            processes=work.process_choices(rt, session, actor), page_size=work.PAGE_SIZE)
 
 
