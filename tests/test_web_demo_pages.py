@@ -44,3 +44,17 @@ def test_the_favicon_is_served_to_anyone(demo_app):  # noqa: F811
     answer = demo_app.test_client().get("/favicon.ico")
     assert answer.status_code == 200 and answer.data[:4] == b"\x00\x00\x01\x00"        # an .ico file
     assert 'href="/favicon.ico"' in demo_client(demo_app, "jiancha1").get("/").get_data(as_text=True)
+
+
+def test_every_sms_of_the_demo_fits_one_segment_and_names_a_file(demo_app):  # noqa: F811
+    from sqlalchemy import select
+
+    from records.outbox import OutboxMessage
+    from webui import db
+    with demo_app.app_context():
+        texts = db.session().scalars(select(OutboxMessage.body).where(OutboxMessage.channel == "sms")).all()
+    assert texts
+    for text in texts:
+        assert len(text) <= 70, text
+        assert re.search(r"(?:YH|JC)-[A-Z]+-[A-Z]+-\d{4}-\d{5}|户号\d+", text), text
+        assert re.search(r"\d{1,2}月\d{1,2}日", text) or "无需处理" in text, text
