@@ -24,9 +24,10 @@ from .errors import Conflict, Forbidden, Invalid
 from .i18n import _
 from .task_forms import check, form_of, form_options, may_use, storer  # noqa: F401 - the forms of tasks, for every area
 
-__all__ = ["InboxQuery", "TaskView", "scopes_for", "inbox", "card_names", "counts", "process_choices", "task_or_404", "offered_task",
-           "open_task", "eligible_users", "claim", "release", "reassign", "save_draft", "complete", "after_completion", "failure_note", "kept_numbers", "ready_for",
-           "check", "form_of", "form_options", "may_use", "storer"]
+__all__ = ["InboxQuery", "TaskView", "scopes_for", "inbox", "card_names", "counts", "process_choices", "task_or_404",
+           "offered_task", "open_task", "eligible_users", "claim", "release", "reassign", "save_draft", "complete",
+           "after_completion", "failure_note", "kept_numbers", "ready_for", "check", "form_of", "form_options",
+           "may_use", "storer"]
 
 PAGE_SIZE = 50
 SCOPES = ("mine", "team", "branch", "all")

@@ -21,7 +21,8 @@ MEASURE = """() => {
   }
   const filters = [...document.querySelectorAll('main form.filters')];
   return {narrow, pageWidth: document.documentElement.scrollWidth, viewport: window.innerWidth,
-          openFilters: filters.filter((f) => f.checkVisibility() && f.getBoundingClientRect().height > 0).length, filters: filters.length,
+          openFilters: filters.filter((f) => f.checkVisibility() && f.getBoundingClientRect().height > 0).length,
+          filters: filters.length,
           toggles: document.querySelectorAll('main details.filter-toggle > summary').length};
 }"""
 
@@ -51,7 +52,8 @@ def test_the_main_lists_fit_a_tablet(demo_app, chromium, width, tmp_path):  # no
                 if found["narrow"]:
                     problems.append(f"{path}: squeezed cells {found['narrow'][:6]}")
                 if found["pageWidth"] > found["viewport"]:
-                    problems.append(f"{path}: the page is {found['pageWidth']}px wide on a {found['viewport']}px screen")
+                    problems.append(f"{path}: the page is {found['pageWidth']}px wide on a "
+                                    f"{found['viewport']}px screen")
                 if found["filters"] and (found["openFilters"] or not found["toggles"]):
                     problems.append(f"{path}: the filters are not folded behind a toggle")
                 if found["toggles"]:                              # one tap shows them

@@ -48,7 +48,8 @@ def test_terminate_is_apart_from_retry_and_needs_a_reason_and_a_confirmation(cli
     instance_id = site.start_visit()
     login(client, "admin")
     page = client.get(f"/admin/instances/{instance_id}").get_data(as_text=True)
-    actions = page[page.index('<section class="actions">'):page.index("</section>", page.index('<section class="actions">'))]
+    start = page.index('<section class="actions">')
+    actions = page[start:page.index("</section>", start)]
     danger = page[page.index('<section class="danger-zone"'):]
     assert 'data-action="terminate"' not in actions and 'data-action="suspend"' in actions
     assert 'data-action="terminate"' in danger and "<details>" in danger and 'name="confirm"' in danger
