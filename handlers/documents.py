@@ -12,7 +12,7 @@ from records import documents, inspections, notifications
 from records.hazards import Hazard, timeline
 
 from . import docx_layout as layout
-from . import wording
+from . import numbers, wording
 from .context import Context, zone
 from .photo_stamp import for_document
 
@@ -163,7 +163,7 @@ def hazard_notice(ctx: Context, hazard_id) -> dict:
     hazard = ctx.session.get(Hazard, int(hazard_id))
     events = timeline(ctx.session, hazard.id)
     item, unit = hazard.item, unit_of(ctx)
-    number = f"{hazard.file_number}-GZ"
+    number = numbers.record_number(ctx, hazard, "hazard_notice")
     doc = layout.new_document(unit)
     layout.title(doc, "隐患告知书", f"编号：{number}")
     layout.paragraph(doc, f"{hazard.customer.name}：", indent=False)
@@ -201,7 +201,8 @@ def supervision_order(ctx: Context, hazard_id) -> dict:
     events = timeline(ctx.session, hazard.id)
     delivered = hazard.status == "supervising"
     count = hazard.supervision_count if delivered else hazard.supervision_count + 1
-    number = f"{hazard.file_number}-DD{count}"
+    number = numbers.record_number(ctx, hazard, "supervision_order", count)
+    notice = numbers.notice_number(ctx, hazard)
     unit = unit_of(ctx)
     overdue = _last(events, "overdue")
     supervised = _last(events, "supervised") if delivered else None
@@ -212,7 +213,7 @@ def supervision_order(ctx: Context, hazard_id) -> dict:
     doc = layout.new_document(unit)
     layout.title(doc, "隐患督导单", f"编号：{number}")
     layout.paragraph(doc, f"{hazard.customer.name}：", indent=False)
-    layout.paragraph(doc, f"贵单位存在的安全隐患（告知书编号 {hazard.file_number}-GZ）已超过整改期限仍未整改完成，"
+    layout.paragraph(doc, f"贵单位存在的安全隐患（告知书编号 {notice}）已超过整改期限仍未整改完成，"
                           "现下达督导单，请贵单位高度重视，在新的期限内完成整改。")
     tz = layout.ZoneInfo(zone(ctx))
     as_of = (supervised.at if supervised else ctx.now()).astimezone(tz)
@@ -220,7 +221,7 @@ def supervision_order(ctx: Context, hazard_id) -> dict:
         else hazard.original_deadline                     # the deadline that was missed (an extension moves it)
     overdue_days = (as_of.date() - missed.astimezone(tz).date()).days
     layout.fields(doc, customer_rows(hazard.customer) + [
-        ("关联告知书编号", f"{hazard.file_number}-GZ"), ("隐患档案编号", hazard.file_number),
+        ("关联告知书编号", notice), ("隐患档案编号", hazard.file_number),
         ("隐患项目", f"{hazard.item['code']} {hazard.item['name_zh']}"),
         ("隐患等级", wording.severity_name(hazard.severity)),
         ("原整改期限", layout.chinese_date(missed, zone(ctx))),
@@ -255,7 +256,7 @@ def acceptance_record(ctx: Context, hazard_id) -> dict:
     events = timeline(ctx.session, hazard.id)
     accepted = _last(events, "accepted", "acceptance_failed")
     closed = _last(events, "closed")
-    number = f"{hazard.file_number}-YS"
+    number = numbers.record_number(ctx, hazard, "acceptance_record")
     unit = unit_of(ctx)
     detail = accepted.detail if accepted else {}
     failed = detail.get("result") == "fail"

@@ -12,7 +12,7 @@ from records import attachments, dictionary, hazards, inspections, notifications
 from records.inspections import Inspection
 from records.people import Team
 
-from . import presence
+from . import presence, sms
 from .context import Context, end_of_day, local_today
 
 
@@ -233,8 +233,7 @@ def _sms_team_head(ctx, ins: Inspection) -> None:
     rule 6); without a team head the message waits, visibly failed, for an administrator."""
     company = ctx.settings.get("COMPANY_NAME") or "供电公司"
     subject = f"周期检查逾期：{ins.customer.name}"
-    body = (f"【{company}】{ins.customer.name}（户号 {ins.customer.number}）的周期检查（工作单 {ins.number}）"
-            f"应于 {ins.due_date.isoformat()} 前完成，至今未完成，请尽快安排检查。")
+    body = sms.inspection_overdue(company, ins.customer.name, ins.number, ins.due_date, local_today(ctx))
     head = ins.team.head if ins.team is not None else None
     if head is not None and head.active:
         outbox.enqueue(ctx.session, channel="sms", kind="inspection_overdue", user=head, now=ctx.now(),

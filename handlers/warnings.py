@@ -17,7 +17,7 @@ warned, not reported again).
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -26,7 +26,7 @@ from records import notifications, outbox, risk
 from records.hazards import OPEN, Hazard
 from records.people import Team
 
-from . import letters
+from . import letters, sms
 from .context import Context, local_today, zone
 
 WARNED = ("inapp", "email")
@@ -178,4 +178,20 @@ def _texts(ctx, customer, row, kind: str, *, old=None, since=None) -> dict:
                        *(f"  - {d}" for d in row.drivers or ["（无未销号隐患）"]), "", f"详情：{base}{link}"])
     company = ctx.settings.get("COMPANY_NAME") or "供电公司"
     return {"subject": subject, "body": body, "email": email, "link": link,
-            "sms": f"【{company}】{subject}。{basis or body}"[:300]}
+            "sms": _sms(ctx, customer, row, kind, company, old=old, since=since)}
+
+
+def _sms(ctx, customer, row, kind: str, company: str, *, old=None, since=None) -> str:
+    """One segment: the customer, its grade, the first open hazard file, what to do by its deadline."""
+    if kind == "lower":
+        return sms.risk_lowered(company, customer.name, customer.number, old, row.grade)
+    open_files = ctx.session.execute(select(Hazard.file_number, Hazard.deadline).where(
+        Hazard.customer_id == customer.id, Hazard.status.in_(OPEN)).order_by(Hazard.deadline, Hazard.id)).all()
+    tz = ZoneInfo(zone(ctx))
+    files = [number for number, _deadline in open_files]
+    first_due = open_files[0][1].astimezone(tz).date() if open_files and open_files[0][1] else None
+    today = local_today(ctx)
+    if kind == "reminder":
+        start = since.astimezone(tz).date() if isinstance(since, datetime) else since
+        return sms.risk_reminder(company, customer.name, row.grade, start, files, first_due, today)
+    return sms.risk_raised(company, customer.name, row.grade, files, first_due, today)

@@ -159,7 +159,7 @@ def run_table(scores: list[TeamScore]) -> Table:
             c = s.components.get(name) or {}
             rate = c.get("rate")
             text = "—" if rate is None else f"{rate * 100:.1f}%"
-            cells.append(Cell(f"{text} ({c.get('num', 0)}/{c.get('den', 0)})"))
+            cells.append(Cell(f"{text} ({c.get('num', 0)}/{c.get('den', 0)})", None, rate, percent=rate is not None))
         cells += [_score(s.computed_score), _score(s.leader_score), Cell(s.comment or "")]
         table.rows.append(cells)
     return table

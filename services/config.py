@@ -63,6 +63,9 @@ DEFAULTS: dict = {
     "CONTACT_PHONE": "0796-8888000",
     "SECTION_LEADER": "营销部主任",
     "LETTER_NUMBER_PATTERN": "吉供营销〔{year}〕{n}号",   # letters to the government and the superior unit
+    "NOTICE_NUMBER_PATTERN": "{file}-GZ",     # 隐患告知书: {file} file number, {n} per year, {year}
+    "SUPERVISION_NUMBER_PATTERN": "{file}-DD{count}",   # 督导单: also {count}, the file's n-th order
+    "ACCEPTANCE_NUMBER_PATTERN": "{file}-YS",  # 验收及销号记录
     "LETTER_SIGNER": "",                      # 签发人 of the letters; empty: the company's leader by name
     "SUPERVISION_DAYS": 7,                    # the short deadline a supervision order (督导单) sets
     "NOTICE_DELIVERY_DAYS": 1,                # working days to deliver a hazard notice (an item's rule may say otherwise)
@@ -162,6 +165,11 @@ def check(config: dict) -> None:
                            "of random text in production. " + _NEW_KEY)
     _check_assessment(config)
     _check_letter_pattern(config.get("LETTER_NUMBER_PATTERN") or "{n}")
+    from handlers import numbers
+    for setting, default in numbers.PATTERNS.values():
+        problem = numbers.pattern_problem(setting, config.get(setting) or default)
+        if problem:
+            raise ValueError(problem)
     from records import workdays
     workdays.from_settings(config)                    # malformed holidays: refuse to start, say which entry
     days = config.get("NOTICE_DELIVERY_DAYS")

@@ -87,13 +87,18 @@ def save_draft(rt, session, actor, name: str, source: str, expect_lock: int | No
     return draft
 
 
-def discard_draft(rt, session, actor, name: str) -> bool:
-    """Throw the draft away (the deployed versions are untouched); False when there was none."""
+def discard_draft(rt, session, actor, name: str, reason: str | None) -> bool:
+    """Throw the draft away (the deployed versions are untouched), with a reason for the audit trail;
+    False when there was none."""
     access.require_modeller(actor)
     draft = model_drafts.get(session, str(name)[:200])
     if draft is None:
         return False
-    _discard(rt, session, actor, draft, reason=None)
+    reason = (reason or "").strip()[:1000]
+    if not reason:
+        message = _("Give a reason for discarding the draft: it is kept in the audit trail.")
+        raise Invalid(message, errors={"reason": [message]})
+    _discard(rt, session, actor, draft, reason=reason)
     session.commit()
     return True
 

@@ -25,6 +25,7 @@ ACTIONS = {"retry": _l("Retry the failed step"), "skip": _l("Skip the failed ste
            "suspend": _l("Suspend"), "resume": _l("Resume"), "terminate": _l("Terminate"),
            "signal": _l("Send a signal")}
 DEFAULT_PERIOD_DAYS = 90
+DESTRUCTIVE = frozenset({"terminate"})      # cannot be undone: asked apart from the others, with a confirmation
 
 
 @dataclass
@@ -91,6 +92,10 @@ def act(rt, session, actor, instance_id: int, action: str, reason: str, data: di
     access.require_instance_actor(actor)
     if action not in ACTIONS:
         raise Invalid(errors={"action": [action]})
+    reason = (reason or "").strip()
+    if not reason:
+        message = str(_l("Give a reason: it is kept in the audit trail."))
+        raise Invalid(message, errors={"reason": [message]})
     extra = {"data": data} if action in ("skip", "signal") else {}
     return getattr(rt.engine, action)(session, instance_id, actor.username, reason, **extra)
 

@@ -205,16 +205,21 @@ def _condition(q: OutboxQuery):
 
 
 def messages(rt, session, actor, q: OutboxQuery) -> tuple[list[OutboxMessage], int, dict]:
-    """(messages, total, count per status), newest first."""
+    """(messages, total, counts), newest first. The counts are those of the lists the tabs open: per status,
+    "undelivered" and "all", of the chosen channel; "undelivered_anywhere" is what "retry all" retries."""
     access.require_outbox(actor)
     condition = _condition(q)
     total = session.scalar(select(func.count()).select_from(OutboxMessage).where(condition)) or 0
     rows = session.scalars(select(OutboxMessage).where(condition).order_by(OutboxMessage.created_at.desc(),
                                                                            OutboxMessage.id.desc())
                            .limit(PAGE_SIZE).offset((q.page - 1) * PAGE_SIZE)).all()
+    channel = OutboxMessage.channel == q.channel if q.channel else OutboxMessage.id.is_not(None)
     counts = {s: 0 for s in outbox.STATUSES} | dict(session.execute(
-        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
-    counts["undelivered"] = outbox.undelivered_count(session)
+        select(OutboxMessage.status, func.count()).where(channel).group_by(OutboxMessage.status)).all())
+    counts["all"] = sum(counts[s] for s in outbox.STATUSES)
+    counts["undelivered"] = session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        _condition(OutboxQuery(view="undelivered", channel=q.channel)))) or 0
+    counts["undelivered_anywhere"] = outbox.undelivered_count(session)
     return list(rows), total, counts
 
 

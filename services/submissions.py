@@ -52,18 +52,19 @@ def why_not(session, actor, task_id: str) -> None:
 
 
 def submit(rt, session, actor, task_id: str, data: dict, key: str, *, locale: str = "zh_CN",
-           field_errors: dict | None = None) -> str:
-    """Complete the task once per key: "completed" the first time, "already" for the same key again."""
+           field_errors: dict | None = None) -> tuple[str, str | None]:
+    """Complete the task once per key: ("completed", note) the first time — the note says what was kept when
+    a system step after it failed — and ("already", None) for the same key again."""
     if seen(session, actor, task_id, key):
-        return "already"
+        return "already", None
     why_not(session, actor, task_id)
     try:
-        work.complete(rt, session, actor, task_id, data, locale=locale, field_errors=field_errors,
-                      submission_key=key)
+        instance = work.complete(rt, session, actor, task_id, data, locale=locale, field_errors=field_errors,
+                                 submission_key=key)
     except (engine.Conflict, Conflict, IntegrityError):
         session.rollback()               # the same key, sent twice at once: the other one won
         if seen(session, actor, task_id, key):
-            return "already"
+            return "already", None
         why_not(session, actor, task_id)
         raise
-    return "completed"
+    return "completed", work.after_completion(session, instance)

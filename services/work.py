@@ -16,15 +16,18 @@ from sqlalchemy.orm import defer
 import engine
 from engine import HumanTask, transient
 from records import drafts, notifications, people
+from records.hazards import Hazard
+from records.inspections import Inspection
 
 from . import access, task_forms
 from .errors import Conflict, Forbidden, Invalid
 from .i18n import _
 from .task_forms import check, form_of, form_options, may_use, storer  # noqa: F401 - the forms of tasks, for every area
 
-__all__ = ["InboxQuery", "TaskView", "scopes_for", "inbox", "counts", "process_choices", "task_or_404", "offered_task",
-           "open_task", "eligible_users", "claim", "release", "reassign", "save_draft", "complete", "ready_for",
-           "check", "form_of", "form_options", "may_use", "storer"]
+__all__ = ["InboxQuery", "TaskView", "scopes_for", "inbox", "card_names", "counts", "process_choices", "task_or_404",
+           "offered_task", "open_task", "eligible_users", "claim", "release", "reassign", "save_draft", "complete",
+           "after_completion", "failure_note", "kept_numbers", "ready_for", "check", "form_of", "form_options",
+           "may_use", "storer"]
 
 PAGE_SIZE = 50
 SCOPES = ("mine", "team", "branch", "all")
@@ -101,6 +104,17 @@ def inbox(rt, session, actor, query: InboxQuery) -> tuple[list[HumanTask], int]:
     found = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.id.in_(ids))
                                               .options(defer(HumanTask.prefill)))} if ids else {}
     return [found[i] for i in ids if i in found], total
+
+
+def card_names(session, tasks) -> dict:
+    """What the inbox cards print instead of codes: {"teams": {code: name}, "people": {username: name}}."""
+    codes = {t.candidate_team for t in tasks if t.candidate_team}
+    usernames = {t.assignee for t in tasks if t.assignee}
+    teams = dict(session.execute(select(people.Team.code, people.Team.name).where(people.Team.code.in_(codes))).all()) \
+        if codes else {}
+    users = dict(session.execute(select(people.User.username, people.User.display_name)
+                                 .where(people.User.username.in_(usernames))).all()) if usernames else {}
+    return {"teams": teams, "people": users}
 
 
 def _due_limit(rt, due: str) -> datetime:
@@ -247,6 +261,36 @@ def complete(rt, session, actor, task_id: str, data: dict, *, locale: str = "zh_
         task_forms.link_to_task(session, actor, task, data)
         return rt.engine.complete_task(session, task.id, data, actor.username, expect_version=expect_version)
     return transient.attempts(finish, retry_if=transient.is_conflict, what=f"completing task {task_id}")
+
+
+def kept_numbers(session, instance) -> list[str]:
+    """The file and worksheet numbers an instance holds (its business key, the hazard files it opened or its
+    inspection found): what stays saved when a later step fails."""
+    if instance is None:
+        return []
+    found = [instance.business_key] if instance.business_key else []
+    inspection = select(Inspection.id).where(Inspection.number == instance.business_key)
+    found += session.scalars(select(Hazard.file_number).where(
+        (Hazard.instance_id == instance.id) | Hazard.inspection_id.in_(inspection)).order_by(Hazard.id)).all()
+    return list(dict.fromkeys(n for n in found if n))
+
+
+def failure_note(numbers: list[str]) -> str:
+    """What a person is told when a system step after their submission failed: what was kept, what comes next."""
+    if numbers:
+        return _("Your entries are saved (%(numbers)s). A system step after them failed; an administrator sees it "
+                 "on the status page and retries it. You do not need to file or submit it again.",
+                 numbers="、".join(numbers))
+    return _("Your entries are saved, but a system step failed before a number was given; an administrator sees "
+             "it on the status page and retries it, and the number is given then. You do not need to file or "
+             "submit it again.")
+
+
+def after_completion(session, instance) -> str | None:
+    """The failure note for a completion whose process then stopped in error; None when it went on."""
+    if instance is None or getattr(instance, "status", None) != "error":
+        return None
+    return failure_note(kept_numbers(session, instance))
 
 
 def ready_for(rt, session, actor, instance_id: int) -> list[HumanTask]:

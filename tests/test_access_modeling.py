@@ -142,7 +142,7 @@ def test_the_services_refuse_a_non_modeller_whatever_door_they_come_through(owne
         lambda s: drafts.deploy(rt, s, actor, "flow", V3, "x"),
         lambda s: drafts.validate(rt, s, actor, "flow", V3),
         lambda s: drafts.save_draft(rt, s, actor, "flow", V3, 1),
-        lambda s: drafts.discard_draft(rt, s, actor, "flow"),
+        lambda s: drafts.discard_draft(rt, s, actor, "flow", "不再需要"),
         lambda s: drafts.upload(rt, s, actor, filename="flow.bpmn", data=V3.encode(), name="", action="deploy"),
         lambda s: modeling.library(rt, s, actor),
         lambda s: modeling.version_or_404(rt, s, actor, "flow", 1),
@@ -204,12 +204,17 @@ def test_the_editor_opens_the_shared_draft_for_any_modeller(owner_app, models):
 def test_discarding_a_draft_is_one_audit_event(owner_app, models):
     owner = signed_in(owner_app)
     before = _state(owner_app)
-    assert owner.post("/models/flow/draft/discard", data={"csrf_token": owner.csrf}).status_code == 302
+    refused = owner.post("/models/flow/draft/discard", data={"csrf_token": owner.csrf, "reason": " "},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "审计" in refused and _state(owner_app) == before            # no reason: nothing discarded
+    assert owner.post("/models/flow/draft/discard", data={"csrf_token": owner.csrf, "reason": "改用新版本"}
+                      ).status_code == 302
     after = _state(owner_app)
     assert after["drafts"] == [] and after["audit"] == before["audit"] + 1
     with owner_app.app_context():
         event = db.session().scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
-    assert (event.chain, event.action, event.actor) == ("model:flow", "model.draft_discarded", "owner")
+    assert (event.chain, event.action, event.actor, event.reason) == ("model:flow", "model.draft_discarded", "owner",
+                                                                      "改用新版本")
 
 
 # --- rule 2: a refused deploy writes no version and no audit event ------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 from docx import Document as Docx
 from sqlalchemy import select
 
-from hazard_support import HazardWorld
+from hazard_support import HazardWorld, build_engine
 from records import Attachment, Document
 
 
@@ -82,3 +82,41 @@ def test_a_regenerated_document_is_a_new_version_and_the_old_one_stays(world):
     with world.sessions() as s:
         versions = s.scalars(select(Document).where(Document.kind == "hazard_notice")).all()
     assert len(versions) == 2 and all(world.files.exists(v.sha256) for v in versions)
+
+
+def test_record_numbers_follow_the_configured_patterns_and_stay_with_their_record(world):
+    world.settings.update({"NOTICE_NUMBER_PATTERN": "吉供营销告〔{year}〕{n}号",
+                           "SUPERVISION_NUMBER_PATTERN": "吉供营销督〔{year}〕{n}号（第{count}次）",
+                           "ACCEPTANCE_NUMBER_PATTERN": "{file}-验{year}"})
+    world.engine = build_engine(world.settings, world.clock, world.files)     # handlers take the settings at start
+    iid = world.open(item_code="EN01")
+    world.sign(iid)                                        # the notice is rendered again once signed
+    hazard = world.hazard(iid)
+    with world.sessions() as s:
+        notices = s.scalars(select(Document).where(Document.kind == "hazard_notice")).all()
+    assert {n.number for n in notices} == {"吉供营销告〔2026〕1号"} and len(notices) == 2
+    _row, text, _ = _docx(world, "hazard_notice")
+    assert "编号：吉供营销告〔2026〕1号" in text
+    world.clock.set(hazard.deadline)
+    world.tick(seconds=1)
+    world.supervise(iid)
+    order, text, _ = _docx(world, "supervision_order")
+    assert order.number == "吉供营销督〔2026〕1号（第1次）"
+    assert "告知书编号 吉供营销告〔2026〕1号" in text and "关联告知书编号" in text
+    with world.sessions() as s:
+        assert {d.number for d in s.scalars(select(Document).where(Document.kind == "supervision_order"))} == \
+            {order.number}                                 # issued and delivered: one order, one number
+    world.rectified(iid)
+    world.accept(iid)
+    record, text, _ = _docx(world, "acceptance_record")
+    assert record.number == f"{hazard.file_number}-验2026" and record.number in text
+
+
+@pytest.mark.parametrize("setting", ["NOTICE_NUMBER_PATTERN", "SUPERVISION_NUMBER_PATTERN",
+                                     "ACCEPTANCE_NUMBER_PATTERN"])
+def test_a_record_number_pattern_that_cannot_tell_records_apart_is_refused_at_start(setting):
+    from services import config
+    for bad in ("吉供营销告〔{year}〕号", "{file", "{year}-{x}"):
+        with pytest.raises(ValueError, match=setting):
+            config.load({"ENV": "testing", "SECRET_KEY": "x", setting: bad}, environ={})
+    assert config.load({"ENV": "testing", "SECRET_KEY": "x", setting: "吉供〔{year}〕{n}号"}, environ={})

@@ -269,7 +269,8 @@ def test_the_warning_texts_explain_the_grade(world):
     email = world.messages(channel="email")[0]
     assert "A: S = 1.2 × (8 + 2) = 12" in email.body and "/risk/3600100001" in email.body
     sms = world.messages(channel="sms")[0]
-    assert sms.body.startswith("【国网吉安供电公司】红色预警：") and len(sms.body) <= 300
+    assert sms.body.startswith("【国网吉安供电公司】红色预警：") and len(sms.body) <= 70       # one segment
+    assert "T-00001等2项" in sms.body and "已于3月1日逾期，请即督办" in sms.body      # the file, by when
 
 
 def test_a_reminder_says_since_when_the_customer_is_in_its_grade(world):

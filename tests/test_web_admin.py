@@ -28,9 +28,8 @@ def test_admin_actions_need_a_reason_and_are_audited(client, site):
     instance_id = site.start_visit()
     login(client, "admin")
     token = csrf_of(client, f"/admin/instances/{instance_id}")
-    page = client.post(f"/admin/instances/{instance_id}/suspend", data={"csrf_token": token, "reason": ""},
-                       follow_redirects=True).get_data(as_text=True)
-    assert "give a reason" in page
+    refused = client.post(f"/admin/instances/{instance_id}/suspend", data={"csrf_token": token, "reason": ""})
+    assert refused.status_code == 422 and "请填写原因" in refused.get_data(as_text=True)
     client.post(f"/admin/instances/{instance_id}/suspend", data={"csrf_token": token, "reason": "客户停产"})
     with site.app.app_context():
         assert db.session().get(ProcessInstance, instance_id).status == "suspended"
@@ -43,6 +42,32 @@ def test_admin_actions_need_a_reason_and_are_audited(client, site):
     response = client.post(f"/api/v1/instances/{instance_id}/actions", headers=token,
                            json={"action": "retry", "reason": "x"})
     assert response.status_code == 409 and "not in error" in response.get_json()["detail"]
+
+
+def test_terminate_is_apart_from_retry_and_needs_a_reason_and_a_confirmation(client, site):
+    instance_id = site.start_visit()
+    login(client, "admin")
+    page = client.get(f"/admin/instances/{instance_id}").get_data(as_text=True)
+    start = page.index('<section class="actions">')
+    actions = page[start:page.index("</section>", start)]
+    danger = page[page.index('<section class="danger-zone"'):]
+    assert 'data-action="terminate"' not in actions and 'data-action="suspend"' in actions
+    assert 'data-action="terminate"' in danger and "<details>" in danger and 'name="confirm"' in danger
+    assert 'class="danger"' in danger and page.index("danger-zone") > page.index('<section class="actions">')
+    token = csrf_of(client, f"/admin/instances/{instance_id}")
+    for data in ({"reason": "客户销户"}, {"reason": "", "confirm": "yes"}):          # no confirmation; no reason
+        answer = client.post(f"/admin/instances/{instance_id}/terminate", data={"csrf_token": token, **data})
+        assert answer.status_code == 422
+        with site.app.app_context():
+            assert db.session().get(ProcessInstance, instance_id).status != "terminated"
+    assert "不可撤销" in client.post(f"/admin/instances/{instance_id}/terminate",
+                                   data={"csrf_token": token, "reason": "x"}).get_data(as_text=True)
+    client.post(f"/admin/instances/{instance_id}/terminate",
+                data={"csrf_token": token, "reason": "客户销户", "confirm": "yes"})
+    with site.app.app_context():
+        assert db.session().get(ProcessInstance, instance_id).status == "terminated"
+        event = db.session().scalars(select(AuditEvent).where(AuditEvent.action == "instance.terminated")).one()
+    assert (event.actor, event.reason) == ("admin", "客户销户")
 
 
 def test_a_process_owner_may_look_at_instances_but_not_act(client, site):

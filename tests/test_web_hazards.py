@@ -4,6 +4,8 @@ from __future__ import annotations
 import base64
 import io
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -281,3 +283,30 @@ def test_the_opening_form_knows_the_items_rules_ne01_at_a_mine_cannot_be_lowered
     assert response.status_code == 302
     with hazard_app.app_context():
         assert db.session().scalars(select(Hazard).order_by(Hazard.id.desc())).first().severity == "major"
+
+
+def test_after_a_failed_step_the_inspector_is_told_the_number_kept_and_that_an_admin_retries(hazard_app, inspector):
+    from records import User
+    from services import hazard_opening
+    with hazard_app.app_context():                                  # a photo uploaded earlier (e.g. a refused form)
+        session = db.session()
+        actor = session.scalars(select(User).where(User.username == "insp1")).one()
+        [digest] = hazard_opening.store(hazard_app.extensions["gridsafe.runtime"], session, actor,
+                                        [(jpeg(), "before.jpg")])
+        session.commit()
+    data_dir = Path(hazard_app.extensions["gridsafe.runtime"].config["DATA_DIR"])
+    stored = [p for p in data_dir.rglob(f"*{digest}*") if p.is_file()]
+    assert stored
+    root = data_dir / "files"
+    assert root in stored[0].parents
+    shutil.rmtree(root)                                             # the file store cannot be written any more
+    root.write_bytes(b"")
+    response = inspector.post("/hazards/new", data={**_open_form(inspector), "photos": digest},
+                              content_type="multipart/form-data")
+    assert response.status_code == 302
+    with hazard_app.app_context():
+        hazard = db.session().scalars(select(Hazard)).one()
+        instance = db.session().get(ProcessInstance, hazard.instance_id)
+    assert instance.status == "error"                              # the notice could not be stored
+    page = inspector.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"您填写的内容已保存（{hazard.file_number}）" in page and "管理员" in page and "无需重新建档" in page

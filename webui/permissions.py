@@ -29,6 +29,7 @@ ACCESS: dict[str, object] = {
     "auth.profile": STAFF,
     "offline.service_worker": PUBLIC,
     "offline.manifest": PUBLIC,
+    "offline.favicon": PUBLIC,
     "inbox.index": STAFF,
     "inbox.task": STAFF,
     "inbox.complete": STAFF,

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 import engine
+from services import Invalid
 from services import instances as service
 
 from .. import current, db
@@ -52,14 +53,18 @@ def instance(instance_id):
     """One instance: what it waits for, its elements, data, audit trail and error."""
     view = service.describe(current.runtime(), db.session(), current.actor(), instance_id)
     return render_template("admin/instance.html", view=view, version=view["version"], actions=service.ACTIONS,
-                           can_act=view["can_act"])
+                           destructive=service.DESTRUCTIVE, can_act=view["can_act"])
 
 
 @bp.post("/instances/<int:instance_id>/<action>")
 def instance_action(instance_id, action):
-    """retry, skip (with data), suspend, resume, terminate or signal (by name), each with a reason."""
+    """retry, skip (with data), suspend, resume, terminate or signal (by name), each with a reason;
+    terminating also needs its confirmation box ticked."""
     if action not in service.ACTIONS:
         return redirect(url_for("admin.instance", instance_id=instance_id))
+    if action in service.DESTRUCTIVE and request.form.get("confirm") != "yes":
+        flash(_("Tick the confirmation: terminating cannot be undone."), "error")
+        return instance(instance_id), 422
     reason = (request.form.get("reason") or "").strip()
     data = None
     if action == "skip":
@@ -73,6 +78,9 @@ def instance_action(instance_id, action):
     try:
         service.act(current.runtime(), db.session(), current.actor(), instance_id, action, reason, data)
         flash(_("Done: %(action)s.", action=service.ACTIONS[action]), "success")
+    except Invalid as err:
+        flash(err.message, "error")
+        return instance(instance_id), 422
     except engine.EngineError as err:
         flash(str(err), "error")
     return redirect(url_for("admin.instance", instance_id=instance_id))

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, send_fil
 from flask_babel import gettext as _
 
 from records import dictionary, hazards as hazard_records
-from services import Conflict, Invalid, cancellations, hazards, indicators
+from services import Conflict, Invalid, cancellations, hazards, indicators, work
 
 from ..current import actor, runtime
 from ..db import session
@@ -63,7 +63,7 @@ def new():
 
 def _after_opening(opened):
     if opened.status == "error":
-        flash(_("The hazard was registered but a step failed; an administrator has been told."), "error")
+        flash(work.failure_note([opened.file_number] if opened.file_number else []), "error")
         return redirect(url_for("inbox.index"))
     if not opened.visible:        # the customer's team follows it up: say so, rather than show a 404
         flash(_("Hazard file %(number)s opened; team %(team)s follows it up.", number=opened.file_number,

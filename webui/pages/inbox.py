@@ -42,6 +42,7 @@ def index():
         query.scope = "team"
     tasks, total = work.inbox(rt, session, actor, query)
     return render_template("inbox/index.html", tasks=tasks, total=total, query=query, now=rt.now(), scopes=scopes,
+                           names=work.card_names(session, tasks),
                            processes=work.process_choices(rt, session, actor), page_size=work.PAGE_SIZE)
 
 
@@ -100,14 +101,16 @@ def complete(task_id):
     if request.form.get("action") == "draft":
         return _draft_saved(rt, session, actor, found, data)
     try:
-        work.complete(rt, session, actor, found.id, data, locale=current_locale(), field_errors=upload_errors)
+        instance = work.complete(rt, session, actor, found.id, data, locale=current_locale(),
+                                 field_errors=upload_errors)
     except Invalid as err:
         flash(_("Please correct the marked fields."), "error")
         return _task_page(work.open_task(rt, session, actor, found.id), data=data, errors=err.errors, status=422)
     except (engine.Conflict, Conflict) as err:
         flash(_("This task was changed by someone else: %(detail)s", detail=str(err)), "error")
         return redirect(url_for("inbox.index"))
-    flash(_("'%(task)s' is done.", task=found.title), "success")
+    failed = work.after_completion(session, instance)
+    flash(failed or _("'%(task)s' is done.", task=found.title), "error" if failed else "success")
     flash(found.id, "done")                 # the page's script drops what this browser kept of the task
     return redirect(url_for("inbox.index"))
 
@@ -124,14 +127,14 @@ def submit(task_id):
         submissions.why_not(session, actor, task_id)         # refused before any upload is kept
         found = work.offered_task(rt, session, actor, task_id)
         data, upload_errors = _submitted(rt, session, actor, found)
-        state = submissions.submit(rt, session, actor, found.id, data, key, locale=current_locale(),
-                                   field_errors=upload_errors)
+        state, failed = submissions.submit(rt, session, actor, found.id, data, key, locale=current_locale(),
+                                           field_errors=upload_errors)
     except ServiceError as err:
         return jsonify(state="refused", message=err.message or _("Refused."), errors=err.errors or {}), err.status
     except engine.Conflict as err:
         return jsonify(state="refused", message=_("This task was changed by someone else: %(detail)s",
                                                   detail=str(err))), 409
-    return jsonify(state=state, message=_("'%(task)s' is done.", task=found.title))
+    return jsonify(state=state, message=failed or _("'%(task)s' is done.", task=found.title), step_failed=bool(failed))
 
 
 @bp.post("/tasks/<task_id>/photos")

@@ -155,8 +155,11 @@ def save_draft(name):
 @bp.post("/<name>/draft/discard")
 def discard_draft(name):
     """Throw the draft away (the deployed versions are untouched)."""
-    if drafts.discard_draft(runtime(), db.session(), actor(), name):
-        flash(_("The draft of %(name)s was discarded.", name=name), "success")
+    try:
+        if drafts.discard_draft(runtime(), db.session(), actor(), name, request.form.get("reason")):
+            flash(_("The draft of %(name)s was discarded.", name=name), "success")
+    except Invalid as err:
+        flash(err.message, "error")
     return redirect(url_for("models.library"))
 
 

@@ -8,7 +8,8 @@ from flask import Blueprint, jsonify, send_from_directory, url_for
 from flask_babel import gettext as _
 
 bp = Blueprint("offline", __name__)
-VENDOR = Path(__file__).resolve().parent.parent / "static" / "vendor"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+VENDOR = STATIC / "vendor"
 
 
 @bp.get("/sw.js")
@@ -18,6 +19,12 @@ def service_worker():
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
     return response
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The icon browsers ask for at the root (the app's icon, as .ico), cached for a day."""
+    return send_from_directory(STATIC, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400)
 
 
 @bp.get("/manifest.webmanifest")
