@@ -90,6 +90,9 @@ class Inspection(Base):
     created_by: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(60))       # the worksheet's approval before the visit
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_reason: Mapped[str | None] = mapped_column(Text)         # the last refusal, for the preparer
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_on: Mapped[date | None] = mapped_column(Date)
     overdue_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
