@@ -194,8 +194,8 @@ REASON_MAX = 500
 
 def delist(rt, session, actor, number: str, reason: str) -> Customer:
     """Take a customer in reach off the inspection plan (account closed, no longer an important user...)
-    with a reason: no periodic inspection is generated any more, and its periodic inspections not yet
-    started are cancelled with their processes. Audited; one transaction."""
+    with a reason: no periodic inspection (nor 保电 visit) is generated any more, and those of the plan not
+    yet started are cancelled with their processes. Audited; one transaction."""
     customer = access.customer_or_404(session, actor, number)
     if not actor.has_role(*PLANNERS):
         raise Forbidden()
@@ -206,8 +206,8 @@ def delist(rt, session, actor, number: str, reason: str) -> Customer:
     now = rt.now()
     customer.delisted_at, customer.delisted_reason, customer.delisted_by = now, reason, actor.username
     customer.next_inspection_due = None
-    waiting = session.scalars(select(Inspection).where(Inspection.customer_id == customer.id,
-                                                       Inspection.kind == "periodic",
+    planned = (Inspection.kind == "periodic") | ((Inspection.kind == "assurance") & (Inspection.created_by == "planner"))
+    waiting = session.scalars(select(Inspection).where(Inspection.customer_id == customer.id, planned,
                                                        Inspection.status.in_(("planned", "assigned")))).all()
     for ins in waiting:
         ins.status = "cancelled"

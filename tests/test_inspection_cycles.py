@@ -173,3 +173,15 @@ def test_the_assurance_visit_windows_are_configurable_and_a_passed_window_is_not
     with pytest.raises(ValueError, match="ASSURANCE_EVE_DAYS"):
         from services import config
         config.load({"ENV": "testing", "SECRET_KEY": "x", "ASSURANCE_EVE_DAYS": [1, 2]}, environ={})
+
+
+def test_taking_a_temporary_customer_off_the_plan_cancels_its_assurance_visits(world):
+    site = _temporary_customer(world)
+    world.clock.set(datetime(2026, 5, 20, 1, 0, tzinfo=timezone.utc))
+    planning.generate(world.rt, date(2026, 5, 20))
+    assert [v.status for v in _assurance(world, site)] == ["assigned", "assigned"]
+    with world.sessions() as s:
+        spec = s.scalars(select(User).where(User.username == "spec")).one()
+        planning.delist(world.rt, s, spec, "T1", "高考考点调整，本校不再设考点")
+    assert [v.status for v in _assurance(world, site)] == ["cancelled", "cancelled"]
+    assert planning.generate(world.rt, date(2026, 5, 21)).created == []
