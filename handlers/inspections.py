@@ -203,9 +203,10 @@ def complete(ctx: Context, inspection_id) -> dict:
 
 
 def warn_overdue(ctx: Context, inspection_id) -> dict:
-    """The due date passed before the work was done: tell the specialists and the supervisors (监控缺失)."""
+    """The due date passed before the work was done: tell the specialists and the supervisors (监控缺失).
+    Once per inspection: the approval's timer and the visit's both watch the same due date."""
     ins = _inspection(ctx, inspection_id)
-    if ins.status in inspections.OPEN:
+    if ins.status in inspections.OPEN and ins.overdue_warned_at is None:
         ins.overdue_warned_at = ctx.now()
         users = notifications.users_with_role(ctx.session, "specialist") + \
             notifications.users_with_role(ctx.session, "supervisor", ins.customer.branch.code)

@@ -226,3 +226,18 @@ def test_a_refusal_without_a_reason_is_refused_by_the_form(world):
     schema = forms.load("approve_worksheet.schema.json", FORMS_DIR)
     assert "comment" in forms.validate(schema, {"approved": "no"})
     assert forms.validate(schema, {"approved": "yes"}) == {}
+
+
+def test_an_inspection_still_awaiting_approval_at_its_due_date_is_warned_once(world):
+    ins = world.plan(due=world.clock.now().date() + timedelta(days=3), approve=False)
+    assert world.tick(days=4).fired == 1                     # the approval's timer: the due date passed
+    with world.sessions() as s:
+        assert len(s.scalars(select(Notification).where(Notification.kind == "inspection_overdue")).all()) >= 1
+        warned = len(s.scalars(select(Notification).where(Notification.kind == "inspection_overdue")).all())
+    assert world.inspection(ins.id).overdue_warned_at is not None
+    world.approve(ins)                                        # approved late: the visit's timer fires at once ...
+    world.tick(seconds=1)
+    with world.sessions() as s:                               # ... and does not warn a second time
+        assert len(s.scalars(select(Notification).where(Notification.kind == "inspection_overdue")).all()) == warned
+    world.execute(ins)
+    assert world.inspection(ins.id).status == "completed"
