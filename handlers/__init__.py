@@ -29,6 +29,7 @@ HANDLERS: dict = {
     "documents.government_report": letters.government_report,
     "inspections.prepare": inspections.prepare,
     "inspections.assign": inspections.assign,
+    "inspections.approve": inspections.approve,
     "inspections.record_result": inspections.record_result,
     "inspections.open_hazards": inspections.open_hazards,
     "inspections.complete": inspections.complete,

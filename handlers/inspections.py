@@ -1,5 +1,6 @@
-"""Inspections: the steps of inspection.bpmn — prepare, assign, record the result, open one hazard file
-per finding, record the inspection on the customer, warn when the due date passes.
+"""Inspections: the steps of inspection.bpmn — prepare, assign, approve the worksheet before the visit,
+record the result, open one hazard file per finding, record the inspection on the customer, warn when
+the due date passes.
 """
 from __future__ import annotations
 
@@ -31,12 +32,15 @@ def summary(ctx, ins: Inspection) -> dict:
     """What the process keeps of its inspection (variable `inspection`)."""
     due_end = end_of_day(ctx, ins.due_date)
     c = ins.customer
+    head = ins.team.head if ins.team is not None and ins.team.head_id else None
     return {"id": ins.id, "number": ins.number, "kind": ins.kind, "status": ins.status,
             "kind_name": inspections.KIND_NAMES.get(ins.kind, ins.kind), "customer_id": c.id,
             "customer_number": c.number, "customer_name": c.name, "customer_class": c.class_name,
             "address": c.address, "branch": c.branch.code, "team": ins.team.code if ins.team else None,
             "due_date": ins.due_date.isoformat(), "due_end": due_end.isoformat(),
-            "hazards": list(ins.hazard_numbers or [])}
+            "hazards": list(ins.hazard_numbers or []),
+            "team_head": head.username if head is not None and head.active else None,
+            "approved": ins.approved_at is not None, "returned_reason": ins.returned_reason}
 
 
 def prepare(ctx: Context, inspection_id) -> dict:
@@ -72,9 +76,29 @@ def assign(ctx: Context, inspection_id, team: str) -> dict:
     if found is None:
         raise InspectionError(f"there is no active team {team}")
     ins.team_id, ins.status, ins.assigned_at = found.id, "assigned", ctx.now()
+    ins.approved_by = ins.approved_at = None          # a new preparation is approved again
     ctx.session.flush()
     ctx.session.refresh(ins)
     ctx.audit("inspection.assigned", after={"team": team})
+    return summary(ctx, ins) | {"prefill": _prefill(ctx, ins)}
+
+
+def approve(ctx: Context, inspection_id, approval: dict) -> dict:
+    """The team head or a specialist approves the prepared worksheet before the inspectors go (domain.md
+    §6.1), or refuses it with a reason that sends it back to preparation (派工)."""
+    ins = _inspection(ctx, inspection_id)
+    if ins.status not in inspections.OPEN:
+        raise InspectionError(f"inspection {ins.number} is {ins.status}: there is nothing to approve")
+    if (approval or {}).get("approved") == "yes":
+        ins.approved_by, ins.approved_at, ins.returned_reason = ctx.actor, ctx.now(), None
+        ctx.audit("inspection.approved", after={"approved_by": ctx.actor, "comment": approval.get("comment")})
+    else:
+        reason = ((approval or {}).get("comment") or "").strip()
+        if not reason:
+            raise InspectionError("a refused worksheet needs the reason")
+        ins.approved_by = ins.approved_at = None
+        ins.returned_reason = reason[:1000]
+        ctx.audit("inspection.returned", after={"returned_by": ctx.actor}, reason=reason[:1000])
     return summary(ctx, ins) | {"prefill": _prefill(ctx, ins)}
 
 
@@ -211,9 +235,10 @@ def complete(ctx: Context, inspection_id) -> dict:
 
 
 def warn_overdue(ctx: Context, inspection_id) -> dict:
-    """The due date passed before the work was done: tell the specialists and the supervisors (监控缺失)."""
+    """The due date passed before the work was done: tell the specialists and the supervisors (监控缺失).
+    Once per inspection: the approval's timer and the visit's both watch the same due date."""
     ins = _inspection(ctx, inspection_id)
-    if ins.status in inspections.OPEN:
+    if ins.status in inspections.OPEN and ins.overdue_warned_at is None:
         ins.overdue_warned_at = ctx.now()
         users = notifications.users_with_role(ctx.session, "specialist") + \
             notifications.users_with_role(ctx.session, "supervisor", ins.customer.branch.code)

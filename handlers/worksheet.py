@@ -1,4 +1,5 @@
-"""用电检查工作单 (the inspection worksheet, domain.md §6.1): rendered after the visit and archived."""
+"""用电检查工作单 (the inspection worksheet, domain.md §6.1): prepared and approved before the visit,
+rendered after it with who approved it and when, and archived."""
 from __future__ import annotations
 
 from records import inspections
@@ -69,7 +70,9 @@ def inspection_worksheet(ctx: Context, inspection_id) -> dict:
         ("计划检查日期", f"{layout.chinese_date_of(ins.planned_from)}至{layout.chinese_date_of(ins.due_date)}"),
         ("派工", ins.team.name if ins.team else None), ("组长", wording.person(ctx.session, head.username) if head else None),
         ("编制", wording.person(ctx.session, ins.created_by)),
-        ("派工时间", layout.chinese_datetime(ins.assigned_at, tz) if ins.assigned_at else None)])
+        ("派工时间", layout.chinese_datetime(ins.assigned_at, tz) if ins.assigned_at else None),
+        ("审批", wording.person(ctx.session, ins.approved_by) if ins.approved_by else "未审批"),
+        ("审批时间", layout.chinese_datetime(ins.approved_at, tz) if ins.approved_at else None)])
     layout.heading(doc, "二、客户")
     layout.fields(doc, _customer_rows(c))
     layout.heading(doc, "三、现场检查")

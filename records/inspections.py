@@ -65,6 +65,10 @@ class Inspection(Base):
         Index("uq_inspection_open_periodic", "customer_id", unique=True,
               sqlite_where=text("kind = 'periodic' AND status IN ('planned', 'assigned', 'in_progress')"),
               postgresql_where=text("kind = 'periodic' AND status IN ('planned', 'assigned', 'in_progress')")),
+        # the planner's 保电 visits of a temporary customer: once per customer and date, even with two schedulers
+        Index("uq_inspection_assurance_visit", "customer_id", "due_date", unique=True,
+              sqlite_where=text("kind = 'assurance' AND created_by = 'planner'"),
+              postgresql_where=text("kind = 'assurance' AND created_by = 'planner'")),
         Index("ix_inspection_status_due", "status", "due_date"),
         Index("ix_inspection_team_status", "team_id", "status", "due_date"),
         Index("ix_inspection_customer", "customer_id", "due_date"),
@@ -90,6 +94,9 @@ class Inspection(Base):
     created_by: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(60))       # the worksheet's approval before the visit
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_reason: Mapped[str | None] = mapped_column(Text)         # the last refusal, for the preparer
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_on: Mapped[date | None] = mapped_column(Date)
     overdue_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -147,17 +154,11 @@ def next_due(session, settings: dict, customer: Customer, today: date, table: di
         return None
     table = table if table is not None else cycles(session)
     key = cycle_key(customer, today)
-    if key == "temporary":
-        dates = []
-        if customer.temporary_from and customer.temporary_from >= today:
-            before = customer.temporary_from - timedelta(days=7)      # once before each assurance period
-            if not (customer.last_inspected_on and customer.last_inspected_on >= before - timedelta(days=30)):
-                dates.append(before)
-        if customer.cycle_months:                                     # its own cycle during the window
-            base = customer.next_inspection_due or (customer.last_inspected_on or go_live(settings, customer)) \
-                + relativedelta(months=customer.cycle_months)
-            dates.append(base)
-        return min(dates) if dates else None
+    if key == "temporary":               # its visits before the assurance period are assurance_visits()
+        if not customer.cycle_months:                                 # its own cycle during the window, if any
+            return None
+        return customer.next_inspection_due or (customer.last_inspected_on or go_live(settings, customer)) \
+            + relativedelta(months=customer.cycle_months)
     months = cycle_months(customer, today, table)
     if not months:
         return None
@@ -165,6 +166,25 @@ def next_due(session, settings: dict, customer: Customer, today: date, table: di
     if customer.next_inspection_due and customer.next_inspection_due < computed:
         return customer.next_inspection_due                    # a class change never postpones
     return computed
+
+
+ASSURANCE_VISITS = {"ASSURANCE_VISIT_DAYS": (15, 7), "ASSURANCE_EVE_DAYS": (2, 1)}
+
+
+def assurance_visits(settings: dict, customer: Customer, today: date) -> list[tuple[date, date]]:
+    """(planned from, due) of the 保电 visits a temporary customer gets for its coming assurance period
+    (domain.md §3.2): one 7–15 days before it starts and one just before the event (1–2 days), each window
+    configurable; a visit whose window has passed is not planned any more. None for other customers."""
+    start = customer.temporary_from
+    if customer.importance != "temporary" or customer.delisted_at is not None or start is None or start < today:
+        return []
+    visits = []
+    for name, default in ASSURANCE_VISITS.items():
+        earliest, latest = settings.get(name) or default
+        due = start - timedelta(days=latest)
+        if due >= today and all(d != due for _f, d in visits):
+            visits.append((start - timedelta(days=earliest), due))
+    return visits
 
 
 def checklist_templates() -> dict:

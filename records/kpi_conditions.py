@@ -155,8 +155,14 @@ def _by_status(scope: Scope, overdue, rectifying):
 
 
 def overdue_at(scope: Scope):
-    """Being rectified and past the deadline in force at as_of."""
-    return _by_status(scope, 1, _past_deadline(scope)) == 1
+    """Overdue at as_of against the deadline in force then: an undelivered notice past its delivery deadline,
+    a hazard being rectified past its rectification deadline (moved only by an approved extension or a new
+    round). Under a 督导单 it stays overdue (domain.md §5.2): the order's deadline decides the next escalation,
+    not whether the hazard is on time; only an approved extension (status back to rectifying) ends it."""
+    past = _past_deadline(scope)
+    whens = {"overdue": 1, "supervising": 1, "found": past,
+             **{s: past for s in RECTIFYING if s not in ("overdue", "supervising")}}
+    return case(whens, value=_status(scope), else_=0) == 1
 
 
 def _order_delivered(moment: datetime):

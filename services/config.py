@@ -71,6 +71,9 @@ DEFAULTS: dict = {
     "NOTICE_DELIVERY_DAYS": 1,                # working days to deliver a hazard notice (an item's rule may say otherwise)
     "PLAN_LEAD_DAYS": 15,                     # periodic inspections are created this many days before due
     "PLAN_START": "",                         # go-live date (ISO); empty: the day a customer was registered
+    "ASSURANCE_VISIT_DAYS": [15, 7],          # a temporary customer's visit before its assurance period: the window
+                                              # from/to (days before the period starts, JSON)
+    "ASSURANCE_EVE_DAYS": [2, 1],             # ... and again just before the event (days before, JSON)
     "AUTHORITIES": {"power": "吉安市发展和改革委员会（电力主管部门）", "safety": "吉安市应急管理局",
                     "regulator": "国家能源局华中监管局"},   # who receives government reports (JSON)
     "TIMEZONE": "Asia/Shanghai",
@@ -172,6 +175,12 @@ def check(config: dict) -> None:
             raise ValueError(problem)
     from records import workdays
     workdays.from_settings(config)                    # malformed holidays: refuse to start, say which entry
+    for name in ("ASSURANCE_VISIT_DAYS", "ASSURANCE_EVE_DAYS"):
+        window = config.get(name)
+        if not (isinstance(window, list) and len(window) == 2 and all(type(d) is int for d in window)
+                and 60 >= window[0] >= window[1] >= 0):
+            raise ValueError(f"GRIDSAFE_{name} must be a JSON list of two whole numbers of days before the "
+                             f"assurance period, the earlier first (e.g. [15, 7]), not {window!r}")
     days = config.get("NOTICE_DELIVERY_DAYS")
     if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 10:
         raise ValueError(f"GRIDSAFE_NOTICE_DELIVERY_DAYS must be a whole number of working days from 0 to 10, "

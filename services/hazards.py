@@ -28,7 +28,7 @@ __all__ = ["HazardQuery", "PAGE_SIZE", "hazard_page", "filter_teams", "dossier",
 
 PAGE_SIZE = 50
 SEARCH_CAP = 2000          # a search matching more than this is counted by the database
-OVERDUE_STATUSES = ("rectifying", "overdue", "supervising", "acceptance_failed")
+OVERDUE_STATUSES = ("found", "rectifying", "overdue", "supervising", "acceptance_failed")
 KPI_ARGS = ("period", "from", "to", "klass", "industry", "branch", "team", "category")
 
 
@@ -60,6 +60,15 @@ class HazardQuery:
                    kpi_args={k: args.get(k) for k in KPI_ARGS if args.get(k)})
 
 
+def overdue_condition(now):
+    """Overdue against the deadline in force (as the indicators count it): an undelivered notice past its
+    delivery deadline, a rectification past its deadline (an approved extension moves it); a 督导单 does not
+    make an unrectified hazard on time again — its own deadline only decides the next escalation."""
+    undelivered = Hazard.rectification_deadline.is_(None) & (Hazard.deadline < now)
+    late = Hazard.rectification_deadline < now
+    return Hazard.status.in_(OVERDUE_STATUSES) & ((Hazard.status.in_(("overdue", "supervising"))) | undelivered | late)
+
+
 def hazard_page(rt, session, actor, q: HazardQuery) -> tuple[list[Hazard], int]:
     """(hazards on this page, total) of the actor's scope and the filters, newest first."""
     condition = access.hazards(session, actor)
@@ -70,7 +79,7 @@ def hazard_page(rt, session, actor, q: HazardQuery) -> tuple[list[Hazard], int]:
     if q.severity:
         condition &= Hazard.severity == q.severity
     if q.overdue:
-        condition &= Hazard.status.in_(OVERDUE_STATUSES) & (Hazard.deadline < rt.now())
+        condition &= overdue_condition(rt.now())
     if q.customer:
         condition &= Hazard.customer_id.in_(select(Customer.id).where(Customer.number == q.customer))
     if q.team:

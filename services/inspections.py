@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from engine import HumanTask, audit
-from records import Campaign, Customer, Inspection, Job, Team, customers, inspections
+from records import Campaign, Customer, Inspection, Job, Team, customers, inspections, people
 
 from . import access, customer_import, planning
 from .errors import Invalid
@@ -64,8 +64,10 @@ def detail(rt, session, actor, number: str) -> dict:
     ins = access.inspection_or_404(session, actor, number)
     tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == ins.instance_id,
                                                     HumanTask.status == "ready")).all()
+    approver = people.user_by_name(session, ins.approved_by) if ins.approved_by else None
     return {"ins": ins, "tasks": tasks, "today": rt.today(), "kinds": inspections.KIND_NAMES,
-            "statuses": inspections.STATUS_NAMES}
+            "statuses": inspections.STATUS_NAMES,
+            "approver": approver.display_name if approver else ins.approved_by}
 
 
 # --- manual tasks and campaigns --------------------------------------------------------------------

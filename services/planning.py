@@ -88,19 +88,41 @@ def due_customers(session, settings: dict, today: date, actor=access.SYSTEM) -> 
     return out
 
 
+def due_assurance_visits(session, settings: dict, today: date, actor=access.SYSTEM) -> list[tuple[int, date, date]]:
+    """(customer id, planned from, due) of the 保电 visits of temporary customers in reach that should be
+    created now (within the lead time of their due date) and are not yet: before each assurance period and
+    again just before the event (domain.md §3.2; records.inspections.assurance_visits)."""
+    lead = timedelta(days=int(settings.get("PLAN_LEAD_DAYS", 15)))
+    made = set(session.execute(select(Inspection.customer_id, Inspection.due_date).where(
+        Inspection.kind == "assurance", Inspection.created_by == "planner")).all())
+    out = []
+    for customer in session.scalars(select(Customer).where(access.customers(session, actor),
+                                                           Customer.importance == "temporary",
+                                                           Customer.delisted_at.is_(None),
+                                                           Customer.temporary_from >= today)):
+        for planned_from, due in inspections.assurance_visits(settings, customer, today):
+            if (customer.id, due) not in made and today >= due - lead:
+                out.append((customer.id, planned_from, due))
+    return out
+
+
 def generate(rt, today: date, *, actor=access.SYSTEM) -> PlanReport:
-    """Create every periodic inspection due within the lead time (default 15 days) that is missing, for
-    the customers in the actor's reach (the scheduler: all), one transaction per inspection."""
+    """Create every periodic inspection due within the lead time (default 15 days) that is missing, and the
+    保电 visits of temporary customers, for the customers in the actor's reach (the scheduler: all), one
+    transaction per inspection."""
     lead = timedelta(days=int(rt.config.get("PLAN_LEAD_DAYS", 15)))
-    report = PlanReport()
     with rt.sessions() as session:
-        due = due_customers(session, rt.config, today, actor)
-    for customer_id, due_date in due:
+        wanted = [(customer_id, "periodic", due - lead, due)
+                  for customer_id, due in due_customers(session, rt.config, today, actor)]
+        wanted += [(customer_id, "assurance", planned_from, due)
+                   for customer_id, planned_from, due in due_assurance_visits(session, rt.config, today, actor)]
+    report = PlanReport()
+    for customer_id, kind, planned_from, due in wanted:
         with rt.sessions() as session:
             customer = session.get(Customer, customer_id)
             try:
-                made = create(rt, session, customer, kind="periodic", due=due_date, planned_from=due_date - lead,
-                              actor="planner")
+                made = create(rt, session, customer, kind=kind, due=due, planned_from=planned_from,
+                              actor="planner", full=False if kind == "assurance" else None)
             except ConcurrentUpdate:
                 made = None
             if made is None:
@@ -172,8 +194,8 @@ REASON_MAX = 500
 
 def delist(rt, session, actor, number: str, reason: str) -> Customer:
     """Take a customer in reach off the inspection plan (account closed, no longer an important user...)
-    with a reason: no periodic inspection is generated any more, and its periodic inspections not yet
-    started are cancelled with their processes. Audited; one transaction."""
+    with a reason: no periodic inspection (nor 保电 visit) is generated any more, and those of the plan not
+    yet started are cancelled with their processes. Audited; one transaction."""
     customer = access.customer_or_404(session, actor, number)
     if not actor.has_role(*PLANNERS):
         raise Forbidden()
@@ -184,8 +206,8 @@ def delist(rt, session, actor, number: str, reason: str) -> Customer:
     now = rt.now()
     customer.delisted_at, customer.delisted_reason, customer.delisted_by = now, reason, actor.username
     customer.next_inspection_due = None
-    waiting = session.scalars(select(Inspection).where(Inspection.customer_id == customer.id,
-                                                       Inspection.kind == "periodic",
+    planned = (Inspection.kind == "periodic") | ((Inspection.kind == "assurance") & (Inspection.created_by == "planner"))
+    waiting = session.scalars(select(Inspection).where(Inspection.customer_id == customer.id, planned,
                                                        Inspection.status.in_(("planned", "assigned")))).all()
     for ins in waiting:
         ins.status = "cancelled"

@@ -63,6 +63,14 @@ def record(rt, session, actor, *, customer: str, occurred_on: str, cause: str, o
     return row
 
 
+def record_for_customer(rt, session, actor, number: str, **fields) -> CustomerTrip:
+    """Record a trip of the customer `number` (the API's door): a customer out of reach is absent (NotFound)
+    before anything is checked or written; the rest as record()."""
+    access.require_right(actor, "trip.record")
+    customer = access.customer_or_404(session, actor, number)
+    return record(rt, session, actor, customer=customer.number, **fields)
+
+
 def _when(rt, day_text, time_text, errors) -> datetime | None:
     zone = ZoneInfo(rt.config["TIMEZONE"])
     try:

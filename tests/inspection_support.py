@@ -13,7 +13,9 @@ from services import planning
 class InspectionWorld(HazardWorld):
     DIAGRAMS = ("hazard_lifecycle.bpmn", "inspection.bpmn")
 
-    def plan(self, customer="hospital", kind="periodic", due: date | None = None, team: bool = True) -> Inspection:
+    def plan(self, customer="hospital", kind="periodic", due: date | None = None, team: bool = True,
+             approve: bool = True) -> Inspection:
+        """A planned inspection; with a team, its worksheet approved by the team head unless `approve` is False."""
         due = due or self.clock.now().date().replace(day=20)
         with self.sessions() as s:
             customer_row = s.get(Customer, self.ids[customer])
@@ -22,7 +24,14 @@ class InspectionWorld(HazardWorld):
                 s.commit()
             made = planning.create(self.rt, s, customer_row, kind=kind, due=due, planned_from=due, actor="spec")
             assert made is not None
-            return made
+        if approve and "approve_worksheet" in self.ready(made.instance_id):
+            self.approve(made)
+        return made
+
+    def approve(self, ins: Inspection, actor: str = "head1", refuse: str | None = None):
+        """The team head (or a specialist) approves the worksheet before the visit, or sends it back."""
+        data = {"approved": "no", "comment": refuse} if refuse else {"approved": "yes"}
+        return self.complete(ins.instance_id, "approve_worksheet", data, actor=actor)
 
     def inspection(self, inspection_id: int) -> Inspection:
         with self.sessions() as s:
@@ -31,6 +40,8 @@ class InspectionWorld(HazardWorld):
     def execute(self, ins: Inspection, findings=(), *, refuse=False, fail_items=(), fixed_items=()):
         """Fill the execution form the way an inspector does: answer every item (a failed one becomes a hazard
         file from the item; a fixed one says why it is not a hazard), add other findings, sign."""
+        if "approve_worksheet" in self.ready(ins.instance_id):
+            self.approve(ins)
         task = self.task(ins.instance_id, "execute_on_site")
 
         def answer(row):

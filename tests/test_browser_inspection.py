@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from browser_support import LiveServer, draw_signature, sign_in
+from inspection_walk import approve_worksheet
 from records import Customer, Hazard, Inspection
 from services import planning
 from web_support import jpeg
@@ -20,6 +21,7 @@ def test_an_inspection_with_a_finding_and_a_photo_on_a_tablet(hazard_app, clock,
         ins = planning.create(hazard_app.extensions["gridsafe.runtime"], session, customer, kind="periodic",
                               due=clock.now().date().replace(day=20), planned_from=clock.now().date(), actor="spec")
         number = ins.number
+    approve_worksheet(hazard_app, number)          # approved before the visit (domain.md §6.1)
     photo = tmp_path / "配电室.jpg"
     photo.write_bytes(jpeg(800, 600))
     with LiveServer(hazard_app) as server:

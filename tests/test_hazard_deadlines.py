@@ -183,3 +183,42 @@ def test_a_hazard_whose_notice_went_overdue_still_closes_and_its_process_complet
     world.complete(iid, "close_approval", {"approved": "yes"}, actor="head1")
     assert world.hazard(iid).status == "closed" and world.instance(iid).status == "completed"
     assert world.ready(iid) == []
+
+
+def _overdue_now(world, iid) -> tuple[bool, bool]:
+    """(listed under 已逾期 on the hazard list, counted in 逾期 of this month's indicators), read now."""
+    from records import kpi
+    from services import hazards as hazard_service
+    with world.sessions() as s:
+        sup = s.scalars(select(User).where(User.username == "sup1")).one()
+        rows, _total = hazard_service.hazard_page(world.rt, s, sup, hazard_service.HazardQuery(overdue=True))
+        today = local_day(world)
+        scope = kpi.make_scope(today.replace(day=1), today, world.clock.now())
+        counted = s.scalar(select(kpi.HAZARD_SETS["overdue_at_end"](s, scope)).select_from(kpi.Hazard)
+                           .where(kpi.Hazard.instance_id == iid))
+    return any(h.instance_id == iid for h in rows), bool(counted)
+
+
+def test_the_list_and_the_indicators_count_overdue_against_the_deadline_in_force(world):
+    """Before delivery the delivery deadline; then the rectification deadline; a 督导单 leaves it overdue;
+    an approved extension's new deadline ends it until that one passes too."""
+    iid = world.open(item_code="EN03")
+    assert _overdue_now(world, iid) == (False, False)
+    world.clock.set(world.hazard(iid).deadline + timedelta(seconds=1))      # the notice is late, timer not yet run
+    assert _overdue_now(world, iid) == (True, True)
+    world.tick(seconds=1)
+    assert world.hazard(iid).status == "overdue" and _overdue_now(world, iid) == (True, True)
+    world.sign(iid)                                          # delivered late: 3 days from delivery
+    assert world.hazard(iid).status == "rectifying" and _overdue_now(world, iid) == (False, False)
+    world.pass_deadline(iid)
+    world.supervise(iid)                                     # the order's own deadline is days away
+    hazard = world.hazard(iid)
+    assert hazard.status == "supervising" and hazard.deadline > world.clock.now()
+    assert _overdue_now(world, iid) == (True, True)          # a 督导单 does not make it on time
+    proposed = (local_day(world) + timedelta(days=10)).isoformat()
+    world.complete(iid, "follow_up", {"action": "extend", "proposed_deadline": proposed, "reason": "设备到货",
+                                      "interim_controls": "专人值守"})
+    world.complete(iid, "approve_extension", {"approved": "yes", "comment": "同意"}, actor="sup1")
+    assert _overdue_now(world, iid) == (False, False)        # the extension's new deadline is in force
+    world.clock.set(world.hazard(iid).rectification_deadline + timedelta(seconds=1))
+    assert _overdue_now(world, iid) == (True, True)

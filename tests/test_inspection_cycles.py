@@ -58,8 +58,8 @@ def _temporary(**fields) -> Customer:
 def test_a_temporary_customer_honours_its_cycle_override_and_falls_back_after_its_window(world):
     table = dict(inspections.DEFAULT_CYCLES)
     with world.sessions() as s:
-        # without an override: once before the assurance period (7 days before it starts)
-        assert inspections.next_due(s, {}, _temporary(), date(2026, 3, 2), table) == date(2026, 5, 29)
+        # without an override: no periodic cycle during the window (its 保电 visits are planned apart)
+        assert inspections.next_due(s, {}, _temporary(), date(2026, 3, 2), table) is None
         # its own cycle (monthly) during the window comes first
         assert inspections.next_due(s, {}, _temporary(cycle_months=1), date(2026, 3, 2), table) == date(2026, 4, 1)
         # after the window: the cycle of its underlying class (10 kV: 12 months), the override no longer applies
@@ -116,3 +116,72 @@ def test_an_overdue_periodic_inspection_sends_an_sms_to_the_team_head(world):
         assert periodic.number in sms[0].body and "吉安市中心人民医院" in sms[0].body
         assert special.number not in sms[0].body
         assert all(ch not in sms[0].body for ch in "abcdefghijklmnopqrstuvwxyz_")   # Chinese, no identifiers
+
+
+def _temporary_customer(world) -> int:
+    """A 高考 exam site, temporary 2026-06-05..06-10, on the hospital's team."""
+    hospital = _customer(world)
+    with world.sessions() as s:
+        site = _temporary(branch_id=hospital.branch_id, default_team_id=hospital.default_team_id, contacts=[],
+                          updated_at=datetime(2026, 3, 1, tzinfo=timezone.utc))
+        s.add(site)
+        s.commit()
+        return site.id
+
+
+def _assurance(world, customer_id) -> list[Inspection]:
+    with world.sessions() as s:
+        return s.scalars(select(Inspection).where(Inspection.customer_id == customer_id)
+                         .order_by(Inspection.due_date)).all()
+
+
+def test_a_temporary_customer_gets_a_visit_before_its_assurance_period_and_one_on_the_eve(world):
+    """domain.md §3.2: 7–15 days before the assurance period and again just before the event (1–2 days),
+    both of the 保电 kind, each planned once by the daily generator however often it runs."""
+    site = _temporary_customer(world)
+    world.clock.set(datetime(2026, 5, 13, 1, 0, tzinfo=timezone.utc))
+    planning.generate(world.rt, date(2026, 5, 13))
+    assert _assurance(world, site) == []                   # the first visit is due 05-29: created 15 days before
+    first = planning.generate(world.rt, date(2026, 5, 14)).created
+    assert planning.generate(world.rt, date(2026, 5, 14)).created == []     # run again: nothing twice
+    [visit] = _assurance(world, site)
+    assert visit.number in first and visit.kind == "assurance" and not visit.full_inspection
+    assert (visit.planned_from, visit.due_date) == (date(2026, 5, 21), date(2026, 5, 29))
+    assert world.ready(visit.instance_id) == ["approve_worksheet"]            # a worksheet like any other
+    world.clock.set(datetime(2026, 5, 22, 2, 0, tzinfo=timezone.utc))
+    world.execute(visit)                                    # done in its window (the generator is not moved by it)
+    planning.generate(world.rt, date(2026, 5, 22))
+    visits = _assurance(world, site)
+    assert [(v.kind, v.planned_from, v.due_date, v.status) for v in visits] == [
+        ("assurance", date(2026, 5, 21), date(2026, 5, 29), "completed"),
+        ("assurance", date(2026, 6, 3), date(2026, 6, 4), "assigned")]
+    assert planning.generate(world.rt, date(2026, 6, 2)).created == []
+    with world.sessions() as s:                             # the window over: its underlying class (10 kV) again
+        after = s.get(Customer, site)
+        assert inspections.assurance_visits(world.settings, after, date(2026, 6, 11)) == []
+        assert planning.next_due(s, world.settings, after, date(2026, 6, 11)) == date(2027, 5, 22)
+
+
+def test_the_assurance_visit_windows_are_configurable_and_a_passed_window_is_not_planned(world):
+    site = _temporary(temporary_from=date(2026, 7, 1), temporary_to=date(2026, 7, 3))
+    settings = {"ASSURANCE_VISIT_DAYS": [10, 8], "ASSURANCE_EVE_DAYS": [3, 2]}
+    assert inspections.assurance_visits(settings, site, date(2026, 6, 1)) == [
+        (date(2026, 6, 21), date(2026, 6, 23)), (date(2026, 6, 28), date(2026, 6, 29))]
+    # registered five days before the event: only the eve visit is still to come
+    assert inspections.assurance_visits(settings, site, date(2026, 6, 26)) == [(date(2026, 6, 28), date(2026, 6, 29))]
+    assert inspections.assurance_visits(settings, _temporary(importance="first"), date(2026, 3, 2)) == []
+    with pytest.raises(ValueError, match="ASSURANCE_EVE_DAYS"):
+        from services import config
+        config.load({"ENV": "testing", "SECRET_KEY": "x", "ASSURANCE_EVE_DAYS": [1, 2]}, environ={})
+
+
+def test_taking_a_temporary_customer_off_the_plan_cancels_its_assurance_visits(world):
+    site = _temporary_customer(world)
+    world.clock.set(datetime(2026, 5, 20, 1, 0, tzinfo=timezone.utc))
+    planning.generate(world.rt, date(2026, 5, 20))
+    assert [v.status for v in _assurance(world, site)] == ["assigned", "assigned"]
+    with world.sessions() as s:
+        spec = s.scalars(select(User).where(User.username == "spec")).one()
+        planning.delist(world.rt, s, spec, "T1", "高考考点调整，本校不再设考点")
+    assert [v.status for v in _assurance(world, site)] == ["cancelled", "cancelled"]
+    assert planning.generate(world.rt, date(2026, 5, 21)).created == []

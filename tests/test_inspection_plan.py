@@ -76,7 +76,7 @@ def test_a_simulated_year_creates_exactly_the_due_inspections(world):
             Inspection.status.in_(("planned", "assigned", "in_progress"))))
     expected = {"special": 2 * _expected_per_key(3), "first": 3 * _expected_per_key(3),
                 "second": 3 * _expected_per_key(6), "high_risk_hv": 2 * _expected_per_key(6),
-                "hv": 2 * _expected_per_key(12), "temporary": 1}
+                "hv": 2 * _expected_per_key(12), "temporary": 2}     # the 保电 visits: before the period, on the eve
     assert _expected_per_key(3) == 4 and _expected_per_key(6) == 2 and _expected_per_key(12) == 1
     assert dict(per_key) == expected                 # low voltage (24 months): none within the year
     assert open_left == sum(expected.values()) - sum(created.values())   # created in December, due next year

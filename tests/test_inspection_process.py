@@ -72,7 +72,9 @@ def test_without_a_default_team_a_specialist_assigns_the_inspection_first(world)
     task = world.task(ins.instance_id, "assign_team")
     assert task.lane == "specialist"
     world.complete(ins.instance_id, "assign_team", {"team": "JA-T1"}, actor="spec")
-    assert world.inspection(ins.id).team.code == "JA-T1" and world.ready(ins.instance_id) == ["execute_on_site"]
+    assert world.inspection(ins.id).team.code == "JA-T1" and world.ready(ins.instance_id) == ["approve_worksheet"]
+    world.approve(ins)
+    assert world.ready(ins.instance_id) == ["execute_on_site"]
     assert world.task(ins.instance_id).prefill["checklist"]
 
 
@@ -165,3 +167,77 @@ def test_the_worksheet_never_says_failed_in_one_section_and_no_hazard_in_another
     text = "\n".join(c.text for t in Docx(io.BytesIO(world.files.get(row.sha256))).tables for r in t.rows
                      for c in r.cells)
     assert f"现场不符合；隐患档案 {number}" in text and "未发现隐患" not in text
+
+
+def _worksheet_rows(world, number) -> dict:
+    with world.sessions() as s:
+        row = s.scalars(select(Document).where(Document.kind == "inspection_worksheet",
+                                               Document.number == number)).one()
+    doc = Docx(io.BytesIO(world.files.get(row.sha256)))
+    return {r.cells[0].text: r.cells[-1].text for t in doc.tables for r in t.rows}
+
+
+def test_the_worksheet_is_approved_by_the_team_head_before_the_inspectors_go(world):
+    """domain.md §6.1: prepared and approved before the visit — nobody is offered the on-site task until
+    the team head (or a specialist) approves; the worksheet names the approver and the time."""
+    from engine import AuditEvent
+    ins = world.plan(approve=False)
+    assert world.ready(ins.instance_id) == ["approve_worksheet"]
+    task = world.task(ins.instance_id, "approve_worksheet")
+    assert task.assignee == "head1" and task.lane == "specialist"      # the team head, else the specialists
+    world.clock.advance(hours=2)
+    approved_at = world.clock.now()
+    world.approve(ins, actor="head1")
+    assert world.ready(ins.instance_id) == ["execute_on_site"]
+    done = world.inspection(ins.id)
+    assert done.approved_by == "head1" and done.approved_at == approved_at
+    world.clock.advance(days=1)
+    world.execute(ins)
+    rows = _worksheet_rows(world, ins.number)
+    assert rows["审批"] == "李检查（用电检查一组组长）"
+    local = approved_at.astimezone(world.rt.zone)
+    assert rows["审批时间"].startswith(f"{local.year}年{local.month}月{local.day}日")
+    with world.sessions() as s:
+        assert s.scalar(select(AuditEvent).where(AuditEvent.action == "inspection.approved",
+                                                 AuditEvent.instance_id == ins.instance_id)).actor == "head1"
+
+
+def test_a_refused_worksheet_goes_back_to_preparation_with_the_reason(world):
+    from engine import AuditEvent
+    ins = world.plan(approve=False)
+    world.approve(ins, actor="spec", refuse="检查人员不足两人，请重新派工")
+    assert world.ready(ins.instance_id) == ["assign_team"]
+    task = world.task(ins.instance_id, "assign_team")
+    assert "检查人员不足两人，请重新派工" in task.instructions
+    returned = world.inspection(ins.id)
+    assert returned.returned_reason == "检查人员不足两人，请重新派工" and returned.approved_at is None
+    with world.sessions() as s:
+        event = s.scalar(select(AuditEvent).where(AuditEvent.action == "inspection.returned"))
+        assert event.actor == "spec" and event.reason == "检查人员不足两人，请重新派工"
+    world.complete(ins.instance_id, "assign_team", {"team": "JA-T1"}, actor="spec")
+    assert world.ready(ins.instance_id) == ["approve_worksheet"]          # approved again before the visit
+    world.approve(ins, actor="spec")
+    again = world.inspection(ins.id)
+    assert again.approved_by == "spec" and again.returned_reason is None
+    assert world.ready(ins.instance_id) == ["execute_on_site"]
+
+
+def test_a_refusal_without_a_reason_is_refused_by_the_form(world):
+    schema = forms.load("approve_worksheet.schema.json", FORMS_DIR)
+    assert "comment" in forms.validate(schema, {"approved": "no"})
+    assert forms.validate(schema, {"approved": "yes"}) == {}
+
+
+def test_an_inspection_still_awaiting_approval_at_its_due_date_is_warned_once(world):
+    ins = world.plan(due=world.clock.now().date() + timedelta(days=3), approve=False)
+    assert world.tick(days=4).fired == 1                     # the approval's timer: the due date passed
+    with world.sessions() as s:
+        assert len(s.scalars(select(Notification).where(Notification.kind == "inspection_overdue")).all()) >= 1
+        warned = len(s.scalars(select(Notification).where(Notification.kind == "inspection_overdue")).all())
+    assert world.inspection(ins.id).overdue_warned_at is not None
+    world.approve(ins)                                        # approved late: the visit's timer fires at once ...
+    world.tick(seconds=1)
+    with world.sessions() as s:                               # ... and does not warn a second time
+        assert len(s.scalars(select(Notification).where(Notification.kind == "inspection_overdue")).all()) == warned
+    world.execute(ins)
+    assert world.inspection(ins.id).status == "completed"

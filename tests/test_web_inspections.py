@@ -177,3 +177,29 @@ def test_a_malformed_workbook_or_a_gbk_csv_is_answered_in_chinese_without_a_serv
     assert response.status_code == 302
     _run_job(specialist, response.headers["Location"])
     assert count_rows(hazard_app, Customer, Customer.name == "吉安市第三中学") == 1
+
+
+def test_the_specialist_approves_the_worksheet_from_the_inbox_and_the_inspection_page_says_so(hazard_app, specialist,
+                                                                                              clock):
+    """domain.md §6.1 through the pages: the approval waits in the specialists' inbox (the team has no head),
+    a refusal without a reason is refused by the form, and the page shows who approved and when."""
+    from engine import HumanTask
+    from inspection_walk import plan
+    number = plan(hazard_app, clock, approve=False)
+    with hazard_app.app_context():
+        ins = db.session().scalars(select(Inspection).where(Inspection.number == number)).one()
+        task = db.session().scalars(select(HumanTask).where(HumanTask.instance_id == ins.instance_id,
+                                                            HumanTask.status == "ready")).one()
+    assert task.element_id == "approve_worksheet"
+    assert "工作单审批（出发前）" in specialist.get("/").get_data(as_text=True)
+    assert "待出发前审批" in specialist.get(f"/inspections/{number}").get_data(as_text=True)
+    token = csrf_of(specialist, f"/tasks/{task.id}")
+    refused = specialist.post(f"/tasks/{task.id}", data={"csrf_token": token, "action": "complete", "approved": "no"})
+    assert refused.status_code == 422
+    done = specialist.post(f"/tasks/{task.id}", data={"csrf_token": token, "action": "complete", "approved": "yes",
+                                                      "comment": "两名检查人员已落实"})
+    assert done.status_code == 302, done.get_data(as_text=True)
+    page = specialist.get(f"/inspections/{number}").get_data(as_text=True)
+    assert "SPEC 于" in page and "审批同意" in page
+    with hazard_app.app_context():
+        assert db.session().get(Inspection, ins.id).approved_by == "spec"

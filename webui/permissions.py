@@ -175,6 +175,8 @@ ACCESS: dict[str, object] = {
     "kpi_api.get_kpi": KPI_READERS,
     "kpi_api.get_breakdown": KPI_READERS,
     "kpi_api.list_assessments": KPI_READERS,
+    "trips_api.list_customer_trips": STAFF,
+    "trips_api.record_customer_trip": frozenset({"specialist", "admin"}),
 }
 
 

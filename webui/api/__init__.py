@@ -47,7 +47,7 @@ class Api(SmorestApi):
 
 api = Api()
 BLUEPRINTS = ("processes", "tasks", "instances", "messages", "attachments", "people_api", "hazards_api", "models_api",
-              "risk_api", "outbox_api", "kpi_api", "api-docs")
+              "risk_api", "outbox_api", "kpi_api", "trips_api", "api-docs")
 
 
 def init_app(app) -> None:
@@ -62,6 +62,8 @@ def init_app(app) -> None:
         },
     )
     api.init_app(app)
-    from . import attachments, hazards, instances, kpi, messages, models, outbox, people, processes, risk, tasks
-    for module in (processes, tasks, instances, messages, attachments, people, hazards, models, risk, outbox, kpi):
+    from . import (attachments, hazards, instances, kpi, messages, models, outbox, people, processes, risk, tasks,
+                   trips)
+    for module in (processes, tasks, instances, messages, attachments, people, hazards, models, risk, outbox, kpi,
+                   trips):
         api.register_blueprint(module.blp)
