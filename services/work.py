@@ -17,7 +17,7 @@ import engine
 from engine import HumanTask, transient
 from records import drafts, notifications, people
 
-from . import access, task_forms
+from . import access, holders, task_forms
 from .errors import Conflict, Forbidden, Invalid
 from .i18n import _
 from .task_forms import check, form_of, form_options, may_use, storer  # noqa: F401 - the forms of tasks, for every area
@@ -141,6 +141,7 @@ class TaskView:
     eligible: list = field(default_factory=list)
     last_saved: dict | None = None          # who saved a draft last and when (teammates see it)
     my_draft_at: datetime | None = None
+    holder: holders.Holder = field(default_factory=holders.Holder)   # role, team and people in words
 
 
 def task_or_404(rt, session, actor, task_id: str) -> HumanTask:
@@ -163,7 +164,7 @@ def open_task(rt, session, actor, task_id: str) -> TaskView:
     """A visible task with its form, the actor's draft (or the prefill) and whom it may be handed to."""
     task = task_or_404(rt, session, actor, task_id)
     schema, ui = task_forms.form_of(rt, task)
-    view = TaskView(task, schema, ui, offered=access.offered(task, actor))
+    view = TaskView(task, schema, ui, offered=access.offered(task, actor), holder=holders.of_task(session, task))
     if view.offered:
         view.data = drafts.get(session, task.id, actor.id) or task.prefill or {}
         view.my_draft_at = drafts.saved_at(session, task.id, actor.id)
