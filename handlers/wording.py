@@ -79,9 +79,10 @@ def item_names(session, codes) -> dict[str, str]:
     return {code: name for code, name, _version in rows}
 
 
-def grade_reasons(session, customer, drivers: list[str] | None) -> str:
+def grade_reasons(session, customer, drivers: list[str] | None, names: dict[str, str] | None = None) -> str:
     """The stored drivers of a grade as one sentence, e.g. "一级客户存在1项重大隐患（IL01 自备电源…）已逾期".
-    The score formula is left out (the detail view shows it to specialists)."""
+    The score formula is left out (the detail view shows it to specialists). `names` (item_names of the
+    codes) saves the query when a page words many grades."""
     decisive, by_score, notes = [], None, {}
     for line in drivers or []:
         if m := _DECISIVE.match(line):
@@ -93,7 +94,7 @@ def grade_reasons(session, customer, drivers: list[str] | None) -> str:
         elif not re.search(r"[A-Za-z=×]", line):
             notes.setdefault("", []).append(line)          # already words: printed as they are
     codes = [c for c, _s, _k in decisive] + list(notes)
-    names = item_names(session, codes)
+    names = item_names(session, codes) if names is None else names
     klass = CLASS_NAMES.get(customer.importance or "", "") if customer is not None else ""
     klass = (decisive[0][2] if decisive else klass) or "高危"
     parts = []
