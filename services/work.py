@@ -76,7 +76,7 @@ def _count(session, conditions: list) -> int:
 def inbox(rt, session, actor, query: InboxQuery) -> tuple[list[HumanTask], int]:
     """(tasks on this page, total) for the actor's scope and filters, earliest due first."""
     if query.scope not in scopes_for(actor):
-        raise Forbidden(f"the scope {query.scope!r} is not available to your roles")
+        raise Forbidden(_("The list %(scope)s is not available to your roles.", scope=query.scope))
     extra = []
     if query.process:
         extra.append(HumanTask.process_id == query.process)
