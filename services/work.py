@@ -195,7 +195,7 @@ def claim(rt, session, actor, task_id: str) -> HumanTask:
     """Take a task offered to the actor's team. Conflict when someone else holds it or wins the race."""
     task = access.task_or_404(session, actor, task_id)
     if task.status == "ready" and task.assignee not in (None, actor.username):
-        raise Conflict(_("already taken by %(user)s", user=task.assignee))
+        raise Conflict(_("already taken by %(user)s", user=holders.person_name(session, task.assignee)))
     offered_task(rt, session, actor, task_id)
     return rt.engine.claim_task(session, task.id, actor.username)
 

@@ -153,9 +153,10 @@ def test_templates_write_no_english_text_of_their_own():
     assert not found, "wrap in {{ _() }}: " + "; ".join(found[:20])
 
 
-def test_handlers_and_services_give_people_no_untranslated_english_sentence():
+def test_handlers_services_and_pages_give_people_no_untranslated_english_sentence():
+    """(The JSON API, webui/api, answers programs and keeps its messages in English.)"""
     found = [f"{path.relative_to(ROOT)}:{line}: {text!r}"
-             for folder in ("handlers", "services") for path in sorted((ROOT / folder).glob("*.py"))
+             for folder in ("handlers", "services", "webui", "webui/pages") for path in sorted((ROOT / folder).glob("*.py"))
              for line, text in english_messages_in_python(path.read_text(encoding="utf-8"))]
     assert not found, "wrap in _() or write it in Chinese: " + "; ".join(found[:20])
 
