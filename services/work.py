@@ -197,7 +197,13 @@ def claim(rt, session, actor, task_id: str) -> HumanTask:
     if task.status == "ready" and task.assignee not in (None, actor.username):
         raise Conflict(_("already taken by %(user)s", user=holders.person_name(session, task.assignee)))
     offered_task(rt, session, actor, task_id)
-    return rt.engine.claim_task(session, task.id, actor.username)
+    try:
+        return rt.engine.claim_task(session, task.id, actor.username)
+    except engine.Conflict:                     # lost the race (the engine has rolled back): say who won
+        won = session.get(HumanTask, task.id)
+        if won is not None and won.assignee:
+            raise Conflict(_("already taken by %(user)s", user=holders.person_name(session, won.assignee))) from None
+        raise Conflict(_("The task changed in the meantime; open it again.")) from None
 
 
 def release(rt, session, actor, task_id: str) -> HumanTask:
