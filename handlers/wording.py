@@ -117,5 +117,23 @@ def grade_reasons(session, customer, drivers: list[str] | None, names: dict[str,
     return "；".join(parts)
 
 
+_MATRIX_LINE = re.compile(r"^([ABC]): ([A-Z]{2}\d{2}) (\S+) at (\S+)$")
+_SCORE_LINE = re.compile(r"^([ABC]): (S = .*)$")
+
+
+def calculation(drivers: list[str] | None) -> list[str]:
+    """A grade's working for specialists, in Chinese: the table's rule that decided and the score formula
+    ("矩阵：IL01 重大隐患在一级客户 → A级", "分值：S = 1.2 × (20) = 24 → A级")."""
+    lines = []
+    for line in drivers or []:
+        if m := _MATRIX_LINE.match(line):
+            lines.append(f"矩阵：{m.group(2)} {m.group(3)}隐患在{m.group(4)}客户 → {m.group(1)}级")
+        elif m := _SCORE_LINE.match(line):
+            lines.append(f"分值：{m.group(2)} → {m.group(1)}级")
+        else:
+            lines.append(line)
+    return lines
+
+
 def severity_name(severity: str | None) -> str:
     return SEVERITY_NAMES.get(severity or "", "—")

@@ -103,22 +103,9 @@ def reason_name(reason: str | None) -> str:
     return str(GRADE_REASONS.get(reason or "", _l("graded again")))
 
 
-_MATRIX = re.compile(r"^([ABC]): ([A-Z]{2}\d{2}) (\S+) at (\S+)$")
-_SCORE = re.compile(r"^([ABC]): (S = .*)$")
-
-
 def calculation(drivers: list[str] | None) -> list[str]:
-    """A grade's working for specialists, in Chinese: which rule of the table decided and the score
-    formula ("矩阵：IL01 重大隐患在一级客户 → A级", "S = 1.2 × (20) = 24")."""
-    lines = []
-    for line in drivers or []:
-        if m := _MATRIX.match(line):
-            lines.append(f"矩阵：{m.group(2)} {m.group(3)}隐患在{m.group(4)}客户 → {m.group(1)}级")
-        elif m := _SCORE.match(line):
-            lines.append(f"分值：{m.group(2)} → {m.group(1)}级")
-        else:
-            lines.append(line)
-    return lines
+    """A grade's working for specialists, in Chinese (the table's rule and the score formula)."""
+    return wording.calculation(drivers)
 
 
 def reasons(session, grades) -> list[str]:
