@@ -132,8 +132,11 @@ def test_the_dmn_editor_speaks_chinese_and_labels_the_codes_in_the_cells(hazard_
         page.goto(f"{server.url}/models/risk_grade/versions/1")            # the read-only view of a version too
         page.wait_for_selector("#version-diagram .viewer-status[data-state=shown]", state="attached")
         version_head = page.inner_text("#version-diagram .tjs-table thead")
+        page.wait_for_selector("#version-diagram td[data-gs-label]")
+        version_major = page.get_attribute('#version-diagram td[data-gs-label]', "data-gs-label")
     assert not errors
     assert "条件" in version_head and "When" not in version_head, version_head
+    assert version_major in labels.values()
     assert "命中策略" in header and "条件" in header and "结论" in header and "注释" in header, header
     assert not english_words(texts, DMN_NAMES), english_words(texts, DMN_NAMES)
     assert labels['"major"'] == "重大隐患" and labels['"special"'] == "特级客户" and labels['"A"'] == "A级（红色）", labels

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 
-from services import modeling, task_forms
+from services import decision_labels, modeling, task_forms
 
 from .. import db
 from ..rendering import current_locale
@@ -24,7 +24,8 @@ def library():
 def version(name, version):
     """One deployed version: its diagram, who deployed it and when, its instances."""
     view = modeling.version_view(runtime(), db.session(), actor(), name, version)
-    return render_template("models/version.html", mv=view.version, model=view.model, counts=view.counts)
+    return render_template("models/version.html", mv=view.version, model=view.model, counts=view.counts,
+                           value_labels=decision_labels.value_labels() if view.version.kind == "dmn" else None)
 
 
 @bp.get("/<name>/versions/<int:version>/source")

@@ -9,6 +9,7 @@ import spiffworkflow from './spiffworkflow.json';
 import GridSafeProperties from './properties.js';
 import { post, setStatus } from './common.js';
 import { translateWith, zhTranslations } from './i18n-zh.js';
+import { touchTable } from './dmn-labels.js';
 
 import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
@@ -25,29 +26,6 @@ import './gridsafe.css';
 // bpmn-js, its properties panel and dmn-js ask their `translate` service for every string (i18n-zh.js).
 function chinese(config) { return String(config.locale || 'zh').startsWith('zh'); }
 function translation(config) { return chinese(config) ? [translateWith(zhTranslations)] : []; }
-
-// The decision table's cells hold codes ("major", "A"); each known one shows its label beside it
-// (config.valueLabels, in the user's language) through a data attribute the stylesheet prints. dmn-js
-// writes a few titles without its translate service ("Move Input"): those are translated here too.
-function touchTable(container, labels, dictionary) {
-  const mark = () => {
-    container.querySelectorAll('td.input-cell, td.output-cell').forEach((cell) => {
-      const code = cell.textContent.trim().replace(/^"(.*)"$/, '$1');
-      const text = Object.prototype.hasOwnProperty.call(labels, code) ? labels[code] : '';
-      if ((cell.dataset.gsLabel || '') !== text) {
-        if (text) cell.dataset.gsLabel = text; else delete cell.dataset.gsLabel;
-      }
-    });
-    if (!dictionary) return;
-    container.querySelectorAll('[title]').forEach((node) => {
-      const text = dictionary[node.getAttribute('title')];
-      if (text) node.setAttribute('title', text);
-    });
-  };
-  new MutationObserver(mark).observe(container, { childList: true, subtree: true, characterData: true,
-    attributes: true, attributeFilter: ['title'] });
-  mark();
-}
 
 class Editor {
   constructor(root, config) {

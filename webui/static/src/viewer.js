@@ -7,6 +7,7 @@ import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 import DmnViewer from 'dmn-js/lib/Viewer';
 import { getJson, getText, setStatus } from './common.js';
 import { translateWith, zhTranslations } from './i18n-zh.js';
+import { touchTable } from './dmn-labels.js';
 
 import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
@@ -36,6 +37,7 @@ async function showDmn(node, xml) {
   const views = { additionalModules: modules };        // dmn-js takes modules per view, not in `common`
   const viewer = new DmnViewer({ container: node.querySelector('.diagram-canvas'), drd: views, decisionTable: views,
     literalExpression: views, boxedExpression: views });
+  touchTable(node.querySelector('.diagram-canvas'), json(node, 'valueLabels') || {}, modules.length ? zhTranslations : null);
   await viewer.importXML(xml);
   const table = viewer.getViews().find((v) => v.type === 'decisionTable');
   if (table) await viewer.open(table);
