@@ -26,7 +26,7 @@ from records import notifications, outbox, risk
 from records.hazards import OPEN, Hazard
 from records.people import Team
 
-from . import letters, sms
+from . import letters, sms, wording
 from .context import Context, local_today, zone
 
 WARNED = ("inapp", "email")
@@ -160,7 +160,7 @@ def _audience(ctx, customer, audience: str) -> list:
 def _texts(ctx, customer, row, kind: str, *, old=None, since=None) -> dict:
     grade, number = row.grade, customer.number
     who = f"{customer.name}（户号 {number}，{customer.class_name}{'，高危' if customer.high_risk else ''}）"
-    basis = "；".join(row.drivers[:2]) if row.drivers else ""
+    basis = wording.grade_reasons(ctx.session, customer, row.drivers)     # a sentence, never "A: IL01 … at 一级"
     if kind == "lower":
         now_words = f"{grade} 级" if grade else "无风险等级"
         subject = f"风险等级下降：{customer.name}（{old}→{grade or '无'}）"
@@ -175,7 +175,7 @@ def _texts(ctx, customer, row, kind: str, *, old=None, since=None) -> dict:
     link = f"/risk/{number}"
     base = (ctx.settings.get("PUBLIC_URL") or "").rstrip("/")
     email = "\n".join([body, "", f"风险分值：{row.score:g}　定级模型：{row.model_version}", "定级依据：",
-                       *(f"  - {d}" for d in row.drivers or ["（无未销号隐患）"]), "", f"详情：{base}{link}"])
+                       *(f"  - {d}" for d in wording.calculation(row.drivers) or ["（无未销号隐患）"]), "", f"详情：{base}{link}"])
     company = ctx.settings.get("COMPANY_NAME") or "供电公司"
     return {"subject": subject, "body": body, "email": email, "link": link,
             "sms": _sms(ctx, customer, row, kind, company, old=old, since=since)}

@@ -79,9 +79,10 @@ def item_names(session, codes) -> dict[str, str]:
     return {code: name for code, name, _version in rows}
 
 
-def grade_reasons(session, customer, drivers: list[str] | None) -> str:
+def grade_reasons(session, customer, drivers: list[str] | None, names: dict[str, str] | None = None) -> str:
     """The stored drivers of a grade as one sentence, e.g. "一级客户存在1项重大隐患（IL01 自备电源…）已逾期".
-    The score formula is left out (the detail view shows it to specialists)."""
+    The score formula is left out (the detail view shows it to specialists). `names` (item_names of the
+    codes) saves the query when a page words many grades."""
     decisive, by_score, notes = [], None, {}
     for line in drivers or []:
         if m := _DECISIVE.match(line):
@@ -93,7 +94,7 @@ def grade_reasons(session, customer, drivers: list[str] | None) -> str:
         elif not re.search(r"[A-Za-z=×]", line):
             notes.setdefault("", []).append(line)          # already words: printed as they are
     codes = [c for c, _s, _k in decisive] + list(notes)
-    names = item_names(session, codes)
+    names = item_names(session, codes) if names is None else names
     klass = CLASS_NAMES.get(customer.importance or "", "") if customer is not None else ""
     klass = (decisive[0][2] if decisive else klass) or "高危"
     parts = []
@@ -114,6 +115,24 @@ def grade_reasons(session, customer, drivers: list[str] | None) -> str:
             elif "逾期" in note and not any(code == c for c, _s, _k in decisive):
                 parts.append(f"{code} {names.get(code, '')}已逾期")
     return "；".join(parts)
+
+
+_MATRIX_LINE = re.compile(r"^([ABC]): ([A-Z]{2}\d{2}) (\S+) at (\S+)$")
+_SCORE_LINE = re.compile(r"^([ABC]): (S = .*)$")
+
+
+def calculation(drivers: list[str] | None) -> list[str]:
+    """A grade's working for specialists, in Chinese: the table's rule that decided and the score formula
+    ("矩阵：IL01 重大隐患在一级客户 → A级", "分值：S = 1.2 × (20) = 24 → A级")."""
+    lines = []
+    for line in drivers or []:
+        if m := _MATRIX_LINE.match(line):
+            lines.append(f"矩阵：{m.group(2)} {m.group(3)}隐患在{m.group(4)}客户 → {m.group(1)}级")
+        elif m := _SCORE_LINE.match(line):
+            lines.append(f"分值：{m.group(2)} → {m.group(1)}级")
+        else:
+            lines.append(line)
+    return lines
 
 
 def severity_name(severity: str | None) -> str:

@@ -51,8 +51,10 @@ def customer_list(rt, session, actor, q: str = "") -> dict:
 def customer_page(rt, session, actor, number: str) -> dict:
     """一户一档: a customer in reach with its grade, and the inspections, hazards and documents the actor reaches."""
     customer = access.customer_or_404(session, actor, number)
+    grade = grade_records.current_grade(session, customer.id)
     return {
-        "customer": customer, "grade": grade_records.current_grade(session, customer.id),
+        "customer": customer, "grade": grade,
+        "grade_reasons": grading_service.reasons(session, [(customer, grade)])[0] if grade else "",
         "inspections": session.scalars(select(Inspection).where(Inspection.customer_id == customer.id,
                                                                 access.inspections(session, actor))
                                        .order_by(Inspection.due_date.desc()).limit(50)).all(),

@@ -25,6 +25,7 @@ from records import FileChunk, FolderStore
 from . import access
 from .backup import referenced_digests
 from .errors import Invalid, NotFound
+from .i18n import _
 
 
 @dataclass
@@ -39,8 +40,8 @@ def migrate_folder(rt, actor, folder: Path | None = None) -> Moved:
     if actor is not access.SYSTEM:
         raise NotFound()
     if rt.files.kind != "database":
-        raise Invalid("this service keeps its files in the local folder (the database is not PostgreSQL); "
-                      "there is nothing to move")
+        raise Invalid(_("This service keeps its files in the local folder (the database is not PostgreSQL): "
+                        "there is nothing to move."))
     source = FolderStore(Path(folder) if folder else Path(rt.config["DATA_DIR"]) / "files")
     report = Moved()
     for digest in source.digests():

@@ -68,7 +68,8 @@ def migrate(rt, session, actor, name: str, version, to, expected: dict, reason: 
         ProcessInstance.id.in_(sorted(wanted)), ProcessInstance.model_version_id == source.id,
         ProcessInstance.status.in_(UNFINISHED)))) if wanted else set()
     results = [{"instance_id": i, "migrated": False, "status": None, "lock_version": None,
-                "message": f"instance {i} is not an unfinished instance of version {source.version}"}
+                "message": _("Instance %(id)s is not an unfinished instance of version %(version)s.", id=i,
+                             version=source.version)}
                for i in expected if access.key(i) not in ours]
     chosen = {i: lock for i, lock in wanted.items() if i in ours}
     if chosen:

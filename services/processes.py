@@ -17,6 +17,7 @@ from records import attachments
 
 from . import access, task_forms
 from .errors import Conflict, Invalid, NotFound
+from .i18n import _
 
 STARTABLE_BY = "startableBy"
 
@@ -59,8 +60,8 @@ def deliver_message(rt, session, actor, name: str, correlation_key: str | None, 
     one of that instance's ready tasks; NotFound otherwise, before anything is written."""
     instance_ids = rt.engine.message_waiters(session, name, correlation_key, payload)
     if len(instance_ids) > 1 and not access.is_system(actor):
-        raise Conflict(f"{len(instance_ids)} instances wait for {name!r} with key {correlation_key!r}; "
-                       "the key must identify one")
+        raise Conflict(_("%(count)s instances wait for the message %(name)s with the key %(key)s; the key must "
+                         "identify one.", count=len(instance_ids), name=name, key=correlation_key))
     if not access.is_system(actor):
         if not instance_ids:
             raise NotFound()

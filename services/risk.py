@@ -11,6 +11,7 @@ nothing, and warnings are unique per customer, grade and day. Imports no web fra
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,7 +19,7 @@ from sqlalchemy import and_, case, exists, func, or_, select
 
 from engine import EngineError, audit
 from handlers import risk as grading
-from handlers import warnings
+from handlers import warnings, wording
 from records import Customer, Document, Hazard, customers, inspections, jobs, people, risk
 from records.hazards import OPEN
 from records.inspections import Inspection
@@ -26,9 +27,10 @@ from records.outbox import OutboxMessage
 
 from . import access
 from .errors import Conflict
-from .i18n import _
+from .i18n import _, _l
 
 PAGE_SIZE = 50
+_CODE = re.compile(r"\b[A-Z]{2}\d{2}\b")         # a dictionary item's code inside a stored driver
 STATUSES = ("A", "B", "C", "none", "gap")
 COLOURS = {"A": "red", "B": "yellow", "C": "blue", "none": "grey", "gap": "gap"}
 CLASS_FILTERS = customers.CLASSES + ("high_risk", "none")
@@ -74,7 +76,45 @@ def risk_list(rt, session, actor, q: RiskQuery) -> tuple[list[dict], int, dict]:
              .limit(PAGE_SIZE).offset((q.page - 1) * PAGE_SIZE))
     rows = [{"customer": c, "grade": g, "status": s, "colour": COLOURS[s], "open_hazards": n}
             for c, g, s, n in session.execute(query).all()]
+    words = reasons(session, [(r["customer"], r["grade"]) for r in rows])
+    for r, sentence in zip(rows, words):
+        r["reasons"] = sentence
     return rows, total or 0, counts
+
+
+# why a grade was computed (CustomerGrade.reason), in words: the history table shows these, not the codes
+GRADE_REASONS = {
+    "event": _l("a change in the hazard's process"), "opened": _l("a hazard was opened"),
+    "notice_signed": _l("the notice was signed"), "notice_refused": _l("the customer refused to sign the notice"),
+    "notice_overdue": _l("the notice was not delivered in time"), "overdue": _l("rectification overdue"),
+    "supervision": _l("the supervision order's deadline passed"), "extended": _l("the deadline was extended"),
+    "refused_to_rectify": _l("the customer refused to rectify"),
+    "rectification_reported": _l("the customer reported the rectification"),
+    "acceptance": _l("acceptance inspection"), "close_refused": _l("closing was refused"),
+    "closed": _l("a hazard was closed"), "cancelled": _l("a hazard file was cancelled"),
+    "manual": _l("graded again by hand"), "class_changed": _l("the customer's class changed"),
+    "daily": _l("daily grading"), "temporary_window_opened": _l("the temporary supply period began"),
+    "temporary_window_closed": _l("the temporary supply period ended"),
+}
+
+
+def reason_name(reason: str | None) -> str:
+    """Why a grade was computed, in the reader's words (an unknown code: "graded again")."""
+    return str(GRADE_REASONS.get(reason or "", _l("graded again")))
+
+
+def calculation(drivers: list[str] | None) -> list[str]:
+    """A grade's working for specialists, in Chinese (the table's rule and the score formula)."""
+    return wording.calculation(drivers)
+
+
+def reasons(session, grades) -> list[str]:
+    """Each (customer, grade row) as the sentence people read ("一级客户存在1项重大隐患（IL01 …）已逾期"),
+    never the stored drivers' shorthand or the score formula; one query for all the items named."""
+    codes = {code for _c, g in grades if g is not None for d in g.drivers or [] for code in _CODE.findall(d)}
+    names = wording.item_names(session, codes) if codes else {}
+    return [wording.grade_reasons(session, c, list(g.drivers or []), names) if g is not None else ""
+            for c, g in grades]
 
 
 def _status_column(today: date):
@@ -124,8 +164,12 @@ def customer_risk(rt, session, actor, number: str) -> dict:
         [w.report_document_id for w in found if w.report_document_id])))} if found else {}
     hazards = session.scalars(select(Hazard).where(Hazard.customer_id == customer.id, Hazard.status.in_(OPEN))
                               .order_by(Hazard.deadline)).all()
-    return {"customer": customer, "row": row, "history": risk.history(session, customer.id), "warnings": found,
-            "messages": by_warning, "reports": reports, "hazards": hazards}
+    history = risk.history(session, customer.id)
+    return {"customer": customer, "row": row, "history": history, "warnings": found,
+            "messages": by_warning, "reports": reports, "hazards": hazards,
+            "history_reasons": reasons(session, [(customer, h) for h in history]),
+            "history_why": [reason_name(h.reason) for h in history],
+            "calculation": calculation(row["grade"].drivers if row and row["grade"] else [])}
 
 
 def regrade_by_hand(rt, session, actor, number: str) -> dict:

@@ -19,7 +19,7 @@ from records import drafts, notifications, people
 from records.hazards import Hazard
 from records.inspections import Inspection
 
-from . import access, task_forms
+from . import access, holders, task_forms
 from .errors import Conflict, Forbidden, Invalid
 from .i18n import _
 from .task_forms import check, form_of, form_options, may_use, storer  # noqa: F401 - the forms of tasks, for every area
@@ -79,7 +79,7 @@ def _count(session, conditions: list) -> int:
 def inbox(rt, session, actor, query: InboxQuery) -> tuple[list[HumanTask], int]:
     """(tasks on this page, total) for the actor's scope and filters, earliest due first."""
     if query.scope not in scopes_for(actor):
-        raise Forbidden(f"the scope {query.scope!r} is not available to your roles")
+        raise Forbidden(_("The list %(scope)s is not available to your roles.", scope=query.scope))
     extra = []
     if query.process:
         extra.append(HumanTask.process_id == query.process)
@@ -155,6 +155,7 @@ class TaskView:
     eligible: list = field(default_factory=list)
     last_saved: dict | None = None          # who saved a draft last and when (teammates see it)
     my_draft_at: datetime | None = None
+    holder: holders.Holder = field(default_factory=holders.Holder)   # role, team and people in words
 
 
 def task_or_404(rt, session, actor, task_id: str) -> HumanTask:
@@ -177,7 +178,7 @@ def open_task(rt, session, actor, task_id: str) -> TaskView:
     """A visible task with its form, the actor's draft (or the prefill) and whom it may be handed to."""
     task = task_or_404(rt, session, actor, task_id)
     schema, ui = task_forms.form_of(rt, task, session)
-    view = TaskView(task, schema, ui, offered=access.offered(task, actor))
+    view = TaskView(task, schema, ui, offered=access.offered(task, actor), holder=holders.of_task(session, task))
     if view.offered:
         view.data = drafts.get(session, task.id, actor.id) or task.prefill or {}
         view.my_draft_at = drafts.saved_at(session, task.id, actor.id)
@@ -208,9 +209,15 @@ def claim(rt, session, actor, task_id: str) -> HumanTask:
     """Take a task offered to the actor's team. Conflict when someone else holds it or wins the race."""
     task = access.task_or_404(session, actor, task_id)
     if task.status == "ready" and task.assignee not in (None, actor.username):
-        raise Conflict(_("already taken by %(user)s", user=task.assignee))
+        raise Conflict(_("already taken by %(user)s", user=holders.person_name(session, task.assignee)))
     offered_task(rt, session, actor, task_id)
-    return rt.engine.claim_task(session, task.id, actor.username)
+    try:
+        return rt.engine.claim_task(session, task.id, actor.username)
+    except engine.Conflict:                     # lost the race (the engine has rolled back): say who won
+        won = session.get(HumanTask, task.id)
+        if won is not None and won.assignee:
+            raise Conflict(_("already taken by %(user)s", user=holders.person_name(session, won.assignee))) from None
+        raise Conflict(_("The task changed in the meantime; open it again.")) from None
 
 
 def release(rt, session, actor, task_id: str) -> HumanTask:

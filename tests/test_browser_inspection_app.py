@@ -196,7 +196,7 @@ def test_editing_takes_the_task_and_a_teammate_sees_who_saved_it_and_when(hazard
         context, page = _open(chromium, server)
         page.click(item(0, "pass"))
         page.wait_for_selector("[data-save-state]:has-text('服务器草稿已保存')", timeout=10000)
-        assert page.inner_text("[data-holder]") == "insp1"
+        assert page.inner_text("[data-holder]") == "INSP1"              # by real name, not the login
         context.close()
         with hazard_app.app_context():
             task = db.session().scalars(select(HumanTask).where(HumanTask.status == "ready")).one()
@@ -206,7 +206,7 @@ def test_editing_takes_the_task_and_a_teammate_sees_who_saved_it_and_when(hazard
         other = chromium.new_page(viewport=TABLET, locale="zh-CN")
         sign_in(other, server, "insp2")
         other.goto(f"{server.url}/tasks/{task.id}")
-        assert "insp1" in other.inner_text("[data-holder]")
+        assert "INSP1" in other.inner_text("[data-holder]")
         assert "最后保存" in other.inner_text("dl.facts") and "INSP1" in other.inner_text(".last-saved")
         assert other.locator("form.task-form").count() == 0          # not offered to them any more
 

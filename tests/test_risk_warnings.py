@@ -53,7 +53,9 @@ def test_a_grade_change_delivers_exactly_the_right_messages(world, mail, sms):
     assert world.grade("hospital")["grade"] == "B"                 # yellow: the leader (in-app, e-mail) and SMS
     assert world.deliver(**channels(mail, sms)) == {"sent": 3, "retrying": 0, "failed": 0, "skipped": 0}
     assert [(m["to"], m["subject"]) for m in mail.messages] == [(["lead1@ja.example.cn"], f"黄色预警：{HOSPITAL}升为B级")]
-    assert "B: EP02 较大 at 一级" in mail.messages[0]["body"] and "risk_grade v1" in mail.messages[0]["body"]
+    body = mail.messages[0]["body"]
+    assert "一级客户存在1项较大隐患（EP02 " in body and "risk_grade v1" in body        # the reason as a sentence
+    assert "矩阵：EP02 较大隐患在一级客户 → B级" in body and " at " not in body          # the working, in Chinese
     assert mail.messages[0]["message_id"].startswith("<gridsafe-")
     assert sorted(r["mobile"] for r in sms.received) == [MOBILES["head1"], MOBILES["sup1"]]
     assert all("黄色预警" in r["text"] and r["id"].startswith("gridsafe-") for r in sms.received)
@@ -267,10 +269,12 @@ def test_the_warning_texts_explain_the_grade(world):
     world.add("hospital", "MG02", days=-1)
     world.grade("hospital")
     email = world.messages(channel="email")[0]
-    assert "A: S = 1.2 × (8 + 2) = 12" in email.body and "/risk/3600100001" in email.body
+    assert "分值：S = 1.2 × (8 + 2) = 12 → A级" in email.body and "/risk/3600100001" in email.body
+    assert "A: S =" not in email.body
     sms = world.messages(channel="sms")[0]
     assert sms.body.startswith("【国网吉安供电公司】红色预警：") and len(sms.body) <= 70       # one segment
     assert "T-00001等2项" in sms.body and "已于3月1日逾期，请即督办" in sms.body      # the file, by when
+    assert "A: " not in sms.body and " at " not in sms.body and "S = " not in sms.body       # words, not shorthand
 
 
 def test_a_reminder_says_since_when_the_customer_is_in_its_grade(world):

@@ -57,7 +57,9 @@ def test_the_risk_list_shows_every_status_worst_score_first_with_its_drivers(wor
     assert [page.index(f'data-number="{n}"') for n in order] == sorted(page.index(f'data-number="{n}"') for n in order)
     for number, status in (("3600100001", "A"), ("3600100003", "C"), ("3600100005", "gap"), ("3600100004", "none")):
         assert f'data-number="{number}" data-status="{status}"' in page
-    assert "A: IL01 重大 at 一级" in page and "risk_grade v1" in page
+    # each grade's reasons in a sentence: no "A: IL01 重大 at 一级" shorthand, no score formula
+    assert "一级客户存在1项重大隐患（IL01 " in page and "risk_grade v1" in page
+    assert "A: IL01" not in page and " at 一级" not in page and "S = " not in page
     assert 'data-status="A" data-count="1"' in page and 'data-status="gap" data-count="1"' in page
 
 
@@ -93,6 +95,7 @@ def test_the_api_gives_the_same_list_and_each_customers_history(world, client):
     [row] = body["items"]
     assert (row["number"], row["status"], row["colour"], row["grade"]) == ("3600100001", "A", "red", "A")
     assert row["drivers"][0] == "A: IL01 重大 at 一级" and row["model_version"] == "risk_grade v1"
+    assert row["reasons"].startswith("一级客户存在1项重大隐患（IL01 ")
     detail = client.get("/api/v1/risk/3600100001", headers=headers).get_json()
     assert detail["history"][0]["grade"] == "A" and detail["warnings"][0]["kind"] == "raise"
     channels = {m["channel"] for m in detail["warnings"][0]["messages"]}
@@ -103,7 +106,11 @@ def test_the_api_gives_the_same_list_and_each_customers_history(world, client):
 
 def test_the_customer_risk_page_explains_the_grade_and_its_warnings(world):
     page = signed_in(world, "sup").get("/risk/3600100001").get_data(as_text=True)
-    assert 'id="risk-status"' in page and "A: IL01 重大 at 一级" in page and "T-3600100001-IL01" in page
+    assert 'id="risk-status"' in page and "一级客户存在1项重大隐患（IL01 " in page and "T-3600100001-IL01" in page
+    assert "A: IL01" not in page and " at 一级" not in page
+    # the working, in Chinese, folded away for specialists: the table's rule and the score formula
+    working = page[page.index('id="drivers"'):page.index("</details>", page.index('id="drivers"'))]
+    assert "定级计算明细" in working and "矩阵：IL01 重大隐患在一级客户 → A级" in working and "S = " in working
     assert "吉供营销〔2026〕1号" in page                          # the grade-A report (the letter's number)
     assert "risk_grade v1" in page and 'id="history"' in page
 
@@ -123,7 +130,8 @@ def test_a_class_change_is_graded_again_at_once(world):
     response = specialist.post("/customers/3600100003/edit", data=form)
     assert response.status_code == 302, response.get_data(as_text=True)
     body = specialist.get("/risk/3600100003").get_data(as_text=True)
-    assert "A: EQ03 较大 at 特级" in body and "class_changed" in body
+    assert "特级客户存在1项较大隐患（EQ03 " in body and "客户等级变更" in body      # why, in words
+    assert "class_changed" not in body and "A: EQ03" not in body
 
 
 def test_a_class_change_that_cannot_be_graded_saves_nothing(world):
@@ -227,3 +235,26 @@ def test_a_long_list_pages_with_its_filters_kept(world):
     assert first.count('class="risk-row ') == 50 and 'href="?class=second&amp;page=2"' in first
     second = client.get("/risk?class=second&page=2").get_data(as_text=True)
     assert second.count('class="risk-row ') == 13 and 'data-number="3600100003"' in first
+
+
+def test_every_reason_a_grade_is_computed_for_has_words():
+    """The history shows why each grade was computed in words: every reason code the diagrams, handlers and
+    services pass to grading has its entry (else the page would fall back to "重新定级")."""
+    import re
+    from pathlib import Path
+
+    from services.risk import GRADE_REASONS
+    root = Path(__file__).resolve().parent.parent
+    used = set()
+    for bpmn in (root / "bpmn").glob("*.bpmn"):
+        for block in re.findall(r'serviceTaskOperator id="risk\.grade".*?</spiffworkflow:serviceTaskOperator>',
+                                bpmn.read_text(), re.S):
+            used |= set(re.findall(r'id="reason" type="any" value="&#39;(\w+)&#39;"', block))
+    used |= set(re.findall(r'_regrade\(ctx, hazard, "(\w+)"', (root / "handlers" / "hazards.py").read_text()))
+    used |= set(re.findall(r'_regrade\(ctx, hazard, "(\w+)" if', (root / "handlers" / "hazards.py").read_text()))
+    used |= set(re.findall(r'else "(\w+)"\)', (root / "handlers" / "hazards.py").read_text()))
+    for module in (root / "services").glob("*.py"):
+        used |= set(re.findall(r'regrade\(rt, session, [\w.]+, "(\w+)"', module.read_text()))
+    used |= set(re.findall(r'return "(\w+)"', (root / "services" / "risk.py").read_text()))
+    assert {"opened", "overdue", "closed", "manual", "class_changed", "daily", "notice_refused"} <= used, used
+    assert not used - set(GRADE_REASONS), used - set(GRADE_REASONS)

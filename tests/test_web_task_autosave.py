@@ -28,12 +28,12 @@ def test_the_first_edit_claims_the_task_and_a_teammate_is_refused_in_words(clien
     login(client, "insp1")
     token = csrf_of(client, f"/tasks/{task.id}")
     answer = client.post(f"/tasks/{task.id}/claim", data={"csrf_token": token}, headers=JSON)
-    assert answer.status_code == 200 and answer.json["holder"] == "insp1"
+    assert answer.status_code == 200 and answer.json["holder"] == "INSP1"          # shown on the page: the real name
     other = app.test_client()
     login(other, "insp2")
     token = csrf_of(other, "/")
     refused = other.post(f"/tasks/{task.id}/claim", data={"csrf_token": token}, headers=JSON)
-    assert refused.status_code == 409 and "insp1" in refused.json["message"]
+    assert refused.status_code == 409 and "INSP1" in refused.json["message"]
     assert site.task(task.instance_id).assignee == "insp1"
 
 

@@ -120,10 +120,10 @@ def test_two_users_claiming_one_task_one_wins_the_other_is_told(app, site):
     assert holder in ("insp1", "insp2")
     loser = 1 if holder == "insp1" else 0
     assert "您已认领" in results[1 - loser]
-    assert "他人已先认领" in results[loser] and holder in results[loser]
+    assert "他人已先认领" in results[loser] and holder.upper() in results[loser]     # the holder by real name
     api = app.test_client().post(f"/api/v1/tasks/{task_id}/claim",
                                  headers={"Authorization": f"Bearer {api_token(app, ['insp1', 'insp2'][loser])}"})
-    assert api.status_code == 409 and holder in api.get_json()["detail"]
+    assert api.status_code == 409 and holder.upper() in api.get_json()["detail"]
 
 
 def test_an_inspector_of_another_team_neither_sees_nor_completes_the_task(client, site):
@@ -275,3 +275,40 @@ def test_my_teams_queue_merges_team_and_teamless_offers_in_due_order_across_page
     login(client, "insp1")
     page = client.get("/?scope=team").get_data(as_text=True)
     assert "共 61 项任务" in page and page.index("Q-00") < page.index("Q-01") < page.index("Q-02")
+
+
+def _facts(client, task_id) -> str:
+    page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    return page[page.index('<dl class="facts">'):page.index("</dl>")]
+
+
+def test_a_task_page_says_its_state_role_team_and_people_in_words(client, site):
+    instance_id = site.start_visit()
+    task = site.task(instance_id)
+    login(client, "insp1")
+    facts = _facts(client, task.id)
+    # a ready task is to be done (待处理), not "waiting"; the team by its name, the role in Chinese
+    assert "待处理" in facts and "等待中" not in facts
+    assert "吉州一组" in facts and "JA-T1" not in facts
+    assert task.lane is None or task.lane not in facts
+    client.post(f"/tasks/{task.id}/claim", data={"csrf_token": csrf_of(client, f"/tasks/{task.id}")})
+    facts = _facts(client, task.id)
+    assert "INSP1" in facts and "insp1" not in facts                 # the holder by real name, not the login
+    response = client.post(f"/tasks/{task.id}", data=form_data(client, task.id), content_type="multipart/form-data")
+    assert response.status_code == 302
+    facts = _facts(client, task.id)
+    assert "已完成" in facts or "完成" in facts
+    assert "INSP1" in facts and "insp1" not in facts
+
+
+def test_task_holders_name_a_lane_a_branch_and_the_system_in_words(site):
+    from services import holders
+    with site.app.test_request_context():
+        from webui import db
+        session = db.session()
+        assert holders.role_label("inspector") == "用电检查员"
+        assert holders.group_name(session, "JA-T1") == "吉州一组"
+        assert holders.group_name(session, "JA-JZ") == "吉州区供电公司"
+        assert holders.group_name(session, "XX-9") == "XX-9"                  # unknown: shown as it is
+        assert holders.person_name(session, "insp1") == "INSP1"
+        assert holders.person_name(session, "scheduler") == "系统"

@@ -38,6 +38,14 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
+# a task's state in words: a ready task is one to do (待处理), not "waiting" (an instance waits, a task does not)
+TASK_STATUS_LABELS = {"ready": _l("to do"), "completed": _l("done"), "cancelled": _l("cancelled")}
+
+
+def task_status_label(status: str) -> str:
+    return str(TASK_STATUS_LABELS.get(status, status))
+
+
 def current_locale() -> str:
     """The request's language for forms and messages (zh_CN unless the user chose another)."""
     return str(get_locale() or "zh_CN")
@@ -58,6 +66,7 @@ def page_url(page: int) -> str:
 def init_app(app) -> None:
     app.jinja_env.globals["page_url"] = page_url
     app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals["task_status_label"] = task_status_label
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["now_utc"] = lambda: app.extensions["gridsafe.engine"].clock.now()
     app.jinja_env.filters["localtime"] = local_time

@@ -44,6 +44,7 @@ def row_json(row: dict) -> dict:
     return {"number": c.number, "name": c.name, "class": c.importance, "class_name": c.class_name,
             "high_risk": bool(c.high_risk), "branch": c.branch.code, "status": row["status"], "colour": row["colour"],
             "grade": g.grade if g else None, "score": g.score if g else 0.0, "drivers": list(g.drivers or []) if g else [],
+            "reasons": row.get("reasons") or "",
             "model_version": g.model_version if g else None,
             "computed_at": g.computed_at.isoformat() if g else None, "open_hazards": row["open_hazards"],
             "next_inspection_due": c.next_inspection_due.isoformat() if c.next_inspection_due else None}

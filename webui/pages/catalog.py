@@ -58,6 +58,7 @@ def customer_page(number):
     rt = runtime()
     page = customers.customer_page(rt, session(), actor(), number)
     return render_template("catalog/customer.html", c=page["customer"], grade=page["grade"],
+                           grade_reasons=page["grade_reasons"],
                            inspections=page["inspections"], hazards=page["hazards"], documents=page["documents"],
                            trips=page["trips"],
                            severity_names=dictionary_records.SEVERITY_NAMES, hazard_status=hazards.STATUS_NAMES,

@@ -52,7 +52,7 @@ def _task_page(view: work.TaskView, *, data=None, errors=None, status=200):
     return render_template("inbox/task.html", task=view.task, fields=fields, errors=errors or {},
                            offered=view.offered, instructions=Markup(markdown(view.task.instructions or "")),
                            eligible=view.eligible, form_title=view.schema.get("title"),
-                           last_saved=view.last_saved, my_draft_at=view.my_draft_at,
+                           last_saved=view.last_saved, my_draft_at=view.my_draft_at, holder=view.holder,
                            taskform_messages=_taskform_messages()), status
 
 
@@ -185,7 +185,7 @@ def claim(task_id):
         flash(_("Someone else was faster: %(detail)s", detail=str(err)), "error")
     else:
         if _wants_json():
-            return jsonify(holder=actor.username, message=_("You took '%(task)s'.", task=title))
+            return jsonify(holder=actor.display_name or actor.username, message=_("You took '%(task)s'.", task=title))
         flash(_("You took '%(task)s'.", task=title), "success")
     return redirect(url_for("inbox.task", task_id=task_id))
 

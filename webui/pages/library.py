@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from services import Invalid, form_editing, modeling, task_forms
+from services import Invalid, decision_labels, form_editing, modeling, task_forms
 
 from .. import db
 from ..rendering import current_locale
@@ -27,7 +27,8 @@ def version(name, version):
     """One deployed version: its diagram, who deployed it and when, its instances."""
     view = modeling.version_view(runtime(), db.session(), actor(), name, version)
     return render_template("models/version.html", mv=view.version, model=view.model, counts=view.counts,
-                           forms=view.forms)
+                           forms=view.forms,
+                           value_labels=decision_labels.value_labels() if view.version.kind == "dmn" else None)
 
 
 @bp.get("/<name>/versions/<int:version>/source")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from services import Conflict, Invalid, drafts, model_bundles, modeling
+from services import Conflict, Invalid, decision_labels, drafts, model_bundles, modeling
 
 from .. import db
 from ..rendering import current_locale
@@ -125,6 +125,7 @@ def editor(name):
         "previewUrl": url_for("models.form_preview", filename="__form__"),
         "catalog": modeling.modeler_catalog(rt, session, who, _role_label), "labels": _labels(),
         "messages": _messages(), "locale": current_locale(),
+        "valueLabels": decision_labels.value_labels() if opened.kind == "dmn" else {},
     }
     return render_template("models/editor.html", name=name, kind=opened.kind, draft=draft, latest=opened.latest,
                            config=config)

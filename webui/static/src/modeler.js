@@ -8,7 +8,8 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js
 import spiffworkflow from './spiffworkflow.json';
 import GridSafeProperties from './properties.js';
 import { post, setStatus } from './common.js';
-import zhTranslations from 'bpmn-js-i18n/translations/zn.js';
+import { translateWith, zhTranslations } from './i18n-zh.js';
+import { touchTable } from './dmn-labels.js';
 
 import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
@@ -22,13 +23,9 @@ import 'dmn-js/dist/assets/dmn-js-literal-expression.css';
 import 'dmn-js/dist/assets/dmn-font/css/dmn-embedded.css';
 import './gridsafe.css';
 
-// bpmn-js asks its `translate` service for every palette, context pad and menu string; the bpmn-io
-// community's Chinese dictionary (npm bpmn-js-i18n) answers, and unknown strings stay in English.
-function translateWith(dictionary) {
-  const translate = (template, replacements = {}) =>
-    (dictionary[template] || template).replace(/{([^}]+)}/g, (_, key) => replacements[key] ?? `{${key}}`);
-  return { translate: ['value', translate] };
-}
+// bpmn-js, its properties panel and dmn-js ask their `translate` service for every string (i18n-zh.js).
+function chinese(config) { return String(config.locale || 'zh').startsWith('zh'); }
+function translation(config) { return chinese(config) ? [translateWith(zhTranslations)] : []; }
 
 class Editor {
   constructor(root, config) {
@@ -40,7 +37,11 @@ class Editor {
     const canvas = root.querySelector('.modeler-canvas');
     if (config.kind === 'dmn') {
       // diagram-js 15 binds the keyboard to the canvas itself; a `keyboard.bindTo` setting is an error
-      this.modeler = new DmnModeler({ container: canvas });
+      // dmn-js replaces `common.additionalModules` with each view's own list: the translation goes to each view
+      const views = { additionalModules: translation(config) };
+      this.modeler = new DmnModeler({ container: canvas, drd: views, decisionTable: views, literalExpression: views,
+        boxedExpression: views });
+      touchTable(canvas, config.valueLabels || {}, chinese(config) ? zhTranslations : null);
     } else {
       this.modeler = new BpmnModeler({
         container: canvas,
@@ -50,7 +51,7 @@ class Editor {
             message: { open: true } } },
         },
         additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, GridSafeProperties,
-          ...(String(config.locale).startsWith('zh') ? [translateWith(zhTranslations)] : [])],
+          ...translation(config)],
         moddleExtensions: { spiffworkflow },
       });
       this.modeler.on('commandStack.changed', () => this.markDirty());

@@ -6,6 +6,8 @@
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 import DmnViewer from 'dmn-js/lib/Viewer';
 import { getJson, getText, setStatus } from './common.js';
+import { translateWith, zhTranslations } from './i18n-zh.js';
+import { touchTable } from './dmn-labels.js';
 
 import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
@@ -15,6 +17,9 @@ import 'dmn-js/dist/assets/dmn-js-drd.css';
 import 'dmn-js/dist/assets/dmn-js-decision-table.css';
 import 'dmn-js/dist/assets/dmn-font/css/dmn-embedded.css';
 import './gridsafe.css';
+
+// the page's language (base.html sets <html lang>): Chinese unless the user chose English
+const modules = document.documentElement.lang.startsWith('en') ? [] : [translateWith(zhTranslations)];
 
 function json(node, name) {
   const raw = node.dataset[name];
@@ -29,7 +34,10 @@ function duration(seconds) {
 }
 
 async function showDmn(node, xml) {
-  const viewer = new DmnViewer({ container: node.querySelector('.diagram-canvas') });
+  const views = { additionalModules: modules };        // dmn-js takes modules per view, not in `common`
+  const viewer = new DmnViewer({ container: node.querySelector('.diagram-canvas'), drd: views, decisionTable: views,
+    literalExpression: views, boxedExpression: views });
+  touchTable(node.querySelector('.diagram-canvas'), json(node, 'valueLabels') || {}, modules.length ? zhTranslations : null);
   await viewer.importXML(xml);
   const table = viewer.getViews().find((v) => v.type === 'decisionTable');
   if (table) await viewer.open(table);
@@ -146,7 +154,7 @@ async function showOne(node) {
   const kind = node.dataset.kind || 'bpmn';
   try {
     if (node.dataset.instanceUrl) {
-      const viewer = new NavigatedViewer({ container: node.querySelector('.diagram-canvas') });
+      const viewer = new NavigatedViewer({ container: node.querySelector('.diagram-canvas'), additionalModules: modules });
       node.gridsafeViewer = viewer;
       await new InstanceView(node, viewer).start();
       return;
@@ -155,7 +163,7 @@ async function showOne(node) {
     if (kind === 'dmn') {
       node.gridsafeViewer = await showDmn(node, xml);
     } else {
-      const viewer = new NavigatedViewer({ container: node.querySelector('.diagram-canvas') });
+      const viewer = new NavigatedViewer({ container: node.querySelector('.diagram-canvas'), additionalModules: modules });
       node.gridsafeViewer = viewer;
       await viewer.importXML(xml);
       viewer.get('canvas').zoom('fit-viewport');
