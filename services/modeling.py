@@ -22,7 +22,7 @@ from records import form_versions as form_versions_db
 
 from . import access, form_versions
 from .errors import NotFound
-from .i18n import _
+from .i18n import _, _l
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,99}$")
 RESERVED = frozenset({"forms", "new", "upload"})        # page paths under /models
@@ -150,6 +150,40 @@ def diff(rt, session, actor, name: str, old=None, new=None) -> Diff:
 
 # ---- what the modeler offers ------------------------------------------------------------------
 
+# What the modeler's properties panel says of each handler: the handler's docstring is for developers;
+# process owners read these (translated). A handler not named here shows its docstring.
+HANDLER_DESCRIPTIONS = {
+    "hazards.register": _l("Open the hazard file: number, dictionary item, severity and deadline."),
+    "hazards.record_delivery": _l("The notice was delivered: signed, or the refusal recorded; rectification starts."),
+    "hazards.notice_overdue": _l("The notice was not delivered in time: the hazard is overdue and the supervisor is told."),
+    "hazards.mark_overdue": _l("The deadline passed without rectification: the hazard is overdue."),
+    "hazards.issue_order": _l("The supervision head issues the supervision order, signed by name."),
+    "hazards.supervise": _l("A supervision order was delivered: a new short deadline; supervisors are told."),
+    "hazards.escalate": _l("Overdue again: the leader is told."),
+    "hazards.record_assistance": _l("A visit to help the customer rectify."),
+    "hazards.record_refusal": _l("The customer refuses to rectify, recorded with evidence."),
+    "hazards.decide_extension": _l("An extension request decided: approval moves the deadline."),
+    "hazards.rectification_reported": _l("The customer reports the hazard rectified: on to acceptance."),
+    "hazards.record_acceptance": _l("Acceptance on site: passed, or back to rectification with a new deadline."),
+    "hazards.close": _l("Close-out approved by the team head, or sent back to rectification."),
+    "risk.grade": _l("Grade a customer from its open hazards and warn on a change."),
+    "documents.hazard_notice": _l("The hazard notice with the deadline, the measures and the signature."),
+    "documents.supervision_order": _l("The supervision order: overdue since when, the new deadline, the consequences."),
+    "documents.acceptance_record": _l("The acceptance and close-out record with photos before and after."),
+    "documents.government_report": _l("The report to the government about a hazard, logged; leaders told."),
+    "inspections.prepare": _l("Name the worksheet and hand the checklist to the on-site form."),
+    "inspections.assign": _l("The specialist assigns the inspection to a team."),
+    "inspections.approve": _l("The worksheet is approved before the visit, or returned with a reason."),
+    "inspections.record_result": _l("Keep what was found on site: answers, findings, times, signatures."),
+    "inspections.open_hazards": _l("One hazard file per finding, each with its own process."),
+    "inspections.complete": _l("Record the inspection on the customer and the next due date."),
+    "inspections.warn_overdue": _l("The due date passed before the work was done: specialists and supervisors are told."),
+    "worksheet.inspection_worksheet": _l("The worksheet with the results, findings, times and signatures."),
+    "assessment.compute": _l("Compute every active team's scorecard for the period."),
+    "assessment.publish": _l("Publish the scores: rank the teams, archive the assessment, tell the team heads."),
+}
+
+
 def handler_catalog(rt, session, actor) -> list[dict]:
     """Every operator with the parameters its function takes (from its signature) and its docstring."""
     access.require_modeller(actor)
@@ -170,7 +204,8 @@ def _handler(operator: str, fn) -> dict:
         params.append({"name": name, "required": required,
                        "default": None if required else repr(param.default),     # as a diagram would write it
                        "annotation": None if param.annotation is param.empty else _annotation(param.annotation)})
-    doc = (inspect.getdoc(fn) or "").split("\n\n")[0].replace("\n", " ")
+    described = HANDLER_DESCRIPTIONS.get(operator)
+    doc = str(described) if described is not None else (inspect.getdoc(fn) or "").split("\n\n")[0].replace("\n", " ")
     return {"id": operator, "doc": doc, "params": params, "any_params": any_params}
 
 

@@ -297,3 +297,18 @@ def test_the_heatmap_page_shows_waiting_counts(owner_app, clock):
     page = client.get("/models/flow/versions/1/heatmap").get_data(as_text=True)
     assert 'data-instances="2"' in page and 'data-element="step_a" data-waiting="2"' in page
     assert 'id="heatmap-diagram"' in page
+
+
+def test_the_properties_panel_describes_every_shipped_handler_in_chinese(owner_app):
+    """The handler's docstring is for developers; the process owner reads a sentence in Chinese."""
+    from handlers import HANDLERS
+    from services.modeling import HANDLER_DESCRIPTIONS
+    assert set(HANDLER_DESCRIPTIONS) == set(HANDLERS)
+    import json
+    import re
+    page = signed_in(owner_app).get("/models/site_flow/edit?kind=bpmn").get_data(as_text=True)
+    config = json.loads(re.search(r'<script id="modeler-config"[^>]*>(.*?)</script>', page, re.S).group(1))
+    docs = {h["id"]: h["doc"] for h in config["catalog"]["handlers"]}
+    assert docs["hazards.register"] == "建立隐患档案（一患一档）：编号、隐患库条目、隐患等级和整改期限。"
+    assert all(re.search(r"[\u4e00-\u9fff]", docs[op]) for op in HANDLERS)         # every shipped one in Chinese
+    assert docs["test.remind"]                                                     # others: their docstring
