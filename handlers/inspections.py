@@ -8,7 +8,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
-from records import attachments, dictionary, hazards, inspections, notifications, outbox
+from records import attachments, dictionary, findings, inspections, notifications, outbox
 from records.inspections import Inspection
 from records.people import Team
 
@@ -133,23 +133,27 @@ def record_result(ctx: Context, inspection_id, result: dict) -> dict:
 
 
 def open_hazards(ctx: Context, inspection_id) -> dict:
-    """One hazard file per finding, each its own hazard_lifecycle instance, linked both ways (一患一档)."""
+    """One hazard file per finding (一患一档), queued: each finding is kept as a pending row with the
+    submission, and each file is then opened in a transaction of its own (services.hazard_filing), so
+    that a submission of many findings never holds the database for all of them. Queued once: a finding
+    already queued (a retried step) is not queued again."""
     ins = _inspection(ctx, inspection_id)
-    numbers = []
-    for finding in ins.result.get("findings") or []:
+    queued = {f.position for f in findings.of_inspection(ctx.session, ins.id)}
+    team = ins.team.code if ins.team else None
+    for position, finding in enumerate(ins.result.get("findings") or []):
+        if position in queued:
+            continue
         data = {"customer_id": ins.customer_id, "item_code": finding["item_code"], "location": finding["location"],
                 "description": finding["description"], "photos": finding.get("photos") or [],
                 "equipment": finding.get("equipment"), "severity": None, "severity_reason": None,
-                "team": ins.team.code if ins.team else None, "inspection_id": ins.id,
-                "interim_measures": finding.get("measures")}
-        instance_id = ctx.start_process("hazard_lifecycle", data=data, subject=ins.customer.number)
-        hazard = ctx.session.scalars(select(hazards.Hazard).where(hazards.Hazard.instance_id == instance_id)).first()
-        if hazard is None:
-            raise InspectionError(f"the hazard file for {finding['item_code']} could not be opened")
-        numbers.append(hazard.file_number)
-    ins.hazard_numbers = numbers
-    ctx.audit("inspection.hazards_opened", after={"hazards": numbers})
-    return summary(ctx, ins)
+                "team": team, "inspection_id": ins.id, "interim_measures": finding.get("measures")}
+        ctx.session.add(findings.PendingFinding(inspection_id=ins.id, position=position, data=data, actor=ctx.actor,
+                                                status="pending", created_at=ctx.now()))
+    ins.hazard_numbers = list(ins.hazard_numbers or [])
+    ctx.session.flush()
+    total = len(ins.result.get("findings") or [])
+    ctx.audit("inspection.hazards_queued", after={"findings": total})
+    return summary(ctx, ins) | {"queued": total}
 
 
 def months_for(session, customer, on: date) -> int | None:

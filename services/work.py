@@ -7,6 +7,7 @@ uploads) are in services.task_forms.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -17,7 +18,7 @@ import engine
 from engine import HumanTask, transient
 from records import drafts, notifications, people
 
-from . import access, task_forms
+from . import access, hazard_filing, task_forms
 from .errors import Conflict, Forbidden, Invalid
 from .i18n import _
 from .task_forms import check, form_of, form_options, may_use, storer  # noqa: F401 - the forms of tasks, for every area
@@ -26,6 +27,7 @@ __all__ = ["InboxQuery", "TaskView", "scopes_for", "inbox", "counts", "process_c
            "open_task", "eligible_users", "claim", "release", "reassign", "save_draft", "complete", "ready_for",
            "check", "form_of", "form_options", "may_use", "storer"]
 
+LOG = logging.getLogger("gridsafe.work")
 PAGE_SIZE = 50
 SCOPES = ("mine", "team", "branch", "all")
 DUE_FILTERS = ("overdue", "today", "week")
@@ -246,7 +248,19 @@ def complete(rt, session, actor, task_id: str, data: dict, *, locale: str = "zh_
             drafts.record_submission(session, submission_key, task.id, actor.id, rt.now())
         task_forms.link_to_task(session, actor, task, data)
         return rt.engine.complete_task(session, task.id, data, actor.username, expect_version=expect_version)
-    return transient.attempts(finish, retry_if=transient.is_conflict, what=f"completing task {task_id}")
+    instance = transient.attempts(finish, retry_if=transient.is_conflict, what=f"completing task {task_id}")
+    _fan_out(rt, session, task.instance_id)
+    return instance
+
+
+def _fan_out(rt, session, instance_id: int) -> None:
+    """The work the completion queued (an inspection's hazard files), one transaction each, after it was
+    committed: a failure here loses nothing (the scheduler files what is left), so it is logged, not raised."""
+    try:
+        hazard_filing.after_completion(rt, session, instance_id)
+    except Exception:  # noqa: BLE001 - the submission is recorded; what is left is resumed by the scheduler
+        session.rollback()
+        LOG.exception("filing the hazards queued by instance %s is left for the scheduler", instance_id)
 
 
 def ready_for(rt, session, actor, instance_id: int) -> list[HumanTask]:

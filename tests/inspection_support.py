@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from hazard_support import HazardWorld
 from records import Customer, Hazard, Inspection
-from services import planning
+from services import hazard_filing, planning
 
 
 class InspectionWorld(HazardWorld):
@@ -28,7 +28,7 @@ class InspectionWorld(HazardWorld):
         with self.sessions() as s:
             return s.get(Inspection, inspection_id)
 
-    def execute(self, ins: Inspection, findings=(), *, refuse=False, fail_items=(), fixed_items=()):
+    def execute(self, ins: Inspection, findings=(), *, refuse=False, fail_items=(), fixed_items=(), file=True):
         """Fill the execution form the way an inspector does: answer every item (a failed one becomes a hazard
         file from the item; a fixed one says why it is not a hazard), add other findings, sign."""
         task = self.task(ins.instance_id, "execute_on_site")
@@ -48,7 +48,11 @@ class InspectionWorld(HazardWorld):
             data.update(customer_refused=True, witness="保安 张三", refusal_photo=self.photo(40))
         else:
             data.update(customer_name="王电工", customer_signature=self.signature())
-        return self.complete(ins.instance_id, "execute_on_site", data)
+        done = self.complete(ins.instance_id, "execute_on_site", data)
+        if file:           # what the request does after the submission's commit: each hazard its own transaction
+            with self.sessions() as s:
+                hazard_filing.after_completion(self.rt, s, ins.instance_id)
+        return done
 
     def finding(self, code="EP02", n=0) -> dict:
         return {"item_code": code, "location": f"{n + 1}号配电室", "description": f"发现问题 {n + 1}",
