@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from engine import HumanTask, audit
 from records import Campaign, Customer, Inspection, Job, Team, customers, inspections
 
-from . import access, customer_import, planning
+from . import access, customer_import, hazard_filing, planning
 from .errors import Invalid
 from .i18n import _
 
@@ -64,8 +64,10 @@ def detail(rt, session, actor, number: str) -> dict:
     ins = access.inspection_or_404(session, actor, number)
     tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == ins.instance_id,
                                                     HumanTask.status == "ready")).all()
+    filing = hazard_filing.status(session, ins)
     return {"ins": ins, "tasks": tasks, "today": rt.today(), "kinds": inspections.KIND_NAMES,
-            "statuses": inspections.STATUS_NAMES}
+            "statuses": inspections.STATUS_NAMES, "filing": filing,
+            "waiting": sum(1 for f in filing if f["status"] == "pending")}
 
 
 # --- manual tasks and campaigns --------------------------------------------------------------------
