@@ -20,6 +20,8 @@ from handlers.worksheet import inspection_worksheet
 from records import Hazard, Inspection, findings
 
 LOG = logging.getLogger("gridsafe.hazard_filing")
+PAUSE = 0.02               # seconds between two pieces: SQLite's busy handler polls, so a loop that takes the
+                           # lock again at once could keep other writers waiting for the whole fan-out
 
 
 @dataclass
@@ -83,6 +85,7 @@ def file_inspection(rt, session, inspection_id: int, *, seconds: float | None = 
         if file_one(rt, session, inspection_id) is None:
             break
         progress.filed += 1
+        time.sleep(PAUSE)      # a writer waiting for the lock gets it between two pieces
     progress.pending = sum(1 for f in findings.of_inspection(session, inspection_id) if f.status == "pending")
     session.commit()          # end the read (nothing written), so that no transaction stays open
     return progress

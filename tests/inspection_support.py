@@ -30,7 +30,16 @@ class InspectionWorld(HazardWorld):
 
     def execute(self, ins: Inspection, findings=(), *, refuse=False, fail_items=(), fixed_items=(), file=True):
         """Fill the execution form the way an inspector does: answer every item (a failed one becomes a hazard
-        file from the item; a fixed one says why it is not a hazard), add other findings, sign."""
+        file from the item; a fixed one says why it is not a hazard), add other findings, sign. `file`: then
+        open the hazard files as the request does after its commit (False: stopped right after the commit)."""
+        data = self.execution_data(ins, findings, refuse=refuse, fail_items=fail_items, fixed_items=fixed_items)
+        done = self.complete(ins.instance_id, "execute_on_site", data)
+        if file:           # what the request does after the submission's commit: each hazard its own transaction
+            with self.sessions() as s:
+                hazard_filing.after_completion(self.rt, s, ins.instance_id)
+        return done
+
+    def execution_data(self, ins: Inspection, findings=(), *, refuse=False, fail_items=(), fixed_items=()) -> dict:
         task = self.task(ins.instance_id, "execute_on_site")
 
         def answer(row):
@@ -48,11 +57,7 @@ class InspectionWorld(HazardWorld):
             data.update(customer_refused=True, witness="保安 张三", refusal_photo=self.photo(40))
         else:
             data.update(customer_name="王电工", customer_signature=self.signature())
-        done = self.complete(ins.instance_id, "execute_on_site", data)
-        if file:           # what the request does after the submission's commit: each hazard its own transaction
-            with self.sessions() as s:
-                hazard_filing.after_completion(self.rt, s, ins.instance_id)
-        return done
+        return data
 
     def finding(self, code="EP02", n=0) -> dict:
         return {"item_code": code, "location": f"{n + 1}号配电室", "description": f"发现问题 {n + 1}",
