@@ -38,7 +38,9 @@ def file_one(rt, session, inspection_id: int) -> findings.PendingFinding | None:
 
 def _piece(rt, session, inspection_id: int):
     try:
-        ins = session.get(Inspection, inspection_id, with_for_update=True, populate_existing=True)
+        # the inspection's row first (FOR UPDATE on PostgreSQL): its pieces run one after another
+        session.execute(select(Inspection.id).where(Inspection.id == inspection_id).with_for_update())
+        ins = session.get(Inspection, inspection_id, populate_existing=True)
         finding = findings.next_pending(session, inspection_id) if ins is not None else None
         if finding is None:
             session.commit()          # nothing was written: ends the transaction without expiring the caller's objects
