@@ -73,14 +73,6 @@ def assign(ctx: Context, inspection_id, team: str) -> dict:
     return summary(ctx, ins) | {"prefill": _prefill(ctx, ins)}
 
 
-def _photos(ctx, ids, what) -> list[str]:
-    for digest in ids or []:
-        row = ctx.session.get(attachments.Attachment, digest)
-        if row is None or row.kind != "photo":
-            raise InspectionError(f"{what}: {digest} is not a stored photo")
-    return list(ids or [])
-
-
 def _failed_items(ctx, checklist) -> list[dict]:
     """Each 不合格 item becomes a hazard file or carries the reason it is not one (e.g. fixed on the spot),
     with a photo either way; the hazard's finding is the item's own (dictionary item, note, photos)."""
@@ -109,19 +101,42 @@ def _failed_items(ctx, checklist) -> list[dict]:
     return derived
 
 
+def _stored_photos(ctx, result: dict) -> set[str]:
+    """Which of the photos named anywhere in the result are stored photos: one query, not one per photo
+    (a submission may name hundreds, and this runs inside its write transaction)."""
+    named = {d for row in (result.get("checklist") or []) + (result.get("findings") or [])
+             for d in row.get("photos") or [] if isinstance(d, str)}
+    if not named:
+        return set()
+    found = ctx.session.scalars(select(attachments.Attachment.id).where(attachments.Attachment.id.in_(sorted(named)),
+                                                                        attachments.Attachment.kind == "photo"))
+    return set(found)
+
+
+def _check_photos(stored: set[str], ids, what) -> None:
+    for digest in ids or []:
+        if digest not in stored:
+            raise InspectionError(f"{what}: {digest} is not a stored photo")
+
+
 def record_result(ctx: Context, inspection_id, result: dict) -> dict:
     """Keep what was found on site: checklist answers, findings, times, signatures (or the refusal). The
     findings are the failed items to be filed (from the item, not typed again) and the other findings."""
     ins = _inspection(ctx, inspection_id)
     checklist = result.get("checklist") or []
+    stored = _stored_photos(ctx, result)
     for row in checklist:
-        _photos(ctx, row.get("photos"), f"checklist {row.get('code')}")
+        _check_photos(stored, row.get("photos"), f"checklist {row.get('code')}")
     derived = _failed_items(ctx, checklist)
     extra = [dict(f) for f in result.get("findings") or [] if not f.get("checklist_item")]
+    known: dict[str, bool] = {}
     for index, finding in enumerate(extra, start=1):
-        if dictionary.current(ctx.session, finding.get("item_code") or "") is None:
+        code = finding.get("item_code") or ""
+        if code not in known:
+            known[code] = dictionary.current(ctx.session, code) is not None
+        if not known[code]:
             raise InspectionError(f"finding {index}: {finding.get('item_code')!r} is not an item of the dictionary")
-        _photos(ctx, finding.get("photos"), f"finding {index}")
+        _check_photos(stored, finding.get("photos"), f"finding {index}")
     result = {**result, "findings": derived + extra, "presence": presence.record(ctx, ins, result)}
     ins.result = result
     ins.status = "in_progress"

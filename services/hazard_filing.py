@@ -20,8 +20,9 @@ from handlers.worksheet import inspection_worksheet
 from records import Hazard, Inspection, findings
 
 LOG = logging.getLogger("gridsafe.hazard_filing")
-PAUSE = 0.02               # seconds between two pieces: SQLite's busy handler polls, so a loop that takes the
-                           # lock again at once could keep other writers waiting for the whole fan-out
+PAUSE = 0.15               # seconds between two pieces: a writer waiting for SQLite's lock polls it every
+                           # 100 ms at most, so a loop that took the lock again sooner could keep it waiting
+                           # for the whole fan-out (and then answer 503)
 
 
 @dataclass

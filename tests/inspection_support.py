@@ -34,9 +34,10 @@ class InspectionWorld(HazardWorld):
         open the hazard files as the request does after its commit (False: stopped right after the commit)."""
         data = self.execution_data(ins, findings, refuse=refuse, fail_items=fail_items, fixed_items=fixed_items)
         done = self.complete(ins.instance_id, "execute_on_site", data)
-        if file:           # what the request does after the submission's commit: each hazard its own transaction
-            with self.sessions() as s:
+        if file:           # what the request does after the submission's commit (each hazard its own
+            with self.sessions() as s:          # transaction, for a bounded time), then the scheduler's tick
                 hazard_filing.after_completion(self.rt, s, ins.instance_id)
+            hazard_filing.file_waiting(self.rt)
         return done
 
     def execution_data(self, ins: Inspection, findings=(), *, refuse=False, fail_items=(), fixed_items=()) -> dict:
