@@ -23,6 +23,7 @@ LOG = logging.getLogger("gridsafe.hazard_filing")
 PAUSE = 0.15               # seconds between two pieces: a writer waiting for SQLite's lock polls it every
                            # 100 ms at most, so a loop that took the lock again sooner could keep it waiting
                            # for the whole fan-out (and then answer 503)
+MAX_PAUSE = 5.0
 
 
 @dataclass
@@ -85,10 +86,13 @@ def file_inspection(rt, session, inspection_id: int, *, seconds: float | None = 
     deadline = None if seconds is None else time.monotonic() + seconds
     progress = Progress()
     while deadline is None or time.monotonic() < deadline:
+        started = time.monotonic()
         if file_one(rt, session, inspection_id) is None:
             break
         progress.filed += 1
-        time.sleep(PAUSE)      # a writer waiting for the lock gets it between two pieces
+        # writers waiting for the lock get it between two pieces: at least PAUSE, and as long as the piece
+        # took (a busy machine makes pieces slow; the fan-out then yields more, and nobody waits for two)
+        time.sleep(min(MAX_PAUSE, max(PAUSE, time.monotonic() - started)))
     progress.pending = sum(1 for f in findings.of_inspection(session, inspection_id) if f.status == "pending")
     session.commit()          # end the read (nothing written), so that no transaction stays open
     return progress
