@@ -180,3 +180,12 @@ def test_on_sqlite_others_sign_in_while_the_largest_submission_fans_out(busy_app
         waiting = session.scalar(select(func.count()).select_from(findings.PendingFinding)
                                  .where(findings.PendingFinding.status == "pending"))
     assert opened > 0 and opened + waiting == limit          # the rest is the scheduler's
+
+
+def test_more_findings_than_the_form_allows_are_refused_with_the_limit_in_the_message():
+    from forms import fields, load
+    schema = load("inspection_execute.schema.json")
+    row = {"item_code": "EN02", "location": "配电室", "description": "问题", "photos": ["a" * 64]}
+    errors = fields.validate(schema, {"findings": [row] * 201})
+    assert "200" in str(errors["findings"])
+    assert "findings" not in fields.validate(schema, {"findings": [row] * 200})
