@@ -294,6 +294,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL (a temporary schema)")
+    parser.add_argument("--no-sqlite", action="store_true", help="with --postgres: PostgreSQL only")
     parser.add_argument("--pg-url", default=PG_BASE_URL, help=f"PostgreSQL server (default {PG_BASE_URL})")
     parser.add_argument("--findings", type=int, default=None, help="findings submitted (default: the form's maximum)")
     parser.add_argument("--writers", type=int, default=3, help="other users writing meanwhile (default 3)")
@@ -306,7 +307,7 @@ def main() -> None:
         from forms import fields, load
         args.findings = fields.max_items(load("inspection_execute.schema.json")["properties"]["findings"])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    results = [run("sqlite", args)]
+    results = [] if args.no_sqlite else [run("sqlite", args)]
     if args.postgres:
         results.append(run("postgres", args))
     sys.exit(0 if all(results) else 1)
