@@ -69,6 +69,7 @@ bench: setup
 	$(BIN)/python bench/hazard_lifecycle.py
 	$(BIN)/python bench/risk_scale.py
 	$(BIN)/python bench/kpi_scale.py
+	$(BIN)/python bench/write_contention.py --postgres
 
 # A wheel to install without the source tree, npm or a compiler: it carries the diagrams, the migrations,
 # the built front-end assets and the compiled catalogs. `pip install dist/gridsafe-*.whl`, then

@@ -113,10 +113,13 @@ class Engine:
     # running
     def start_instance(self, session, process_id: str, *, actor: str, business_key: str | None = None,
                        data: dict | None = None, title: str | None = None,
-                       subject: str | None = None) -> ProcessInstance:
-        """Start the newest version of a process; subject (e.g. a customer number) is for filtering."""
+                       subject: str | None = None, commit: bool = True) -> ProcessInstance:
+        """Start the newest version of a process; subject (e.g. a customer number) is for filtering.
+        commit=False: the start is part of the caller's transaction (the caller commits it together with
+        the row that says what was started, or rolls it all back); a failing step is still the new
+        instance's own error."""
         return runtime.start_instance(self, session, process_id, actor=actor, business_key=business_key,
-                                      data=data, title=title, subject=subject)
+                                      data=data, title=title, subject=subject, nested=not commit)
 
     def complete_task(self, session, task_id: str, data: dict | None, actor: str, *,
                       expect_version: int | None = None) -> ProcessInstance:

@@ -9,7 +9,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
-from records import attachments, dictionary, hazards, inspections, notifications, outbox
+from records import attachments, dictionary, findings, inspections, notifications, outbox
 from records.inspections import Inspection
 from records.people import Team
 
@@ -102,14 +102,6 @@ def approve(ctx: Context, inspection_id, approval: dict) -> dict:
     return summary(ctx, ins) | {"prefill": _prefill(ctx, ins)}
 
 
-def _photos(ctx, ids, what) -> list[str]:
-    for digest in ids or []:
-        row = ctx.session.get(attachments.Attachment, digest)
-        if row is None or row.kind != "photo":
-            raise InspectionError(f"{what}: {digest} is not a stored photo")
-    return list(ids or [])
-
-
 def _raised(row) -> dict:
     """The severity the inspector raised the item's to, with the reason (the form's check refused a lower
     one and a raise without a reason); nothing when it is the dictionary's."""
@@ -152,19 +144,42 @@ def _failed_items(ctx, checklist) -> list[dict]:
     return derived
 
 
+def _stored_photos(ctx, result: dict) -> set[str]:
+    """Which of the photos named anywhere in the result are stored photos: one query, not one per photo
+    (a submission may name hundreds, and this runs inside its write transaction)."""
+    named = {d for row in (result.get("checklist") or []) + (result.get("findings") or [])
+             for d in row.get("photos") or [] if isinstance(d, str)}
+    if not named:
+        return set()
+    found = ctx.session.scalars(select(attachments.Attachment.id).where(attachments.Attachment.id.in_(sorted(named)),
+                                                                        attachments.Attachment.kind == "photo"))
+    return set(found)
+
+
+def _check_photos(stored: set[str], ids, what) -> None:
+    for digest in ids or []:
+        if digest not in stored:
+            raise InspectionError(f"{what}: {digest} is not a stored photo")
+
+
 def record_result(ctx: Context, inspection_id, result: dict) -> dict:
     """Keep what was found on site: checklist answers, findings, times, signatures (or the refusal). The
     findings are the failed items to be filed (from the item, not typed again) and the other findings."""
     ins = _inspection(ctx, inspection_id)
     checklist = result.get("checklist") or []
+    stored = _stored_photos(ctx, result)
     for row in checklist:
-        _photos(ctx, row.get("photos"), f"checklist {row.get('code')}")
+        _check_photos(stored, row.get("photos"), f"checklist {row.get('code')}")
     derived = _failed_items(ctx, checklist)
     extra = [dict(f) for f in result.get("findings") or [] if not f.get("checklist_item")]
+    known: dict[str, bool] = {}
     for index, finding in enumerate(extra, start=1):
-        if dictionary.current(ctx.session, finding.get("item_code") or "") is None:
+        code = finding.get("item_code") or ""
+        if code not in known:
+            known[code] = dictionary.current(ctx.session, code) is not None
+        if not known[code]:
             raise InspectionError(f"finding {index}: {finding.get('item_code')!r} is not an item of the dictionary")
-        _photos(ctx, finding.get("photos"), f"finding {index}")
+        _check_photos(stored, finding.get("photos"), f"finding {index}")
     result = {**result, "findings": derived + extra, "presence": presence.record(ctx, ins, result)}
     ins.result = result
     ins.status = "in_progress"
@@ -176,23 +191,27 @@ def record_result(ctx: Context, inspection_id, result: dict) -> dict:
 
 
 def open_hazards(ctx: Context, inspection_id) -> dict:
-    """One hazard file per finding, each its own hazard_lifecycle instance, linked both ways (一患一档)."""
+    """One hazard file per finding (一患一档), queued: each finding is kept as a pending row with the
+    submission, and each file is then opened in a transaction of its own (services.hazard_filing), so
+    that a submission of many findings never holds the database for all of them. Queued once: a finding
+    already queued (a retried step) is not queued again."""
     ins = _inspection(ctx, inspection_id)
-    numbers = []
-    for finding in ins.result.get("findings") or []:
+    queued = {f.position for f in findings.of_inspection(ctx.session, ins.id)}
+    team = ins.team.code if ins.team else None
+    for position, finding in enumerate(ins.result.get("findings") or []):
+        if position in queued:
+            continue
         data = {"customer_id": ins.customer_id, "item_code": finding["item_code"], "location": finding["location"],
                 "description": finding["description"], "photos": finding.get("photos") or [],
                 "equipment": finding.get("equipment"), **_severity_now(ctx, ins, finding),
-                "team": ins.team.code if ins.team else None, "inspection_id": ins.id,
-                "interim_measures": finding.get("measures")}
-        instance_id = ctx.start_process("hazard_lifecycle", data=data, subject=ins.customer.number)
-        hazard = ctx.session.scalars(select(hazards.Hazard).where(hazards.Hazard.instance_id == instance_id)).first()
-        if hazard is None:
-            raise InspectionError(f"the hazard file for {finding['item_code']} could not be opened")
-        numbers.append(hazard.file_number)
-    ins.hazard_numbers = numbers
-    ctx.audit("inspection.hazards_opened", after={"hazards": numbers})
-    return summary(ctx, ins)
+                "team": team, "inspection_id": ins.id, "interim_measures": finding.get("measures")}
+        ctx.session.add(findings.PendingFinding(inspection_id=ins.id, position=position, data=data, actor=ctx.actor,
+                                                status="pending", created_at=ctx.now()))
+    ins.hazard_numbers = list(ins.hazard_numbers or [])
+    ctx.session.flush()
+    total = len(ins.result.get("findings") or [])
+    ctx.audit("inspection.hazards_queued", after={"findings": total})
+    return summary(ctx, ins) | {"queued": total}
 
 
 def _severity_now(ctx, ins: Inspection, finding: dict) -> dict:

@@ -3,6 +3,7 @@ rendered after it with who approved it and when, and archived."""
 from __future__ import annotations
 
 from records import inspections
+from records.findings import any_pending
 from records.inspections import Inspection
 
 from . import docx_layout as layout
@@ -56,8 +57,12 @@ def _checklist(ctx, doc, rows: list, filed: dict) -> None:
 
 
 def inspection_worksheet(ctx: Context, inspection_id) -> dict:
-    """The worksheet with the checklist results, findings (hazard files), times and signatures."""
+    """The worksheet with the checklist results, findings (hazard files), times and signatures. While
+    findings still wait for their files it is deferred: the transaction that files the last one renders
+    it (services.hazard_filing), so that it carries every file number."""
     ins = ctx.session.get(Inspection, int(inspection_id))
+    if any_pending(ctx.session, ins.id):
+        return {"deferred": True}
     c, r = ins.customer, ins.result or {}
     unit, tz = unit_of(ctx), zone(ctx)
     done = ins.completed_at or ctx.now()

@@ -4,7 +4,7 @@ Imports nothing of ours; the engine never imports this package.
 """
 from . import (attachments, customers, dictionary, documents, drafts, files, hazards, inspections, jobs, notifications, people,
                risk, tokens)
-from . import form_versions, model_drafts, model_scenarios, request_keys, signins
+from . import findings, form_versions, model_drafts, model_scenarios, request_keys, signins
 from . import outbox
 from . import assessments, indicators, kpi, snapshot_counts, snapshots, trips
 from .attachments import Attachment, AttachmentRefused
@@ -16,6 +16,7 @@ from .documents import Document, ReportLog
 from .hazards import Cancellation, FileCounter, Hazard, HazardEvent
 from .trips import CustomerTrip
 from .inspections import Campaign, Inspection, InspectionCycle
+from .findings import PendingFinding
 from .jobs import Job, JobRow
 from .notifications import Notification
 from .people import ROLES, Branch, Team, User, UserRole, team_member
@@ -29,5 +30,6 @@ __all__ = ["Base", "UTCDateTime", "ROLES", "Branch", "Team", "User", "UserRole",
            "Customer", "HazardItem", "Hazard", "HazardEvent",
            "FileCounter", "Cancellation", "CustomerTrip", "Document", "ReportLog", "Notification", "CustomerGrade",
            "Campaign", "Inspection", "InspectionCycle", "Job", "JobRow", "LoginAttempt", "WebSession", "RequestKey",
+           "PendingFinding", "findings",
            "signins", "attachments", "customers", "dictionary", "documents", "drafts", "files", "hazards",
            "inspections", "jobs", "notifications", "people", "risk", "tokens", "trips"]

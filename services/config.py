@@ -40,6 +40,8 @@ DEFAULTS: dict = {
     "PORT": 8000,
     "WORKERS": 2,
     "SCHEDULER_INTERVAL_SECONDS": 30,
+    "HAZARD_FILING_REQUEST_SECONDS": 3,       # an inspection's hazard files opened in its request (one transaction each),
+                                              # the rest by the scheduler's next tick
     "SCHEDULER_NAME": "",                     # defaults to host:pid
     "SCHEDULER_MAX_LAG_SECONDS": 300,         # /healthz answers 503 ('lagging') beyond this, by the wall clock
     "SCHEDULER_MAX_BACKOFF_SECONDS": 300,     # failed ticks (database down) are retried at most this far apart

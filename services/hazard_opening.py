@@ -5,6 +5,8 @@ calls these and starts the process only when all hold.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -33,6 +35,7 @@ class Opened:
     file_number: str | None          # None when the first step failed (the instance waits for an admin)
     status: str                      # the process instance's status: running, or error
     error: str | None = None
+    instance_id: int | None = None
     team: str | None = None
     visible: bool = False
     dossier: dict | None = field(default=None, repr=False)
@@ -157,6 +160,14 @@ def _key(key: str | None) -> str | None:
         message = _("The idempotency key must be 8 to 64 letters, digits, - or _.")
         raise Invalid(message, errors={"idempotency_key": message})
     return key
+
+
+def content_key(values, photos) -> str:
+    """A key made of what a request asks for (its fields and photos): a client that retries without a key
+    sends the same and so gets the first file, not a second one."""
+    content = json.dumps({"values": clean(values), "photos": sorted(str(p) for p in photos)}, sort_keys=True,
+                         ensure_ascii=False)
+    return "body-" + hashlib.sha256(content.encode()).hexdigest()[:40]
 
 
 def earlier_request(session, actor, key: str | None) -> int | None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from engine import HumanTask, ProcessInstance
 from records import Customer, Document, Hazard, Team, dictionary, documents, hazards, kpi, people
@@ -176,14 +177,18 @@ def opening_items(rt, session, actor) -> list:
 
 
 def open_hazard(rt, session, actor, values, photos=(), uploads=(), *, with_dossier: bool = False,
-                idempotency_key: str | None = None) -> Opened:
+                idempotency_key: str | None = None, key_from_content: bool = False) -> Opened:
     """Open a hazard file by hand (outside an inspection): it starts hazard_lifecycle, whose first step files
     it, in one transaction. `values` holds OPEN_FIELDS as text, `photos` ids of uploaded photos, `uploads`
     (bytes, filename) pairs of new ones. The customer must be in the actor's reach and every photo a photo:
     all is checked before anything is written. A refusal raises OpeningRefused and writes nothing, except
     that new uploads are kept for the corrected form when the customer is one the actor reaches. A retry
-    with the same idempotency key gets the file the first request opened, and opens no other."""
+    with the same idempotency key gets the file the first request opened, and opens no other; without a key,
+    `key_from_content` makes one of the request's content (a retry sends the same fields and photos).
+    When the first step fails the instance waits in error for an administrator: Opened with no file number."""
     access.require_right(actor, "hazard.open")
+    if idempotency_key is None and key_from_content:
+        idempotency_key = opening.content_key(values, photos)
     earlier = opening.earlier_request(session, actor, idempotency_key)
     if earlier is not None:
         return _opened(session, actor, earlier, with_dossier)
@@ -213,10 +218,17 @@ def open_hazard(rt, session, actor, values, photos=(), uploads=(), *, with_dossi
     if claimed is False:                       # the same key, at the same moment, from another request
         return _opened(session, actor, opening.earlier_request(session, actor, idempotency_key), with_dossier)
     instance = rt.engine.start_instance(session, "hazard_lifecycle", actor=actor.username, data=data,
-                                        subject=customer.number)                 # commits, with the key
+                                        subject=customer.number, commit=False)
     if claimed is not None:
-        claimed.instance_id = instance.id
+        claimed.instance_id = instance.id       # the key and what it started: one commit, no gap between
+    try:
         session.commit()
+    except IntegrityError:                      # the same key committed by another request meanwhile
+        session.rollback()
+        return _opened(session, actor, opening.earlier_request(session, actor, idempotency_key), with_dossier)
+    except BaseException:
+        session.rollback()
+        raise
     return _opened(session, actor, instance.id, with_dossier)
 
 
@@ -225,7 +237,7 @@ def _opened(session, actor, instance_id: int, with_dossier: bool) -> Opened:
     instance = session.get(ProcessInstance, instance_id)
     hazard = session.scalars(select(Hazard).where(Hazard.instance_id == instance.id)).first()
     if hazard is None:
-        return Opened(file_number=None, status=instance.status, error=instance.error_message)
+        return Opened(file_number=None, status=instance.status, error=instance.error_message, instance_id=instance.id)
     return Opened(file_number=hazard.file_number, status=instance.status, error=instance.error_message,
                   team=hazard.team.code if hazard.team else None, visible=access.reaches_hazard(session, actor, hazard),
                   dossier=_view(session, hazard) if with_dossier else None)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from engine import HumanTask, audit
 from records import Campaign, Customer, Inspection, Job, Team, customers, inspections, people
 
-from . import access, customer_import, planning
+from . import access, customer_import, hazard_filing, planning
 from .errors import Invalid
 from .i18n import _
 
@@ -65,8 +65,10 @@ def detail(rt, session, actor, number: str) -> dict:
     tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == ins.instance_id,
                                                     HumanTask.status == "ready")).all()
     approver = people.user_by_name(session, ins.approved_by) if ins.approved_by else None
+    filing = hazard_filing.status(session, ins)
     return {"ins": ins, "tasks": tasks, "today": rt.today(), "kinds": inspections.KIND_NAMES,
-            "statuses": inspections.STATUS_NAMES,
+            "statuses": inspections.STATUS_NAMES, "filing": filing,
+            "waiting": sum(1 for f in filing if f["status"] == "pending"),
             "approver": approver.display_name if approver else ins.approved_by}
 
 

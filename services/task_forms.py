@@ -75,8 +75,14 @@ def may_use(session, actor, digest: str, task: HumanTask | None = None) -> bool:
 def check(rt, session, actor, schema: dict, data: dict, *, locale: str = "zh_CN",
           task: HumanTask | None = None) -> dict:
     """Field errors of data against a form (attachments must exist and be the actor's to use)."""
-    errors = forms.validate(schema, data, attachment_exists=lambda digest: may_use(session, actor, digest, task),
-                            translate=_, today=rt.today(), options=form_options(session), locale=locale)
+    usable: dict[str, bool] = {}             # one check per attachment, however often the data names it
+
+    def exists(digest: str) -> bool:
+        if digest not in usable:
+            usable[digest] = may_use(session, actor, digest, task)
+        return usable[digest]
+    errors = forms.validate(schema, data, attachment_exists=exists, translate=_, today=rt.today(),
+                            options=form_options(session), locale=locale)
     return {**severity_errors(task, data), **errors}
 
 

@@ -7,6 +7,7 @@ uploads) are in services.task_forms.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,7 +20,7 @@ from records import drafts, notifications, people
 from records.hazards import Hazard
 from records.inspections import Inspection
 
-from . import access, holders, task_forms
+from . import access, hazard_filing, holders, task_forms
 from .errors import Conflict, Forbidden, Invalid
 from .i18n import _
 from .task_forms import check, form_of, form_options, may_use, storer  # noqa: F401 - the forms of tasks, for every area
@@ -29,6 +30,7 @@ __all__ = ["InboxQuery", "TaskView", "scopes_for", "inbox", "card_names", "count
            "after_completion", "failure_note", "kept_numbers", "ready_for", "check", "form_of", "form_options",
            "may_use", "storer"]
 
+LOG = logging.getLogger("gridsafe.work")
 PAGE_SIZE = 50
 SCOPES = ("mine", "team", "branch", "all")
 DUE_FILTERS = ("overdue", "today", "week")
@@ -267,7 +269,19 @@ def complete(rt, session, actor, task_id: str, data: dict, *, locale: str = "zh_
             drafts.record_submission(session, submission_key, task.id, actor.id, rt.now())
         task_forms.link_to_task(session, actor, task, data)
         return rt.engine.complete_task(session, task.id, data, actor.username, expect_version=expect_version)
-    return transient.attempts(finish, retry_if=transient.is_conflict, what=f"completing task {task_id}")
+    instance = transient.attempts(finish, retry_if=transient.is_conflict, what=f"completing task {task_id}")
+    _fan_out(rt, session, task.instance_id)
+    return instance
+
+
+def _fan_out(rt, session, instance_id: int) -> None:
+    """The work the completion queued (an inspection's hazard files), one transaction each, after it was
+    committed: a failure here loses nothing (the scheduler files what is left), so it is logged, not raised."""
+    try:
+        hazard_filing.after_completion(rt, session, instance_id)
+    except Exception:  # noqa: BLE001 - the submission is recorded; what is left is resumed by the scheduler
+        session.rollback()
+        LOG.exception("filing the hazards queued by instance %s is left for the scheduler", instance_id)
 
 
 def kept_numbers(session, instance) -> list[str]:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from hazard_support import HazardWorld
 from records import Customer, Hazard, Inspection
-from services import planning
+from services import hazard_filing, planning
 
 
 class InspectionWorld(HazardWorld):
@@ -37,11 +37,22 @@ class InspectionWorld(HazardWorld):
         with self.sessions() as s:
             return s.get(Inspection, inspection_id)
 
-    def execute(self, ins: Inspection, findings=(), *, refuse=False, fail_items=(), fixed_items=()):
+    def execute(self, ins: Inspection, findings=(), *, refuse=False, fail_items=(), fixed_items=(), file=True):
         """Fill the execution form the way an inspector does: answer every item (a failed one becomes a hazard
-        file from the item; a fixed one says why it is not a hazard), add other findings, sign."""
+        file from the item; a fixed one says why it is not a hazard), add other findings, sign. `file`: then
+        open the hazard files as the request does after its commit (False: stopped right after the commit).
+        The worksheet is approved first when it waits for that."""
         if "approve_worksheet" in self.ready(ins.instance_id):
             self.approve(ins)
+        data = self.execution_data(ins, findings, refuse=refuse, fail_items=fail_items, fixed_items=fixed_items)
+        done = self.complete(ins.instance_id, "execute_on_site", data)
+        if file:           # what the request does after the submission's commit (each hazard its own
+            with self.sessions() as s:          # transaction, for a bounded time), then the scheduler's tick
+                hazard_filing.after_completion(self.rt, s, ins.instance_id)
+            hazard_filing.file_waiting(self.rt)
+        return done
+
+    def execution_data(self, ins: Inspection, findings=(), *, refuse=False, fail_items=(), fixed_items=()) -> dict:
         task = self.task(ins.instance_id, "execute_on_site")
 
         def answer(row):
@@ -59,7 +70,7 @@ class InspectionWorld(HazardWorld):
             data.update(customer_refused=True, witness="保安 张三", refusal_photo=self.photo(40))
         else:
             data.update(customer_name="王电工", customer_signature=self.signature())
-        return self.complete(ins.instance_id, "execute_on_site", data)
+        return data
 
     def finding(self, code="EP02", n=0) -> dict:
         return {"item_code": code, "location": f"{n + 1}号配电室", "description": f"发现问题 {n + 1}",

@@ -35,7 +35,7 @@ def test_texts_rows_and_photos_a_schema_leaves_open_have_default_limits_with_the
 def test_the_inspection_form_bounds_its_findings_and_checklist():
     from forms import load
     schema = load("inspection_execute.schema.json")
-    assert fields.max_items(schema["properties"]["findings"]) == 50
+    assert fields.max_items(schema["properties"]["findings"]) == 200
     assert fields.max_items(schema["properties"]["findings"]["items"]["properties"]["photos"]) == fields.MAX_PHOTOS
 
 

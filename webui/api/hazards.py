@@ -77,22 +77,34 @@ def get_hazard(file_number):
     return service.dossier_json(service.dossier(runtime(), session(), actor(), file_number))
 
 
+class NotFiledSchema(Schema):
+    status = fields.String(metadata={"description": "the process instance's status: error"})
+    instance_id = fields.Integer()
+    error = fields.String(allow_none=True)
+    message = fields.String()
+
+
 @blp.post("/hazards")
 @blp.arguments(OpenSchema)
 @blp.response(201)
+@blp.alt_response(202, schema=NotFiledSchema, description="Received, but the file could not be opened yet: its first "
+                  "step failed and waits for an administrator's retry. Sending the same request again (same key or "
+                  "same content) answers the same, and 201 with the dossier once it is filed; it never opens a second file.")
 def open_hazard_api(args):
     """Open a hazard by hand on a customer in your scope; photos are ids of uploaded photos. Returns the new
     dossier (also when the customer's team, not yours, follows it up). Nothing is written when refused.
     Send an `Idempotency-Key` header (8-64 letters, digits, - or _) to retry safely: a retry with the same
-    key returns the file the first request opened."""
+    key returns the file the first request opened. Without the header the request's content is the key."""
     photos = args.pop("photos")
     try:
         opened = service.open_hazard(runtime(), session(), actor(), args, photos, with_dossier=True,
-                                     idempotency_key=request.headers.get("Idempotency-Key"))
+                                     idempotency_key=request.headers.get("Idempotency-Key"), key_from_content=True)
     except service.OpeningRefused as err:
         abort(422, message="the hazard cannot be opened", errors=err.errors)
     if opened.dossier is None:            # the first step failed: the instance waits for an admin's retry
-        abort(500, message=f"the hazard could not be filed: {opened.error}")
+        return NotFiledSchema().dump({"status": opened.status, "instance_id": opened.instance_id,
+                                      "error": opened.error, "message": "the hazard is recorded but its file "
+                                      "could not be opened yet; an administrator retries it"}), 202
     return service.dossier_json(opened.dossier)     # filed (a later step that failed shows in the dossier)
 
 
