@@ -43,7 +43,7 @@ from sqlalchemy.pool import StaticPool
 
 from engine import FixedClock, HumanTask, ProcessInstance, Problem, parse_instant
 from engine.database import _sqlite_setup, make_session_factory
-from records import Customer, attachments, dictionary, model_scenarios, store_for
+from records import Customer, attachments, dictionary, findings, model_scenarios, store_for
 
 SUFFIX = ".scenarios.json"
 START = "2026-03-02T09:00:00+08:00"        # a Monday; a scenario may start elsewhere ("start": {"at": ...})
@@ -432,6 +432,17 @@ class _Run:
                 self.engine.complete_task(session, match[0].id, data, step.get("actor") or DEFAULT_ACTOR)
             except Exception as err:  # noqa: BLE001
                 raise ScenarioError(f"completing the task {wanted!r} failed: {err}", match[0].element_id) from None
+        self._file_queued()
+
+    def _file_queued(self) -> None:
+        """What the request does after a submission's commit: open the hazard files its findings queued
+        (services.hazard_filing), each in its own transaction, here without a time limit."""
+        from . import hazard_filing
+        rt = _ScratchRuntime(self.config, self.engine, self.files, self.sa)
+        with self.sessions() as session:
+            for inspection_id in findings.inspections_waiting(session, 100):
+                while hazard_filing.file_one(rt, session, inspection_id) is not None:
+                    pass
 
     def timer(self, element: str) -> None:
         with self.sessions() as session:
@@ -614,6 +625,7 @@ class _ScratchRuntime:
     config: dict
     engine: object
     files: object
+    sa: object = None
 
     def now(self) -> datetime:
         return self.engine.clock.now()

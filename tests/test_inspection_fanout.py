@@ -89,7 +89,7 @@ def test_a_retried_submission_files_nothing_twice(world):
         with world.sessions() as s:
             actor = s.scalars(select(User).where(User.username == "insp1")).one()
             answers.append(submissions.submit(world.rt, s, actor, task.id, data, key))
-    assert answers == ["completed", "already"]
+    assert answers == [("completed", None), ("already", None)]        # (state, what to tell after a failure)
     hazard_filing.file_waiting(world.rt)               # what the request left (its time is bounded)
     assert hazard_filing.file_waiting(world.rt) == 0
     hazards = world.hazards_of(ins.id)
