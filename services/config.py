@@ -37,6 +37,7 @@ DEFAULTS: dict = {
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 2,
+    "PROXY_HOPS": 0,                          # proxies in front that set X-Forwarded-*; 0: trust none of them
     "SCHEDULER_INTERVAL_SECONDS": 30,
     "SCHEDULER_NAME": "",                     # defaults to host:pid
     "SCHEDULER_MAX_LAG_SECONDS": 300,         # /healthz answers 503 ('lagging') beyond this, by the wall clock
@@ -161,6 +162,9 @@ def check(config: dict) -> None:
     _check_letter_pattern(config.get("LETTER_NUMBER_PATTERN") or "{n}")
     from records import workdays
     workdays.from_settings(config)                    # malformed holidays: refuse to start, say which entry
+    hops = config.get("PROXY_HOPS")
+    if isinstance(hops, bool) or not isinstance(hops, int) or not 0 <= hops <= 5:
+        raise ValueError(f"GRIDSAFE_PROXY_HOPS must be the number of proxies in front (0 to 5), not {hops!r}")
     days = config.get("NOTICE_DELIVERY_DAYS")
     if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 10:
         raise ValueError(f"GRIDSAFE_NOTICE_DELIVERY_DAYS must be a whole number of working days from 0 to 10, "
