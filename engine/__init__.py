@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Callable
 
 from . import admin_ops, assignment, audit, decisions, deploy, inspect, runtime, timers
-from . import correlation, diagram, diffing, heatmap, migration, resolve
+from . import consistency, correlation, diagram, diffing, heatmap, migration, resolve
 from .clock import Clock, FixedClock, parse_instant, utc
 from .errors import (AmbiguousDefinition, Conflict, ConcurrentUpdate, EngineError, InstanceNotActive,
                      InvalidRequest, NoSubscriber,
@@ -167,6 +167,11 @@ class Engine:
 
     def verify_audit(self, session):
         return audit.verify(session)
+
+    def check_projections(self, session) -> tuple[int, list[consistency.Disagreement]]:
+        """(instances checked, disagreements): every instance's task rows, status, wake-up time and
+        subscriptions recomputed from its stored state (read-only)."""
+        return consistency.check_all(self, session)
 
     # diagrams and versions (the process owner's and admin's views)
     def diff_versions(self, session, old_version_id: int, new_version_id: int) -> dict:
