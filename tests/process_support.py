@@ -49,26 +49,33 @@ def free_port() -> int:
 
 @contextmanager
 def own_database(tag: str):
-    """A fresh PostgreSQL database named after `tag` (e.g. the branch) and a random suffix; dropped after."""
+    """A fresh schema of the PostgreSQL test database named after `tag` (e.g. the branch) and a random
+    suffix, as a URL whose connections use it and carry the same name as application_name (so that an outage
+    can end exactly these connections); dropped after. (A schema, not a database: dropping a database forces
+    a checkpoint, seconds on a busy server.)"""
     name = f"gs_{tag}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
     try:
-        yield make_url(PG_BASE_URL).set(database=name).render_as_string(hide_password=False)
+        yield make_url(PG_BASE_URL).update_query_dict({"options": f"-csearch_path={name}",
+                                                       "application_name": name}).render_as_string(hide_password=False)
     finally:
+        terminate_connections(name)
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
         admin.dispose()
 
 
-def terminate_connections(url: str) -> int:
-    """End every server connection to `url`'s database but this one (an outage of that database only)."""
+def terminate_connections(url_or_name: str) -> int:
+    """End every server connection of own_database's `url` (found by its application_name): an outage of
+    this installation's database and of nothing else on the server."""
+    name = make_url(url_or_name).query.get("application_name") if "://" in url_or_name else url_or_name
     sa = create_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
     with sa.connect() as conn:
         ended = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                  "WHERE datname = :name AND pid <> pg_backend_pid()"),
-                             {"name": make_url(url).database}).scalar()
+                                  "WHERE application_name = :name AND pid <> pg_backend_pid()"),
+                             {"name": name}).scalar()
     sa.dispose()
     return ended
 
@@ -275,3 +282,22 @@ def quick_notice_timer(source: str, seconds: int = 3) -> str:
     old = "<bpmn:timeDate>hazard['deadline']</bpmn:timeDate>"
     assert old in source
     return source.replace(old, f'<bpmn:timeDuration>"PT{seconds}S"</bpmn:timeDuration>', 1)
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of `pid` (a gunicorn master's workers)."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def diagrams_with_quick_notice(folder: Path, seconds: int = 2) -> Path:
+    """A copy of bpmn/ whose hazard lifecycle's notice deadline is `seconds` after the notice (for
+    GRIDSAFE_BPMN_DIR): timers come due while the test runs."""
+    import shutil
+    target = Path(folder) / "bpmn"
+    shutil.copytree(ROOT / "bpmn", target)
+    lifecycle = target / "hazard_lifecycle.bpmn"
+    lifecycle.write_text(quick_notice_timer(lifecycle.read_text(encoding="utf-8"), seconds), encoding="utf-8")
+    return target
