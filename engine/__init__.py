@@ -107,10 +107,11 @@ class Engine:
     # running
     def start_instance(self, session, process_id: str, *, actor: str, business_key: str | None = None,
                        data: dict | None = None, title: str | None = None,
-                       subject: str | None = None) -> ProcessInstance:
-        """Start the newest version of a process; subject (e.g. a customer number) is for filtering."""
+                       subject: str | None = None, on_created: Callable[[int], None] | None = None) -> ProcessInstance:
+        """Start the newest version of a process; subject (e.g. a customer number) is for filtering; on_created
+        gets the new id inside the transaction (a caller's row that names the instance commits with it)."""
         return runtime.start_instance(self, session, process_id, actor=actor, business_key=business_key,
-                                      data=data, title=title, subject=subject)
+                                      data=data, title=title, subject=subject, on_created=on_created)
 
     def complete_task(self, session, task_id: str, data: dict | None, actor: str, *,
                       expect_version: int | None = None) -> ProcessInstance:

@@ -203,11 +203,9 @@ def open_hazard(rt, session, actor, values, photos=(), uploads=(), *, with_dossi
     claimed = opening.claim_request(session, actor, idempotency_key, rt.now())
     if claimed is False:                       # the same key, at the same moment, from another request
         return _opened(session, actor, opening.earlier_request(session, actor, idempotency_key), with_dossier)
+    link = None if claimed is None else (lambda instance_id: setattr(claimed, "instance_id", instance_id))
     instance = rt.engine.start_instance(session, "hazard_lifecycle", actor=actor.username, data=data,
-                                        subject=customer.number)                 # commits, with the key
-    if claimed is not None:
-        claimed.instance_id = instance.id
-        session.commit()
+                                        subject=customer.number, on_created=link)   # one commit, with the key
     return _opened(session, actor, instance.id, with_dossier)
 
 
