@@ -125,13 +125,17 @@ class Worker(threading.Thread):
 
     def run(self) -> None:
         signature = None
-        while not self.stop_event.is_set():
-            signature = signature or self._signature()
-            photo = self.upload()
-            dossier = self.open(photo) if photo else None
-            if dossier is not None and signature and self.count % 2 == 0:
-                self.deliver(dossier, signature)
-            self.count += 1
+        try:
+            while not self.stop_event.is_set():
+                signature = signature or self._signature()
+                photo = self.upload()
+                dossier = self.open(photo) if photo else None
+                if dossier is not None and signature and self.count % 2 == 0:
+                    self.deliver(dossier, signature)
+                self.count += 1
+        except Exception as exc:  # noqa: BLE001 - the test reports it instead of a thread dying unseen
+            with self.ledger.lock:
+                self.ledger.unexpected.append(f"{self.name} stopped: {type(exc).__name__}: {exc}")
 
     def _signature(self) -> str | None:
         answer = self.call("POST", "/attachments", {201}, files={"file": ("s.png", png(), "image/png")},
