@@ -129,6 +129,8 @@ class Worker(threading.Thread):
             while not self.stop_event.is_set():
                 signature = signature or self._signature()
                 photo = self.upload()
+                if self.stop_event.is_set():
+                    break
                 dossier = self.open(photo) if photo else None
                 if dossier is not None and signature and self.count % 2 == 0:
                     self.deliver(dossier, signature)
@@ -153,7 +155,10 @@ def outage(url: str) -> str:
 
 
 def test_kill_9_and_a_database_outage_under_load_lose_no_acknowledged_work(tmp_path, record_property):
-    ledger, stop = Ledger(), threading.Event()
+    ledger, stop, began = Ledger(), threading.Event(), time.monotonic()
+
+    def phase(what: str) -> None:
+        print(f"{time.monotonic() - began:5.1f} s  {what}", flush=True)
     with own_database("i18") as url:
         cluster = Cluster(url, tmp_path, BPMN_DIR=diagrams_with_quick_notice(tmp_path),
                           SCHEDULER_MAX_BACKOFF_SECONDS=2, LOGIN_ADDRESS_RATE_LIMIT="500 per minute")
@@ -164,29 +169,34 @@ def test_kill_9_and_a_database_outage_under_load_lose_no_acknowledged_work(tmp_p
             cluster.a, cluster.b = cluster.serve("A", workers=2, wait=False), cluster.serve("B", wait=False)
             s1, s2 = cluster.scheduler("s1"), cluster.scheduler("s2")
             cluster.a.wait(), cluster.b.wait()
+            phase("nodes answer")
             workers = [Worker(n, cluster, ledger, stop) for n in range(4)]
             for worker in workers:
                 worker.start()
-            wait_until(lambda: len(ledger.opened) >= 4, 60, "the clients opened a few hazards")
+            wait_until(lambda: len(ledger.opened) >= 3, 60, "the clients opened a few hazards")
+            phase("kill -9: a worker of A, node B, scheduler s1")
 
             os.kill(random.choice(children(cluster.a.process.popen.pid)), signal.SIGKILL)   # one worker of A
             cluster.b.process.kill9()                                    # all of node B, mid-request
             s1.kill9()
             mark = len(ledger.opened)
-            wait_until(lambda: len(ledger.opened) >= mark + 2, 60, "node A served on alone")
+            wait_until(lambda: len(ledger.opened) > mark, 60, "node A served on alone")
             cluster.b.start(wait=False)
             s1.start()
+            phase("B and s1 started again")
 
             what = outage(url)
             record_property("outage", what)
-            print(what)
+            phase(what)
             mark = len(ledger.opened)
-            wait_until(lambda: len(ledger.opened) >= mark + 4, 60, "the clients went on after the outage")
+            wait_until(lambda: len(ledger.opened) >= mark + 2, 60, "the clients went on after the outage")
             cluster.b.wait()
+            phase("B answers again")
         finally:
             stop.set()
             for worker in workers:
                 worker.join(timeout=45)
+            phase("load stopped")
             if any(w.is_alive() for w in workers) or ledger.unexpected or ledger.server_errors:
                 print(cluster.logs())
         try:
