@@ -276,6 +276,22 @@ def seed(url: str, workdir: Path) -> dict[str, str]:
         rt.sa.dispose()
 
 
+def init_here(url: str, workdir: Path, bpmn_dir: Path | None = None) -> None:
+    """What `gridsafe init` does (migrate, load the dictionary, deploy the diagrams), in this process: a
+    command's start-up costs seconds on a busy machine. (test_multi_node runs the command itself.)"""
+    import services
+    from services import maintenance
+    rt = services.build({"ENV": "testing", "SECRET_KEY": SECRET, "DATABASE_URL": url,
+                         "DATA_DIR": str(Path(workdir) / "seed-data"),
+                         **({"BPMN_DIR": str(bpmn_dir)} if bpmn_dir else {})})
+    try:
+        maintenance.upgrade_schema(rt)
+        maintenance.seed_dictionary(rt)
+        assert all(r.status != "invalid" for r in maintenance.deploy_folder(rt))
+    finally:
+        rt.sa.dispose()
+
+
 def quick_notice_timer(source: str, seconds: int = 3) -> str:
     """hazard_lifecycle.bpmn whose notice delivery deadline (the first timer) is `seconds` after the notice,
     so that the schedulers fire it while the test waits."""

@@ -25,8 +25,8 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from process_support import Client, Cluster, children, diagrams_with_quick_notice, own_database, photo_bytes, \
-    postgres_reason, seed, terminate_connections, wait_until
+from process_support import Client, Cluster, children, diagrams_with_quick_notice, init_here, own_database, \
+    photo_bytes, postgres_reason, seed, terminate_connections, wait_until
 from web_support import png
 
 pytestmark = [pytest.mark.postgres,
@@ -160,11 +160,12 @@ def test_kill_9_and_a_database_outage_under_load_lose_no_acknowledged_work(tmp_p
     def phase(what: str) -> None:
         print(f"{time.monotonic() - began:5.1f} s  {what}", flush=True)
     with own_database("i18") as url:
-        cluster = Cluster(url, tmp_path, BPMN_DIR=diagrams_with_quick_notice(tmp_path),
-                          SCHEDULER_MAX_BACKOFF_SECONDS=2, LOGIN_ADDRESS_RATE_LIMIT="500 per minute")
+        bpmn = diagrams_with_quick_notice(tmp_path)
+        cluster = Cluster(url, tmp_path, BPMN_DIR=bpmn, SCHEDULER_MAX_BACKOFF_SECONDS=2,
+                          LOGIN_ADDRESS_RATE_LIMIT="500 per minute")
         workers: list[Worker] = []
         try:
-            cluster.run("init")
+            init_here(url, tmp_path, bpmn)
             cluster.tokens = seed(url, tmp_path)
             cluster.a, cluster.b = cluster.serve("A", workers=2, wait=False), cluster.serve("B", wait=False)
             s1, s2 = cluster.scheduler("s1"), cluster.scheduler("s2")
@@ -180,18 +181,17 @@ def test_kill_9_and_a_database_outage_under_load_lose_no_acknowledged_work(tmp_p
             cluster.b.process.kill9()                                    # all of node B, mid-request
             s1.kill9()
             mark = len(ledger.opened)
+            cluster.b.start(wait=False)                                  # started again at once, as systemd
+            s1.start()                                                   # would; A serves alone meanwhile
             wait_until(lambda: len(ledger.opened) > mark, 60, "node A served on alone")
-            cluster.b.start(wait=False)
-            s1.start()
-            phase("B and s1 started again")
+            cluster.b.wait()
+            phase("B answers again (s1 started again)")
 
             what = outage(url)
             record_property("outage", what)
             phase(what)
             mark = len(ledger.opened)
             wait_until(lambda: len(ledger.opened) >= mark + 2, 60, "the clients went on after the outage")
-            cluster.b.wait()
-            phase("B answers again")
         finally:
             stop.set()
             for worker in workers:
