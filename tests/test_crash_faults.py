@@ -202,6 +202,9 @@ def test_kill_9_and_a_database_outage_under_load_lose_no_acknowledged_work(tmp_p
         try:
             check(cluster, url, ledger, tmp_path)
             assert s1.alive and s2.alive, "a scheduler died"
+            for node in (cluster.a, cluster.b):                    # the database answers, a scheduler beats
+                wait_until(lambda: requests.get(f"{node.base}/healthz", timeout=5).status_code == 200, 30,
+                           f"/healthz of {node.name} answers 200")
         except BaseException:
             print(cluster.logs())
             raise
