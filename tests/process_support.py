@@ -54,7 +54,9 @@ def own_database(tag: str):
     can end exactly these connections); dropped after. (A schema, not a database: dropping a database forces
     a checkpoint, seconds on a busy server.)"""
     name = f"gs_{tag}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    # pre-ping: after a server restart in the test, the drop must not use the pooled, dead connection
+    admin = create_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True,
+                          connect_args={"connect_timeout": 5, "application_name": f"{name}-admin"})
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{name}"'))
     try:
