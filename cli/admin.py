@@ -71,12 +71,18 @@ def audit():
 @audit.command("verify")
 @with_runtime
 def audit_verify(rt):
-    """Recompute every hash chain; exit 1 if an event was edited, inserted or deleted."""
+    """Recompute every hash chain and check every instance's projections (open tasks, status, wake-up time,
+    subscriptions) against its stored state; exit 1 if an event was edited, inserted or deleted, or a
+    projection disagrees."""
     count, breaks = maintenance.verify_audit(rt)
     for item in breaks:
         click.echo(f"BROKEN {item}")
     click.echo(f"{count} events checked, {len(breaks)} problems")
-    sys.exit(1 if breaks else 0)
+    instances, disagreements = maintenance.verify_projections(rt)
+    for item in disagreements:
+        click.echo(f"DISAGREES {item}")
+    click.echo(f"{instances} instances checked, {len(disagreements)} projections disagree")
+    sys.exit(1 if breaks or disagreements else 0)
 
 
 @main.group()

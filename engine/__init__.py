@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Callable
 
 from . import admin_ops, assignment, audit, decisions, deploy, inspect, runtime, timers
-from . import correlation, diagram, diffing, heatmap, migration, resolve
+from . import consistency, correlation, diagram, diffing, heatmap, migration, resolve
 from .clock import Clock, FixedClock, parse_instant, utc
 from .errors import (AmbiguousDefinition, Conflict, ConcurrentUpdate, EngineError, InstanceNotActive,
                      InvalidRequest, NoSubscriber,
@@ -113,13 +113,16 @@ class Engine:
     # running
     def start_instance(self, session, process_id: str, *, actor: str, business_key: str | None = None,
                        data: dict | None = None, title: str | None = None,
-                       subject: str | None = None, commit: bool = True) -> ProcessInstance:
+                       subject: str | None = None, commit: bool = True,
+                       on_created: Callable[[int], None] | None = None) -> ProcessInstance:
         """Start the newest version of a process; subject (e.g. a customer number) is for filtering.
         commit=False: the start is part of the caller's transaction (the caller commits it together with
         the row that says what was started, or rolls it all back); a failing step is still the new
-        instance's own error."""
+        instance's own error. on_created gets the new id inside the transaction (a caller's row that names
+        the instance commits with it)."""
         return runtime.start_instance(self, session, process_id, actor=actor, business_key=business_key,
-                                      data=data, title=title, subject=subject, nested=not commit)
+                                      data=data, title=title, subject=subject, nested=not commit,
+                                      on_created=on_created)
 
     def complete_task(self, session, task_id: str, data: dict | None, actor: str, *,
                       expect_version: int | None = None) -> ProcessInstance:
@@ -181,6 +184,11 @@ class Engine:
 
     def verify_audit(self, session):
         return audit.verify(session)
+
+    def check_projections(self, session) -> tuple[int, list[consistency.Disagreement]]:
+        """(instances checked, disagreements): every instance's task rows, status, wake-up time and
+        subscriptions recomputed from its stored state (read-only)."""
+        return consistency.check_all(self, session)
 
     # diagrams and versions (the process owner's and admin's views)
     def diff_versions(self, session, old_version_id: int, new_version_id: int) -> dict:

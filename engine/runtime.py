@@ -362,8 +362,9 @@ def jsonable(data, what: str) -> dict:
 
 def start_instance(eng, session, process_id: str, *, actor: str, business_key: str | None = None,
                    data: dict | None = None, title: str | None = None, subject: str | None = None,
-                   nested: bool = False) -> ProcessInstance:
-    """Start the newest version of a process with initial data and run it until it waits."""
+                   nested: bool = False, on_created=None) -> ProcessInstance:
+    """Start the newest version of a process with initial data and run it until it waits. `on_created` gets
+    the new instance's id before anything commits, to link a row of the caller's to it in the same transaction."""
     data = jsonable(data, "the start data")
     definition = latest_definition(session, "process", process_id)
     spec, subprocess_specs = eng.specs.get(session, definition.model_version_id, process_id)
@@ -374,6 +375,8 @@ def start_instance(eng, session, process_id: str, *, actor: str, business_key: s
                   created_at=now,
                   updated_at=now, audit_seq=0, audit_hash="", lock_version=1)
     values["id"] = session.connection().execute(statements.INSERT_INSTANCE, values).scalar_one()
+    if on_created is not None:
+        on_created(values["id"])
     # every column known (None where not set), so that writing it back never reloads the row first
     instance = attach(session, {**dict.fromkeys(statements.INSTANCE_COLUMNS), **values})
     return execute(eng, session, instance, workflow, actor, action="instance.started",

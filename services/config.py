@@ -39,6 +39,7 @@ DEFAULTS: dict = {
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 2,
+    "PROXY_HOPS": 0,                          # proxies in front that set X-Forwarded-*; 0: trust none of them
     "SCHEDULER_INTERVAL_SECONDS": 30,
     "HAZARD_FILING_REQUEST_SECONDS": 3,       # an inspection's hazard files opened in its request (one transaction each),
                                               # the rest by the scheduler's next tick
@@ -183,6 +184,9 @@ def check(config: dict) -> None:
                 and 60 >= window[0] >= window[1] >= 0):
             raise ValueError(f"GRIDSAFE_{name} must be a JSON list of two whole numbers of days before the "
                              f"assurance period, the earlier first (e.g. [15, 7]), not {window!r}")
+    hops = config.get("PROXY_HOPS")
+    if isinstance(hops, bool) or not isinstance(hops, int) or not 0 <= hops <= 5:
+        raise ValueError(f"GRIDSAFE_PROXY_HOPS must be the number of proxies in front (0 to 5), not {hops!r}")
     days = config.get("NOTICE_DELIVERY_DAYS")
     if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 10:
         raise ValueError(f"GRIDSAFE_NOTICE_DELIVERY_DAYS must be a whole number of working days from 0 to 10, "

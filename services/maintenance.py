@@ -127,3 +127,10 @@ def verify_audit(rt) -> tuple[int, list]:
     """(events checked, breaks): every hash chain of the audit trail recomputed."""
     with rt.read_sessions() as session:
         return rt.engine.verify_audit(session)
+
+
+def verify_projections(rt) -> tuple[int, list]:
+    """(instances checked, disagreements): the rows every query reads (open tasks, status, wake-up time,
+    subscriptions) against each instance's stored state."""
+    with rt.read_sessions() as session:
+        return rt.engine.check_projections(session)

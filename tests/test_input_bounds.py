@@ -153,3 +153,32 @@ def test_an_api_upload_over_the_byte_limit_is_a_problem_naming_the_limit(tmp_pat
                                       data={"kind": "photo", "file": (io.BytesIO(b"x" * 2 * 1024 * 1024), "p.jpg")})
     assert response.status_code == 413 and response.mimetype == "application/problem+json"
     assert "1 MB" in response.get_json()["detail"]
+
+
+def test_the_idempotency_key_commits_with_the_hazard_it_opened(hazard_app):
+    """A keyed opening takes no more commits than an unkeyed one: the key is written with the instance, so a
+    crash in between cannot leave a key that answers "still being filed" for ever."""
+    from sqlalchemy import event
+    from records.request_keys import RequestKey
+    api = hazard_app.test_client()
+    token = {"Authorization": f"Bearer {api_token(hazard_app, 'insp1')}"}
+    photo = api.post("/api/v1/attachments", headers=token, content_type="multipart/form-data",
+                     data={"kind": "photo", "file": (io.BytesIO(jpeg()), "h.jpg")}).get_json()["id"]
+    body = {"customer": "3600100001", "item_code": "IL01", "location": "配电室", "description": "无闭锁",
+            "photos": [photo]}
+    commits = []
+
+    def count(conn):
+        commits.append(1)
+    sa = hazard_app.extensions["gridsafe.runtime"].sa
+    event.listen(sa, "commit", count)
+    try:
+        assert api.post("/api/v1/hazards", headers=token, json=body).status_code == 201
+        unkeyed, commits[:] = len(commits), []
+        keyed = api.post("/api/v1/hazards", headers={**token, "Idempotency-Key": "one-commit-key-1"}, json=body)
+        assert keyed.status_code == 201 and len(commits) == unkeyed
+    finally:
+        event.remove(sa, "commit", count)
+    with hazard_app.app_context():
+        row = db.session().get(RequestKey, ("insp1", "one-commit-key-1"))
+        assert row.instance_id == keyed.get_json()["instance_id"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import flask_babel
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import services
@@ -54,7 +55,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.init_app(app)
     for name in api.BLUEPRINTS:
         csrf.exempt(app.blueprints[name])   # the API authenticates by bearer token only, never by cookie
+    _behind_proxies(app, rt.config["PROXY_HOPS"])
     return app
+
+
+def _behind_proxies(app: Flask, hops: int) -> None:
+    """Behind a TLS proxy, take the client's address (the sign-in limit per address), the scheme (https
+    links, secure cookies) and the host from the X-Forwarded-* headers the last `hops` proxies set; with 0,
+    those headers are ignored, since a client could write them itself."""
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
 
 
 def _translate(message: str, **params) -> str:
