@@ -46,7 +46,7 @@ def pg_url():
     if reason:
         pytest.skip(reason)
     schema = f"gs_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_BASE_URL)
+    admin = create_engine(PG_BASE_URL, pool_pre_ping=True)     # a connection ended meanwhile is replaced
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"{PG_BASE_URL}?options=-csearch_path%3D{schema}"
