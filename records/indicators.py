@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 
 from . import kpi, snapshots
 from .customers import Customer
+from .kpi_scope import column_filters
 from .hazards import Hazard
 from .risk import CustomerGrade
 from .trips import CustomerTrip
@@ -198,13 +199,4 @@ def trip_counts(session, scope: kpi.Scope, group: str | None = None) -> dict:
 
 
 def _customer_filters(scope: kpi.Scope) -> list:
-    conditions = []
-    if scope.branch_ids is not None:
-        conditions.append(Customer.branch_id.in_(scope.branch_ids))
-    if scope.team_ids is not None:
-        conditions.append(Customer.default_team_id.in_(scope.team_ids))
-    if scope.klass:
-        conditions.append(Customer.importance.is_(None) if scope.klass == "none" else Customer.importance == scope.klass)
-    if scope.industry:
-        conditions.append(Customer.industry == scope.industry)
-    return conditions
+    return column_filters(scope, Customer.branch_id, Customer.default_team_id, Customer.importance, Customer.industry)

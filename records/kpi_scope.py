@@ -57,3 +57,18 @@ def make_scope(first_day: date, last_day: date, now: datetime, zone: str = "Asia
     as_of = max(start, min(end, now))
     return Scope(first_day=first_day, last_day=last_day, start=start, end=end, as_of=as_of, zone=zone,
                  live=as_of >= now, read_at=now, **filters)
+
+
+def column_filters(scope: Scope, branch, team, klass, industry) -> list:
+    """The scope's filters (branches, teams, customer class — "none" for customers without one — and
+    industry) as conditions on the given columns, for the tables that carry them (customers, snapshots)."""
+    conditions = []
+    if scope.branch_ids is not None:
+        conditions.append(branch.in_(scope.branch_ids))
+    if scope.team_ids is not None:
+        conditions.append(team.in_(scope.team_ids))
+    if scope.klass:
+        conditions.append(klass.is_(None) if scope.klass == "none" else klass == scope.klass)
+    if scope.industry:
+        conditions.append(industry == scope.industry)
+    return conditions

@@ -21,7 +21,7 @@ from sqlalchemy import Index, Integer, String, delete, func, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
-from .kpi_scope import Scope
+from .kpi_scope import Scope, column_filters
 
 HAZARD = "hazard"
 INSPECTION = "inspection"
@@ -159,16 +159,8 @@ def counts(session, scope: Scope, month: str, kind: str, names, group: str | Non
 
 def filters(scope: Scope) -> list:
     """The scope's filters on the count rows (the same meaning as records.kpi_conditions' filters)."""
-    conditions = []
-    if scope.branch_ids is not None:
-        conditions.append(IndicatorCount.branch_id.in_(scope.branch_ids))
-    if scope.team_ids is not None:
-        conditions.append(IndicatorCount.team_id.in_(scope.team_ids))
-    if scope.klass:
-        conditions.append(IndicatorCount.klass.is_(None) if scope.klass == "none" else IndicatorCount.klass == scope.klass)
-    if scope.industry:
-        conditions.append(IndicatorCount.industry == scope.industry)
-    return conditions
+    return column_filters(scope, IndicatorCount.branch_id, IndicatorCount.team_id, IndicatorCount.klass,
+                          IndicatorCount.industry)
 
 
 def grades(session, scope: Scope, month: str) -> dict:
