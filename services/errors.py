@@ -44,8 +44,8 @@ class Invalid(ServiceError):
 
 # What the engine and the database answer, named here so that the interfaces map them without
 # reaching into the engine themselves.
-from engine import STATUSES as INSTANCE_STATUSES, EngineError  # noqa: E402
+from engine import STATUSES as INSTANCE_STATUSES, Conflict as EngineConflict, EngineError  # noqa: E402
 from engine.transient import is_busy, is_outage  # noqa: E402
 
-__all__ = ["ServiceError", "NotFound", "Forbidden", "Conflict", "Invalid", "EngineError", "INSTANCE_STATUSES",
+__all__ = ["ServiceError", "NotFound", "Forbidden", "Conflict", "Invalid", "EngineError", "EngineConflict", "INSTANCE_STATUSES",
            "is_busy", "is_outage"]

@@ -13,7 +13,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import services
-from engine import Engine
 from services import config as settings
 from services import i18n, work
 
@@ -129,6 +128,6 @@ def _navigation() -> dict:
     return {"nav_counts": g.nav_counts}
 
 
-def engine_of(app: Flask) -> Engine:
+def engine_of(app: Flask):
     """The app's engine (tests and benchmarks reach it this way)."""
     return app.extensions["gridsafe.engine"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import current_app, redirect, request, url_for
 from flask_login import current_user
 
-from records import ROLES
+from services.vocabulary import ROLES
 
 PUBLIC = "public"
 STAFF = frozenset(ROLES)            # anyone signed in with at least one role

@@ -6,7 +6,7 @@ from flask import request, send_file
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
-from records import dictionary, hazards
+from services import vocabulary
 from services import cancellations, hazards as service, reports
 
 from ..current import actor, runtime
@@ -17,8 +17,8 @@ blp = Blueprint("hazards_api", __name__, url_prefix="/api/v1", description="Haza
 
 
 class HazardListArgs(Schema):
-    status = fields.String(load_default=None, validate=validate.OneOf(hazards.STATUSES + ("open",)))
-    severity = fields.String(load_default=None, validate=validate.OneOf(dictionary.SEVERITIES))
+    status = fields.String(load_default=None, validate=validate.OneOf(vocabulary.HAZARD_STATUSES + ("open",)))
+    severity = fields.String(load_default=None, validate=validate.OneOf(vocabulary.SEVERITIES))
     overdue = fields.Boolean(load_default=False)
     customer = fields.String(load_default=None, validate=validate.Length(max=20))
     team = fields.String(load_default=None, validate=validate.Length(max=40))
@@ -55,7 +55,7 @@ class OpenSchema(Schema):
     equipment = fields.String(load_default=None, validate=validate.Length(max=200))
     description = fields.String(required=True, validate=validate.Length(max=2000))
     photos = fields.List(fields.String(validate=validate.Length(equal=64)), required=True)
-    severity = fields.String(load_default=None, validate=validate.OneOf(dictionary.SEVERITIES))
+    severity = fields.String(load_default=None, validate=validate.OneOf(vocabulary.SEVERITIES))
     severity_reason = fields.String(load_default=None, validate=validate.Length(max=500))
     interim_measures = fields.String(load_default=None, validate=validate.Length(max=1000))
 

@@ -7,8 +7,8 @@ from datetime import date
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-import engine
 from services import Invalid
+from services.errors import INSTANCE_STATUSES, EngineError
 from services import instances as service
 
 from .. import current, db
@@ -33,7 +33,7 @@ def _query(args) -> service.InstanceQuery:
 
     status = args.get("status") or None
     return service.InstanceQuery(process=args.get("process") or None, version=number("version"),
-                                   status=status if status in engine.STATUSES else None,
+                                   status=status if status in INSTANCE_STATUSES else None,
                                    key=(args.get("key") or "").strip() or None, started_from=day("from"),
                                    started_to=day("to"), page=page_number(args))
 
@@ -44,7 +44,7 @@ def instances():
     rt, actor, session = current.runtime(), current.actor(), db.session()
     q = _query(request.args)
     rows, total = service.instance_page(rt, session, actor, q)
-    return render_template("admin/instances.html", rows=rows, total=total, q=q, statuses=engine.STATUSES,
+    return render_template("admin/instances.html", rows=rows, total=total, q=q, statuses=INSTANCE_STATUSES,
                            processes=service.process_ids(rt, session, actor), page_size=service.PAGE_SIZE)
 
 
@@ -81,6 +81,6 @@ def instance_action(instance_id, action):
     except Invalid as err:
         flash(err.message, "error")
         return instance(instance_id), 422
-    except engine.EngineError as err:
+    except EngineError as err:
         flash(str(err), "error")
     return redirect(url_for("admin.instance", instance_id=instance_id))

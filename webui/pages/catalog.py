@@ -5,9 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from records import dictionary as dictionary_records
-from records import hazards, inspections
-from services import Conflict, Invalid, customers, dictionary
+from services import Conflict, Invalid, customers, dictionary, vocabulary
 
 from ..current import actor, runtime
 from ..db import session
@@ -20,7 +18,7 @@ bp = Blueprint("catalog", __name__)
 def dictionary_index():
     """The hazard dictionary (newest version of each item)."""
     return render_template("catalog/dictionary.html", items=dictionary.items(runtime(), session(), actor()),
-                           severity_names=dictionary_records.SEVERITY_NAMES)
+                           severity_names=vocabulary.SEVERITY_NAMES)
 
 
 @bp.route("/dictionary/<code>", methods=["GET", "POST"])
@@ -61,8 +59,8 @@ def customer_page(number):
                            grade_reasons=page["grade_reasons"],
                            inspections=page["inspections"], hazards=page["hazards"], documents=page["documents"],
                            trips=page["trips"],
-                           severity_names=dictionary_records.SEVERITY_NAMES, hazard_status=hazards.STATUS_NAMES,
-                           inspection_status=inspections.STATUS_NAMES, kinds=inspections.KIND_NAMES, today=rt.today())
+                           severity_names=vocabulary.SEVERITY_NAMES, hazard_status=vocabulary.HAZARD_STATUS_NAMES,
+                           inspection_status=vocabulary.INSPECTION_STATUS_NAMES, kinds=vocabulary.INSPECTION_KIND_NAMES, today=rt.today())
 
 
 @bp.route("/customers/new", methods=["GET", "POST"])

@@ -8,9 +8,9 @@ from wtforms import (BooleanField, DateField, FloatField, HiddenField, IntegerFi
                      TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
-from records import customers, dictionary
+from services import vocabulary
 
-SEVERITY_CHOICES = [(s, n) for s, n in dictionary.SEVERITY_NAMES.items()]
+SEVERITY_CHOICES = [(s, n) for s, n in vocabulary.SEVERITY_NAMES.items()]
 MOBILE = Regexp(r"^1\d{10}$", message=_l("Enter an 11-digit mobile number starting with 1."))
 
 
@@ -34,7 +34,7 @@ class CustomerForm(FlaskForm):
     name = StringField(_l("Name"), [InputRequired(), Length(max=200)])
     address = StringField(_l("Address"), [Optional(), Length(max=300)])
     branch_id = SelectField(_l("Branch"), coerce=int)
-    importance = SelectField(_l("Importance class"), choices=[("", "—")] + list(customers.CLASS_NAMES.items()))
+    importance = SelectField(_l("Importance class"), choices=[("", "—")] + list(vocabulary.CUSTOMER_CLASS_NAMES.items()))
     temporary_from = DateField(_l("Temporary from"), [Optional()])
     temporary_to = DateField(_l("Temporary until"), [Optional()])
     high_risk = BooleanField(_l("High-risk industry"))

@@ -7,9 +7,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import gettext as _
 
-from records import inspections as inspection_records
 from services import indicator_tables as tables
-from services import indicators
+from services import indicators, vocabulary
 
 from .. import current, db, excel
 from ..rendering import page_number
@@ -100,5 +99,5 @@ def inspections():
     """The inspections behind an inspection number of the dashboard (kpi=set name)."""
     found = indicators.inspections_behind(current.runtime(), db.session(), current.actor(), request.args,
                                           page_number(request.args))
-    return render_template("dashboard/inspections.html", **found, kind_names=inspection_records.KIND_NAMES,
-                           status_names=inspection_records.STATUS_NAMES), 400 if found["q"].errors else 200
+    return render_template("dashboard/inspections.html", **found, kind_names=vocabulary.INSPECTION_KIND_NAMES,
+                           status_names=vocabulary.INSPECTION_STATUS_NAMES), 400 if found["q"].errors else 200

@@ -6,8 +6,7 @@ import uuid
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from records import dictionary, hazards as hazard_records
-from services import Conflict, Invalid, cancellations, hazards, indicators, work
+from services import Conflict, Invalid, cancellations, hazards, indicators, vocabulary, work
 
 from ..current import actor, runtime
 from ..db import session
@@ -22,8 +21,8 @@ def index():
     rows, total = hazards.hazard_page(rt, session(), actor(), q)
     return render_template("hazards/index.html", rows=rows, total=total, q=q, now=rt.now(),
                            teams=hazards.filter_teams(rt, session(), actor()),
-                           statuses=hazard_records.STATUSES, status_names=hazard_records.STATUS_NAMES,
-                           severity_names=dictionary.SEVERITY_NAMES, page_size=hazards.PAGE_SIZE,
+                           statuses=vocabulary.HAZARD_STATUSES, status_names=vocabulary.HAZARD_STATUS_NAMES,
+                           severity_names=vocabulary.SEVERITY_NAMES, page_size=hazards.PAGE_SIZE,
                            kpi_labels=indicators.SET_LABELS)
 
 
@@ -32,8 +31,8 @@ def dossier_page(file_number):
     """The dossier: facts, deadlines, where the process stands, timeline, documents, photos. Printable."""
     rt = runtime()
     view = hazards.dossier(rt, session(), actor(), file_number)
-    return render_template("hazards/dossier.html", view=view, status_names=hazard_records.STATUS_NAMES,
-                           severity_names=dictionary.SEVERITY_NAMES, now=rt.now(),
+    return render_template("hazards/dossier.html", view=view, status_names=vocabulary.HAZARD_STATUS_NAMES,
+                           severity_names=vocabulary.SEVERITY_NAMES, now=rt.now(),
                            may_request_cancel=cancellations.may_request(actor()),
                            may_decide_cancel=view["cancellation"] is not None
                            and cancellations.may_decide(rt, actor(), view["cancellation"]))
@@ -57,7 +56,7 @@ def new():
         else:
             return _after_opening(opened)
     return render_template("hazards/new.html", items=hazards.opening_items(rt, session(), actor()), values=values,
-                           errors=errors, photos=photos, severity_names=dictionary.SEVERITY_NAMES,
+                           errors=errors, photos=photos, severity_names=vocabulary.SEVERITY_NAMES,
                            idempotency_key=key), 422 if errors else 200
 
 

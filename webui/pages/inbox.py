@@ -7,9 +7,9 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-import engine
 import forms
 from services import Conflict, Invalid, ServiceError, submissions, task_forms, work
+from services.errors import EngineConflict
 from services import attachments as attachment_service
 
 from .. import current, db
@@ -106,7 +106,7 @@ def complete(task_id):
     except Invalid as err:
         flash(_("Please correct the marked fields."), "error")
         return _task_page(work.open_task(rt, session, actor, found.id), data=data, errors=err.errors, status=422)
-    except (engine.Conflict, Conflict) as err:
+    except (EngineConflict, Conflict) as err:
         flash(_("This task was changed by someone else: %(detail)s", detail=str(err)), "error")
         return redirect(url_for("inbox.index"))
     failed = work.after_completion(session, instance)
@@ -131,7 +131,7 @@ def submit(task_id):
                                            field_errors=upload_errors)
     except ServiceError as err:
         return jsonify(state="refused", message=err.message or _("Refused."), errors=err.errors or {}), err.status
-    except engine.Conflict as err:
+    except EngineConflict as err:
         return jsonify(state="refused", message=_("This task was changed by someone else: %(detail)s",
                                                   detail=str(err))), 409
     return jsonify(state=state, message=failed or _("'%(task)s' is done.", task=found.title), step_failed=bool(failed))
@@ -179,7 +179,7 @@ def claim(task_id):
     title = found.title
     try:
         work.claim(rt, session, actor, task_id)
-    except (engine.Conflict, Conflict) as err:
+    except (EngineConflict, Conflict) as err:
         if _wants_json():
             return jsonify(message=_("Someone else was faster: %(detail)s", detail=str(err))), 409
         flash(_("Someone else was faster: %(detail)s", detail=str(err)), "error")

@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
-from records import ROLES
+from services.vocabulary import ROLES
 from services import Conflict, Invalid
 from services import people
 from services.people import ROLE_LABELS
