@@ -57,8 +57,9 @@ run: setup
 	$(BIN)/gridsafe demo
 	$(BIN)/gridsafe serve --with-scheduler
 
+# Both cores: one pytest worker each, a test file's tests on one worker (module fixtures such as the demo load once).
 test: setup browser documents
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Speed and memory goals, one script per issue (figures go in the closing notes, not in tests).
 # Each script takes --help; add --postgres / --db both to measure on PostgreSQL as well.

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from engine import FixedClock, HumanTask
 from records import Branch, Customer, Hazard, Inspection, Team, User, dictionary
 
-from . import demo_hazards, demo_history, demo_records, planning, risk
+from . import demo_hazards, demo_history, demo_records, hazard_filing, planning, risk
 from .demo_steps import store
 from .errors import Forbidden
 from .i18n import _
@@ -139,6 +139,7 @@ def _one_done(rt, session) -> int:
         "inspector_signature": store(rt, session, at, "signature", 901),
         "second_inspector_signature": store(rt, session, at, "signature", 902),
         "customer_name": "值班电工", "customer_signature": store(rt, session, at, "signature", 903)}, "jiancha1")
+    hazard_filing.file_inspection(past, session, ins.id)     # as the request does after the submission's commit
     return 1
 
 
