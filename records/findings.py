@@ -10,6 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
+from .inspections import Inspection
 
 STATUSES = ("pending", "filed", "error")
 
@@ -53,3 +54,11 @@ def inspections_waiting(session, limit: int = 100) -> list[int]:
 def any_pending(session, inspection_id: int) -> bool:
     return session.scalar(select(PendingFinding.id).where(PendingFinding.inspection_id == inspection_id,
                                                           PendingFinding.status == "pending").limit(1)) is not None
+
+
+def waiting_for_instance(session, instance_id: int) -> int | None:
+    """The inspection of this process instance when findings of it wait for their files, else None: one
+    query, asked after every task completion."""
+    return session.scalar(select(PendingFinding.inspection_id)
+                          .join(Inspection, Inspection.id == PendingFinding.inspection_id)
+                          .where(Inspection.instance_id == instance_id, PendingFinding.status == "pending").limit(1))

@@ -103,8 +103,8 @@ def file_inspection(rt, session, inspection_id: int, *, seconds: float | None = 
 def after_completion(rt, session, instance_id: int) -> Progress | None:
     """After a task of this process instance was completed (and committed): file what it queued, for as
     long as the request may (HAZARD_FILING_REQUEST_SECONDS); the scheduler files what is left."""
-    ins_id = session.scalar(select(Inspection.id).where(Inspection.instance_id == instance_id))
-    if ins_id is None or not findings.any_pending(session, ins_id):
+    ins_id = findings.waiting_for_instance(session, instance_id)
+    if ins_id is None:
         session.commit()
         return None
     return file_inspection(rt, session, ins_id, seconds=float(rt.config.get("HAZARD_FILING_REQUEST_SECONDS", 3)))
