@@ -47,7 +47,8 @@ def test_a_process_owner_edits_previews_and_deploys_a_form(app, chromium, tmp_pa
         page.wait_for_selector('.json-editor[data-part="ui"] .cm-lintRange-error')
         assert page.locator(".form-editor-preview.stale").count() == 1
         page.click("[data-action=deploy]")
-        page.wait_for_selector(".editor-status[data-state=invalid]")
+        # the status says 部署中 until the server's refusal replaces it: wait for that refusal, not the old state
+        page.wait_for_selector(".editor-status[data-state=invalid]:has-text('ghost')")
         assert "ghost" in page.inner_text(".editor-status")
         replace_text(page, "ui", '{"remark": {"ui:widget": "textarea"}}')
         page.wait_for_selector(".form-editor-preview textarea[name=remark]")

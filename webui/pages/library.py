@@ -89,6 +89,7 @@ def form_editor(filename):
               "messages": {"valid": _("No problems: it can be deployed."), "problems": _("Problems:"),
                            "deployed": _("Deployed as version %(version)s.", version="{version}"),
                            "unchanged": _("Unchanged: the form is the same as its newest version."),
+                           "deploying": _("Deploying…"),
                            "error": _("Something went wrong")}}
     return render_template("models/form_editor.html", editor=opened, config=config)
 

@@ -91,8 +91,17 @@ function schedulePreview() {
 }
 
 async function deploy() {
+  const button = root.querySelector('[data-action=deploy]');
   const comment = root.querySelector('input[name=comment]').value;
-  const { status, json: answer } = await post(config.urls.deploy, { ...texts(), comment });
+  button.disabled = true;                    // one deploy per click: a second click waits for the answer
+  setStatus(root, 'deploying', config.messages.deploying);
+  let status;
+  let answer;
+  try {
+    ({ status, json: answer } = await post(config.urls.deploy, { ...texts(), comment }));
+  } finally {
+    button.disabled = false;
+  }
   if (status === 422) {
     setStatus(root, 'invalid', answer.detail);
     return;
