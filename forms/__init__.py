@@ -58,8 +58,15 @@ def problem(name: str, folder: Path | None = None) -> str | None:
         return f"is not valid JSON: {err}"
     if name.endswith(".uischema.json"):
         return None if isinstance(schema, dict) else "must be a JSON object"
+    path = _path(name, folder)
+    return _schema_problem(path, path.stat().st_mtime)
+
+
+@lru_cache(maxsize=256)
+def _schema_problem(path: Path, mtime: float) -> str | None:
+    """The meta-schema check of one form file as it is on disk (every deploy names the same files again)."""
     try:
-        Draft202012Validator.check_schema(schema)
+        Draft202012Validator.check_schema(_load(path, mtime))
     except SchemaError as err:
         return f"is not a valid JSON Schema: {err.message}"
     return None

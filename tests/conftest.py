@@ -145,11 +145,21 @@ def hazard_app(sqlite_url, tmp_path, clock):
     return make_app(sqlite_url, tmp_path / "data", clock)
 
 
-@pytest.fixture
-def chromium():
-    """Debian's Chromium through Playwright (the test is skipped, with the reason, when it cannot start)."""
+@pytest.fixture(scope="session")
+def _chromium_process():
+    """One Chromium per test worker: starting it costs most of a second, a fresh context costs little."""
     from browser_support import browser
     playwright, instance = browser()
     yield instance
     instance.close()
     playwright.stop()
+
+
+@pytest.fixture
+def chromium(_chromium_process):
+    """Debian's Chromium through Playwright (the test is skipped, with the reason, when it cannot start).
+    Each test's pages and contexts are its own (new_page opens a fresh context: no cookies, storage or
+    service worker of another test) and are closed after it."""
+    yield _chromium_process
+    for context in list(_chromium_process.contexts):
+        context.close()

@@ -5,6 +5,7 @@ import json
 from datetime import datetime
 
 import nh3
+from jinja2 import BytecodeCache
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from markdown_it import MarkdownIt
@@ -63,7 +64,26 @@ def page_url(page: int) -> str:
     return "?" + urlencode(args)
 
 
+class CompiledTemplates(BytecodeCache):
+    """Templates compiled once per process, shared by every app it builds (each workers' app, and the
+    test suite's hundreds): keyed by name and source checksum, so an edited template compiles anew."""
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED = CompiledTemplates()
+
+
 def init_app(app) -> None:
+    app.jinja_env.bytecode_cache = COMPILED
     app.jinja_env.globals["page_url"] = page_url
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["task_status_label"] = task_status_label
