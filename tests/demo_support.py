@@ -1,6 +1,8 @@
 """The demo data set loaded once per test session into a template database; each test gets its own copy."""
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 
 import pytest
@@ -17,16 +19,26 @@ def _app(db_path, data_dir):
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory):
-    """(database file, data folder) holding `gridsafe init` and `gridsafe demo` (about a minute, once)."""
+    """(database file, data folder) holding `gridsafe init` and `gridsafe demo` (20-30 s), built once per
+    test run: under pytest-xdist the first worker that needs it builds it in the run's shared folder while
+    the others wait on a lock, then every worker copies it."""
     from cli import main
     from webui import db
-    folder = tmp_path_factory.mktemp("demo")
-    app = _app(folder / "demo.db", folder / "data")
-    for command in (["init"], ["demo"]):
-        result = CliRunner().invoke(main, command, obj={"app": app})
-        assert result.exit_code == 0, result.output
-    with app.app_context():
-        db.session().get_bind().dispose()        # everything in the main file, nothing left in the WAL
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / "demo-template"
+    with open(shared / "demo-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "complete").exists():
+            shutil.rmtree(folder, ignore_errors=True)        # a build that failed half-way starts again
+            folder.mkdir()
+            app = _app(folder / "demo.db", folder / "data")
+            for command in (["init"], ["demo"]):
+                result = CliRunner().invoke(main, command, obj={"app": app})
+                assert result.exit_code == 0, result.output
+            with app.app_context():
+                db.session().get_bind().dispose()        # everything in the main file, nothing left in the WAL
+            (folder / "complete").touch()
     return folder / "demo.db", folder / "data"
 
 

@@ -6,12 +6,12 @@ people by name with their 检查证 numbers, letters numbered in the company's p
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from demo_support import demo_app, demo_template  # noqa: F401 - fixtures
 from document_support import (REQUIRED, docx_of, fields_of, has_page_numbers, login_names_in, stray_latin, text_of,
                               unfilled)
 from inspection_support import InspectionWorld
@@ -124,22 +124,10 @@ def test_the_grade_reasons_read_as_a_sentence(world):
     assert not stray_latin(words.replace("IL01", "")) and "S =" not in raised
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory, sqlite_template):
-    """The demo data set, loaded once for this module (the real CLI command)."""
-    from click.testing import CliRunner
-
-    from cli import main
-    from webui import create_app
-    folder = tmp_path_factory.mktemp("demo")
-    shutil.copy(sqlite_template, folder / "gridsafe.db")
-    app = create_app({"ENV": "testing", "SECRET_KEY": "k", "DATABASE_URL": f"sqlite:///{folder / 'gridsafe.db'}",
-                      "DATA_DIR": str(folder / "data")})
-    runner = CliRunner()
-    assert runner.invoke(main, ["init"], obj={"app": app}).exit_code == 0
-    result = runner.invoke(main, ["demo"], obj={"app": app})
-    assert result.exit_code == 0, result.output
-    return app
+@pytest.fixture
+def demo(demo_app):  # noqa: F811
+    """The demo data set (the real `gridsafe init` and `gridsafe demo`), a copy of the run's one load."""
+    return demo_app
 
 
 def test_every_document_of_the_demo_reads_as_an_official_document(demo):
