@@ -110,19 +110,24 @@ class Engine:
             model_version_id = deploy.latest_definition(session, "process", process_id).model_version_id
         return self.specs.properties(session, model_version_id, process_id)
 
+    def newest_process(self, session, process_id: str):
+        """(model_version_id, title) of the newest deployed version of a process. Raises UnknownProcess."""
+        return deploy.latest_definition(session, "process", process_id)
+
     # running
     def start_instance(self, session, process_id: str, *, actor: str, business_key: str | None = None,
                        data: dict | None = None, title: str | None = None,
                        subject: str | None = None, commit: bool = True,
-                       on_created: Callable[[int], None] | None = None) -> ProcessInstance:
+                       on_created: Callable[[int], None] | None = None, definition=None) -> ProcessInstance:
         """Start the newest version of a process; subject (e.g. a customer number) is for filtering.
         commit=False: the start is part of the caller's transaction (the caller commits it together with
         the row that says what was started, or rolls it all back); a failing step is still the new
         instance's own error. on_created gets the new id inside the transaction (a caller's row that names
-        the instance commits with it)."""
+        the instance commits with it). definition: what newest_process answered earlier in this transaction
+        (not looked up again)."""
         return runtime.start_instance(self, session, process_id, actor=actor, business_key=business_key,
                                       data=data, title=title, subject=subject, nested=not commit,
-                                      on_created=on_created)
+                                      on_created=on_created, definition=definition)
 
     def complete_task(self, session, task_id: str, data: dict | None, actor: str, *,
                       expect_version: int | None = None) -> ProcessInstance:

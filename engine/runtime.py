@@ -362,11 +362,11 @@ def jsonable(data, what: str) -> dict:
 
 def start_instance(eng, session, process_id: str, *, actor: str, business_key: str | None = None,
                    data: dict | None = None, title: str | None = None, subject: str | None = None,
-                   nested: bool = False, on_created=None) -> ProcessInstance:
+                   nested: bool = False, on_created=None, definition=None) -> ProcessInstance:
     """Start the newest version of a process with initial data and run it until it waits. `on_created` gets
     the new instance's id before anything commits, to link a row of the caller's to it in the same transaction."""
     data = jsonable(data, "the start data")
-    definition = latest_definition(session, "process", process_id)
+    definition = definition or latest_definition(session, "process", process_id)
     spec, subprocess_specs = eng.specs.get(session, definition.model_version_id, process_id)
     workflow = BpmnWorkflow(spec, subprocess_specs)
     now = eng.clock.now()

@@ -77,8 +77,8 @@ def process_ids(rt, session, actor) -> list[str]:
 def describe(rt, session, actor, instance_id: int, *, with_version: bool = True) -> dict:
     """One instance: what it waits for, its elements, data, audit trail and error, with its version
     (with_version=False: without it, for the API, which does not print the diagram's source)."""
-    access.instance_or_404(session, actor, instance_id)
-    view = rt.engine.describe(session, instance_id)
+    instance = access.instance_or_404(session, actor, instance_id)
+    view = rt.engine.describe(session, instance.id)    # finds the row just read in the session (held: no second read)
     if with_version:
         view["version"] = session.get(ModelVersion, view["instance"].model_version_id)
     view["can_act"] = actor.has_role("admin")

@@ -49,10 +49,11 @@ def start(rt, session, actor, process_id: str, *, business_key: str | None = Non
           title: str | None = None, subject: str | None = None):
     """Start the newest version of a process the diagram lets the actor start; NotFound otherwise
     (absent and not startable are answered alike), before anything is written."""
-    if not access.may_start(actor, startable_by(rt, session, process_id)):
+    newest = rt.engine.newest_process(session, process_id)     # the version checked is the version started
+    if not access.may_start(actor, startable_by(rt, session, process_id, newest.model_version_id)):
         raise NotFound()
     return rt.engine.start_instance(session, process_id, actor=actor.username, business_key=business_key,
-                                    data=data, title=title, subject=subject)
+                                    data=data, title=title, subject=subject, definition=newest)
 
 
 def deliver_message(rt, session, actor, name: str, correlation_key: str | None, payload: dict | None):
