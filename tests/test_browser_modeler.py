@@ -61,7 +61,8 @@ def test_validation_problems_are_marked_on_their_elements_in_the_modeler(hazard_
         marked = page.get_attribute('g.djs-element[data-element-id="register"]', "class")
         assert "gs-problem" in marked
         page.click("[data-action=deploy]")
-        page.wait_for_selector(".editor-status[data-state=invalid]")
+        # the refusal itself, not the state the validation had already set
+        page.wait_for_selector(".editor-status[data-state=invalid]:has-text('未部署')")
     with hazard_app.app_context():
         assert db.session().scalars(select(ModelVersion.version).where(ModelVersion.name == "hazard_lifecycle")
                                     ).all() == [1]

@@ -34,7 +34,7 @@ def _messages() -> dict:
         "ready": _("Ready."), "dirty": _("Unsaved changes."), "saved": _("Draft saved."),
         "valid": _("No problems: it can be deployed."), "invalid": _("%(count)s problems: see the list."),
         "deployed": _("Deployed as version %(version)s."),
-        "unchanged": _("Unchanged: version %(version)s is the same."),
+        "unchanged": _("Unchanged: version %(version)s is the same."), "deploying": _("Deploying…"),
         "notDeployed": _("Not deployed: %(count)s problems."), "error": _("Something went wrong"),
         "importFailed": _("The diagram could not be opened:"), "line": _("line %(line)s", line="{line}"),
         "asDeployed": _("Version %(version)s as deployed.", version="{version}"), "warning": _("Warning"),

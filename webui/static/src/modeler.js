@@ -131,8 +131,17 @@ class Editor {
 
   async deploy() {
     const comment = this.root.querySelector('[name=comment]');
-    const { status, json } = await post(this.config.urls.deploy,
-      { source: await this.xml(), comment: comment ? comment.value : '', lock_version: this.lockVersion });
+    const button = this.root.querySelector('[data-action=deploy]');
+    if (button) button.disabled = true;        // one deploy per click: a second click waits for the answer
+    setStatus(this.root, 'deploying', this.text('deploying'));
+    let status;
+    let json;
+    try {
+      ({ status, json } = await post(this.config.urls.deploy,
+        { source: await this.xml(), comment: comment ? comment.value : '', lock_version: this.lockVersion }));
+    } finally {
+      if (button) button.disabled = false;
+    }
     this.showProblems(json.problems || []);
     if (json.status === 'deployed' || json.status === 'unchanged') {
       this.dirty = false;
