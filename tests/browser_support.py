@@ -69,3 +69,15 @@ def draw_signature(page, selector: str = "canvas.signature-pad") -> None:
 def shot(page, tmp_path, name: str) -> None:
     """A full-page screenshot (into GRIDSAFE_SCREENSHOTS when set, to look at after the run)."""
     page.screenshot(path=str(Path(os.environ.get("GRIDSAFE_SCREENSHOTS", tmp_path)) / name), full_page=True)
+
+
+_KEPT_VALUE = """([name, value]) => new Promise((done) => { const open = indexedDB.open('gridsafe');
+  open.onerror = () => done(false);
+  open.onsuccess = () => { const all = open.result.transaction('task-forms').objectStore('task-forms').getAll();
+    all.onsuccess = () => done(all.result.some((r) => (r.fields[name] || []).includes(value))); }; })"""
+
+
+def wait_kept(page, name: str, value: str) -> None:
+    """Wait until the task form on the device (IndexedDB) holds this value for this field: what the last tap
+    or entry saved, instead of sleeping and hoping the save is done."""
+    page.wait_for_function(_KEPT_VALUE, arg=[name, value])

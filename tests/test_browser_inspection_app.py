@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from browser_support import LiveServer, draw_signature, sign_in
+from browser_support import LiveServer, draw_signature, sign_in, wait_kept
 from engine import HumanTask
 from inspection_walk import item, plan, walk_one_failed_item
 from records import Hazard, Inspection
@@ -18,6 +18,10 @@ TABLET = {"width": 768, "height": 1024}
 KEPT = """(() => new Promise((done) => { const open = indexedDB.open('gridsafe');
   open.onsuccess = () => { const all = open.result.transaction('task-forms').objectStore('task-forms').getAll();
     all.onsuccess = () => done(all.result.length); }; }))()"""
+_SIGNED = """() => new Promise((done) => { const open = indexedDB.open('gridsafe');
+  open.onsuccess = () => { const all = open.result.transaction('task-forms').objectStore('task-forms').getAll();
+    all.onsuccess = () => done(all.result.some((r) => (r.fields.inspector_signature || [''])[0]
+                                                        .startsWith('data:image'))); }; })"""
 
 
 @pytest.fixture
@@ -116,7 +120,7 @@ def test_a_failed_items_severity_can_be_raised_with_a_reason_and_never_lowered(h
         assert not reason.is_visible()
         page.click(f"{box} label:has(input[name$='.severity'][value=major])")
         assert reason.is_visible() and reason.evaluate("el => el === document.activeElement")
-        page.wait_for_timeout(300)
+        wait_kept(page, page.get_attribute(f"{box} input[name$='.severity'][value=major]", "name"), "major")
         page.reload()                                          # the raise is kept on the device like any tap
         page.wait_for_selector("form.task-form[data-ready]")
         assert page.locator(f"{box} input[name$='.severity'][value=major]").is_checked() and reason.is_visible()
@@ -169,9 +173,9 @@ def test_answers_given_offline_photo_and_signature_survive_a_reload(hazard_app, 
         page.fill("#checklist-0 [name$='.location']", "1号配电室")
         page.set_input_files("#checklist-0 input[type=file][name='checklist.0.photos']", str(photo))
         page.click(item(1, "na"))
+        wait_kept(page, page.get_attribute(item(1, "na") + " input", "name"), "na")
         draw_signature(page, "canvas[data-target=inspector_signature]")
-        page.wait_for_function("() => document.querySelector('form.task-form').dataset.localSaved")
-        page.wait_for_timeout(300)
+        page.wait_for_function(_SIGNED)                   # the drawing, kept on the device as a data URL
         context.set_offline(False)
         page.reload()
         page.wait_for_selector("form.task-form[data-ready]")

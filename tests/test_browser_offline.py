@@ -10,7 +10,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from browser_support import LiveServer, draw_signature, sign_in
+from browser_support import LiveServer, draw_signature, sign_in, wait_kept
 from engine import AuditEvent, HumanTask
 from inspection_walk import item, plan
 from records import Hazard, Inspection
@@ -68,7 +68,7 @@ def test_the_task_page_reopens_offline_with_every_answer_photo_and_signature(haz
         url = page.url
         context.set_offline(True)
         _fill_all(page, photo)
-        page.wait_for_timeout(300)
+        wait_kept(page, "customer_name", "王电工")            # the last entry of _fill_all
         answer = page.reload()
         page.wait_for_selector("form.task-form[data-ready]")
         assert answer.from_service_worker and page.url == url and page.evaluate("navigator.onLine") is False
