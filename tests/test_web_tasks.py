@@ -268,6 +268,10 @@ def test_my_teams_queue_merges_team_and_teamless_offers_in_due_order_across_page
     first = client.get("/api/v1/tasks?scope=team", headers=bearer).get_json()
     second = client.get("/api/v1/tasks?scope=team&page=2", headers=bearer).get_json()
     assert first["total"] == second["total"] == 61      # 60 + the started visit's own task (due in 30 days)
+    beyond = client.get("/api/v1/tasks?scope=team&page=3", headers=bearer).get_json()
+    assert beyond["items"] == [] and beyond["total"] == 61     # counted (a full page and an empty one cannot tell)
+    other = client.get("/api/v1/tasks?scope=team&process=no_such_process", headers=bearer).get_json()
+    assert other["items"] == [] and other["total"] == 0
     keys = [t["business_key"] for t in first["items"] + second["items"]]
     assert len(keys) == 61 and len(first["items"]) == 50
     expected = [f"Q-{n:02d}" for n in range(30)] + ["V-1"] + [f"Q-{n:02d}" for n in range(30, 60)]
