@@ -243,6 +243,11 @@ def _opened(session, actor, instance_id: int, with_dossier: bool) -> Opened:
                   dossier=_view(session, hazard) if with_dossier else None)
 
 
+def document_row(rt, session, actor, document_id: int) -> Document:
+    """A generated document the actor reaches (whether it is rendered yet: Document.ready)."""
+    return access.document_or_404(session, actor, document_id)
+
+
 def document(rt, session, actor, document_id: int) -> tuple[Document, BinaryIO]:
     """A generated document (any version) the actor reaches, and its bytes opened for streaming."""
     doc = access.document_or_404(session, actor, document_id)

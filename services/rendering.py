@@ -236,4 +236,7 @@ def retry(rt, session, actor, job_id: int) -> RenderJob:
     audit.record(session, f"document:{job.document_id}", at=rt.now(), actor=actor.username,
                  action="document.render_retried", before=before, after={"status": job.status})
     session.commit()
+    if rt.config.get("DOCUMENTS_RENDER") in ("background", "after_commit"):
+        render_one(rt, job.id, worker_name())          # one document: the administrator sees the outcome
+        session.refresh(job)
     return job

@@ -191,3 +191,64 @@ def test_background_mode_renders_soon_after_the_step_returns(sessions, clock, tm
         assert {j.status for j in _rows(world)[1]} == {"done"}
     finally:
         rendering.stop_background()
+
+
+@pytest.fixture
+def late_app(sqlite_url, tmp_path, clock):
+    """The web app whose documents only the sweep renders (DOCUMENTS_RENDER=worker_only)."""
+    from inspection_walk import make_app
+    return make_app(sqlite_url, tmp_path / "data", clock, DOCUMENTS_RENDER="worker_only")
+
+
+def test_pages_say_generating_until_the_document_exists_then_link_it(late_app):
+    from engine import HumanTask
+    from web_support import csrf_of, jpeg, signed_in
+    from webui import db
+    inspector = signed_in(late_app, "insp1")
+    response = inspector.post("/hazards/new", content_type="multipart/form-data", data={
+        "csrf_token": csrf_of(inspector, "/hazards/new"), "customer": "3600100001", "item_code": "EP02",
+        "location": "地下一层配电室", "equipment": "1号柴油发电机", "description": "发电机容量不足",
+        "photos": (io.BytesIO(jpeg()), "hazard.jpg")})
+    assert response.status_code == 302
+    dossier = response.headers["Location"]
+    with late_app.app_context():
+        notice = db.session().scalars(select(Document).where(Document.kind == "hazard_notice")).one()
+        task = db.session().scalars(select(HumanTask).where(HumanTask.element_id == "deliver_notice")).one()
+    state = f"/documents/{notice.id}/state"
+    page = inspector.get(dossier).get_data(as_text=True)
+    assert "生成中" in page and state in page and f'href="/documents/{notice.id}"' not in page
+    task_page = inspector.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "待送达文书" in task_page and "生成中" in task_page and notice.number in task_page
+    download = inspector.get(f"/documents/{notice.id}")
+    assert download.status_code == 409 and "文书生成中" in download.get_data(as_text=True)
+    assert "生成中" in inspector.get(state).get_data(as_text=True)
+
+    assert rendering.render_due(late_app.extensions["gridsafe.runtime"])["rendered"] == 1
+    line = inspector.get(state).get_data(as_text=True)
+    assert f'href="/documents/{notice.id}"' in line and "生成中" not in line and "hx-get" not in line
+    assert f'href="/documents/{notice.id}"' in inspector.get(dossier).get_data(as_text=True)
+    download = inspector.get(f"/documents/{notice.id}")
+    assert download.status_code == 200 and download.data[:2] == b"PK"
+
+
+def test_administrators_see_failed_renders_on_the_outbox_page_and_retry_them(late_app, monkeypatch):
+    from web_support import csrf_of, jpeg, signed_in
+    rt = late_app.extensions["gridsafe.runtime"]
+    inspector = signed_in(late_app, "insp1")
+    assert inspector.post("/hazards/new", content_type="multipart/form-data", data={
+        "csrf_token": csrf_of(inspector, "/hazards/new"), "customer": "3600100001", "item_code": "EP02",
+        "location": "配电室", "equipment": "发电机", "description": "容量不足",
+        "photos": (io.BytesIO(jpeg()), "hazard.jpg")}).status_code == 302
+    real = docx_ops.replay
+    monkeypatch.setattr(docx_ops, "replay", lambda ops, ctx: (_ for _ in ()).throw(OSError("disk full")))
+    rt.config["RENDER_MAX_ATTEMPTS"] = 1
+    assert rendering.render_due(rt)["failed"] == 1
+    admin = signed_in(late_app, "admin")
+    page = admin.get("/admin/outbox").get_data(as_text=True)
+    assert "未能生成的文书" in page and "disk full" in page and 'data-status="failed"' in page
+    monkeypatch.setattr(docx_ops, "replay", real)
+    job_id = _rows(SimpleNamespace(sessions=rt.sessions))[1][0].id
+    response = admin.post(f"/admin/outbox/renders/{job_id}/retry", data={"csrf_token": csrf_of(admin, "/admin/outbox")})
+    assert response.status_code == 302
+    assert rendering.render_due(rt)["rendered"] == 1         # worker_only: the next sweep renders it
+    assert inspector.get("/admin/outbox").status_code in (403, 404)
