@@ -192,6 +192,9 @@ def hook(config: dict, files, clock_of: Callable[[], Any]) -> Callable[[Any], No
         try:
             if mode == "after_commit":
                 render_due(renderer)
+                for obj in list(session.identity_map.values()):      # what the session shows next: the bytes
+                    if isinstance(obj, Document) and obj.sha256 is None:
+                        session.expire(obj, ["sha256", "size"])
                 return
             with lock:
                 key = (id(renderer), os.getpid())

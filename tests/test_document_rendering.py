@@ -173,11 +173,30 @@ def test_the_document_holds_what_was_true_at_its_step_not_at_its_render(world):
     assert "自备应急电源容量不足" in text and "事后改写的描述" not in text
 
 
+def test_the_scheduler_tick_sweeps_the_documents_due(world):
+    from services import jobs
+    world.open()
+    report = jobs.run_tick(world.rt, "test", beat=False)
+    assert report["documents"]["rendered"] == len(_rows(world)[1]) and not report["errors"]
+    assert all(d.ready for d in _rows(world)[0])
+
+
 def test_inline_mode_renders_in_the_step_and_queues_nothing(sessions, clock, tmp_path):
     world = _world(sessions, clock, tmp_path, "inline")
     world.open()
     docs, jobs = _rows(world)
     assert docs and all(d.ready for d in docs) and jobs == []
+
+
+def test_after_commit_the_committing_session_reads_the_rendered_document(sessions, clock, tmp_path):
+    world = _world(sessions, clock, tmp_path, "after_commit")
+    data = {"customer_id": world.ids["hospital"], "item_code": "EP02", "location": "1号配电室", "photos": [world.photo(1)],
+            "description": "自备应急电源容量不足", "equipment": "柴油发电机", "severity": None, "severity_reason": None,
+            "team": None, "inspection_id": None, "interim_measures": None}
+    with world.sessions() as s:                  # as a request answers with the dossier after the step
+        world.engine.start_instance(s, "hazard_lifecycle", actor="insp1", data=data)
+        docs = s.scalars(select(Document)).all()
+        assert docs and all(d.ready for d in docs)
 
 
 def test_background_mode_renders_soon_after_the_step_returns(sessions, clock, tmp_path):
