@@ -165,6 +165,18 @@ def stop_background() -> None:
         worker.thread.join(30)
 
 
+def drain(rt) -> int:
+    """Before a command exits: let this process's worker threads finish, then render what is still due
+    here; how many documents this call rendered."""
+    stop_background()
+    rendered = 0
+    while True:
+        count = render_due(rt)["rendered"]
+        if not count:
+            return rendered
+        rendered += count
+
+
 def hook(config: dict, files, clock_of: Callable[[], Any]) -> Callable[[Any], None] | None:
     """Context.documents_queued for DOCUMENTS_RENDER: after the session's commit, render (after_commit)
     or wake this process's worker thread (background). None for the modes that do not kick."""
