@@ -23,6 +23,7 @@ class Context:
     decide: Callable[[str, dict], tuple] | None = None     # (decision id, inputs) -> (outputs, "file vN")
     settings: dict = field(default_factory=dict)
     files: Any = None
+    documents_queued: Callable[[Any], None] | None = None     # session -> None: a render job was queued in it
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -3,18 +3,20 @@
 隐患告知书 (domain.md §6.2), 隐患督导单 (§6.3), 隐患验收及销号记录 (§6.5); the letters to the government
 and the superior unit are in letters.py. Each render archives a new version; signatures and photos are
 embedded. People are printed by name (and post, and 检查证号 for inspectors), never by login name.
+A document is written as a snapshot of layout operations (docx_ops) in the step's transaction; `store`
+renders it there (DOCUMENTS_RENDER=inline) or queues it for the render worker (services.rendering).
 """
 from __future__ import annotations
 
 from datetime import timedelta
 
-from records import documents, inspections, notifications
+from records import documents, inspections, notifications, render_jobs
 from records.hazards import Hazard, timeline
 
 from . import docx_layout as layout
-from . import numbers, wording
+from . import docx_ops, numbers, wording
+from .docx_ops import FileRef, Recorder, StampRef
 from .context import Context, zone
-from .photo_stamp import for_document
 
 DEFAULT_AUTHORITIES = {"power": "电力管理部门", "safety": "应急管理部门"}
 
@@ -31,14 +33,14 @@ def authorities(ctx) -> dict:
     return ctx.settings.get("AUTHORITIES") or DEFAULT_AUTHORITIES
 
 
-def blob(ctx, digest):
-    """The stored bytes of a photo or signature, None when there is none."""
+def blob(ctx, digest) -> FileRef | None:
+    """A stored photo or signature as a document names it (read when rendered), None when there is none."""
     if not (digest and ctx.files and ctx.files.exists(digest, ctx.session)):
         return None
-    return ctx.files.get(digest, ctx.session)
+    return FileRef(digest)
 
 
-def blobs(ctx, digests) -> list[bytes]:
+def blobs(ctx, digests) -> list[FileRef]:
     return [b for b in (blob(ctx, d) for d in digests or []) if b]
 
 
@@ -46,7 +48,7 @@ def _stamped_photos(ctx, hazard: Hazard, digests, keep_gaps: bool = False) -> li
     """The hazard's photos as documents print them: stamped with time, place and file number (the
     stored photos are unchanged)."""
     place = " ".join(x for x in (hazard.customer.name, hazard.location) if x)
-    found = [for_document(ctx, d, blob(ctx, d), place, f"档案 {hazard.file_number}") for d in digests or []]
+    found = [StampRef(d, place, f"档案 {hazard.file_number}") if blob(ctx, d) else None for d in digests or []]
     return found if keep_gaps else [b for b in found if b]
 
 
@@ -63,14 +65,34 @@ def customer_rows(customer) -> list:
             ("法定代表人", customer.legal_representative), ("客户联系人", contacts)]
 
 
+def render_mode(ctx) -> str:
+    """DOCUMENTS_RENDER: inline renders in the step; any other mode queues a render job (services.rendering)."""
+    return ctx.settings.get("DOCUMENTS_RENDER") or "inline"
+
+
+def store(ctx, doc: Recorder, *, kind: str, number: str, subject: str, **links) -> documents.Document:
+    """The next version of (kind, subject), numbered now. Inline: rendered from its snapshot now; otherwise
+    the snapshot goes to a render job in this transaction and the document is rendered after the commit."""
+    meta = dict(kind=kind, number=number, subject=subject, filename=f"{number}.docx", actor=ctx.actor,
+                now=ctx.now(), **links)
+    if render_mode(ctx) == "inline":
+        return documents.archive(ctx.session, ctx.files, docx_ops.replay(doc.ops, ctx), **meta)
+    row = documents.reserve(ctx.session, **meta)
+    render_jobs.enqueue(ctx.session, row.id, doc.ops, actor=ctx.actor, now=ctx.now())
+    if ctx.documents_queued is not None:
+        ctx.documents_queued(ctx.session)
+    return row
+
+
 def archive_rendered(ctx, doc, *, kind: str, number: str, subject: str, audit_extra: dict | None = None,
                      **links) -> dict:
-    """Archive a rendered .docx as the next version of (kind, subject) and audit it (document.rendered).
+    """Archive a document as the next version of (kind, subject) and audit it: document.rendered, or
+    document.queued when the render job makes it after the commit.
     links: hazard_id and/or customer_id of the stored row."""
-    row = documents.archive(ctx.session, ctx.files, layout.to_bytes(doc), kind=kind, number=number, subject=subject,
-                            filename=f"{number}.docx", actor=ctx.actor, now=ctx.now(), **links)
-    ctx.audit("document.rendered", after={"kind": kind, "number": number, "version": row.version,
-                                          "sha256": row.sha256, **(audit_extra or {})})
+    row = store(ctx, doc, kind=kind, number=number, subject=subject, **links)
+    ctx.audit("document.rendered" if row.ready else "document.queued",
+              after={"kind": kind, "number": number, "version": row.version, "document_id": row.id,
+                     "sha256": row.sha256, **(audit_extra or {})})
     return {"document_id": row.id, "number": number, "version": row.version, "sha256": row.sha256}
 
 

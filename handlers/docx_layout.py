@@ -21,6 +21,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from . import docx_xml
+from .docx_ops import Recorder, recordable
 
 BODY_FONT, TITLE_FONT, HEAD_FONT, SIGNER_FONT = "仿宋_GB2312", "方正小标宋简体", "黑体", "楷体_GB2312"
 # the fonts a Debian machine has (apt: fonts-noto-cjk) for each official one
@@ -82,7 +83,13 @@ def _page_numbers(section) -> None:
     _font(p.add_run(" —"), BODY_FONT, 14)
 
 
-def new_document(issuer: str) -> Document:
+def new_document(issuer: str) -> Recorder:
+    """A document to write with the functions below: recorded as operations (the snapshot of a step),
+    made into .docx by docx_ops.replay."""
+    return Recorder(issuer)
+
+
+def blank_document(issuer: str) -> Document:
     """A4 with official margins, page numbers, and the issuing unit in red at the top."""
     doc = Document()
     section = doc.sections[0]
@@ -104,6 +111,7 @@ def new_document(issuer: str) -> Document:
     return doc
 
 
+@recordable
 def title(doc: Document, text: str, number: str | None = None) -> None:
     p = doc.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -115,6 +123,7 @@ def title(doc: Document, text: str, number: str | None = None) -> None:
         _font(n.add_run(number), BODY_FONT, 16)
 
 
+@recordable
 def letter_number_line(doc: Document, number: str, signer: str) -> None:
     """发文字号 at the left and 签发人 at the right of one line (an upward document), then the red rule."""
     p = doc.add_paragraph()
@@ -124,6 +133,7 @@ def letter_number_line(doc: Document, number: str, signer: str) -> None:
     docx_xml.rule(p, "C00000")
 
 
+@recordable
 def record_lines(doc: Document, copies: list[str], issuer: str, day: str) -> None:
     """版记: 抄送 and the issuing office with the issuing date, between rules, kept together."""
     if copies:
@@ -140,6 +150,7 @@ def record_lines(doc: Document, copies: list[str], issuer: str, day: str) -> Non
         docx_xml.rule_top(p)
 
 
+@recordable
 def heading(doc: Document, text: str) -> None:
     """A heading (黑体), kept on the page of what follows it."""
     p = doc.add_paragraph()
@@ -148,6 +159,7 @@ def heading(doc: Document, text: str) -> None:
     _font(p.add_run(text), HEAD_FONT, 16, bold=True)
 
 
+@recordable
 def paragraph(doc: Document, text: str, *, indent: bool = True, align_right: bool = False,
               keep_with_next: bool = False):
     p = doc.add_paragraph()
@@ -161,6 +173,7 @@ def paragraph(doc: Document, text: str, *, indent: bool = True, align_right: boo
     return p
 
 
+@recordable
 def fields(doc: Document, rows: list[tuple[str, object]]) -> None:
     """A two-column table of labelled values (empty values print as —)."""
     table = doc.add_table(rows=0, cols=2)
@@ -174,6 +187,7 @@ def fields(doc: Document, rows: list[tuple[str, object]]) -> None:
     docx_xml.rows_unsplit(table)
 
 
+@recordable
 def images(doc: Document, caption: str, blobs: list[bytes], width_cm: float = 7.0, *,
            title: str | None = None) -> None:
     """Photos under a heading (the caption unless a title is given), one per line, numbered."""
@@ -188,6 +202,7 @@ def images(doc: Document, caption: str, blobs: list[bytes], width_cm: float = 7.
         _font(p.add_run(f"{caption}（{index}）"), BODY_FONT, 10.5)
 
 
+@recordable
 def photo_pairs(doc: Document, pairs: list[tuple[bytes | None, bytes | None]]) -> None:
     """Before and after photos side by side (验收: after-photos paired with before-photos)."""
     if not pairs:
@@ -211,6 +226,7 @@ def photo_pairs(doc: Document, pairs: list[tuple[bytes | None, bytes | None]]) -
 BLANK = "＿＿＿＿＿＿＿＿"
 
 
+@recordable
 def signature(doc: Document, label: str, blob: bytes | None, name: str | None, when: str | None) -> None:
     """The signer's handwritten signature (an image) with the printed name and the date and time; blank
     lines to sign and date by hand when the document is printed before it is signed."""
@@ -224,6 +240,7 @@ def signature(doc: Document, label: str, blob: bytes | None, name: str | None, w
     _font(p.add_run(f"签字时间：{when}" if when else f"签字时间：{BLANK}"), BODY_FONT, 14)
 
 
+@recordable
 def seal(doc: Document, unit: str, moment: datetime | None, zone: str, *, signer: str | None = None,
          more: bool = False) -> None:
     """The close: the issuing unit with the seal area (盖章), the date, and who signed it off (签发人) when
@@ -245,16 +262,19 @@ def seal(doc: Document, unit: str, moment: datetime | None, zone: str, *, signer
               align_right=True, keep_with_next=more)      # more: a 附注 or 版记 follows and stays with it
 
 
+@recordable
 def closing(doc: Document, unit: str, moment: datetime, zone: str) -> None:
     seal(doc, unit, moment, zone)
 
 
 def to_bytes(doc: Document) -> bytes:
+    """The .docx of a document made by blank_document (a recorded one: docx_ops.replay)."""
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
 
 
+@recordable
 def grid(doc: Document, headers: list, rows: list[list], widths_cm: list[float] | None = None) -> None:
     """A table with a header row (黑体) and rows of values (empty values print as —), e.g. statistics."""
     table = doc.add_table(rows=1, cols=len(headers))
@@ -272,3 +292,7 @@ def grid(doc: Document, headers: list, rows: list[list], widths_cm: list[float] 
     docx_xml.widths(table, [w * scale for w in widths_cm])
     docx_xml.rows_unsplit(table)
     table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))   # repeated on each page
+
+
+RECORDABLE = frozenset({"title", "letter_number_line", "record_lines", "heading", "paragraph", "fields", "images",
+                        "photo_pairs", "signature", "seal", "closing", "grid"})

@@ -19,6 +19,7 @@ from . import charts
 from . import docx_layout as layout
 from . import wording
 from .context import Context, zone
+from .documents import store as store_document
 
 TITLES = {"month": "月报", "quarter": "季报", "range": "情况报告", "year": "年度报告"}
 SEVERITY_EN = {"一般": "general", "较大": "significant", "重大": "major", "发现": "found", "销号": "closed"}
@@ -148,9 +149,7 @@ def _archive(ctx: Context, doc, kind: str, number: str, subject: str, reason: st
     log = _period_log(ctx, kind, subject)
     if log is not None and log.status == "submitted":
         raise AlreadySubmitted(f"{number} was submitted on {log.submitted_at:%Y-%m-%d}")
-    data = layout.to_bytes(doc)
-    row = documents.archive(ctx.session, ctx.files, data, kind=kind, number=number, subject=subject,
-                            filename=f"{number}.docx", actor=ctx.actor, now=ctx.now())
+    row = store_document(ctx, doc, kind=kind, number=number, subject=subject)     # rendered now or queued
     authorities = ctx.settings.get("AUTHORITIES") or {"power": "电力管理部门"}
     if log is None:
         log = documents.ReportLog(document_id=row.id, reason=reason, recipient="、".join(authorities.values())[:200],

@@ -10,7 +10,7 @@ from . import docx_layout as layout
 from . import wording
 from .context import Context, zone
 from .documents import archive_rendered, blob, blobs, inspectors_text, unit_of
-from .photo_stamp import for_document
+from .docx_ops import StampRef
 from .presence import presence_lines
 
 RESULTS = {"pass": "合格", "fail": "不合格", "na": "不适用", None: "未检查"}
@@ -125,8 +125,9 @@ def inspection_worksheet(ctx: Context, inspection_id) -> dict:
 
 
 
-def _stamped(ctx: Context, ins: Inspection, finding: dict, number: str | None, digest: str) -> bytes | None:
+def _stamped(ctx: Context, ins: Inspection, finding: dict, number: str | None, digest: str) -> StampRef | None:
     """A finding's photo as the worksheet prints it; the stored photo stays as it was."""
     place = " ".join(x for x in (ins.customer.name, finding.get("location")) if x)
-    return for_document(ctx, digest, blob(ctx, digest), place,
-                        f"工作单 {ins.number}" + (f" · 档案 {number}" if number else ""))
+    if blob(ctx, digest) is None:
+        return None
+    return StampRef(digest, place, f"工作单 {ins.number}" + (f" · 档案 {number}" if number else ""))

@@ -5,7 +5,7 @@ Imports nothing of ours; the engine never imports this package.
 from . import (attachments, customers, dictionary, documents, drafts, files, hazards, inspections, jobs, notifications, people,
                risk, tokens)
 from . import findings, form_versions, model_drafts, model_scenarios, request_keys, signins
-from . import outbox
+from . import outbox, render_jobs
 from . import assessments, indicators, kpi, snapshot_counts, snapshots, trips
 from .attachments import Attachment, AttachmentRefused
 from .base import Base, UTCDateTime

@@ -30,8 +30,8 @@ class Document(Base):
     version: Mapped[int] = mapped_column(Integer)
     hazard_id: Mapped[int | None] = mapped_column(Integer, index=True)
     customer_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    sha256: Mapped[str] = mapped_column(String(64))
-    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))          # None while the render job has not run
+    size: Mapped[int | None] = mapped_column(Integer)
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100), default=DOCX)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -41,20 +41,41 @@ class Document(Base):
     def kind_name(self) -> str:
         return KINDS.get(self.kind, self.kind)
 
+    @property
+    def ready(self) -> bool:
+        """Whether its bytes exist (a deferred document is numbered at its step, rendered after it)."""
+        return self.sha256 is not None
+
 
 def archive(session, files, data: bytes, *, kind: str, number: str, subject: str, filename: str, actor: str,
             now: datetime, hazard_id: int | None = None, customer_id: int | None = None) -> Document:
     """Store the bytes by content hash and add the next version of (kind, subject)."""
-    digest = files.put(data, session)     # the database store writes in this transaction
-    assert digest == hashlib.sha256(data).hexdigest()
+    doc = reserve(session, kind=kind, number=number, subject=subject, filename=filename, actor=actor, now=now,
+                  hazard_id=hazard_id, customer_id=customer_id)
+    fill(session, files, doc, data)
+    return doc
+
+
+def reserve(session, *, kind: str, number: str, subject: str, filename: str, actor: str, now: datetime,
+            hazard_id: int | None = None, customer_id: int | None = None) -> Document:
+    """Add the next version of (kind, subject) without its bytes yet (fill gives them)."""
     version = (session.scalar(select(func.max(Document.version)).where(Document.kind == kind,
                                                                         Document.subject == subject)) or 0) + 1
     doc = Document(kind=kind, number=number, subject=subject, version=version, hazard_id=hazard_id,
-                   customer_id=customer_id, sha256=digest, size=len(data), filename=filename, created_at=now,
-                   created_by=actor)
+                   customer_id=customer_id, filename=filename, created_at=now, created_by=actor)
     session.add(doc)
     session.flush()
     return doc
+
+
+def fill(session, files, doc: Document, data: bytes) -> None:
+    """Store a reserved document's bytes by content hash (once: a document is never overwritten)."""
+    if doc.sha256 is not None:
+        raise ValueError(f"document {doc.id} has its bytes already")
+    digest = files.put(data, session)     # the database store writes in this transaction
+    assert digest == hashlib.sha256(data).hexdigest()
+    doc.sha256, doc.size = digest, len(data)
+    session.flush()
 
 
 def for_hazard(session, hazard_id: int) -> list[Document]:

@@ -137,12 +137,14 @@ def _intact(path: Path, digest: str) -> bool:
 
 
 def referenced_digests(session) -> set[str]:
-    return set(session.scalars(select(Attachment.id))) | set(session.scalars(select(Document.sha256)))
+    rendered = select(Document.sha256).where(Document.sha256.is_not(None))     # not the ones still to render
+    return set(session.scalars(select(Attachment.id))) | set(session.scalars(rendered))
 
 
 def _referenced_sqlite(path: Path) -> set[str]:
     with sqlite3.connect(path) as conn:
-        return {r[0] for r in conn.execute("SELECT id FROM attachment UNION SELECT sha256 FROM document")}
+        return {r[0] for r in conn.execute("SELECT id FROM attachment UNION "
+                                           "SELECT sha256 FROM document WHERE sha256 IS NOT NULL")}
 
 
 def _sqlite_path(rt) -> Path:

@@ -20,6 +20,9 @@ def _instance() -> Path:
 
 
 INSTANCE = _instance()
+# settings handlers never see (the handlers' context and the render worker get the others)
+SECRET_SETTINGS = ("SECRET_KEY", "CLOCK", "EXTRA_HANDLERS", "SMTP_PASSWORD", "SMS_PASSWORD", "SMS_TOKEN",
+                   "METRICS_TOKEN")
 DEFAULT_SECRET_KEY = "dev-only-secret-change-me"
 MIN_SECRET_KEY = 32
 _NEW_KEY = ("Set GRIDSAFE_SECRET_KEY to a long random value (e.g. `python -c "
@@ -108,6 +111,13 @@ DEFAULTS: dict = {
     "OUTBOX_RETRY_MAX_SECONDS": 3600,                 # ... at most an hour apart
     "OUTBOX_MAX_ATTEMPTS": 48,                        # then failed until an administrator retries (0: never)
     "OUTBOX_BATCH": 200,                              # messages sent per scheduler tick
+    "DOCUMENTS_RENDER": "",                   # background | after_commit | worker_only | inline (services.rendering);
+                                              # empty: after_commit when ENV is testing, else background
+    "RENDER_RETRY_BASE_SECONDS": 30,          # a failed render is tried again after 30 s, then 60, 120 ...
+    "RENDER_RETRY_MAX_SECONDS": 3600,         # ... at most an hour apart
+    "RENDER_MAX_ATTEMPTS": 8,                 # then failed until an administrator retries (0: never)
+    "RENDER_LEASE_SECONDS": 300,              # a claimed render not finished this long after is taken over
+    "RENDER_BATCH": 50,                       # documents rendered per sweep
     # indicators and team assessment (domain.md §8)
     "KPI_SUPERVISION_DAYS": 3,                        # an overdue hazard's 督导单 is delivered within this
     "KPI_ACCEPTANCE_DAYS": 5,                         # a reported rectification is checked on site within this
@@ -155,6 +165,8 @@ def load(overrides: dict | None = None, environ=os.environ) -> dict:
         if raw is not None and raw != "":
             config[name] = _coerce(name, raw, default)
     config.update(overrides or {})
+    if not config.get("DOCUMENTS_RENDER"):
+        config["DOCUMENTS_RENDER"] = "after_commit" if config["ENV"] == "testing" else "background"
     check(config)
     return config
 
@@ -170,6 +182,9 @@ def check(config: dict) -> None:
         raise RuntimeError(f"refusing to start: GRIDSAFE_SECRET_KEY must be at least {MIN_SECRET_KEY} characters "
                            "of random text in production. " + _NEW_KEY)
     _check_assessment(config)
+    if config.get("DOCUMENTS_RENDER") not in ("background", "after_commit", "worker_only", "inline"):
+        raise ValueError("GRIDSAFE_DOCUMENTS_RENDER must be background, after_commit, worker_only or inline, "
+                         f"not {config.get('DOCUMENTS_RENDER')!r}")
     _check_letter_pattern(config.get("LETTER_NUMBER_PATTERN") or "{n}")
     from handlers import numbers
     for setting, default in numbers.PATTERNS.values():

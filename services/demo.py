@@ -11,7 +11,7 @@ from sqlalchemy import select
 from engine import FixedClock, HumanTask
 from records import Branch, Customer, Hazard, Inspection, Team, User, dictionary
 
-from . import demo_hazards, demo_history, demo_records, hazard_filing, planning, risk
+from . import demo_hazards, demo_history, demo_records, hazard_filing, planning, rendering, risk
 from .demo_steps import store
 from .errors import Forbidden
 from .i18n import _
@@ -60,7 +60,9 @@ def load(rt) -> list[str]:
         raise Forbidden(_("The demo data, whose passwords are published, is loaded only in development "
                           "(GRIDSAFE_ENV=development); this is %(env)s.", env=rt.config["ENV"]))
     with rt.sessions() as session:
-        return _load(rt, session)
+        done = _load(rt, session)
+    rendered = rendering.drain(rt)            # the command exits next: no document is left to a thread
+    return done + ([f"documents rendered: {rendered}"] if rendered else [])
 
 
 def _load(rt, session) -> list[str]:

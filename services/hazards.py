@@ -20,7 +20,7 @@ from records import risk as grade_records
 from . import access, cancellations, indicators, paging
 from . import risk as grading_service
 from . import hazard_opening as opening
-from .errors import NotFound
+from .errors import Conflict, NotFound
 from .hazard_opening import OPEN_FIELDS, Opened, OpeningRefused
 from .i18n import _
 
@@ -243,9 +243,16 @@ def _opened(session, actor, instance_id: int, with_dossier: bool) -> Opened:
                   dossier=_view(session, hazard) if with_dossier else None)
 
 
+def document_row(rt, session, actor, document_id: int) -> Document:
+    """A generated document the actor reaches (whether it is rendered yet: Document.ready)."""
+    return access.document_or_404(session, actor, document_id)
+
+
 def document(rt, session, actor, document_id: int) -> tuple[Document, BinaryIO]:
     """A generated document (any version) the actor reaches, and its bytes opened for streaming."""
     doc = access.document_or_404(session, actor, document_id)
+    if not doc.ready:
+        raise Conflict(_("The document is being generated; try again in a moment."))
     if not rt.files.exists(doc.sha256, session):
         raise NotFound()
     return doc, rt.files.open(doc.sha256)

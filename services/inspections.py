@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from engine import HumanTask, audit
-from records import Campaign, Customer, Inspection, Job, Team, customers, inspections, people
+from records import Campaign, Customer, Document, Inspection, Job, Team, customers, inspections, people
 
 from . import access, customer_import, hazard_filing, planning
 from .errors import Invalid
@@ -69,7 +69,8 @@ def detail(rt, session, actor, number: str) -> dict:
     return {"ins": ins, "tasks": tasks, "today": rt.today(), "kinds": inspections.KIND_NAMES,
             "statuses": inspections.STATUS_NAMES, "filing": filing,
             "waiting": sum(1 for f in filing if f["status"] == "pending"),
-            "approver": approver.display_name if approver else ins.approved_by}
+            "approver": approver.display_name if approver else ins.approved_by,
+            "worksheet": session.get(Document, ins.worksheet_id) if ins.worksheet_id else None}
 
 
 # --- manual tasks and campaigns --------------------------------------------------------------------

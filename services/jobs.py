@@ -1,5 +1,6 @@
 """What one scheduler tick does: fire due timers, file the hazards of submitted inspections still waiting,
 then the periodic jobs that are due — the daily inspection plan, the daily risk grading, the outbox, the
+documents still to render, the
 assessment of a finished period, the SQLite statistics — and remember the beat for /healthz.
 
 Each periodic job runs once per period even with several schedulers (records.jobs.claim_period), each
@@ -17,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from engine import timers, transient
 from records import jobs
 
-from . import access, assessment, files, hazard_filing, outbox, planning, risk, snapshots
+from . import access, assessment, files, hazard_filing, outbox, planning, rendering, risk, snapshots
 
 LOG = logging.getLogger("gridsafe.scheduler")
 DAILY_LEASE = timedelta(minutes=30)     # a daily run not done this long after its claim is run again
@@ -40,6 +41,7 @@ def run_tick(rt, name: str, *, beat: bool = True) -> dict:
     done["plan"] = _guarded(done, "plan", lambda: daily_plan(rt))
     done["risk"] = _guarded(done, "risk", lambda: _daily(rt, risk.DAILY, lambda: risk.daily(rt, force=True, logger=LOG)))
     done["outbox"] = _guarded(done, "outbox", lambda: outbox.deliver_due(rt))
+    done["documents"] = _guarded(done, "documents", lambda: rendering.render_due(rt))
     done["assessment"] = _guarded(done, "assessment", lambda: start_assessment(rt))
     done["statistics"] = _guarded(done, "statistics", lambda: daily_statistics(rt))
     done["files"] = _guarded(done, "files", lambda: daily_files(rt))

@@ -22,8 +22,7 @@ from records import store_for
 from . import config as settings
 from . import status
 
-SECRET_SETTINGS = ("SECRET_KEY", "CLOCK", "EXTRA_HANDLERS", "SMTP_PASSWORD", "SMS_PASSWORD", "SMS_TOKEN",
-                   "METRICS_TOKEN")
+SECRET_SETTINGS = settings.SECRET_SETTINGS
 
 
 @dataclass
@@ -72,12 +71,14 @@ def build(overrides: dict | None = None, *, clock: Clock | None = None) -> Runti
 
 def build_engine(config: dict, clock: Clock | None = None, files: Any = None) -> Engine:
     """The process runtime with GridSafe's handlers, forms folder and settings."""
-    from . import decision_cases, form_versions, scenarios
+    from . import decision_cases, form_versions, rendering, scenarios
     handler_settings = {k: v for k, v in config.items() if k not in SECRET_SETTINGS}
-    return Engine(
+    built: list = []                              # the engine, whose clock the render after a commit reads
+    queued = rendering.hook(config, files, lambda: built[0].clock)
+    built.append(Engine(
         handlers={**HANDLERS, **config.get("EXTRA_HANDLERS", {})},
         clock=clock,
-        context_factory=functools.partial(Context, settings=handler_settings, files=files),
+        context_factory=functools.partial(Context, settings=handler_settings, files=files, documents_queued=queued),
         form_check=functools.partial(forms.problem, folder=Path(config["FORMS_DIR"])),
         form_store=form_versions.FormStore(Path(config["FORMS_DIR"])),
         check_decisions=functools.partial(decision_cases.check, folder=Path(config["BPMN_DIR"]),
@@ -89,4 +90,5 @@ def build_engine(config: dict, clock: Clock | None = None, files: Any = None) ->
         script_limits=Limits(seconds=float(config["SCRIPT_TIME_LIMIT_SECONDS"]),
                              megabytes=int(config["SCRIPT_MEMORY_LIMIT_MB"])),
         zone=ZoneInfo(config.get("TIMEZONE") or "Asia/Shanghai"),
-    )
+    ))
+    return built[0]

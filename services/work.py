@@ -16,7 +16,7 @@ from sqlalchemy.orm import defer
 
 import engine
 from engine import HumanTask, transient
-from records import drafts, notifications, people
+from records import documents, drafts, notifications, people
 from records.hazards import Hazard
 from records.inspections import Inspection
 
@@ -161,6 +161,7 @@ class TaskView:
     last_saved: dict | None = None          # who saved a draft last and when (teammates see it)
     my_draft_at: datetime | None = None
     holder: holders.Holder = field(default_factory=holders.Holder)   # role, team and people in words
+    documents: list = field(default_factory=list)    # what the step hands over (the notice to deliver)
 
 
 def task_or_404(rt, session, actor, task_id: str) -> HumanTask:
@@ -188,9 +189,24 @@ def open_task(rt, session, actor, task_id: str) -> TaskView:
         view.data = drafts.get(session, task.id, actor.id) or task.prefill or {}
         view.my_draft_at = drafts.saved_at(session, task.id, actor.id)
     view.last_saved = _last_saved(session, task.id)
+    view.documents = _handed_over(session, task)
     if actor.has_role(*REASSIGNERS) and task.status == "ready":
         view.eligible = eligible_users(rt, session, actor, task)
     return view
+
+
+# the document a task delivers: its page shows it (生成中 until the render job has made it)
+HANDED_OVER = {"deliver_notice": "hazard_notice", "deliver_order": "supervision_order"}
+
+
+def _handed_over(session, task: HumanTask) -> list:
+    kind = HANDED_OVER.get(task.element_id)
+    if kind is None or not task.business_key:
+        return []
+    found = session.scalars(select(documents.Document).where(documents.Document.kind == kind,
+                                                             documents.Document.subject == task.business_key)
+                            .order_by(documents.Document.version.desc()).limit(1)).first()
+    return [found] if found is not None else []
 
 
 def _last_saved(session, task_id: str) -> dict | None:

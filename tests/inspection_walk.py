@@ -11,15 +11,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CUSTOMER = "3600100001"          # 一级 hospital: the full 28-item checklist
 
 
-def make_app(db_url: str, data_dir: Path, clock):
-    """The app with people, two customers, the dictionary and the real diagrams deployed."""
+def make_app(db_url: str, data_dir: Path, clock, **settings):
+    """The app with people, two customers, the dictionary and the real diagrams deployed; `settings`
+    override the test ones (e.g. DOCUMENTS_RENDER)."""
     from hazard_support import seed_customers
     from records import dictionary
     from web_support import seed_people
     from webui import create_app, db, engine_of
     app = create_app({"ENV": "testing", "SECRET_KEY": "test-secret", "DATABASE_URL": db_url,
                       "DATA_DIR": str(data_dir), "CLOCK": clock,
-                      "RUN_SCENARIOS": False})          # the shipped scenarios: test_process_scenarios.py
+                      "RUN_SCENARIOS": False, **settings})     # the shipped scenarios: test_process_scenarios.py
     with app.app_context():
         session = db.session()
         seed_people(session, clock.now())

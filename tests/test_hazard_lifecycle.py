@@ -167,6 +167,14 @@ def test_a_message_for_a_closed_hazard_is_refused_and_changes_nothing(world):
     assert world.hazard(iid).status == "closed"
 
 
+def queued(world, iid):
+    from sqlalchemy import select
+    from engine import AuditEvent
+    with world.sessions() as s:
+        return s.scalars(select(AuditEvent).where(AuditEvent.instance_id == iid,
+                                                  AuditEvent.action == "document.queued")).all()
+
+
 def test_every_state_change_is_in_the_audit_trail(world):
     from sqlalchemy import select
     from engine import AuditEvent, audit
@@ -179,5 +187,8 @@ def test_every_state_change_is_in_the_audit_trail(world):
         count, breaks = audit.verify(s)
     for kind in world.events(iid):
         assert f"hazard.{kind}" in actions
-    assert "document.rendered" in actions and "risk.graded" in actions and "task.completed" in actions
+    assert "document.queued" in actions and "risk.graded" in actions and "task.completed" in actions
+    with world.sessions() as s:                # each document's render is in its own chain (document:<id>)
+        rendered = s.scalars(select(AuditEvent).where(AuditEvent.action == "document.rendered")).all()
+    assert rendered and {e.after["number"] for e in rendered} == {e.after["number"] for e in queued(world, iid)}
     assert breaks == []

@@ -299,6 +299,8 @@ def test_after_a_failed_step_the_inspector_is_told_the_number_kept_and_that_an_a
     assert stored
     root = data_dir / "files"
     assert root in stored[0].parents
+    # the old way (DOCUMENTS_RENDER=inline): the step itself writes its notice to the file store
+    hazard_app.extensions["gridsafe.runtime"].engine.context_factory.keywords["settings"]["DOCUMENTS_RENDER"] = "inline"
     shutil.rmtree(root)                                             # the file store cannot be written any more
     root.write_bytes(b"")
     response = inspector.post("/hazards/new", data={**_open_form(inspector), "photos": digest},

@@ -88,6 +88,7 @@ ACCESS: dict[str, object] = {
     "hazards.decide_cancellation": frozenset({"leader", "specialist"}),    # services.cancellations decides who
     "hazards.cancellation_list": frozenset({"leader", "specialist", "admin"}),
     "hazards.document": STAFF,
+    "hazards.document_state": STAFF,
     "catalog.dictionary_index": STAFF,
     "catalog.dictionary_item": frozenset({"specialist", "admin"}),
     "catalog.customers_index": STAFF,
@@ -116,6 +117,7 @@ ACCESS: dict[str, object] = {
     "outbox.index": ADMIN,
     "outbox.retry": ADMIN,
     "outbox.retry_failed": ADMIN,
+    "outbox.retry_render": ADMIN,
     "reports.read_all": STAFF,
     # indicators, periodic reports, team assessment (issue 8): leaders, specialists, supervisors read
     "dashboard.index": KPI_READERS,

@@ -107,6 +107,12 @@ def cancellation_list():
                            may_decide=lambda row: cancellations.may_decide(rt, actor(), row))
 
 
+@bp.get("/documents/<int:document_id>/state")
+def document_state(document_id):
+    """The document's line: 生成中 (polled again every second) until it is rendered, then its link."""
+    return render_template("_document_state.html", doc=hazards.document_row(runtime(), session(), actor(), document_id))
+
+
 @bp.get("/documents/<int:document_id>")
 def document(document_id):
     """Download a generated document (any version)."""

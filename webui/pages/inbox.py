@@ -53,6 +53,7 @@ def _task_page(view: work.TaskView, *, data=None, errors=None, status=200):
                            offered=view.offered, instructions=Markup(markdown(view.task.instructions or "")),
                            eligible=view.eligible, form_title=view.schema.get("title"),
                            last_saved=view.last_saved, my_draft_at=view.my_draft_at, holder=view.holder,
+                           documents=view.documents,
                            taskform_messages=_taskform_messages()), status
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from services import Conflict, NotFound, outbox
+from services import Conflict, NotFound, outbox, rendering
 
 from .. import current, db
 from ..rendering import page_number
@@ -20,8 +20,10 @@ def index():
     q = outbox.OutboxQuery(view=request.args.get("status") or "undelivered", channel=request.args.get("channel"),
                            page=page_number(request.args))
     rows, total, counts = outbox.messages(current.runtime(), db.session(), current.actor(), q)
+    renders, render_counts = rendering.failed_jobs(db.session(), current.actor())
     return render_template("outbox/index.html", rows=rows, total=total, counts=counts, q=q, views=outbox.VIEWS,
-                           channels=outbox.CHANNELS, page_size=outbox.PAGE_SIZE)
+                           channels=outbox.CHANNELS, page_size=outbox.PAGE_SIZE, renders=renders,
+                           render_counts=render_counts)
 
 
 @bp.post("/<int:message_id>/retry")
@@ -48,4 +50,21 @@ def retry_failed():
     count = outbox.retry_undelivered(current.runtime(), db.session(), current.actor())
     flash(ngettext("%(num)d message will be sent again at the next scheduler tick.",
                    "%(num)d messages will be sent again at the next scheduler tick.", count), "success")
+    return redirect(url_for("outbox.index"))
+
+
+@bp.post("/renders/<int:job_id>/retry")
+def retry_render(job_id):
+    """Render a document whose render job failed again (now when this process renders, else at the next tick)."""
+    try:
+        job = rendering.retry(current.runtime(), db.session(), current.actor(), job_id)
+    except (NotFound, Conflict) as err:
+        flash(err.message, "error")
+    else:
+        if job.status == "done":
+            flash(_("The document has been generated."), "success")
+        elif job.status == "failed" or job.last_error:
+            flash(job.last_error, "error")
+        else:
+            flash(_("The document will be generated at the next scheduler tick."), "success")
     return redirect(url_for("outbox.index"))

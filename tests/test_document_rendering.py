@@ -1,0 +1,273 @@
+"""Documents rendered after the step's commit (services.rendering): the step numbers the document and
+queues its snapshot; a worker renders it exactly once, retries a failure, and shows what failed."""
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+import time
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from docx import Document as Docx
+from sqlalchemy import select
+
+from engine import AuditEvent
+from hazard_support import HazardWorld
+from handlers import docx_ops
+from records import Document, Hazard
+from records.render_jobs import RenderJob
+from services import access, config, rendering
+from services.errors import Forbidden
+from services.runtime import build_engine
+
+
+def _world(sessions, clock, tmp_path, mode: str, **settings) -> HazardWorld:
+    world = HazardWorld(sessions, clock, tmp_path)
+    world.settings = config.load({"ENV": "testing", "SECRET_KEY": "x", "DATA_DIR": str(tmp_path),
+                                  "RUN_SCENARIOS": False, "DOCUMENTS_RENDER": mode, **settings}, environ={})
+    world.engine = build_engine(world.settings, clock, world.files)
+    return world
+
+
+@pytest.fixture
+def world(sessions, clock, tmp_path):
+    return _world(sessions, clock, tmp_path, "worker_only", RENDER_MAX_ATTEMPTS=3, RENDER_RETRY_BASE_SECONDS=30)
+
+
+@pytest.fixture
+def replays(monkeypatch):
+    """Every render of a snapshot, counted (thread-safe: list.append)."""
+    calls: list = []
+    real = docx_ops.replay
+
+    def counted(ops, ctx):
+        calls.append(ops[1])
+        return real(ops, ctx)
+    monkeypatch.setattr(docx_ops, "replay", counted)
+    return calls
+
+
+def _rows(world):
+    with world.sessions() as s:
+        return (s.scalars(select(Document).order_by(Document.id)).all(),
+                s.scalars(select(RenderJob).order_by(RenderJob.id)).all())
+
+
+def _text(world, doc: Document) -> str:
+    data = world.files.get(doc.sha256)
+    assert hashlib.sha256(data).hexdigest() == doc.sha256 and len(data) == doc.size
+    docx = Docx(io.BytesIO(data))
+    cells = [c.text for t in docx.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in docx.paragraphs] + cells)
+
+
+def test_a_step_commits_its_numbered_document_and_job_and_the_worker_renders_it(world, replays):
+    iid = world.open()
+    world.sign(iid)
+    docs, jobs = _rows(world)
+    assert docs and all(d.sha256 is None and d.size is None and not d.ready for d in docs)
+    assert [j.document_id for j in jobs] == [d.id for d in docs] and {j.status for j in jobs} == {"pending"}
+    assert replays == []                                     # python-docx has not run in the steps
+    notices = [d for d in docs if d.kind == "hazard_notice"]
+    assert [d.version for d in notices] == [1, 2] and notices[0].number == notices[1].number
+
+    report = rendering.render_due(world.rt)
+    assert report == {"rendered": len(jobs), "retrying": 0, "failed": 0, "skipped": 0}
+    docs, jobs = _rows(world)
+    assert all(d.ready for d in docs) and {j.status for j in jobs} == {"done"}
+    assert notices[0].number in _text(world, [d for d in docs if d.id == notices[1].id][0])
+    with world.sessions() as s:
+        trail = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.instance_id == iid))]
+        rendered = s.scalars(select(AuditEvent).where(AuditEvent.action == "document.rendered")).all()
+    assert "document.queued" in trail and "document.rendered" not in trail
+    assert len(rendered) == len(jobs)
+    assert rendering.render_due(world.rt)["rendered"] == 0          # nothing twice
+
+
+def test_two_workers_racing_render_each_document_exactly_once(world, replays):
+    for _ in range(3):
+        world.open()
+    _, jobs = _rows(world)
+    start = threading.Barrier(2)
+    reports: list = []
+
+    def work(name):
+        start.wait()
+        reports.append(rendering.render_due(world.rt, worker=name))
+    threads = [threading.Thread(target=work, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(replays) == len(jobs) == sum(r["rendered"] for r in reports)
+    docs, jobs = _rows(world)
+    assert all(d.ready for d in docs) and {j.status for j in jobs} == {"done"}
+    assert all(j.attempts == 1 for j in jobs)
+
+
+def test_a_crashed_workers_claim_is_taken_over_after_the_lease_and_its_late_result_is_refused(world):
+    world.open()
+    _, jobs = _rows(world)
+    job = jobs[0]
+    rt = world.rt
+    with world.sessions() as s:
+        from records import render_jobs
+        assert render_jobs.claim(s, job.id, "crashed", world.clock.now(), timedelta(seconds=300))
+        s.commit()
+    assert rendering.render_one(rt, job.id, "other") == "skipped"      # within the lease
+    world.clock.advance(seconds=301)
+    assert rendering.render_one(rt, job.id, "other") == "rendered"
+    assert rendering._store(rt, job.id, "crashed", b"late") == "skipped"
+    with world.sessions() as s:
+        row = s.get(RenderJob, job.id)
+        assert row.status == "done" and row.attempts == 2
+        assert s.get(Document, job.document_id).size != len(b"late")
+
+
+def test_a_failing_render_is_retried_with_backoff_then_failed_for_admins_who_retry_it(world, monkeypatch):
+    world.open()
+    real = docx_ops.replay
+    monkeypatch.setattr(docx_ops, "replay", lambda ops, ctx: (_ for _ in ()).throw(OSError("no space left")))
+    rt = world.rt
+    _, jobs = _rows(world)
+    n = len(jobs)
+    assert rendering.render_due(rt)["retrying"] == n
+    _, jobs = _rows(world)
+    assert all(j.attempts == 1 and "no space left" in j.last_error for j in jobs)
+    assert all(j.next_attempt_at == world.clock.now() + timedelta(seconds=30) for j in jobs)
+    assert rendering.render_due(rt) == {"rendered": 0, "retrying": 0, "failed": 0, "skipped": 0}   # not yet due
+    world.clock.advance(seconds=30)
+    assert rendering.render_due(rt)["retrying"] == n
+    _, jobs = _rows(world)
+    assert all(j.next_attempt_at == world.clock.now() + timedelta(seconds=60) for j in jobs)
+    world.clock.advance(seconds=60)
+    assert rendering.render_due(rt)["failed"] == n
+
+    with world.sessions() as s:
+        listed, counts = rendering.failed_jobs(s, access.SYSTEM)
+        assert counts["failed"] == n and [j.status for j, _ in listed] == ["failed"] * n
+        with pytest.raises(Forbidden):
+            rendering.failed_jobs(s, SimpleNamespace(roles=["inspector"], is_system=False))
+    monkeypatch.setattr(docx_ops, "replay", real)
+    admin = SimpleNamespace(roles=["admin"], username="admin1", is_system=False)
+    with world.sessions() as s:
+        rendering.retry(rt, s, admin, jobs[0].id)
+    assert rendering.render_due(rt)["rendered"] == 1
+    with world.sessions() as s:
+        assert s.get(Document, jobs[0].document_id).ready
+        assert s.scalars(select(AuditEvent).where(AuditEvent.action == "document.render_retried")).one()
+
+
+def test_the_document_holds_what_was_true_at_its_step_not_at_its_render(world):
+    iid = world.open()
+    with world.sessions() as s:
+        hazard = s.scalars(select(Hazard).where(Hazard.instance_id == iid)).one()
+        hazard.description = "事后改写的描述"
+        s.commit()
+    rendering.render_due(world.rt)
+    docs, _ = _rows(world)
+    notice = [d for d in docs if d.kind == "hazard_notice"][-1]
+    text = _text(world, notice)
+    assert "自备应急电源容量不足" in text and "事后改写的描述" not in text
+
+
+def test_the_scheduler_tick_sweeps_the_documents_due(world):
+    from services import jobs
+    world.open()
+    report = jobs.run_tick(world.rt, "test", beat=False)
+    assert report["documents"]["rendered"] == len(_rows(world)[1]) and not report["errors"]
+    assert all(d.ready for d in _rows(world)[0])
+
+
+def test_inline_mode_renders_in_the_step_and_queues_nothing(sessions, clock, tmp_path):
+    world = _world(sessions, clock, tmp_path, "inline")
+    world.open()
+    docs, jobs = _rows(world)
+    assert docs and all(d.ready for d in docs) and jobs == []
+
+
+def test_after_commit_the_committing_session_reads_the_rendered_document(sessions, clock, tmp_path):
+    world = _world(sessions, clock, tmp_path, "after_commit")
+    data = {"customer_id": world.ids["hospital"], "item_code": "EP02", "location": "1号配电室", "photos": [world.photo(1)],
+            "description": "自备应急电源容量不足", "equipment": "柴油发电机", "severity": None, "severity_reason": None,
+            "team": None, "inspection_id": None, "interim_measures": None}
+    with world.sessions() as s:                  # as a request answers with the dossier after the step
+        world.engine.start_instance(s, "hazard_lifecycle", actor="insp1", data=data)
+        docs = s.scalars(select(Document)).all()
+        assert docs and all(d.ready for d in docs)
+
+
+def test_background_mode_renders_soon_after_the_step_returns(sessions, clock, tmp_path):
+    world = _world(sessions, clock, tmp_path, "background")
+    try:
+        world.open()
+        deadline = time.monotonic() + 20
+        while not all(d.ready for d in _rows(world)[0]):
+            assert time.monotonic() < deadline, "the background worker did not render the documents"
+            time.sleep(0.05)
+        assert {j.status for j in _rows(world)[1]} == {"done"}
+    finally:
+        rendering.stop_background()
+
+
+@pytest.fixture
+def late_app(sqlite_url, tmp_path, clock):
+    """The web app whose documents only the sweep renders (DOCUMENTS_RENDER=worker_only)."""
+    from inspection_walk import make_app
+    return make_app(sqlite_url, tmp_path / "data", clock, DOCUMENTS_RENDER="worker_only")
+
+
+def test_pages_say_generating_until_the_document_exists_then_link_it(late_app):
+    from engine import HumanTask
+    from web_support import csrf_of, jpeg, signed_in
+    from webui import db
+    inspector = signed_in(late_app, "insp1")
+    response = inspector.post("/hazards/new", content_type="multipart/form-data", data={
+        "csrf_token": csrf_of(inspector, "/hazards/new"), "customer": "3600100001", "item_code": "EP02",
+        "location": "地下一层配电室", "equipment": "1号柴油发电机", "description": "发电机容量不足",
+        "photos": (io.BytesIO(jpeg()), "hazard.jpg")})
+    assert response.status_code == 302
+    dossier = response.headers["Location"]
+    with late_app.app_context():
+        notice = db.session().scalars(select(Document).where(Document.kind == "hazard_notice")).one()
+        task = db.session().scalars(select(HumanTask).where(HumanTask.element_id == "deliver_notice")).one()
+    state = f"/documents/{notice.id}/state"
+    page = inspector.get(dossier).get_data(as_text=True)
+    assert "生成中" in page and state in page and f'href="/documents/{notice.id}"' not in page
+    task_page = inspector.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "待送达文书" in task_page and "生成中" in task_page and notice.number in task_page
+    download = inspector.get(f"/documents/{notice.id}")
+    assert download.status_code == 409 and "文书生成中" in download.get_data(as_text=True)
+    assert "生成中" in inspector.get(state).get_data(as_text=True)
+
+    assert rendering.render_due(late_app.extensions["gridsafe.runtime"])["rendered"] == 1
+    line = inspector.get(state).get_data(as_text=True)
+    assert f'href="/documents/{notice.id}"' in line and "生成中" not in line and "hx-get" not in line
+    assert f'href="/documents/{notice.id}"' in inspector.get(dossier).get_data(as_text=True)
+    download = inspector.get(f"/documents/{notice.id}")
+    assert download.status_code == 200 and download.data[:2] == b"PK"
+
+
+def test_administrators_see_failed_renders_on_the_outbox_page_and_retry_them(late_app, monkeypatch):
+    from web_support import csrf_of, jpeg, signed_in
+    rt = late_app.extensions["gridsafe.runtime"]
+    inspector = signed_in(late_app, "insp1")
+    assert inspector.post("/hazards/new", content_type="multipart/form-data", data={
+        "csrf_token": csrf_of(inspector, "/hazards/new"), "customer": "3600100001", "item_code": "EP02",
+        "location": "配电室", "equipment": "发电机", "description": "容量不足",
+        "photos": (io.BytesIO(jpeg()), "hazard.jpg")}).status_code == 302
+    real = docx_ops.replay
+    monkeypatch.setattr(docx_ops, "replay", lambda ops, ctx: (_ for _ in ()).throw(OSError("disk full")))
+    rt.config["RENDER_MAX_ATTEMPTS"] = 1
+    assert rendering.render_due(rt)["failed"] == 1
+    admin = signed_in(late_app, "admin")
+    page = admin.get("/admin/outbox").get_data(as_text=True)
+    assert "未能生成的文书" in page and "disk full" in page and 'data-status="failed"' in page
+    monkeypatch.setattr(docx_ops, "replay", real)
+    job_id = _rows(SimpleNamespace(sessions=rt.sessions))[1][0].id
+    response = admin.post(f"/admin/outbox/renders/{job_id}/retry", data={"csrf_token": csrf_of(admin, "/admin/outbox")})
+    assert response.status_code == 302
+    assert rendering.render_due(rt)["rendered"] == 1         # worker_only: the next sweep renders it
+    assert inspector.get("/admin/outbox").status_code in (403, 404)
