@@ -163,6 +163,8 @@ READS = [  # endpoint, url with {object}, object kind, API?
     ("hazards_api.get_hazard", "/api/v1/hazards/{}", "hazard", True),
     ("hazards.document", "/documents/{}", "document", False),
     ("hazards.document", "/documents/{}", "customer_document", False),
+    ("hazards.document_state", "/documents/{}/state", "document", False),
+    ("hazards.document_state", "/documents/{}/state", "customer_document", False),
     ("hazards_api.download_document", "/api/v1/documents/{}", "document", True),
     ("hazards_api.download_document", "/api/v1/documents/{}", "customer_document", True),
     ("catalog.customer_page", "/customers/{}", "customer", False),

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import AuditEvent
-from records import Branch, Customer, Hazard, Notification, Team, User, dictionary, outbox, risk
+from records import Branch, Customer, Hazard, Notification, Team, User, dictionary, outbox, render_jobs, risk
 from services import Forbidden, NotFound, access
 from services import outbox as outbox_service
 from services import risk as risk_service
@@ -156,6 +156,22 @@ def test_the_regrade_service_refuses_out_of_scope_as_absent_and_without_the_righ
 
 # --- the outbox: administrators only --------------------------------------------------------------
 
+def _a_render_job(app) -> tuple[int, str]:
+    """A document's failed render (made here once: this world's steps render their documents at once)."""
+    from records import documents
+    with app.app_context():
+        session = db.session()
+        job = session.scalars(select(render_jobs.RenderJob).order_by(render_jobs.RenderJob.id)).first()
+        if job is None:
+            now = app.extensions["gridsafe.engine"].clock.now()
+            doc = documents.reserve(session, kind="hazard_notice", number="N-1", subject="N-1", filename="N-1.docx",
+                                    actor="insp1", now=now)
+            job = render_jobs.enqueue(session, doc.id, [["new_document", ["x"], {}]], actor="insp1", now=now)
+            job.status, job.last_error = "failed", "字体缺失"
+            session.commit()
+        return job.id, job.status
+
+
 def _a_message(app) -> tuple[int, int]:
     with app.app_context():
         row = db.session().scalars(select(outbox.OutboxMessage).where(outbox.OutboxMessage.status == "failed")
@@ -172,6 +188,7 @@ def test_the_outbox_pages_and_api_are_for_administrators_only(world, client, use
     headers = {"Authorization": f"Bearer {api_token(world, user)}"}
     assert browser.get("/admin/outbox").status_code == (200 if allowed else 403)
     assert client.get("/api/v1/outbox", headers=headers).status_code == (200 if allowed else 403)
+    job_id, status = _a_render_job(world)                     # a document's render: retried by admins only
     if allowed:
         return
     before = _writes(world)
@@ -179,7 +196,8 @@ def test_the_outbox_pages_and_api_are_for_administrators_only(world, client, use
                         data={"csrf_token": token, "lock_version": str(version)}).status_code == 403
     assert browser.post("/admin/outbox/retry-failed", data={"csrf_token": token}).status_code == 403
     assert client.post(f"/api/v1/outbox/{message_id}/retry", headers=headers).status_code == 403
-    assert _writes(world) == before
+    assert browser.post(f"/admin/outbox/renders/{job_id}/retry", data={"csrf_token": token}).status_code == 403
+    assert _writes(world) == before and _a_render_job(world) == (job_id, status)
     with world.app_context():
         assert db.session().get(outbox.OutboxMessage, message_id).status == "failed"
 
