@@ -28,7 +28,7 @@ from hazard_lifecycle import NOW, AllDiagrams, database  # noqa: E402
 
 from engine import FixedClock  # noqa: E402
 from engine.database import make_engine, make_session_factory  # noqa: E402
-from handlers import docx_ops  # noqa: E402
+from handlers import docx_layout  # noqa: E402
 from records import Attachment, Document, documents, render_jobs  # noqa: E402
 from records.render_jobs import RenderJob  # noqa: E402
 from services import rendering  # noqa: E402
@@ -79,10 +79,10 @@ def run(url: str, folder: Path, n: int) -> dict:
                                  session=SimpleNamespace(get=lambda _model, key: attachments.get(key)))
 
     for _ in range(3):                                    # warm-up: fonts, Pillow, python-docx's template
-        docx_ops.replay(snapshot, memory)
+        docx_layout.replay(snapshot, memory)
     started = time.perf_counter()
     for _ in range(n):
-        docx_ops.replay(snapshot, memory)
+        docx_layout.replay(snapshot, memory)
     bare = n / (time.perf_counter() - started)
 
     rendering.render_due(rt, limit=3)

@@ -14,7 +14,7 @@ from records import documents, inspections, notifications, render_jobs
 from records.hazards import Hazard, timeline
 
 from . import docx_layout as layout
-from . import docx_ops, numbers, wording
+from . import numbers, wording
 from .docx_ops import FileRef, Recorder, StampRef
 from .context import Context, zone
 
@@ -76,7 +76,7 @@ def store(ctx, doc: Recorder, *, kind: str, number: str, subject: str, **links) 
     meta = dict(kind=kind, number=number, subject=subject, filename=f"{number}.docx", actor=ctx.actor,
                 now=ctx.now(), **links)
     if render_mode(ctx) == "inline":
-        return documents.archive(ctx.session, ctx.files, docx_ops.replay(doc.ops, ctx), **meta)
+        return documents.archive(ctx.session, ctx.files, layout.replay(doc.ops, ctx), **meta)
     row = documents.reserve(ctx.session, **meta)
     render_jobs.enqueue(ctx.session, row.id, doc.ops, actor=ctx.actor, now=ctx.now())
     if ctx.documents_queued is not None:

@@ -21,7 +21,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from . import docx_xml
-from .docx_ops import Recorder, recordable
+from .docx_ops import Recorder, decode, recordable
 
 BODY_FONT, TITLE_FONT, HEAD_FONT, SIGNER_FONT = "仿宋_GB2312", "方正小标宋简体", "黑体", "楷体_GB2312"
 # the fonts a Debian machine has (apt: fonts-noto-cjk) for each official one
@@ -85,7 +85,7 @@ def _page_numbers(section) -> None:
 
 def new_document(issuer: str) -> Recorder:
     """A document to write with the functions below: recorded as operations (the snapshot of a step),
-    made into .docx by docx_ops.replay."""
+    made into .docx by replay."""
     return Recorder(issuer)
 
 
@@ -268,7 +268,7 @@ def closing(doc: Document, unit: str, moment: datetime, zone: str) -> None:
 
 
 def to_bytes(doc: Document) -> bytes:
-    """The .docx of a document made by blank_document (a recorded one: docx_ops.replay)."""
+    """The .docx of a document made by blank_document (a recorded one: replay)."""
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
@@ -296,3 +296,16 @@ def grid(doc: Document, headers: list, rows: list[list], widths_cm: list[float] 
 
 RECORDABLE = frozenset({"title", "letter_number_line", "record_lines", "heading", "paragraph", "fields", "images",
                         "photo_pairs", "signature", "seal", "closing", "grid"})
+
+
+def replay(ops: list, ctx) -> bytes:
+    """The .docx of a snapshot (docx_ops). ctx: session, files and settings (for the photos and their stamps)."""
+    (first, args, kwargs), rest = ops[0], ops[1:]
+    if first != "new_document":
+        raise ValueError("a snapshot starts with new_document")
+    doc = blank_document(*args, **kwargs)
+    for name, args, kwargs in rest:
+        if name not in RECORDABLE:
+            raise ValueError(f"{name} is not a layout operation")
+        globals()[name](doc, *decode(args, ctx), **{k: decode(v, ctx) for k, v in kwargs.items()})
+    return to_bytes(doc)

@@ -2,15 +2,15 @@
 
 `docx_layout.new_document` gives a Recorder; every layout call on it appends one JSON-able operation
 (its name and arguments). Photos and signatures are recorded as references to the content-addressed
-file store (FileRef, and StampRef for a photo printed with its stamp), never as bytes. `replay` runs
-the operations through the real layout functions and answers the .docx bytes: in the step (inline) or
-later, by the render worker, from the same snapshot. Owns no transaction.
+file store (FileRef, and StampRef for a photo printed with its stamp), never as bytes.
+`docx_layout.replay` runs the operations through the real layout functions and answers the .docx
+bytes: in the step (inline) or later, by the render worker, from the same snapshot. This module knows
+nothing of the layout itself. Owns no transaction.
 """
 from __future__ import annotations
 
 import base64
 import functools
-import importlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -99,17 +99,3 @@ def _bytes(ctx, digest: str) -> bytes:
     if not ctx.files.exists(digest, ctx.session):
         raise LookupError(f"the stored file {digest} named by the document is missing")
     return ctx.files.get(digest, ctx.session)
-
-
-def replay(ops: list, ctx) -> bytes:
-    """The .docx of a snapshot. ctx: session, files and settings (for the photos and their stamps)."""
-    layout = importlib.import_module("handlers.docx_layout")
-    (first, args, kwargs), rest = ops[0], ops[1:]
-    assert first == "new_document", "a snapshot starts with new_document"
-    doc = layout.blank_document(*args, **kwargs)
-    for name, args, kwargs in rest:
-        fn = getattr(layout, name)
-        if name not in layout.RECORDABLE:
-            raise ValueError(f"{name} is not a layout operation")
-        fn(doc, *decode(args, ctx), **{k: decode(v, ctx) for k, v in kwargs.items()})
-    return layout.to_bytes(doc)

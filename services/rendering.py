@@ -28,7 +28,7 @@ from sqlalchemy import event, select
 
 from engine import audit
 from engine.database import make_session_factory
-from handlers import docx_ops
+from handlers import docx_layout
 from records import documents, render_jobs
 from records.documents import Document
 from records.render_jobs import RenderJob
@@ -73,7 +73,7 @@ def render_one(rt, job_id: int, worker: str) -> str:
     try:
         with rt.read_sessions() as session:         # the render takes no write lock
             snapshot = session.get(RenderJob, job_id).snapshot
-            data = docx_ops.replay(snapshot, _replay_context(rt, session))
+            data = docx_layout.replay(snapshot, _replay_context(rt, session))
         return _store(rt, job_id, worker, data)
     except Exception as err:  # noqa: BLE001 - any failure of a render is its job's, never the caller's
         LOG.warning("render job %s failed: %s: %s", job_id, type(err).__name__, err)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from engine import AuditEvent
 from hazard_support import HazardWorld
-from handlers import docx_ops
+from handlers import docx_layout
 from records import Document, Hazard
 from records.render_jobs import RenderJob
 from services import access, config, rendering
@@ -40,12 +40,12 @@ def world(sessions, clock, tmp_path):
 def replays(monkeypatch):
     """Every render of a snapshot, counted (thread-safe: list.append)."""
     calls: list = []
-    real = docx_ops.replay
+    real = docx_layout.replay
 
     def counted(ops, ctx):
         calls.append(ops[1])
         return real(ops, ctx)
-    monkeypatch.setattr(docx_ops, "replay", counted)
+    monkeypatch.setattr(docx_layout, "replay", counted)
     return calls
 
 
@@ -128,8 +128,8 @@ def test_a_crashed_workers_claim_is_taken_over_after_the_lease_and_its_late_resu
 
 def test_a_failing_render_is_retried_with_backoff_then_failed_for_admins_who_retry_it(world, monkeypatch):
     world.open()
-    real = docx_ops.replay
-    monkeypatch.setattr(docx_ops, "replay", lambda ops, ctx: (_ for _ in ()).throw(OSError("no space left")))
+    real = docx_layout.replay
+    monkeypatch.setattr(docx_layout, "replay", lambda ops, ctx: (_ for _ in ()).throw(OSError("no space left")))
     rt = world.rt
     _, jobs = _rows(world)
     n = len(jobs)
@@ -150,7 +150,7 @@ def test_a_failing_render_is_retried_with_backoff_then_failed_for_admins_who_ret
         assert counts["failed"] == n and [j.status for j, _ in listed] == ["failed"] * n
         with pytest.raises(Forbidden):
             rendering.failed_jobs(s, SimpleNamespace(roles=["inspector"], is_system=False))
-    monkeypatch.setattr(docx_ops, "replay", real)
+    monkeypatch.setattr(docx_layout, "replay", real)
     admin = SimpleNamespace(roles=["admin"], username="admin1", is_system=False)
     with world.sessions() as s:
         rendering.retry(rt, s, admin, jobs[0].id)
@@ -258,14 +258,14 @@ def test_administrators_see_failed_renders_on_the_outbox_page_and_retry_them(lat
         "csrf_token": csrf_of(inspector, "/hazards/new"), "customer": "3600100001", "item_code": "EP02",
         "location": "配电室", "equipment": "发电机", "description": "容量不足",
         "photos": (io.BytesIO(jpeg()), "hazard.jpg")}).status_code == 302
-    real = docx_ops.replay
-    monkeypatch.setattr(docx_ops, "replay", lambda ops, ctx: (_ for _ in ()).throw(OSError("disk full")))
+    real = docx_layout.replay
+    monkeypatch.setattr(docx_layout, "replay", lambda ops, ctx: (_ for _ in ()).throw(OSError("disk full")))
     rt.config["RENDER_MAX_ATTEMPTS"] = 1
     assert rendering.render_due(rt)["failed"] == 1
     admin = signed_in(late_app, "admin")
     page = admin.get("/admin/outbox").get_data(as_text=True)
     assert "未能生成的文书" in page and "disk full" in page and 'data-status="failed"' in page
-    monkeypatch.setattr(docx_ops, "replay", real)
+    monkeypatch.setattr(docx_layout, "replay", real)
     job_id = _rows(SimpleNamespace(sessions=rt.sessions))[1][0].id
     response = admin.post(f"/admin/outbox/renders/{job_id}/retry", data={"csrf_token": csrf_of(admin, "/admin/outbox")})
     assert response.status_code == 302
