@@ -221,3 +221,20 @@ def seed_customers(session, now) -> None:
                  default_team_id=team.id, created_at=now, updated_at=now),
         Customer(number="3600100003", name="吉州区自来水厂", branch_id=county.id, importance="second", contacts=[],
                  default_team_id=None, created_at=now, updated_at=now)])
+
+
+def seed_second_county(session, now, number: str = "3600200001") -> None:
+    """A factory of the county JA-JA (team JA-T2) and a specialist of JA-JZ (spec_jz), for the access tests
+    that ask one county's people for the other's objects (flushed, not committed)."""
+    from web_support import _password_hash
+    county = session.scalars(select(Branch).where(Branch.code == "JA-JA")).one()
+    team = session.scalars(select(Team).where(Team.code == "JA-T2")).one()
+    session.add(Customer(number=number, name="吉安县化工厂", branch_id=county.id, importance="first", contacts=[],
+                         default_team_id=team.id, created_at=now, updated_at=now))
+    spec_jz = User(username="spec_jz", display_name="SPEC_JZ", created_at=now, locale="zh_CN", active=True,
+                   branch=session.scalars(select(Branch).where(Branch.code == "JA-JZ")).one())
+    spec_jz.password_hash = _password_hash()
+    spec_jz.set_roles(["specialist"])
+    session.add(spec_jz)
+    session.flush()
+

@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import AuditEvent
-from records import Branch, Customer, CustomerTrip, Team, User
-from web_support import _password_hash, api_token
+from hazard_support import seed_second_county
+from records import Customer, CustomerTrip
+from web_support import api_token
 from webui import db
 
 JZ, JA = "3600100001", "3600200001"           # the hospital of JA-JZ (team JA-T1); a factory of JA-JA (JA-T2)
@@ -35,16 +36,7 @@ def world(hazard_app):
     with hazard_app.app_context():
         session = db.session()
         now = rt.now()
-        county = session.scalars(select(Branch).where(Branch.code == "JA-JA")).one()
-        team = session.scalars(select(Team).where(Team.code == "JA-T2")).one()
-        session.add(Customer(number=JA, name="吉安县化工厂", branch_id=county.id, importance="first", contacts=[],
-                             default_team_id=team.id, created_at=now, updated_at=now))
-        spec_jz = User(username="spec_jz", display_name="SPEC_JZ", created_at=now, locale="zh_CN", active=True,
-                       branch=session.scalars(select(Branch).where(Branch.code == "JA-JZ")).one())
-        spec_jz.password_hash = _password_hash()
-        spec_jz.set_roles(["specialist"])
-        session.add(spec_jz)
-        session.flush()
+        seed_second_county(session, now, JA)
         for number in (JZ, JA):
             customer = session.scalars(select(Customer).where(Customer.number == number)).one()
             session.add(CustomerTrip(customer_id=customer.id, occurred_at=now - timedelta(days=7),

@@ -3,7 +3,6 @@ request is recorded, the file waits for an administrator's retry), never a 500, 
 when the client retries, with or without an idempotency key."""
 from __future__ import annotations
 
-import io
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +10,7 @@ from sqlalchemy import select
 from engine import ProcessInstance
 from handlers import hazards as hazard_handlers
 from records import Hazard
-from web_support import api_token, count_rows, jpeg
+from web_support import api_hazard_body, api_token, count_rows
 from webui import db, engine_of
 
 FAULT = {"on": True}
@@ -27,33 +26,9 @@ def register_then_fail(ctx, **params):
 
 @pytest.fixture
 def faulty_app(sqlite_url, tmp_path, clock):
-    from inspection_walk import ROOT
-    from hazard_support import seed_customers
-    from records import dictionary
-    from web_support import seed_people
-    from webui import create_app
+    from inspection_walk import make_app
     FAULT["on"] = True
-    app = create_app({"ENV": "testing", "SECRET_KEY": "test-secret", "DATABASE_URL": sqlite_url,
-                      "DATA_DIR": str(tmp_path / "data"), "CLOCK": clock,
-                      "EXTRA_HANDLERS": {"hazards.register": register_then_fail},
-                      "RUN_SCENARIOS": False})       # its fault would fail the shipped scenarios at deploy
-    with app.app_context():
-        session = db.session()
-        seed_people(session, clock.now())
-        seed_customers(session, clock.now())
-        dictionary.seed(session, clock.now())
-        session.commit()
-        for name in ("risk_grade.dmn", "hazard_lifecycle.bpmn"):
-            assert engine_of(app).deploy_source(session, name, (ROOT / "bpmn" / name).read_bytes(),
-                                                "owner").status == "deployed"
-    return app
-
-
-def _body(api, token) -> dict:
-    photo = api.post("/api/v1/attachments", headers=token, content_type="multipart/form-data",
-                     data={"kind": "photo", "file": (io.BytesIO(jpeg()), "h.jpg")}).get_json()["id"]
-    return {"customer": "3600100001", "item_code": "IL01", "location": "配电室", "description": "无闭锁",
-            "photos": [photo]}
+    return make_app(sqlite_url, tmp_path / "data", clock, EXTRA_HANDLERS={"hazards.register": register_then_fail})
 
 
 def _retry_instance(app, instance_id: int) -> None:
@@ -66,7 +41,7 @@ def test_a_failed_first_step_answers_202_and_a_retry_never_files_twice(faulty_ap
     api = faulty_app.test_client()
     token = {"Authorization": f"Bearer {api_token(faulty_app, 'insp1')}"}
     headers = {**token, **({"Idempotency-Key": key} if key else {})}
-    body = _body(api, token)
+    body = api_hazard_body(api, token)
     first = api.post("/api/v1/hazards", headers=headers, json=body)
     assert first.status_code == 202, first.get_data(as_text=True)
     answer = first.get_json()
@@ -89,8 +64,8 @@ def test_without_a_key_another_hazard_with_other_content_is_a_second_file(faulty
     FAULT["on"] = False
     api = faulty_app.test_client()
     token = {"Authorization": f"Bearer {api_token(faulty_app, 'insp1')}"}
-    first = api.post("/api/v1/hazards", headers=token, json=_body(api, token))
-    second = api.post("/api/v1/hazards", headers=token, json=_body(api, token) | {"location": "二号配电室"})
+    first = api.post("/api/v1/hazards", headers=token, json=api_hazard_body(api, token))
+    second = api.post("/api/v1/hazards", headers=token, json=api_hazard_body(api, token) | {"location": "二号配电室"})
     assert first.status_code == second.status_code == 201
     assert first.get_json()["file_number"] != second.get_json()["file_number"]
     assert count_rows(faulty_app, Hazard) == 2

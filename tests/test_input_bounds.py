@@ -11,7 +11,7 @@ from engine import ProcessInstance
 from forms import fields
 from records import Attachment, Hazard
 from test_web_tasks import form_data
-from web_support import api_token, count_rows, csrf_of, jpeg, login, png, signed_in
+from web_support import api_hazard_body, api_token, count_rows, csrf_of, jpeg, login, png, signed_in
 from webui import db
 
 
@@ -124,10 +124,7 @@ def test_the_opening_form_carries_a_key_and_a_resubmission_files_the_hazard_once
 def test_an_api_retry_with_the_same_idempotency_key_returns_the_first_file(hazard_app):
     api = hazard_app.test_client()
     token = {"Authorization": f"Bearer {api_token(hazard_app, 'insp1')}"}
-    photo = api.post("/api/v1/attachments", headers=token, content_type="multipart/form-data",
-                     data={"kind": "photo", "file": (io.BytesIO(jpeg()), "h.jpg")}).get_json()["id"]
-    body = {"customer": "3600100001", "item_code": "IL01", "location": "配电室", "description": "无闭锁",
-            "photos": [photo]}
+    body = api_hazard_body(api, token)
     keyed = {**token, "Idempotency-Key": "2f0c8e3a-retry-1"}
     first = api.post("/api/v1/hazards", headers=keyed, json=body)
     again = api.post("/api/v1/hazards", headers=keyed, json=body)
@@ -162,10 +159,7 @@ def test_the_idempotency_key_commits_with_the_hazard_it_opened(hazard_app):
     from records.request_keys import RequestKey
     api = hazard_app.test_client()
     token = {"Authorization": f"Bearer {api_token(hazard_app, 'insp1')}"}
-    photo = api.post("/api/v1/attachments", headers=token, content_type="multipart/form-data",
-                     data={"kind": "photo", "file": (io.BytesIO(jpeg()), "h.jpg")}).get_json()["id"]
-    body = {"customer": "3600100001", "item_code": "IL01", "location": "配电室", "description": "无闭锁",
-            "photos": [photo]}
+    body = api_hazard_body(api, token)
     commits = []
 
     def count(conn):

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from engine import HumanTask, ProcessInstance
 from records import Customer, Document, Hazard, HazardItem, ReportLog
-from web_support import api_token, count_rows, csrf_of, jpeg, png, signed_in
+from web_support import api_hazard_body, api_token, count_rows, csrf_of, jpeg, png, signed_in
 from webui import db
 
 
@@ -184,10 +184,7 @@ def test_a_specialist_asks_to_cancel_a_hazard_and_a_leader_approves(hazard_app, 
 def test_the_api_lists_opens_and_returns_dossiers(client, hazard_app):
     api = hazard_app.test_client()
     token = {"Authorization": f"Bearer {api_token(hazard_app, 'insp1')}"}
-    photo = api.post("/api/v1/attachments", headers=token, content_type="multipart/form-data",
-                     data={"kind": "photo", "file": (io.BytesIO(jpeg()), "h.jpg")}).get_json()["id"]
-    body = {"customer": "3600100001", "item_code": "IL01", "location": "配电室", "description": "无闭锁",
-            "photos": [photo]}
+    body = api_hazard_body(api, token)
     response = api.post("/api/v1/hazards", headers=token, json=body)
     assert response.status_code == 201, response.get_json()
     dossier = response.get_json()

@@ -137,3 +137,12 @@ class Site:
 
 
 FORMS_DIR = str(FORMS)
+
+
+def api_hazard_body(api, token: dict) -> dict:
+    """The JSON of POST /api/v1/hazards for the hospital (IL01 配电室 无闭锁) with one photo uploaded first."""
+    photo = api.post("/api/v1/attachments", headers=token, content_type="multipart/form-data",
+                     data={"kind": "photo", "file": (io.BytesIO(jpeg()), "h.jpg")}).get_json()["id"]
+    return {"customer": "3600100001", "item_code": "IL01", "location": "配电室", "description": "无闭锁",
+            "photos": [photo]}
+
