@@ -12,25 +12,30 @@ from .tables import DecisionFailed, evaluate_table
 __all__ = ["DecisionFailed", "decide", "evaluate", "evaluate_table"]
 
 
-def _table(eng, session, decision_id: str):
-    definition = latest_definition(session, "decision", decision_id)
-    key = (definition.model_version_id, decision_id)
-    table = eng.decision_cache.get(key)
-    if table is None:
-        mv = session.get(ModelVersion, definition.model_version_id)
+def _table(eng, session, decision_id: str, newest: dict | None = None):
+    """(compiled table, model version id, "<file> v<version>"). `newest`: {decision id: model version id}
+    already looked up in this engine call (one lookup per call however often a handler decides)."""
+    version_id = newest.get(decision_id) if newest is not None else None
+    if version_id is None:
+        version_id = latest_definition(session, "decision", decision_id).model_version_id
+        if newest is not None:
+            newest[decision_id] = version_id
+    key = (version_id, decision_id)
+    found = eng.decision_cache.get(key)
+    if found is None:               # a deployed version never changes: compiled once per process
+        mv = session.get(ModelVersion, version_id)
         table = compile_dmn(f"{mv.name}.dmn", read_xml(mv.source.encode("utf-8"), mv.name))[decision_id]
-        eng.decision_cache[key] = table
-    return table, definition.model_version_id
+        found = eng.decision_cache[key] = (table, f"{mv.name} v{mv.version}")
+    return found[0], version_id, found[1]
 
 
 def evaluate(eng, session, decision_id: str, inputs: dict) -> tuple[dict, int]:
     """(outputs of the first matching rule, model version id). Raises DecisionFailed."""
-    table, version_id = _table(eng, session, decision_id)
+    table, version_id, _label = _table(eng, session, decision_id)
     return evaluate_table(eng, table, decision_id, inputs), version_id
 
 
-def decide(eng, session, decision_id: str, inputs: dict) -> tuple[dict, str]:
+def decide(eng, session, decision_id: str, inputs: dict, newest: dict | None = None) -> tuple[dict, str]:
     """(outputs, "<file> v<version>" of the table that decided): what a handler keeps to explain a result."""
-    outputs, version_id = evaluate(eng, session, decision_id, inputs)
-    mv = session.get(ModelVersion, version_id)
-    return outputs, f"{mv.name} v{mv.version}"
+    table, _version_id, label = _table(eng, session, decision_id, newest)
+    return evaluate_table(eng, table, decision_id, inputs), label

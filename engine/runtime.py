@@ -11,7 +11,8 @@ import json
 import traceback
 from uuid import UUID
 
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import event
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -35,7 +36,18 @@ from .serializer import dump_state, load_state
 from .transient import database_error, is_transient
 
 MAX_ENGINE_TASKS_PER_CALL = 5000
+_KEPT = "engine.kept"
 _LOST_RACE = "someone else changed this instance at the same moment; nothing was saved — reload and try again"
+
+
+@event.listens_for(Session, "loaded_as_persistent")
+@event.listens_for(Session, "pending_to_persistent")
+def _keep(session, instance) -> None:
+    """During an engine call the session keeps what it loaded or wrote: the identity map holds objects
+    weakly, so a hazard one handler got and let go was read again by the next (a SELECT per handler)."""
+    kept = session.info.get(_KEPT)
+    if kept is not None:
+        kept.append(instance)
 
 
 class _Call:
@@ -48,6 +60,7 @@ class _Call:
         self._step_events: list[dict] = []
         self._step_names: dict = {}
         self.count = 0
+        self._decisions: dict = {}
 
     def call_service(self, task, operation_name: str, params: dict) -> dict:
         handler = self.eng.handlers.get(operation_name)
@@ -80,7 +93,7 @@ class _Call:
 
     def decide(self, decision_id: str, inputs: dict) -> tuple[dict, str]:
         """Evaluate the newest deployed decision table: (outputs, "<file> v<version>"). Raises DecisionFailed."""
-        return decisions.decide(self.eng, self.session, decision_id, inputs)
+        return decisions.decide(self.eng, self.session, decision_id, inputs, newest=self._decisions)
 
     def audit(self, action: str, *, before=None, after=None, reason=None, element_id=None) -> None:
         self._step_events.append({"action": action, "before": before, "after": after, "reason": reason,
@@ -161,6 +174,17 @@ def execute(eng, session, instance, workflow, actor: str, *, action: str, act=No
     """
     if nested:
         return _execute_nested(eng, session, instance, workflow, actor, action=action, act=act, detail=detail)
+    session.info[_KEPT] = [instance]
+    try:
+        return _execute(eng, session, instance, workflow, actor, action=action, act=act, element_id=element_id,
+                        detail=detail, reason=reason, completed_id=completed_id, fresh=fresh, steps=steps,
+                        reconcile=reconcile)
+    finally:
+        session.info.pop(_KEPT, None)
+
+
+def _execute(eng, session, instance, workflow, actor: str, *, action, act, element_id, detail, reason,
+             completed_id, fresh, steps, reconcile) -> ProcessInstance:
     call = _Call(eng, session, instance, actor)
     workflow.script_engine = ScriptEngine(eng.clock, call.call_service, eng.script_limits, zone=eng.zone)
     ready_before = [] if fresh else projections.ready_user_tasks(workflow)
