@@ -29,15 +29,15 @@ EVENT_NAMES = {
 }
 
 
-def user_of(session, username: str | None):
-    return people.user_by_name(session, username) if username and username not in SYSTEM_NAMES else None
+def user_of(session, username: str | None) -> people.StaffName | None:
+    return people.staff_named(session, username) if username and username not in SYSTEM_NAMES else None
 
 
-def user_by_display_name(session, name: str | None):
-    """The one active user with this real name (a name typed on a form), None when none or several."""
+def user_by_display_name(session, name: str | None) -> people.StaffName | None:
+    """The one user with this real name (a name typed on a form), None when none or several."""
     if not name:
         return None
-    found = session.scalars(select(people.User).where(people.User.display_name == name.strip())).all()
+    found = people.staff_with_display_name(session, name.strip())
     return found[0] if len(found) == 1 else None
 
 
@@ -46,7 +46,7 @@ def person(session, username: str | None, *, post: bool = True) -> str:
     form (not a login) is printed as typed."""
     if not username or username in SYSTEM_NAMES:
         return "系统"
-    user = people.user_by_name(session, username)
+    user = people.staff_named(session, username)
     if user is None:
         return username
     return f"{user.display_name}（{user.post}）" if post and user.post else user.display_name

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import timezone
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import MetaData, event
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import DateTime, TypeDecorator
 
 NAMING = {
@@ -33,3 +33,32 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+_MEMO = "records.memo"
+
+
+def memo(session, name: str) -> dict:
+    """A dict kept on the session for the rest of its transaction (dropped at commit and at any rollback,
+    a savepoint's too): what one step looked up once — a user's id by login, a stored file's presence —
+    and its next handler would otherwise look up again."""
+    return session.info.setdefault(_MEMO, {}).setdefault(name, {})
+
+
+def forget(session, *names: str) -> None:
+    """Drop these memos of the session (what they hold changed within the transaction)."""
+    kept = session.info.get(_MEMO)
+    for name in names if kept else ():
+        kept.pop(name, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session) -> None:
+    if not session.in_nested_transaction():      # a savepoint released: the transaction goes on
+        session.info.pop(_MEMO, None)
+
+
+@event.listens_for(Session, "after_rollback")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session, *_args) -> None:
+    session.info.pop(_MEMO, None)

@@ -22,7 +22,7 @@ from sqlalchemy import Integer, LargeBinary, String, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base
+from .base import Base, memo
 
 CHUNK_BYTES = 256 * 1024
 
@@ -104,6 +104,7 @@ class DatabaseStore:
                 self._insert(conn, digest, data)
         else:
             self._insert(session, digest, data)
+            memo(session, "file_present")[digest] = True
         return digest
 
     def _insert(self, conn, digest: str, data: bytes) -> None:
@@ -122,8 +123,11 @@ class DatabaseStore:
             is not None
 
     def exists(self, digest: str, session=None) -> bool:
-        if session is not None:
-            return self._exists(session, digest)
+        if session is not None:     # stored bytes are never removed inside a transaction: asked once in it
+            present = memo(session, "file_present")
+            if digest not in present and self._exists(session, digest):
+                present[digest] = True
+            return digest in present
         with self.sa.connect() as conn:
             return self._exists(conn, digest)
 

@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .base import Base, UTCDateTime
+from .base import Base, UTCDateTime, forget, memo
 
 ROLES = ("specialist", "inspector", "supervisor", "leader", "process_owner", "admin")
 
@@ -141,6 +142,54 @@ class User(Base):
 
 def user_by_name(session, username: str) -> User | None:
     return session.scalars(select(User).where(User.username == username)).first()
+
+
+class StaffName(NamedTuple):
+    """What a document prints of a member of staff."""
+
+    username: str
+    display_name: str
+    post: str | None
+    warrant_number: str | None
+
+
+_STAFF = (User.username, User.display_name, User.post, User.warrant_number)
+_STAFF_MEMOS = ("staff_by_name", "staff_by_display_name")
+
+
+def staff_named(session, username: str) -> StaffName | None:
+    """The member of staff with this login, columns only, looked up once per transaction (a document names
+    the same people several times, and names typed on a form that are no login)."""
+    known = memo(session, "staff_by_name")
+    if username not in known:
+        row = session.execute(select(*_STAFF).where(User.username == username)).first()
+        known[username] = StaffName(*row) if row is not None else None
+    return known[username]
+
+
+def staff_with_display_name(session, name: str) -> list[StaffName]:
+    """The members of staff with this real name (looked up once per transaction)."""
+    known = memo(session, "staff_by_display_name")
+    if name not in known:
+        known[name] = [StaffName(*row) for row in session.execute(select(*_STAFF).where(User.display_name == name))]
+    return known[name]
+
+
+@event.listens_for(Session, "transient_to_pending")
+def _user_added(session, instance) -> None:
+    """A user added in this transaction: what was looked up by name is looked up again."""
+    if isinstance(instance, User):
+        forget(session, *_STAFF_MEMOS)
+
+
+@event.listens_for(User.username, "set")
+@event.listens_for(User.display_name, "set")
+@event.listens_for(User.post, "set")
+@event.listens_for(User.warrant_number, "set")
+def _user_renamed(target, _value, _old, _initiator) -> None:
+    session = object_session(target)
+    if session is not None:
+        forget(session, *_STAFF_MEMOS)
 
 
 def branch_codes_under(session, branch: Branch) -> set[str]:
