@@ -8,8 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, select
-from sqlalchemy import event
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 

@@ -1,0 +1,95 @@
+"""What one step looks up once: the people a document names (records.people.staff_named, kept for the
+transaction) and a stored file's presence (DatabaseStore.exists). Looked up once, and never stale: a
+user added or renamed in the transaction, a savepoint rolled back, the next transaction — each is seen."""
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from sqlalchemy import event, select
+
+from handlers import wording
+from records import DatabaseStore, User
+from web_support import seed_people
+
+
+@contextlib.contextmanager
+def selects(session):
+    """The SELECT statements the session's connection runs inside the block."""
+    seen: list[str] = []
+    bind = session.get_bind()
+
+    def count(conn, cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+    event.listen(bind, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(bind, "before_cursor_execute", count)
+
+
+@pytest.fixture
+def staff(sessions, clock):
+    with sessions() as s:
+        seed_people(s, clock.now())
+    return sessions
+
+
+def test_a_person_named_twice_in_a_transaction_is_read_once(staff):
+    with staff() as s:
+        with selects(s) as seen:
+            first = wording.person(s, "insp1")
+            again = wording.inspector(s, "insp1")
+            missing = [wording.person(s, "李检查"), wording.person(s, "李检查")]
+        assert first == again == "INSP1"
+        assert missing == ["李检查", "李检查"]            # a typed name is printed as typed
+        assert len(seen) == 2                              # one SELECT each for insp1 and 李检查, no roles, no teams
+
+
+def test_a_user_renamed_or_added_in_the_transaction_is_printed_as_now(staff, clock):
+    with staff() as s:
+        assert wording.person(s, "insp1") == "INSP1" and wording.person(s, "newbie") == "newbie"
+        s.scalars(select(User).where(User.username == "insp1")).one().display_name = "王检查"
+        s.add(User(username="newbie", display_name="李新", password_hash="x", created_at=clock.now()))
+        assert wording.person(s, "insp1") == "王检查"
+        assert wording.person(s, "newbie") == "李新"
+        assert wording.user_by_display_name(s, "李新").username == "newbie"
+
+
+def test_the_next_transaction_reads_again(staff):
+    with staff() as s, staff() as other:
+        assert wording.person(s, "insp2") == "INSP2"
+        s.commit()
+        other.scalars(select(User).where(User.username == "insp2")).one().post = "班长"
+        other.commit()
+        assert wording.person(s, "insp2") == "INSP2（班长）"
+
+
+def test_two_people_of_one_name_are_nobody_until_one_is_renamed(staff):
+    with staff() as s:
+        for name in ("insp1", "insp2"):
+            s.scalars(select(User).where(User.username == name)).one().display_name = "张伟"
+        s.flush()
+        assert wording.user_by_display_name(s, "张伟") is None
+        s.scalars(select(User).where(User.username == "insp2")).one().display_name = "张伟2"
+        assert wording.user_by_display_name(s, "张伟").username == "insp1"
+
+
+def test_a_stored_file_is_checked_once_and_a_rolled_back_one_is_not_believed(sessions):
+    store = DatabaseStore(sessions.kw["bind"])
+    with sessions() as s:
+        kept = store.put(b"photo-bytes", s)
+        with selects(s) as seen:
+            assert store.exists(kept, s) and store.exists(kept, s)
+        assert seen == []                                  # written in this transaction: known present
+        savepoint = s.begin_nested()
+        lost = store.put(b"signature-bytes", s)
+        savepoint.rollback()
+        assert not store.exists(lost, s)                   # its row went with the savepoint
+        assert store.exists(kept, s)
+        s.commit()
+    with sessions() as s:
+        with selects(s) as seen:
+            assert store.exists(kept, s) and store.exists(kept, s)
+        assert len(seen) == 1
