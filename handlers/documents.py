@@ -48,7 +48,8 @@ def _stamped_photos(ctx, hazard: Hazard, digests, keep_gaps: bool = False) -> li
     """The hazard's photos as documents print them: stamped with time, place and file number (the
     stored photos are unchanged)."""
     place = " ".join(x for x in (hazard.customer.name, hazard.location) if x)
-    found = [StampRef(d, place, f"档案 {hazard.file_number}") if blob(ctx, d) else None for d in digests or []]
+    stored = ctx.files.present(digests or [], ctx.session) if ctx.files else set()
+    found = [StampRef(d, place, f"档案 {hazard.file_number}") if d in stored else None for d in digests or []]
     return found if keep_gaps else [b for b in found if b]
 
 
@@ -304,6 +305,8 @@ def acceptance_record(ctx: Context, hazard_id) -> dict:
     layout.fields(doc, rows)
     before = hazard.photos or []
     after = detail.get("after_photos") or []
+    if ctx.files:                       # the photos and the signature: whether each is stored, asked at once
+        ctx.files.present([*before, *after, detail.get("signature")], ctx.session)
     before, after = _stamped_photos(ctx, hazard, before, keep_gaps=True), _stamped_photos(ctx, hazard, after,
                                                                                            keep_gaps=True)
     pairs = [(before[i] if i < len(before) else None, after[i] if i < len(after) else None)

@@ -69,6 +69,10 @@ class FolderStore:
     def exists(self, digest: str, session=None) -> bool:
         return self.path(digest).is_file()
 
+    def present(self, digests, session=None) -> set[str]:
+        """Which of these files are stored."""
+        return {d for d in digests if d and self.exists(d)}
+
     def open(self, digest: str):
         return self.path(digest).open("rb")
 
@@ -130,6 +134,18 @@ class DatabaseStore:
             return digest in present
         with self.sa.connect() as conn:
             return self._exists(conn, digest)
+
+    def present(self, digests, session=None) -> set[str]:
+        """Which of these files are stored: one query for those not yet known in the session's transaction."""
+        digests = {d for d in digests if d}
+        if session is None:
+            return {d for d in digests if self.exists(d)}
+        known = memo(session, "file_present")
+        asked = sorted(digests - known.keys())
+        if asked:
+            known.update(dict.fromkeys(session.scalars(select(FileChunk.sha256).where(
+                FileChunk.sha256.in_(asked), FileChunk.seq == 0)), True))
+        return {d for d in digests if d in known}
 
     def get(self, digest: str, session=None) -> bytes:
         if session is not None:

@@ -93,3 +93,17 @@ def test_a_stored_file_is_checked_once_and_a_rolled_back_one_is_not_believed(ses
         with selects(s) as seen:
             assert store.exists(kept, s) and store.exists(kept, s)
         assert len(seen) == 1
+
+
+def test_which_of_several_files_are_stored_is_one_query(sessions):
+    store = DatabaseStore(sessions.kw["bind"])
+    with sessions() as s:
+        stored = [store.put(f"photo-{i}".encode(), s) for i in range(3)]
+        s.commit()
+    with sessions() as s:
+        with selects(s) as seen:
+            found = store.present([*stored, "0" * 64, None], s)
+            assert all(store.exists(d, s) for d in stored)
+        assert found == set(stored)
+        assert len(seen) == 1
+        assert not store.exists("0" * 64, s)        # an absent file is asked again: it may be stored later
