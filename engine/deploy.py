@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from pathlib import Path
 
 from lxml import etree
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, distinct, func, select
 from sqlalchemy.orm import defer
 
 from . import audit, tables
@@ -60,26 +61,32 @@ _LATEST_DEFINITION = (select(_definition.c.model_version_id, _definition.c.title
                       .order_by(_definition.c.model_version_id.desc()).limit(1))
 _newer = ModelVersion.__table__.alias("newer")
 _version = ModelVersion.__table__
-_OWNING_MODELS = (select(_version.c.name).distinct()
-                  .select_from(_definition.join(_version, _version.c.id == _definition.c.model_version_id))
-                  .where(_definition.c.kind == bindparam("kind"),
-                         _definition.c.definition_id == bindparam("definition_id"),
-                         ~select(_newer.c.id).where(_newer.c.name == _version.c.name,
-                                                    _newer.c.version > _version.c.version).exists()))
+_OWNED = _definition.join(_version, _version.c.id == _definition.c.model_version_id)
+_OWNING = (_definition.c.kind == bindparam("kind"), _definition.c.definition_id == bindparam("definition_id"),
+           ~select(_newer.c.id).where(_newer.c.name == _version.c.name, _newer.c.version > _version.c.version).exists())
+_OWNING_MODELS = select(_version.c.name).distinct().select_from(_OWNED).where(*_OWNING)
+_LATEST_WITH_OWNERS = _LATEST_DEFINITION.add_columns(
+    select(func.count(distinct(_version.c.name))).select_from(_OWNED).where(*_OWNING).correlate(None).scalar_subquery().label("owners"))
+
+
+class Latest(NamedTuple):
+    model_version_id: int
+    title: str | None
 
 
 def latest_definition(session, kind: str, definition_id: str):
-    """(model_version_id, title) of the newest deployed process or decision. Raises UnknownProcess, or
-    AmbiguousDefinition when the newest versions of two models both define it (never run either silently)."""
+    """(model_version_id, title) of the newest deployed process or decision, in one query. Raises
+    UnknownProcess, or AmbiguousDefinition when the newest versions of two models both define it (never run
+    either silently)."""
     params = {"kind": kind, "definition_id": definition_id}
-    found = session.connection().execute(_LATEST_DEFINITION, params).first()
+    found = session.connection().execute(_LATEST_WITH_OWNERS, params).first()
     if found is None:
         raise UnknownProcess(f"no {kind} with id {definition_id!r} is deployed")
-    owners = session.connection().execute(_OWNING_MODELS, params).scalars().all()
-    if len(owners) > 1:
+    if found.owners > 1:
+        owners = session.connection().execute(_OWNING_MODELS, params).scalars().all()
         raise AmbiguousDefinition(f"the {kind} id {definition_id!r} is defined by the models "
                                   f"{', '.join(sorted(owners))}; deploy one of them without it first")
-    return found
+    return Latest(found.model_version_id, found.title)
 
 
 def _latest_all(session) -> list[ModelVersion]:
