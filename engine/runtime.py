@@ -263,9 +263,6 @@ def _write(eng, session, instance, workflow, call, failure, *, action, element_i
                                                completed_id=completed_id, reconcile=reconcile)
     projections.refresh_subscriptions(session, instance, workflow, existing_subs, now=now,
                                       active=status not in ("completed", "terminated"))
-    for event in call.events:
-        audit.append(session, instance, chain=instance.chain, at=now, actor=call.actor,
-                     instance_id=instance.id, **event)
     after = {"status": status, "waiting_at": waiting_at(workflow, ready), "path": call.path}
     if detail:
         after.update(detail)
@@ -275,9 +272,10 @@ def _write(eng, session, instance, workflow, call, failure, *, action, element_i
         after["warnings"] = warnings
     if thrown:
         after["thrown"] = thrown
-    audit.append(session, instance, chain=instance.chain, at=now, actor=call.actor, action=action,
-                 instance_id=instance.id, element_id=element_id or (failure or {}).get("element"),
-                 before=before, after=after, reason=reason)
+    step = {"action": action, "element_id": element_id or (failure or {}).get("element"), "before": before,
+            "after": after, "reason": reason}
+    audit.append_all(session, instance, instance.chain, [{"at": now, "actor": call.actor, "instance_id": instance.id,
+                                                          **event} for event in [*call.events, step]])
     write_instance(session, instance)
 
 
