@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from records import documents, inspections, notifications, render_jobs
+from records import documents, inspections, notifications, people, render_jobs
 from records.hazards import Hazard, timeline
 
 from . import docx_layout as layout
@@ -38,6 +38,12 @@ def blob(ctx, digest) -> FileRef | None:
     if not (digest and ctx.files and ctx.files.exists(digest, ctx.session)):
         return None
     return FileRef(digest)
+
+
+def ask_stored(ctx, *digests) -> None:
+    """Whether each of a document's photos and signatures is stored, asked at once (blob() then knows)."""
+    if ctx.files:
+        ctx.files.present(digests, ctx.session)
 
 
 def blobs(ctx, digests) -> list[FileRef]:
@@ -118,7 +124,7 @@ def inspectors_text(ctx, *names) -> str | None:
 def contact_of(ctx, team) -> str:
     """The company's contact for a customer: the inspection team's head by name and mobile, else the
     configured contact (CONTACT_NAME, CONTACT_PHONE)."""
-    head = team.head if team is not None and team.head_id else None
+    head = people.staff_by_id(ctx.session, team.head_id) if team is not None and team.head_id else None
     if head is not None and head.mobile:
         return f"{wording.person(ctx.session, head.username)}，电话：{head.mobile}"
     return f"{_setting(ctx, 'CONTACT_NAME', '用电检查班')}，电话：{_setting(ctx, 'CONTACT_PHONE', '—')}"
@@ -210,8 +216,11 @@ def hazard_notice(ctx: Context, hazard_id) -> dict:
                         *_rectification_rows(hazard)])
     layout.paragraph(doc, f"我公司可提供技术指导和协助。联系人：{contact_of(ctx, hazard.team)}。")
     layout.paragraph(doc, "属于重大隐患或拒不整改的，我公司将依法报告当地政府电力管理部门和应急管理部门。")
+    delivery = _last(events, "notice_signed", "notice_refused")
+    ask_stored(ctx, *(hazard.photos or []), *((delivery.detail or {}).get(k) for k in ("signature", "refusal_photo")
+                                             if delivery))
     layout.images(doc, "隐患照片", _stamped_photos(ctx, hazard, hazard.photos))
-    _delivery_block(ctx, doc, _last(events, "notice_signed", "notice_refused"), "告知书")
+    _delivery_block(ctx, doc, delivery, "告知书")
     if hazard.severity == "major":
         layout.paragraph(doc, "抄送：" + "、".join(authorities(ctx).values()), indent=False)
     layout.closing(doc, unit, hazard.notified_at or ctx.now(), zone(ctx))
@@ -305,8 +314,7 @@ def acceptance_record(ctx: Context, hazard_id) -> dict:
     layout.fields(doc, rows)
     before = hazard.photos or []
     after = detail.get("after_photos") or []
-    if ctx.files:                       # the photos and the signature: whether each is stored, asked at once
-        ctx.files.present([*before, *after, detail.get("signature")], ctx.session)
+    ask_stored(ctx, *before, *after, detail.get("signature"))
     before, after = _stamped_photos(ctx, hazard, before, keep_gaps=True), _stamped_photos(ctx, hazard, after,
                                                                                            keep_gaps=True)
     pairs = [(before[i] if i < len(before) else None, after[i] if i < len(after) else None)

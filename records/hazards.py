@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from .base import Base, UTCDateTime
 from .customers import Customer
+from . import people
 from .people import Branch, Team
 
 STATUSES = ("found", "notified", "rectifying", "overdue", "supervising", "pending_acceptance",
@@ -126,11 +127,14 @@ class Hazard(Base):
     def summary(self) -> dict:
         """What the process keeps of its hazard (variable `hazard`): small and JSON-able."""
         team = self.team
+        session = object_session(self)
+        head = None if not (team and team.head_id) else team.head.username if session is None \
+            else people.staff_by_id(session, team.head_id).username
         return {"id": self.id, "file_number": self.file_number, "status": self.status, "severity": self.severity,
                 "deadline": self.deadline.isoformat(), "customer_id": self.customer_id,
                 "customer_number": self.customer.number, "customer_name": self.customer.name,
                 "item_code": self.item_code, "item_name": self.item["name_zh"], "location": self.location,
-                "team": team.code if team else None, "team_head": team.head.username if team and team.head else None,
+                "team": team.code if team else None, "team_head": head,
                 "branch": self.branch.code, "supervision_count": self.supervision_count,
                 "refused_to_sign": self.refused_to_sign, "refused_to_rectify": bool(self.refused_to_rectify),
                 "reported": self.report_started(), "deadline_days": self.item.get("deadline_days"),

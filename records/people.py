@@ -150,10 +150,20 @@ class StaffName(NamedTuple):
     display_name: str
     post: str | None
     warrant_number: str | None
+    mobile: str | None
 
 
-_STAFF = (User.username, User.display_name, User.post, User.warrant_number)
-_STAFF_MEMOS = ("staff_by_name", "staff_by_display_name")
+_STAFF = (User.username, User.display_name, User.post, User.warrant_number, User.mobile)
+_STAFF_MEMOS = ("staff_by_name", "staff_by_display_name", "staff_by_id")
+
+
+def staff_by_id(session, user_id: int) -> StaffName | None:
+    """A member of staff by id, columns only, looked up once per transaction (a team's head)."""
+    known = memo(session, "staff_by_id")
+    if user_id not in known:
+        row = session.execute(select(*_STAFF).where(User.id == user_id)).first()
+        known[user_id] = StaffName(*row) if row is not None else None
+    return known[user_id]
 
 
 def staff_named(session, username: str) -> StaffName | None:
@@ -185,6 +195,7 @@ def _user_added(session, instance) -> None:
 @event.listens_for(User.display_name, "set")
 @event.listens_for(User.post, "set")
 @event.listens_for(User.warrant_number, "set")
+@event.listens_for(User.mobile, "set")
 def _user_renamed(target, _value, _old, _initiator) -> None:
     session = object_session(target)
     if session is not None:

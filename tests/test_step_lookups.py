@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, select
 
 from handlers import wording
-from records import DatabaseStore, User
+from records import DatabaseStore, User, people
 from web_support import seed_people
 
 
@@ -107,3 +107,17 @@ def test_which_of_several_files_are_stored_is_one_query(sessions):
         assert found == set(stored)
         assert len(seen) == 1
         assert not store.exists("0" * 64, s)        # an absent file is asked again: it may be stored later
+
+
+def test_a_team_head_is_read_once_by_id_and_seen_changed(staff):
+    with staff() as s:
+        head = s.scalars(select(User).where(User.username == "insp1")).one()
+        head_id = head.id
+        s.commit()
+    with staff() as s:
+        with selects(s) as seen:
+            assert people.staff_by_id(s, head_id).mobile is None
+            assert people.staff_by_id(s, head_id).username == "insp1"
+        assert len(seen) == 1
+        s.get(User, head_id).mobile = "13800000000"
+        assert people.staff_by_id(s, head_id).mobile == "13800000000"
