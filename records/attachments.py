@@ -12,7 +12,8 @@ import re
 from datetime import datetime
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import Integer, String, UniqueConstraint, select
+from sqlalchemy import Integer, String, UniqueConstraint, and_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -126,24 +127,23 @@ def digests_in(value) -> set[str]:
 
 
 def link(session, ids, *, kind: str, object_id, branch_id: int | None = None, team_id: int | None = None) -> None:
-    """Record that an object refers to these attachments (ids that are not stored attachments are ignored)."""
+    """Record that an object refers to these attachments (ids that are not stored attachments are ignored):
+    one query for which are stored and not linked yet, one statement for the new links (a link made at the
+    same moment elsewhere is kept, not doubled)."""
     wanted = set(ids or ()) - {None, ""}
     if not wanted:
         return
-    stored = set(session.scalars(select(Attachment.id).where(Attachment.id.in_(sorted(wanted)))))
-    if not stored:
-        return
     object_id = str(object_id)
-    have = set(session.scalars(select(AttachmentLink.attachment_id).where(
-        AttachmentLink.attachment_id.in_(sorted(stored)), AttachmentLink.object_kind == kind,
-        AttachmentLink.object_id == object_id)))
-    for digest in sorted(stored - have):
-        try:
-            with session.begin_nested():   # linked at the same moment elsewhere: one row
-                session.add(AttachmentLink(attachment_id=digest, object_kind=kind, object_id=object_id,
-                                           branch_id=branch_id, team_id=team_id))
-        except IntegrityError:
-            pass
+    links = AttachmentLink.__table__
+    rows = session.execute(select(Attachment.id, links.c.id).outerjoin(links, and_(
+        links.c.attachment_id == Attachment.id, links.c.object_kind == kind, links.c.object_id == object_id))
+        .where(Attachment.id.in_(sorted(wanted)))).all()
+    missing = sorted({digest for digest, linked in rows if linked is None})
+    if missing:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(dialect.insert(links).on_conflict_do_nothing(),
+                        [{"attachment_id": digest, "object_kind": kind, "object_id": object_id,
+                          "branch_id": branch_id, "team_id": team_id} for digest in missing])
 
 
 def link_referenced(session, value, **where) -> None:

@@ -121,3 +121,23 @@ def test_a_team_head_is_read_once_by_id_and_seen_changed(staff):
         assert len(seen) == 1
         s.get(User, head_id).mobile = "13800000000"
         assert people.staff_by_id(s, head_id).mobile == "13800000000"
+
+
+def test_links_to_attachments_are_made_once_in_one_statement(sessions, tmp_path, clock):
+    from records import FolderStore, attachments
+    from records.attachments import AttachmentLink
+    from web_support import png
+    files = FolderStore(tmp_path / "files")
+    with sessions() as s:
+        photos = [attachments.store_image(s, files, png(color=color), kind="photo", actor="insp1", now=clock.now(),
+                                          max_bytes=1 << 20).id for color in ((200, 0, 0), (0, 0, 200))]
+        s.commit()
+    with sessions() as s:
+        attachments.link(s, [photos[0], "f" * 64, None], kind="hazard", object_id=7, branch_id=1, team_id=2)
+        with selects(s) as seen:
+            attachments.link(s, photos, kind="hazard", object_id=7, branch_id=1, team_id=2)
+        attachments.link(s, photos, kind="hazard", object_id=7, branch_id=1, team_id=2)
+        s.commit()
+        assert len(seen) == 1                    # which are stored and not yet linked, in one query
+        rows = s.execute(select(AttachmentLink.attachment_id, AttachmentLink.object_id, AttachmentLink.team_id)).all()
+    assert sorted(rows) == sorted((p, "7", 2) for p in photos)
