@@ -40,7 +40,7 @@ _MEMO = "records.memo"
 
 def memo(session, name: str) -> dict:
     """A dict kept on the session for the rest of its transaction (dropped at commit and at any rollback,
-    a savepoint's too): what one step looked up once — a user's id by login, a stored file's presence —
+    a savepoint's too): what one step looked up once — a person a document names, a stored file's presence —
     and its next handler would otherwise look up again."""
     return session.info.setdefault(_MEMO, {}).setdefault(name, {})
 
