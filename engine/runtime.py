@@ -235,8 +235,9 @@ def _write(eng, session, instance, workflow, call, failure, *, action, element_i
     if status == "completed":
         instance.completed_at = now
     set_error(instance, failure)
+    written: list[dict] = []
     warnings = projections.refresh_human_tasks(session, instance, ready, open_before, now=now, actor=call.actor,
-                                               completed_id=completed_id, reconcile=reconcile)
+                                               completed_id=completed_id, reconcile=reconcile, written=written)
     projections.refresh_subscriptions(session, instance, workflow, existing_subs, now=now,
                                       active=status not in ("completed", "terminated"))
     for event in call.events:
@@ -255,6 +256,7 @@ def _write(eng, session, instance, workflow, call, failure, *, action, element_i
                  instance_id=instance.id, element_id=element_id or (failure or {}).get("element"),
                  before=before, after=after, reason=reason)
     write_instance(session, instance)
+    projections.keep_ready_rows(instance, ready, written, instance.lock_version)
 
 
 def _drain_events(workflow) -> list[dict]:

@@ -333,8 +333,7 @@ def after_completion(session, instance) -> str | None:
     return failure_note(kept_numbers(session, instance))
 
 
-def ready_for(rt, session, actor, instance_id: int) -> list[HumanTask]:
-    """The instance's ready tasks that are offered to the actor (what to do next)."""
-    ready = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                    HumanTask.status == "ready")).all()
-    return [t for t in ready if access.offered(t, actor)]
+def ready_for(rt, session, actor, instance) -> list[HumanTask]:
+    """The instance's ready tasks that are offered to the actor (what to do next): those the engine call
+    that returned `instance` left, without reading them again."""
+    return [t for t in rt.engine.ready_tasks(session, instance) if access.offered(t, actor)]

@@ -71,4 +71,4 @@ def complete_task(args, task_id):
     rt, actor, session = current.runtime(), current.actor(), db.session()
     instance = work.complete(rt, session, actor, task_id, args["data"], locale=current_locale(),
                              expect_version=args["expect_version"])
-    return {"instance": instance, "ready_tasks": work.ready_for(rt, session, actor, instance.id)}
+    return {"instance": instance, "ready_tasks": work.ready_for(rt, session, actor, instance)}
