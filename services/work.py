@@ -11,12 +11,13 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select, union_all
-from sqlalchemy.orm import defer
+from sqlalchemy import and_, event, func, select, union_all
+from sqlalchemy.orm import Session, defer
 
 import engine
 from engine import HumanTask, transient
 from records import documents, drafts, notifications, people
+from records.findings import PendingFinding
 from records.hazards import Hazard
 from records.inspections import Inspection
 
@@ -295,12 +296,25 @@ def complete(rt, session, actor, task_id: str, data: dict, *, locale: str = "zh_
 
 def _fan_out(rt, session, instance_id: int) -> None:
     """The work the completion queued (an inspection's hazard files), one transaction each, after it was
-    committed: a failure here loses nothing (the scheduler files what is left), so it is logged, not raised."""
+    committed: a failure here loses nothing (the scheduler files what is left), so it is logged, not raised.
+    A completion that queued nothing (most of them) costs nothing here."""
+    if not session.info.pop(_QUEUED, False):
+        return
     try:
         hazard_filing.after_completion(rt, session, instance_id)
     except Exception:  # noqa: BLE001 - the submission is recorded; what is left is resumed by the scheduler
         session.rollback()
         LOG.exception("filing the hazards queued by instance %s is left for the scheduler", instance_id)
+
+
+_QUEUED = "gridsafe.findings_queued"
+
+
+@event.listens_for(Session, "before_flush")
+def _note_queued_findings(session, _context, _instances) -> None:
+    """Mark a session that wrote findings waiting for their files (the handlers add them as rows)."""
+    if any(isinstance(o, PendingFinding) for o in session.new):
+        session.info[_QUEUED] = True
 
 
 def kept_numbers(session, instance) -> list[str]:
