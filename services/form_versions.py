@@ -107,10 +107,18 @@ def form_pair(rt, session, instance_id: int, form_name: str, ui_name: str | None
 
 
 def content_of(rt, session, name: str, shown: dict | None = None) -> dict:
-    """The parsed content of a form: the version with the recorded hash, else the newest, else the file."""
+    """The parsed content of a form: the version with the recorded hash, else the newest, else the file.
+    A version is named by the hash of its content, so what a hash names is kept once read."""
     row = None
     if shown and name in shown:
+        found = _BY_DIGEST.get((name, shown[name]))
+        if found is not None:
+            return found
         row = fv.by_hash(session, name, shown[name])
+        if row is not None:
+            if len(_BY_DIGEST) >= 512:
+                _BY_DIGEST.pop(next(iter(_BY_DIGEST)))
+            _BY_DIGEST[(name, shown[name])] = _parsed(row.id, row.content)
     if row is None:
         row = fv.latest(session, name)
     if row is None:
@@ -141,6 +149,9 @@ def for_export(rt, session, mv: ModelVersion) -> list[tuple[str, bytes]]:
         if text is not None:
             found.append((name, text.encode("utf-8")))
     return found
+
+
+_BY_DIGEST: dict[tuple[str, str], dict] = {}     # (form name, content hash) -> parsed content
 
 
 @lru_cache(maxsize=256)
