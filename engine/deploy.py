@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, distinct, func, select
 from sqlalchemy.orm import defer
 
 from . import audit, tables
@@ -54,18 +54,20 @@ def latest_version(session, name: str) -> ModelVersion | None:
 
 
 _definition = Definition.__table__
-_LATEST_DEFINITION = (select(_definition.c.model_version_id, _definition.c.title)
+_newer = ModelVersion.__table__.alias("newer")
+_version = ModelVersion.__table__
+_OWNED = (_definition.join(_version, _version.c.id == _definition.c.model_version_id),
+          and_(_definition.c.kind == bindparam("kind"), _definition.c.definition_id == bindparam("definition_id"),
+               ~select(_newer.c.id).where(_newer.c.name == _version.c.name,
+                                          _newer.c.version > _version.c.version).exists()))
+_OWNING_MODELS = select(_version.c.name).distinct().select_from(_OWNED[0]).where(_OWNED[1])
+# the newest definition and how many models' newest versions define it, in one statement (every start asks)
+_LATEST_DEFINITION = (select(_definition.c.model_version_id, _definition.c.title,
+                             select(func.count(distinct(_version.c.name))).select_from(_OWNED[0])
+                             .where(_OWNED[1]).scalar_subquery().label("owners"))
                       .where(_definition.c.kind == bindparam("kind"),
                              _definition.c.definition_id == bindparam("definition_id"))
                       .order_by(_definition.c.model_version_id.desc()).limit(1))
-_newer = ModelVersion.__table__.alias("newer")
-_version = ModelVersion.__table__
-_OWNING_MODELS = (select(_version.c.name).distinct()
-                  .select_from(_definition.join(_version, _version.c.id == _definition.c.model_version_id))
-                  .where(_definition.c.kind == bindparam("kind"),
-                         _definition.c.definition_id == bindparam("definition_id"),
-                         ~select(_newer.c.id).where(_newer.c.name == _version.c.name,
-                                                    _newer.c.version > _version.c.version).exists()))
 
 
 def latest_definition(session, kind: str, definition_id: str):
@@ -75,8 +77,8 @@ def latest_definition(session, kind: str, definition_id: str):
     found = session.connection().execute(_LATEST_DEFINITION, params).first()
     if found is None:
         raise UnknownProcess(f"no {kind} with id {definition_id!r} is deployed")
-    owners = session.connection().execute(_OWNING_MODELS, params).scalars().all()
-    if len(owners) > 1:
+    if found.owners > 1:
+        owners = session.connection().execute(_OWNING_MODELS, params).scalars().all()
         raise AmbiguousDefinition(f"the {kind} id {definition_id!r} is defined by the models "
                                   f"{', '.join(sorted(owners))}; deploy one of them without it first")
     return found
