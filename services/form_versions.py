@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 import forms
-from engine import ModelVersion, ProcessInstance, audit
+from engine import HumanTask, ModelVersion, ProcessInstance, audit
 from records import form_versions as fv
 
 
@@ -90,8 +90,28 @@ def store(session, name: str, content: str, *, origin: str, actor: str, now, com
 
 # ---- the form a task shows ------------------------------------------------------------------------
 
+SHOWN = "gridsafe.forms_shown"      # session.info: {instance id: {form name: content hash}} read with a task
+
+
+def task_and_forms(session, task_id: str):
+    """A task row and the forms its instance's model version shows, in one statement, or None. The row
+    stays in the session (a session.get of it asks no query while the caller holds it); the forms are
+    kept in the session for shown_by_instance."""
+    found = session.execute(select(HumanTask, ModelVersion.forms)
+                            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                            .join(ModelVersion, ModelVersion.id == ProcessInstance.model_version_id)
+                            .where(HumanTask.id == str(task_id)[:36])).first()
+    if found is None:
+        return None
+    session.info.setdefault(SHOWN, {})[found[0].instance_id] = found[1] or {}
+    return found[0]
+
+
 def shown_by_instance(session, instance_id: int) -> dict[str, str]:
     """{form name: content hash} the instance's model version recorded when it was deployed."""
+    known = session.info.get(SHOWN, {}).get(instance_id)
+    if known is not None:
+        return known
     found = session.scalar(select(ModelVersion.forms)
                            .join(ProcessInstance, ProcessInstance.model_version_id == ModelVersion.id)
                            .where(ProcessInstance.id == instance_id))

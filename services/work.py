@@ -21,7 +21,7 @@ from records.findings import PendingFinding
 from records.hazards import Hazard
 from records.inspections import Inspection
 
-from . import access, hazard_filing, holders, task_forms
+from . import access, form_versions, hazard_filing, holders, task_forms
 from .errors import Conflict, Forbidden, Invalid
 from .i18n import _
 from .task_forms import check, form_of, form_options, may_use, storer  # noqa: F401 - the forms of tasks, for every area
@@ -167,12 +167,14 @@ class TaskView:
 
 def task_or_404(rt, session, actor, task_id: str) -> HumanTask:
     """A task the actor may see (offered, held, done, or of a group in reach); else NotFound."""
+    held = form_versions.task_and_forms(session, task_id)    # the row and its forms in one read  # noqa: F841
     return access.task_or_404(session, actor, task_id)
 
 
 def offered_task(rt, session, actor, task_id: str) -> HumanTask:
     """A task the actor may work on now: NotFound outside reach, Conflict when no longer ready,
     Forbidden when it is offered to someone else."""
+    held = form_versions.task_and_forms(session, task_id)    # the row and its forms in one read  # noqa: F841
     task = access.task_or_404(session, actor, task_id)
     if not access.offered(task, actor):
         if task.status != "ready":
