@@ -9,7 +9,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from SpiffWorkflow.util.task import TaskState
 
-from . import runtime
+from . import projections, runtime
 from .clocked import timer_due_times
 from .models import AuditEvent, HumanTask, MessageSubscription, ProcessInstance
 
@@ -29,7 +29,8 @@ def describe(eng, session, instance_id: int) -> dict:
         "timers": [{"element_id": t.task_spec.bpmn_id, "name": t.task_spec.bpmn_name, "due_at": due}
                    for due, t in timer_due_times(workflow)],
         "messages": session.scalars(select(MessageSubscription)
-                                    .where(MessageSubscription.instance_id == instance.id)).all(),
+                                    .where(MessageSubscription.instance_id == instance.id)).all()
+        if projections.uses_messages(workflow) else [],      # a diagram without message events has none
         "elements": element_states(workflow),
         "data": current_data(workflow),
         "events": session.scalars(select(AuditEvent).where(AuditEvent.chain == instance.chain)
