@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 import forms
 from engine import HumanTask, ModelVersion, ProcessInstance, audit
@@ -93,14 +93,17 @@ def store(session, name: str, content: str, *, origin: str, actor: str, now, com
 SHOWN = "gridsafe.forms_shown"      # session.info: {instance id: {form name: content hash}} read with a task
 
 
+_TASK_AND_FORMS = (select(HumanTask, ModelVersion.forms)         # built once: every task read and completion
+                   .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                   .join(ModelVersion, ModelVersion.id == ProcessInstance.model_version_id)
+                   .where(HumanTask.id == bindparam("task_id")))
+
+
 def task_and_forms(session, task_id: str):
     """A task row and the forms its instance's model version shows, in one statement, or None. The row
     stays in the session (a session.get of it asks no query while the caller holds it); the forms are
     kept in the session for shown_by_instance."""
-    found = session.execute(select(HumanTask, ModelVersion.forms)
-                            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-                            .join(ModelVersion, ModelVersion.id == ProcessInstance.model_version_id)
-                            .where(HumanTask.id == str(task_id)[:36])).first()
+    found = session.execute(_TASK_AND_FORMS, {"task_id": str(task_id)[:36]}).first()
     if found is None:
         return None
     session.info.setdefault(SHOWN, {})[found[0].instance_id] = found[1] or {}
