@@ -381,6 +381,8 @@ def run(kind: str, args, work_around: bool = False) -> dict:
         with database(kind, folder, args.pg_url) as url:
             port = args.port or free_port()
             env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDSAFE_")}
+            # the `gridsafe` commands run this tree's code (the venv's editable install may point at another)
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
             env.update(GRIDSAFE_DATABASE_URL=url, GRIDSAFE_DATA_DIR=str(folder / "data"),
                        GRIDSAFE_BPMN_DIR=str(DIAGRAMS), GRIDSAFE_FORMS_DIR=str(FORMS), GRIDSAFE_PORT=str(port),
                        GRIDSAFE_ENV="development")

@@ -11,7 +11,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable
 
-from . import admin_ops, assignment, audit, decisions, deploy, inspect, runtime, timers
+from sqlalchemy import select
+
+from . import admin_ops, assignment, audit, decisions, deploy, inspect, projections, runtime, timers
 from . import consistency, correlation, diagram, diffing, heatmap, migration, resolve
 from .clock import Clock, FixedClock, parse_instant, utc
 from .errors import (AmbiguousDefinition, Conflict, ConcurrentUpdate, EngineError, InstanceNotActive,
@@ -136,6 +138,14 @@ class Engine:
     def deliver_message(self, session, name: str, correlation_key: str | None, payload: dict | None,
                         actor: str) -> ProcessInstance:
         return runtime.deliver_message(self, session, name, correlation_key, payload, actor)
+
+    def ready_tasks(self, session, instance: ProcessInstance) -> list[HumanTask]:
+        """The instance's ready user tasks: as the last call on this object wrote them (no query), else read."""
+        left = projections.ready_rows(instance)
+        if left is not None:
+            return left
+        return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                            HumanTask.status == "ready")))
 
     def message_waiters(self, session, name: str, correlation_key: str | None, payload: dict | None) -> set[int]:
         """The instances a message would be delivered to (by key, else by the correlation its payload names)."""

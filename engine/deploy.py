@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from pathlib import Path
 
 from lxml import etree
@@ -55,38 +54,34 @@ def latest_version(session, name: str) -> ModelVersion | None:
 
 
 _definition = Definition.__table__
-_LATEST_DEFINITION = (select(_definition.c.model_version_id, _definition.c.title)
+_newer = ModelVersion.__table__.alias("newer")
+_version = ModelVersion.__table__
+_OWNED = (_definition.join(_version, _version.c.id == _definition.c.model_version_id),
+          and_(_definition.c.kind == bindparam("kind"), _definition.c.definition_id == bindparam("definition_id"),
+               ~select(_newer.c.id).where(_newer.c.name == _version.c.name,
+                                          _newer.c.version > _version.c.version).exists()))
+_OWNING_MODELS = select(_version.c.name).distinct().select_from(_OWNED[0]).where(_OWNED[1])
+# the newest definition and how many models' newest versions define it, in one statement (every start asks)
+_LATEST_DEFINITION = (select(_definition.c.model_version_id, _definition.c.title,
+                             select(func.count(distinct(_version.c.name))).select_from(_OWNED[0])
+                             .where(_OWNED[1]).scalar_subquery().label("owners"))
                       .where(_definition.c.kind == bindparam("kind"),
                              _definition.c.definition_id == bindparam("definition_id"))
                       .order_by(_definition.c.model_version_id.desc()).limit(1))
-_newer = ModelVersion.__table__.alias("newer")
-_version = ModelVersion.__table__
-_OWNED = _definition.join(_version, _version.c.id == _definition.c.model_version_id)
-_OWNING = (_definition.c.kind == bindparam("kind"), _definition.c.definition_id == bindparam("definition_id"),
-           ~select(_newer.c.id).where(_newer.c.name == _version.c.name, _newer.c.version > _version.c.version).exists())
-_OWNING_MODELS = select(_version.c.name).distinct().select_from(_OWNED).where(*_OWNING)
-_LATEST_WITH_OWNERS = _LATEST_DEFINITION.add_columns(
-    select(func.count(distinct(_version.c.name))).select_from(_OWNED).where(*_OWNING).correlate(None).scalar_subquery().label("owners"))
-
-
-class Latest(NamedTuple):
-    model_version_id: int
-    title: str | None
 
 
 def latest_definition(session, kind: str, definition_id: str):
-    """(model_version_id, title) of the newest deployed process or decision, in one query. Raises
-    UnknownProcess, or AmbiguousDefinition when the newest versions of two models both define it (never run
-    either silently)."""
+    """(model_version_id, title) of the newest deployed process or decision. Raises UnknownProcess, or
+    AmbiguousDefinition when the newest versions of two models both define it (never run either silently)."""
     params = {"kind": kind, "definition_id": definition_id}
-    found = session.connection().execute(_LATEST_WITH_OWNERS, params).first()
+    found = session.connection().execute(_LATEST_DEFINITION, params).first()
     if found is None:
         raise UnknownProcess(f"no {kind} with id {definition_id!r} is deployed")
     if found.owners > 1:
         owners = session.connection().execute(_OWNING_MODELS, params).scalars().all()
         raise AmbiguousDefinition(f"the {kind} id {definition_id!r} is defined by the models "
                                   f"{', '.join(sorted(owners))}; deploy one of them without it first")
-    return Latest(found.model_version_id, found.title)
+    return found
 
 
 def _latest_all(session) -> list[ModelVersion]:

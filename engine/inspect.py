@@ -6,12 +6,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from SpiffWorkflow.util.task import TaskState
 
-from . import runtime
+from . import projections, runtime
 from .clocked import timer_due_times
 from .models import AuditEvent, HumanTask, MessageSubscription, ProcessInstance
+
+
+# built once (an instance's page and the API read them on every call)
+_TASKS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id")).order_by(HumanTask.created_at)
+_MESSAGES = select(MessageSubscription).where(MessageSubscription.instance_id == bindparam("instance_id"))
+_EVENTS = select(AuditEvent).where(AuditEvent.chain == bindparam("chain")).order_by(AuditEvent.seq)
 
 
 def describe(eng, session, instance_id: int) -> dict:
@@ -20,20 +26,18 @@ def describe(eng, session, instance_id: int) -> dict:
     if instance is None:
         raise runtime.UnknownInstance(f"there is no process instance {instance_id}")
     workflow = runtime.restore(eng, session, instance)
-    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
-                            .order_by(HumanTask.created_at)).all()
+    tasks = session.scalars(_TASKS, {"instance_id": instance.id}).all()
     return {
         "instance": instance,
         "open_tasks": [t for t in tasks if t.status == "ready"],
         "task_history": [t for t in tasks if t.status != "ready"],
         "timers": [{"element_id": t.task_spec.bpmn_id, "name": t.task_spec.bpmn_name, "due_at": due}
                    for due, t in timer_due_times(workflow)],
-        "messages": session.scalars(select(MessageSubscription)
-                                    .where(MessageSubscription.instance_id == instance.id)).all(),
+        "messages": session.scalars(_MESSAGES, {"instance_id": instance.id}).all()
+        if projections.uses_messages(workflow) else [],      # a diagram without message events has none
         "elements": element_states(workflow),
         "data": current_data(workflow),
-        "events": session.scalars(select(AuditEvent).where(AuditEvent.chain == instance.chain)
-                                  .order_by(AuditEvent.seq)).all(),
+        "events": session.scalars(_EVENTS, {"chain": instance.chain}).all(),
     }
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from SpiffWorkflow.util.task import TaskState
 
 from . import correlation, statements
-from .clock import parse_instant
+from .clock import parse_instant, utc
 from .clocked import timer_due_times
 from .lint import FORM_PROPERTY, UI_FORM_PROPERTY
 from .models import HumanTask, MessageSubscription
@@ -61,12 +61,12 @@ def waiting_messages(workflow) -> list[tuple[str, str, str | None]]:
 
 
 def refresh_human_tasks(session, instance, ready: list, open_before: set, *, now, actor,
-                        completed_id=None, reconcile=False) -> list[str]:
+                        completed_id=None, reconcile=False, written: list | None = None) -> list[str]:
     """Insert rows for newly ready tasks, close rows of tasks no longer ready. Returns warnings.
 
     The rows mirror the workflow (both are written in the same transaction), so the tasks that were
     ready before the call are exactly the open rows; only `reconcile` (an admin reset that may re-open
-    a task) looks rows up.
+    a task) looks rows up. `written` gets the values of the rows inserted.
     """
     warnings: list[str] = []
     ready_now = {str(task.id): task for task in ready}
@@ -90,7 +90,28 @@ def refresh_human_tasks(session, instance, ready: list, open_before: set, *, now
             rows.append(values)
     if rows:
         connection.execute(statements.INSERT_TASK, rows)
+    if written is not None:
+        written.extend(rows)
     return warnings
+
+
+def ready_rows(instance) -> list[HumanTask] | None:
+    """The instance's ready tasks as the last engine call on this object left them, when that call wrote
+    all of them and nothing wrote the instance since (its lock_version): rows not in any session, so
+    that the answer to the call needs no query. None when they must be read."""
+    left = instance.__dict__.get("_gridsafe_ready")
+    if left is None or left[0] != instance.lock_version:
+        return None
+    return [HumanTask(**{**values, "completed_at": None, "completed_by": None,
+                         "created_at": utc(values["created_at"]),
+                         "due_at": utc(values["due_at"]) if values["due_at"] is not None else None})
+            for values in left[1]]
+
+
+def keep_ready_rows(instance, ready: list, written: list, lock_version: int) -> None:
+    """Remember the ready tasks this call wrote for ready_rows (only when it wrote every ready one)."""
+    complete = {v["id"] for v in written} == {str(t.id) for t in ready}
+    instance.__dict__["_gridsafe_ready"] = (lock_version, list(written)) if complete else None
 
 
 def close_all_human_tasks(session, instance, now) -> None:

@@ -259,8 +259,9 @@ def _write(eng, session, instance, workflow, call, failure, *, action, element_i
     if status == "completed":
         instance.completed_at = now
     set_error(instance, failure)
+    written: list[dict] = []
     warnings = projections.refresh_human_tasks(session, instance, ready, open_before, now=now, actor=call.actor,
-                                               completed_id=completed_id, reconcile=reconcile)
+                                               completed_id=completed_id, reconcile=reconcile, written=written)
     projections.refresh_subscriptions(session, instance, workflow, existing_subs, now=now,
                                       active=status not in ("completed", "terminated"))
     after = {"status": status, "waiting_at": waiting_at(workflow, ready), "path": call.path}
@@ -277,6 +278,7 @@ def _write(eng, session, instance, workflow, call, failure, *, action, element_i
     audit.append_all(session, instance, instance.chain, [{"at": now, "actor": call.actor, "instance_id": instance.id,
                                                           **event} for event in [*call.events, step]])
     write_instance(session, instance)
+    projections.keep_ready_rows(instance, ready, written, instance.lock_version)
 
 
 def _drain_events(workflow) -> list[dict]:

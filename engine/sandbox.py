@@ -176,6 +176,25 @@ def is_plain(text: str) -> bool:
     return all(isinstance(node, _PLAIN_NODES) for node in ast.walk(tree))
 
 
+@lru_cache(maxsize=4096)
+def is_plain_script(text: str) -> bool:
+    """Whether a script only assigns plain expressions to names (`count = 1`, `a, b = x, y > 2`): as
+    bounded as a plain expression, so it too runs in the caller's process."""
+    try:
+        tree = ast.parse(text.strip(), mode="exec")
+    except (SyntaxError, ValueError):
+        return False
+    if not tree.body or not all(isinstance(stmt, ast.Assign) for stmt in tree.body):
+        return False
+    for stmt in tree.body:
+        targets = [t for target in stmt.targets for t in (target.elts if isinstance(target, ast.Tuple) else [target])]
+        if not all(isinstance(t, ast.Name) for t in targets):
+            return False
+        if not all(isinstance(node, _PLAIN_NODES) for node in ast.walk(stmt.value)):
+            return False
+    return True
+
+
 def snippet_globals(now: datetime) -> dict:
     return {**GUARDS, **NAMES, "now": lambda: now, "today": lambda: now.date().isoformat()}
 

@@ -15,7 +15,8 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from .budget import Budget, BudgetExceeded, Limits, ScriptFailed
-from .sandbox import GUARDS, NAMES, ScriptRefused, compile_expression, compile_script, is_plain, refusal, run_snippet
+from .sandbox import (GUARDS, NAMES, ScriptRefused, compile_expression, compile_script, is_plain, is_plain_script,
+                      refusal, run_snippet)
 
 __all__ = ["Budget", "BudgetExceeded", "GUARDS", "Limits", "ScriptEngine", "ScriptFailed", "ScriptRefused",
            "compile_expression", "compile_script", "refusal"]
@@ -38,7 +39,10 @@ class RestrictedEnvironment(TaskDataEnvironment):
     def execute(self, script, context, external_context=None):
         compile_script(script)
         self.check_for_overwrite(context, external_context or {})
-        left = self.budget.run("exec", script, context, dict(external_context or {}), self.clock.now())
+        if is_plain_script(script):           # names given plain values: no process needed
+            left = run_snippet("exec", script, context, dict(external_context or {}), self.clock.now())
+        else:
+            left = self.budget.run("exec", script, context, dict(external_context or {}), self.clock.now())
         context.clear()
         context.update(left)
         return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy import JSON, ForeignKey, String, bindparam, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
@@ -63,5 +63,8 @@ def save(session, task_id: str, user_id: int, data: dict, now: datetime) -> None
         draft.data, draft.updated_at = data, now
 
 
+_DISCARD = delete(TaskDraft).where(TaskDraft.task_id == bindparam("task_id"))   # built once: every completion
+
+
 def discard(session, task_id: str) -> None:
-    session.query(TaskDraft).filter(TaskDraft.task_id == task_id).delete()
+    session.execute(_DISCARD, {"task_id": task_id})

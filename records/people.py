@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, event, select
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, bindparam, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -293,9 +293,12 @@ SIGNED_IN = (select(_user.c.id, _user.c.username, _user.c.display_name, _user.c.
              .where(_user.c.active.is_(True)))
 
 
-def signed_in(session, query) -> SignedIn | None:
+_SIGNED_IN_BY_ID = SIGNED_IN.where(_user.c.id == bindparam("user_id"))
+
+
+def signed_in(session, query, params: dict | None = None) -> SignedIn | None:
     """The active user a query derived from SIGNED_IN finds (one row per role and team), or None."""
-    rows = session.execute(query).all()
+    rows = session.execute(query, params).all()
     if not rows:
         return None
     first = rows[0]
@@ -309,4 +312,4 @@ def signed_in(session, query) -> SignedIn | None:
 
 
 def signed_in_by_id(session, user_id: int) -> SignedIn | None:
-    return signed_in(session, SIGNED_IN.where(_user.c.id == user_id))
+    return signed_in(session, _SIGNED_IN_BY_ID, {"user_id": user_id})

@@ -5,7 +5,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, bindparam, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime
@@ -41,6 +41,9 @@ def create(session, user: User, name: str, now: datetime) -> tuple[ApiToken, str
 
 
 _token = ApiToken.__table__
+# built once: a statement object is compiled and its cache key computed once, not per API call
+_LIVE_TOKEN_USER = SIGNED_IN.where(User.__table__.c.id == select(_token.c.user_id).where(
+    _token.c.token_hash == bindparam("token_hash"), _token.c.revoked_at.is_(None)).scalar_subquery())
 
 
 def user_for(session, token: str) -> SignedIn | None:
@@ -48,8 +51,7 @@ def user_for(session, token: str) -> SignedIn | None:
     objects: every API call pays for it."""
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
-    live = select(_token.c.user_id).where(_token.c.token_hash == _hash(token), _token.c.revoked_at.is_(None))
-    return signed_in(session, SIGNED_IN.where(User.__table__.c.id == live.scalar_subquery()))
+    return signed_in(session, _LIVE_TOKEN_USER, {"token_hash": _hash(token)})
 
 
 def of_user(session, user: User) -> list[ApiToken]:

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 import forms
-from engine import ModelVersion, ProcessInstance, audit
+from engine import HumanTask, ModelVersion, ProcessInstance, audit
 from records import form_versions as fv
 
 
@@ -90,8 +90,31 @@ def store(session, name: str, content: str, *, origin: str, actor: str, now, com
 
 # ---- the form a task shows ------------------------------------------------------------------------
 
+SHOWN = "gridsafe.forms_shown"      # session.info: {instance id: {form name: content hash}} read with a task
+
+
+_TASK_AND_FORMS = (select(HumanTask, ModelVersion.forms)         # built once: every task read and completion
+                   .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                   .join(ModelVersion, ModelVersion.id == ProcessInstance.model_version_id)
+                   .where(HumanTask.id == bindparam("task_id")))
+
+
+def task_and_forms(session, task_id: str):
+    """A task row and the forms its instance's model version shows, in one statement, or None. The row
+    stays in the session (a session.get of it asks no query while the caller holds it); the forms are
+    kept in the session for shown_by_instance."""
+    found = session.execute(_TASK_AND_FORMS, {"task_id": str(task_id)[:36]}).first()
+    if found is None:
+        return None
+    session.info.setdefault(SHOWN, {})[found[0].instance_id] = found[1] or {}
+    return found[0]
+
+
 def shown_by_instance(session, instance_id: int) -> dict[str, str]:
     """{form name: content hash} the instance's model version recorded when it was deployed."""
+    known = session.info.get(SHOWN, {}).get(instance_id)
+    if known is not None:
+        return known
     found = session.scalar(select(ModelVersion.forms)
                            .join(ProcessInstance, ProcessInstance.model_version_id == ModelVersion.id)
                            .where(ProcessInstance.id == instance_id))
@@ -107,10 +130,18 @@ def form_pair(rt, session, instance_id: int, form_name: str, ui_name: str | None
 
 
 def content_of(rt, session, name: str, shown: dict | None = None) -> dict:
-    """The parsed content of a form: the version with the recorded hash, else the newest, else the file."""
+    """The parsed content of a form: the version with the recorded hash, else the newest, else the file.
+    A version is named by the hash of its content, so what a hash names is kept once read."""
     row = None
     if shown and name in shown:
+        found = _BY_DIGEST.get((name, shown[name]))
+        if found is not None:
+            return found
         row = fv.by_hash(session, name, shown[name])
+        if row is not None:
+            if len(_BY_DIGEST) >= 512:
+                _BY_DIGEST.pop(next(iter(_BY_DIGEST)))
+            _BY_DIGEST[(name, shown[name])] = _parsed(row.id, row.content)
     if row is None:
         row = fv.latest(session, name)
     if row is None:
@@ -141,6 +172,9 @@ def for_export(rt, session, mv: ModelVersion) -> list[tuple[str, bytes]]:
         if text is not None:
             found.append((name, text.encode("utf-8")))
     return found
+
+
+_BY_DIGEST: dict[tuple[str, str], dict] = {}     # (form name, content hash) -> parsed content
 
 
 @lru_cache(maxsize=256)

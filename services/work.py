@@ -11,16 +11,17 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select, union_all
-from sqlalchemy.orm import defer
+from sqlalchemy import and_, bindparam, event, func, select, union_all
+from sqlalchemy.orm import Session, defer
 
 import engine
 from engine import HumanTask, transient
 from records import documents, drafts, notifications, people
+from records.findings import PendingFinding
 from records.hazards import Hazard
 from records.inspections import Inspection
 
-from . import access, hazard_filing, holders, task_forms
+from . import access, form_versions, hazard_filing, holders, task_forms
 from .errors import Conflict, Forbidden, Invalid
 from .i18n import _
 from .task_forms import check, form_of, form_options, may_use, storer  # noqa: F401 - the forms of tasks, for every area
@@ -63,7 +64,7 @@ def _scope_conditions(session, actor, scope: str) -> list:
     (it walked every unassigned task of the role and filtered the teams)."""
     ready = HumanTask.status == "ready"
     if scope == "mine":
-        return [ready & (HumanTask.assignee == actor.username)]
+        return [ready & (HumanTask.assignee == bindparam("username"))]
     if scope in ("branch", "all") and scope in scopes_for(actor):
         return [ready & access.tasks_in_reach(session, actor)]
     open_to_role = ready & HumanTask.assignee.is_(None) & HumanTask.lane.in_(actor.roles or {"-"})
@@ -71,27 +72,58 @@ def _scope_conditions(session, actor, scope: str) -> list:
             open_to_role & HumanTask.candidate_team.is_(None)]
 
 
-def _count(session, conditions: list) -> int:
+def _count(session, conditions: list, params: dict | None = None) -> int:
     """The tasks of all the conditions (disjoint), counted in one statement: one count per condition, each
     on its own index range."""
     counts = [select(func.count()).select_from(HumanTask).where(c).scalar_subquery() for c in conditions]
-    return sum(session.execute(select(*counts)).one())
+    return sum(session.execute(select(*counts), params).one())
 
 
 def inbox(rt, session, actor, query: InboxQuery) -> tuple[list[HumanTask], int]:
     """(tasks on this page, total) for the actor's scope and filters, earliest due first."""
     if query.scope not in scopes_for(actor):
         raise Forbidden(_("The list %(scope)s is not available to your roles.", scope=query.scope))
+    params = {"username": actor.username, "process": query.process, "customer": query.customer,
+              "due_limit": _due_limit(rt, query.due) if query.due else None,
+              "skipped": (query.page - 1) * PAGE_SIZE}
+    ids = session.scalars(_page_ids(session, actor, query), params).all()
+    # a page that is not full is the last one: its rows tell the total without counting (the usual inbox)
+    skipped = params["skipped"]
+    total = skipped + len(ids) if 0 < len(ids) < PAGE_SIZE or (not ids and query.page == 1) \
+        else _count(session, _conditions(session, actor, query), params)
+    found = {t.id: t for t in session.scalars(_ROWS, {"ids": ids})} if ids else {}
+    return [found[i] for i in ids if i in found], total
+
+
+# the page's rows by id, without the prefill (the list does not print it): built once
+_ROWS = select(HumanTask).where(HumanTask.id.in_(bindparam("ids", expanding=True))).options(defer(HumanTask.prefill))
+_PAGE_IDS: dict = {}          # (scope, roles, groups, filters) -> the statement of a page's ids, built once
+
+
+def _conditions(session, actor, query: InboxQuery) -> list:
+    """The scope's disjoint conditions with the filters (their values as bound parameters)."""
     extra = []
     if query.process:
-        extra.append(HumanTask.process_id == query.process)
+        extra.append(HumanTask.process_id == bindparam("process"))
     if query.customer:
-        extra.append(HumanTask.subject == query.customer)
+        extra.append(HumanTask.subject == bindparam("customer"))
     if query.due:
-        extra.append(HumanTask.due_at < _due_limit(rt, query.due))
-    conditions = [and_(c, *extra) for c in _scope_conditions(session, actor, query.scope)]
-    # the page's ids first (from the queue index alone), then those rows: a team with hundreds of
-    # ready tasks costs an index range, not hundreds of row reads to sort
+        extra.append(HumanTask.due_at < bindparam("due_limit", type_=HumanTask.due_at.type))
+    return [and_(c, *extra) for c in _scope_conditions(session, actor, query.scope)]
+
+
+def _page_ids(session, actor, query: InboxQuery):
+    """The statement of one page's task ids. The page's ids come first (from the queue index alone), then
+    those rows: a team with hundreds of ready tasks costs an index range, not hundreds of row reads to
+    sort. "mine" and "team" depend on the actor's roles and groups only: built once per combination."""
+    key = None
+    if query.scope in ("mine", "team"):
+        key = (query.scope, frozenset(actor.roles or ()), frozenset(actor.groups or ()),
+               bool(query.process), bool(query.customer), bool(query.due))
+        found = _PAGE_IDS.get(key)
+        if found is not None:
+            return found
+    conditions = _conditions(session, actor, query)
     keys = (HumanTask.id, HumanTask.due_at, HumanTask.created_at)
     if len(conditions) == 1:
         tid, due, created = keys
@@ -100,15 +132,12 @@ def inbox(rt, session, actor, query: InboxQuery) -> tuple[list[HumanTask], int]:
         source = union_all(*(select(*keys).where(c) for c in conditions)).subquery()
         tid, due, created = source.c.id, source.c.due_at, source.c.created_at
         picked = select(tid)
-    skipped = (query.page - 1) * PAGE_SIZE
-    ids = session.scalars(picked.order_by(due.is_(None), due, created, tid)
-                          .limit(PAGE_SIZE).offset(skipped)).all()
-    # a page that is not full is the last one: its rows tell the total without counting (the usual inbox)
-    total = skipped + len(ids) if 0 < len(ids) < PAGE_SIZE or (not ids and query.page == 1) \
-        else _count(session, conditions)
-    found = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.id.in_(ids))
-                                              .options(defer(HumanTask.prefill)))} if ids else {}
-    return [found[i] for i in ids if i in found], total
+    statement = picked.order_by(due.is_(None), due, created, tid).limit(PAGE_SIZE).offset(bindparam("skipped"))
+    if key is not None:
+        if len(_PAGE_IDS) >= 1024:
+            _PAGE_IDS.pop(next(iter(_PAGE_IDS)))
+        _PAGE_IDS[key] = statement
+    return statement
 
 
 def card_names(session, tasks) -> dict:
@@ -134,7 +163,8 @@ def _due_limit(rt, due: str) -> datetime:
 
 def counts(rt, session, actor) -> dict[str, int]:
     """How many tasks wait in 'mine' and 'team', and the actor's unread notifications (the navigation)."""
-    found = {scope: _count(session, _scope_conditions(session, actor, scope)) for scope in ("mine", "team")}
+    found = {scope: _count(session, _scope_conditions(session, actor, scope), {"username": actor.username})
+             for scope in ("mine", "team")}
     found["unread"] = notifications.unread_count(session, actor.id)
     return found
 
@@ -166,12 +196,14 @@ class TaskView:
 
 def task_or_404(rt, session, actor, task_id: str) -> HumanTask:
     """A task the actor may see (offered, held, done, or of a group in reach); else NotFound."""
+    held = form_versions.task_and_forms(session, task_id)    # the row and its forms in one read  # noqa: F841
     return access.task_or_404(session, actor, task_id)
 
 
 def offered_task(rt, session, actor, task_id: str) -> HumanTask:
     """A task the actor may work on now: NotFound outside reach, Conflict when no longer ready,
     Forbidden when it is offered to someone else."""
+    held = form_versions.task_and_forms(session, task_id)    # the row and its forms in one read  # noqa: F841
     task = access.task_or_404(session, actor, task_id)
     if not access.offered(task, actor):
         if task.status != "ready":
@@ -295,12 +327,25 @@ def complete(rt, session, actor, task_id: str, data: dict, *, locale: str = "zh_
 
 def _fan_out(rt, session, instance_id: int) -> None:
     """The work the completion queued (an inspection's hazard files), one transaction each, after it was
-    committed: a failure here loses nothing (the scheduler files what is left), so it is logged, not raised."""
+    committed: a failure here loses nothing (the scheduler files what is left), so it is logged, not raised.
+    A completion that queued nothing (most of them) costs nothing here."""
+    if not session.info.pop(_QUEUED, False):
+        return
     try:
         hazard_filing.after_completion(rt, session, instance_id)
     except Exception:  # noqa: BLE001 - the submission is recorded; what is left is resumed by the scheduler
         session.rollback()
         LOG.exception("filing the hazards queued by instance %s is left for the scheduler", instance_id)
+
+
+_QUEUED = "gridsafe.findings_queued"
+
+
+@event.listens_for(Session, "before_flush")
+def _note_queued_findings(session, _context, _instances) -> None:
+    """Mark a session that wrote findings waiting for their files (the handlers add them as rows)."""
+    if any(isinstance(o, PendingFinding) for o in session.new):
+        session.info[_QUEUED] = True
 
 
 def kept_numbers(session, instance) -> list[str]:
@@ -333,8 +378,7 @@ def after_completion(session, instance) -> str | None:
     return failure_note(kept_numbers(session, instance))
 
 
-def ready_for(rt, session, actor, instance_id: int) -> list[HumanTask]:
-    """The instance's ready tasks that are offered to the actor (what to do next)."""
-    ready = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                    HumanTask.status == "ready")).all()
-    return [t for t in ready if access.offered(t, actor)]
+def ready_for(rt, session, actor, instance) -> list[HumanTask]:
+    """The instance's ready tasks that are offered to the actor (what to do next): those the engine call
+    that returned `instance` left, without reading them again."""
+    return [t for t in rt.engine.ready_tasks(session, instance) if access.offered(t, actor)]

@@ -161,3 +161,30 @@ def test_a_script_cannot_hand_back_objects_that_run_code():
 def test_only_plain_expressions_skip_the_sandbox(text, plain):
     from engine.sandbox import is_plain
     assert is_plain(text) is plain
+
+
+@pytest.mark.parametrize("text,plain", [
+    ("count = 1", True), ("a, b = x, y > 2\nc = 'z'", True), ("level = 'A' if score >= 10 else 'B'", True),
+    ("x = 7 ** 10 ** 7", False), ("x = 'a' * 300000000", False), ("x = [i for i in y]", False),
+    ("while True:\n    pass", False), ("x.y = 1", False), ("x[0] = 1", False), ("import os", False),
+    ("x = pow(7, 10 ** 7)", False), ("", False),
+])
+def test_only_scripts_assigning_plain_expressions_skip_the_sandbox(text, plain):
+    from engine.sandbox import is_plain_script
+    assert is_plain_script(text) is plain
+
+
+def test_a_plain_script_runs_restricted_in_the_callers_process(monkeypatch):
+    from engine.budget import Budget
+    from engine.clock import FixedClock
+    from engine.scripting import RestrictedEnvironment
+
+    def no_sandbox(*_args, **_kwargs):
+        raise AssertionError("a plain script asked the sandbox process")
+    monkeypatch.setattr(Budget, "run", no_sandbox)
+    env = RestrictedEnvironment(FixedClock("2026-03-02T08:00:00Z"), None, Budget())
+    context = {"score": 12}
+    env.execute("count = 1\nlevel = 'A' if score >= 10 else 'B'", context)
+    assert context == {"score": 12, "count": 1, "level": "A"}
+    with pytest.raises(AssertionError, match="sandbox"):
+        env.execute("total = sum([score, 1])", context)

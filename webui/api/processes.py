@@ -30,4 +30,4 @@ def start_instance(args):
     rt, actor, session = current.runtime(), current.actor(), db.session()
     instance = processes.start(rt, session, actor, args["process_id"], business_key=args["business_key"],
                                data=args["data"], title=args["title"], subject=args["subject"])
-    return {"instance": instance, "ready_tasks": work.ready_for(rt, session, actor, instance.id)}
+    return {"instance": instance, "ready_tasks": work.ready_for(rt, session, actor, instance)}

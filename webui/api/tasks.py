@@ -10,6 +10,8 @@ from ..rendering import current_locale
 from .schemas import AssignSchema, CompleteSchema, StartedSchema, TaskDetailSchema, TaskListArgs, TaskPageSchema, \
     TaskSchema, problem_response
 
+_FIELDS = tuple(TaskSchema().fields)      # a schema object per request costs more than the query
+
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="User tasks")
 
 
@@ -37,7 +39,7 @@ def get_task(task_id):
     session = db.session()
     task = work.task_or_404(rt, session, current.actor(), task_id)
     schema, ui = task_forms.form_of(rt, task, session)
-    return {**{name: getattr(task, name) for name in TaskSchema().fields}, "form_schema": schema, "ui_schema": ui}
+    return {**{name: getattr(task, name) for name in _FIELDS}, "form_schema": schema, "ui_schema": ui}
 
 
 @blp.post("/<task_id>/claim")
@@ -71,4 +73,4 @@ def complete_task(args, task_id):
     rt, actor, session = current.runtime(), current.actor(), db.session()
     instance = work.complete(rt, session, actor, task_id, args["data"], locale=current_locale(),
                              expect_version=args["expect_version"])
-    return {"instance": instance, "ready_tasks": work.ready_for(rt, session, actor, instance.id)}
+    return {"instance": instance, "ready_tasks": work.ready_for(rt, session, actor, instance)}
