@@ -176,23 +176,29 @@ def is_plain(text: str) -> bool:
     return all(isinstance(node, _PLAIN_NODES) for node in ast.walk(tree))
 
 
+# What a script may assign to be run where it is asked: names given values that cannot be larger than what
+# they are made of — constants, names, comparisons, and/or, not, a choice (x if c else y), an item — and
+# nothing that builds (+, a list, a tuple...): a diagram can run a script in a loop, and `s = s + s` or
+# `s = [s, s]` there would double its data at every turn in this process, where the sandbox's memory limit
+# does not reach. Anything else runs in the sandbox under the budget.
+_SCRIPT_VALUE_NODES = (ast.Constant, ast.Name, ast.Load, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.IfExp,
+                       ast.Subscript, ast.And, ast.Or, ast.Not, ast.USub, ast.UAdd,
+                       ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn)
+
+
 @lru_cache(maxsize=4096)
 def is_plain_script(text: str) -> bool:
-    """Whether a script only assigns plain expressions to names (`count = 1`, `a, b = x, y > 2`): as
-    bounded as a plain expression, so it too runs in the caller's process."""
+    """Whether a script only gives names plain values (`count = 1`, `level = 'A' if score >= 10 else 'B'`):
+    it cannot loop nor grow data (see _SCRIPT_VALUE_NODES), so it runs in the caller's process."""
     try:
         tree = ast.parse(text.strip(), mode="exec")
     except (SyntaxError, ValueError):
         return False
     if not tree.body or not all(isinstance(stmt, ast.Assign) for stmt in tree.body):
         return False
-    for stmt in tree.body:
-        targets = [t for target in stmt.targets for t in (target.elts if isinstance(target, ast.Tuple) else [target])]
-        if not all(isinstance(t, ast.Name) for t in targets):
-            return False
-        if not all(isinstance(node, _PLAIN_NODES) for node in ast.walk(stmt.value)):
-            return False
-    return True
+    return all(all(isinstance(target, ast.Name) for target in stmt.targets)
+               and all(isinstance(node, _SCRIPT_VALUE_NODES) for node in ast.walk(stmt.value))
+               for stmt in tree.body)
 
 
 def snippet_globals(now: datetime) -> dict:
