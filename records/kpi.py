@@ -119,23 +119,50 @@ INSPECTION_GROUPS = {"branch": Customer.branch_id, "team": Inspection.team_id, "
 
 
 def hazard_counts(session, scope: Scope, names, group: str | tuple | None = None, *, snapshot: bool = True) -> dict:
-    """{group key (None without grouping): {set name: count}} in one pass over the hazards concerned, or
-    from the month's snapshot when the scope is a closed month (snapshot=False: always computed). A tuple
-    of groups, e.g. ("team", "class"), gives tuple keys: one pass for several breakdowns (see roll_up)."""
+    """{group key (None without grouping): {set name: count}} over the hazards concerned, or from the
+    month's snapshot when the scope is a closed month (snapshot=False: always computed). A tuple of groups,
+    e.g. ("team", "class"), gives tuple keys: one count for several breakdowns (see roll_up)."""
     names = list(names)
     month = snapshots.closed(session, scope) if snapshot else None
     kept = snapshots.counts(session, scope, month, snapshots.HAZARD, names, group) if month else None
     if kept is not None:
         return kept
     analytic(session)
+    groups = _groups(group)
+    parts: dict = {}
+    for name in names:
+        parts.setdefault(FOUND_BY.get(name), []).append(name)
+    if groups:
+        parts.setdefault(None, [])         # every group with hazards concerned has a row, as one pass gives
+    out: dict = {}
+    for through, part in parts.items():
+        for key, values in _count(session, scope, part, groups, group, through).items():
+            out.setdefault(key, dict.fromkeys(names, 0)).update(values)
+    if not groups:
+        out.setdefault(None, dict.fromkeys(names, 0))
+    return out
+
+
+# The sets whose hazards all meet a narrower condition than being concerned, read on its own index: they
+# are counted over those few hazards instead of over every hazard concerned (the open ones, mostly). A
+# set's count is the same either way, as the condition is part of the set's own.
+FOUND_BY = {**dict.fromkeys(("discovered", "filed", "unfiled", "discovered_closed", "notified_in_time",
+                             "major_discovered", "major_reported"), "discovered"),
+            **dict.fromkeys(("closed", "closed_on_time"), "closed")}
+NARROWER = {"discovered": lambda sc: [Hazard.opened_at >= sc.start, Hazard.opened_at < sc.as_of],
+            "closed": lambda sc: [Hazard.closed_at >= sc.start, Hazard.closed_at < sc.as_of]}
+
+
+def _count(session, scope: Scope, names, groups: tuple, group, through: str | None) -> dict:
+    """One pass: the named sets over the hazards concerned (and meeting NARROWER[through])."""
     columns = [func.coalesce(func.sum(case((HAZARD_SETS[n](session, scope), 1), else_=0)), 0).label(n)
                for n in names]
-    groups = _groups(group)
     keys = [unindexed(HAZARD_GROUPS[g]) for g in groups]   # sorted, not read in a team index's order
     query = select(*[k.label(f"key{i}") for i, k in enumerate(keys)], *columns).select_from(Hazard)
     if set(groups) & {"class", "industry"}:
         query = query.join(Customer, Customer.id == Hazard.customer_id)
-    query = query.where(hazard_filters(scope), *concerned(session, scope))
+    query = query.where(hazard_filters(scope), *concerned(session, scope),
+                        *(NARROWER[through](scope) if through else []))
     if keys:
         query = query.group_by(*keys)
     return _collect(session.execute(query).all(), names, group)
