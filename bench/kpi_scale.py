@@ -15,7 +15,8 @@ ANALYZE after the load, SQLite nothing (the app never runs ANALYZE).
 What is timed (median of --repeat runs, after one warm-up), each answering one question of the
 dashboard:
 
-  indicators month      all 9 indicators of the current month (two aggregate queries + Python sets)
+  indicators month      all 9 indicators of the current month (the hazard sets in up to three passes:
+                        those discovered, those closed in the period, the rest; one over the inspections)
   indicators last month the same for the month before (state read from the timelines, not the columns)
   indicators year       the same for the year to date
   by team / by class    the 9 indicators grouped (one row per team / class)
