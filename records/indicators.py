@@ -64,9 +64,7 @@ class Rate:
 def compute(session, scope: kpi.Scope, keys=None, group: str | None = None, *, snapshot: bool = True) -> dict:
     """{group key (None when not grouped): {indicator key: Rate}} (snapshot=False: never from a month's
     snapshot)."""
-    chosen = [BY_KEY[k] for k in (keys or BY_KEY)]
-    hazard_sets = sorted({s for i in chosen if i.kind == "hazard" for s in (i.num, i.den)})
-    inspection_sets = sorted({s for i in chosen if i.kind == "inspection" for s in (i.num, i.den)})
+    hazard_sets, inspection_sets = sets_of(keys)
     counts: dict = {}
     if hazard_sets:
         for key, values in kpi.hazard_counts(session, scope, hazard_sets, group, snapshot=snapshot).items():
@@ -74,6 +72,19 @@ def compute(session, scope: kpi.Scope, keys=None, group: str | None = None, *, s
     if inspection_sets:
         for key, values in kpi.inspection_counts(session, scope, inspection_sets, group, snapshot=snapshot).items():
             counts.setdefault(key, {}).update(values)
+    return rates(counts, keys)
+
+
+def sets_of(keys=None) -> tuple[list, list]:
+    """(hazard sets, inspection sets) the indicators of `keys` (None: all) divide."""
+    chosen = [BY_KEY[k] for k in (keys or BY_KEY)]
+    return (sorted({s for i in chosen if i.kind == "hazard" for s in (i.num, i.den)}),
+            sorted({s for i in chosen if i.kind == "inspection" for s in (i.num, i.den)}))
+
+
+def rates(counts: dict, keys=None) -> dict:
+    """{group key: {indicator key: Rate}} from {group key: {set name: count}}."""
+    chosen = [BY_KEY[k] for k in (keys or BY_KEY)]
     return {key: {i.key: Rate(values.get(i.num, 0), values.get(i.den, 0)) for i in chosen}
             for key, values in counts.items()}
 

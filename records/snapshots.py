@@ -140,19 +140,22 @@ HAZARD_GROUPS = {"branch": "branch_id", "team": "team_id", "class": "klass", "in
 INSPECTION_GROUPS = {"branch": "branch_id", "team": "team_id", "class": "klass", "industry": "industry"}
 
 
-def counts(session, scope: Scope, month: str, kind: str, names, group: str | None = None) -> dict | None:
-    """{group key (None without grouping): {set name: count}}, as records.kpi's counting answers, summed
-    in SQL from the month's rows that the scope's filters select; None when a set asked for is not kept."""
+def counts(session, scope: Scope, month: str, kind: str, names, group: str | tuple | None = None) -> dict | None:
+    """{group key (None without grouping): {set name: count}}, as records.kpi's counting answers (a tuple
+    of groups: tuple keys), summed in SQL from the month's rows that the scope's filters select; None when
+    a set asked for is not kept."""
     names = list(names)
     if not set(names) <= set(HAZARD_COLUMNS if kind == HAZARD else INSPECTION_COLUMNS):
         return None
-    key = getattr(IndicatorCount, HAZARD_GROUPS[group]) if group else None
+    groups = () if group is None else (group,) if isinstance(group, str) else tuple(group)
+    keys = [getattr(IndicatorCount, HAZARD_GROUPS[g]) for g in groups]
     sums = [func.coalesce(func.sum(getattr(IndicatorCount, n)), 0) for n in names]
-    query = select(*([key] if key is not None else []), *sums).where(
-        IndicatorCount.month == month, IndicatorCount.kind == kind, *filters(scope))
-    if key is not None:
-        rows = session.execute(query.group_by(key)).all()
-        return {row[0]: {n: int(v) for n, v in zip(names, row[1:])} for row in rows}
+    query = select(*keys, *sums).where(IndicatorCount.month == month, IndicatorCount.kind == kind, *filters(scope))
+    if keys:
+        rows = session.execute(query.group_by(*keys)).all()
+        width = len(keys)
+        return {(row[0] if isinstance(group, str) else tuple(row[:width])): {n: int(v) for n, v in zip(names, row[width:])}
+                for row in rows}
     row = session.execute(query).one()
     return {None: {n: int(v) for n, v in zip(names, row)}}
 

@@ -121,3 +121,51 @@ def test_the_scheduler_closes_a_month_after_its_grace_once(year, tmp_path):
 def test_the_snapshot_keeps_every_set_the_indicators_count():
     assert set(snapshots.HAZARD_COLUMNS) == set(kpi.HAZARD_SETS)
     assert set(snapshots.INSPECTION_COLUMNS) == set(kpi.INSPECTION_SETS)
+
+
+def test_counting_the_hazards_a_period_concerns_equals_counting_each_set_on_its_own(year):
+    """The counts read the hazards a period concerns (opened by its end, not closed before its start) on the
+    index that suits its length; each set counted alone over those hazards, written plainly, gives the
+    same numbers. (The generated timelines may hold an event after the close-out, which the lists behind
+    the numbers would count where the counts do not, hence the same restriction here.)"""
+    from sqlalchemy import func, select
+    from records import Hazard
+    sessions, now = year
+    periods = [(date(2026, 11, 1), date(2026, 11, 30)), (date(2026, 10, 1), date(2026, 10, 31)),
+               (date(2026, 8, 1), date(2026, 10, 31)), (date(2026, 1, 1), date(2026, 12, 31))]
+    with sessions() as s:
+        for first, last in periods:
+            for filters in FILTERS[:3]:
+                scope = kpi.make_scope(first, last, now, **filters)
+                counted = kpi.hazard_counts(s, scope, list(kpi.HAZARD_SETS), snapshot=False)[None]
+                concerned = (Hazard.opened_at < scope.as_of) & (Hazard.closed_at.is_(None)
+                                                                 | (Hazard.closed_at >= scope.start))
+                alone = {name: s.scalar(select(func.count()).select_from(Hazard)
+                                        .where(concerned, kpi.hazard_condition(s, scope, name)))
+                         for name in kpi.HAZARD_SETS}
+                assert counted == alone, (first, last, filters)
+                assert counted["open_at_end"] > 0
+
+
+def test_the_dashboards_one_pass_equals_a_query_per_table(year):
+    """The dashboard counts the hazards once, grouped by team and by the breakdown's group, and sums them
+    per table: the same numbers as a query per table, for the running month and a closed month."""
+    from services.indicator_tables import Tally
+    sessions, now = year
+    october = kpi.make_scope(date(2026, 10, 1), date(2026, 10, 31), now)
+    _close(sessions, october, now)
+    names = list(kpi.HAZARD_SETS)
+    with sessions() as s:
+        for first, last in ((date(2026, 11, 1), date(2026, 11, 30)), (date(2026, 10, 1), date(2026, 10, 31))):
+            for filters in FILTERS[:2]:
+                scope = kpi.make_scope(first, last, now, **filters)
+                for by in indicators.GROUPS:
+                    tally = Tally(s, scope, by)
+                    tally.hazard_sets = names
+                    for group in {None, "team", by}:
+                        assert tally.hazards(names, group) == kpi.hazard_counts(s, scope, names, group), (first, by, group)
+                    for group in (None, by):
+                        assert (tally.inspections(tally.inspection_sets, group)
+                                == kpi.inspection_counts(s, scope, tally.inspection_sets, group)), (first, by, group)
+                    assert tally.rates() == indicators.compute(s, scope)[None]
+        assert snapshots.closed(s, october) == "2026-10"
