@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))      # the same driver the lifecycle tests use
 
 import docx  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import event, func, select, text  # noqa: E402
 
 from benchlib import pct, pg_schema  # noqa: E402
 
@@ -143,10 +143,21 @@ def lifecycles(url: str, folder: Path, n: int, render: str = "inline") -> dict:
     after = [world.photo(11), world.photo(12)]
     signature = world.signature()
     steps: dict[str, list[float]] = defaultdict(list)
+    statements: dict[str, int] = defaultdict(int)        # SQL statements the steps sent, per step label
+    current = [None]
+
+    @event.listens_for(sa, "before_cursor_execute")
+    def count(*_args):
+        if current[0] is not None:
+            statements[current[0]] += 1
 
     def timed(label, fn, *args, **kwargs):
+        current[0] = label
         started = time.perf_counter()
-        result = fn(*args, **kwargs)
+        try:
+            result = fn(*args, **kwargs)
+        finally:
+            current[0] = None
         steps[label].append((time.perf_counter() - started) * 1000)
         return result
 
@@ -170,6 +181,7 @@ def lifecycles(url: str, folder: Path, n: int, render: str = "inline") -> dict:
     for _ in range(3):       # warm-up: caches, first-render costs
         one()
     steps.clear()
+    statements.clear()
     started = time.perf_counter()
     last = None
     for _ in range(n):
@@ -196,7 +208,7 @@ def lifecycles(url: str, folder: Path, n: int, render: str = "inline") -> dict:
     sa.dispose()
     assert not pending, f"{pending} documents were not rendered"
     return {"n": n, "seconds": seconds, "per_second": n / seconds, "documents": documents, "drain": drain,
-            "steps": {k: (statistics.median(v), pct(v, 0.95)) for k, v in steps.items()}}
+            "steps": {k: (statistics.median(v), pct(v, 0.95), statements[k] / len(v)) for k, v in steps.items()}}
 
 
 # --- 2. the list at 200,000 -----------------------------------------------------------------------
@@ -367,8 +379,8 @@ def main() -> None:
                           f"{r['seconds']:.1f} s = {r['per_second']:.2f} hazards/s ({r['documents']} documents "
                           f"archived in all" + (f"; the worker finished {r['drain']:.1f} s after the last step)"
                                                 if render != "inline" else ")"))
-                    for step, (median, p95) in r["steps"].items():
-                        print(f"   {step:<45} median {median:7.1f} ms   p95 {p95:7.1f} ms")
+                    for step, (median, p95, sent) in r["steps"].items():
+                        print(f"   {step:<45} median {median:7.1f} ms   p95 {p95:7.1f} ms   {sent:5.1f} statements")
                 for render in ("deferred", "queued"):
                     if render in rates and "inline" in rates:
                         print(f"   {render} / inline: {rates[render] / rates['inline']:.2f}x hazards/s (goal >= 3x)")
