@@ -32,12 +32,18 @@ def _reads(seen: list[str], table: str) -> list[str]:
     return [s for s in seen if s.startswith("SELECT") and re.search(rf"\bFROM {table}\b(?! JOIN)", s)]
 
 
-def test_a_start_looks_up_its_process_once_and_an_instance_read_reads_the_row_once(site):
-    client, headers = site.app.test_client(), bearer(site.app, "admin")
+def _started(site, client, headers, key: str):
+    """Start a site visit through the API: (the answer, the statements it ran)."""
     with statements(site.app) as seen:
         started = client.post("/api/v1/processes/instances", headers=headers,
-                              json={"process_id": "site_visit", "business_key": "V-1", "data": DATA})
+                              json={"process_id": "site_visit", "business_key": key, "data": DATA})
     assert started.status_code == 201, started.get_data(as_text=True)
+    return started, seen
+
+
+def test_a_start_looks_up_its_process_once_and_an_instance_read_reads_the_row_once(site):
+    client, headers = site.app.test_client(), bearer(site.app, "admin")
+    started, seen = _started(site, client, headers, "V-1")
     assert len(_reads(seen, "definition")) == 1, _reads(seen, "definition")
     instance_id = started.get_json()["instance"]["id"]
     with statements(site.app) as seen:
@@ -48,10 +54,7 @@ def test_a_start_looks_up_its_process_once_and_an_instance_read_reads_the_row_on
 
 def test_a_start_answers_with_its_ready_tasks_without_reading_them_back(site):
     client, headers = site.app.test_client(), bearer(site.app, "admin")
-    with statements(site.app) as seen:
-        started = client.post("/api/v1/processes/instances", headers=headers,
-                              json={"process_id": "site_visit", "business_key": "V-2", "data": DATA})
-    assert started.status_code == 201, started.get_data(as_text=True)
+    _answer, seen = _started(site, client, headers, "V-2")
     assert _reads(seen, "human_task") == [], _reads(seen, "human_task")
 
 
