@@ -29,6 +29,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL", busy_timeout_ms
         return sa
     sa = create_engine(url, echo=echo, pool_size=10, max_overflow=10)
     _ping_when_idle(sa)
+    _reads_end_with_commit(sa)
     return sa
 
 
@@ -53,6 +54,41 @@ def _ping_when_idle(sa: SAEngine, idle_seconds: float = PING_AFTER_IDLE_SECONDS)
             raise DisconnectionError(str(err)) from err
         if not alive:
             raise DisconnectionError("the connection did not answer the ping")
+
+
+_READS = ("SELECT", "SET", "SHOW", "WITH")     # a WITH that writes says so inside it (_writes)
+
+
+def _reads_end_with_commit(sa: SAEngine) -> None:
+    """PostgreSQL: a transaction that only read is ended with COMMIT where it would be rolled back (a read
+    request, a session closed without commit). The effect is the same, nothing was written, but psycopg
+    forgets every prepared statement at a ROLLBACK, so that with a ROLLBACK ending each read no statement
+    was ever executed prepared and each was planned anew (a hazard with its customer, branch and team read
+    by id: 1.5 ms of planning for 0.1 ms of work)."""
+    @event.listens_for(sa, "begin")
+    def _begun(conn):
+        conn.info["gridsafe_wrote"] = False
+
+    @event.listens_for(sa, "before_cursor_execute")
+    def _statement(conn, _cursor, statement, _parameters, _context, _many):
+        if not conn.info.get("gridsafe_wrote"):
+            head = statement.lstrip()[:6].upper()
+            if not head.startswith(_READS) or (head.startswith("WITH") and _writes(statement)):
+                conn.info["gridsafe_wrote"] = True
+
+    @event.listens_for(sa, "rollback")
+    def _rollback(conn):
+        if conn.info.get("gridsafe_wrote", True):
+            return
+        from psycopg.pq import TransactionStatus
+        raw = conn.connection.dbapi_connection
+        if raw is not None and raw.info.transaction_status == TransactionStatus.INTRANS:   # not failed
+            raw.commit()                 # the rollback that follows finds no transaction and sends nothing
+
+
+def _writes(statement: str) -> bool:
+    upper = statement.upper()
+    return any(word in upper for word in ("INSERT ", "UPDATE ", "DELETE ", "MERGE "))
 
 
 def _sqlite_setup(sa: SAEngine, synchronous: str, busy_timeout_ms: int) -> None:

@@ -1,0 +1,80 @@
+"""PostgreSQL: a transaction that only read ends with COMMIT instead of ROLLBACK (engine/database.py), so that
+psycopg keeps its prepared statements; one that wrote, or failed, is still rolled back."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import insert, select, text
+from sqlalchemy.exc import DBAPIError
+
+from engine.database import make_engine, make_session_factory
+from records import Branch
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg(pg_url):
+    from conftest import _truncate_pg
+    _truncate_pg(pg_url)
+    sa = make_engine(pg_url)
+    sa.pool.dispose()
+    yield sa, make_session_factory(sa)
+    sa.dispose()
+
+
+def _prepared(session) -> list[tuple[str, int]]:
+    return [(r.statement, r.generic_plans + r.custom_plans) for r in session.execute(text(
+        "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"))]
+
+
+def test_a_read_repeated_in_sessions_closed_without_commit_is_executed_prepared(pg):
+    sa, sessions = pg
+    with sessions() as s:
+        s.add(Branch(code="JA", name="江岸供电公司"))
+        s.commit()
+    for _ in range(8):                        # psycopg prepares a statement at its 5th execution
+        with sessions() as s:
+            assert s.scalar(select(Branch.name).where(Branch.code == "JA")) == "江岸供电公司"
+    assert sa.pool.checkedin() == 1           # one connection served them all
+    with sessions() as s:
+        found = [(statement, runs) for statement, runs in _prepared(s) if "FROM branch" in statement]
+    assert found and found[0][1] >= 3, found  # prepared once, then run prepared (a ROLLBACK would drop it)
+
+
+def test_a_session_that_wrote_and_was_not_committed_is_rolled_back(pg):
+    _sa, sessions = pg
+    with sessions() as s:
+        s.add(Branch(code="JA", name="江岸供电公司"))
+        s.flush()
+        assert s.scalar(select(Branch.id).where(Branch.code == "JA")) is not None
+    with sessions() as s:                     # a write hidden in a WITH is a write too
+        s.execute(text("WITH made AS (INSERT INTO branch (code, name, kind, lock_version) VALUES ('JB', '江北', 'county', 1) "
+                       "RETURNING id) SELECT id FROM made")).scalar()
+    with sessions() as s:
+        s.execute(insert(Branch).values(code="JC", name="江城", lock_version=1))
+        s.rollback()
+        assert s.scalars(select(Branch.code)).all() == []
+
+
+def test_a_failed_read_is_rolled_back_and_the_connection_serves_the_next(pg):
+    _sa, sessions = pg
+    with sessions() as s:
+        with pytest.raises(DBAPIError):
+            s.execute(text("SELECT 1 / 0"))
+    with sessions() as s:
+        assert s.scalar(text("SELECT 2")) == 2
+
+
+def test_a_row_locked_by_a_read_is_free_when_its_session_ends(pg):
+    sa, sessions = pg
+    with sessions() as s:
+        s.add(Branch(code="JA", name="江岸供电公司"))
+        s.commit()
+    with sessions() as s:
+        s.execute(select(Branch.id).where(Branch.code == "JA").with_for_update()).scalar()
+    other = make_engine(sa.url.render_as_string(hide_password=False))
+    try:
+        with other.connect() as conn:       # NOWAIT: a lock still held would raise here
+            assert conn.execute(select(Branch.id).where(Branch.code == "JA").with_for_update(nowait=True)).scalar()
+    finally:
+        other.dispose()
