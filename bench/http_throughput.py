@@ -33,7 +33,8 @@ On SQLite the script checks that the idle server does not hold the write lock (s
 write_lock_stuck); if it does, it says so and measures again with a documented work-around.
 
 Diagnosis: --in-process runs the same calls through Flask's test client (no HTTP, no gunicorn) and
-counts SQL statements; add --profile for a cProfile profile (top functions by own time).
+counts SQL statements; add --profile for a cProfile profile (top functions by own time, then the
+app's own functions by cumulative time).
 
 Goal on this 2-core machine: at least 84 instances/s on SQLite and 58/s on PostgreSQL.
 
@@ -411,6 +412,8 @@ def run(kind: str, args, work_around: bool = False) -> dict:
                         import pstats
                         profiler.disable()
                         pstats.Stats(profiler).sort_stats("tottime").print_stats(35)
+                        ours = "/(" + "|".join(("engine", "records", "services", "webui", "handlers")) + ")/"
+                        pstats.Stats(profiler).sort_stats("cumulative").print_stats(str(ROOT) + ours, 45)
                 finally:
                     client.close()
                     seq_client.close()
