@@ -78,12 +78,17 @@ def _reads_end_with_commit(sa: SAEngine) -> None:
 
     @event.listens_for(sa, "rollback")
     def _rollback(conn):
-        if conn.info.get("gridsafe_wrote", True):
-            return
+        if conn.invalidated or conn.closed or conn.info.get("gridsafe_wrote", True):
+            return                       # a lost connection (its rollback cleans up), or one that wrote
+        from psycopg import Error
         from psycopg.pq import TransactionStatus
         raw = conn.connection.dbapi_connection
-        if raw is not None and raw.info.transaction_status == TransactionStatus.INTRANS:   # not failed
+        if raw is None or raw.info.transaction_status != TransactionStatus.INTRANS:      # failed, or none
+            return
+        try:
             raw.commit()                 # the rollback that follows finds no transaction and sends nothing
+        except Error:
+            pass                         # the connection broke meanwhile: the rollback that follows says so
 
 
 def _writes(statement: str) -> bool:

@@ -78,3 +78,19 @@ def test_a_row_locked_by_a_read_is_free_when_its_session_ends(pg):
             assert conn.execute(select(Branch.id).where(Branch.code == "JA").with_for_update(nowait=True)).scalar()
     finally:
         other.dispose()
+
+
+def test_a_read_whose_connection_the_server_ended_closes_cleanly_and_the_next_session_reads(pg):
+    sa, sessions = pg
+    admin = make_engine(sa.url.render_as_string(hide_password=False))
+    try:
+        with sessions() as s:
+            pid = s.scalar(text("SELECT pg_backend_pid()"))
+            with admin.begin() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            with pytest.raises(DBAPIError):
+                s.execute(text("SELECT 1"))
+        with sessions() as s:                 # the broken connection was dropped, not handed out again
+            assert s.scalar(text("SELECT 2")) == 2
+    finally:
+        admin.dispose()
