@@ -87,8 +87,8 @@ def _reads_end_with_commit(sa: SAEngine) -> None:
             return
         try:
             raw.commit()                 # the rollback that follows finds no transaction and sends nothing
-        except Error:
-            pass                         # the connection broke meanwhile: the rollback that follows says so
+        except Error as err:             # lost since its last statement: nothing to keep, it leaves the pool
+            conn.invalidate(err)         # and the rollback that follows has nothing to do
 
 
 def _writes(statement: str) -> bool:

@@ -2,6 +2,8 @@
 psycopg keeps its prepared statements; one that wrote, or failed, is still rolled back."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
@@ -92,5 +94,25 @@ def test_a_read_whose_connection_the_server_ended_closes_cleanly_and_the_next_se
                 s.execute(text("SELECT 1"))
         with sessions() as s:                 # the broken connection was dropped, not handed out again
             assert s.scalar(text("SELECT 2")) == 2
+    finally:
+        admin.dispose()
+
+
+def test_a_read_whose_connection_the_server_ended_after_its_last_statement_ends_quietly(pg):
+    sa, sessions = pg
+    admin = make_engine(sa.url.render_as_string(hide_password=False))
+    try:
+        with sessions() as s:
+            pid = s.scalar(text("SELECT pg_backend_pid()"))
+            with admin.begin() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            for _ in range(100):            # until the server has ended it
+                with admin.begin() as conn:
+                    if not conn.execute(text("SELECT 1 FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}).first():
+                        break
+                time.sleep(0.05)
+        # the read had all it asked for: leaving the session raised nothing, and the pool gives a live one
+        with sessions() as s:
+            assert s.scalar(text("SELECT pg_backend_pid()")) != pid
     finally:
         admin.dispose()
