@@ -19,8 +19,15 @@ def pg(pg_url):
     from conftest import _truncate_pg
     _truncate_pg(pg_url)
     sa = make_engine(pg_url)
-    sa.pool.dispose()
     yield sa, make_session_factory(sa)
+    sa.dispose()
+
+
+@pytest.fixture
+def other(pg):
+    """A second engine on the same database: another client, or the administrator."""
+    sa = make_engine(pg[0].url.render_as_string(hide_password=False))
+    yield sa
     sa.dispose()
 
 
@@ -67,52 +74,45 @@ def test_a_failed_read_is_rolled_back_and_the_connection_serves_the_next(pg):
         assert s.scalar(text("SELECT 2")) == 2
 
 
-def test_a_row_locked_by_a_read_is_free_when_its_session_ends(pg):
-    sa, sessions = pg
+def test_a_row_locked_by_a_read_is_free_when_its_session_ends(pg, other):
+    _sa, sessions = pg
     with sessions() as s:
         s.add(Branch(code="JA", name="江岸供电公司"))
         s.commit()
     with sessions() as s:
         s.execute(select(Branch.id).where(Branch.code == "JA").with_for_update()).scalar()
-    other = make_engine(sa.url.render_as_string(hide_password=False))
-    try:
-        with other.connect() as conn:       # NOWAIT: a lock still held would raise here
-            assert conn.execute(select(Branch.id).where(Branch.code == "JA").with_for_update(nowait=True)).scalar()
-    finally:
-        other.dispose()
+    with other.connect() as conn:           # NOWAIT: a lock still held would raise here
+        assert conn.execute(select(Branch.id).where(Branch.code == "JA").with_for_update(nowait=True)).scalar()
 
 
-def test_a_read_whose_connection_the_server_ended_closes_cleanly_and_the_next_session_reads(pg):
-    sa, sessions = pg
-    admin = make_engine(sa.url.render_as_string(hide_password=False))
-    try:
-        with sessions() as s:
-            pid = s.scalar(text("SELECT pg_backend_pid()"))
-            with admin.begin() as conn:
-                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-            with pytest.raises(DBAPIError):
-                s.execute(text("SELECT 1"))
-        with sessions() as s:                 # the broken connection was dropped, not handed out again
-            assert s.scalar(text("SELECT 2")) == 2
-    finally:
-        admin.dispose()
+def _ended_by_the_server(other, session) -> int:
+    """End the session's connection from the server side (as a restart or an administrator would) and wait
+    until it is gone; its backend's pid."""
+    pid = session.scalar(text("SELECT pg_backend_pid()"))
+    with other.begin() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    for _ in range(100):
+        with other.begin() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}).first():
+                return pid
+        time.sleep(0.05)
+    raise AssertionError(f"the server did not end connection {pid}")
 
 
-def test_a_read_whose_connection_the_server_ended_after_its_last_statement_ends_quietly(pg):
-    sa, sessions = pg
-    admin = make_engine(sa.url.render_as_string(hide_password=False))
-    try:
-        with sessions() as s:
-            pid = s.scalar(text("SELECT pg_backend_pid()"))
-            with admin.begin() as conn:
-                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-            for _ in range(100):            # until the server has ended it
-                with admin.begin() as conn:
-                    if not conn.execute(text("SELECT 1 FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}).first():
-                        break
-                time.sleep(0.05)
-        # the read had all it asked for: leaving the session raised nothing, and the pool gives a live one
-        with sessions() as s:
-            assert s.scalar(text("SELECT pg_backend_pid()")) != pid
-    finally:
-        admin.dispose()
+def test_a_read_whose_connection_the_server_ended_closes_cleanly_and_the_next_session_reads(pg, other):
+    _sa, sessions = pg
+    with sessions() as s:
+        _ended_by_the_server(other, s)
+        with pytest.raises(DBAPIError):
+            s.execute(text("SELECT 1"))
+    with sessions() as s:                     # the broken connection was dropped, not handed out again
+        assert s.scalar(text("SELECT 2")) == 2
+
+
+def test_a_read_whose_connection_the_server_ended_after_its_last_statement_ends_quietly(pg, other):
+    _sa, sessions = pg
+    with sessions() as s:
+        pid = _ended_by_the_server(other, s)
+    # the read had all it asked for: leaving the session raised nothing, and the pool gives a live one
+    with sessions() as s:
+        assert s.scalar(text("SELECT pg_backend_pid()")) != pid
