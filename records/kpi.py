@@ -23,7 +23,7 @@ from .inspections import Inspection
 from .kpi_conditions import (_discovered, _event, _in_period, _late_without, _major_reported, _notified_in_time,
                              elapsed_days, events_in_period, filed, unindexed, hazard_filters,
                              inspection_filters, monitored, not_cancelled, open_at, overdue_at, sure)
-from .kpi_scope import Scope, local_midnight, make_scope
+from .kpi_scope import Scope, collect, groups_of, local_midnight, make_scope
 from .risk import CustomerGrade
 from . import snapshots
 
@@ -130,7 +130,7 @@ def hazard_counts(session, scope: Scope, names, group: str | tuple | None = None
     if kept is not None:
         return kept
     analytic(session)
-    groups = _groups(group)
+    groups = groups_of(group)
     parts: dict = {}
     for name in names:
         parts.setdefault(FOUND_BY.get(name), []).append(name)
@@ -167,7 +167,7 @@ def _count(session, scope: Scope, names, groups: tuple, group, through: str | No
                         *(NARROWER[through](scope) if through else []))
     if keys:
         query = query.group_by(*keys)
-    return _collect(session.execute(query).all(), names, group)
+    return collect(session.execute(query).all(), names, group)
 
 
 SHORT = timedelta(days=62)     # a period up to two months long is read on the closed_at index (see concerned)
@@ -229,7 +229,7 @@ def inspection_counts(session, scope: Scope, names, group: str | tuple | None = 
         return kept
     analytic(session)
     columns = [func.coalesce(func.sum(case((INSPECTION_SETS[n](scope), 1), else_=0)), 0).label(n) for n in names]
-    groups = _groups(group)
+    groups = groups_of(group)
     keys = [INSPECTION_GROUPS[g] for g in groups]
     query = select(*[k.label(f"key{i}") for i, k in enumerate(keys)], *columns).select_from(Inspection)
     if set(groups) & {"branch", "class", "industry"}:
@@ -237,7 +237,7 @@ def inspection_counts(session, scope: Scope, names, group: str | tuple | None = 
     query = query.where(inspection_filters(scope))
     if keys:
         query = query.group_by(*keys)
-    return _collect(session.execute(query).all(), names, group)
+    return collect(session.execute(query).all(), names, group)
 
 
 def grouped_hazard_counts(session, scope: Scope, names, keys) -> list[tuple[tuple, dict]]:
@@ -262,22 +262,6 @@ def grouped_inspection_counts(session, scope: Scope, names, keys) -> list[tuple[
     width = len(keys)
     return [(tuple(row[:width]), {n: int(v or 0) for n, v in zip(names, row[width:])})
             for row in session.execute(query).all()]
-
-
-def _groups(group) -> tuple:
-    return () if group is None else (group,) if isinstance(group, str) else tuple(group)
-
-
-def _collect(rows, names, group) -> dict:
-    """{key: {name: count}}: the key is the group's value, a tuple for several groups, None without one."""
-    width = len(_groups(group))
-    out = {}
-    for row in rows:
-        key = None if not width else row[0] if isinstance(group, str) else tuple(row[:width])
-        out[key] = {n: int(v or 0) for n, v in zip(names, row[width:])}
-    if not width and None not in out:
-        out[None] = {n: 0 for n in names}
-    return out
 
 
 def roll_up(counts: dict, index: int | None, names) -> dict:

@@ -1,6 +1,7 @@
 """The scope of an indicator query: a period as UTC instants, the moment its state is read and the
-filters. Its own module, so that records/kpi.py (the sets and counting) and records/kpi_conditions.py
-(the conditions the sets are made of) both use it without importing each other. Plain data; no query.
+filters, and the shape of the counts answered for it (by group). Its own module, so that records/kpi.py
+(the sets and counting), records/kpi_conditions.py (the conditions the sets are made of) and
+records/snapshots.py (the counts kept per month) use it without importing each other. Plain data; no query.
 """
 from __future__ import annotations
 
@@ -72,3 +73,21 @@ def column_filters(scope: Scope, branch, team, klass, industry) -> list:
     if scope.industry:
         conditions.append(industry == scope.industry)
     return conditions
+
+
+def groups_of(group) -> tuple:
+    """A count's grouping as a tuple: none, one group ("team"), or several (("team", "class"))."""
+    return () if group is None else (group,) if isinstance(group, str) else tuple(group)
+
+
+def collect(rows, names, group) -> dict:
+    """{key: {name: count}} from rows of (group values..., counts in the order of names): the key is the
+    group's value, a tuple for several groups, None without one (then always present)."""
+    width = len(groups_of(group))
+    out = {}
+    for row in rows:
+        key = None if not width else row[0] if isinstance(group, str) else tuple(row[:width])
+        out[key] = {n: int(v or 0) for n, v in zip(names, row[width:])}
+    if not width and None not in out:
+        out[None] = {n: 0 for n in names}
+    return out

@@ -21,7 +21,7 @@ from sqlalchemy import Index, Integer, String, delete, func, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
-from .kpi_scope import Scope, column_filters
+from .kpi_scope import Scope, collect, column_filters, groups_of
 
 HAZARD = "hazard"
 INSPECTION = "inspection"
@@ -147,17 +147,10 @@ def counts(session, scope: Scope, month: str, kind: str, names, group: str | tup
     names = list(names)
     if not set(names) <= set(HAZARD_COLUMNS if kind == HAZARD else INSPECTION_COLUMNS):
         return None
-    groups = () if group is None else (group,) if isinstance(group, str) else tuple(group)
-    keys = [getattr(IndicatorCount, HAZARD_GROUPS[g]) for g in groups]
+    keys = [getattr(IndicatorCount, HAZARD_GROUPS[g]) for g in groups_of(group)]
     sums = [func.coalesce(func.sum(getattr(IndicatorCount, n)), 0) for n in names]
     query = select(*keys, *sums).where(IndicatorCount.month == month, IndicatorCount.kind == kind, *filters(scope))
-    if keys:
-        rows = session.execute(query.group_by(*keys)).all()
-        width = len(keys)
-        return {(row[0] if isinstance(group, str) else tuple(row[:width])): {n: int(v) for n, v in zip(names, row[width:])}
-                for row in rows}
-    row = session.execute(query).one()
-    return {None: {n: int(v) for n, v in zip(names, row)}}
+    return collect(session.execute(query.group_by(*keys) if keys else query).all(), names, group)
 
 
 def filters(scope: Scope) -> list:
