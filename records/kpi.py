@@ -36,6 +36,7 @@ __all__ = ["Scope", "make_scope", "local_midnight", "elapsed_days", "sure", "HAZ
 # from the index alone, the table read only for the few rows a set needs more of (photos)
 Index("ix_hazard_kpi_state", Hazard.closed_at, Hazard.opened_at, Hazard.cancelled_at, Hazard.status, Hazard.deadline,
       Hazard.notified_at, Hazard.customer_id, Hazard.severity, Hazard.team_id, Hazard.branch_id)
+Index("ix_hazard_notified", Hazard.notified_at)
 Index("ix_hazard_event_kind", HazardEvent.hazard_id, HazardEvent.kind, HazardEvent.at)
 Index("ix_hazard_event_at", HazardEvent.hazard_id, HazardEvent.at)
 Index("ix_hazard_event_kind_at", HazardEvent.kind, HazardEvent.at, HazardEvent.hazard_id)
@@ -147,12 +148,21 @@ def hazard_counts(session, scope: Scope, names, group: str | tuple | None = None
 
 # The sets whose hazards all meet a narrower condition than being concerned, read on its own index: they
 # are counted over those few hazards instead of over every hazard concerned (the open ones, mostly). A
-# set's count is the same either way, as the condition is part of the set's own.
+# set's count is the same either way, as the condition is part of the set's own: discovered, closed or
+# notified in the period (an index on each column), or an event of a kind in the period (the hazards that
+# have one, read on the events' (kind, at) index).
 FOUND_BY = {**dict.fromkeys(("discovered", "filed", "unfiled", "discovered_closed", "notified_in_time",
                              "major_discovered", "major_reported"), "discovered"),
-            **dict.fromkeys(("closed", "closed_on_time"), "closed")}
+            **dict.fromkeys(("closed", "closed_on_time"), "closed"),
+            **dict.fromkeys(("notified", "signed"), "notified"),
+            **dict.fromkeys(("went_overdue", "supervised_in_time"), "overdue"),
+            **dict.fromkeys(("acceptance_due", "accepted_in_time"), "rectification_reported"),
+            "reported": "reported"}
 NARROWER = {"discovered": lambda sc: [Hazard.opened_at >= sc.start, Hazard.opened_at < sc.as_of],
-            "closed": lambda sc: [Hazard.closed_at >= sc.start, Hazard.closed_at < sc.as_of]}
+            "closed": lambda sc: [Hazard.closed_at >= sc.start, Hazard.closed_at < sc.as_of],
+            "notified": lambda sc: [Hazard.notified_at >= sc.start, Hazard.notified_at < sc.as_of],
+            **{kind: (lambda kind: lambda sc: [events_in_period(sc, kind)])(kind)
+               for kind in ("overdue", "rectification_reported", "reported")}}
 
 
 def _count(session, scope: Scope, names, groups: tuple, group, through: str | None) -> dict:
