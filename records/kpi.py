@@ -25,7 +25,7 @@ from .kpi_conditions import (_discovered, _event, _in_period, _late_without, _ma
                              inspection_filters, monitored, not_cancelled, open_at, overdue_at, sure)
 from .kpi_scope import Scope, collect, groups_of, local_midnight, make_scope
 from .risk import CustomerGrade
-from . import snapshots
+from . import kpi_compose, snapshots
 
 __all__ = ["Scope", "make_scope", "local_midnight", "elapsed_days", "sure", "HAZARD_SETS",
            "INSPECTION_SETS", "hazard_condition", "inspection_condition", "hazard_counts", "hazard_counts_over",
@@ -37,6 +37,7 @@ __all__ = ["Scope", "make_scope", "local_midnight", "elapsed_days", "sure", "HAZ
 Index("ix_hazard_kpi_state", Hazard.closed_at, Hazard.opened_at, Hazard.cancelled_at, Hazard.status, Hazard.deadline,
       Hazard.notified_at, Hazard.customer_id, Hazard.severity, Hazard.team_id, Hazard.branch_id)
 Index("ix_hazard_notified", Hazard.notified_at)
+Index("ix_hazard_cancelled", Hazard.cancelled_at)
 Index("ix_hazard_event_kind", HazardEvent.hazard_id, HazardEvent.kind, HazardEvent.at)
 Index("ix_hazard_event_at", HazardEvent.hazard_id, HazardEvent.at)
 Index("ix_hazard_event_kind_at", HazardEvent.kind, HazardEvent.at, HazardEvent.hazard_id)
@@ -130,8 +131,17 @@ def hazard_counts(session, scope: Scope, names, group: str | tuple | None = None
     kept = snapshots.counts(session, scope, month, snapshots.HAZARD, names, group) if month else None
     if kept is not None:
         return kept
-    analytic(session)
     groups = groups_of(group)
+    chosen = kpi_compose.plan(session, scope) if snapshot and month is None else None
+    if chosen is not None and set(names) <= set(snapshots.HAZARD_COLUMNS):
+        analytic(session)
+
+        def live(part_scope: Scope, part: list, where: list | None) -> dict:
+            if where is None:
+                return hazard_counts(session, part_scope, part, group, snapshot=False)
+            return _count(session, part_scope, part, groups, group, [*loosely_concerned(part_scope), *where])
+        return kpi_compose.compose(session, scope, names, group, chosen, live)
+    analytic(session)
     parts: dict = {}
     for name in names:
         parts.setdefault(FOUND_BY.get(name), []).append(name)
@@ -139,7 +149,8 @@ def hazard_counts(session, scope: Scope, names, group: str | tuple | None = None
         parts.setdefault(None, [])         # every group with hazards concerned has a row, as one pass gives
     out: dict = {}
     for through, part in parts.items():
-        for key, values in _count(session, scope, part, groups, group, through).items():
+        where = [*concerned(scope), *(NARROWER[through](scope) if through else [])]
+        for key, values in _count(session, scope, part, groups, group, where).items():
             out.setdefault(key, dict.fromkeys(names, 0)).update(values)
     if not groups:
         out.setdefault(None, dict.fromkeys(names, 0))
@@ -165,16 +176,16 @@ NARROWER = {"discovered": lambda sc: [Hazard.opened_at >= sc.start, Hazard.opene
                for kind in ("overdue", "rectification_reported", "reported")}}
 
 
-def _count(session, scope: Scope, names, groups: tuple, group, through: str | None) -> dict:
-    """One pass: the named sets over the hazards concerned (and meeting NARROWER[through])."""
+def _count(session, scope: Scope, names, groups: tuple, group, where: list) -> dict:
+    """One pass: the named sets over the hazards that meet `where` (those the scope concerns, or some of
+    them)."""
     columns = [func.coalesce(func.sum(case((HAZARD_SETS[n](session, scope), 1), else_=0)), 0).label(n)
                for n in names]
     keys = [unindexed(HAZARD_GROUPS[g]) for g in groups]   # sorted, not read in a team index's order
     query = select(*[k.label(f"key{i}") for i, k in enumerate(keys)], *columns).select_from(Hazard)
     if set(groups) & {"class", "industry"}:
         query = query.join(Customer, Customer.id == Hazard.customer_id)
-    query = query.where(hazard_filters(scope), *concerned(scope),
-                        *(NARROWER[through](scope) if through else []))
+    query = query.where(hazard_filters(scope), *where)
     if keys:
         query = query.group_by(*keys)
     return collect(session.execute(query).all(), names, group)
@@ -194,6 +205,13 @@ def concerned(scope: Scope) -> list:
     opening, ~900 ms on the closed_at index)."""
     opened = unindexed(Hazard.opened_at) if scope.as_of - scope.start <= SHORT else Hazard.opened_at
     return [opened < scope.as_of, Hazard.closed_at.is_(None) | (Hazard.closed_at >= scope.start)]
+
+
+def loosely_concerned(scope: Scope) -> list:
+    """The hazards the scope concerns, written so that no index is taken for it: for a pass narrowed by
+    another condition, on its own index."""
+    closed = unindexed(Hazard.closed_at)
+    return [unindexed(Hazard.opened_at) < scope.as_of, closed.is_(None) | (closed >= scope.start)]
 
 
 def hazard_counts_over(session, scopes: list[Scope], names, one_pass: bool | None = None, *,

@@ -1,14 +1,15 @@
 """Counting a closed month for its snapshot (records/snapshots.py): every named set of records.kpi per
-combination of branch, team, customer class, industry (and severity for hazards), and the grades customers
-stood at. Queries only; the rows are stored with records.snapshots.replace.
+combination of branch, team, customer class, industry (and severity for hazards), the grades customers
+stood at, and the hazards whose membership of a set may still change (pending). Queries only; the rows
+are stored with records.snapshots.replace.
 """
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, not_, select
 
 from . import kpi, snapshots
 from .customers import Customer
-from .hazards import Hazard
+from .hazards import Hazard, HazardEvent
 from .indicators import grade_at
 from .inspections import Inspection
 from .kpi_scope import Scope
@@ -31,13 +32,41 @@ def count(session, scope: Scope) -> list[dict]:
         rows.append(_row(month, snapshots.INSPECTION, keys, counts))
     for keys, counts in _grades(session, scope):
         rows.append(_row(month, snapshots.GRADE, keys, {snapshots.GRADE_COLUMNS[g]: n for g, n in counts.items()}))
+    for name, hazard_ids in pending(session, scope).items():
+        rows.extend({"month": month, "kind": snapshots.PENDING, "name": name, "hazard_id": i} for i in hazard_ids)
     return rows
+
+
+def _undecided(scope: Scope) -> dict:
+    """Per set that a hazard may join after the month's end: (its base set, what else must hold of a
+    hazard of the base that is not in the set for it to join later). Filed: the dossier may be completed
+    later (and a notice delivered within 1 working day of a discovery on the month's last day counts);
+    signed: a refusal may be followed by a signature; notified in time: a notice delivered after the
+    month's end may still be within 1 working day of the discovery; a 重大 hazard's report after the end
+    may still be within 5 working days. A hazard notified, or reported, by the month's end is decided: a
+    later notice or report only comes later than the first."""
+    reported = exists().where(HazardEvent.hazard_id == Hazard.id, HazardEvent.kind == "reported",
+                              HazardEvent.at <= scope.as_of)
+    return {"filed": ("discovered", []), "signed": ("notified", []),
+            "notified_in_time": ("discovered", [Hazard.notified_at.is_(None) | (Hazard.notified_at > scope.as_of)]),
+            "major_reported": ("major_discovered", [not_(reported)])}
+
+
+def pending(session, scope: Scope) -> dict:
+    """{set name: [hazard id]}: the month's hazards of a set's base that are not in the set and may join it
+    (see _undecided); a period of several months counts them again as of its own end."""
+    out = {}
+    for name, (base, more) in _undecided(scope).items():
+        out[name] = list(session.scalars(select(Hazard.id).where(
+            kpi.hazard_condition(session, scope, base), not_(kpi.sure(kpi.HAZARD_SETS[name](session, scope))),
+            *more).order_by(Hazard.id)))
+    return out
 
 
 def _row(month: str, kind: str, keys: tuple, counts: dict) -> dict:
     row = dict.fromkeys(snapshots.HAZARD_COLUMNS + snapshots.INSPECTION_COLUMNS
                         + tuple(snapshots.GRADE_COLUMNS.values()), 0)
-    return {**row, "month": month, "kind": kind, **dict(zip(snapshots.DIMENSIONS, keys)), **counts}
+    return {**row, "month": month, "kind": kind, "grain": "", **dict(zip(snapshots.DIMENSIONS, keys)), **counts}
 
 
 def _grades(session, scope: Scope):

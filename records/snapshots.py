@@ -6,6 +6,12 @@ of records.kpi are written once per combination of the filters and groupings a q
 (branch, team, customer class, industry; severity for hazards), and the grades customers stood at.
 A query for that whole month then sums a few rows instead of re-reading every hazard's timeline.
 
+Besides the rows per combination, each month keeps the same counts summed per single dimension and in
+total (the `grain` of a row), so that a query with one filter or grouping, or none, sums a handful of
+rows; and the hazards whose membership of a set may still change after the month's end (`pending`: not
+yet filed, signed, notified or reported in time when the month closed), from which records/kpi_compose.py
+reads a period of several months exactly.
+
 A snapshot is used only when it was written with the settings the query uses (zone, the supervision
 and acceptance days, the working-day calendar: the `settings` fingerprint); otherwise, and for the
 running month or any other period, the live computation answers. The model and reading here; counting a
@@ -26,6 +32,7 @@ from .kpi_scope import Scope, collect, column_filters, groups_of
 HAZARD = "hazard"
 INSPECTION = "inspection"
 GRADE = "grade"
+PENDING = "pending"        # the kind of a counted row that names a pending hazard (see count, replace)
 DIMENSIONS = ("branch_id", "team_id", "klass", "industry", "severity")
 HAZARD_COLUMNS = ("discovered", "filed", "unfiled", "to_eliminate", "open_at_start", "closed", "discovered_closed", "open_at_end", "monitored", "unmonitored", "overdue_at_end", "notified", "signed", "notified_in_time", "closed_on_time", "went_overdue", "supervised_in_time", "acceptance_due", "accepted_in_time", "reported", "major_discovered", "major_reported")
 INSPECTION_COLUMNS = ("periodic_due", "periodic_on_time", "periodic_late", "tasks_due", "tasks_on_time", "completed")
@@ -57,6 +64,7 @@ class IndicatorCount(Base):
     klass: Mapped[str | None] = mapped_column(String(20))
     industry: Mapped[str | None] = mapped_column(String(80))
     severity: Mapped[str | None] = mapped_column(String(12))
+    grain: Mapped[str] = mapped_column(String(12), default="", server_default="")   # "", a dimension, "total"
     discovered: Mapped[int] = mapped_column(Integer, default=0)
     filed: Mapped[int] = mapped_column(Integer, default=0)
     unfiled: Mapped[int] = mapped_column(Integer, default=0)
@@ -91,12 +99,31 @@ class IndicatorCount(Base):
     grade_none: Mapped[int] = mapped_column(Integer, default=0)
 
 
-Index("ix_indicator_count_month", IndicatorCount.month, IndicatorCount.kind)
+Index("ix_indicator_count_month", IndicatorCount.month, IndicatorCount.kind, IndicatorCount.grain)
+
+
+class IndicatorPending(Base):
+    """A hazard of a closed month that was not in a set when the month closed but may join it later: the
+    month counted it in the set's base (discovered, notified) and not in the set. A period of several
+    months counts these few again as of its own end (records/kpi_compose.py)."""
+
+    __tablename__ = "indicator_pending"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+    name: Mapped[str] = mapped_column(String(24))             # the set: filed, signed, notified_in_time, ...
+    hazard_id: Mapped[int] = mapped_column(Integer)
+
+
+Index("ix_indicator_pending", IndicatorPending.month, IndicatorPending.name, IndicatorPending.hazard_id)
+GRAINS = {"branch_id": "branch_id", "team_id": "team_id", "klass": "klass", "industry": "industry",
+          "severity": "severity"}
+VERSION = 2                # of what a month keeps: a snapshot of another version is counted again
 
 
 def settings_key(scope: Scope) -> str:
     """What a month's counts depend on besides the records: the zone, the days and the calendar."""
-    described = {"zone": scope.zone, "supervise": scope.supervise_days, "accept": scope.accept_days,
+    described = {"version": VERSION, "zone": scope.zone, "supervise": scope.supervise_days, "accept": scope.accept_days,
                  "holidays": sorted(d.isoformat() for d in scope.calendar.holidays),
                  "workdays": sorted(d.isoformat() for d in scope.calendar.workdays)}
     return hashlib.sha1(json.dumps(described, sort_keys=True).encode()).hexdigest()
@@ -123,14 +150,39 @@ def closed(session, scope: Scope) -> str | None:
 
 
 def replace(session, scope: Scope, rows: list, now: datetime) -> None:
-    """Store a month's counted rows in place of what it had, in the caller's transaction."""
+    """Store a month's counted rows (records.snapshot_counts.count: the counts per combination, and the
+    pending hazards as rows of kind PENDING) in place of what it had, in the caller's transaction. The
+    sums per dimension and in total are added here."""
     month = month_of(scope)
     session.execute(delete(IndicatorCount).where(IndicatorCount.month == month))
+    session.execute(delete(IndicatorPending).where(IndicatorPending.month == month))
     session.execute(delete(IndicatorMonth).where(IndicatorMonth.month == month))
-    if rows:
-        session.execute(insert(IndicatorCount), rows)
-    hazards = sum(r["to_eliminate"] for r in rows if r["kind"] == HAZARD)
+    counts = [r for r in rows if r["kind"] != PENDING]
+    if counts:
+        session.execute(insert(IndicatorCount), counts + _grains(counts))
+    pending = [{"month": month, "name": r["name"], "hazard_id": r["hazard_id"]} for r in rows if r["kind"] == PENDING]
+    if pending:
+        session.execute(insert(IndicatorPending), pending)
+    hazards = sum(r["to_eliminate"] for r in counts if r["kind"] == HAZARD)
     session.add(IndicatorMonth(month=month, settings=settings_key(scope), written_at=now, hazards=hazards))
+
+
+def _grains(rows: list) -> list:
+    """The rows summed per dimension (a row per value, the other dimensions empty) and in total, per kind."""
+    out: dict = {}
+    for row in rows:
+        for grain in (*DIMENSIONS, "total"):
+            value = None if grain == "total" else row.get(grain)
+            key = (row["kind"], grain, value)
+            if key not in out:
+                out[key] = {**dict.fromkeys(DIMENSIONS), "month": row["month"], "kind": row["kind"], "grain": grain,
+                            **({grain: value} if grain != "total" else {}),
+                            **{c: 0 for c in row if c not in DIMENSIONS and c not in ("month", "kind", "grain")}}
+            target = out[key]
+            for column, value in row.items():
+                if column not in DIMENSIONS and column not in ("month", "kind", "grain"):
+                    target[column] += value
+    return list(out.values())
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -140,17 +192,34 @@ HAZARD_GROUPS = {"branch": "branch_id", "team": "team_id", "class": "klass", "in
 INSPECTION_GROUPS = {"branch": "branch_id", "team": "team_id", "class": "klass", "industry": "industry"}
 
 
-def counts(session, scope: Scope, month: str, kind: str, names, group: str | tuple | None = None) -> dict | None:
+def counts(session, scope: Scope, month: str | list, kind: str, names, group: str | tuple | None = None,
+           ) -> dict | None:
     """{group key (None without grouping): {set name: count}}, as records.kpi's counting answers (a tuple
-    of groups: tuple keys), summed in SQL from the month's rows that the scope's filters select; None when
-    a set asked for is not kept."""
+    of groups: tuple keys), summed in SQL from the rows of the month (or months) that the scope's filters
+    select; None when a set asked for is not kept."""
     names = list(names)
     if not set(names) <= set(HAZARD_COLUMNS if kind == HAZARD else INSPECTION_COLUMNS):
         return None
     keys = [getattr(IndicatorCount, HAZARD_GROUPS[g]) for g in groups_of(group)]
     sums = [func.coalesce(func.sum(getattr(IndicatorCount, n)), 0) for n in names]
-    query = select(*keys, *sums).where(IndicatorCount.month == month, IndicatorCount.kind == kind, *filters(scope))
+    query = select(*keys, *sums).where(*_rows(scope, month, kind, group))
     return collect(session.execute(query.group_by(*keys) if keys else query).all(), names, group)
+
+
+def _rows(scope: Scope, month: str | list, kind: str, group) -> list:
+    """The conditions that select the rows of the month(s) and kind for the scope's filters and the
+    grouping: the rows of one dimension's sums when that is the only one used, of the total when none is."""
+    used = {HAZARD_GROUPS[g] for g in groups_of(group)} | filtered(scope)
+    grain = "" if len(used) > 1 else used.pop() if used else "total"
+    months = IndicatorCount.month.in_(month) if isinstance(month, list) else IndicatorCount.month == month
+    return [months, IndicatorCount.kind == kind, IndicatorCount.grain == grain, *filters(scope)]
+
+
+def filtered(scope: Scope) -> set:
+    """The dimensions the scope's filters restrict."""
+    return {column for column, used in (("branch_id", scope.branch_ids is not None),
+                                        ("team_id", scope.team_ids is not None), ("klass", bool(scope.klass)),
+                                        ("industry", bool(scope.industry))) if used}
 
 
 def filters(scope: Scope) -> list:
@@ -162,6 +231,10 @@ def filters(scope: Scope) -> list:
 def grades(session, scope: Scope, month: str) -> dict:
     """{grade: customers} at the month's end, of the customers the scope's filters select."""
     sums = [func.coalesce(func.sum(getattr(IndicatorCount, c)), 0) for c in GRADE_COLUMNS.values()]
-    row = session.execute(select(*sums).where(IndicatorCount.month == month, IndicatorCount.kind == GRADE,
-                                              *filters(scope))).one()
+    row = session.execute(select(*sums).where(*_rows(scope, month, GRADE, None))).one()
     return {grade: int(n) for grade, n in zip(GRADE_COLUMNS, row) if n}
+
+
+def pending(months: list, name: str):
+    """The hazards pending in the set in any of the months (a subquery of their ids)."""
+    return select(IndicatorPending.hazard_id).where(IndicatorPending.month.in_(months), IndicatorPending.name == name)

@@ -169,3 +169,76 @@ def test_the_dashboards_one_pass_equals_a_query_per_table(year):
                                 == kpi.inspection_counts(s, scope, tally.inspection_sets, group)), (first, by, group)
                     assert tally.rates() == indicators.compute(s, scope)[None]
         assert snapshots.closed(s, october) == "2026-10"
+
+
+def test_a_period_of_several_months_is_read_from_its_closed_months_and_equals_the_records(year):
+    """The year to date, a past quarter, months across a year's end and a run up to the running month: the
+    closed months from their snapshots, the rest computed, with every filter and grouping; the same counts
+    as the computation from the records. The data holds what a month's counts cannot know at its end: a
+    dossier completed, a refused notice signed, hazards cancelled after their month closed (and the
+    generated notices and 重大 reports that come after the end of the month of discovery)."""
+    from sqlalchemy import func, select, update
+    from records import Hazard, HazardEvent, kpi_compose
+    sessions, now = year
+    names = list(kpi.HAZARD_SETS)
+    with sessions() as s:                                  # what a closed month will not have seen at its end
+        cancelled = s.scalars(select(Hazard.id).where(Hazard.opened_at >= datetime(2026, 3, 1, tzinfo=timezone.utc),
+                                                      Hazard.opened_at < datetime(2026, 3, 20, tzinfo=timezone.utc))
+                              .order_by(Hazard.id).limit(3)).all()
+        s.execute(update(Hazard).where(Hazard.id.in_(cancelled))
+                  .values(cancelled_at=datetime(2026, 9, 10, tzinfo=timezone.utc), status="cancelled"))
+        unfiled = s.scalars(select(Hazard.id).where(Hazard.opened_at >= datetime(2026, 1, 1, tzinfo=timezone.utc),
+                                                    Hazard.opened_at < datetime(2026, 10, 1, tzinfo=timezone.utc))
+                            .order_by(Hazard.id)).all()
+        s.commit()
+    months = indicators.months_up_to(date(2026, 10, 31), 12)
+    for first, last in months:
+        _close(sessions, kpi.make_scope(first, last, now), now)
+    with sessions() as s:                                  # after the months closed
+        no_photo = [i for i in unfiled if not s.get(Hazard, i).photos and i not in cancelled][:2]
+        assert no_photo, "the generated data has hazards without a photo"
+        s.execute(update(Hazard).where(Hazard.id.in_(no_photo)).values(photos=["b" * 64]))
+        refused = s.scalars(select(Hazard.id).where(
+            Hazard.refused_to_sign.is_(True), Hazard.notified_at >= datetime(2026, 2, 1, tzinfo=timezone.utc),
+            Hazard.notified_at < datetime(2026, 10, 1, tzinfo=timezone.utc), Hazard.id.not_in(cancelled)
+        ).limit(1)).one()
+        s.add(HazardEvent(id=s.scalar(select(func.max(HazardEvent.id))) + 1, hazard_id=refused, actor="x",
+                          at=datetime(2026, 10, 20, tzinfo=timezone.utc),
+                          kind="notice_signed", status_after="notified", detail={}))
+        s.commit()
+    periods = [(date(2026, 1, 1), date(2026, 12, 31)), (date(2026, 7, 1), date(2026, 9, 30)),
+               (date(2025, 11, 1), date(2026, 10, 31)), (date(2026, 8, 1), date(2026, 11, 30))]
+    with sessions() as s:
+        for first, last in periods:
+            for filters in FILTERS:
+                scope = kpi.make_scope(first, last, now, **filters)
+                chosen = kpi_compose.plan(s, scope)
+                assert chosen is not None and chosen.months[0] == f"{first:%Y-%m}", (first, filters)
+                for group in (None, *indicators.GROUPS, "severity", ("team", "class")) if filters in FILTERS[:2] \
+                        else (None, "team"):
+                    assert (kpi.hazard_counts(s, scope, names, group)
+                            == kpi.hazard_counts(s, scope, names, group, snapshot=False)), (first, filters, group)
+                assert indicators.compute(s, scope) == indicators.compute(s, scope, snapshot=False)
+        assert kpi_compose.plan(s, kpi.make_scope(date(2026, 1, 1), date(2026, 12, 31), now)).months == [
+            f"2026-{m:02d}" for m in range(1, 11)]
+        assert kpi_compose.plan(s, kpi.make_scope(date(2026, 10, 1), date(2026, 10, 31), now)) is None  # a month
+        assert kpi_compose.plan(s, kpi.make_scope(date(2026, 1, 2), date(2026, 3, 31), now)) is None   # not whole
+
+        # the months' counts summed alone differ from the records: by the cancelled hazards, the refused
+        # notice signed later, and the hazards filed since (the two dossiers completed, notices delivered
+        # after their month's end), which their months kept as pending
+        closed_run = kpi.make_scope(date(2026, 1, 1), date(2026, 10, 31), now)
+        march = kpi.make_scope(date(2026, 3, 1), date(2026, 3, 31), now)
+        sets = ["discovered", "filed", "signed"]
+        summed = snapshots.counts(s, closed_run, kpi_compose.plan(s, closed_run).months, snapshots.HAZARD, sets)[None]
+        computed = kpi.hazard_counts(s, closed_run, sets, snapshot=False)[None]
+
+        def how_many(ids, scope, name):
+            return s.scalar(select(func.count()).select_from(Hazard).where(Hazard.id.in_(ids),
+                                                                           kpi.hazard_condition(s, scope, name)))
+        assert summed["discovered"] == computed["discovered"] + len(cancelled)
+        assert summed["signed"] == computed["signed"] - 1 + how_many(cancelled, march, "signed")
+        assert how_many(no_photo, closed_run, "filed") == len(no_photo)
+        assert summed["filed"] < computed["filed"] - len(no_photo) + how_many(cancelled, march, "filed")
+        kept = set(s.execute(select(snapshots.IndicatorPending.name, snapshots.IndicatorPending.hazard_id)).all())
+        assert {("filed", i) for i in no_photo} | {("signed", refused)} <= kept

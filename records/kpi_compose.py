@@ -1,0 +1,152 @@
+"""A period of several months (a quarter, the year to date) counted from its closed months' snapshots and
+the rest of it computed: records.kpi.hazard_counts answers such a period through here, with the counts
+the computation from the records gives (tests/test_indicator_snapshots.py compares both). Queries only.
+
+The period P is split into its closed months m1..mk (a run of whole months from P's first day, each with
+a snapshot of P's settings) and the rest R, from the end of mk to P's as_of (empty for a period that has
+ended and been closed). Per set:
+- A set whose hazards each belong to one month (discovered, filed, notified in time, 重大 discovered and
+  reported in time: the month of discovery; closed, closed on time: of the close-out; notified, signed:
+  of the notice): the months' counts, plus R's counted over the hazards discovered (closed, notified) in
+  R, plus the hazards that were pending in a month (in the set's base and not in the set at the month's
+  end, and able to join it later: records.snapshot_counts.pending) counted as of P's end. A hazard in
+  such a set at its month's end stays in it.
+- Open at P's start: the first month's count. to_eliminate = open at the start + discovered; unfiled =
+  discovered − filed; discovered_closed = discovered − those of them still open at P's end.
+- Open, monitored, unmonitored and overdue at P's end: P's state at its end, counted over the hazards
+  open then.
+- The sets of events in the period (went overdue, supervised in time, acceptance due and in time,
+  reported): computed, over the hazards with such an event in P.
+- A hazard cancelled after its month closed and before P's end is in that month's counts and in none of
+  P's: its counts in each such month are computed again and taken off.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import select
+
+from . import snapshots
+from .hazards import Hazard
+from .kpi_scope import Scope, local_midnight
+
+PARTITION = {"discovered": ("discovered", "filed", "notified_in_time", "major_discovered", "major_reported"),
+             "closed": ("closed", "closed_on_time"), "notified": ("notified", "signed")}
+FAMILY = {name: family for family, names in PARTITION.items() for name in names}
+COLUMN = {"discovered": Hazard.opened_at, "closed": Hazard.closed_at, "notified": Hazard.notified_at}
+PENDING = ("filed", "signed", "notified_in_time", "major_reported")
+AT_END = ("open_at_end", "monitored", "unmonitored", "overdue_at_end")
+FIRST = ("open_at_start",)
+DERIVED = {"unfiled": ("discovered", "filed"), "to_eliminate": ("open_at_start", "discovered"),
+           "discovered_closed": ("discovered",)}
+STILL_OPEN = "discovered_still_open"     # discovered in P and open at its end (not a set of records.kpi)
+
+# live(scope, names, where): {group key: {name: count}} of the named sets over the scope's hazards (its
+# filters, those it concerns) that meet `where`; where None: as records.kpi computes the scope
+Live = Callable[[Scope, list, list | None], dict]
+
+
+@dataclass(frozen=True)
+class Plan:
+    months: list[str]             # 'YYYY-MM', from P's first month
+    scopes: list[Scope]           # each month read as of its end, with P's filters and settings
+    rest: datetime                # the end of the last: P's rest runs from here to its as_of
+
+
+def plan(session, scope: Scope) -> Plan | None:
+    """The closed months P is read from, or None (compute P from the records): P starts on a month's first
+    day, is longer than a month, and its first month is closed with P's settings."""
+    if scope.first_day.day != 1 or scope.future:
+        return None
+    candidates = []
+    first = scope.first_day
+    while True:
+        following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+        end = local_midnight(following, scope.zone)
+        if following - timedelta(days=1) > scope.last_day or end > scope.as_of:
+            break
+        candidates.append(dataclasses.replace(scope, first_day=first, last_day=following - timedelta(days=1),
+                                              start=local_midnight(first, scope.zone), end=end, as_of=end,
+                                              live=False, cache={}))
+        first = following
+    if not candidates or (len(candidates) == 1 and candidates[0].end >= scope.end):
+        return None                   # nothing closed in it, or P is one month (read from its snapshot)
+    key = snapshots.settings_key(scope)
+    kept = dict(session.execute(select(snapshots.IndicatorMonth.month, snapshots.IndicatorMonth.settings).where(
+        snapshots.IndicatorMonth.month.in_([f"{m.first_day:%Y-%m}" for m in candidates]))).all())
+    scopes = []
+    for month in candidates:
+        if kept.get(f"{month.first_day:%Y-%m}") != key:
+            break
+        scopes.append(month)
+    if not scopes:
+        return None
+    return Plan([f"{m.first_day:%Y-%m}" for m in scopes], scopes, scopes[-1].end)
+
+
+def compose(session, scope: Scope, names, group, chosen: Plan, live: Live) -> dict:
+    """{group key: {set name: count}} of P, as records.kpi.hazard_counts answers."""
+    names = list(names)
+    wanted = set(names)
+    for name in names:
+        wanted |= set(DERIVED.get(name, ()))
+    out: dict = {}
+
+    def add(counts: dict, sign: int = 1, rename: dict | None = None) -> None:
+        for key, values in counts.items():
+            target = out.setdefault(key, {})
+            for name, value in values.items():
+                name = (rename or {}).get(name, name)
+                target[name] = target.get(name, 0) + sign * value
+
+    summed = sorted(n for n in wanted if n in FAMILY)
+    if summed:
+        add(snapshots.counts(session, scope, chosen.months, snapshots.HAZARD, summed, group))
+    first = [n for n in FIRST if n in wanted]
+    if first:
+        add(snapshots.counts(session, scope, chosen.months[0], snapshots.HAZARD, first, group))
+    _take_off_cancelled(session, scope, chosen, summed, first, live, add)
+    if chosen.rest < scope.as_of:
+        for family, members in PARTITION.items():
+            part = [n for n in members if n in wanted]
+            if part:
+                column = COLUMN[family]
+                add(live(scope, part, [column >= chosen.rest, column < scope.as_of]))
+    for name in PENDING:
+        if name in wanted:
+            add(live(scope, [name], [Hazard.id.in_(snapshots.pending(chosen.months, name))]))
+    at_end = [n for n in AT_END if n in wanted] + (["discovered"] if "discovered_closed" in wanted else [])
+    if at_end:
+        still_open = [Hazard.closed_at.is_(None) | (Hazard.closed_at >= scope.as_of)]
+        add(live(scope, at_end, still_open), rename={"discovered": STILL_OPEN})
+    other = [n for n in names if n not in FAMILY and n not in AT_END and n not in FIRST and n not in DERIVED]
+    if other:
+        add(live(scope, other, None))
+    for values in out.values():
+        discovered = values.get("discovered", 0)
+        values["unfiled"] = discovered - values.get("filed", 0)
+        values["to_eliminate"] = values.get("open_at_start", 0) + discovered
+        values["discovered_closed"] = discovered - values.get(STILL_OPEN, 0)
+    answer = {key: {n: values.get(n, 0) for n in names} for key, values in out.items()}
+    if group is None and None not in answer:
+        answer[None] = dict.fromkeys(names, 0)
+    return answer
+
+
+def _take_off_cancelled(session, scope: Scope, chosen: Plan, summed: list, first: list, live: Live, add) -> None:
+    """The counts, in the months they were read from, of the hazards cancelled after their month's end and
+    before P's end (few: a cancellation is approved soon after the hazard was raised in error)."""
+    if not (summed or first):
+        return
+    cancelled = session.execute(select(Hazard.id, Hazard.cancelled_at).where(
+        Hazard.cancelled_at >= chosen.scopes[0].end, Hazard.cancelled_at < scope.as_of)).all()
+    if not cancelled:
+        return
+    for index, month in enumerate(chosen.scopes):
+        ids = [hazard_id for hazard_id, at in cancelled if at >= month.end]
+        names = summed + (first if index == 0 else [])
+        if ids and names:
+            add(live(month, names, [Hazard.id.in_(ids)]), sign=-1)
