@@ -20,8 +20,8 @@ from .customers import Customer
 from .documents import Document
 from .hazards import Hazard, HazardEvent
 from .inspections import Inspection
-from .kpi_conditions import (_discovered, _event, _in_period, _late_without, _major_reported, _notified_in_time,
-                             elapsed_days, events_in_period, filed, unindexed, hazard_filters,
+from .kpi_conditions import (ANSWERED, _discovered, _event, _in_period, _late_without, _major_reported,
+                             _notified_in_time, elapsed_days, events_in_period, filed, unindexed, hazard_filters,
                              inspection_filters, monitored, not_cancelled, open_at, overdue_at, sure)
 from .kpi_scope import Scope, collect, groups_of, local_midnight, make_scope
 from .risk import CustomerGrade
@@ -37,7 +37,8 @@ __all__ = ["Scope", "make_scope", "local_midnight", "elapsed_days", "sure", "HAZ
 Index("ix_hazard_kpi_state", Hazard.closed_at, Hazard.opened_at, Hazard.cancelled_at, Hazard.status, Hazard.deadline,
       Hazard.notified_at, Hazard.customer_id, Hazard.severity, Hazard.team_id, Hazard.branch_id)
 Index("ix_hazard_notified", Hazard.notified_at)
-Index("ix_hazard_cancelled", Hazard.cancelled_at)
+Index("ix_hazard_cancelled", Hazard.cancelled_at, sqlite_where=Hazard.cancelled_at.is_not(None),
+      postgresql_where=Hazard.cancelled_at.is_not(None))    # the few cancelled, not a path to the others
 Index("ix_hazard_event_kind", HazardEvent.hazard_id, HazardEvent.kind, HazardEvent.at)
 Index("ix_hazard_event_at", HazardEvent.hazard_id, HazardEvent.at)
 Index("ix_hazard_event_kind_at", HazardEvent.kind, HazardEvent.at, HazardEvent.hazard_id)
@@ -64,10 +65,10 @@ HAZARD_SETS = {
     "closed_on_time": lambda s, sc: _in_period(Hazard.closed_at, sc) & not_(_event("overdue")),
     "went_overdue": lambda s, sc: events_in_period(sc, "overdue"),
     "supervised_in_time": lambda s, sc: events_in_period(sc, "overdue")
-    & not_(_late_without(sc, "overdue", ("supervised",), sc.supervise_days)),
+    & not_(_late_without(sc, ANSWERED["supervised_in_time"])),
     "acceptance_due": lambda s, sc: events_in_period(sc, "rectification_reported"),
     "accepted_in_time": lambda s, sc: events_in_period(sc, "rectification_reported")
-    & not_(_late_without(sc, "rectification_reported", ("accepted", "acceptance_failed"), sc.accept_days)),
+    & not_(_late_without(sc, ANSWERED["accepted_in_time"])),
     "reported": lambda s, sc: events_in_period(sc, "reported"),
     "major_discovered": lambda s, sc: _discovered(sc) & (Hazard.severity == "major"),
     "major_reported": lambda s, sc: _discovered(sc) & (Hazard.severity == "major") & _major_reported(s, sc),
@@ -136,10 +137,10 @@ def hazard_counts(session, scope: Scope, names, group: str | tuple | None = None
     if chosen is not None and set(names) <= set(snapshots.HAZARD_COLUMNS):
         analytic(session)
 
-        def live(part_scope: Scope, part: list, where: list | None) -> dict:
+        def live(part_scope: Scope, part: list, where: list | None, each: dict | None = None) -> dict:
             if where is None:
                 return hazard_counts(session, part_scope, part, group, snapshot=False)
-            return _count(session, part_scope, part, groups, group, [*loosely_concerned(part_scope), *where])
+            return _count(session, part_scope, part, groups, group, [*loosely_concerned(part_scope), *where], each)
         return kpi_compose.compose(session, scope, names, group, chosen, live)
     analytic(session)
     parts: dict = {}
@@ -176,11 +177,13 @@ NARROWER = {"discovered": lambda sc: [Hazard.opened_at >= sc.start, Hazard.opene
                for kind in ("overdue", "rectification_reported", "reported")}}
 
 
-def _count(session, scope: Scope, names, groups: tuple, group, where: list) -> dict:
+def _count(session, scope: Scope, names, groups: tuple, group, where: list, each: dict | None = None) -> dict:
     """One pass: the named sets over the hazards that meet `where` (those the scope concerns, or some of
-    them)."""
-    columns = [func.coalesce(func.sum(case((HAZARD_SETS[n](session, scope), 1), else_=0)), 0).label(n)
-               for n in names]
+    them); each[name], when given, makes the set's condition of its own (records/kpi_compose.py)."""
+    def condition(name):
+        own = HAZARD_SETS[name](session, scope)
+        return each[name](own) if each and name in each else own
+    columns = [func.coalesce(func.sum(case((condition(n), 1), else_=0)), 0).label(n) for n in names]
     keys = [unindexed(HAZARD_GROUPS[g]) for g in groups]   # sorted, not read in a team index's order
     query = select(*[k.label(f"key{i}") for i, k in enumerate(keys)], *columns).select_from(Hazard)
     if set(groups) & {"class", "industry"}:

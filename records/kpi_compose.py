@@ -15,8 +15,11 @@ ended and been closed). Per set:
   discovered − filed; discovered_closed = discovered − those of them still open at P's end.
 - Open, monitored, unmonitored and overdue at P's end: P's state at its end, counted over the hazards
   open then.
-- The sets of events in the period (went overdue, supervised in time, acceptance due and in time,
-  reported): computed, over the hazards with such an event in P.
+- The sets of events in the period (went overdue, acceptance due, reported): the hazards with such an
+  event in a closed month (each month keeps their ids: a hazard overdue in two months counts once) or in
+  R. Supervised (accepted) in time: those of them without a late event, which is an event a month kept as
+  late (its days up and unanswered at the month's end: for good), or one whose days were not up at its
+  month's end, or in R, found late as of P's end.
 - A hazard cancelled after its month closed and before P's end is in that month's counts and in none of
   P's: its counts in each such month are computed again and taken off.
 """
@@ -27,10 +30,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import not_, select, true, union_all
 
 from . import snapshots
-from .hazards import Hazard
+from .hazards import Hazard, HazardEvent
+from .kpi_conditions import ANSWERED, days_up, event_hazards, unanswered
 from .kpi_scope import Scope, local_midnight
 
 PARTITION = {"discovered": ("discovered", "filed", "notified_in_time", "major_discovered", "major_reported"),
@@ -42,11 +46,16 @@ AT_END = ("open_at_end", "monitored", "unmonitored", "overdue_at_end")
 FIRST = ("open_at_start",)
 DERIVED = {"unfiled": ("discovered", "filed"), "to_eliminate": ("open_at_start", "discovered"),
            "discovered_closed": ("discovered",)}
+EVENTS = {"went_overdue": ("overdue", "supervised_in_time"), "acceptance_due": ("rectification_reported", "accepted_in_time"),
+          "reported": ("reported", None)}
+IN_TIME = {in_time: base for base, (_kind, in_time) in EVENTS.items() if in_time}
+LATE, OPEN = ":late", ":open"            # the pending names of an in-time set's late and undecided hazards
 STILL_OPEN = "discovered_still_open"     # discovered in P and open at its end (not a set of records.kpi)
 
-# live(scope, names, where): {group key: {name: count}} of the named sets over the scope's hazards (its
-# filters, those it concerns) that meet `where`; where None: as records.kpi computes the scope
-Live = Callable[[Scope, list, list | None], dict]
+# live(scope, names, where, each): {group key: {name: count}} of the named sets over the scope's hazards
+# (its filters, those it concerns) that meet `where`; each[name](the set's condition) gives the condition
+# counted instead; where None: as records.kpi computes the scope
+Live = Callable[..., dict]
 
 
 @dataclass(frozen=True)
@@ -115,15 +124,24 @@ def compose(session, scope: Scope, names, group, chosen: Plan, live: Live) -> di
             if part:
                 column = COLUMN[family]
                 add(live(scope, part, [column >= chosen.rest, column < scope.as_of]))
-    for name in PENDING:
-        if name in wanted:
-            add(live(scope, [name], [Hazard.id.in_(snapshots.pending(chosen.months, name))]))
+    pending = [n for n in PENDING if n in wanted]
+    if pending:                          # one pass over the pending hazards, each set over its own
+        ids = {n: snapshots.pending(chosen.months, n) for n in pending}
+        add(live(scope, pending, [Hazard.id.in_(union_all(*ids.values()))],
+                 {n: (lambda kept: lambda own: Hazard.id.in_(kept) & own)(ids[n]) for n in pending}))
+    for base, (kind, in_time) in EVENTS.items():
+        part = [n for n in (base, in_time) if n and n in wanted]
+        if part:
+            add(live(scope, part, [Hazard.id.in_(_event_members(scope, chosen, base, kind))],
+                     {base: lambda own: true(), **({in_time: lambda own: not_(_late(scope, chosen, in_time))}
+                                                   if in_time else {})}))
     at_end = [n for n in AT_END if n in wanted] + (["discovered"] if "discovered_closed" in wanted else [])
     if at_end:
         still_open = [Hazard.closed_at.is_(None) | (Hazard.closed_at >= scope.as_of)]
         add(live(scope, at_end, still_open), rename={"discovered": STILL_OPEN})
-    other = [n for n in names if n not in FAMILY and n not in AT_END and n not in FIRST and n not in DERIVED]
-    if other:
+    other = [n for n in names if n not in FAMILY and n not in AT_END and n not in FIRST and n not in DERIVED
+             and n not in EVENTS and n not in IN_TIME]
+    if other:                            # a set this module does not know: computed
         add(live(scope, other, None))
     for values in out.values():
         discovered = values.get("discovered", 0)
@@ -150,3 +168,21 @@ def _take_off_cancelled(session, scope: Scope, chosen: Plan, summed: list, first
         names = summed + (first if index == 0 else [])
         if ids and names:
             add(live(month, names, [Hazard.id.in_(ids)]), sign=-1)
+
+
+def _event_members(scope: Scope, chosen: Plan, base: str, kind: str):
+    """The hazards with a `kind` event in P: kept by its closed months, and found in its rest."""
+    kept = snapshots.pending(chosen.months, base)
+    if chosen.rest >= scope.as_of:
+        return kept
+    return union_all(kept, event_hazards(scope, kind, HazardEvent.at >= chosen.rest))
+
+
+def _late(scope: Scope, chosen: Plan, in_time: str):
+    """The hazard has a late event in P (see the module's docstring)."""
+    rule = ANSWERED[in_time]
+    undecided = HazardEvent.hazard_id.in_(snapshots.pending(chosen.months, in_time + OPEN))
+    if chosen.rest < scope.as_of:
+        undecided = undecided | (HazardEvent.at >= chosen.rest)
+    return (Hazard.id.in_(snapshots.pending(chosen.months, in_time + LATE))
+            | Hazard.id.in_(unanswered(scope, rule, undecided, days_up(scope, rule))))

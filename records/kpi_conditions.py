@@ -4,6 +4,7 @@ Queries only; the scope is a records.kpi_scope.Scope.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -254,21 +255,53 @@ def _notified_after_the_end(session, scope: Scope, grace: datetime):
     return Hazard.id.in_(_ids(scope, f"notified_after_the_end@{_stamp(grace)}", compute))
 
 
+def event_hazards(scope: Scope, kind, *conditions):
+    """The hazards with a `kind` event in the period (a subquery of their ids, on the (kind, at) index)."""
+    kinds = (kind,) if isinstance(kind, str) else kind
+    return select(HazardEvent.hazard_id).where(HazardEvent.kind.in_(kinds), HazardEvent.at >= scope.start,
+                                               HazardEvent.at < scope.as_of, *conditions)
+
+
 def events_in_period(scope: Scope, kind, *conditions):
     """Hazards with a `kind` event in the period: one uncorrelated subquery over the (kind, at) index,
     evaluated once per query rather than once per hazard."""
-    kinds = (kind,) if isinstance(kind, str) else kind
-    return Hazard.id.in_(select(HazardEvent.hazard_id).where(HazardEvent.kind.in_(kinds), HazardEvent.at >= scope.start,
-                                                             HazardEvent.at < scope.as_of, *conditions))
+    return Hazard.id.in_(event_hazards(scope, kind, *conditions))
 
 
-def _late_without(scope: Scope, trigger: str, answers: tuple, days: int):
-    """Some `trigger` event in the period had no `answers` event within `days` days, and the days are up."""
+@dataclass(frozen=True)
+class Answered:
+    """An event of the period that must be answered within some days: an overdue hazard supervised (a 督导单
+    delivered), a reported rectification checked on site."""
+
+    trigger: str
+    answers: tuple
+    days: str                      # the Scope's field that holds the days
+
+
+ANSWERED = {"supervised_in_time": Answered("overdue", ("supervised",), "supervise_days"),
+            "accepted_in_time": Answered("rectification_reported", ("accepted", "acceptance_failed"), "accept_days")}
+
+
+def unanswered(scope: Scope, rule: Answered, *conditions):
+    """The hazards with a trigger event in the period not answered within the days by as_of (a subquery of
+    their ids); `conditions` say more of the event: e.g. that its days are up."""
     other = HazardEvent.__table__.alias("answer")
-    answered = exists().where(other.c.hazard_id == HazardEvent.hazard_id, other.c.kind.in_(answers),
+    days = getattr(scope, rule.days)
+    answered = exists().where(other.c.hazard_id == HazardEvent.hazard_id, other.c.kind.in_(rule.answers),
                               other.c.at >= HazardEvent.at, other.c.at <= scope.as_of,
+                              other.c.at >= scope.start,     # implied; bounds PostgreSQL's hash of the answers
                               elapsed_days(HazardEvent.at, other.c.at) <= days)
-    return events_in_period(scope, trigger, elapsed_days(HazardEvent.at, scope.as_of) > days, not_(answered))
+    return event_hazards(scope, rule.trigger, *conditions, not_(answered))
+
+
+def days_up(scope: Scope, rule: Answered):
+    """The event's days to be answered are up by as_of."""
+    return elapsed_days(HazardEvent.at, scope.as_of) > getattr(scope, rule.days)
+
+
+def _late_without(scope: Scope, rule: Answered):
+    """Some trigger event in the period had no answer within its days, and the days are up."""
+    return Hazard.id.in_(unanswered(scope, rule, days_up(scope, rule)))
 
 
 # --- the sets ------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import exists, func, not_, select
 
-from . import kpi, snapshots
+from . import kpi, kpi_compose, snapshots
+from .kpi_conditions import ANSWERED, days_up, event_hazards, unanswered
 from .customers import Customer
 from .hazards import Hazard, HazardEvent
 from .indicators import grade_at
@@ -53,14 +54,29 @@ def _undecided(scope: Scope) -> dict:
 
 
 def pending(session, scope: Scope) -> dict:
-    """{set name: [hazard id]}: the month's hazards of a set's base that are not in the set and may join it
-    (see _undecided); a period of several months counts them again as of its own end."""
+    """{name: [hazard id]}, what a period of several months reads of this month besides its counts
+    (records/kpi_compose.py): per set of _undecided, the month's hazards of the set's base that are not in
+    it and may join it, counted again as of the period's end; the hazards with an event of each kind of
+    kpi_compose.EVENTS in the month (a hazard overdue in two months is one hazard of the period); and per
+    in-time set, the hazards with an event unanswered when its days were up (late for good: name:late) or
+    not yet up at the month's end (name:open)."""
     out = {}
     for name, (base, more) in _undecided(scope).items():
         out[name] = list(session.scalars(select(Hazard.id).where(
             kpi.hazard_condition(session, scope, base), not_(kpi.sure(kpi.HAZARD_SETS[name](session, scope))),
             *more).order_by(Hazard.id)))
+    for base, (kind, _in_time) in kpi_compose.EVENTS.items():
+        out[base] = _ids(session, event_hazards(scope, kind))
+    for in_time, rule in ANSWERED.items():
+        out[in_time + kpi_compose.LATE] = _ids(session, unanswered(scope, rule, days_up(scope, rule)))
+        out[in_time + kpi_compose.OPEN] = _ids(session, unanswered(scope, rule, not_(days_up(scope, rule))))
     return out
+
+
+def _ids(session, hazard_ids) -> list[int]:
+    """The distinct ids of a subquery of hazard ids, in order."""
+    found = hazard_ids.subquery()
+    return list(session.scalars(select(found.c.hazard_id).distinct().order_by(found.c.hazard_id)))
 
 
 def _row(month: str, kind: str, keys: tuple, counts: dict) -> dict:
