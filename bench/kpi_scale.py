@@ -32,7 +32,8 @@ dashboard:
                         loads afterwards (GET /dashboard/trend)
 
 Each is timed twice: computed from the records, then with every ended month counted into its snapshot
-(records/snapshots.py, as the scheduler does when a month closes), which past months then read.
+(records/snapshots.py, as the scheduler does when a month closes), which past months then read, and a
+longer period (the year to date) for its closed months, the rest computed (records/kpi_compose.py).
 Goals (issue 19): 12-month trend under 150 ms, dashboard page under 250 ms, single-period under 100 ms.
 
 Run: .venv/bin/python bench/kpi_scale.py               (SQLite file database in a temp folder)

@@ -8,7 +8,9 @@ The conditions themselves are in records/kpi_conditions.py, the Scope in records
 
 Hazards cancelled as raised in error count nowhere from the moment the cancellation was approved. The state of a hazard at `as_of` (status,
 deadline) is read from its timeline, so a past period gives the same numbers whenever it is asked; a
-closed month is counted once and read back from its snapshot (records/snapshots.py) with the same result.
+closed month is counted once and read back from its snapshot (records/snapshots.py) with the same result,
+and a period of several months from its closed months' snapshots and the rest computed
+(records/kpi_compose.py).
 """
 from __future__ import annotations
 
@@ -125,7 +127,8 @@ INSPECTION_GROUPS = {"branch": Customer.branch_id, "team": Inspection.team_id, "
 
 def hazard_counts(session, scope: Scope, names, group: str | tuple | None = None, *, snapshot: bool = True) -> dict:
     """{group key (None without grouping): {set name: count}} over the hazards concerned, or from the
-    month's snapshot when the scope is a closed month (snapshot=False: always computed). A tuple of groups,
+    month's snapshot when the scope is a closed month, or from the closed months it starts with and the rest
+    computed when it is longer (snapshot=False: always computed). A tuple of groups,
     e.g. ("team", "class"), gives tuple keys: one count for several breakdowns (see roll_up)."""
     names = list(names)
     month = snapshots.closed(session, scope) if snapshot else None

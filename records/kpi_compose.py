@@ -46,7 +46,8 @@ AT_END = ("open_at_end", "monitored", "unmonitored", "overdue_at_end")
 FIRST = ("open_at_start",)
 DERIVED = {"unfiled": ("discovered", "filed"), "to_eliminate": ("open_at_start", "discovered"),
            "discovered_closed": ("discovered",)}
-EVENTS = {"went_overdue": ("overdue", "supervised_in_time"), "acceptance_due": ("rectification_reported", "accepted_in_time"),
+EVENTS = {"went_overdue": ("overdue", "supervised_in_time"),        # a set of hazards with an event in P: its
+          "acceptance_due": ("rectification_reported", "accepted_in_time"),   # kind, and its in-time set
           "reported": ("reported", None)}
 IN_TIME = {in_time: base for base, (_kind, in_time) in EVENTS.items() if in_time}
 LATE, OPEN = ":late", ":open"            # the pending names of an in-time set's late and undecided hazards

@@ -192,8 +192,8 @@ HAZARD_GROUPS = {"branch": "branch_id", "team": "team_id", "class": "klass", "in
 INSPECTION_GROUPS = {"branch": "branch_id", "team": "team_id", "class": "klass", "industry": "industry"}
 
 
-def counts(session, scope: Scope, month: str | list, kind: str, names, group: str | tuple | None = None,
-           ) -> dict | None:
+def counts(session, scope: Scope, month: str | list, kind: str, names,
+           group: str | tuple | None = None) -> dict | None:
     """{group key (None without grouping): {set name: count}}, as records.kpi's counting answers (a tuple
     of groups: tuple keys), summed in SQL from the rows of the month (or months) that the scope's filters
     select; None when a set asked for is not kept."""
