@@ -95,6 +95,8 @@ def hazard_filters(scope: Scope):
         condition &= Hazard.branch_id.in_(scope.branch_ids)
     if scope.team_ids is not None:
         condition &= Hazard.team_id.in_(scope.team_ids)
+    if scope.hazard_ids is not None:
+        condition &= Hazard.id.in_(scope.hazard_ids)
     chosen = customer_ids(scope)
     if chosen is not None:
         condition &= Hazard.customer_id.in_(chosen)

@@ -32,6 +32,7 @@ class Scope:
     calendar: WorkCalendar = WEEKENDS_ONLY   # what a working day is (holidays, 调休)
     read_at: datetime | None = None   # when it is asked (now): a period's rule that reaches past its end, e.g.
                                       # a notice delivered within 1 working day of discovery, is read up to here
+    hazard_ids: tuple | None = None   # only these hazards (a correction counts a few again: records/kpi_compose.py)
     cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
