@@ -329,6 +329,7 @@ def close_months(sessions) -> int:
         with sessions() as s:
             snapshots.replace(s, scope, rows, NOW)
             s.commit()
+            snapshots.analyze(s)
     return len(months)
 
 if __name__ == "__main__":

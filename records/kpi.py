@@ -182,15 +182,11 @@ NARROWER = {"discovered": lambda sc: [Hazard.opened_at >= sc.start, Hazard.opene
 
 def _count(session, scope: Scope, names, groups: tuple, group, where: list, each: dict | None = None) -> dict:
     """One pass: the named sets over the hazards that meet `where` (those the scope concerns, or some of
-    them); each[name], when given, makes the set's condition of its own, or a number to sum instead
-    (records/kpi_compose.py)."""
-    def column(name):
+    them); each[name], when given, makes the set's condition of its own (records/kpi_compose.py)."""
+    def condition(name):
         own = HAZARD_SETS[name](session, scope)
-        counted = each[name](own) if each and name in each else own
-        if isinstance(counted, kpi_compose.Sum):
-            return func.coalesce(func.sum(counted.value), 0).label(name)
-        return func.coalesce(func.sum(case((counted, 1), else_=0)), 0).label(name)
-    columns = [column(n) for n in names]
+        return each[name](own) if each and name in each else own
+    columns = [func.coalesce(func.sum(case((condition(n), 1), else_=0)), 0).label(n) for n in names]
     keys = [unindexed(HAZARD_GROUPS[g]) for g in groups]   # sorted, not read in a team index's order
     query = select(*[k.label(f"key{i}") for i, k in enumerate(keys)], *columns).select_from(Hazard)
     if set(groups) & {"class", "industry"}:

@@ -15,12 +15,11 @@ ended and been closed). Per set:
   discovered − filed; discovered_closed = discovered − those of them still open at P's end.
 - Open, monitored, unmonitored and overdue at P's end: P's state at its end, counted over the hazards
   open then.
-- The sets of events in the period (went overdue, acceptance due, reported) and their in-time sets
-  (supervised, accepted in time: no late event, one whose days are up and that went unanswered): the
-  months' counts, but for the few hazards the months do not settle: with events in two closed months
-  (each month keeps the ids of its hazards with such an event), or in R, or with an event whose days
-  were not up at its month's end (kept too). Those are counted as of P's end, their months' counts taken
-  off; a late event of a closed month is late for good (each month keeps those hazards' ids).
+- The sets of events in the period (went overdue, acceptance due, reported): the hazards with such an
+  event in a closed month (each month keeps their ids: a hazard overdue in two months counts once) or in
+  R. Supervised (accepted) in time: those of them without a late event, which is an event a month kept as
+  late (its days up and unanswered at the month's end: for good), or one whose days were not up at its
+  month's end, or in R, found late as of P's end.
 - A hazard cancelled after its month closed and before P's end is in that month's counts and in none of
   P's: its counts in each such month are computed again and taken off.
 """
@@ -31,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import case, func, select, union_all
+from sqlalchemy import not_, select, true, union_all
 
 from . import snapshots
 from .hazards import Hazard, HazardEvent
@@ -52,7 +51,6 @@ EVENTS = {"went_overdue": ("overdue", "supervised_in_time"),        # a set of h
           "reported": ("reported", None)}
 IN_TIME = {in_time: base for base, (_kind, in_time) in EVENTS.items() if in_time}
 LATE, OPEN = ":late", ":open"            # the pending names of an in-time set's late and undecided hazards
-OTHER = ":other"                         # ... of an event set's hazards its month's counts left out
 STILL_OPEN = "discovered_still_open"     # discovered in P and open at its end (not a set of records.kpi)
 
 # live(scope, names, where, each): {group key: {name: count}} of the named sets over the scope's hazards
@@ -115,13 +113,12 @@ def compose(session, scope: Scope, names, group, chosen: Plan, live: Live) -> di
                 target[name] = target.get(name, 0) + sign * value
 
     summed = sorted(n for n in wanted if n in FAMILY)
-    events = [n for n in (*EVENTS, *IN_TIME) if n in wanted]
     if summed:
         add(snapshots.counts(session, scope, chosen.months, snapshots.HAZARD, summed, group))
     first = [n for n in FIRST if n in wanted]
     if first:
         add(snapshots.counts(session, scope, chosen.months[0], snapshots.HAZARD, first, group))
-    _take_off_cancelled(session, scope, chosen, summed + events, first, live, add)
+    _take_off_cancelled(session, scope, chosen, summed, first, live, add)
     if chosen.rest < scope.as_of:
         for family, members in PARTITION.items():
             part = [n for n in members if n in wanted]
@@ -136,8 +133,9 @@ def compose(session, scope: Scope, names, group, chosen: Plan, live: Live) -> di
     for base, (kind, in_time) in EVENTS.items():
         part = [n for n in (base, in_time) if n and n in wanted]
         if part:
-            add(snapshots.counts(session, scope, chosen.months, snapshots.HAZARD, part, group))
-            add(_events_of_the_few(scope, chosen, base, kind, in_time, part, live))
+            add(live(scope, part, [Hazard.id.in_(_event_members(scope, chosen, base, kind))],
+                     {base: lambda own: true(), **({in_time: lambda own: not_(_late(scope, chosen, in_time))}
+                                                   if in_time else {})}))
     at_end = [n for n in AT_END if n in wanted] + (["discovered"] if "discovered_closed" in wanted else [])
     if at_end:
         still_open = [Hazard.closed_at.is_(None) | (Hazard.closed_at >= scope.as_of)]
@@ -160,68 +158,31 @@ def compose(session, scope: Scope, names, group, chosen: Plan, live: Live) -> di
 def _take_off_cancelled(session, scope: Scope, chosen: Plan, summed: list, first: list, live: Live, add) -> None:
     """The counts, in the months they were read from, of the hazards cancelled after their month's end and
     before P's end (few: a cancellation is approved soon after the hazard was raised in error). Each is
-    counted again in the months it can count in: of its discovery, notice, close-out and events, and the
-    first (open at P's start)."""
+    counted again in the months it can count in (of its discovery, notice and close-out, and the first:
+    open at P's start), with the month's scope narrowed to these hazards, so that the sets' own lookups
+    stay small."""
     if not (summed or first):
         return
     cancelled = session.execute(select(Hazard.id, Hazard.opened_at, Hazard.notified_at, Hazard.closed_at,
                                        Hazard.cancelled_at).where(Hazard.cancelled_at >= chosen.scopes[0].end,
                                                                   Hazard.cancelled_at < scope.as_of)).all()
-    if not cancelled:
-        return
-    kept = snapshots.IndicatorPending
-    with_events = set(session.execute(select(kept.month, kept.hazard_id).where(
-        kept.month.in_(chosen.months), kept.name.in_(list(EVENTS)),
-        kept.hazard_id.in_([c.id for c in cancelled]))).all())
-    for index, (name, month) in enumerate(zip(chosen.months, chosen.scopes)):
+    for index, month in enumerate(chosen.scopes):
         def counted(c) -> bool:
-            return (any(t is not None and month.start <= t < month.end for t in (c.opened_at, c.notified_at, c.closed_at))
-                    or (index == 0 and c.opened_at < month.start) or (name, c.id) in with_events)
+            return ((index == 0 and c.opened_at < month.start)
+                    or any(t is not None and month.start <= t < month.end
+                           for t in (c.opened_at, c.notified_at, c.closed_at)))
         ids = tuple(c.id for c in cancelled if c.cancelled_at >= month.end and counted(c))
         names = summed + (first if index == 0 else [])
-        if ids and names:               # each month's counts of these alone, as the month counted them
+        if ids and names:
             add(live(dataclasses.replace(month, hazard_ids=ids, cache={}), names, []), sign=-1)
 
 
-@dataclass(frozen=True)
-class Sum:
-    """A number summed over the hazards of a pass, where a set's condition counts them (see Live)."""
-
-    value: object
-
-
-def _events_of_the_few(scope: Scope, chosen: Plan, base: str, kind: str, in_time: str | None, names: list,
-                       live: Live) -> dict:
-    """What the months' counts of an event set (and its in-time set) miss for P: the hazards whose events
-    the months did not each settle for good (see _few) are counted as of P's end, and what the months
-    counted of them taken off. The month's in-time count of a hazard is 1 when it was not late at the
-    month's end (its late ones are kept: a late hazard is among those with an event)."""
-    kept = snapshots.IndicatorPending
-
-    def rows(name):
-        return (select(func.count()).where(kept.month.in_(chosen.months), kept.name == name,
-                                           kept.hazard_id == Hazard.id).scalar_subquery())
-    months = rows(base)
-    each = {base: lambda own: Sum(1 - months)}
-    if in_time:
-        late = rows(in_time + LATE)
-        each[in_time] = lambda own: Sum(case((_late(scope, chosen, in_time), 0), else_=1) - (months - late))
-    return live(scope, names, [Hazard.id.in_(_few(scope, chosen, base, kind, in_time))], each)
-
-
-def _few(scope: Scope, chosen: Plan, base: str, kind: str, in_time: str | None):
-    """The hazards of an event set whose events in P the months' counts do not settle (a subquery of their
-    ids, which may repeat): with events in two of its closed months, or in its rest, or with an event whose
-    days were not up at its month's end, or left out of a month's counts (closed before the month: the
-    generated data has such timelines)."""
-    kept = snapshots.IndicatorPending
-    parts = [select(kept.hazard_id).where(kept.month.in_(chosen.months), kept.name == base)
-             .group_by(kept.hazard_id).having(func.count() > 1), snapshots.pending(chosen.months, base + OTHER)]
-    if in_time:
-        parts.append(snapshots.pending(chosen.months, in_time + OPEN))
-    if chosen.rest < scope.as_of:
-        parts.append(event_hazards(scope, kind, HazardEvent.at >= chosen.rest))
-    return union_all(*parts)
+def _event_members(scope: Scope, chosen: Plan, base: str, kind: str):
+    """The hazards with a `kind` event in P: kept by its closed months, and found in its rest."""
+    kept = snapshots.pending(chosen.months, base)
+    if chosen.rest >= scope.as_of:
+        return kept
+    return union_all(kept, event_hazards(scope, kind, HazardEvent.at >= chosen.rest))
 
 
 def _late(scope: Scope, chosen: Plan, in_time: str):

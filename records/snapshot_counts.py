@@ -5,7 +5,7 @@ are stored with records.snapshots.replace.
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, func, not_, select
+from sqlalchemy import exists, func, not_, select
 
 from . import kpi, kpi_compose, snapshots
 from .kpi_conditions import ANSWERED, days_up, event_hazards, unanswered
@@ -57,8 +57,7 @@ def pending(session, scope: Scope) -> dict:
     """{name: [hazard id]}, what a period of several months reads of this month besides its counts
     (records/kpi_compose.py): per set of _undecided, the month's hazards of the set's base that are not in
     it and may join it, counted again as of the period's end; the hazards with an event of each kind of
-    kpi_compose.EVENTS in the month (a hazard overdue in two months is one hazard of the period), of those
-    the month concerns and apart the others (name:other: closed before the month, the counts left them out); and per
+    kpi_compose.EVENTS in the month (a hazard overdue in two months is one hazard of the period); and per
     in-time set, the hazards with an event unanswered when its days were up (late for good: name:late) or
     not yet up at the month's end (name:open)."""
     out = {}
@@ -67,20 +66,17 @@ def pending(session, scope: Scope) -> dict:
             kpi.hazard_condition(session, scope, base), not_(kpi.sure(kpi.HAZARD_SETS[name](session, scope))),
             *more).order_by(Hazard.id)))
     for base, (kind, _in_time) in kpi_compose.EVENTS.items():
-        out[base] = _ids(session, scope, event_hazards(scope, kind))
-        out[base + kpi_compose.OTHER] = _ids(session, scope, event_hazards(scope, kind), concerned=False)
+        out[base] = _ids(session, event_hazards(scope, kind))
     for in_time, rule in ANSWERED.items():
-        out[in_time + kpi_compose.LATE] = _ids(session, scope, unanswered(scope, rule, days_up(scope, rule)))
-        out[in_time + kpi_compose.OPEN] = _ids(session, scope, unanswered(scope, rule, not_(days_up(scope, rule))))
+        out[in_time + kpi_compose.LATE] = _ids(session, unanswered(scope, rule, days_up(scope, rule)))
+        out[in_time + kpi_compose.OPEN] = _ids(session, unanswered(scope, rule, not_(days_up(scope, rule))))
     return out
 
 
-def _ids(session, scope: Scope, hazard_ids, concerned: bool = True) -> list[int]:
-    """The ids of a subquery of hazard ids that the month concerns, as its counts do (or of the others: a
-    hazard closed before the month with an event in it, which its counts left out), in order."""
-    within = and_(*kpi.loosely_concerned(scope))
-    return list(session.scalars(select(Hazard.id).where(Hazard.id.in_(hazard_ids), within if concerned else not_(within))
-                                .order_by(Hazard.id)))
+def _ids(session, hazard_ids) -> list[int]:
+    """The distinct ids of a subquery of hazard ids, in order."""
+    found = hazard_ids.subquery()
+    return list(session.scalars(select(found.c.hazard_id).distinct().order_by(found.c.hazard_id)))
 
 
 def _row(month: str, kind: str, keys: tuple, counts: dict) -> dict:

@@ -94,6 +94,7 @@ def _close(rt, first_day: date) -> int:
     with rt.sessions() as session:
         snapshots.replace(session, scope, rows, rt.now())
         session.commit()
+        snapshots.analyze(session)
     return len(rows)
 
 
