@@ -177,7 +177,7 @@ def test_a_period_of_several_months_is_read_from_its_closed_months_and_equals_th
     as the computation from the records. The data holds what a month's counts cannot know at its end: a
     dossier completed, a refused notice signed, hazards cancelled after their month closed (and the
     generated notices and 重大 reports that come after the end of the month of discovery)."""
-    from sqlalchemy import func, select, update
+    from sqlalchemy import delete, func, select, update
     from records import Hazard, HazardEvent, kpi_compose
     sessions, now = year
     names = list(kpi.HAZARD_SETS)
@@ -227,6 +227,16 @@ def test_a_period_of_several_months_is_read_from_its_closed_months_and_equals_th
             f"2026-{m:02d}" for m in range(1, 11)]
         assert kpi_compose.plan(s, kpi.make_scope(date(2026, 10, 1), date(2026, 10, 31), now)) is None  # a month
         assert kpi_compose.plan(s, kpi.make_scope(date(2026, 1, 2), date(2026, 3, 31), now)) is None   # not whole
+
+        # a month without its snapshot (counted with other settings, say): the months before it are read,
+        # the rest computed from its start
+        s.execute(delete(snapshots.IndicatorMonth).where(snapshots.IndicatorMonth.month == "2026-05"))
+        year_scope = kpi.make_scope(date(2026, 1, 1), date(2026, 12, 31), now)
+        assert kpi_compose.plan(s, year_scope).months == ["2026-01", "2026-02", "2026-03", "2026-04"]
+        for group in (None, "team"):
+            assert (kpi.hazard_counts(s, year_scope, names, group)
+                    == kpi.hazard_counts(s, year_scope, names, group, snapshot=False)), group
+        s.rollback()
 
         # the months' counts summed alone differ from the records: by the cancelled hazards, the refused
         # notice signed later, and the hazards filed since (the two dossiers completed, notices delivered
