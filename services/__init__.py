@@ -8,7 +8,7 @@ before anything is written.
 Imports run one way: `services → records, engine, forms, handlers`. Nothing here imports Flask or
 `webui`, so the scheduler runs these without a web framework.
 """
-from .errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from .errors import Conflict, Forbidden, Invalid, NotFound, NotYet, ServiceError
 from .runtime import Runtime, build
 
-__all__ = ["Runtime", "build", "ServiceError", "NotFound", "Forbidden", "Invalid", "Conflict"]
+__all__ = ["Runtime", "build", "ServiceError", "NotFound", "Forbidden", "Invalid", "Conflict", "NotYet"]

@@ -42,10 +42,18 @@ class Invalid(ServiceError):
     status = 422
 
 
+class NotYet(ServiceError):
+    """Not possible yet, and the same request will be in a moment (e.g. the document a task delivers is
+    still being generated): 503 with Retry-After, which a queue sends again."""
+
+    status = 503
+    retry_after = 2
+
+
 # What the engine and the database answer, named here so that the interfaces map them without
 # reaching into the engine themselves.
 from engine import STATUSES as INSTANCE_STATUSES, Conflict as EngineConflict, EngineError  # noqa: E402
 from engine.transient import is_busy, is_outage  # noqa: E402
 
-__all__ = ["ServiceError", "NotFound", "Forbidden", "Conflict", "Invalid", "EngineError", "EngineConflict", "INSTANCE_STATUSES",
+__all__ = ["ServiceError", "NotFound", "Forbidden", "Conflict", "Invalid", "NotYet", "EngineError", "EngineConflict", "INSTANCE_STATUSES",
            "is_busy", "is_outage"]

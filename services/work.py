@@ -18,11 +18,12 @@ import engine
 from engine import HumanTask, transient
 from records import documents, drafts, notifications, people
 from records.findings import PendingFinding
+from records.render_jobs import RenderJob
 from records.hazards import Hazard
 from records.inspections import Inspection
 
 from . import access, form_versions, hazard_filing, holders, task_forms
-from .errors import Conflict, Forbidden, Invalid
+from .errors import Conflict, Forbidden, Invalid, NotYet
 from .i18n import _
 from .task_forms import check, form_of, form_options, may_use, storer  # noqa: F401 - the forms of tasks, for every area
 
@@ -241,6 +242,26 @@ def _handed_over(session, task: HumanTask) -> list:
     return [found] if found is not None else []
 
 
+def _document_ready(rt, session, actor, task: HumanTask, data: dict) -> None:
+    """A task that delivers a document waits for it: while its render job has not made it (生成中, normally
+    about a second), the submission is refused with NotYet and what was entered is kept as the actor's
+    draft (one commit), so that nothing is lost and the page's queue sends it again."""
+    waiting = [d for d in _handed_over(session, task) if not d.ready]
+    if not waiting:
+        return
+    drafts.save(session, task.id, actor.id, data, rt.now())
+    task_forms.link_to_task(session, actor, task, data)
+    session.commit()
+    document = waiting[0]
+    if session.scalar(select(RenderJob.status).where(RenderJob.document_id == document.id)) == "failed":
+        raise NotYet(_("%(document)s %(number)s could not be generated; an administrator retries it on the outbox "
+                       "page. What you entered is kept: submit again once it exists.",
+                       document=document.kind_name, number=document.number))
+    raise NotYet(_("%(document)s %(number)s is still being generated; it must exist before it is delivered. "
+                   "What you entered is kept: submit again in a moment.",
+                   document=document.kind_name, number=document.number))
+
+
 def _last_saved(session, task_id: str) -> dict | None:
     found = drafts.latest(session, task_id)
     if found is None:
@@ -308,6 +329,7 @@ def complete(rt, session, actor, task_id: str, data: dict, *, locale: str = "zh_
     parsing the submission are kept (committed), the task is untouched. A submission key (services.submissions)
     is kept with the completion."""
     task = offered_task(rt, session, actor, task_id)
+    _document_ready(rt, session, actor, task, data)
     schema, _ui = task_forms.form_of(rt, task, session)
     errors = {**task_forms.check(rt, session, actor, schema, data, locale=locale, task=task), **(field_errors or {})}
     if errors:

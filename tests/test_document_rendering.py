@@ -6,6 +6,7 @@ import hashlib
 import io
 import threading
 import time
+import uuid
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -250,6 +251,47 @@ def test_pages_say_generating_until_the_document_exists_then_link_it(late_app):
     assert download.status_code == 200 and download.data[:2] == b"PK"
 
 
+def test_the_delivery_waits_for_its_notice_and_keeps_what_was_entered(late_app):
+    """Delivering a notice that is still 生成中 is refused for now (503, Retry-After), on the page, from the
+    page's queue and over the API; what was entered is kept as the draft and the task stays ready. Once
+    the notice exists, the same submission completes the task."""
+    import base64
+    from engine import HumanTask
+    from records.drafts import TaskDraft
+    from web_support import api_token, csrf_of, jpeg, png, signed_in
+    from webui import db
+    inspector = signed_in(late_app, "insp1")
+    assert inspector.post("/hazards/new", content_type="multipart/form-data", data={
+        "csrf_token": csrf_of(inspector, "/hazards/new"), "customer": "3600100001", "item_code": "EP02",
+        "location": "配电室", "equipment": "发电机", "description": "容量不足",
+        "photos": (io.BytesIO(jpeg()), "hazard.jpg")}).status_code == 302
+    with late_app.app_context():
+        task = db.session().scalars(select(HumanTask).where(HumanTask.element_id == "deliver_notice")).one()
+        notice = db.session().scalars(select(Document).where(Document.kind == "hazard_notice")).one()
+    signature = "data:image/png;base64," + base64.b64encode(png()).decode()
+    form = {"csrf_token": csrf_of(inspector, f"/tasks/{task.id}"), "action": "complete", "signer_name": "王电工",
+            "signature": signature}
+    page = inspector.post(f"/tasks/{task.id}", data=form)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 503 and page.headers["Retry-After"] == "2"
+    assert f"隐患告知书 {notice.number} 正在生成" in text and 'value="王电工"' in text
+    queued = inspector.post(f"/tasks/{task.id}/submit", data={**form, "idempotency_key": uuid.uuid4().hex})
+    assert queued.status_code == 503 and queued.get_json()["state"] == "later"       # the queue sends it again
+    api = late_app.test_client().post(f"/api/v1/tasks/{task.id}/complete", json={"data": {"signer_name": "王电工"}},
+                                      headers={"Authorization": f"Bearer {api_token(late_app, 'insp1')}"})
+    assert api.status_code == 503 and "正在生成" in api.get_json()["detail"]
+    with late_app.app_context():
+        assert db.session().get(HumanTask, task.id).status == "ready"
+        drafts = db.session().scalars(select(TaskDraft).where(TaskDraft.task_id == task.id)).all()
+        assert [d.data["signer_name"] for d in drafts] == ["王电工"]
+
+    assert rendering.render_due(late_app.extensions["gridsafe.runtime"])["rendered"] == 1
+    done = inspector.post(f"/tasks/{task.id}", data={**form, "csrf_token": csrf_of(inspector, f"/tasks/{task.id}")})
+    assert done.status_code == 302
+    with late_app.app_context():
+        assert db.session().get(HumanTask, task.id).status == "completed"
+
+
 def test_administrators_see_failed_renders_on_the_outbox_page_and_retry_them(late_app, monkeypatch):
     from web_support import csrf_of, jpeg, signed_in
     rt = late_app.extensions["gridsafe.runtime"]
@@ -262,6 +304,13 @@ def test_administrators_see_failed_renders_on_the_outbox_page_and_retry_them(lat
     monkeypatch.setattr(docx_layout, "replay", lambda ops, ctx: (_ for _ in ()).throw(OSError("disk full")))
     rt.config["RENDER_MAX_ATTEMPTS"] = 1
     assert rendering.render_due(rt)["failed"] == 1
+    from engine import HumanTask
+    from webui import db
+    with late_app.app_context():
+        task = db.session().scalars(select(HumanTask).where(HumanTask.element_id == "deliver_notice")).one()
+    refused = inspector.post(f"/tasks/{task.id}", data={"csrf_token": csrf_of(inspector, f"/tasks/{task.id}"),
+                                                        "action": "complete", "signer_name": "王电工"})
+    assert refused.status_code == 503 and "未能生成，需由管理员在“发件箱”页面重试" in refused.get_data(as_text=True)
     admin = signed_in(late_app, "admin")
     page = admin.get("/admin/outbox").get_data(as_text=True)
     assert "未能生成的文书" in page and "disk full" in page and 'data-status="failed"' in page

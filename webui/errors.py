@@ -1,7 +1,7 @@
 """Error responses: application/problem+json for the API, a page with a way back for people."""
 from __future__ import annotations
 
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -60,16 +60,21 @@ def init_app(app) -> None:
 
 
 def service_error(err: services.ServiceError):
-    """A use case's refusal: a problem document for the API, the error page for people."""
+    """A use case's refusal: a problem document for the API, the error page for people (NotYet: with
+    Retry-After)."""
     if request.path.startswith("/api/"):
-        return problem(err.status, _api_title(err.status), err.message or None, errors=err.errors or None)
-    return render_template("error.html", code=err.status, title=_page_title(err.status),
-                           detail=err.message or None), err.status
+        response = problem(err.status, _api_title(err.status), err.message or None, errors=err.errors or None)
+    else:
+        response = make_response(render_template("error.html", code=err.status, title=_page_title(err.status),
+                                                 detail=err.message or None), err.status)
+    if isinstance(err, services.NotYet):
+        response.headers["Retry-After"] = str(err.retry_after)
+    return response
 
 
 def _api_title(code: int) -> str:
     return {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
-            422: "Unprocessable Entity"}.get(code, "Error")
+            422: "Unprocessable Entity", 503: "Service Unavailable"}.get(code, "Error")
 
 
 def _page_title(code: int | None) -> str:

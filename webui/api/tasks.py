@@ -68,6 +68,8 @@ def assign_task(args, task_id):
 @blp.arguments(CompleteSchema)
 @blp.response(200, StartedSchema)
 @blp.alt_response(**problem_response(422, "The data does not fit the task's form"))
+@blp.alt_response(**problem_response(503, "The document the task delivers is still being generated (about a "
+                                          "second): send the same request again after Retry-After seconds"))
 def complete_task(args, task_id):
     """Complete a task offered to you with data valid against its form; returns your next ready tasks."""
     rt, actor, session = current.runtime(), current.actor(), db.session()

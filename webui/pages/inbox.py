@@ -2,13 +2,13 @@
 photos and signatures those pages show."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, jsonify, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 import forms
-from services import Conflict, Invalid, ServiceError, submissions, task_forms, work
+from services import Conflict, Invalid, NotYet, ServiceError, submissions, task_forms, work
 from services.errors import EngineConflict
 from services import attachments as attachment_service
 
@@ -107,6 +107,11 @@ def complete(task_id):
     except Invalid as err:
         flash(_("Please correct the marked fields."), "error")
         return _task_page(work.open_task(rt, session, actor, found.id), data=data, errors=err.errors, status=422)
+    except NotYet as err:               # the document it delivers is still being generated: the form again
+        flash(err.message, "error")
+        response = make_response(_task_page(work.open_task(rt, session, actor, found.id), data=data, status=503))
+        response.headers["Retry-After"] = str(err.retry_after)
+        return response
     except (EngineConflict, Conflict) as err:
         flash(_("This task was changed by someone else: %(detail)s", detail=str(err)), "error")
         return redirect(url_for("inbox.index"))
@@ -130,6 +135,8 @@ def submit(task_id):
         data, upload_errors = _submitted(rt, session, actor, found)
         state, failed = submissions.submit(rt, session, actor, found.id, data, key, locale=current_locale(),
                                            field_errors=upload_errors)
+    except NotYet as err:               # 503: the page's queue keeps it and sends it again
+        return jsonify(state="later", message=err.message), err.status, {"Retry-After": str(err.retry_after)}
     except ServiceError as err:
         return jsonify(state="refused", message=err.message or _("Refused."), errors=err.errors or {}), err.status
     except EngineConflict as err:
