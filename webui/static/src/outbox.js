@@ -73,8 +73,9 @@ async function send(record, messages) {
   } else if (answer.status >= 400 && answer.status < 500) {
     const first = Object.values(json.errors || {})[0];
     await update(record, { state: 'failed', reason: [json.message, first].filter(Boolean).join(' ') });
-  } else {
-    await update(record, { attempts: (record.attempts || 0) + 1, reason: messages.serverDown });
+  } else {                                                    // stays pending: sent again later (a 503 may say
+    await update(record, { attempts: (record.attempts || 0) + 1,   // why, e.g. its document is being generated)
+                           reason: json.message || messages.serverDown });
   }
 }
 
