@@ -1,7 +1,8 @@
 """In Chromium without network (context.set_offline), with the real service worker: the task page opens
 again offline with everything tapped; a submission made offline waits (待同步) and completes once when
 the network is back, also when the first answer is lost; a task handed to someone else meanwhile is
-told in words (失败) and the local record is kept and exportable. Photos wait in their own queue
+told in words (失败) and the local record is kept and exportable; a delivery sent before its notice
+exists waits, saying why, and completes once the notice is rendered. Photos wait in their own queue
 (待上传 / 已上传 / 失败 and why): uploaded once, then named by id in the submission."""
 from __future__ import annotations
 
@@ -209,3 +210,47 @@ def test_a_photo_the_server_refuses_says_why_and_is_kept_on_the_device(hazard_ap
     with hazard_app.app_context():
         assert db.session().scalars(select(HumanTask).where(HumanTask.element_id == "execute_on_site")).one() \
             .status == "ready"
+
+
+def test_a_delivery_sent_before_its_notice_exists_waits_and_says_why_then_completes(hazard_app, chromium):
+    """A notice only the sweep renders: the delivery made offline is sent when the network is back, the
+    server answers 503 (the notice is 正在生成), and the queue keeps it pending with that reason; once the
+    notice exists, the next try completes the task."""
+    import io
+    from services import rendering
+    from web_support import csrf_of, signed_in
+    rt = hazard_app.extensions["gridsafe.runtime"]
+    rt.engine.context_factory.keywords["settings"]["DOCUMENTS_RENDER"] = "worker_only"   # the sweep renders,
+    rt.engine.context_factory.keywords["documents_queued"] = None                        # nothing after the commit
+    inspector = signed_in(hazard_app, "insp1")
+    assert inspector.post("/hazards/new", content_type="multipart/form-data", data={
+        "csrf_token": csrf_of(inspector, "/hazards/new"), "customer": "3600100001", "item_code": "EP02",
+        "location": "配电室", "description": "容量不足", "photos": (io.BytesIO(jpeg()), "h.jpg")}).status_code == 302
+    with hazard_app.app_context():
+        task = db.session().scalars(select(HumanTask).where(HumanTask.element_id == "deliver_notice")).one()
+    with LiveServer(hazard_app) as server:
+        context = chromium.new_context(viewport=TABLET, locale="zh-CN")
+        page = context.new_page()
+        sign_in(page, server, "insp1")
+        page.wait_for_function("() => document.documentElement.dataset.serviceWorker === 'ready'")
+        page.goto(f"{server.url}/tasks/{task.id}")
+        page.wait_for_selector("form.task-form[data-ready]")
+        assert "生成中" in page.inner_text("body")
+        context.set_offline(True)
+        page.fill("input[name=signer_name]", "王电工")
+        draw_signature(page, "canvas[data-target=signature]")
+        page.click("button[value=complete]")
+        page.wait_for_selector("[data-outbox-list] li[data-state=pending]")
+        context.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        page.wait_for_function("() => document.querySelector('[data-outbox-list] li') && "
+                               "document.querySelector('[data-outbox-list] li').textContent.includes('正在生成')")
+        assert page.query_selector("[data-outbox-list] li[data-state=pending]") is not None
+        with hazard_app.app_context():
+            assert db.session().get(HumanTask, task.id).status == "ready"
+        assert rendering.render_due(rt)["rendered"] == 1
+        page.evaluate("window.dispatchEvent(new Event('online'))")            # the next try
+        page.wait_for_selector("[data-outbox-list] li[data-state=synced]")
+        context.close()
+    with hazard_app.app_context():
+        assert db.session().get(HumanTask, task.id).status == "completed"
