@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import not_, select, true, union_all
@@ -35,7 +35,7 @@ from sqlalchemy import not_, select, true, union_all
 from . import snapshots
 from .hazards import Hazard, HazardEvent
 from .kpi_conditions import ANSWERED, days_up, event_hazards, unanswered
-from .kpi_scope import Scope, local_midnight
+from .kpi_scope import Scope, local_midnight, next_month
 
 PARTITION = {"discovered": ("discovered", "filed", "notified_in_time", "major_discovered", "major_reported"),
              "closed": ("closed", "closed_on_time"), "notified": ("notified", "signed")}
@@ -61,9 +61,17 @@ Live = Callable[..., dict]
 
 @dataclass(frozen=True)
 class Plan:
-    months: list[str]             # 'YYYY-MM', from P's first month
-    scopes: list[Scope]           # each month read as of its end, with P's filters and settings
-    rest: datetime                # the end of the last: P's rest runs from here to its as_of
+    scopes: list[Scope]           # P's closed months, each read as of its end, with P's filters and settings
+
+    @property
+    def months(self) -> list[str]:
+        """'YYYY-MM' of each, as the snapshots name them."""
+        return [f"{m.first_day:%Y-%m}" for m in self.scopes]
+
+    @property
+    def rest(self) -> datetime:
+        """The end of the last: P's rest runs from here to its as_of."""
+        return self.scopes[-1].end
 
 
 def plan(session, scope: Scope) -> Plan | None:
@@ -74,7 +82,7 @@ def plan(session, scope: Scope) -> Plan | None:
     candidates = []
     first = scope.first_day
     while True:
-        following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+        following = next_month(first)
         end = local_midnight(following, scope.zone)
         if following - timedelta(days=1) > scope.last_day or end > scope.as_of:
             break
@@ -84,17 +92,13 @@ def plan(session, scope: Scope) -> Plan | None:
         first = following
     if not candidates or (len(candidates) == 1 and candidates[0].end >= scope.end):
         return None                   # nothing closed in it, or P is one month (read from its snapshot)
-    key = snapshots.settings_key(scope)
+    key, names = snapshots.settings_key(scope), Plan(candidates).months
     kept = dict(session.execute(select(snapshots.IndicatorMonth.month, snapshots.IndicatorMonth.settings).where(
-        snapshots.IndicatorMonth.month.in_([f"{m.first_day:%Y-%m}" for m in candidates]))).all())
-    scopes = []
-    for month in candidates:
-        if kept.get(f"{month.first_day:%Y-%m}") != key:
-            break
-        scopes.append(month)
-    if not scopes:
-        return None
-    return Plan([f"{m.first_day:%Y-%m}" for m in scopes], scopes, scopes[-1].end)
+        snapshots.IndicatorMonth.month.in_(names))).all())
+    closed = 0
+    while closed < len(names) and kept.get(names[closed]) == key:
+        closed += 1
+    return Plan(candidates[:closed]) if closed else None
 
 
 def compose(session, scope: Scope, names, group, chosen: Plan, live: Live) -> dict:

@@ -49,6 +49,11 @@ class Scope:
         return self.as_of <= self.start
 
 
+def next_month(first_day: date) -> date:
+    """The first day of the month after the one of first_day."""
+    return date(first_day.year + (first_day.month == 12), first_day.month % 12 + 1, 1)
+
+
 def local_midnight(day: date, zone: str) -> datetime:
     return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(timezone.utc)
 

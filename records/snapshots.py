@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import Index, Integer, String, delete, func, insert, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
-from .kpi_scope import Scope, collect, column_filters, groups_of
+from .kpi_scope import Scope, collect, column_filters, groups_of, next_month
 
 HAZARD = "hazard"
 INSPECTION = "inspection"
@@ -116,8 +116,6 @@ class IndicatorPending(Base):
 
 
 Index("ix_indicator_pending", IndicatorPending.month, IndicatorPending.name, IndicatorPending.hazard_id)
-GRAINS = {"branch_id": "branch_id", "team_id": "team_id", "klass": "klass", "industry": "industry",
-          "severity": "severity"}
 VERSION = 2                # of what a month keeps: a snapshot of another version is counted again
 
 
@@ -134,8 +132,7 @@ def month_of(scope: Scope) -> str | None:
     first, last = scope.first_day, scope.last_day
     if first.day != 1 or scope.running or scope.live:
         return None
-    following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-    if (following - last).days != 1:
+    if (next_month(first) - last).days != 1:
         return None
     return f"{first:%Y-%m}"
 
@@ -181,17 +178,16 @@ def _grains(rows: list) -> list:
     """The rows summed per dimension (a row per value, the other dimensions empty) and in total, per kind."""
     out: dict = {}
     for row in rows:
+        counted = {c: v for c, v in row.items() if c not in (*DIMENSIONS, "month", "kind", "grain")}
         for grain in (*DIMENSIONS, "total"):
             value = None if grain == "total" else row.get(grain)
-            key = (row["kind"], grain, value)
-            if key not in out:
-                out[key] = {**dict.fromkeys(DIMENSIONS), "month": row["month"], "kind": row["kind"], "grain": grain,
-                            **({grain: value} if grain != "total" else {}),
-                            **{c: 0 for c in row if c not in DIMENSIONS and c not in ("month", "kind", "grain")}}
-            target = out[key]
-            for column, value in row.items():
-                if column not in DIMENSIONS and column not in ("month", "kind", "grain"):
-                    target[column] += value
+            target = out.get((row["kind"], grain, value))
+            if target is None:
+                target = out[(row["kind"], grain, value)] = {
+                    **dict.fromkeys(DIMENSIONS), "month": row["month"], "kind": row["kind"], "grain": grain,
+                    **({grain: value} if grain != "total" else {}), **dict.fromkeys(counted, 0)}
+            for column, n in counted.items():
+                target[column] += n
     return list(out.values())
 
 

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from records import Hazard, snapshot_counts, snapshots
+from records.kpi_scope import next_month
 
 from . import access
 from .errors import Invalid, NotFound
@@ -56,7 +57,7 @@ def due(rt) -> list[date]:
             scope = make_scope(rt, *_bounds(month))
             if written.get(f"{month:%Y-%m}") != snapshots.settings_key(scope):
                 out.append(month)
-        month = _next(month)
+        month = next_month(month)
     return out
 
 
@@ -99,11 +100,7 @@ def _close(rt, first_day: date) -> int:
 
 
 def _bounds(first_day: date) -> tuple[date, date]:
-    return first_day, _next(first_day) - timedelta(days=1)
-
-
-def _next(first_day: date) -> date:
-    return date(first_day.year + (first_day.month == 12), first_day.month % 12 + 1, 1)
+    return first_day, next_month(first_day) - timedelta(days=1)
 
 
 def _month_back(first_day: date, months: int) -> date:

@@ -249,9 +249,7 @@ def _document_ready(rt, session, actor, task: HumanTask, data: dict) -> None:
     waiting = [d for d in _handed_over(session, task) if not d.ready]
     if not waiting:
         return
-    drafts.save(session, task.id, actor.id, data, rt.now())
-    task_forms.link_to_task(session, actor, task, data)
-    session.commit()
+    _keep_draft(rt, session, actor, task, data)
     document = waiting[0]
     if session.scalar(select(RenderJob.status).where(RenderJob.document_id == document.id)) == "failed":
         raise NotYet(_("%(document)s %(number)s could not be generated; an administrator retries it on the outbox "
@@ -316,10 +314,14 @@ def reassign(rt, session, actor, task_id: str, username: str | None, reason: str
 def save_draft(rt, session, actor, task_id: str, data: dict) -> HumanTask:
     """Keep what the actor entered without submitting (and the uploads that came with it): one commit."""
     task = offered_task(rt, session, actor, task_id)
+    _keep_draft(rt, session, actor, task, data)
+    return task
+
+
+def _keep_draft(rt, session, actor, task: HumanTask, data: dict) -> None:
     drafts.save(session, task.id, actor.id, data, rt.now())
     task_forms.link_to_task(session, actor, task, data)
     session.commit()
-    return task
 
 
 def complete(rt, session, actor, task_id: str, data: dict, *, locale: str = "zh_CN",
