@@ -140,10 +140,12 @@ def hazard_counts(session, scope: Scope, names, group: str | tuple | None = None
     if chosen is not None and set(names) <= set(snapshots.HAZARD_COLUMNS):
         analytic(session)
 
-        def live(part_scope: Scope, part: list, where: list | None, each: dict | None = None) -> dict:
+        def live(part_scope: Scope, part: list, where: list | None, each: dict | None = None,
+                 concern: Scope | None = None) -> dict:
             if where is None:
                 return hazard_counts(session, part_scope, part, group, snapshot=False)
-            return _count(session, part_scope, part, groups, group, [*loosely_concerned(part_scope), *where], each)
+            return _count(session, part_scope, part, groups, group,
+                          [*loosely_concerned(concern or part_scope), *where], each)
         return kpi_compose.compose(session, scope, names, group, chosen, live)
     analytic(session)
     parts: dict = {}

@@ -42,6 +42,9 @@ PARTITION = {"discovered": ("discovered", "filed", "notified_in_time", "major_di
 FAMILY = {name: family for family, names in PARTITION.items() for name in names}
 COLUMN = {"discovered": Hazard.opened_at, "closed": Hazard.closed_at, "notified": Hazard.notified_at}
 PENDING = ("filed", "signed", "notified_in_time", "major_reported")
+# pending sets that look up their hazards' working days in a query of their own (records.kpi_conditions):
+# over P that query reads every hazard discovered in P, over the pending hazards a few hundred
+OWN_LOOKUPS = ("notified_in_time", "major_reported")
 AT_END = ("open_at_end", "monitored", "unmonitored", "overdue_at_end")
 FIRST = ("open_at_start",)
 DERIVED = {"unfiled": ("discovered", "filed"), "to_eliminate": ("open_at_start", "discovered"),
@@ -53,9 +56,9 @@ IN_TIME = {in_time: base for base, (_kind, in_time) in EVENTS.items() if in_time
 LATE, OPEN = ":late", ":open"            # the pending names of an in-time set's late and undecided hazards
 STILL_OPEN = "discovered_still_open"     # discovered in P and open at its end (not a set of records.kpi)
 
-# live(scope, names, where, each): {group key: {name: count}} of the named sets over the scope's hazards
-# (its filters, those it concerns) that meet `where`; each[name](the set's condition) gives the condition
-# counted instead; where None: as records.kpi computes the scope
+# live(scope, names, where, each, concern): {group key: {name: count}} of the named sets over the scope's
+# hazards (its filters, those it or `concern` concerns) that meet `where`; each[name](the set's condition)
+# gives the condition counted instead; where None: as records.kpi computes the scope
 Live = Callable[..., dict]
 
 
@@ -72,6 +75,11 @@ class Plan:
     def rest(self) -> datetime:
         """The end of the last: P's rest runs from here to its as_of."""
         return self.scopes[-1].end
+
+    def rest_of(self, scope: Scope) -> Scope:
+        """P's rest R as a period of its own, with P's filters and as_of."""
+        return dataclasses.replace(scope, first_day=self.scopes[-1].last_day + timedelta(days=1), start=self.rest,
+                                   cache={})
 
 
 def plan(session, scope: Scope) -> Plan | None:
@@ -124,16 +132,19 @@ def compose(session, scope: Scope, names, group, chosen: Plan, live: Live) -> di
         add(snapshots.counts(session, scope, chosen.months[0], snapshots.HAZARD, first, group))
     _take_off_cancelled(session, scope, chosen, summed, first, live, add)
     if chosen.rest < scope.as_of:
+        rest = chosen.rest_of(scope)     # its sets' lookups (e.g. notices in time) over R's hazards alone
         for family, members in PARTITION.items():
             part = [n for n in members if n in wanted]
             if part:
                 column = COLUMN[family]
-                add(live(scope, part, [column >= chosen.rest, column < scope.as_of]))
-    pending = [n for n in PENDING if n in wanted]
+                add(live(rest, part, [column >= chosen.rest, column < scope.as_of], concern=scope))
+    pending = [n for n in PENDING if n in wanted and n not in OWN_LOOKUPS]
     if pending:                          # one pass over the pending hazards, each set over its own
         ids = {n: snapshots.pending(chosen.months, n) for n in pending}
         add(live(scope, pending, [Hazard.id.in_(union_all(*ids.values()))],
                  {n: (lambda kept: lambda own: Hazard.id.in_(kept) & own)(ids[n]) for n in pending}))
+    for name in (n for n in OWN_LOOKUPS if n in wanted):       # a pass of its own, the scope narrowed to them
+        add(live(dataclasses.replace(scope, hazard_ids=snapshots.pending(chosen.months, name), cache={}), [name], []))
     for base, (kind, in_time) in EVENTS.items():
         part = [n for n in (base, in_time) if n and n in wanted]
         if part:
@@ -192,8 +203,9 @@ def _event_members(scope: Scope, chosen: Plan, base: str, kind: str):
 def _late(scope: Scope, chosen: Plan, in_time: str):
     """The hazard has a late event in P (see the module's docstring)."""
     rule = ANSWERED[in_time]
-    undecided = HazardEvent.hazard_id.in_(snapshots.pending(chosen.months, in_time + OPEN))
+    late = [snapshots.pending(chosen.months, in_time + LATE),     # each its own lookup: an OR of the two
+            unanswered(scope, rule, HazardEvent.hazard_id.in_(snapshots.pending(chosen.months, in_time + OPEN)),
+                       days_up(scope, rule))]                      # undecided would scan the period's events
     if chosen.rest < scope.as_of:
-        undecided = undecided | (HazardEvent.at >= chosen.rest)
-    return (Hazard.id.in_(snapshots.pending(chosen.months, in_time + LATE))
-            | Hazard.id.in_(unanswered(scope, rule, undecided, days_up(scope, rule))))
+        late.append(unanswered(scope, rule, HazardEvent.at >= chosen.rest, days_up(scope, rule)))
+    return Hazard.id.in_(union_all(*late))
