@@ -220,9 +220,12 @@ def _inspection_overdue(scope: Scope):
 
 
 def monitored(scope: Scope):
-    """Under monitoring (§8): notice delivered (signed or refusal recorded); the customer's periodic
-    inspection not overdue; not overdue, or overdue with a 督导单 delivered since. (Cheapest tests first.)"""
-    return sure(Hazard.notified_at <= scope.as_of) & not_(_inspection_overdue(scope)) & not_(_gap(scope))
+    """Under monitoring (§8): notice delivered (signed or refusal recorded); not overdue, or overdue with a
+    督导单 delivered since; the customer's periodic inspection not overdue. (Cheapest tests first: the status
+    and deadline are columns, the order's lookup is made for the few hazards overdue by status; looking the
+    customer up among those with an overdue inspection costs more per hazard, measured on SQLite: 12 ms of
+    the 30 ms a year's state at its end took over 36,500 open hazards, bench/kpi_scale.py.)"""
+    return sure(Hazard.notified_at <= scope.as_of) & not_(_gap(scope)) & not_(_inspection_overdue(scope))
 
 
 def _notice_by(moment: datetime):
