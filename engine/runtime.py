@@ -412,9 +412,11 @@ def complete_task(eng, session, task_id: str, data: dict | None, actor: str, *,
     """Complete a ready user task with the submitted data and run the process until it waits again."""
     data = jsonable(data, "the task data")
     connection = session.connection()
-    row = connection.execute(statements.TASK_WITH_INSTANCE_LOCKED, {"task_id": str(task_id)}).first()
-    if row is not None and connection.dialect.name == "postgresql":
-        # the lock may have been waited for: read the task again, as it is now that it is ours
+    postgresql = connection.dialect.name == "postgresql"
+    row = connection.execute(statements.TASK_WITH_INSTANCE_LOCKED_SEEN if postgresql
+                             else statements.TASK_WITH_INSTANCE_LOCKED, {"task_id": str(task_id)}).first()
+    if row is not None and postgresql and row.seen_version != row.lock_version:
+        # the lock was waited for while another call changed the instance: read the task again, as it is now
         row = connection.execute(statements.TASK_WITH_INSTANCE, {"task_id": str(task_id)}).first()
     if row is None:
         raise UnknownTask(f"there is no task {task_id}")
