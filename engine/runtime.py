@@ -188,6 +188,9 @@ def _execute(eng, session, instance, workflow, actor: str, *, action, act, eleme
     call = _Call(eng, session, instance, actor)
     workflow.script_engine = ScriptEngine(eng.clock, call.call_service, eng.script_limits, zone=eng.zone)
     ready_before = [] if fresh else projections.ready_user_tasks(workflow)
+    # like the inbox rows, the subscription rows mirror the stored state: none when it waits for no message
+    subscribed = not fresh and projections.uses_messages(workflow) and (
+        reconcile or bool(projections.waiting_messages(workflow)))
     before = None if fresh else {"status": instance.status, "waiting_at": waiting_at(workflow, ready_before)}
     failure = None
     try:
@@ -204,7 +207,7 @@ def _execute(eng, session, instance, workflow, actor: str, *, action, act, eleme
             failure = _failure(exc)
         _save(eng, session, instance, workflow, call, failure, action=action, element_id=element_id,
               before=before, detail=detail, reason=reason, completed_id=completed_id, fresh=fresh,
-              open_before={str(t.id) for t in ready_before}, reconcile=reconcile)
+              open_before={str(t.id) for t in ready_before}, reconcile=reconcile, subscribed=subscribed)
     except (StaleDataError, IntegrityError) as err:
         session.rollback()
         raise ConcurrentUpdate(_LOST_RACE) from err
@@ -229,23 +232,24 @@ def _execute_nested(eng, session, instance, workflow, actor, *, action, act, det
             raise database_error(exc) from exc
         failure = _failure(exc)
     _save(eng, session, instance, workflow, call, failure, action=action, element_id=None, before=None,
-          detail=detail, reason=None, completed_id=None, fresh=True, open_before=set(), reconcile=False)
+          detail=detail, reason=None, completed_id=None, fresh=True, open_before=set(), reconcile=False,
+          subscribed=False)
     return instance
 
 
 def _save(eng, session, instance, workflow, call, failure, *, action, element_id, before, detail, reason,
-          completed_id, fresh, open_before, reconcile) -> None:
+          completed_id, fresh, open_before, reconcile, subscribed) -> None:
     with session.no_autoflush:   # write everything in one flush, at commit
         _write(eng, session, instance, workflow, call, failure, action=action, element_id=element_id,
                before=before, detail=detail, reason=reason, completed_id=completed_id, fresh=fresh,
-               open_before=open_before, reconcile=reconcile)
+               open_before=open_before, reconcile=reconcile, subscribed=subscribed)
 
 
 def _write(eng, session, instance, workflow, call, failure, *, action, element_id, before, detail, reason,
-           completed_id, fresh, open_before, reconcile) -> None:
+           completed_id, fresh, open_before, reconcile, subscribed) -> None:
+    """subscribed: the instance may have subscription rows (its state before the call waited for a message)."""
     now = eng.clock.now()
-    existing_subs = [] if fresh or not projections.uses_messages(workflow) else \
-        projections.open_subscriptions(session, instance.id)
+    existing_subs = projections.open_subscriptions(session, instance.id) if subscribed else []
     ready = projections.ready_user_tasks(workflow)
     status = projections.compute_status(workflow, failure is not None, ready)
     if instance.status == "suspended" and status in ACTIVE_STATUSES:
