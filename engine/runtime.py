@@ -31,6 +31,7 @@ from .errors import (ConcurrentUpdate, Conflict, InstanceNotActive, InvalidReque
                      TaskNotReady, UnknownInstance, UnknownTask)
 from .models import ACTIVE_STATUSES, ProcessInstance
 from .budget import exceeded_in
+from .database import KEEP_SAVEPOINTS
 from .scripting import ScriptEngine
 from .serializer import dump_state, load_state
 from .transient import database_error, is_transient
@@ -129,6 +130,10 @@ def _engine_steps(workflow, session, call: _Call) -> None:
             open_savepoint.pop().commit()
         call.did_run()
 
+    info = session.connection().info
+    owner = KEEP_SAVEPOINTS not in info        # a nested call (a process started by a handler) shares its caller's
+    if owner:
+        info[KEEP_SAVEPOINTS] = [0]
     try:
         while True:
             workflow.script_engine.timer_fired = False
@@ -139,6 +144,9 @@ def _engine_steps(workflow, session, call: _Call) -> None:
         if open_savepoint:
             open_savepoint.pop().rollback()
         raise
+    finally:
+        if owner:
+            info.pop(KEEP_SAVEPOINTS, None)
 
 
 def _failure(exc: BaseException) -> dict:
