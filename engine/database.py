@@ -30,7 +30,29 @@ def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL", busy_timeout_ms
     sa = create_engine(url, echo=echo, pool_size=10, max_overflow=10)
     _ping_when_idle(sa)
     _reads_end_with_commit(sa)
+    _savepoints_kept_when_asked(sa)
     return sa
+
+
+KEEP_SAVEPOINTS = "gridsafe.keep_savepoints"    # connection.info key: [how many were kept] while set
+KEPT_SAVEPOINTS_MAX = 32
+
+
+def _savepoints_kept_when_asked(sa: SAEngine) -> None:
+    """PostgreSQL: while a connection's info holds KEEP_SAVEPOINTS (an engine call running its service tasks),
+    a savepoint that succeeded is left in place instead of RELEASEd: one round trip less per service task.
+    It changes nothing the transaction does: COMMIT keeps what every savepoint holds, and rolling back to a
+    later savepoint undoes only what came after it, as after a RELEASE. At most KEPT_SAVEPOINTS_MAX are left
+    per call, so that the server's stack of subtransactions stays short."""
+    release = sa.dialect.do_release_savepoint
+
+    def do_release_savepoint(connection, name):
+        kept = connection.info.get(KEEP_SAVEPOINTS)
+        if kept is not None and kept[0] < KEPT_SAVEPOINTS_MAX:
+            kept[0] += 1
+            return
+        release(connection, name)
+    sa.dialect.do_release_savepoint = do_release_savepoint
 
 
 def _ping_when_idle(sa: SAEngine, idle_seconds: float = PING_AFTER_IDLE_SECONDS) -> None:

@@ -31,6 +31,7 @@ from .errors import (ConcurrentUpdate, Conflict, InstanceNotActive, InvalidReque
                      TaskNotReady, UnknownInstance, UnknownTask)
 from .models import ACTIVE_STATUSES, ProcessInstance
 from .budget import exceeded_in
+from .database import KEEP_SAVEPOINTS
 from .scripting import ScriptEngine
 from .serializer import dump_state, load_state
 from .transient import database_error, is_transient
@@ -129,6 +130,10 @@ def _engine_steps(workflow, session, call: _Call) -> None:
             open_savepoint.pop().commit()
         call.did_run()
 
+    info = session.connection().info
+    owner = KEEP_SAVEPOINTS not in info        # a nested call (a process started by a handler) shares its caller's
+    if owner:
+        info[KEEP_SAVEPOINTS] = [0]
     try:
         while True:
             workflow.script_engine.timer_fired = False
@@ -139,6 +144,9 @@ def _engine_steps(workflow, session, call: _Call) -> None:
         if open_savepoint:
             open_savepoint.pop().rollback()
         raise
+    finally:
+        if owner:
+            info.pop(KEEP_SAVEPOINTS, None)
 
 
 def _failure(exc: BaseException) -> dict:
@@ -188,6 +196,9 @@ def _execute(eng, session, instance, workflow, actor: str, *, action, act, eleme
     call = _Call(eng, session, instance, actor)
     workflow.script_engine = ScriptEngine(eng.clock, call.call_service, eng.script_limits, zone=eng.zone)
     ready_before = [] if fresh else projections.ready_user_tasks(workflow)
+    # like the inbox rows, the subscription rows mirror the stored state: none when it waits for no message
+    subscribed = not fresh and projections.uses_messages(workflow) and (
+        reconcile or bool(projections.waiting_messages(workflow)))
     before = None if fresh else {"status": instance.status, "waiting_at": waiting_at(workflow, ready_before)}
     failure = None
     try:
@@ -204,7 +215,7 @@ def _execute(eng, session, instance, workflow, actor: str, *, action, act, eleme
             failure = _failure(exc)
         _save(eng, session, instance, workflow, call, failure, action=action, element_id=element_id,
               before=before, detail=detail, reason=reason, completed_id=completed_id, fresh=fresh,
-              open_before={str(t.id) for t in ready_before}, reconcile=reconcile)
+              open_before={str(t.id) for t in ready_before}, reconcile=reconcile, subscribed=subscribed)
     except (StaleDataError, IntegrityError) as err:
         session.rollback()
         raise ConcurrentUpdate(_LOST_RACE) from err
@@ -229,23 +240,24 @@ def _execute_nested(eng, session, instance, workflow, actor, *, action, act, det
             raise database_error(exc) from exc
         failure = _failure(exc)
     _save(eng, session, instance, workflow, call, failure, action=action, element_id=None, before=None,
-          detail=detail, reason=None, completed_id=None, fresh=True, open_before=set(), reconcile=False)
+          detail=detail, reason=None, completed_id=None, fresh=True, open_before=set(), reconcile=False,
+          subscribed=False)
     return instance
 
 
 def _save(eng, session, instance, workflow, call, failure, *, action, element_id, before, detail, reason,
-          completed_id, fresh, open_before, reconcile) -> None:
+          completed_id, fresh, open_before, reconcile, subscribed) -> None:
     with session.no_autoflush:   # write everything in one flush, at commit
         _write(eng, session, instance, workflow, call, failure, action=action, element_id=element_id,
                before=before, detail=detail, reason=reason, completed_id=completed_id, fresh=fresh,
-               open_before=open_before, reconcile=reconcile)
+               open_before=open_before, reconcile=reconcile, subscribed=subscribed)
 
 
 def _write(eng, session, instance, workflow, call, failure, *, action, element_id, before, detail, reason,
-           completed_id, fresh, open_before, reconcile) -> None:
+           completed_id, fresh, open_before, reconcile, subscribed) -> None:
+    """subscribed: the instance may have subscription rows (its state before the call waited for a message)."""
     now = eng.clock.now()
-    existing_subs = [] if fresh or not projections.uses_messages(workflow) else \
-        projections.open_subscriptions(session, instance.id)
+    existing_subs = projections.open_subscriptions(session, instance.id) if subscribed else []
     ready = projections.ready_user_tasks(workflow)
     status = projections.compute_status(workflow, failure is not None, ready)
     if instance.status == "suspended" and status in ACTIVE_STATUSES:
@@ -412,9 +424,11 @@ def complete_task(eng, session, task_id: str, data: dict | None, actor: str, *,
     """Complete a ready user task with the submitted data and run the process until it waits again."""
     data = jsonable(data, "the task data")
     connection = session.connection()
-    row = connection.execute(statements.TASK_WITH_INSTANCE_LOCKED, {"task_id": str(task_id)}).first()
-    if row is not None and connection.dialect.name == "postgresql":
-        # the lock may have been waited for: read the task again, as it is now that it is ours
+    postgresql = connection.dialect.name == "postgresql"
+    row = connection.execute(statements.TASK_WITH_INSTANCE_LOCKED_SEEN if postgresql
+                             else statements.TASK_WITH_INSTANCE_LOCKED, {"task_id": str(task_id)}).first()
+    if row is not None and postgresql and row.seen_version != row.lock_version:
+        # the lock was waited for while another call changed the instance: read the task again, as it is now
         row = connection.execute(statements.TASK_WITH_INSTANCE, {"task_id": str(task_id)}).first()
     if row is None:
         raise UnknownTask(f"there is no task {task_id}")

@@ -45,3 +45,9 @@ TASK_WITH_INSTANCE = (
 # the same, with the instance row locked first (FOR UPDATE OF process_instance on PostgreSQL; SQLite's
 # write transactions hold the database lock already): the one lock order of every engine call
 TASK_WITH_INSTANCE_LOCKED = TASK_WITH_INSTANCE.with_for_update(of=_instance)
+# ... and the instance's lock_version as the statement's snapshot saw it: on PostgreSQL a waited-for lock
+# returns the locked row as it is now but the task row as it was. Every change of a task's status, title or
+# element is written by an engine call, which moves lock_version on: the same number means nothing changed.
+_seen = _instance.alias("seen")
+TASK_WITH_INSTANCE_LOCKED_SEEN = TASK_WITH_INSTANCE_LOCKED.add_columns(
+    select(_seen.c.lock_version).where(_seen.c.id == _instance.c.id).scalar_subquery().label("seen_version"))

@@ -21,8 +21,9 @@ def yes(value) -> bool:
 
 def check_photos(ctx, ids, what: str) -> list[str]:
     ids = list(ids or [])
+    known = attachments.stored(ctx.session, ids)       # one query for them all
     for digest in ids:
-        row = ctx.session.get(attachments.Attachment, digest)
+        row = known.get(digest)
         if row is None or row.kind != "photo":
             raise HazardError(f"{what}: {digest} is not a stored photo")
     return ids

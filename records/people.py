@@ -163,6 +163,8 @@ def staff_by_id(session, user_id: int) -> StaffName | None:
     if user_id not in known:
         row = session.execute(select(*_STAFF).where(User.id == user_id)).first()
         known[user_id] = StaffName(*row) if row is not None else None
+        if row is not None:       # the team head a summary names is who the step's document names next
+            memo(session, "staff_by_name").setdefault(row.username, known[user_id])
     return known[user_id]
 
 
@@ -171,8 +173,10 @@ def staff_named(session, username: str) -> StaffName | None:
     the same people several times, and names typed on a form that are no login)."""
     known = memo(session, "staff_by_name")
     if username not in known:
-        row = session.execute(select(*_STAFF).where(User.username == username)).first()
-        known[username] = StaffName(*row) if row is not None else None
+        row = session.execute(select(User.id, *_STAFF).where(User.username == username)).first()
+        known[username] = StaffName(*row[1:]) if row is not None else None
+        if row is not None:
+            memo(session, "staff_by_id").setdefault(row.id, known[username])
     return known[username]
 
 
