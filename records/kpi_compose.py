@@ -144,7 +144,9 @@ def compose(session, scope: Scope, names, group, chosen: Plan, live: Live) -> di
         add(live(scope, pending, [Hazard.id.in_(union_all(*ids.values()))],
                  {n: (lambda kept: lambda own: Hazard.id.in_(kept) & own)(ids[n]) for n in pending}))
     for name in (n for n in OWN_LOOKUPS if n in wanted):       # a pass of its own, the scope narrowed to them
-        add(live(dataclasses.replace(scope, hazard_ids=snapshots.pending(chosen.months, name), cache={}), [name], []))
+        ids = tuple(session.scalars(snapshots.pending(chosen.months, name)))
+        if ids:
+            add(live(dataclasses.replace(scope, hazard_ids=ids, cache={}), [name], []))
     for base, (kind, in_time) in EVENTS.items():
         part = [n for n in (base, in_time) if n and n in wanted]
         if part:
