@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, bindparam, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, UTCDateTime
+from .base import Base, UTCDateTime, memo
 
 
 class TaskDraft(Base):
@@ -56,6 +56,7 @@ def latest(session, task_id: str) -> tuple[int, datetime] | None:
 
 
 def save(session, task_id: str, user_id: int, data: dict, now: datetime) -> None:
+    memo(session, DRAFTED)[task_id] = True
     draft = session.get(TaskDraft, (task_id, user_id))
     if draft is None:
         session.add(TaskDraft(task_id=task_id, user_id=user_id, data=data, updated_at=now))
@@ -64,7 +65,21 @@ def save(session, task_id: str, user_id: int, data: dict, now: datetime) -> None
 
 
 _DISCARD = delete(TaskDraft).where(TaskDraft.task_id == bindparam("task_id"))   # built once: every completion
+DRAFTED = "task_drafted"      # memo: {task id: whether it has drafts}, as read in this transaction
+
+
+def has_any(task_id_column):
+    """A column expression: whether the task of that id has a draft (for a statement that reads the task)."""
+    return select(TaskDraft.task_id).where(TaskDraft.task_id == task_id_column).exists()
+
+
+def note(session, task_id: str, drafted: bool) -> None:
+    """What has_any found for the task, kept until the transaction ends."""
+    memo(session, DRAFTED)[task_id] = drafted
 
 
 def discard(session, task_id: str) -> None:
-    session.execute(_DISCARD, {"task_id": task_id})
+    """Drop the task's drafts, everyone's. None to drop (the task read in this transaction had none, and
+    none was saved since): no statement, most completions."""
+    if memo(session, DRAFTED).get(task_id) is not False:
+        session.execute(_DISCARD, {"task_id": task_id})

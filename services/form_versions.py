@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, select
 
 import forms
 from engine import HumanTask, ModelVersion, ProcessInstance, audit
+from records import drafts
 from records import form_versions as fv
 
 
@@ -93,7 +94,7 @@ def store(session, name: str, content: str, *, origin: str, actor: str, now, com
 SHOWN = "gridsafe.forms_shown"      # session.info: {instance id: {form name: content hash}} read with a task
 
 
-_TASK_AND_FORMS = (select(HumanTask, ModelVersion.forms)         # built once: every task read and completion
+_TASK_AND_FORMS = (select(HumanTask, ModelVersion.forms, drafts.has_any(HumanTask.id))   # built once: every task read
                    .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
                    .join(ModelVersion, ModelVersion.id == ProcessInstance.model_version_id)
                    .where(HumanTask.id == bindparam("task_id")))
@@ -102,11 +103,13 @@ _TASK_AND_FORMS = (select(HumanTask, ModelVersion.forms)         # built once: e
 def task_and_forms(session, task_id: str):
     """A task row and the forms its instance's model version shows, in one statement, or None. The row
     stays in the session (a session.get of it asks no query while the caller holds it); the forms are
-    kept in the session for shown_by_instance."""
+    kept in the session for shown_by_instance, and whether the task has drafts for its completion's
+    drafts.discard."""
     found = session.execute(_TASK_AND_FORMS, {"task_id": str(task_id)[:36]}).first()
     if found is None:
         return None
     session.info.setdefault(SHOWN, {})[found[0].instance_id] = found[1] or {}
+    drafts.note(session, found[0].id, bool(found[2]))
     return found[0]
 
 

@@ -87,18 +87,15 @@ def inbox(rt, session, actor, query: InboxQuery) -> tuple[list[HumanTask], int]:
     params = {"username": actor.username, "process": query.process, "customer": query.customer,
               "due_limit": _due_limit(rt, query.due) if query.due else None,
               "skipped": (query.page - 1) * PAGE_SIZE}
-    ids = session.scalars(_page_ids(session, actor, query), params).all()
+    tasks = session.scalars(_page(session, actor, query), params).all()
     # a page that is not full is the last one: its rows tell the total without counting (the usual inbox)
     skipped = params["skipped"]
-    total = skipped + len(ids) if 0 < len(ids) < PAGE_SIZE or (not ids and query.page == 1) \
+    total = skipped + len(tasks) if 0 < len(tasks) < PAGE_SIZE or (not tasks and query.page == 1) \
         else _count(session, _conditions(session, actor, query), params)
-    found = {t.id: t for t in session.scalars(_ROWS, {"ids": ids})} if ids else {}
-    return [found[i] for i in ids if i in found], total
+    return tasks, total
 
 
-# the page's rows by id, without the prefill (the list does not print it): built once
-_ROWS = select(HumanTask).where(HumanTask.id.in_(bindparam("ids", expanding=True))).options(defer(HumanTask.prefill))
-_PAGE_IDS: dict = {}          # (scope, roles, groups, filters) -> the statement of a page's ids, built once
+_PAGES: dict = {}          # (scope, roles, groups, filters) -> the statement of a page, built once
 
 
 def _conditions(session, actor, query: InboxQuery) -> list:
@@ -113,15 +110,17 @@ def _conditions(session, actor, query: InboxQuery) -> list:
     return [and_(c, *extra) for c in _scope_conditions(session, actor, query.scope)]
 
 
-def _page_ids(session, actor, query: InboxQuery):
-    """The statement of one page's task ids. The page's ids come first (from the queue index alone), then
-    those rows: a team with hundreds of ready tasks costs an index range, not hundreds of row reads to
-    sort. "mine" and "team" depend on the actor's roles and groups only: built once per combination."""
+def _page(session, actor, query: InboxQuery):
+    """The statement of one page's tasks, without the prefill (the list does not print it). The page's ids
+    are picked first, in a subquery, from the queue index alone, then joined to their rows: a team with
+    hundreds of ready tasks costs an index range, not hundreds of row reads to sort, and the page one
+    statement (it was two: the ids, then their rows). "mine" and "team" depend on the actor's roles and
+    groups only: built once per combination."""
     key = None
     if query.scope in ("mine", "team"):
         key = (query.scope, frozenset(actor.roles or ()), frozenset(actor.groups or ()),
                bool(query.process), bool(query.customer), bool(query.due))
-        found = _PAGE_IDS.get(key)
+        found = _PAGES.get(key)
         if found is not None:
             return found
     conditions = _conditions(session, actor, query)
@@ -133,11 +132,13 @@ def _page_ids(session, actor, query: InboxQuery):
         source = union_all(*(select(*keys).where(c) for c in conditions)).subquery()
         tid, due, created = source.c.id, source.c.due_at, source.c.created_at
         picked = select(tid)
-    statement = picked.order_by(due.is_(None), due, created, tid).limit(PAGE_SIZE).offset(bindparam("skipped"))
+    ids = picked.order_by(due.is_(None), due, created, tid).limit(PAGE_SIZE).offset(bindparam("skipped")).subquery()
+    statement = (select(HumanTask).join(ids, ids.c.id == HumanTask.id).options(defer(HumanTask.prefill))
+                 .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id))
     if key is not None:
-        if len(_PAGE_IDS) >= 1024:
-            _PAGE_IDS.pop(next(iter(_PAGE_IDS)))
-        _PAGE_IDS[key] = statement
+        if len(_PAGES) >= 1024:
+            _PAGES.pop(next(iter(_PAGES)))
+        _PAGES[key] = statement
     return statement
 
 

@@ -91,3 +91,34 @@ def test_a_completion_that_queued_no_findings_does_not_look_for_them(site):
     with site.app.app_context(), statements(site.app) as seen:
         work._fan_out(site.app.extensions["gridsafe.runtime"], db.session(), 1)
     assert seen == []
+
+
+def test_a_completion_deletes_the_tasks_drafts_and_asks_nothing_of_a_task_without_any(site):
+    """Every draft of a completed task goes with the completion (a teammate's too); a task nobody drafted, as
+    its read in the same transaction found, is completed without a DELETE."""
+    import io
+
+    from records import drafts
+    from records.drafts import TaskDraft
+    from records.people import User
+    from web_support import png
+    from webui import db
+    drafted, plain = site.task(site.start_visit(key="V-6")), site.task(site.start_visit(key="V-7"))
+    with site.app.app_context():
+        session = db.session()
+        for user_id in session.scalars(select(User.id).where(User.username.in_(("insp1", "insp2")))):
+            drafts.save(session, drafted.id, user_id, {"location": "草稿"}, site.clock.now())
+        session.commit()
+    client, headers = site.app.test_client(), bearer(site.app, "insp1")
+    deletes = {}
+    for task in (drafted, plain):
+        signature = client.post("/api/v1/attachments", headers=headers, content_type="multipart/form-data",
+                                data={"kind": "signature", "file": (io.BytesIO(png(61, 31)), "sig.png")})
+        with statements(site.app) as seen:
+            done = client.post(f"/api/v1/tasks/{task.id}/complete", headers=headers, json={"data": {
+                "location": "2号配电室", "result": "pass", "customer_signature": signature.get_json()["id"]}})
+        assert done.status_code == 200, done.get_json()
+        deletes[task.id] = [s for s in seen if s.startswith("DELETE FROM task_draft")]
+    assert (len(deletes[drafted.id]), deletes[plain.id]) == (1, [])
+    with site.app.app_context():
+        assert db.session().scalars(select(TaskDraft)).all() == []
