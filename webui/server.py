@@ -10,13 +10,6 @@ from gunicorn.app.base import BaseApplication
 # take it over from the first. GridSafe does not use it.
 OPTIONAL = {"control_socket_disable": True}
 
-# Connections stay open between requests: a sync worker closes each one after its answer, so every API
-# call of an integration (and every request nginx forwards) paid a new TCP connection and gunicorn's
-# accept. One thread per worker, as with sync workers: the app still answers one request at a time per
-# process. Idle connections are kept longer than nginx keeps its upstream ones (60 s by default), so
-# nginx closes them first and never sends a POST on a connection gunicorn has just closed.
-KEEP_ALIVE = {"worker_class": "gthread", "threads": 1, "keepalive": 75}
-
 
 class _Gunicorn(BaseApplication):
     def __init__(self, options: dict):
@@ -43,7 +36,7 @@ def _worker_exited(server, worker) -> None:
 def run_gunicorn(host: str, port: int, workers: int, config: dict | None = None) -> None:
     """Serve with `workers` processes; their metrics meet in PROMETHEUS_MULTIPROC_DIR (set by the caller)."""
     from services import logs
-    options = {"bind": f"{host}:{port}", "workers": workers, **KEEP_ALIVE,
+    options = {"bind": f"{host}:{port}", "workers": workers, "worker_class": "sync",
                "timeout": 120, "graceful_timeout": 20,     # no access log: the app logs each request (tracing)
                "logconfig_dict": logs.gunicorn_logconfig(config or {}), **OPTIONAL}
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
