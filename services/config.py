@@ -113,10 +113,13 @@ DEFAULTS: dict = {
     "OUTBOX_BATCH": 200,                              # messages sent per scheduler tick
     "DOCUMENTS_RENDER": "",                   # background | after_commit | worker_only | inline (services.rendering);
                                               # empty: after_commit when ENV is testing, else background
-    "RENDER_RETRY_BASE_SECONDS": 30,          # a failed render is tried again after 30 s, then 60, 120 ...
+    "RENDER_RETRY_BASE_SECONDS": 5,           # a failed render is tried again after 5 s, then 10, 20 ... (a
+                                              # delivery waits for its document: a database outage must not
+                                              # hold it for minutes)
     "RENDER_RETRY_MAX_SECONDS": 3600,         # ... at most an hour apart
     "RENDER_MAX_ATTEMPTS": 8,                 # then failed until an administrator retries (0: never)
-    "RENDER_LEASE_SECONDS": 300,              # a claimed render not finished this long after is taken over
+    "RENDER_LEASE_SECONDS": 30,               # a claimed render not finished this long after is taken over
+                                              # (a render takes about a second; a late one is refused at store)
     "RENDER_BATCH": 50,                       # documents rendered per sweep
     # indicators and team assessment (domain.md §8)
     "KPI_SUPERVISION_DAYS": 3,                        # an overdue hazard's 督导单 is delivered within this
