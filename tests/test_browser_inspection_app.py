@@ -176,6 +176,8 @@ def test_answers_given_offline_photo_and_signature_survive_a_reload(hazard_app, 
         wait_kept(page, page.get_attribute(item(1, "na") + " input", "name"), "na")
         draw_signature(page, "canvas[data-target=inspector_signature]")
         page.wait_for_function(_SIGNED)                   # the drawing, kept on the device as a data URL
+        with hazard_app.app_context():                   # nothing reached the server while offline (once
+            assert db.session().scalars(select(TaskDraft)).all() == []   # online, the page may send its draft)
         context.set_offline(False)
         page.reload()
         page.wait_for_selector("form.task-form[data-ready]")
@@ -190,8 +192,6 @@ def test_answers_given_offline_photo_and_signature_survive_a_reload(hazard_app, 
         assert page.locator("fieldset.signature img.signed").count() == 1
         assert page.inner_text("[data-progress]").replace(" ", "") == "已查2/28"
         context.close()
-    with hazard_app.app_context():                       # nothing reached the server while offline
-        assert db.session().scalars(select(TaskDraft)).all() == []
 
 
 def test_editing_takes_the_task_and_a_teammate_sees_who_saved_it_and_when(hazard_app, clock, chromium):
