@@ -21,10 +21,9 @@ def yes(value) -> bool:
 
 def check_photos(ctx, ids, what: str) -> list[str]:
     ids = list(ids or [])
-    known = attachments.stored(ctx.session, ids)       # one query for them all
+    known = attachments.stored_photos(ctx.session, ids)
     for digest in ids:
-        row = known.get(digest)
-        if row is None or row.kind != "photo":
+        if digest not in known:
             raise HazardError(f"{what}: {digest} is not a stored photo")
     return ids
 

@@ -149,11 +149,7 @@ def _stored_photos(ctx, result: dict) -> set[str]:
     (a submission may name hundreds, and this runs inside its write transaction)."""
     named = {d for row in (result.get("checklist") or []) + (result.get("findings") or [])
              for d in row.get("photos") or [] if isinstance(d, str)}
-    if not named:
-        return set()
-    found = ctx.session.scalars(select(attachments.Attachment.id).where(attachments.Attachment.id.in_(sorted(named)),
-                                                                        attachments.Attachment.kind == "photo"))
-    return set(found)
+    return attachments.stored_photos(ctx.session, named)
 
 
 def _check_photos(stored: set[str], ids, what) -> None:

@@ -13,7 +13,6 @@ from datetime import datetime
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import Integer, String, UniqueConstraint, and_, select
-from sqlalchemy.orm.util import identity_key
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -111,18 +110,12 @@ class AttachmentLink(Base):
     team_id: Mapped[int | None] = mapped_column(Integer)
 
 
-def stored(session, ids) -> dict:
-    """{id: Attachment} of those ids that are stored: what the session holds already, the rest in one query."""
-    found, wanted = {}, []
-    for digest in dict.fromkeys(ids):
-        held = session.identity_map.get(identity_key(Attachment, digest)) if isinstance(digest, str) else None
-        if held is not None:
-            found[digest] = held
-        elif isinstance(digest, str) and digest:
-            wanted.append(digest)
-    if wanted:
-        found.update((row.id, row) for row in session.scalars(select(Attachment).where(Attachment.id.in_(wanted))))
-    return found
+def stored_photos(session, ids) -> set[str]:
+    """Which of these ids are stored photos (attachments of kind photo): one query for them all."""
+    wanted = sorted({d for d in ids or () if isinstance(d, str) and d})
+    if not wanted:
+        return set()
+    return set(session.scalars(select(Attachment.id).where(Attachment.id.in_(wanted), Attachment.kind == "photo")))
 
 
 def digests_in(value) -> set[str]:

@@ -10,11 +10,10 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from forms.fields import MAX_PHOTOS
-from records import Attachment, AttachmentRefused, Customer, RequestKey, attachments, dictionary
+from records import AttachmentRefused, Customer, RequestKey, attachments, dictionary
 
 from . import access
 from .errors import Conflict, Invalid, NotFound
@@ -108,11 +107,7 @@ def uploaded_photos(session, actor, photos: list[str]) -> set[str]:
     """Which of these ids are photos uploaded before (attachments of kind photo) that the actor may
     see: naming someone else's photo must not link it to a file the actor then reads."""
     wanted = {p for p in photos if isinstance(p, str) and len(p) == 64}
-    if not wanted:
-        return set()
-    found = set(session.scalars(select(Attachment.id).where(Attachment.id.in_(sorted(wanted)),
-                                                            Attachment.kind == "photo")))
-    return {p for p in found if _may_see(session, actor, p)}
+    return {p for p in attachments.stored_photos(session, wanted) if _may_see(session, actor, p)}
 
 
 def _may_see(session, actor, digest: str) -> bool:
