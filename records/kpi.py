@@ -14,15 +14,13 @@ and a period of several months from its closed months' snapshots and the rest co
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import Index, case, func, not_, select, text
 
 from .customers import Customer
 from .documents import Document
 from .hazards import Hazard, HazardEvent
 from .inspections import Inspection
-from .kpi_conditions import (ANSWERED, _discovered, _event, _in_period, _late_without, _major_reported,
+from .kpi_conditions import (ANSWERED, SHORT, inspections_concerned, _discovered, _event, _in_period, _late_without, _major_reported,
                              _notified_in_time, elapsed_days, events_in_period, filed, unindexed, hazard_filters,
                              inspection_filters, monitored, not_cancelled, open_at, overdue_at, sure)
 from .kpi_scope import Scope, collect, groups_of, local_midnight, make_scope
@@ -46,6 +44,10 @@ Index("ix_hazard_event_at", HazardEvent.hazard_id, HazardEvent.at)
 Index("ix_hazard_event_kind_at", HazardEvent.kind, HazardEvent.at, HazardEvent.hazard_id)
 Index("ix_document_hazard_kind", Document.hazard_id, Document.kind, Document.created_at)
 Index("ix_customer_grade_history", CustomerGrade.customer_id, CustomerGrade.computed_at)
+# the inspections a short period concerns (due in it, or completed in it: see inspections_concerned), and
+# the few completed after a past moment (records.kpi_conditions: a periodic inspection overdue then)
+Index("ix_inspection_due", Inspection.due_date)
+Index("ix_inspection_completed", Inspection.completed_on)
 
 
 HAZARD_SETS = {
@@ -199,7 +201,6 @@ def _count(session, scope: Scope, names, groups: tuple, group, where: list, each
     return collect(session.execute(query).all(), names, group)
 
 
-SHORT = timedelta(days=62)     # a period up to two months long is read on the closed_at index (see concerned)
 
 
 def concerned(scope: Scope) -> list:
@@ -258,19 +259,31 @@ def hazard_counts_over(session, scopes: list[Scope], names, one_pass: bool | Non
 
 def inspection_counts(session, scope: Scope, names, group: str | tuple | None = None, *,
                       snapshot: bool = True) -> dict:
+    """As hazard_counts, for the inspection sets: a closed month from its snapshot, a period of several
+    months from its closed months' and the rest computed (records/kpi_compose.py), else computed."""
     names = list(names)
     month = snapshots.closed(session, scope) if snapshot else None
     kept = snapshots.counts(session, scope, month, snapshots.INSPECTION, names, group) if month else None
     if kept is not None:
         return kept
     analytic(session)
+    chosen = kpi_compose.plan(session, scope) if snapshot and month is None else None
+    if chosen is not None and set(names) <= set(snapshots.INSPECTION_COLUMNS):
+        def live(part_scope: Scope, where: list, cancelled: bool = False) -> dict:
+            return _count_inspections(session, part_scope, names, group, where, cancelled)
+        return kpi_compose.compose_inspections(session, scope, names, group, chosen, live)
+    return _count_inspections(session, scope, names, group, inspections_concerned(scope))
+
+
+def _count_inspections(session, scope: Scope, names, group, where: list, cancelled: bool = False) -> dict:
+    """One pass: the named sets over the inspections that meet `where` (cancelled: those cancelled too)."""
     columns = [func.coalesce(func.sum(case((INSPECTION_SETS[n](scope), 1), else_=0)), 0).label(n) for n in names]
     groups = groups_of(group)
     keys = [INSPECTION_GROUPS[g] for g in groups]
     query = select(*[k.label(f"key{i}") for i, k in enumerate(keys)], *columns).select_from(Inspection)
     if set(groups) & {"branch", "class", "industry"}:
         query = query.join(Customer, Customer.id == Inspection.customer_id)
-    query = query.where(inspection_filters(scope))
+    query = query.where(inspection_filters(scope, cancelled=cancelled), *where)
     if keys:
         query = query.group_by(*keys)
     return collect(session.execute(query).all(), names, group)
@@ -294,7 +307,7 @@ def grouped_inspection_counts(session, scope: Scope, names, keys) -> list[tuple[
     analytic(session)
     columns = [func.coalesce(func.sum(case((INSPECTION_SETS[n](scope), 1), else_=0)), 0).label(n) for n in names]
     query = (select(*keys, *columns).select_from(Inspection).join(Customer, Customer.id == Inspection.customer_id)
-             .where(inspection_filters(scope)).group_by(*keys))
+             .where(inspection_filters(scope), *inspections_concerned(scope)).group_by(*keys))
     width = len(keys)
     return [(tuple(row[:width]), {n: int(v or 0) for n, v in zip(names, row[width:])})
             for row in session.execute(query).all()]

@@ -22,6 +22,8 @@ ended and been closed). Per set:
   month's end, or in R, found late as of P's end.
 - A hazard cancelled after its month closed and before P's end is in that month's counts and in none of
   P's: its counts in each such month are computed again and taken off.
+The inspection sets the same way (compose_inspections): the months' counts and R's, less an inspection
+cancelled after its month closed.
 """
 from __future__ import annotations
 
@@ -34,7 +36,8 @@ from sqlalchemy import not_, select, true, union_all
 
 from . import snapshots
 from .hazards import Hazard, HazardEvent
-from .kpi_conditions import ANSWERED, days_up, event_hazards, unanswered
+from .inspections import Inspection
+from .kpi_conditions import ANSWERED, days_up, event_hazards, inspections_concerned, unanswered
 from .kpi_scope import Scope, local_midnight, next_month
 
 PARTITION = {"discovered": ("discovered", "filed", "notified_in_time", "major_discovered", "major_reported"),
@@ -55,6 +58,7 @@ EVENTS = {"went_overdue": ("overdue", "supervised_in_time"),        # a set of h
 IN_TIME = {in_time: base for base, (_kind, in_time) in EVENTS.items() if in_time}
 LATE, OPEN = ":late", ":open"            # the pending names of an in-time set's late and undecided hazards
 STILL_OPEN = "discovered_still_open"     # discovered in P and open at its end (not a set of records.kpi)
+OPEN_INSPECTIONS = "inspection_open"      # a month's inspections due in it and open at its close (their ids)
 
 # live(scope, names, where, each, concern): {group key: {name: count}} of the named sets over the scope's
 # hazards (its filters, those it or `concern` concerns) that meet `where`; each[name](the set's condition)
@@ -170,6 +174,39 @@ def compose(session, scope: Scope, names, group, chosen: Plan, live: Live) -> di
     if group is None and None not in answer:
         answer[None] = dict.fromkeys(names, 0)
     return answer
+
+
+def compose_inspections(session, scope: Scope, names, group, chosen: Plan, live: Callable[..., dict]) -> dict:
+    """{group key: {set name: count}} of P's inspection sets. Each inspection of a set belongs to one month
+    (of its due date; completed: of its completion), and its membership is decided at that month's end (done
+    by its due date or not), so P's counts are its closed months' counts and its rest's computed
+    (live(scope, where)), less what a month counted of the inspections cancelled since it closed (a customer
+    taken off the plan: its planned visits, late ones too, are cancelled; each month keeps the ids of those
+    open at its end, OPEN_INSPECTIONS). live(scope, where, cancelled=True) counts the cancelled too."""
+    out: dict = {}
+
+    def add(counts: dict, sign: int = 1) -> None:
+        for key, values in counts.items():
+            target = out.setdefault(key, dict.fromkeys(names, 0))
+            for name, value in values.items():
+                target[name] += sign * value
+
+    add(snapshots.counts(session, scope, chosen.months, snapshots.INSPECTION, names, group))
+    rest = chosen.rest_of(scope)
+    if rest.first_day <= scope.last_day:
+        add(live(rest, inspections_concerned(rest)))
+    cancelled = session.execute(
+        select(snapshots.IndicatorPending.month, snapshots.IndicatorPending.hazard_id)
+        .join(Inspection, Inspection.id == snapshots.IndicatorPending.hazard_id)
+        .where(snapshots.IndicatorPending.month.in_(chosen.months), snapshots.IndicatorPending.name == OPEN_INSPECTIONS,
+               Inspection.status == "cancelled")).all()       # few, or none
+    for month, name in zip(chosen.scopes, chosen.months):
+        ids = [i for m, i in cancelled if m == name]
+        if ids:
+            add(live(month, [Inspection.id.in_(ids)], cancelled=True), sign=-1)
+    if group is None:
+        out.setdefault(None, dict.fromkeys(names, 0))
+    return out
 
 
 def _take_off_cancelled(session, scope: Scope, chosen: Plan, summed: list, first: list, live: Live, add) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, case, exists, func, not_, or_, select
+from sqlalchemy import Float, case, exists, func, not_, select, true, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -103,8 +103,10 @@ def hazard_filters(scope: Scope):
     return condition
 
 
-def inspection_filters(scope: Scope):
-    condition = Inspection.status != "cancelled"
+def inspection_filters(scope: Scope, cancelled: bool = False):
+    """The scope's filters on inspections; not cancelled (cancelled=True: those too, for a correction that
+    counts the ones cancelled since their month closed: records/kpi_compose.py)."""
+    condition = Inspection.status != "cancelled" if not cancelled else true()
     if scope.future:
         condition &= Inspection.id.is_(None)
     if scope.team_ids is not None:
@@ -115,6 +117,21 @@ def inspection_filters(scope: Scope):
     if chosen is not None:
         condition &= Inspection.customer_id.in_(chosen)
     return condition
+
+
+SHORT = timedelta(days=62)     # a period up to two months long is read on an index (records.kpi.concerned)
+
+
+def inspections_concerned(scope: Scope) -> list:
+    """The inspections any set of the scope may hold: due in the period, or completed in it by as_of. A
+    short period reads them on the due_date and completed_on indexes (measured on SQLite, 30,000
+    inspections: the running month 7.9 -> 1.2 ms); a long one reads the table, as nearly every row is in
+    it (through the index: twice as slow)."""
+    due, done = Inspection.due_date, Inspection.completed_on
+    if scope.last_day - scope.first_day > SHORT:
+        due, done = unindexed(due), unindexed(done)
+    return [((due >= scope.first_day) & (due <= scope.last_day))
+            | ((done >= scope.first_day) & (done <= scope.as_of_day))]
 
 
 # --- the state of a hazard at a moment -----------------------------------------------------------
@@ -211,11 +228,15 @@ def _gap(scope: Scope):
 
 def _inspection_overdue(scope: Scope):
     """The customer has a periodic inspection past its due date and not done at as_of (one subquery,
-    evaluated once)."""
+    evaluated once): open and never completed, found on (status, due_date), or completed after as_of, found
+    on completed_on (measured on SQLite at 30,000 inspections: 7 ms of a scan, a few hundredths on the
+    indexes)."""
     day = scope.as_of_day
-    late = select(Inspection.customer_id).where(
-        Inspection.kind == "periodic", Inspection.status != "cancelled", Inspection.due_date < day,
-        or_(Inspection.completed_on.is_(None) & Inspection.status.in_(INSPECTION_OPEN), Inspection.completed_on > day))
+    periodic = (Inspection.kind == "periodic", Inspection.due_date < day)
+    late = union_all(
+        select(Inspection.customer_id).where(Inspection.status.in_(INSPECTION_OPEN), Inspection.completed_on.is_(None),
+                                             *periodic),
+        select(Inspection.customer_id).where(Inspection.completed_on > day, Inspection.status != "cancelled", *periodic))
     return Hazard.customer_id.in_(late)
 
 

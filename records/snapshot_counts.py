@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import exists, func, not_, select
 
 from . import kpi, kpi_compose, snapshots
-from .kpi_conditions import ANSWERED, days_up, event_hazards, unanswered
+from .kpi_conditions import ANSWERED, INSPECTION_OPEN, days_up, event_hazards, unanswered
 from .customers import Customer
 from .hazards import Hazard, HazardEvent
 from .indicators import grade_at
@@ -59,7 +59,8 @@ def pending(session, scope: Scope) -> dict:
     it and may join it, counted again as of the period's end; the hazards with an event of each kind of
     kpi_compose.EVENTS in the month (a hazard overdue in two months is one hazard of the period); and per
     in-time set, the hazards with an event unanswered when its days were up (late for good: name:late) or
-    not yet up at the month's end (name:open)."""
+    not yet up at the month's end (name:open); and the inspections due in the month and open when it is
+    counted (their ids: taking a customer off the plan may cancel them later, see kpi_compose)."""
     out = {}
     for name, (base, more) in _undecided(scope).items():
         out[name] = list(session.scalars(select(Hazard.id).where(
@@ -70,6 +71,9 @@ def pending(session, scope: Scope) -> dict:
     for in_time, rule in ANSWERED.items():
         out[in_time + kpi_compose.LATE] = _ids(session, unanswered(scope, rule, days_up(scope, rule)))
         out[in_time + kpi_compose.OPEN] = _ids(session, unanswered(scope, rule, not_(days_up(scope, rule))))
+    out[kpi_compose.OPEN_INSPECTIONS] = list(session.scalars(select(Inspection.id).where(   # may yet be cancelled
+        Inspection.due_date >= scope.first_day, Inspection.due_date <= scope.last_day,
+        Inspection.status.in_(INSPECTION_OPEN)).order_by(Inspection.id)))
     return out
 
 

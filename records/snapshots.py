@@ -105,18 +105,19 @@ Index("ix_indicator_count_month", IndicatorCount.month, IndicatorCount.kind, Ind
 class IndicatorPending(Base):
     """A hazard of a closed month that was not in a set when the month closed but may join it later: the
     month counted it in the set's base (discovered, notified) and not in the set. A period of several
-    months counts these few again as of its own end (records/kpi_compose.py)."""
+    months counts these few again as of its own end (records/kpi_compose.py). Also an inspection due in
+    the month and open when it closed (name inspection_open), which may be cancelled later."""
 
     __tablename__ = "indicator_pending"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[str] = mapped_column(String(7))
     name: Mapped[str] = mapped_column(String(24))             # the set: filed, signed, notified_in_time, ...
-    hazard_id: Mapped[int] = mapped_column(Integer)
+    hazard_id: Mapped[int] = mapped_column(Integer)           # of the name inspection_open: an inspection's id
 
 
 Index("ix_indicator_pending", IndicatorPending.month, IndicatorPending.name, IndicatorPending.hazard_id)
-VERSION = 2                # of what a month keeps: a snapshot of another version is counted again
+VERSION = 3                # of what a month keeps: a snapshot of another version is counted again
 
 
 def settings_key(scope: Scope) -> str:

@@ -178,7 +178,7 @@ def test_a_period_of_several_months_is_read_from_its_closed_months_and_equals_th
     dossier completed, a refused notice signed, hazards cancelled after their month closed (and the
     generated notices and 重大 reports that come after the end of the month of discovery)."""
     from sqlalchemy import delete, func, select, update
-    from records import Hazard, HazardEvent, kpi_compose
+    from records import Hazard, HazardEvent, Inspection, kpi_compose
     sessions, now = year
     names = list(kpi.HAZARD_SETS)
     with sessions() as s:                                  # what a closed month will not have seen at its end
@@ -191,6 +191,11 @@ def test_a_period_of_several_months_is_read_from_its_closed_months_and_equals_th
                                 .order_by(Hazard.id).limit(2)), went_overdue]
         s.execute(update(Hazard).where(Hazard.id.in_(cancelled))
                   .values(cancelled_at=datetime(2026, 9, 10, tzinfo=timezone.utc), status="cancelled"))
+        never_done = s.scalars(select(Inspection.id).where(                # a June visit still not made at its close
+            Inspection.kind == "periodic", Inspection.due_date >= date(2026, 6, 1),
+            Inspection.due_date <= date(2026, 6, 30)).order_by(Inspection.id).limit(1)).one()
+        s.execute(update(Inspection).where(Inspection.id == never_done)
+                  .values(status="assigned", completed_on=None, completed_at=None))
         unfiled = s.scalars(select(Hazard.id).where(Hazard.opened_at >= datetime(2026, 1, 1, tzinfo=timezone.utc),
                                                     Hazard.opened_at < datetime(2026, 10, 1, tzinfo=timezone.utc))
                             .order_by(Hazard.id)).all()
@@ -202,6 +207,7 @@ def test_a_period_of_several_months_is_read_from_its_closed_months_and_equals_th
         no_photo = [i for i in unfiled if not s.get(Hazard, i).photos and i not in cancelled][:2]
         assert no_photo, "the generated data has hazards without a photo"
         s.execute(update(Hazard).where(Hazard.id.in_(no_photo)).values(photos=["b" * 64]))
+        s.execute(update(Inspection).where(Inspection.id == never_done).values(status="cancelled"))  # taken off the plan
         refused = s.scalars(select(Hazard.id).where(
             Hazard.refused_to_sign.is_(True), Hazard.notified_at >= datetime(2026, 2, 1, tzinfo=timezone.utc),
             Hazard.notified_at < datetime(2026, 10, 1, tzinfo=timezone.utc), Hazard.id.not_in(cancelled)
@@ -223,6 +229,10 @@ def test_a_period_of_several_months_is_read_from_its_closed_months_and_equals_th
                     assert (kpi.hazard_counts(s, scope, names, group)
                             == kpi.hazard_counts(s, scope, names, group, snapshot=False)), (first, filters, group)
                 assert indicators.compute(s, scope) == indicators.compute(s, scope, snapshot=False)
+                for group in (None, *snapshots.INSPECTION_GROUPS) if not filters else (None, "team"):
+                    assert (kpi.inspection_counts(s, scope, snapshots.INSPECTION_COLUMNS, group)
+                            == kpi.inspection_counts(s, scope, snapshots.INSPECTION_COLUMNS, group, snapshot=False)
+                            ), (first, filters, group)
         assert kpi_compose.plan(s, kpi.make_scope(date(2026, 1, 1), date(2026, 12, 31), now)).months == [
             f"2026-{m:02d}" for m in range(1, 11)]
         assert kpi_compose.plan(s, kpi.make_scope(date(2026, 10, 1), date(2026, 10, 31), now)) is None  # a month
@@ -254,5 +264,9 @@ def test_a_period_of_several_months_is_read_from_its_closed_months_and_equals_th
         assert summed["signed"] == computed["signed"] - 1 + how_many(cancelled, march, "signed")
         assert how_many(no_photo, closed_run, "filed") == len(no_photo)
         assert summed["filed"] < computed["filed"] - len(no_photo) + how_many(cancelled, march, "filed")
+        inspected = snapshots.counts(s, closed_run, kpi_compose.plan(s, closed_run).months, snapshots.INSPECTION,
+                                     ["periodic_due", "periodic_late"])[None]
+        assert inspected == {n: v + 1 for n, v in kpi.inspection_counts(
+            s, closed_run, ["periodic_due", "periodic_late"], snapshot=False)[None].items()}   # the June visit
         kept = set(s.execute(select(snapshots.IndicatorPending.name, snapshots.IndicatorPending.hazard_id)).all())
         assert {("filed", i) for i in no_photo} | {("signed", refused)} <= kept
