@@ -60,14 +60,23 @@ def pending(session, scope: Scope) -> dict:
     kpi_compose.EVENTS in the month (a hazard overdue in two months is one hazard of the period); and per
     in-time set, the hazards with an event unanswered when its days were up (late for good: name:late) or
     not yet up at the month's end (name:open); and the inspections due in the month and open when it is
-    counted (their ids: taking a customer off the plan may cancel them later, see kpi_compose)."""
+    counted (their ids: taking a customer off the plan may cancel them later, see kpi_compose). Of each
+    kind of event, also the hazards whose count in the month a longer period cannot take as its own
+    (name:recount): with such an event before the month too (in the period it may be one hazard counted
+    in two months), or closed before the month (e.g. a 重大 hazard reported after its close-out: not one
+    of the month's hazards, but one of a period's that began before its close-out)."""
     out = {}
     for name, (base, more) in _undecided(scope).items():
         out[name] = list(session.scalars(select(Hazard.id).where(
             kpi.hazard_condition(session, scope, base), not_(kpi.sure(kpi.HAZARD_SETS[name](session, scope))),
             *more).order_by(Hazard.id)))
+    earlier = HazardEvent.__table__.alias("earlier")
     for base, (kind, _in_time) in kpi_compose.EVENTS.items():
         out[base] = _ids(session, event_hazards(scope, kind))
+        again = exists().where(earlier.c.hazard_id == HazardEvent.hazard_id, earlier.c.kind == kind,
+                               earlier.c.at < scope.start)
+        closed_before = exists().where(Hazard.id == HazardEvent.hazard_id, Hazard.closed_at < scope.start)
+        out[base + kpi_compose.RECOUNT] = _ids(session, event_hazards(scope, kind, again | closed_before))
     for in_time, rule in ANSWERED.items():
         out[in_time + kpi_compose.LATE] = _ids(session, unanswered(scope, rule, days_up(scope, rule)))
         out[in_time + kpi_compose.OPEN] = _ids(session, unanswered(scope, rule, not_(days_up(scope, rule))))
