@@ -3,7 +3,8 @@ a month's, and the rest of a longer period after its closed months, which is now
 months' snapshots like the hazards': records/kpi_compose.py), and the periodic inspections completed after
 a moment (records.kpi_conditions: a customer's inspection overdue then) on completed_on.
 Snapshots written before count as another version (records.snapshots.VERSION 3: each month also keeps its
-inspections open when it closed): the scheduler counts those months again.
+inspections open when it closed, and the hazards of its overdue, acceptance-due and reported sets that a
+longer period counts again): the scheduler counts those months again.
 
 Revision ID: r21_inspection_period_indexes
 Revises: r20_indicator_composition
