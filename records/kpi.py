@@ -35,7 +35,8 @@ __all__ = ["Scope", "make_scope", "local_midnight", "elapsed_days", "sure", "HAZ
 # the hazards a period concerns (open, or closed since its start) and the columns their sets read: counted
 # from the index alone, the table read only for the few rows a set needs more of (photos)
 Index("ix_hazard_kpi_state", Hazard.closed_at, Hazard.opened_at, Hazard.cancelled_at, Hazard.status, Hazard.deadline,
-      Hazard.notified_at, Hazard.customer_id, Hazard.severity, Hazard.team_id, Hazard.branch_id)
+      Hazard.notified_at, Hazard.customer_id, Hazard.severity, Hazard.team_id, Hazard.branch_id,
+      postgresql_include=["id"])    # SQLite's indexes hold the rowid (the id) anyway
 Index("ix_hazard_notified", Hazard.notified_at)
 Index("ix_hazard_cancelled", Hazard.cancelled_at, sqlite_where=Hazard.cancelled_at.is_not(None),
       postgresql_where=Hazard.cancelled_at.is_not(None))    # the few cancelled, not a path to the others
@@ -143,11 +144,11 @@ def hazard_counts(session, scope: Scope, names, group: str | tuple | None = None
         analytic(session)
 
         def live(part_scope: Scope, part: list, where: list | None, each: dict | None = None,
-                 concern: Scope | None = None) -> dict:
+                 concern: Scope | None | bool = None) -> dict:
             if where is None:
                 return hazard_counts(session, part_scope, part, group, snapshot=False)
-            return _count(session, part_scope, part, groups, group,
-                          [*loosely_concerned(concern or part_scope), *where], each)
+            concerned_by = [] if concern is False else loosely_concerned(concern or part_scope)
+            return _count(session, part_scope, part, groups, group, [*concerned_by, *where], each)
         return kpi_compose.compose(session, scope, names, group, chosen, live)
     analytic(session)
     parts: dict = {}
@@ -157,9 +158,11 @@ def hazard_counts(session, scope: Scope, names, group: str | tuple | None = None
         parts.setdefault(None, [])         # every group with hazards concerned has a row, as one pass gives
     out: dict = {}
     for through, part in parts.items():
-        where = [*concerned(scope), *(NARROWER[through](scope) if through else [])]
-        for key, values in _count(session, scope, part, groups, group, where).items():
-            out.setdefault(key, dict.fromkeys(names, 0)).update(values)
+        for where in ([[*concerned(scope), *NARROWER[through](scope)]] if through else _concerned_ranges(session, scope)):
+            for key, values in _count(session, scope, part, groups, group, where).items():
+                target = out.setdefault(key, dict.fromkeys(names, 0))
+                for name, value in values.items():
+                    target[name] += value
     if not groups:
         out.setdefault(None, dict.fromkeys(names, 0))
     return out
@@ -214,6 +217,18 @@ def concerned(scope: Scope) -> list:
     opening, ~900 ms on the closed_at index)."""
     opened = unindexed(Hazard.opened_at) if scope.as_of - scope.start <= SHORT else Hazard.opened_at
     return [opened < scope.as_of, Hazard.closed_at.is_(None) | (Hazard.closed_at >= scope.start)]
+
+
+def _concerned_ranges(session, scope: Scope) -> list[list]:
+    """The hazards the scope concerns, as the conditions of passes whose counts add up. On PostgreSQL two:
+    those still open and those closed since the period's start, each one range of the state index, which
+    holds every column the sets read, the id too, so that neither reads the table (as an OR, the planner
+    reads the table's pages of every open hazard: the running month's state at 200,000 hazards 46 -> 11 ms,
+    EXPLAIN ANALYZE). SQLite reads both ranges of the index in one pass."""
+    if session.get_bind().dialect.name != "postgresql":
+        return [concerned(scope)]
+    opened = Hazard.opened_at < scope.as_of
+    return [[opened, Hazard.closed_at.is_(None)], [opened, Hazard.closed_at >= scope.start]]
 
 
 def loosely_concerned(scope: Scope) -> list:

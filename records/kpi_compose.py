@@ -64,8 +64,9 @@ STILL_OPEN = "discovered_still_open"     # discovered in P and open at its end (
 OPEN_INSPECTIONS = "inspection_open"      # a month's inspections due in it and open at its close (their ids)
 
 # live(scope, names, where, each, concern): {group key: {name: count}} of the named sets over the scope's
-# hazards (its filters, those it or `concern` concerns) that meet `where`; each[name](the set's condition)
-# gives the condition counted instead; where None: as records.kpi computes the scope
+# hazards (its filters, those it or `concern` concerns; concern=False: `where` says which) that meet
+# `where`; each[name](the set's condition) gives the condition counted instead; where None: as
+# records.kpi computes the scope
 Live = Callable[..., dict]
 
 
@@ -163,8 +164,13 @@ def compose(session, scope: Scope, names, group, chosen: Plan, live: Live) -> di
             _events(session, scope, chosen, base, kind, in_time, part, group, live, add, {c.id for c in cancelled})
     at_end = [n for n in AT_END if n in wanted] + (["discovered"] if "discovered_closed" in wanted else [])
     if at_end:
-        still_open = [Hazard.closed_at.is_(None) | (Hazard.closed_at >= scope.as_of)]
-        add(live(scope, at_end, still_open), rename={"discovered": STILL_OPEN})
+        # open at P's end: still open, or closed since. Two passes, one range of the state index each (as
+        # an OR, PostgreSQL reads the table's pages of the 36,500 open hazards: 46 -> 11 ms at 200,000
+        # hazards); and as each of these sets is of hazards open at the end, not the loose "concerned"
+        # condition, which would be an OR again
+        for still_open in (Hazard.closed_at.is_(None), Hazard.closed_at >= scope.as_of):
+            add(live(scope, at_end, [still_open, Hazard.opened_at < scope.as_of], concern=False),
+                rename={"discovered": STILL_OPEN})
     other = [n for n in names if n not in FAMILY and n not in AT_END and n not in FIRST and n not in DERIVED
              and n not in EVENTS and n not in IN_TIME]
     if other:                            # a set this module does not know: computed

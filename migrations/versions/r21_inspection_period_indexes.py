@@ -2,6 +2,9 @@
 a month's, and the rest of a longer period after its closed months, which is now composed from the
 months' snapshots like the hazards': records/kpi_compose.py), and the periodic inspections completed after
 a moment (records.kpi_conditions: a customer's inspection overdue then) on completed_on.
+On PostgreSQL the index of the hazards' state (ix_hazard_kpi_state) also holds the id, so that a period's
+state at its end is read from the index alone (the sets look the hazard's timeline up by its id; SQLite's
+index holds the rowid anyway): the year to date's, over 36,500 open hazards, 46 -> 11 ms (EXPLAIN ANALYZE).
 Snapshots written before count as another version (records.snapshots.VERSION 3: each month also keeps its
 inspections open when it closed, and the hazards of its overdue, acceptance-due and reported sets that a
 longer period counts again): the scheduler counts those months again.
@@ -17,13 +20,23 @@ branch_labels = None
 depends_on = None
 
 
+STATE = ['closed_at', 'opened_at', 'cancelled_at', 'status', 'deadline', 'notified_at', 'customer_id', 'severity',
+         'team_id', 'branch_id']
+
+
 def upgrade():
     with op.batch_alter_table('inspection', schema=None) as batch_op:
         batch_op.create_index('ix_inspection_due', ['due_date'], unique=False)
         batch_op.create_index('ix_inspection_completed', ['completed_on'], unique=False)
+    if op.get_bind().dialect.name == 'postgresql':
+        op.drop_index('ix_hazard_kpi_state', table_name='hazard')
+        op.create_index('ix_hazard_kpi_state', 'hazard', STATE, unique=False, postgresql_include=['id'])
 
 
 def downgrade():
+    if op.get_bind().dialect.name == 'postgresql':
+        op.drop_index('ix_hazard_kpi_state', table_name='hazard')
+        op.create_index('ix_hazard_kpi_state', 'hazard', STATE, unique=False)
     with op.batch_alter_table('inspection', schema=None) as batch_op:
         batch_op.drop_index('ix_inspection_completed')
         batch_op.drop_index('ix_inspection_due')
