@@ -254,14 +254,14 @@ def _events(session, scope: Scope, chosen: Plan, base: str, kind: str, in_time: 
     marked = rows.execute(select(kept.name, kept.hazard_id).where(
         kept.month.in_(chosen.months), kept.name.in_([base + RECOUNT] + ([in_time + OPEN] if in_time else [])))).all()
     undecided = sorted({i for name, i in marked if name != base + RECOUNT})
-    rest = (set(rows.scalars(event_hazards(scope, kind, HazardEvent.at >= chosen.rest)))
+    rest = (set(rows.scalars(event_hazards(scope, kind, HazardEvent.at >= chosen.rest)).all())
             if chosen.rest < scope.as_of else set())
     special = {i for _name, i in marked} | rest | cancelled
     if not special:
         return
     months: dict = {}
     for month, hazard_id in rows.execute(select(kept.month, kept.hazard_id).where(
-            kept.month.in_(chosen.months), kept.name == base, in_ids(kept.hazard_id, sorted(special)))):
+            kept.month.in_(chosen.months), kept.name == base, in_ids(kept.hazard_id, sorted(special)))).all():
         months.setdefault(month, []).append(hazard_id)
     for month_scope, month in zip(chosen.scopes, chosen.months):
         if month in months:
