@@ -189,10 +189,11 @@ NARROWER = {"discovered": lambda sc: [Hazard.opened_at >= sc.start, Hazard.opene
 
 def _count(session, scope: Scope, names, groups: tuple, group, where: list, each: dict | None = None) -> dict:
     """One pass: the named sets over the hazards that meet `where` (those the scope concerns, or some of
-    them); each[name], when given, makes the set's condition of its own (records/kpi_compose.py)."""
+    them); each[name], when given, makes the set's condition of its own, from a function that builds
+    the set's (records/kpi_compose.py)."""
     def condition(name):
-        own = HAZARD_SETS[name](session, scope)
-        return each[name](own) if each and name in each else own
+        own = lambda: HAZARD_SETS[name](session, scope)    # noqa: E731 (built only when used: some are costly)
+        return each[name](own) if each and name in each else own()
     columns = [func.coalesce(func.sum(case((condition(n), 1), else_=0)), 0).label(n) for n in names]
     keys = [unindexed(HAZARD_GROUPS[g]) for g in groups]   # sorted, not read in a team index's order
     query = select(*[k.label(f"key{i}") for i, k in enumerate(keys)], *columns).select_from(Hazard)

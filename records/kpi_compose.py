@@ -65,8 +65,8 @@ OPEN_INSPECTIONS = "inspection_open"      # a month's inspections due in it and 
 
 # live(scope, names, where, each, concern): {group key: {name: count}} of the named sets over the scope's
 # hazards (its filters, those it or `concern` concerns; concern=False: `where` says which) that meet
-# `where`; each[name](the set's condition) gives the condition counted instead; where None: as
-# records.kpi computes the scope
+# `where`; each[name](a function that builds the set's condition) gives the condition counted instead;
+# where None: as records.kpi computes the scope
 Live = Callable[..., dict]
 
 
@@ -153,7 +153,7 @@ def compose(session, scope: Scope, names, group, chosen: Plan, live: Live) -> di
     if pending:                          # one pass over the pending hazards, each set over its own
         ids = {n: snapshots.pending(chosen.months, n) for n in pending}
         add(live(scope, pending, [Hazard.id.in_(union_all(*ids.values()))],
-                 {n: (lambda kept: lambda own: Hazard.id.in_(kept) & own)(ids[n]) for n in pending}))
+                 {n: (lambda kept: lambda own: Hazard.id.in_(kept) & own())(ids[n]) for n in pending}))
     for name in (n for n in OWN_LOOKUPS if n in wanted):       # a pass of its own, the scope narrowed to them
         ids = tuple(session.scalars(snapshots.pending(chosen.months, name)))
         if ids:
