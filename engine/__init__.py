@@ -59,6 +59,7 @@ class Engine:
         self.zone = zone or timezone.utc          # where a diagram's time without a zone is read
         self.specs = deploy.SpecCache()
         self.decision_cache: dict = {}
+        self.newest_decisions: dict = {}        # decision id -> (model versions deployed then, its newest version)
 
     def with_clock(self, clock: Clock) -> "Engine":
         """The same engine (handlers, caches) reading another clock, e.g. for `gridsafe tick --now`."""

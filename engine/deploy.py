@@ -15,7 +15,7 @@ from lxml import etree
 from sqlalchemy import and_, bindparam, distinct, func, select
 from sqlalchemy.orm import defer
 
-from . import audit, tables
+from . import audit, statements, tables
 from .errors import AmbiguousDefinition, UnknownProcess
 from .lint import SCHEMA_PROBLEM, lint_bpmn, lint_dmn
 from .models import Definition, ModelVersion
@@ -64,7 +64,7 @@ _OWNING_MODELS = select(_version.c.name).distinct().select_from(_OWNED[0]).where
 # the newest definition and how many models' newest versions define it, in one statement (every start asks)
 _LATEST_DEFINITION = (select(_definition.c.model_version_id, _definition.c.title,
                              select(func.count(distinct(_version.c.name))).select_from(_OWNED[0])
-                             .where(_OWNED[1]).scalar_subquery().label("owners"))
+                             .where(_OWNED[1]).scalar_subquery().label("owners"), statements.MODELS_DEPLOYED)
                       .where(_definition.c.kind == bindparam("kind"),
                              _definition.c.definition_id == bindparam("definition_id"))
                       .order_by(_definition.c.model_version_id.desc()).limit(1))

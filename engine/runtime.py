@@ -54,8 +54,9 @@ def _keep(session, instance) -> None:
 class _Call:
     """One engine call: what handlers get in their context, and what they asked to audit."""
 
-    def __init__(self, eng, session, instance, actor):
+    def __init__(self, eng, session, instance, actor, models_deployed: int | None = None):
         self.eng, self.session, self.instance, self.actor = eng, session, instance, actor
+        self.models_deployed = models_deployed
         self.path: list[str] = []
         self.events: list[dict] = []
         self._step_events: list[dict] = []
@@ -94,7 +95,8 @@ class _Call:
 
     def decide(self, decision_id: str, inputs: dict) -> tuple[dict, str]:
         """Evaluate the newest deployed decision table: (outputs, "<file> v<version>"). Raises DecisionFailed."""
-        return decisions.decide(self.eng, self.session, decision_id, inputs, newest=self._decisions)
+        return decisions.decide(self.eng, self.session, decision_id, inputs, newest=self._decisions,
+                                models_deployed=self.models_deployed)
 
     def audit(self, action: str, *, before=None, after=None, reason=None, element_id=None) -> None:
         self._step_events.append({"action": action, "before": before, "after": after, "reason": reason,
@@ -173,27 +175,29 @@ def waiting_at(workflow, ready=None) -> list[str]:
 
 def execute(eng, session, instance, workflow, actor: str, *, action: str, act=None, element_id=None,
             detail=None, reason=None, completed_id=None, fresh=False, steps=True,
-            reconcile=False, nested=False) -> ProcessInstance:
+            reconcile=False, nested=False, models_deployed: int | None = None) -> ProcessInstance:
     """Apply `act`, run the engine, save everything and commit: the one unit of work.
 
     reconcile: the act may re-open tasks that have rows already (admin retry/skip).
     nested: started by a handler of another instance — part of that call's transaction, so this
     neither commits nor rolls back (the caller's step does, with its savepoint).
+    models_deployed: statements.MODELS_DEPLOYED as the call's first statement read it, if it did.
     """
     if nested:
-        return _execute_nested(eng, session, instance, workflow, actor, action=action, act=act, detail=detail)
+        return _execute_nested(eng, session, instance, workflow, actor, action=action, act=act, detail=detail,
+                               models_deployed=models_deployed)
     session.info[_KEPT] = [instance]
     try:
         return _execute(eng, session, instance, workflow, actor, action=action, act=act, element_id=element_id,
                         detail=detail, reason=reason, completed_id=completed_id, fresh=fresh, steps=steps,
-                        reconcile=reconcile)
+                        reconcile=reconcile, models_deployed=models_deployed)
     finally:
         session.info.pop(_KEPT, None)
 
 
 def _execute(eng, session, instance, workflow, actor: str, *, action, act, element_id, detail, reason,
-             completed_id, fresh, steps, reconcile) -> ProcessInstance:
-    call = _Call(eng, session, instance, actor)
+             completed_id, fresh, steps, reconcile, models_deployed) -> ProcessInstance:
+    call = _Call(eng, session, instance, actor, models_deployed)
     workflow.script_engine = ScriptEngine(eng.clock, call.call_service, eng.script_limits, zone=eng.zone)
     ready_before = [] if fresh else projections.ready_user_tasks(workflow)
     # like the inbox rows, the subscription rows mirror the stored state: none when it waits for no message
@@ -226,8 +230,9 @@ def _execute(eng, session, instance, workflow, actor: str, *, action, act, eleme
     return instance
 
 
-def _execute_nested(eng, session, instance, workflow, actor, *, action, act, detail) -> ProcessInstance:
-    call = _Call(eng, session, instance, actor)
+def _execute_nested(eng, session, instance, workflow, actor, *, action, act, detail, models_deployed
+                    ) -> ProcessInstance:
+    call = _Call(eng, session, instance, actor, models_deployed)
     workflow.script_engine = ScriptEngine(eng.clock, call.call_service, eng.script_limits, zone=eng.zone)
     failure = None
     try:
@@ -416,7 +421,8 @@ def start_instance(eng, session, process_id: str, *, actor: str, business_key: s
     # every column known (None where not set), so that writing it back never reloads the row first
     instance = attach(session, {**dict.fromkeys(statements.INSTANCE_COLUMNS), **values})
     return execute(eng, session, instance, workflow, actor, action="instance.started",
-                   act=lambda wf: wf.task_tree.data.update(data), detail={"data": data}, fresh=True, nested=nested)
+                   act=lambda wf: wf.task_tree.data.update(data), detail={"data": data}, fresh=True, nested=nested,
+                   models_deployed=getattr(definition, "models_deployed", None))
 
 
 def complete_task(eng, session, task_id: str, data: dict | None, actor: str, *,
@@ -450,7 +456,8 @@ def complete_task(eng, session, task_id: str, data: dict | None, actor: str, *,
         task.run()
 
     return execute(eng, session, instance, workflow, actor, action="task.completed", act=act,
-                   element_id=row.task_element_id, detail={"task": row.task_title, "data": data}, completed_id=row.task_id)
+                   element_id=row.task_element_id, detail={"task": row.task_title, "data": data}, completed_id=row.task_id,
+                   models_deployed=row.models_deployed)
 
 
 def deliver_message(eng, session, name: str, correlation_key: str | None, payload: dict | None,

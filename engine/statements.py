@@ -4,9 +4,9 @@ Building a statement costs more than running it on SQLite; these are the hot pat
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
-from .models import AuditEvent, HumanTask, ProcessInstance
+from .models import AuditEvent, HumanTask, ModelVersion, ProcessInstance
 
 _instance = ProcessInstance.__table__
 _task = HumanTask.__table__
@@ -35,10 +35,14 @@ INSERT_AUDIT = insert(AuditEvent.__table__)
 INSTANCE_COLUMNS = tuple(c.name for c in _instance.columns)
 INSERT_INSTANCE = insert(_instance).returning(_instance.c.id)
 
+# how many model versions are deployed (they are only ever added): a call that read it knows without asking
+# again that the newest decision table it looked up before is still the newest (engine/decisions.py)
+MODELS_DEPLOYED = select(func.count()).select_from(ModelVersion.__table__).scalar_subquery().label("models_deployed")
+
 TASK_WITH_INSTANCE = (
     select(_task.c.id.label("task_id"), _task.c.status.label("task_status"), _task.c.title.label("task_title"),
            _task.c.element_id.label("task_element_id"),
-           *(_instance.c[name] for name in INSTANCE_COLUMNS))
+           *(_instance.c[name] for name in INSTANCE_COLUMNS), MODELS_DEPLOYED)
     .join(_instance, _instance.c.id == _task.c.instance_id)
     .where(_task.c.id == bindparam("task_id"))
 )

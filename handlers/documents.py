@@ -111,6 +111,7 @@ def _archive(ctx, hazard, kind, number, doc) -> dict:
 def inspectors_text(ctx, *names) -> str | None:
     """Inspectors (logins or typed names) by name with their 检查证 numbers, once each."""
     printed = []
+    people.look_up_staff(ctx.session, names)
     for name in names:
         if not name:
             continue

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from records import customers, dictionary, risk
 from records.hazards import OPEN, Hazard
@@ -155,19 +155,33 @@ def _factors(ctx: Context) -> dict:
     return {**FACTORS, **(ctx.settings.get("RISK_CLASS_FACTORS") or {})}
 
 
+def _open_hazards_and_grade(session, customer_id: int) -> tuple[list[Hazard], risk.CustomerGrade | None]:
+    """(the customer's open hazards by id, its current grade) in one query: read after the lock, so both
+    are what the grading that held it committed."""
+    Customer, Grade = customers.Customer, risk.CustomerGrade
+    rows = session.execute(
+        select(Hazard, Grade).select_from(Customer)
+        .outerjoin(Hazard, and_(Hazard.customer_id == Customer.id, Hazard.status.in_(OPEN)))
+        .outerjoin(Grade, and_(Grade.customer_id == Customer.id, Grade.current.is_(True)))
+        .where(Customer.id == customer_id).order_by(Hazard.id)).all()
+    hazards = list(dict.fromkeys(h for h, _ in rows if h is not None))
+    return hazards, next((g for _, g in rows if g is not None), None)
+
+
 def grade(ctx: Context, customer_id, reason: str = "event") -> dict:
     """Grade a customer from its open hazards through the decision table; store it; warn on a change."""
-    # the customer's row is locked (PostgreSQL): two gradings of one customer never both become current
-    ctx.session.execute(select(customers.Customer.id).where(customers.Customer.id == int(customer_id))
-                        .with_for_update())
+    # the customer's row is locked (PostgreSQL): two gradings of one customer never both become current;
+    # SQLite has no row locks (its writers take turns), so the statement would only cost a round trip there
+    if ctx.session.get_bind().dialect.name != "sqlite":
+        ctx.session.execute(select(customers.Customer.id).where(customers.Customer.id == int(customer_id))
+                            .with_for_update())
     customer = ctx.session.get(customers.Customer, int(customer_id))
     if customer is None:
         raise GradingError(f"there is no customer {customer_id}")
     if ctx.decide is None:
         raise GradingError("risk grading needs the decision table, and this context cannot evaluate one")
     now, today = ctx.now(), local_today(ctx)
-    open_hazards = ctx.session.scalars(select(Hazard).where(Hazard.customer_id == customer.id,
-                                                            Hazard.status.in_(OPEN)).order_by(Hazard.id)).all()
+    open_hazards, current = _open_hazards_and_grade(ctx.session, customer.id)
     klass = customer_class(customer, today)
     facts = [facts_of(h, customer.effective_class(today), now) for h in open_hazards]
     inputs, rows, formula = assess(klass, facts, _factors(ctx),
@@ -178,7 +192,8 @@ def grade(ctx: Context, customer_id, reason: str = "event") -> dict:
         raise GradingError(f"the decision table {version} answered grade {value!r}; it must answer A, B, C or None")
     words = drivers(value, outputs.get("basis") or "matrix", klass, rows, formula)
     row, previous = risk.store(ctx.session, customer.id, grade=value, score=inputs["score"], drivers=words,
-                               model_version=version, reason=reason, now=now, open_hazards=len(rows))
+                               model_version=version, reason=reason, now=now, open_hazards=len(rows),
+                               previous=current)
     old = previous.grade if previous else None
     warned = None
     if row is not previous:

@@ -7,6 +7,7 @@ one indexed lookup.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 from datetime import datetime
@@ -143,15 +144,24 @@ def link(session, ids, *, kind: str, object_id, branch_id: int | None = None, te
         return
     object_id = str(object_id)
     links = AttachmentLink.__table__
-    rows = session.execute(select(Attachment.id, links.c.id).outerjoin(links, and_(
-        links.c.attachment_id == Attachment.id, links.c.object_kind == kind, links.c.object_id == object_id))
-        .where(Attachment.id.in_(sorted(wanted)))).all()
-    missing = sorted({digest for digest, linked in rows if linked is None})
-    if missing:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        session.execute(dialect.insert(links).on_conflict_do_nothing(),
-                        [{"attachment_id": digest, "object_kind": kind, "object_id": object_id,
-                          "branch_id": branch_id, "team_id": team_id} for digest in missing])
+    query = select(Attachment.id, links.c.id).outerjoin(links, and_(
+        links.c.attachment_id == Attachment.id, links.c.object_kind == kind, links.c.object_id == object_id)
+    ).where(Attachment.id.in_(sorted(wanted)))
+    # nothing it reads or writes pending: the step's other changes are flushed once, later, with the rest
+    flush_first = _pending(session, (Attachment, AttachmentLink))
+    with contextlib.nullcontext() if flush_first else session.no_autoflush:
+        rows = session.execute(query).all()
+        missing = sorted({digest for digest, linked in rows if linked is None})
+        if missing:
+            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            session.execute(dialect.insert(links).on_conflict_do_nothing(),
+                            [{"attachment_id": digest, "object_kind": kind, "object_id": object_id,
+                              "branch_id": branch_id, "team_id": team_id} for digest in missing])
+
+
+def _pending(session, classes) -> bool:
+    """Whether the session holds unflushed rows of these classes (added, changed or deleted)."""
+    return any(isinstance(o, classes) for group in (session.new, session.dirty, session.deleted) for o in group)
 
 
 def link_referenced(session, value, **where) -> None:

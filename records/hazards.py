@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, select, update
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, event, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 
-from .base import Base, UTCDateTime
+from .base import Base, UTCDateTime, forget, memo
 from .customers import Customer
 from . import people
 from .people import Branch, Team
@@ -120,9 +120,8 @@ class Hazard(Base):
         session = object_session(self)
         if self.reported_to_government or session is None or self.id is None:
             return bool(self.reported_to_government)
-        return session.scalar(select(HazardEvent.id).where(HazardEvent.hazard_id == self.id,
-                                                           HazardEvent.kind.in_(("report_prepared", "reported")))
-                              .limit(1)) is not None
+        # the whole timeline, not a query of its own: the step's document reads it next (kept for the transaction)
+        return any(e.kind in ("report_prepared", "reported") for e in timeline(session, self.id))
 
     def summary(self) -> dict:
         """What the process keeps of its hazard (variable `hazard`): small and JSON-able."""
@@ -220,6 +219,17 @@ def status_as_of(session, hazard_id: int, moment: datetime) -> str | None:
 
 
 def timeline(session, hazard_id: int) -> list[HazardEvent]:
-    return list(session.scalars(select(HazardEvent).where(HazardEvent.hazard_id == hazard_id)
-                                .order_by(HazardEvent.at, HazardEvent.id)))
+    """The hazard's events in order, read once per transaction (an event added meanwhile: read again)."""
+    known = memo(session, "timeline")
+    if hazard_id not in known:
+        known[hazard_id] = list(session.scalars(select(HazardEvent).where(HazardEvent.hazard_id == hazard_id)
+                                                .order_by(HazardEvent.at, HazardEvent.id)))
+    return list(known[hazard_id])
+
+
+@event.listens_for(Session, "transient_to_pending")
+def _event_added(session, instance) -> None:
+    """Events are only ever added (record_event): a timeline read before one was added is read again."""
+    if isinstance(instance, HazardEvent):
+        forget(session, "timeline")
 

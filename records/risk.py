@@ -59,14 +59,19 @@ def grade_since(session, customer_id: int) -> datetime | None:
     return since.computed_at if since is not None else None
 
 
-def store(session, customer_id: int, *, grade, score, drivers, model_version, reason, now, open_hazards
-          ) -> tuple[CustomerGrade, CustomerGrade | None]:
+_LOOK_UP = object()
+
+
+def store(session, customer_id: int, *, grade, score, drivers, model_version, reason, now, open_hazards,
+          previous=_LOOK_UP) -> tuple[CustomerGrade, CustomerGrade | None]:
     """Record a new grade as current (the previous one stays in the history). Returns (new, previous).
+    `previous`: the current grade when the caller read it already (under the customer's lock).
 
     When nothing changed (grade, score, drivers, model version), nothing is written and (previous,
     previous) is returned: regrading twice, e.g. a daily job run twice, leaves one history row.
     """
-    previous = current_grade(session, customer_id)
+    if previous is _LOOK_UP:
+        previous = current_grade(session, customer_id)
     if previous is not None and (previous.grade, previous.score, list(previous.drivers or []),
                                  previous.model_version) == (grade, score, list(drivers), model_version):
         return previous, previous

@@ -80,3 +80,22 @@ def test_a_handler_reaches_the_table_through_its_context(world):
     assert world.deploy("review.bpmn").status == "deployed"
     world.start("review", key="R1", label="x", days=5)
     assert seen["result"] == ({"grade": "B"}, "grade v1")
+
+
+def test_a_table_deployed_by_another_process_decides_the_next_call(world, sessions, clock):
+    seen = []
+
+    def register(ctx, label, days):
+        seen.append(ctx.decide("grade_decision", {"severity": days}))
+        return {"deadline": None}
+
+    world.engine.handlers.update({"test.register": register, "test.remind": lambda ctx: {}})
+    world.deploy("grade.dmn")
+    assert world.deploy("review.bpmn").status == "deployed"
+    world.start("review", key="R1", label="x", days=3)
+    world.start("review", key="R2", label="x", days=3)          # the newest table is known: not looked up again
+    other = World(sessions, clock, {})                           # another process: its own engine and caches
+    stricter = (DIAGRAMS / "grade.dmn").read_text().replace("&gt;= 4", "&gt;= 3")
+    assert other.deploy("grade.dmn", stricter.encode()).version == 2
+    world.start("review", key="R3", label="x", days=3)
+    assert seen == [({"grade": "C"}, "grade v1")] * 2 + [({"grade": "B"}, "grade v2")]

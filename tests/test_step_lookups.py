@@ -141,3 +141,18 @@ def test_links_to_attachments_are_made_once_in_one_statement(sessions, tmp_path,
         assert len(seen) == 1                    # which are stored and not yet linked, in one query
         rows = s.execute(select(AttachmentLink.attachment_id, AttachmentLink.object_id, AttachmentLink.team_id)).all()
     assert sorted(rows) == sorted((p, "7", 2) for p in photos)
+
+
+def test_a_documents_inspectors_logins_and_typed_names_are_read_in_one_query(staff):
+    from types import SimpleNamespace
+
+    from handlers.documents import inspectors_text
+    with staff() as s:
+        s.scalars(select(User).where(User.username == "insp2")).one().display_name = "李检查"
+        s.flush()
+        with selects(s) as seen:
+            text = inspectors_text(SimpleNamespace(session=s), "insp1", "李检查", "王某", "insp1")
+            assert wording.user_by_display_name(s, "李检查").username == "insp2"
+            assert wording.person(s, "王某") == "王某"
+        assert text == "INSP1、李检查、王某"                # a typed name of one user is that user; of none, as typed
+        assert len(seen) == 1
