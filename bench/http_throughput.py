@@ -1,10 +1,10 @@
 """HTTP throughput: instances started and completed per second through the JSON API of `gridsafe serve`.
 
-What is measured: the production server (`gridsafe serve`: gunicorn, sync workers, GRIDSAFE_WORKERS
-of them, default 2) on a fresh database with only bench/diagrams/minimal/bench_minimal.bpmn
-deployed (start → script task `count = 1` → user task in lane "inspector" offered to the user's
-team → exclusive gateway → end; form bench/forms/minimal.schema.json). ONE client, one call at a
-time over http.client, runs for each instance
+What is measured: the production server (`gridsafe serve`: gunicorn, GRIDSAFE_WORKERS one-thread workers,
+default 2, keeping connections open between requests) on a fresh database with only
+bench/diagrams/minimal/bench_minimal.bpmn deployed (start → script task `count = 1` → user task in lane
+"inspector" offered to the user's team → exclusive gateway → end; form bench/forms/minimal.schema.json).
+ONE client, one call at a time over http.client, runs for each instance
 
   POST /api/v1/processes/instances      {"process_id": "bench_minimal", "business_key": ..., "data": {"team": ...}}
   POST /api/v1/tasks/<id>/complete      {"data": {"passed": ..., "note": ...}}   (the id from "ready_tasks")
@@ -207,8 +207,8 @@ def write_lock_stuck(url: str) -> bool:
 # --- the client -----------------------------------------------------------------------------------
 
 class Client:
-    """One connection, reused while the server keeps it open (gunicorn's sync workers close it after
-    each response; http.client then reconnects on the next request)."""
+    """One connection, reused while the server keeps it open (a server that closes it after each
+    response, as gunicorn's sync workers did, makes http.client reconnect on the next request)."""
 
     def __init__(self, port: int, token: str):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)

@@ -1,6 +1,6 @@
 """Write contention: other users' writes while one user submits an inspection with the most findings.
 
-What is measured, over real HTTP against `gridsafe serve` (gunicorn, --workers sync workers, default 4)
+What is measured, over real HTTP against `gridsafe serve` (gunicorn, --workers one-thread workers, default 4)
 with `gridsafe scheduler` running beside it (interval 2 s), on a fresh database with the real diagrams
 (bpmn/) and bench_minimal.bpmn deployed:
 

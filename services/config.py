@@ -42,6 +42,7 @@ DEFAULTS: dict = {
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 2,
+    "REQUEST_TIMEOUT_SECONDS": 120,           # a request still running this long ends its gunicorn worker (logged)
     "PROXY_HOPS": 0,                          # proxies in front that set X-Forwarded-*; 0: trust none of them
     "SCHEDULER_INTERVAL_SECONDS": 30,
     "HAZARD_FILING_REQUEST_SECONDS": 3,       # an inspection's hazard files opened in its request (one transaction each),

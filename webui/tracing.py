@@ -25,6 +25,7 @@ def init_app(app) -> None:
 def _begin() -> None:
     given = request.headers.get("X-Request-ID", "")
     g.request_id = given if SANE.fullmatch(given) else logs.new_id()
+    request.environ["gridsafe.request_id"] = g.request_id      # named by gridsafe serve's watchdog if it hangs
     g.request_id_token = logs.bind(g.request_id)
     g.request_started = time.perf_counter()
 
