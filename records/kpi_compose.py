@@ -39,7 +39,8 @@ from sqlalchemy import not_, select, true, union_all
 from . import snapshots
 from .hazards import Hazard, HazardEvent
 from .inspections import Inspection
-from .kpi_conditions import ANSWERED, days_up, event_hazards, in_ids, inspections_concerned, unanswered
+from .kpi_conditions import (ANSWERED, days_up, event_hazards, in_ids, inspections_concerned, unanswered,
+                             unindexed)
 from .kpi_scope import Scope, local_midnight, next_month
 
 PARTITION = {"discovered": ("discovered", "filed", "notified_in_time", "major_discovered", "major_reported"),
@@ -260,8 +261,9 @@ def _events(session, scope: Scope, chosen: Plan, base: str, kind: str, in_time: 
     if not special:
         return
     months: dict = {}
-    for month, hazard_id in rows.execute(select(kept.month, kept.hazard_id).where(
-            kept.month.in_(chosen.months), kept.name == base, in_ids(kept.hazard_id, sorted(special)))).all():
+    for month, hazard_id in rows.execute(select(kept.month, kept.hazard_id).where(     # looked up by hazard
+            unindexed(kept.month).in_(chosen.months), kept.name == base, in_ids(kept.hazard_id, sorted(special)))
+    ).all():
         months.setdefault(month, []).append(hazard_id)
     for month_scope, month in zip(chosen.scopes, chosen.months):
         if month in months:

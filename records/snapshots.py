@@ -117,6 +117,8 @@ class IndicatorPending(Base):
 
 
 Index("ix_indicator_pending", IndicatorPending.month, IndicatorPending.name, IndicatorPending.hazard_id)
+# which months kept some hazards (a period's corrections: records/kpi_compose.py), by hazard
+Index("ix_indicator_pending_hazard", IndicatorPending.name, IndicatorPending.hazard_id, IndicatorPending.month)
 VERSION = 3                # of what a month keeps: a snapshot of another version is counted again
 
 
