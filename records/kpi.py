@@ -14,15 +14,19 @@ and a period of several months from its closed months' snapshots and the rest co
 """
 from __future__ import annotations
 
-from sqlalchemy import Index, case, func, not_, select, text
+import dataclasses
+
+from sqlalchemy import Index, case, exists, func, not_, select, text
+from sqlalchemy.orm import aliased
 
 from .customers import Customer
 from .documents import Document
 from .hazards import Hazard, HazardEvent
 from .inspections import Inspection
-from .kpi_conditions import (ANSWERED, SHORT, inspections_concerned, _discovered, _event, _in_period, _late_without, _major_reported,
-                             _notified_in_time, elapsed_days, events_in_period, filed, unindexed, hazard_filters,
-                             inspection_filters, monitored, not_cancelled, open_at, overdue_at, sure)
+from .kpi_conditions import (ANSWERED, SHORT, _discovered, _event, _in_period, _late_without, _major_reported,
+                             _notified_in_time, elapsed_days, events_in_period, filed, hazard_filters, in_ids,
+                             inspection_filters, inspections_concerned, monitored, not_cancelled, open_at,
+                             overdue_at, sure, unindexed)
 from .kpi_scope import Scope, collect, groups_of, local_midnight, make_scope
 from .risk import CustomerGrade
 from . import kpi_compose, snapshots
@@ -143,13 +147,16 @@ def hazard_counts(session, scope: Scope, names, group: str | tuple | None = None
     if chosen is not None and set(names) <= set(snapshots.HAZARD_COLUMNS):
         analytic(session)
 
+        def recount(part: list, base: str, late: str | None, ids: list) -> dict:
+            return kept_counts(session, scope, chosen, part, groups, group, base, late, ids)
+
         def live(part_scope: Scope, part: list, where: list | None, each: dict | None = None,
                  concern: Scope | None | bool = None) -> dict:
             if where is None:
                 return hazard_counts(session, part_scope, part, group, snapshot=False)
             concerned_by = [] if concern is False else loosely_concerned(concern or part_scope)
             return _count(session, part_scope, part, groups, group, [*concerned_by, *where], each)
-        return kpi_compose.compose(session, scope, names, group, chosen, live)
+        return kpi_compose.compose(session, scope, names, group, chosen, live, recount)
     analytic(session)
     parts: dict = {}
     for name in names:
@@ -218,6 +225,34 @@ def concerned(scope: Scope) -> list:
     opening, ~900 ms on the closed_at index)."""
     opened = unindexed(Hazard.opened_at) if scope.as_of - scope.start <= SHORT else Hazard.opened_at
     return [opened < scope.as_of, Hazard.closed_at.is_(None) | (Hazard.closed_at >= scope.start)]
+
+
+def kept_counts(session, scope: Scope, chosen, part: list, groups: tuple, group, base: str, late: str | None,
+                ids: list) -> dict:
+    """{group key: {name: count}}: what P's closed months (chosen: records.kpi_compose.Plan) counted of an
+    event's set `base` (and of its in-time set, the other of `part`: those not among the month's `late`
+    ids) over the hazards `ids`, summed over the months, in one pass over the ids each month kept: a hazard
+    as its month counted it, with the scope's filters, not cancelled by the month's end, opened by then and
+    not closed before its start (records.kpi_compose._events)."""
+    months = chosen.months
+    kept, held = aliased(snapshots.IndicatorPending), aliased(snapshots.IndicatorPending)
+    start = case({m: sc.start for m, sc in zip(months, chosen.scopes)}, value=kept.month)
+    end = case({m: sc.end for m, sc in zip(months, chosen.scopes)}, value=kept.month)
+    counted = ((Hazard.cancelled_at.is_(None) | (Hazard.cancelled_at >= end)) & (Hazard.opened_at < end)
+               & (Hazard.closed_at.is_(None) | (Hazard.closed_at >= start)))
+    on_time = not_(exists().where(held.month == kept.month, held.name == late, held.hazard_id == kept.hazard_id))
+    conditions = {base: counted, **{n: counted & on_time for n in part if n != base}}
+    keys = [HAZARD_GROUPS[g] for g in groups]
+    query = (select(*[k.label(f"key{i}") for i, k in enumerate(keys)],
+                    *[func.coalesce(func.sum(case((conditions[n], 1), else_=0)), 0).label(n) for n in part])
+             .select_from(kept).join(Hazard, Hazard.id == kept.hazard_id))
+    if set(groups) & {"class", "industry"}:
+        query = query.join(Customer, Customer.id == Hazard.customer_id)
+    query = query.where(unindexed(kept.month).in_(months), kept.name == base, in_ids(kept.hazard_id, ids),
+                        hazard_filters(dataclasses.replace(scope, hazard_ids=None), cancelled=True))
+    if keys:
+        query = query.group_by(*keys)
+    return collect(session.execute(query).all(), part, group)
 
 
 def _concerned_ranges(session, scope: Scope) -> list[list]:

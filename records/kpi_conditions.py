@@ -121,8 +121,10 @@ def not_cancelled(moment: datetime):
     return Hazard.cancelled_at.is_(None) | (Hazard.cancelled_at >= moment)
 
 
-def hazard_filters(scope: Scope):
-    condition = not_cancelled(scope.as_of)
+def hazard_filters(scope: Scope, cancelled: bool = False):
+    """The scope's filters on hazards; not cancelled by its as_of (cancelled=True: not that one, for a
+    count that decides it otherwise: records.kpi.kept_counts)."""
+    condition = not_cancelled(scope.as_of) if not cancelled else true()
     if scope.future:
         condition &= Hazard.id.is_(None)
     if scope.branch_ids is not None:
