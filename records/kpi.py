@@ -212,8 +212,6 @@ def _count(session, scope: Scope, names, groups: tuple, group, where: list, each
     return collect(session.execute(query).all(), names, group)
 
 
-
-
 def concerned(scope: Scope) -> list:
     """The hazards any set of the scope may hold: opened by as_of and not closed before its start. A short
     period reads them on the closed_at index (the open ones, and the few closed since its start), where

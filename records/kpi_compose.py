@@ -30,6 +30,7 @@ cancelled after its month closed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
@@ -126,14 +127,7 @@ def compose(session, scope: Scope, names, group, chosen: Plan, live: Live, recou
     for name in names:
         wanted |= set(DERIVED.get(name, ()))
     out: dict = {}
-
-    def add(counts: dict, sign: int = 1, rename: dict | None = None) -> None:
-        for key, values in counts.items():
-            target = out.setdefault(key, {})
-            for name, value in values.items():
-                name = (rename or {}).get(name, name)
-                target[name] = target.get(name, 0) + sign * value
-
+    add = functools.partial(_add, out)
     summed = sorted(n for n in wanted if n in FAMILY)
     if summed:
         add(snapshots.counts(session, scope, chosen.months, snapshots.HAZARD, summed, group))
@@ -197,13 +191,7 @@ def compose_inspections(session, scope: Scope, names, group, chosen: Plan, live:
     taken off the plan: its planned visits, late ones too, are cancelled; each month keeps the ids of those
     open at its end, OPEN_INSPECTIONS). live(scope, where, cancelled=True) counts the cancelled too."""
     out: dict = {}
-
-    def add(counts: dict, sign: int = 1) -> None:
-        for key, values in counts.items():
-            target = out.setdefault(key, dict.fromkeys(names, 0))
-            for name, value in values.items():
-                target[name] += sign * value
-
+    add = functools.partial(_add, out)
     add(snapshots.counts(session, scope, chosen.months, snapshots.INSPECTION, names, group))
     rest = chosen.rest_of(scope)
     if rest.first_day <= scope.last_day:
@@ -217,9 +205,19 @@ def compose_inspections(session, scope: Scope, names, group, chosen: Plan, live:
         ids = [i for m, i in cancelled if m == name]
         if ids:
             add(live(month, [Inspection.id.in_(ids)], cancelled=True), sign=-1)
+    answer = {key: {n: values.get(n, 0) for n in names} for key, values in out.items()}
     if group is None:
-        out.setdefault(None, dict.fromkeys(names, 0))
-    return out
+        answer.setdefault(None, dict.fromkeys(names, 0))
+    return answer
+
+
+def _add(out: dict, counts: dict, sign: int = 1, rename: dict | None = None) -> None:
+    """Add {group key: {name: count}} into `out` (sign -1: take off), some names renamed."""
+    for key, values in counts.items():
+        target = out.setdefault(key, {})
+        for name, value in values.items():
+            name = (rename or {}).get(name, name)
+            target[name] = target.get(name, 0) + sign * value
 
 
 def _take_off_cancelled(chosen: Plan, cancelled: list, summed: list, first: list, live: Live, add) -> None:
