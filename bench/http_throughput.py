@@ -434,6 +434,7 @@ def run(kind: str, args, work_around: bool = False) -> dict:
                 raise
             finally:
                 if args.keep_log and log.exists():
+                    Path(args.keep_log).mkdir(parents=True, exist_ok=True)
                     (Path(args.keep_log) / f"serve-{kind}.log").write_bytes(log.read_bytes())
             server_ms = server_times(env, seq_token, args) if args.server_sequences else None
     result = summary(measured, work_around=work_around)

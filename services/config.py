@@ -52,6 +52,8 @@ DEFAULTS: dict = {
     "SCHEDULER_MAX_BACKOFF_SECONDS": 300,     # failed ticks (database down) are retried at most this far apart
     "LOG_FORMAT": "json",                     # json: one JSON object per line; text: for a terminal
     "LOG_LEVEL": "INFO",
+    "ENGINE_LOG_LEVEL": "WARNING",            # SpiffWorkflow's loggers (spiff.*): at INFO a line per task state
+                                              # change, with the task's data (customers' names and phones)
     "METRICS_TOKEN": "",                      # a Prometheus scraper sends it as a bearer token to /metrics
     "MAX_MODEL_BYTES": 2 * 1024 * 1024,
     "SCRIPT_TIME_LIMIT_SECONDS": 2,           # diagram code (scripts, conditions, DMN cells) per engine call

@@ -17,12 +17,34 @@ from webui import db, engine_of
 
 @pytest.fixture
 def log_lines():
-    stream, root = io.StringIO(), logging.getLogger()
-    level = root.level
-    handler = logs.configure({"LOG_FORMAT": "json"}, stream)
+    yield from _lines({"LOG_FORMAT": "json"})
+
+
+def _lines(config: dict):
+    stream, root, spiff = io.StringIO(), logging.getLogger(), logging.getLogger(logs.ENGINE_LOGGER)
+    levels = root.level, spiff.level
+    handler = logs.configure(config, stream)
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     root.removeHandler(handler)
-    root.setLevel(level)
+    root.setLevel(levels[0])
+    spiff.setLevel(levels[1])
+
+
+def test_the_engine_s_task_lines_with_their_data_are_left_out_unless_asked_for(site):
+    """SpiffWorkflow logs each task state change at INFO with the task's data (a customer's contacts)."""
+    quiet = _lines({"LOG_FORMAT": "json"})
+    lines = next(quiet)
+    site.start_visit()
+    assert not [line for line in lines() if line["logger"].startswith("spiff")]
+    next(quiet, None)
+    loud = _lines({"LOG_FORMAT": "json", "ENGINE_LOG_LEVEL": "INFO"})
+    lines = next(loud)
+    site.start_visit()
+    changes = [line for line in lines() if line["logger"] == "spiff.task"]
+    assert changes and all("data" in line for line in changes)
+    next(loud, None)
+    assert logs.gunicorn_logconfig({})["loggers"][logs.ENGINE_LOGGER]["level"] == "WARNING"
+    assert logs.gunicorn_logconfig({"ENGINE_LOG_LEVEL": "INFO"})["loggers"]["spiff"]["level"] == "INFO"
 
 
 def test_a_request_id_joins_the_log_line_the_answer_and_the_audit_event(client, site, log_lines):
