@@ -121,3 +121,29 @@ def test_a_request_under_way_is_answered_when_the_server_stops(server):
     request.join(timeout=15)
     assert answers and answers[0].status in (200, 503), server.log.read_text(errors="replace")
     assert server.popen.wait(timeout=30) == 0
+
+
+def test_a_worker_settles_its_heap_once_its_app_is_loaded():
+    """What the worker holds after loading the app is frozen out of the collector's full walks
+    (services.heap); objects made later are still collected."""
+    import gc
+    import weakref
+
+    from webui.server import _watch_requests
+
+    class Worker:
+        wsgi = staticmethod(lambda environ, start_response: [b""])
+
+    gc.unfreeze()
+    worker = Worker()
+    _watch_requests(3600)["post_worker_init"](worker)
+    try:
+        assert gc.get_freeze_count() > 10_000 and worker.wsgi is not Worker.wsgi
+        made_later = Worker()
+        made_later.itself = made_later                # a cycle made after the freeze is still collected
+        gone = weakref.ref(made_later)
+        del made_later
+        gc.collect()
+        assert gone() is None
+    finally:
+        gc.unfreeze()

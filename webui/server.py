@@ -9,6 +9,8 @@ import time
 
 from gunicorn.app.base import BaseApplication
 
+from services import heap
+
 LOG = logging.getLogger("gridsafe.server")
 
 # gunicorn >= 25 opens a control socket at one path per user: a second node on the same machine would
@@ -90,10 +92,12 @@ class Watchdog:
 
 
 def _watch_requests(limit: float) -> dict:
-    """gunicorn hooks that time every request of each worker against `limit` seconds."""
-    def post_worker_init(worker):
+    """gunicorn hooks that time every request of each worker against `limit` seconds (and settle the
+    worker's heap once its app is loaded: services.heap)."""
+    def post_worker_init(worker):               # the worker has loaded the app (create_app)
         worker.gridsafe_watchdog = Watchdog(limit).start()
         worker.wsgi = worker.gridsafe_watchdog.wrap(worker.wsgi)
+        heap.settle()
 
     def post_request(worker, req, environ, resp):
         worker.gridsafe_watchdog.finished()
