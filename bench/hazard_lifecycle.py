@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import random
 import statistics
 import sys
@@ -60,7 +61,7 @@ from benchlib import pct, pg_schema  # noqa: E402
 from engine import FixedClock  # noqa: E402
 from engine.database import make_engine, make_session_factory  # noqa: E402
 from records import Branch, Customer, Document, Hazard, Team, User, dictionary  # noqa: E402
-from services import migrate  # noqa: E402
+from services import heap, migrate  # noqa: E402
 from webui import create_app  # noqa: E402
 
 PG_BASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -132,6 +133,7 @@ def lifecycles(url: str, folder: Path, n: int, render: str = "inline") -> dict:
     sessions = make_session_factory(sa)
     clock = FixedClock(NOW)
     world = AllDiagrams.make(sessions, clock, folder, "inline" if render == "inline" else "worker_only")
+    heap.settle()                   # as a server worker does once its app is loaded (services.heap)
     worker = None
     context = multiprocessing.get_context("spawn")
     stop, drained = context.Event(), context.Event()
@@ -372,6 +374,7 @@ def main() -> None:
             if args.only in (None, "lifecycle"):
                 rates = {}
                 for render in (("inline", "deferred", "queued") if args.render == "all" else (args.render,)):
+                    os.sync()   # what the phase before wrote (documents, WAL) reaches the disk before, not during, this one
                     with database(kind, folder, f"life_{kind}_{render}") as url:
                         r = lifecycles(url, folder / f"life_{kind}_{render}", args.lifecycles, render)
                     rates[render] = r["per_second"]

@@ -287,11 +287,13 @@ class InProcessClient:
     def __init__(self, env: dict, token: str):
         from sqlalchemy import event
 
+        from services import heap
         from webui import create_app
         self.app = create_app({"ENV": "development", "DATABASE_URL": env["GRIDSAFE_DATABASE_URL"],
                                "DATA_DIR": env["GRIDSAFE_DATA_DIR"], "BPMN_DIR": env["GRIDSAFE_BPMN_DIR"],
                                "FORMS_DIR": env["GRIDSAFE_FORMS_DIR"]})
         self.client = self.app.test_client()
+        heap.settle()                       # as a gunicorn worker does once its app is loaded
         self.headers = {"Authorization": f"Bearer {token}"}
         self.statements = 0
         self.show_sql = False
