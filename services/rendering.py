@@ -236,6 +236,28 @@ def failed_jobs(session, actor, limit: int = 100) -> tuple[list[tuple[RenderJob,
     return [tuple(r) for r in rows], render_jobs.counts(session)
 
 
+RETRY_ALL_LIMIT = 500      # failed jobs one "retry all" makes due again: a write transaction of bounded length
+
+
+def retry_failed(rt, session, actor) -> tuple[int, int]:
+    """Every failed render job due again now (at most RETRY_ALL_LIMIT, oldest first), e.g. once a template
+    or the disk is repaired: one transaction, one audit event. The scheduler's next sweep renders them, not
+    this request. Returns (how many, how many failed ones are left)."""
+    access.require_outbox(actor)
+    now = rt.now()
+    jobs = session.scalars(select(RenderJob).where(RenderJob.status == "failed")
+                           .order_by(RenderJob.id).limit(RETRY_ALL_LIMIT)).all()
+    if jobs:
+        for job in jobs:
+            render_jobs.retry(job, now)
+        audit.record(session, "documents", at=now, actor=actor.username, action="document.renders_retried",
+                     after={"jobs": [j.id for j in jobs], "documents": [j.document_id for j in jobs]})
+        session.commit()
+    else:
+        session.rollback()
+    return len(jobs), render_jobs.counts(session)["failed"]
+
+
 def retry(rt, session, actor, job_id: int) -> RenderJob:
     """A failed render job due again now; one transaction, one audit event."""
     access.require_outbox(actor)

@@ -161,6 +161,43 @@ def test_a_failing_render_is_retried_with_backoff_then_failed_for_admins_who_ret
         assert s.scalars(select(AuditEvent).where(AuditEvent.action == "document.render_retried")).one()
 
 
+def test_administrators_retry_every_failed_render_at_once_in_one_transaction(world, monkeypatch):
+    """After a template or the disk is repaired: one action makes every failed job due again (a bounded
+    batch, oldest first), with one audit event; the next sweep renders them."""
+    world.open()
+    world.open()
+    rt = world.rt
+    real = docx_layout.replay
+    monkeypatch.setattr(docx_layout, "replay", lambda ops, ctx: (_ for _ in ()).throw(OSError("no space left")))
+    rt.config["RENDER_MAX_ATTEMPTS"] = 1
+    _, jobs = _rows(world)
+    assert len(jobs) >= 2 and rendering.render_due(rt)["failed"] == len(jobs)
+    admin = SimpleNamespace(roles=["admin"], username="admin1", is_system=False)
+    with world.sessions() as s:
+        with pytest.raises(Forbidden):
+            rendering.retry_failed(rt, s, SimpleNamespace(roles=["inspector"], username="i", is_system=False))
+    assert all(j.status == "failed" for j in _rows(world)[1])            # refused: nothing written
+    monkeypatch.setattr(rendering, "RETRY_ALL_LIMIT", len(jobs) - 1)
+    with world.sessions() as s:
+        assert rendering.retry_failed(rt, s, admin) == (len(jobs) - 1, 1)
+    _, after = _rows(world)
+    assert [j.status for j in after] == ["pending"] * (len(jobs) - 1) + ["failed"]     # the oldest first
+    assert all(j.attempts == 0 and j.next_attempt_at == world.clock.now() for j in after[:-1])
+    with world.sessions() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "document.renders_retried")).one()
+        assert event.actor == "admin1" and event.after["jobs"] == [j.id for j in jobs[:-1]]
+        assert event.after["documents"] == [j.document_id for j in jobs[:-1]]
+    monkeypatch.setattr(docx_layout, "replay", real)
+    assert rendering.render_due(rt)["rendered"] == len(jobs) - 1
+    with world.sessions() as s:
+        assert rendering.retry_failed(rt, s, admin) == (1, 0)
+        assert rendering.retry_failed(rt, s, admin) == (0, 0)              # nothing failed: no event
+        assert len(s.scalars(select(AuditEvent).where(AuditEvent.action == "document.renders_retried")).all()) == 2
+    assert rendering.render_due(rt)["rendered"] == 1
+    with world.sessions() as s:
+        assert all(s.get(Document, j.document_id).ready for j in jobs)
+
+
 def test_the_document_holds_what_was_true_at_its_step_not_at_its_render(world):
     iid = world.open()
     with world.sessions() as s:
@@ -314,9 +351,34 @@ def test_administrators_see_failed_renders_on_the_outbox_page_and_retry_them(lat
     admin = signed_in(late_app, "admin")
     page = admin.get("/admin/outbox").get_data(as_text=True)
     assert "未能生成的文书" in page and "disk full" in page and 'data-status="failed"' in page
+    assert "全部重新生成" in page
     monkeypatch.setattr(docx_layout, "replay", real)
     job_id = _rows(SimpleNamespace(sessions=rt.sessions))[1][0].id
     response = admin.post(f"/admin/outbox/renders/{job_id}/retry", data={"csrf_token": csrf_of(admin, "/admin/outbox")})
     assert response.status_code == 302
     assert rendering.render_due(rt)["rendered"] == 1         # worker_only: the next sweep renders it
+    assert "全部重新生成" not in admin.get("/admin/outbox").get_data(as_text=True)     # nothing failed now
+    assert inspector.post("/admin/outbox/renders/retry-failed",
+                          data={"csrf_token": csrf_of(inspector, "/inbox")}).status_code in (403, 404)
     assert inspector.get("/admin/outbox").status_code in (403, 404)
+
+
+def test_the_outbox_page_retries_every_failed_render_with_one_button(late_app, monkeypatch):
+    from web_support import csrf_of, jpeg, signed_in
+    rt = late_app.extensions["gridsafe.runtime"]
+    inspector = signed_in(late_app, "insp1")
+    assert inspector.post("/hazards/new", content_type="multipart/form-data", data={
+        "csrf_token": csrf_of(inspector, "/hazards/new"), "customer": "3600100001", "item_code": "EP02",
+        "location": "配电室", "equipment": "发电机", "description": "容量不足",
+        "photos": (io.BytesIO(jpeg()), "hazard.jpg")}).status_code == 302
+    real = docx_layout.replay
+    monkeypatch.setattr(docx_layout, "replay", lambda ops, ctx: (_ for _ in ()).throw(OSError("disk full")))
+    rt.config["RENDER_MAX_ATTEMPTS"] = 1
+    failed = rendering.render_due(rt)["failed"]
+    assert failed >= 1
+    monkeypatch.setattr(docx_layout, "replay", real)
+    admin = signed_in(late_app, "admin")
+    answer = admin.post("/admin/outbox/renders/retry-failed", data={"csrf_token": csrf_of(admin, "/admin/outbox")},
+                        follow_redirects=True).get_data(as_text=True)
+    assert f"{failed} 份文书将在调度程序下次运行时重新生成。" in answer and "全部重新生成" not in answer
+    assert rendering.render_due(rt)["rendered"] == failed

@@ -118,6 +118,7 @@ ACCESS: dict[str, object] = {
     "outbox.retry": ADMIN,
     "outbox.retry_failed": ADMIN,
     "outbox.retry_render": ADMIN,
+    "outbox.retry_failed_renders": ADMIN,
     "reports.read_all": STAFF,
     # indicators, periodic reports, team assessment (issue 8): leaders, specialists, supervisors read
     "dashboard.index": KPI_READERS,

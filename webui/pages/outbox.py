@@ -53,6 +53,17 @@ def retry_failed():
     return redirect(url_for("outbox.index"))
 
 
+@bp.post("/renders/retry-failed")
+def retry_failed_renders():
+    """Every document that could not be generated is due again (e.g. after its template was repaired)."""
+    count, left = rendering.retry_failed(current.runtime(), db.session(), current.actor())
+    flash(ngettext("%(num)d document will be generated again at the next scheduler tick.",
+                   "%(num)d documents will be generated again at the next scheduler tick.", count), "success")
+    if left:
+        flash(_("%(num)d more could not be generated: retry them once these are done.", num=left), "info")
+    return redirect(url_for("outbox.index"))
+
+
 @bp.post("/renders/<int:job_id>/retry")
 def retry_render(job_id):
     """Render a document whose render job failed again (now when this process renders, else at the next tick)."""
