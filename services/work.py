@@ -198,14 +198,18 @@ class TaskView:
 
 def task_or_404(rt, session, actor, task_id: str) -> HumanTask:
     """A task the actor may see (offered, held, done, or of a group in reach); else NotFound."""
-    held = form_versions.task_and_forms(session, task_id)    # the row and its forms in one read  # noqa: F841
+    # the row and its forms in one read; `held` keeps the row alive (the session's identity map holds rows
+    # weakly), so access.task_or_404's session.get asks no query
+    held = form_versions.task_and_forms(session, task_id)  # noqa: F841
     return access.task_or_404(session, actor, task_id)
 
 
 def offered_task(rt, session, actor, task_id: str) -> HumanTask:
     """A task the actor may work on now: NotFound outside reach, Conflict when no longer ready,
     Forbidden when it is offered to someone else."""
-    held = form_versions.task_and_forms(session, task_id)    # the row and its forms in one read  # noqa: F841
+    # the row and its forms in one read; `held` keeps the row alive (the session's identity map holds rows
+    # weakly), so access.task_or_404's session.get asks no query
+    held = form_versions.task_and_forms(session, task_id)  # noqa: F841
     task = access.task_or_404(session, actor, task_id)
     if not access.offered(task, actor):
         if task.status != "ready":
