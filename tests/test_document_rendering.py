@@ -329,7 +329,9 @@ def test_the_delivery_waits_for_its_notice_and_keeps_what_was_entered(late_app):
         assert db.session().get(HumanTask, task.id).status == "completed"
 
 
-def test_administrators_see_failed_renders_on_the_outbox_page_and_retry_them(late_app, monkeypatch):
+def _a_failed_render(late_app, monkeypatch):
+    """An inspector files a hazard whose notice cannot be rendered ("disk full", one attempt): the runtime,
+    the inspector's client, the real replay (to put back) and how many jobs failed."""
     from web_support import csrf_of, jpeg, signed_in
     rt = late_app.extensions["gridsafe.runtime"]
     inspector = signed_in(late_app, "insp1")
@@ -340,7 +342,13 @@ def test_administrators_see_failed_renders_on_the_outbox_page_and_retry_them(lat
     real = docx_layout.replay
     monkeypatch.setattr(docx_layout, "replay", lambda ops, ctx: (_ for _ in ()).throw(OSError("disk full")))
     rt.config["RENDER_MAX_ATTEMPTS"] = 1
-    assert rendering.render_due(rt)["failed"] == 1
+    return rt, inspector, real, rendering.render_due(rt)["failed"]
+
+
+def test_administrators_see_failed_renders_on_the_outbox_page_and_retry_them(late_app, monkeypatch):
+    from web_support import csrf_of, signed_in
+    rt, inspector, real, failed = _a_failed_render(late_app, monkeypatch)
+    assert failed == 1
     from engine import HumanTask
     from webui import db
     with late_app.app_context():
@@ -364,17 +372,8 @@ def test_administrators_see_failed_renders_on_the_outbox_page_and_retry_them(lat
 
 
 def test_the_outbox_page_retries_every_failed_render_with_one_button(late_app, monkeypatch):
-    from web_support import csrf_of, jpeg, signed_in
-    rt = late_app.extensions["gridsafe.runtime"]
-    inspector = signed_in(late_app, "insp1")
-    assert inspector.post("/hazards/new", content_type="multipart/form-data", data={
-        "csrf_token": csrf_of(inspector, "/hazards/new"), "customer": "3600100001", "item_code": "EP02",
-        "location": "配电室", "equipment": "发电机", "description": "容量不足",
-        "photos": (io.BytesIO(jpeg()), "hazard.jpg")}).status_code == 302
-    real = docx_layout.replay
-    monkeypatch.setattr(docx_layout, "replay", lambda ops, ctx: (_ for _ in ()).throw(OSError("disk full")))
-    rt.config["RENDER_MAX_ATTEMPTS"] = 1
-    failed = rendering.render_due(rt)["failed"]
+    from web_support import csrf_of, signed_in
+    rt, _inspector, real, failed = _a_failed_render(late_app, monkeypatch)
     assert failed >= 1
     monkeypatch.setattr(docx_layout, "replay", real)
     admin = signed_in(late_app, "admin")
