@@ -12,12 +12,13 @@ from types import SimpleNamespace
 
 import pytest
 from docx import Document as Docx
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from engine import AuditEvent
 from hazard_support import HazardWorld
 from handlers import docx_layout
 from records import Document, Hazard
+from records.files import FileChunk
 from records.render_jobs import RenderJob
 from services import access, config, rendering
 from services.errors import Forbidden
@@ -196,6 +197,24 @@ def test_administrators_retry_every_failed_render_at_once_in_one_transaction(wor
     assert rendering.render_due(rt)["rendered"] == 1
     with world.sessions() as s:
         assert all(s.get(Document, j.document_id).ready for j in jobs)
+
+
+def test_a_photo_missing_from_the_store_fails_the_render_by_name_never_a_gap(world):
+    photos = [world.photo(1), world.photo(2)]
+    world.open(photos=photos)
+    lost = photos[1]                                   # an attachment's id is its content's SHA-256
+    with world.sessions() as s:
+        if world.files.kind == "database":
+            s.execute(delete(FileChunk).where(FileChunk.sha256 == lost))
+            s.commit()
+        else:
+            world.files.path(lost).unlink()
+    report = rendering.render_due(world.rt)
+    assert report["retrying"] >= 1 and report["rendered"] < sum(report.values())
+    _, jobs = _rows(world)
+    failed = [j for j in jobs if j.last_error]
+    assert failed and all(f"the stored file {lost} named by the document is missing" in j.last_error
+                          for j in failed)
 
 
 def test_the_document_holds_what_was_true_at_its_step_not_at_its_render(world):
