@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, func, or_, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, defer, mapped_column
 
 from .base import Base, UTCDateTime
 
@@ -66,9 +66,10 @@ def claim(session, job_id: int, worker: str, now: datetime, lease: timedelta) ->
 
 
 def held(session, job_id: int, worker: str) -> RenderJob | None:
-    """The job if `worker` still holds its claim (locked on PostgreSQL until the transaction ends)."""
-    query = select(RenderJob).where(RenderJob.id == job_id, RenderJob.claimed_by == worker,
-                                    RenderJob.status == "pending")
+    """The job if `worker` still holds its claim (locked on PostgreSQL until the transaction ends), without
+    its snapshot (the layout operations, tens of kilobytes of JSON): whoever holds it has rendered it."""
+    query = select(RenderJob).options(defer(RenderJob.snapshot)).where(
+        RenderJob.id == job_id, RenderJob.claimed_by == worker, RenderJob.status == "pending")
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return session.scalars(query).first()

@@ -25,6 +25,7 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 from sqlalchemy import event, select
+from sqlalchemy.orm import defer
 
 from engine import audit
 from engine.database import make_session_factory
@@ -229,7 +230,8 @@ def hook(config: dict, files, clock_of: Callable[[], Any]) -> Callable[[Any], No
 def failed_jobs(session, actor, limit: int = 100) -> tuple[list[tuple[RenderJob, Document]], dict]:
     """The failed render jobs and the retrying ones with their documents, newest first, and the counts."""
     access.require_outbox(actor)
-    rows = session.execute(select(RenderJob, Document).join(Document, Document.id == RenderJob.document_id)
+    rows = session.execute(select(RenderJob, Document).options(defer(RenderJob.snapshot))
+                           .join(Document, Document.id == RenderJob.document_id)
                            .where((RenderJob.status == "failed")
                                   | ((RenderJob.status == "pending") & RenderJob.last_error.is_not(None)))
                            .order_by(RenderJob.created_at.desc(), RenderJob.id.desc()).limit(limit)).all()
