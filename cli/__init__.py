@@ -11,6 +11,7 @@ import click
 
 import services
 from engine import FixedClock, parse_instant
+from services import config
 
 
 @click.group()
@@ -31,8 +32,18 @@ def with_runtime(command):
     def wrapper(ctx, *args, **kwargs):
         obj = ctx.obj or {}
         rt = obj.get("rt") or (obj["app"].extensions["gridsafe.runtime"] if obj.get("app") is not None else None)
-        return command(rt or services.build(), *args, **kwargs)
+        return command(rt or _runtime(), *args, **kwargs)
     return wrapper
+
+
+def _runtime():
+    """A runtime from the settings; a setting refused (services.config.check) is the command's error, its
+    message naming the variable and the fix, without a traceback for the administrator to read through."""
+    try:
+        settings = config.load()
+    except (ValueError, RuntimeError) as err:
+        raise click.ClickException(str(err)) from None
+    return services.build(settings)
 
 
 def clock_at(rt, now: str | None, example: str = ""):

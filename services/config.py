@@ -163,6 +163,9 @@ def _coerce(name: str, raw: str, default):
     return raw
 
 
+LOG_LEVELS = ("LOG_LEVEL", "ENGINE_LOG_LEVEL")
+
+
 def load(overrides: dict | None = None, environ=os.environ) -> dict:
     """DEFAULTS, then GRIDSAFE_* variables, then the overrides (tests)."""
     config = dict(DEFAULTS)
@@ -171,6 +174,9 @@ def load(overrides: dict | None = None, environ=os.environ) -> dict:
         if raw is not None and raw != "":
             config[name] = _coerce(name, raw, default)
     config.update(overrides or {})
+    for name in LOG_LEVELS:
+        if isinstance(config.get(name), str):
+            config[name] = config[name].strip().upper()         # logging knows the names in capitals only
     if not config.get("DOCUMENTS_RENDER"):
         config["DOCUMENTS_RENDER"] = "after_commit" if config["ENV"] == "testing" else "background"
     check(config)
@@ -188,6 +194,10 @@ def check(config: dict) -> None:
         raise RuntimeError(f"refusing to start: GRIDSAFE_SECRET_KEY must be at least {MIN_SECRET_KEY} characters "
                            "of random text in production. " + _NEW_KEY)
     _check_assessment(config)
+    for name in LOG_LEVELS:
+        if config.get(name) not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"GRIDSAFE_{name} must be DEBUG, INFO, WARNING, ERROR or CRITICAL, "
+                             f"not {config.get(name)!r}")
     if config.get("DOCUMENTS_RENDER") not in ("background", "after_commit", "worker_only", "inline"):
         raise ValueError("GRIDSAFE_DOCUMENTS_RENDER must be background, after_commit, worker_only or inline, "
                          f"not {config.get('DOCUMENTS_RENDER')!r}")

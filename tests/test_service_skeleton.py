@@ -71,6 +71,23 @@ def test_a_malformed_setting_is_named_in_the_error():
     loaded = config.load({}, environ={"GRIDSAFE_HOLIDAYS": '["2026-10-01..2026-10-07"]',
                                       "GRIDSAFE_MAKEUP_WORKDAYS": '["2026-09-27"]'})
     assert loaded["HOLIDAYS"] == ["2026-10-01..2026-10-07"] and loaded["MAKEUP_WORKDAYS"] == ["2026-09-27"]
+    with pytest.raises(ValueError, match="GRIDSAFE_ENGINE_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or "
+                                         "CRITICAL, not 'VERBOSE'"):
+        config.load({}, environ={"GRIDSAFE_ENGINE_LOG_LEVEL": "verbose"})
+    with pytest.raises(ValueError, match="GRIDSAFE_LOG_LEVEL must be"):
+        config.load({}, environ={"GRIDSAFE_LOG_LEVEL": "loud"})
+    loaded = config.load({}, environ={"GRIDSAFE_LOG_LEVEL": "warning", "GRIDSAFE_ENGINE_LOG_LEVEL": " info"})
+    assert (loaded["LOG_LEVEL"], loaded["ENGINE_LOG_LEVEL"]) == ("WARNING", "INFO")
+
+
+def test_a_command_refuses_a_malformed_setting_in_one_line_without_a_traceback(tmp_path):
+    env = {**os.environ, "GRIDSAFE_INSTANCE_DIR": str(tmp_path), "GRIDSAFE_LOG_LEVEL": "verbose"}
+    done = subprocess.run([sys.executable, "-m", "cli", "tick"], capture_output=True, text=True, timeout=60,
+                          env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == "Error: GRIDSAFE_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, " \
+                                  "not 'VERBOSE'"
+    assert not list(tmp_path.iterdir())                       # refused before anything was made
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a) or "gridsafe")
