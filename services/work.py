@@ -207,10 +207,7 @@ def task_or_404(rt, session, actor, task_id: str) -> HumanTask:
 def offered_task(rt, session, actor, task_id: str) -> HumanTask:
     """A task the actor may work on now: NotFound outside reach, Conflict when no longer ready,
     Forbidden when it is offered to someone else."""
-    # the row and its forms in one read; `held` keeps the row alive (the session's identity map holds rows
-    # weakly), so access.task_or_404's session.get asks no query
-    held = form_versions.task_and_forms(session, task_id)  # noqa: F841
-    task = access.task_or_404(session, actor, task_id)
+    task = task_or_404(rt, session, actor, task_id)
     if not access.offered(task, actor):
         if task.status != "ready":
             raise Conflict()
