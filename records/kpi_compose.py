@@ -3,7 +3,8 @@ the rest of it computed: records.kpi.hazard_counts answers such a period through
 the computation from the records gives (tests/test_indicator_snapshots.py compares both). Queries only.
 
 The period P is split into its closed months m1..mk (a run of whole months from P's first day, each with
-a snapshot of P's settings) and the rest R, from the end of mk to P's as_of (empty for a period that has
+a snapshot of P's settings; the first of them may be a run of months kept as one, records/snapshots.py:
+the year to date is then one run and its rest) and the rest R, from the end of mk to P's as_of (empty for a period that has
 ended and been closed). Per set:
 - A set whose hazards each belong to one month (discovered, filed, notified in time, 重大 discovered and
   reported in time: the month of discovery; closed, closed on time: of the close-out; notified, signed:
@@ -78,8 +79,8 @@ class Plan:
 
     @property
     def months(self) -> list[str]:
-        """'YYYY-MM' of each, as the snapshots name them."""
-        return [f"{m.first_day:%Y-%m}" for m in self.scopes]
+        """The key of each ('YYYY-MM', or a run's 'YYYY-MM~YYYY-MM'), as the snapshots name them."""
+        return [snapshots.period_key(m.first_day, m.last_day) for m in self.scopes]
 
     @property
     def rest(self) -> datetime:
@@ -111,12 +112,20 @@ def plan(session, scope: Scope) -> Plan | None:
     if not candidates or (len(candidates) == 1 and candidates[0].end >= scope.end):
         return None                   # nothing closed in it, or P is one month (read from its snapshot)
     key, names = snapshots.settings_key(scope), Plan(candidates).months
+    runs = [snapshots.period_key(candidates[0].first_day, c.last_day) for c in candidates]
     kept = dict(session.execute(select(snapshots.IndicatorMonth.month, snapshots.IndicatorMonth.settings).where(
-        snapshots.IndicatorMonth.month.in_(names))).all())
-    closed = 0
-    while closed < len(names) and kept.get(names[closed]) == key:
-        closed += 1
-    return Plan(candidates[:closed]) if closed else None
+        snapshots.IndicatorMonth.month.in_(names + runs[1:]))).all())
+    chosen, index = [], 0
+    for last in range(len(candidates) - 1, 0, -1):       # the longest run of P's first months kept as one
+        if kept.get(runs[last]) == key:
+            run = candidates[last]
+            chosen = [dataclasses.replace(candidates[0], last_day=run.last_day, end=run.end, as_of=run.as_of)]
+            index = last + 1
+            break
+    while index < len(names) and kept.get(names[index]) == key:
+        chosen.append(candidates[index])
+        index += 1
+    return Plan(chosen) if chosen else None
 
 
 def compose(session, scope: Scope, names, group, chosen: Plan, live: Live, recount: Callable[..., dict]) -> dict:

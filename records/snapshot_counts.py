@@ -1,4 +1,4 @@
-"""Counting a closed month for its snapshot (records/snapshots.py): every named set of records.kpi per
+"""Counting a closed month (or a run of months, counted as one) for its snapshot (records/snapshots.py): every named set of records.kpi per
 combination of branch, team, customer class, industry (and severity for hazards), the grades customers
 stood at, and the hazards whose membership of a set may still change (pending). Queries only; the rows
 are stored with records.snapshots.replace.
@@ -18,12 +18,12 @@ from .risk import CustomerGrade
 
 
 def count(session, scope: Scope) -> list[dict]:
-    """Count the month of `scope` (a whole, ended month, without filters): the rows of its snapshot, not
-    yet stored (a dict of columns each). Reads only, so that the write transaction that stores them stays
-    short."""
-    month = snapshots.month_of(scope)
+    """Count the month (or run of months) of `scope` (whole, ended months, without filters): the rows of its
+    snapshot, not yet stored (a dict of columns each). Reads only, so that the write transaction that stores
+    them stays short."""
+    month = snapshots.key_of(scope)
     if month is None or any(f is not None for f in (scope.branch_ids, scope.team_ids, scope.klass, scope.industry)):
-        raise ValueError("a snapshot is counted for a whole ended month without filters")
+        raise ValueError("a snapshot is counted for whole ended months without filters")
     rows = []
     hazard_keys = (Hazard.branch_id, Hazard.team_id, Customer.importance, Customer.industry, Hazard.severity)
     for keys, counts in kpi.grouped_hazard_counts(session, scope, snapshots.HAZARD_COLUMNS, hazard_keys):

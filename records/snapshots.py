@@ -12,6 +12,12 @@ rows; and the hazards whose membership of a set may still change after the month
 yet filed, signed, notified or reported in time when the month closed), from which records/kpi_compose.py
 reads a period of several months exactly.
 
+Besides the months, each year's months up to its last closed one are counted as one run (the year to
+date: `2026-01~2026-10`), so that the year to date, the most asked longer period, reads one run and the
+few hazards still pending at its end instead of ten months and every hazard pending at any of their ends
+(records/kpi_compose.py); a past whole year is its run. A run is kept like a month (its key in the same
+column) and replaced by the next one of its year.
+
 A snapshot is used only when it was written with the settings the query uses (zone, the supervision
 and acceptance days, the working-day calendar: the `settings` fingerprint); otherwise, and for the
 running month or any other period, the live computation answers. The model and reading here; counting a
@@ -21,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Index, Integer, String, delete, func, insert, select, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -44,7 +50,7 @@ class IndicatorMonth(Base):
 
     __tablename__ = "indicator_month"
 
-    month: Mapped[str] = mapped_column(String(7), primary_key=True)          # 2026-03
+    month: Mapped[str] = mapped_column(String(15), primary_key=True)         # 2026-03, or a run 2026-01~2026-10
     settings: Mapped[str] = mapped_column(String(40))                         # fingerprint (see settings_key)
     written_at: Mapped[datetime] = mapped_column(UTCDateTime)
     hazards: Mapped[int] = mapped_column(Integer, default=0)                  # rows counted, for the admin
@@ -57,7 +63,7 @@ class IndicatorCount(Base):
     __tablename__ = "indicator_count"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    month: Mapped[str] = mapped_column(String(7))
+    month: Mapped[str] = mapped_column(String(15))           # the month's or run's key (see key_of)
     kind: Mapped[str] = mapped_column(String(12))            # hazard | inspection | grade
     branch_id: Mapped[int | None] = mapped_column(Integer)
     team_id: Mapped[int | None] = mapped_column(Integer)
@@ -111,7 +117,7 @@ class IndicatorPending(Base):
     __tablename__ = "indicator_pending"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    month: Mapped[str] = mapped_column(String(7))
+    month: Mapped[str] = mapped_column(String(15))
     name: Mapped[str] = mapped_column(String(24))             # the set: filed, signed, notified_in_time, ...
     hazard_id: Mapped[int] = mapped_column(Integer)           # of the name inspection_open: an inspection's id
 
@@ -130,33 +136,52 @@ def settings_key(scope: Scope) -> str:
     return hashlib.sha1(json.dumps(described, sort_keys=True).encode()).hexdigest()
 
 
-def month_of(scope: Scope) -> str | None:
-    """'YYYY-MM' when the scope is one whole calendar month read as of its end, else None."""
+def key_of(scope: Scope) -> str | None:
+    """The key a snapshot of the scope is kept under when the scope is whole calendar months read as of their
+    end: 'YYYY-MM' for one, 'YYYY-MM~YYYY-MM' for a run of them; else None."""
     first, last = scope.first_day, scope.last_day
-    if first.day != 1 or scope.running or scope.live:
+    if first.day != 1 or scope.running or scope.live or (next_month(last.replace(day=1)) - last).days != 1:
         return None
-    if (next_month(first) - last).days != 1:
-        return None
-    return f"{first:%Y-%m}"
+    return period_key(first, last)
+
+
+def period_key(first_day: date, last_day: date) -> str:
+    """'YYYY-MM' of a month, 'YYYY-MM~YYYY-MM' of a run of months (first_day..last_day, whole months)."""
+    first, last = f"{first_day:%Y-%m}", f"{last_day:%Y-%m}"
+    return first if first == last else f"{first}~{last}"
+
+
+def year_runs(months: list[date]) -> list[tuple[date, date]]:
+    """The runs kept besides the months (first day, last day): per year of the closed months (their first
+    days), from its January to the last of them, when that is later than January."""
+    last: dict = {}
+    for first_day in months:
+        last[first_day.year] = max(last.get(first_day.year, first_day), first_day)
+    return [(date(year, 1, 1), next_month(month) - timedelta(days=1)) for year, month in sorted(last.items())
+            if month.month > 1]
 
 
 def closed(session, scope: Scope) -> str | None:
-    """The month to read from the snapshot for this scope, or None (compute it live)."""
-    month = month_of(scope)
-    if month is None:
+    """The month (or run of months) to read from its snapshot for this scope, or None (compute it live)."""
+    key = key_of(scope)
+    if key is None:
         return None
-    key = session.scalar(select(IndicatorMonth.settings).where(IndicatorMonth.month == month))
-    return month if key == settings_key(scope) else None
+    kept = session.scalar(select(IndicatorMonth.settings).where(IndicatorMonth.month == key))
+    return key if kept == settings_key(scope) else None
 
 
 def replace(session, scope: Scope, rows: list, now: datetime) -> None:
-    """Store a month's counted rows (records.snapshot_counts.count: the counts per combination, and the
-    pending hazards as rows of kind PENDING) in place of what it had, in the caller's transaction. The
-    sums per dimension and in total are added here."""
-    month = month_of(scope)
-    session.execute(delete(IndicatorCount).where(IndicatorCount.month == month))
-    session.execute(delete(IndicatorPending).where(IndicatorPending.month == month))
-    session.execute(delete(IndicatorMonth).where(IndicatorMonth.month == month))
+    """Store a month's (or run's) counted rows (records.snapshot_counts.count: the counts per combination, and
+    the pending hazards as rows of kind PENDING) in place of what it had, in the caller's transaction, and
+    the runs of its year that it replaces (a run up to an earlier month). The sums per dimension and in total
+    are added here."""
+    month = key_of(scope)
+    if "~" in month:
+        replaced = select(IndicatorMonth.month).where(IndicatorMonth.month.like(f"{scope.first_day:%Y-%m}~%"),
+                                                      IndicatorMonth.month < month)
+        for earlier in session.scalars(replaced).all():
+            _delete(session, earlier)
+    _delete(session, month)
     counts = [r for r in rows if r["kind"] != PENDING]
     if counts:
         session.execute(insert(IndicatorCount), counts + _grains(counts))
@@ -165,6 +190,12 @@ def replace(session, scope: Scope, rows: list, now: datetime) -> None:
         session.execute(insert(IndicatorPending), pending)
     hazards = sum(r["to_eliminate"] for r in counts if r["kind"] == HAZARD)
     session.add(IndicatorMonth(month=month, settings=settings_key(scope), written_at=now, hazards=hazards))
+
+
+def _delete(session, month: str) -> None:
+    session.execute(delete(IndicatorCount).where(IndicatorCount.month == month))
+    session.execute(delete(IndicatorPending).where(IndicatorPending.month == month))
+    session.execute(delete(IndicatorMonth).where(IndicatorMonth.month == month))
 
 
 def analyze(session) -> None:

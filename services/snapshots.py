@@ -4,9 +4,10 @@ month, the 12-month trend and the dashboard read a few rows instead of every haz
 A month is closed once the 1 working day of the notice rule can no longer reach back into it (a hazard
 found on its last evening and notified after its end still counts as filed on time): from the day after
 its end plus the calendar's longest working day. The scheduler closes every such month not yet closed
-(or closed with other settings), back to the first hazard, at most SNAPSHOT_BACKFILL_MONTHS; each month is counted
-in a read transaction and stored in a short write transaction. `gridsafe indicators snapshot` counts a
-month again by hand (e.g. after a correction of past records).
+(or closed with other settings), back to the first hazard, at most SNAPSHOT_BACKFILL_MONTHS, and the run of
+each of their years up to its last closed month (the year to date, counted as one: records/snapshots.py);
+each is counted in a read transaction and stored in a short write transaction. `gridsafe indicators
+snapshot` counts a month again by hand (e.g. after a correction of past records), and the run that holds it.
 """
 from __future__ import annotations
 
@@ -41,8 +42,9 @@ def closable(rt, first_day: date) -> bool:
     return rt.today() > scope.last_day + timedelta(days=grace)
 
 
-def due(rt) -> list[date]:
-    """The first days of the months to close now, oldest first."""
+def due(rt) -> list[tuple[date, date]]:
+    """The months to close now, oldest first, then the runs of their years up to their last closed month
+    (records/snapshots.py), each as (first day, last day): those not written, or written with other settings."""
     today = rt.today()
     with rt.read_sessions() as session:
         first = session.scalar(select(func.min(Hazard.opened_at)))
@@ -51,22 +53,25 @@ def due(rt) -> list[date]:
         return []
     back = int(rt.config.get("SNAPSHOT_BACKFILL_MONTHS", 24))
     start = max(first.date().replace(day=1), _month_back(today.replace(day=1), back))
-    out, month = [], start
-    while month < today.replace(day=1):
-        if closable(rt, month):
-            scope = make_scope(rt, *_bounds(month))
-            if written.get(f"{month:%Y-%m}") != snapshots.settings_key(scope):
-                out.append(month)
+    closed, month = [], start
+    while month < today.replace(day=1) and closable(rt, month):
+        closed.append(month)
         month = next_month(month)
+    out = []
+    for first_day, last_day in [_bounds(m) for m in closed] + snapshots.year_runs(closed):
+        scope = make_scope(rt, first_day, last_day)
+        if written.get(snapshots.key_of(scope)) != snapshots.settings_key(scope):
+            out.append((first_day, last_day))
     return out
 
 
 def close_due(rt) -> Closed:
-    """The scheduler's daily job: close every month that can be closed and is not (idempotent)."""
+    """The scheduler's daily job: close every month that can be closed and is not, and the run of its year
+    (idempotent)."""
     report = Closed()
-    for first_day in due(rt):
-        report.rows += _close(rt, first_day)
-        report.months.append(f"{first_day:%Y-%m}")
+    for first_day, last_day in due(rt):
+        report.rows += _close(rt, first_day, last_day)
+        report.months.append(snapshots.period_key(first_day, last_day))
     if report.months:
         LOG.info("indicator snapshots written for %s (%d rows)", ", ".join(report.months), report.rows)
     return report
@@ -85,11 +90,19 @@ def rewrite(rt, actor, month: str) -> int:
     if not closable(rt, first_day):
         raise Invalid(_("%(month)s is not closed yet: its indicators are still computed from the records.",
                         month=month))
-    return _close(rt, first_day)
+    rows = _close(rt, *_bounds(first_day))
+    with rt.read_sessions() as session:              # the run of its year that holds it: counted again too
+        runs = session.scalars(select(snapshots.IndicatorMonth.month).where(
+            snapshots.IndicatorMonth.month.like(f"{first_day:%Y}-01~%"),
+            snapshots.IndicatorMonth.month >= f"{first_day:%Y}-01~{first_day:%Y-%m}")).all()
+    for run in runs:
+        last = period_days(run.split("~")[1])[1]
+        rows += _close(rt, date(first_day.year, 1, 1), last)
+    return rows
 
 
-def _close(rt, first_day: date) -> int:
-    scope = make_scope(rt, *_bounds(first_day))
+def _close(rt, first_day: date, last_day: date) -> int:
+    scope = make_scope(rt, first_day, last_day)
     with rt.read_sessions() as session:
         rows = snapshot_counts.count(session, scope)
     with rt.sessions() as session:

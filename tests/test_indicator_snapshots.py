@@ -89,6 +89,7 @@ def test_a_closed_month_reads_its_snapshot_and_equals_the_records(year):
 
 
 def test_the_scheduler_closes_a_month_after_its_grace_once(year, tmp_path):
+    from sqlalchemy import select, update
     from services import access, jobs
     from services import runtime as wiring
     from services import snapshots as closing
@@ -99,20 +100,33 @@ def test_the_scheduler_closes_a_month_after_its_grace_once(year, tmp_path):
                        "DATABASE_URL": db_url, "SNAPSHOT_BACKFILL_MONTHS": 4})
     closed = jobs.close_months(rt)                            # the scheduler's daily job
     assert "2026-09" in closed and "2026-10" not in closed    # October's last notices may still come
-    assert closed == ["2026-07", "2026-08", "2026-09"]         # back to the first hazard's month, 4 at most
+    # back to the first hazard's month, 4 at most; and the year's run up to its last closed month
+    assert closed == ["2026-07", "2026-08", "2026-09", "2026-01~2026-09"]
     assert jobs.close_months(rt) is None                       # once a day
     assert closing.close_due(rt).months == []                  # and nothing left to close
     with pytest.raises(Exception, match="not closed yet"):
         closing.rewrite(rt, access.SYSTEM, "2026-10")
     clock.advance(days=14)
-    assert closing.close_due(rt).months == ["2026-10"]
+    assert closing.close_due(rt).months == ["2026-10", "2026-01~2026-10"]
+    from services.indicators import make_scope
     with rt.read_sessions() as s:
-        from services.indicators import make_scope
+        assert s.scalars(select(snapshots.IndicatorMonth.month).order_by(snapshots.IndicatorMonth.month)).all() == [
+            "2026-01~2026-10", "2026-07", "2026-08", "2026-09", "2026-10"]        # the run up to September replaced
         scope = make_scope(rt, date(2026, 10, 1), date(2026, 10, 31))
         assert snapshots.closed(s, scope) == "2026-10"
         assert indicators.compute(s, scope) == indicators.compute(s, scope, snapshot=False)
-    run = CliRunner().invoke(cli.main, ["indicators", "snapshot", "--month", "2026-10"], obj={"rt": rt})
-    assert run.exit_code == 0 and "2026-10:" in run.output, run.output
+        ten_months = make_scope(rt, date(2026, 1, 1), date(2026, 10, 31))       # the run itself
+        assert snapshots.closed(s, ten_months) == "2026-01~2026-10"
+        assert indicators.compute(s, ten_months) == indicators.compute(s, ten_months, snapshot=False)
+    with rt.sessions() as s:          # a run written before a correction: rewriting a month rewrites its run
+        s.execute(update(snapshots.IndicatorCount).where(snapshots.IndicatorCount.month == "2026-01~2026-10")
+                  .values(discovered=0))
+        s.commit()
+    run = CliRunner().invoke(cli.main, ["indicators", "snapshot", "--month", "2026-08"], obj={"rt": rt})
+    assert run.exit_code == 0 and "2026-08:" in run.output, run.output
+    with rt.read_sessions() as s:
+        assert indicators.compute(s, ten_months) == indicators.compute(s, ten_months, snapshot=False)
+        assert indicators.compute(s, ten_months)[None]["filing"].den > 0
     run = CliRunner().invoke(cli.main, ["indicators", "snapshot", "--month", "2026-13"], obj={"rt": rt})
     assert run.exit_code != 0 and "YYYY-MM" in run.output
     assert datetime(2026, 11, 16, tzinfo=timezone.utc) <= rt.now()
@@ -177,12 +191,14 @@ def _differences(composed: dict, computed: dict) -> dict:
                   if n != computed.get(key, {}).get(name)} for key, values in composed.items()}
 
 
-def test_a_period_of_several_months_is_read_from_its_closed_months_and_equals_the_records(year):
+@pytest.mark.parametrize("runs", [False, True], ids=["months", "year-runs"])
+def test_a_period_of_several_months_is_read_from_its_closed_months_and_equals_the_records(year, runs):
     """The year to date, a past quarter, months across a year's end and a run up to the running month: the
     closed months from their snapshots, the rest computed, with every filter and grouping; the same counts
     as the computation from the records. The data holds what a month's counts cannot know at its end: a
     dossier completed, a refused notice signed, hazards cancelled after their month closed (and the
-    generated notices and 重大 reports that come after the end of the month of discovery)."""
+    generated notices and 重大 reports that come after the end of the month of discovery). With the years'
+    runs kept too (as the scheduler keeps them), the year to date reads its run instead of its months."""
     from sqlalchemy import delete, func, select, update
     from records import Hazard, HazardEvent, Inspection, kpi_compose
     sessions, now = year
@@ -215,7 +231,7 @@ def test_a_period_of_several_months_is_read_from_its_closed_months_and_equals_th
                             .order_by(Hazard.id)).all()
         s.commit()
     months = indicators.months_up_to(date(2026, 10, 31), 12)
-    for first, last in months:
+    for first, last in months + (snapshots.year_runs([first for first, _last in months]) if runs else []):
         _close(sessions, kpi.make_scope(first, last, now), now)
     with sessions() as s:                                  # after the months closed
         no_photo = [i for i in unfiled if not s.get(Hazard, i).photos and i not in cancelled][:2]
@@ -233,11 +249,11 @@ def test_a_period_of_several_months_is_read_from_its_closed_months_and_equals_th
     periods = [(date(2026, 1, 1), date(2026, 12, 31)), (date(2026, 7, 1), date(2026, 9, 30)),
                (date(2025, 11, 1), date(2026, 10, 31)), (date(2026, 8, 1), date(2026, 11, 30))]
     with sessions() as s:
-        for first, last in periods:
+        for first, last in periods[:1] if runs else periods:         # the runs serve the year to date
             for filters in FILTERS:
                 scope = kpi.make_scope(first, last, now, **filters)
                 chosen = kpi_compose.plan(s, scope)
-                assert chosen is not None and chosen.months[0] == f"{first:%Y-%m}", (first, filters)
+                assert chosen is not None and chosen.months[0].startswith(f"{first:%Y-%m}"), (first, filters)
                 for group in (None, *indicators.GROUPS, "severity", ("team", "class")) if not filters \
                         else (None, "team"):
                     composed = kpi.hazard_counts(s, scope, names, group)
@@ -248,6 +264,22 @@ def test_a_period_of_several_months_is_read_from_its_closed_months_and_equals_th
                     assert (kpi.inspection_counts(s, scope, snapshots.INSPECTION_COLUMNS, group)
                             == kpi.inspection_counts(s, scope, snapshots.INSPECTION_COLUMNS, group, snapshot=False)
                             ), (first, filters, group)
+        if runs:
+            assert kpi_compose.plan(s, kpi.make_scope(date(2026, 1, 1), date(2026, 12, 31), now)).months == [
+                "2026-01~2026-10"]
+            past = kpi.make_scope(date(2025, 1, 1), date(2025, 12, 31), now)       # a past year: its run
+            assert snapshots.closed(s, past) == "2025-01~2025-12"
+            for group in (None, "team", "class"):
+                assert indicators.compute(s, past, group=group) == indicators.compute(s, past, group=group,
+                                                                                     snapshot=False), group
+            # the run's month without its snapshot changes nothing; the run without its, the months are read
+            s.execute(delete(snapshots.IndicatorMonth).where(snapshots.IndicatorMonth.month == "2026-05"))
+            year_scope = kpi.make_scope(date(2026, 1, 1), date(2026, 12, 31), now)
+            assert kpi_compose.plan(s, year_scope).months == ["2026-01~2026-10"]
+            s.execute(delete(snapshots.IndicatorMonth).where(snapshots.IndicatorMonth.month == "2026-01~2026-10"))
+            assert kpi_compose.plan(s, year_scope).months == ["2026-01", "2026-02", "2026-03", "2026-04"]
+            s.rollback()
+            return
         assert kpi_compose.plan(s, kpi.make_scope(date(2026, 1, 1), date(2026, 12, 31), now)).months == [
             f"2026-{m:02d}" for m in range(1, 11)]
         assert kpi_compose.plan(s, kpi.make_scope(date(2026, 10, 1), date(2026, 10, 31), now)) is None  # a month
