@@ -29,7 +29,7 @@ import hashlib
 import json
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Index, Integer, String, delete, func, insert, select, text
+from sqlalchemy import Index, Integer, String, delete, func, insert, select, text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
@@ -172,30 +172,94 @@ def closed(session, scope: Scope) -> str | None:
 
 def replace(session, scope: Scope, rows: list, now: datetime) -> None:
     """Store a month's (or run's) counted rows (records.snapshot_counts.count: the counts per combination, and
-    the pending hazards as rows of kind PENDING) in place of what it had, in the caller's transaction, and
-    the runs of its year that it replaces (a run up to an earlier month). The sums per dimension and in total
-    are added here."""
-    month = key_of(scope)
-    if "~" in month:
-        replaced = select(IndicatorMonth.month).where(IndicatorMonth.month.like(f"{scope.first_day:%Y-%m}~%"),
-                                                      IndicatorMonth.month < month)
-        for earlier in session.scalars(replaced).all():
-            _delete(session, earlier)
-    _delete(session, month)
+    the pending hazards as rows of kind PENDING) in place of what it had, and drop the runs of its year that
+    it replaces (a run up to an earlier month), all in the caller's transaction (services/snapshots.py
+    stores them in short transactions of their own: begin, store, finish)."""
+    key = key_of(scope)
+    for gone in [*replaced_runs(session, key), key]:
+        drop(session, gone)
+        while forget_some(session, gone):
+            pass
+    for part in batches(prepared(rows)):
+        store(session, key, part)
+    session.execute(insert(IndicatorMonth).values(month=key, settings=settings_key(scope), written_at=now,
+                                                  hazards=hazards_in(rows)))
+
+
+WRITING = "writing"          # the settings of a key whose rows are being stored: no reader takes it
+
+
+def batches(rows: list, size: int = 5000):
+    """The rows in parts of `size`, each stored in one short write transaction."""
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+def prepared(rows: list) -> list:
+    """The rows to store: the counts with their sums per dimension and in total (the grains), then the
+    pending hazards."""
     counts = [r for r in rows if r["kind"] != PENDING]
+    return counts + _grains(counts) + [r for r in rows if r["kind"] == PENDING]
+
+
+def hazards_in(rows: list) -> int:
+    """The hazards a month's counts concern (for the admin)."""
+    return sum(r["to_eliminate"] for r in rows if r["kind"] == HAZARD)
+
+
+def begin(session, key: str, now: datetime, stale_after: timedelta = timedelta(hours=1)) -> bool:
+    """Take the key for writing: its marker says WRITING, so that no query reads its rows until finish();
+    False when another writer holds it (a WRITING marker younger than stale_after)."""
+    marker = session.get(IndicatorMonth, key, with_for_update=True)
+    if marker is not None and marker.settings == WRITING and now - marker.written_at < stale_after:
+        return False
+    if marker is None:
+        session.add(IndicatorMonth(month=key, settings=WRITING, written_at=now, hazards=0))
+    else:
+        marker.settings, marker.written_at, marker.hazards = WRITING, now, 0
+    return True
+
+
+def forget_some(session, key: str, size: int = 5000) -> int:
+    """Delete up to `size` of the key's stored rows (a short transaction each); the number deleted."""
+    deleted = 0
+    for table in (IndicatorCount, IndicatorPending):
+        ids = select(table.id).where(table.month == key).limit(size - deleted).scalar_subquery()
+        deleted += session.execute(delete(table).where(table.id.in_(ids))).rowcount
+        if deleted >= size:
+            break
+    return deleted
+
+
+def store(session, key: str, rows: list) -> None:
+    """Insert prepared rows of the key (counts and pending hazards)."""
+    counts = [{**r, "month": key} for r in rows if r["kind"] != PENDING]
     if counts:
-        session.execute(insert(IndicatorCount), counts + _grains(counts))
-    pending = [{"month": month, "name": r["name"], "hazard_id": r["hazard_id"]} for r in rows if r["kind"] == PENDING]
+        session.execute(insert(IndicatorCount), counts)
+    pending = [{"month": key, "name": r["name"], "hazard_id": r["hazard_id"]} for r in rows if r["kind"] == PENDING]
     if pending:
         session.execute(insert(IndicatorPending), pending)
-    hazards = sum(r["to_eliminate"] for r in counts if r["kind"] == HAZARD)
-    session.add(IndicatorMonth(month=month, settings=settings_key(scope), written_at=now, hazards=hazards))
 
 
-def _delete(session, month: str) -> None:
-    session.execute(delete(IndicatorCount).where(IndicatorCount.month == month))
-    session.execute(delete(IndicatorPending).where(IndicatorPending.month == month))
-    session.execute(delete(IndicatorMonth).where(IndicatorMonth.month == month))
+def finish(session, scope: Scope, key: str, written_at: datetime, hazards: int) -> bool:
+    """Open the key to queries (its settings fingerprint in place of WRITING), if this writer still holds it."""
+    result = session.execute(update(IndicatorMonth).where(
+        IndicatorMonth.month == key, IndicatorMonth.settings == WRITING, IndicatorMonth.written_at == written_at)
+        .values(settings=settings_key(scope), hazards=hazards))
+    return result.rowcount == 1
+
+
+def drop(session, key: str) -> None:
+    """The key's marker gone (its rows, if any left, are deleted by forget_some)."""
+    session.execute(delete(IndicatorMonth).where(IndicatorMonth.month == key))
+
+
+def replaced_runs(session, key: str) -> list[str]:
+    """The runs of the key's year up to an earlier month (a run replaces them once stored)."""
+    if "~" not in key:
+        return []
+    return list(session.scalars(select(IndicatorMonth.month).where(
+        IndicatorMonth.month.like(key.split("~")[0] + "~%"), IndicatorMonth.month < key)))
 
 
 def analyze(session) -> None:

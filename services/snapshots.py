@@ -102,14 +102,52 @@ def rewrite(rt, actor, month: str) -> int:
 
 
 def _close(rt, first_day: date, last_day: date) -> int:
+    """Count a month (or run) in a read transaction, then store it in short write transactions (a run of ten
+    months is some 80,000 rows, most of them the hazards of its event sets: 1-2 s in one transaction, a
+    write lock other requests would wait for): the key taken for writing (queries compute it meanwhile), its
+    old rows deleted and the new ones inserted a part at a time, then opened to queries; the runs it
+    replaces are deleted the same way. Two closers of one key: the second finds it taken and stops."""
     scope = make_scope(rt, first_day, last_day)
+    key = snapshots.key_of(scope)
     with rt.read_sessions() as session:
         rows = snapshot_counts.count(session, scope)
+    started = rt.now()
     with rt.sessions() as session:
-        snapshots.replace(session, scope, rows, rt.now())
+        if not snapshots.begin(session, key, started):
+            raise Invalid(_("The indicators of %(month)s are being counted by another process; try again later.",
+                            month=key))
+        replaced = snapshots.replaced_runs(session, key)
         session.commit()
+    _forget(rt, key)
+    for part in snapshots.batches(snapshots.prepared(rows)):
+        with rt.sessions() as session:
+            snapshots.store(session, key, part)
+            session.commit()
+    with rt.sessions() as session:
+        finished = snapshots.finish(session, scope, key, started, snapshots.hazards_in(rows))
+        session.commit()
+    if not finished:                       # taken over (a stale writer's key): its rows are not ours alone
+        _forget(rt, key)
+        raise Invalid(_("The indicators of %(month)s were taken over by another process while being stored; "
+                        "they are counted again on the next round.", month=key))
+    for gone in replaced:
+        with rt.sessions() as session:
+            snapshots.drop(session, gone)
+            session.commit()
+        _forget(rt, gone)
+    with rt.sessions() as session:
         snapshots.analyze(session)
     return len(rows)
+
+
+def _forget(rt, key: str) -> None:
+    """Delete the key's stored rows, a part per short transaction."""
+    while True:
+        with rt.sessions() as session:
+            deleted = snapshots.forget_some(session, key)
+            session.commit()
+        if not deleted:
+            return
 
 
 def _bounds(first_day: date) -> tuple[date, date]:

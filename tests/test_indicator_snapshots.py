@@ -185,6 +185,48 @@ def test_the_dashboards_one_pass_equals_a_query_per_table(year):
         assert snapshots.closed(s, october) == "2026-10"
 
 
+def test_a_snapshot_is_stored_in_short_transactions_and_read_once_complete(year, tmp_path, monkeypatch):
+    """A key being stored is not read (queries compute it meanwhile); a second closer finds it taken; a writer
+    that died leaves it to be taken over after an hour; storing again leaves no row twice."""
+    from sqlalchemy import func, select
+    from services import access
+    from services import runtime as wiring
+    from services import snapshots as closing
+    from services.errors import Invalid
+    from services.indicators import make_scope
+    sessions, _now = year
+    db_url = str(sessions.kw["bind"].url.render_as_string(hide_password=False))
+    clock = FixedClock("2026-11-20T01:00:00+00:00")
+    rt = wiring.build({"ENV": "testing", "SECRET_KEY": "k", "DATA_DIR": str(tmp_path / "data"), "CLOCK": clock,
+                       "DATABASE_URL": db_url})
+    monkeypatch.setattr(snapshots, "batches", lambda rows, size=5000: (rows[i:i + 100] for i in range(0, len(rows), 100)))
+    stored = closing.rewrite(rt, access.SYSTEM, "2026-09")
+    september = make_scope(rt, date(2026, 9, 1), date(2026, 9, 30))
+
+    def rows_of(key):
+        with rt.read_sessions() as s:
+            return (s.scalar(select(func.count()).select_from(snapshots.IndicatorCount)
+                             .where(snapshots.IndicatorCount.month == key)),
+                    s.scalar(select(func.count()).select_from(snapshots.IndicatorPending)
+                             .where(snapshots.IndicatorPending.month == key)))
+    first = rows_of("2026-09")
+    assert stored > 100 and first[0] > 0 and first[1] > 0          # stored in several parts
+    with rt.sessions() as s:                                         # another writer takes it
+        assert snapshots.begin(s, "2026-09", rt.now())
+        s.commit()
+    with rt.read_sessions() as s:
+        assert snapshots.closed(s, september) is None                # not read while written: computed
+        assert indicators.compute(s, september)[None]["filing"].den > 0
+    with pytest.raises(Invalid, match="being counted"):
+        closing.rewrite(rt, access.SYSTEM, "2026-09")
+    clock.advance(hours=2)                                           # that writer died: taken over
+    closing.rewrite(rt, access.SYSTEM, "2026-09")
+    assert rows_of("2026-09") == first                               # the same rows, none twice
+    with rt.read_sessions() as s:
+        assert snapshots.closed(s, september) == "2026-09"
+        assert indicators.compute(s, september) == indicators.compute(s, september, snapshot=False)
+
+
 def _differences(composed: dict, computed: dict) -> dict:
     """{key: {set: (composed, computed)}} of the counts that differ, for the assertion's message."""
     return {key: {name: (n, computed.get(key, {}).get(name)) for name, n in values.items()
