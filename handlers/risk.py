@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, select
+from sqlalchemy.orm import lazyload
 
 from records import customers, dictionary, risk
 from records.hazards import OPEN, Hazard
@@ -157,13 +158,15 @@ def _factors(ctx: Context) -> dict:
 
 def _open_hazards_and_grade(session, customer_id: int) -> tuple[list[Hazard], risk.CustomerGrade | None]:
     """(the customer's open hazards by id, its current grade) in one query: read after the lock, so both
-    are what the grading that held it committed."""
+    are what the grading that held it committed. The hazards without their eager joins (customer, branch,
+    team and theirs: a row of some 150 columns each): the grading reads their own columns and their customer,
+    the one already in the session, which the many-to-one finds there without a query."""
     Customer, Grade = customers.Customer, risk.CustomerGrade
     rows = session.execute(
         select(Hazard, Grade).select_from(Customer)
         .outerjoin(Hazard, and_(Hazard.customer_id == Customer.id, Hazard.status.in_(OPEN)))
         .outerjoin(Grade, and_(Grade.customer_id == Customer.id, Grade.current.is_(True)))
-        .where(Customer.id == customer_id).order_by(Hazard.id)).all()
+        .where(Customer.id == customer_id).order_by(Hazard.id).options(lazyload("*"))).all()
     hazards = list(dict.fromkeys(h for h, _ in rows if h is not None))
     return hazards, next((g for _, g in rows if g is not None), None)
 
