@@ -57,22 +57,28 @@ def due(session, now: datetime, lease: timedelta, limit: int) -> list[int]:
                                 .order_by(RenderJob.next_attempt_at, RenderJob.id).limit(limit)))
 
 
-def claim(session, job_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
-    """Take a job for `worker` (counts an attempt); False when another worker has it or it is done."""
-    result = session.execute(update(RenderJob).where(RenderJob.id == job_id, _claimable(now, lease))
-                             .values(claimed_by=worker, claimed_at=now, attempts=RenderJob.attempts + 1)
-                             .execution_options(synchronize_session=False))
-    return result.rowcount == 1
+def claim(session, job_id: int, worker: str, now: datetime, lease: timedelta) -> dict | list | None:
+    """Take a job for `worker` (counts an attempt): its snapshot (what to render), read by the same
+    statement; None when another worker has it or it is done."""
+    found = session.execute(update(RenderJob).where(RenderJob.id == job_id, _claimable(now, lease))
+                            .values(claimed_by=worker, claimed_at=now, attempts=RenderJob.attempts + 1)
+                            .returning(RenderJob.snapshot)
+                            .execution_options(synchronize_session=False)).first()
+    return None if found is None else found[0]
 
 
-def held(session, job_id: int, worker: str) -> RenderJob | None:
+def held(session, job_id: int, worker: str, *also):
     """The job if `worker` still holds its claim (locked on PostgreSQL until the transaction ends), without
-    its snapshot (the layout operations, tens of kilobytes of JSON): whoever holds it has rendered it."""
-    query = select(RenderJob).options(defer(RenderJob.snapshot)).where(
+    its snapshot (the layout operations, tens of kilobytes of JSON): whoever holds it has rendered it.
+    With `also` (e.g. Document), the row (job, document) read by the same statement, or None."""
+    query = select(RenderJob, *also).options(defer(RenderJob.snapshot)).where(
         RenderJob.id == job_id, RenderJob.claimed_by == worker, RenderJob.status == "pending")
+    for model in also:
+        query = query.join(model, model.id == RenderJob.document_id)
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return session.scalars(query).first()
+        query = query.with_for_update(of=RenderJob.__table__)
+    found = session.execute(query).first()
+    return found if also or found is None else found[0]
 
 
 def done(job: RenderJob, now: datetime) -> None:

@@ -68,12 +68,12 @@ def render_due(rt, *, limit: int | None = None, worker: str | None = None) -> di
 def render_one(rt, job_id: int, worker: str) -> str:
     """Claim, render and store one job: "rendered", "retrying", "failed", or "skipped" (another has it)."""
     with rt.sessions() as session:
-        if not render_jobs.claim(session, job_id, worker, rt.now(), _lease(rt.config)):
+        snapshot = render_jobs.claim(session, job_id, worker, rt.now(), _lease(rt.config))
+        if snapshot is None:
             return "skipped"
         session.commit()
     try:
         with rt.read_sessions() as session:         # the render takes no write lock
-            snapshot = session.get(RenderJob, job_id).snapshot
             data = docx_layout.replay(snapshot, _replay_context(rt, session))
         return _store(rt, job_id, worker, data)
     except Exception as err:  # noqa: BLE001 - any failure of a render is its job's, never the caller's
@@ -89,10 +89,10 @@ def _replay_context(rt, session):
 def _store(rt, job_id: int, worker: str, data: bytes) -> str:
     now = rt.now()
     with rt.sessions() as session:
-        job = render_jobs.held(session, job_id, worker)
-        if job is None:
+        found = render_jobs.held(session, job_id, worker, Document)
+        if found is None:
             return "skipped"                 # the lease ran out and another worker took the job over
-        doc = session.get(Document, job.document_id)
+        job, doc = found
         documents.fill(session, rt.files, doc, data)
         render_jobs.done(job, now)
         audit.record(session, f"document:{doc.id}", at=now, actor=job.actor, action="document.rendered",
