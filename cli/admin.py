@@ -172,11 +172,12 @@ def indicators():
 
 
 @indicators.command("snapshot")
-@click.option("--month", help="Count this closed month again (YYYY-MM); without it, close every month due.")
+@click.option("--month", help="Count this closed month again (YYYY-MM), and the run of its year that holds it; "
+                                "without it, close every month due and its year's run.")
 @with_runtime
 def indicators_snapshot(rt, month):
-    """Count the indicators of ended months once, as the scheduler does daily; --month counts one again
-    (after a correction of past records)."""
+    """Count the indicators of ended months once, and each year's months to date as one run, as the
+    scheduler does daily; --month counts one again (after a correction of past records)."""
     if month:
         try:
             rows = snapshots.rewrite(rt, SYSTEM, month)
