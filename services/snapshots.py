@@ -21,12 +21,16 @@ from records import Hazard, snapshot_counts, snapshots
 from records.kpi_scope import next_month
 
 from . import access
-from .errors import Invalid, NotFound
+from .errors import Conflict, Invalid, NotFound
 from .i18n import _
 from .indicators import make_scope
 from .periods import PeriodError, period_days
 
 LOG = logging.getLogger("gridsafe.snapshots")
+
+
+class Busy(Conflict):
+    """Another process is storing the month's (or run's) snapshot."""
 
 
 @dataclass
@@ -70,7 +74,11 @@ def close_due(rt) -> Closed:
     (idempotent)."""
     report = Closed()
     for first_day, last_day in due(rt):
-        report.rows += _close(rt, first_day, last_day)
+        try:
+            report.rows += _close(rt, first_day, last_day)
+        except Busy as err:                  # another process is counting it: the next round sees to it
+            LOG.warning("%s", err)
+            continue
         report.months.append(snapshots.period_key(first_day, last_day))
     if report.months:
         LOG.info("indicator snapshots written for %s (%d rows)", ", ".join(report.months), report.rows)
@@ -114,8 +122,8 @@ def _close(rt, first_day: date, last_day: date) -> int:
     started = rt.now()
     with rt.sessions() as session:
         if not snapshots.begin(session, key, started):
-            raise Invalid(_("The indicators of %(month)s are being counted by another process; try again later.",
-                            month=key))
+            raise Busy(_("The indicators of %(month)s are being counted by another process; try again later.",
+                         month=key))
         replaced = snapshots.replaced_runs(session, key)
         session.commit()
     _forget(rt, key)
@@ -128,8 +136,8 @@ def _close(rt, first_day: date, last_day: date) -> int:
         session.commit()
     if not finished:                       # taken over (a stale writer's key): its rows are not ours alone
         _forget(rt, key)
-        raise Invalid(_("The indicators of %(month)s were taken over by another process while being stored; "
-                        "they are counted again on the next round.", month=key))
+        raise Busy(_("The indicators of %(month)s were taken over by another process while being stored; "
+                     "they are counted again on the next round.", month=key))
     for gone in replaced:
         with rt.sessions() as session:
             snapshots.drop(session, gone)
