@@ -310,6 +310,21 @@ def counts(session, scope: Scope, month: str | list, kind: str, names,
     return collect(session.execute(query.group_by(*keys) if keys else query).all(), names, group)
 
 
+def counts_per_month(session, scope: Scope, months: list, kind: str, names,
+                     group: str | tuple | None = None) -> dict[str, dict]:
+    """{month: what counts() answers for that month alone}, in one query for all of them."""
+    names = list(names)
+    keys = [getattr(IndicatorCount, HAZARD_GROUPS[g]) for g in groups_of(group)]
+    sums = [func.coalesce(func.sum(getattr(IndicatorCount, n)), 0) for n in names]
+    rows = session.execute(select(IndicatorCount.month, *keys, *sums).where(*_rows(scope, months, kind, group))
+                           .group_by(IndicatorCount.month, *keys)).all()
+    out: dict = {m: collect([], names, group) for m in months}
+    for month in months:
+        found = collect([row[1:] for row in rows if row[0] == month], names, group)
+        out[month].update(found)
+    return out
+
+
 def _rows(scope: Scope, month: str | list, kind: str, group) -> list:
     """The conditions that select the rows of the month(s) and kind for the scope's filters and the
     grouping: the rows of one dimension's sums when that is the only one used, of the total when none is."""
