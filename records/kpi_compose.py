@@ -95,7 +95,14 @@ class Plan:
 
 def plan(session, scope: Scope) -> Plan | None:
     """The closed months P is read from, or None (compute P from the records): P starts on a month's first
-    day, is longer than a month, and its first month is closed with P's settings."""
+    day, is longer than a month, and its first month is closed with P's settings. Asked once per scope (its
+    hazards' and its inspections' counts read the same months)."""
+    if "plan" not in scope.cache:
+        scope.cache["plan"] = _plan(session, scope)
+    return scope.cache["plan"]
+
+
+def _plan(session, scope: Scope) -> Plan | None:
     if scope.first_day.day != 1 or scope.future:
         return None
     candidates = []
