@@ -1,7 +1,7 @@
 """A snapshot's key holds a run of months counted as one besides a month (records/snapshots.py: each year's
 months up to its last closed one, '2026-01~2026-10'), so that the year to date reads one run and the few
 hazards pending at its end instead of ten months and every hazard pending at any of their ends: measured
-at 200,000 hazards (bench/kpi_scale.py), SQLite 102 -> 72 ms, PostgreSQL 139 -> 100 ms. The months' keys
+at 200,000 hazards (bench/kpi_scale.py), SQLite 102 -> 82 ms, PostgreSQL 139 -> 94 ms. The months' keys
 stay as they were; the scheduler writes the runs on its next round.
 
 Revision ID: r22_indicator_year_runs
