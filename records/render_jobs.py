@@ -15,6 +15,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, func, or_
 from sqlalchemy.orm import Mapped, defer, mapped_column
 
 from .base import Base, UTCDateTime
+from .documents import Document
 
 STATUSES = ("pending", "done", "failed")     # failed: given up until an administrator retries
 
@@ -67,18 +68,26 @@ def claim(session, job_id: int, worker: str, now: datetime, lease: timedelta) ->
     return None if found is None else found[0]
 
 
-def held(session, job_id: int, worker: str, *also):
+def held(session, job_id: int, worker: str) -> RenderJob | None:
     """The job if `worker` still holds its claim (locked on PostgreSQL until the transaction ends), without
-    its snapshot (the layout operations, tens of kilobytes of JSON): whoever holds it has rendered it.
-    With `also` (e.g. Document), the row (job, document) read by the same statement, or None."""
-    query = select(RenderJob, *also).options(defer(RenderJob.snapshot)).where(
+    its snapshot (the layout operations, tens of kilobytes of JSON): whoever holds it has rendered it."""
+    found = session.execute(_held(session, job_id, worker)).first()
+    return None if found is None else found[0]
+
+
+def held_with_document(session, job_id: int, worker: str) -> tuple[RenderJob, Document] | None:
+    """As held, with the job's document read by the same statement: (job, document), or None."""
+    query = _held(session, job_id, worker, Document).join(Document, Document.id == RenderJob.document_id)
+    found = session.execute(query).first()
+    return None if found is None else (found[0], found[1])
+
+
+def _held(session, job_id: int, worker: str, *more):
+    query = select(RenderJob, *more).options(defer(RenderJob.snapshot)).where(
         RenderJob.id == job_id, RenderJob.claimed_by == worker, RenderJob.status == "pending")
-    for model in also:
-        query = query.join(model, model.id == RenderJob.document_id)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=RenderJob.__table__)
-    found = session.execute(query).first()
-    return found if also or found is None else found[0]
+    return query
 
 
 def done(job: RenderJob, now: datetime) -> None:

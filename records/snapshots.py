@@ -258,8 +258,21 @@ def replaced_runs(session, key: str) -> list[str]:
     """The runs of the key's year up to an earlier month (a run replaces them once stored)."""
     if "~" not in key:
         return []
-    return list(session.scalars(select(IndicatorMonth.month).where(
-        IndicatorMonth.month.like(key.split("~")[0] + "~%"), IndicatorMonth.month < key)))
+    return list(session.scalars(select(IndicatorMonth.month).where(_runs_from(key.split("~")[0]),
+                                                                   IndicatorMonth.month < key)))
+
+
+def runs_holding(session, first_day: date) -> list[tuple[date, date]]:
+    """(first day, last day) of the kept runs of first_day's year that hold its month."""
+    january = date(first_day.year, 1, 1)
+    keys = session.scalars(select(IndicatorMonth.month).where(
+        _runs_from(f"{january:%Y-%m}"), IndicatorMonth.month >= period_key(january, first_day))).all()
+    return [(january, next_month(date.fromisoformat(key.split("~")[1] + "-01")) - timedelta(days=1)) for key in keys]
+
+
+def _runs_from(first: str):
+    """The keys of the runs that start with the month `first` ('YYYY-MM')."""
+    return IndicatorMonth.month.like(first + "~%")
 
 
 def analyze(session) -> None:
@@ -318,11 +331,7 @@ def counts_per_month(session, scope: Scope, months: list, kind: str, names,
     sums = [func.coalesce(func.sum(getattr(IndicatorCount, n)), 0) for n in names]
     rows = session.execute(select(IndicatorCount.month, *keys, *sums).where(*_rows(scope, months, kind, group))
                            .group_by(IndicatorCount.month, *keys)).all()
-    out: dict = {m: collect([], names, group) for m in months}
-    for month in months:
-        found = collect([row[1:] for row in rows if row[0] == month], names, group)
-        out[month].update(found)
-    return out
+    return {month: collect([row[1:] for row in rows if row[0] == month], names, group) for month in months}
 
 
 def _rows(scope: Scope, month: str | list, kind: str, group) -> list:

@@ -89,7 +89,7 @@ def _replay_context(rt, session):
 def _store(rt, job_id: int, worker: str, data: bytes) -> str:
     now = rt.now()
     with rt.sessions() as session:
-        found = render_jobs.held(session, job_id, worker, Document)
+        found = render_jobs.held_with_document(session, job_id, worker)
         if found is None:
             return "skipped"                 # the lease ran out and another worker took the job over
         job, doc = found

@@ -100,12 +100,9 @@ def rewrite(rt, actor, month: str) -> int:
                         month=month))
     rows = _close(rt, *_bounds(first_day))
     with rt.read_sessions() as session:              # the run of its year that holds it: counted again too
-        runs = session.scalars(select(snapshots.IndicatorMonth.month).where(
-            snapshots.IndicatorMonth.month.like(f"{first_day:%Y}-01~%"),
-            snapshots.IndicatorMonth.month >= f"{first_day:%Y}-01~{first_day:%Y-%m}")).all()
-    for run in runs:
-        last = period_days(run.split("~")[1])[1]
-        rows += _close(rt, date(first_day.year, 1, 1), last)
+        runs = snapshots.runs_holding(session, first_day)
+    for run_first, run_last in runs:
+        rows += _close(rt, run_first, run_last)
     return rows
 
 
