@@ -152,7 +152,7 @@ def compose(session, scope: Scope, names, group, chosen: Plan, live: Live, recou
         if kept else {}                  # what the months counted, read once: each part below sums its own
 
     def months_counted(names: list, months: list) -> None:
-        for month in months:
+        for month in months if names else ():     # none asked (e.g. sets of P's end only): none read
             add({key: {n: values[n] for n in names} for key, values in per_month[month].items()})
     months_counted(summed, chosen.months)
     months_counted(first, chosen.months[:1])
