@@ -25,8 +25,8 @@ from .hazards import Hazard, HazardEvent
 from .inspections import Inspection
 from .kpi_conditions import (ANSWERED, SHORT, _discovered, _event, _in_period, _late_without, _major_reported,
                              _notified_in_time, elapsed_days, events_in_period, filed, hazard_filters, in_ids,
-                             inspection_filters, inspections_concerned, monitored, not_cancelled, open_at,
-                             overdue_at, sure, unindexed)
+                             in_written_order, inspection_filters, inspections_concerned, monitored,
+                             not_cancelled, open_at, overdue_at, sure, unindexed)
 from .kpi_scope import Scope, collect, groups_of, local_midnight, make_scope
 from .risk import CustomerGrade
 from . import kpi_compose, snapshots
@@ -41,6 +41,14 @@ __all__ = ["Scope", "make_scope", "local_midnight", "elapsed_days", "sure", "HAZ
 Index("ix_hazard_kpi_state", Hazard.closed_at, Hazard.opened_at, Hazard.cancelled_at, Hazard.status, Hazard.deadline,
       Hazard.notified_at, Hazard.customer_id, Hazard.severity, Hazard.team_id, Hazard.branch_id,
       postgresql_include=["id"])    # SQLite's indexes hold the rowid (the id) anyway
+# SQLite only: the open hazards by customer, for a grouping by class, read customer by customer in the class
+# index's order (records.kpi_conditions.in_written_order) instead of sorting 36,500 rows by class (that pass
+# of by class over the year to date, 200,000 hazards: 43 -> 20 ms). It holds every column the sets read, the
+# always null closed_at too: SQLite reads the table for a column the index lacks, though the condition says
+# it. PostgreSQL groups by hash (the same plan with or without it), so it would only cost every hazard's write
+Index("ix_hazard_open_by_customer", Hazard.customer_id, Hazard.opened_at, Hazard.closed_at, Hazard.cancelled_at,
+      Hazard.status, Hazard.deadline, Hazard.notified_at, Hazard.severity, Hazard.team_id, Hazard.branch_id,
+      sqlite_where=Hazard.closed_at.is_(None)).ddl_if(dialect="sqlite")
 Index("ix_hazard_notified", Hazard.notified_at)
 Index("ix_hazard_cancelled", Hazard.cancelled_at, sqlite_where=Hazard.cancelled_at.is_not(None),
       postgresql_where=Hazard.cancelled_at.is_not(None))    # the few cancelled, not a path to the others
@@ -151,11 +159,11 @@ def hazard_counts(session, scope: Scope, names, group: str | tuple | None = None
             return kept_counts(session, scope, chosen, part, groups, group, base, late, ids)
 
         def live(part_scope: Scope, part: list, where: list | None, each: dict | None = None,
-                 concern: Scope | None | bool = None) -> dict:
+                 concern: Scope | None | bool = None, open_now: bool = False) -> dict:
             if where is None:
                 return hazard_counts(session, part_scope, part, group, snapshot=False)
             concerned_by = [] if concern is False else loosely_concerned(concern or part_scope)
-            return _count(session, part_scope, part, groups, group, [*concerned_by, *where], each)
+            return _count(session, part_scope, part, groups, group, [*concerned_by, *where], each, open_now)
         return kpi_compose.compose(session, scope, names, group, chosen, live, recount)
     analytic(session)
     parts: dict = {}
@@ -194,17 +202,25 @@ NARROWER = {"discovered": lambda sc: [Hazard.opened_at >= sc.start, Hazard.opene
                for kind in ("overdue", "rectification_reported", "reported")}}
 
 
-def _count(session, scope: Scope, names, groups: tuple, group, where: list, each: dict | None = None) -> dict:
+def _count(session, scope: Scope, names, groups: tuple, group, where: list, each: dict | None = None,
+           open_now: bool = False) -> dict:
     """One pass: the named sets over the hazards that meet `where` (those the scope concerns, or some of
     them); each[name], when given, makes the set's condition of its own, from a function that builds
-    the set's (records/kpi_compose.py)."""
+    the set's (records/kpi_compose.py). open_now: `where` holds the hazards still open (closed_at null)
+    alone; grouped by class, they are read customer by customer (ix_hazard_open_by_customer)."""
     def condition(name):
         own = lambda: HAZARD_SETS[name](session, scope)    # noqa: E731 (built only when used: some are costly)
         return each[name](own) if each and name in each else own()
     columns = [func.coalesce(func.sum(case((condition(n), 1), else_=0)), 0).label(n) for n in names]
-    keys = [unindexed(HAZARD_GROUPS[g]) for g in groups]   # sorted, not read in a team index's order
-    query = select(*[k.label(f"key{i}") for i, k in enumerate(keys)], *columns).select_from(Hazard)
-    if set(groups) & {"class", "industry"}:
+    by_customer = open_now and groups == ("class",)
+    keys = [HAZARD_GROUPS[g] if by_customer else unindexed(HAZARD_GROUPS[g])   # sorted, not read in a team
+            for g in groups]                                                  # index's order
+    if by_customer:
+        query = select(*[k.label(f"key{i}") for i, k in enumerate(keys)], *columns).select_from(
+            in_written_order(Customer, Hazard, Customer.id == Hazard.customer_id))
+    else:
+        query = select(*[k.label(f"key{i}") for i, k in enumerate(keys)], *columns).select_from(Hazard)
+    if set(groups) & {"class", "industry"} and not by_customer:
         query = query.join(Customer, Customer.id == Hazard.customer_id)
     query = query.where(hazard_filters(scope), *where)
     if keys:

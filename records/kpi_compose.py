@@ -66,10 +66,11 @@ RECOUNT = ":recount"                     # of an event's set: its hazards a long
 STILL_OPEN = "discovered_still_open"     # discovered in P and open at its end (not a set of records.kpi)
 OPEN_INSPECTIONS = "inspection_open"      # a month's inspections due in it and open at its close (their ids)
 
-# live(scope, names, where, each, concern): {group key: {name: count}} of the named sets over the scope's
-# hazards (its filters, those it or `concern` concerns; concern=False: `where` says which) that meet
+# live(scope, names, where, each, concern, open_now): {group key: {name: count}} of the named sets over the
+# scope's hazards (its filters, those it or `concern` concerns; concern=False: `where` says which) that meet
 # `where`; each[name](a function that builds the set's condition) gives the condition counted instead;
-# where None: as records.kpi computes the scope
+# open_now: `where` is of the hazards still open (a way to read them); where None: as records.kpi computes
+# the scope
 Live = Callable[..., dict]
 
 
@@ -188,8 +189,8 @@ def compose(session, scope: Scope, names, group, chosen: Plan, live: Live, recou
         # an OR, PostgreSQL reads the table's pages of the 36,500 open hazards: 46 -> 11 ms at 200,000
         # hazards); and as each of these sets is of hazards open at the end, not the loose "concerned"
         # condition, which would be an OR again
-        for still_open in (Hazard.closed_at.is_(None), Hazard.closed_at >= scope.as_of):
-            add(live(scope, at_end, [still_open, Hazard.opened_at < scope.as_of], concern=False),
+        for open_now, still_open in ((True, Hazard.closed_at.is_(None)), (False, Hazard.closed_at >= scope.as_of)):
+            add(live(scope, at_end, [still_open, Hazard.opened_at < scope.as_of], concern=False, open_now=open_now),
                 rename={"discovered": STILL_OPEN})
     other = [n for n in names if n not in FAMILY and n not in AT_END and n not in FIRST and n not in DERIVED
              and n not in EVENTS and n not in IN_TIME]

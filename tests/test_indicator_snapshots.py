@@ -366,3 +366,31 @@ def test_a_period_of_several_months_is_read_from_its_closed_months_and_equals_th
             s, closed_run, ["periodic_due", "periodic_late"], snapshot=False)[None].items()}   # the June visit
         kept = set(s.execute(select(snapshots.IndicatorPending.name, snapshots.IndicatorPending.hazard_id)).all())
         assert {("filed", i) for i in no_photo} | {("signed", refused)} <= kept
+
+
+def test_sqlite_counts_the_open_hazards_by_class_customer_by_customer(sqlite_url, generator):
+    """Grouped by class, the year to date's pass over the hazards still open reads them customer by customer in
+    the class index's order, on the open hazards' index alone: no sort of every open hazard by class. The plan
+    is the point: written in the order SQLite keeps (CROSS JOIN), a customer's hazards read on any other index
+    would be a scan of the open ones per customer (at 200,000 hazards, 25 s instead of 20 ms)."""
+    from sqlalchemy import event
+    sa = make_engine(sqlite_url)
+    generator.load(sa, 300, seed=5, customers_count=60)
+    sessions, now = make_session_factory(sa), generator.NOW
+    months = indicators.months_up_to(date(2026, 10, 31), 10)
+    for first, last in months + snapshots.year_runs([first for first, _last in months]):
+        _close(sessions, kpi.make_scope(first, last, now), now)
+    statements = []
+    event.listen(sa, "before_cursor_execute", lambda _c, _cur, st, params, *_: statements.append((st, params)))
+    with sessions() as s:
+        scope = kpi.make_scope(date(2026, 1, 1), date(2026, 12, 31), now)
+        assert kpi.hazard_counts(s, scope, ["open_at_end", "monitored"], "class") == \
+            kpi.hazard_counts(s, scope, ["open_at_end", "monitored"], "class", snapshot=False)
+    ordered = [(st, params) for st, params in statements if "CROSS JOIN" in st]
+    assert len(ordered) == 1, [st[:120] for st, _ in statements]
+    with sa.connect() as conn:
+        plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + ordered[0][0], ordered[0][1])]
+    sa.dispose()
+    assert plan[0] == "SCAN customer USING COVERING INDEX ix_customer_importance", plan
+    assert plan[1].startswith("SEARCH hazard USING COVERING INDEX ix_hazard_open_by_customer (customer_id=?"), plan
+    assert not any("TEMP B-TREE" in step for step in plan), plan
