@@ -144,8 +144,16 @@ def hazard_counts(session, scope: Scope, names, group: str | tuple | None = None
     """{group key (None without grouping): {set name: count}} over the hazards concerned, or from the
     month's snapshot when the scope is a closed month, or from the closed months it starts with and the rest
     computed when it is longer (snapshot=False: always computed). A tuple of groups,
-    e.g. ("team", "class"), gives tuple keys: one count for several breakdowns (see roll_up)."""
-    names = list(names)
+    e.g. ("team", "class"), gives tuple keys: one count for several breakdowns (see roll_up). A group with
+    no hazard in any of the sets asked has no row (read a missing group as zeros): which groups a closed
+    month's snapshot or a pass of the rest happens to hold is not part of the answer."""
+    counts = _hazard_counts(session, scope, list(names), group, snapshot)
+    if not groups_of(group):
+        return counts
+    return {key: values for key, values in counts.items() if any(values.values())}
+
+
+def _hazard_counts(session, scope: Scope, names: list, group, snapshot: bool) -> dict:
     month = snapshots.closed(session, scope) if snapshot else None
     kept = snapshots.counts(session, scope, month, snapshots.HAZARD, names, group) if month else None
     if kept is not None:
@@ -169,8 +177,6 @@ def hazard_counts(session, scope: Scope, names, group: str | tuple | None = None
     parts: dict = {}
     for name in names:
         parts.setdefault(FOUND_BY.get(name), []).append(name)
-    if groups:
-        parts.setdefault(None, [])         # every group with hazards concerned has a row, as one pass gives
     out: dict = {}
     for through, part in parts.items():
         for where in ([[*concerned(scope), *NARROWER[through](scope)]] if through else _concerned_ranges(session, scope)):

@@ -153,7 +153,7 @@ def test_an_empty_or_future_period_gives_no_number_rather_than_a_division_by_zer
 
 
 def test_the_chart_series(world):
-    sessions, _ = world
+    sessions, ids = world
     with sessions() as s:
         trend = indicators.monthly_trend(s, march(), NOW, months=3)
         assert [(m["month"], m["discovered"], m["closed"]) for m in trend] == \
@@ -163,8 +163,11 @@ def test_the_chart_series(world):
                                                                                               "significant": 1}}
         grades = indicators.grade_distribution(s, march(), NOW, months=2)
         assert grades == [{"month": "2026-02", "A": 0, "B": 1, "C": 0}, {"month": "2026-03", "A": 2, "B": 0, "C": 0}]
-        overdue = kpi.hazard_counts(s, march(), ["overdue_at_end"], group="team")
-        assert sorted(v["overdue_at_end"] for v in overdue.values()) == [0, 2]
+        overdue = kpi.hazard_counts(s, march(), ["overdue_at_end", "to_eliminate"], group="team")
+        assert overdue == {ids["T1"]: {"overdue_at_end": 2, "to_eliminate": 6},     # H2, H11 of H1 H2 H4 H5 H6 H11
+                           ids["T2"]: {"overdue_at_end": 0, "to_eliminate": 2}}     # of H3, H9
+        # a team none of whose hazards is in the sets asked has no row (read as zeros), computed or not
+        assert kpi.hazard_counts(s, march(), ["overdue_at_end"], group="team") == {ids["T1"]: {"overdue_at_end": 2}}
 
 
 
