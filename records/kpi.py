@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from sqlalchemy import Index, case, exists, func, not_, select, text
+from sqlalchemy import Index, case, exists, func, join, not_, select, text
 from sqlalchemy.orm import aliased
 
 from .customers import Customer
@@ -218,16 +218,16 @@ def _count(session, scope: Scope, names, groups: tuple, group, where: list, each
         own = lambda: HAZARD_SETS[name](session, scope)    # noqa: E731 (built only when used: some are costly)
         return each[name](own) if each and name in each else own()
     columns = [func.coalesce(func.sum(case((condition(n), 1), else_=0)), 0).label(n) for n in names]
-    by_customer = open_now and groups == ("class",)
-    keys = [HAZARD_GROUPS[g] if by_customer else unindexed(HAZARD_GROUPS[g])   # sorted, not read in a team
-            for g in groups]                                                  # index's order
+    by_customer = open_now and groups == ("class",)       # in the class index's order: no sort
+    keys = [HAZARD_GROUPS[g] if by_customer else unindexed(HAZARD_GROUPS[g])   # else sorted, not read in a
+            for g in groups]                                                  # team index's order
     if by_customer:
-        query = select(*[k.label(f"key{i}") for i, k in enumerate(keys)], *columns).select_from(
-            in_written_order(Customer, Hazard, Customer.id == Hazard.customer_id))
+        source = in_written_order(Customer, Hazard, Customer.id == Hazard.customer_id)
+    elif set(groups) & {"class", "industry"}:
+        source = join(Hazard, Customer, Customer.id == Hazard.customer_id)
     else:
-        query = select(*[k.label(f"key{i}") for i, k in enumerate(keys)], *columns).select_from(Hazard)
-    if set(groups) & {"class", "industry"} and not by_customer:
-        query = query.join(Customer, Customer.id == Hazard.customer_id)
+        source = Hazard
+    query = select(*[k.label(f"key{i}") for i, k in enumerate(keys)], *columns).select_from(source)
     query = query.where(hazard_filters(scope), *where)
     if keys:
         query = query.group_by(*keys)
