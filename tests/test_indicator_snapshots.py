@@ -395,7 +395,7 @@ def test_sqlite_counts_the_open_hazards_by_class_customer_by_customer(sqlite_url
     with sa.connect() as conn:
         plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + ordered[0][0], ordered[0][1])]
     sa.dispose()
-    # (the words of SQLite 3.3x; older ones say "SCAN TABLE customer ...")
+    # (the words of SQLite 3.36 and later; older ones say "SCAN TABLE customer ...")
     assert plan[0].startswith("SCAN") and "customer USING COVERING INDEX ix_customer_importance" in plan[0], plan
     assert plan[1].startswith("SEARCH") and \
         "hazard USING COVERING INDEX ix_hazard_open_by_customer (customer_id=?" in plan[1], plan
