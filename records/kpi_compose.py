@@ -4,8 +4,8 @@ the computation from the records gives (tests/test_indicator_snapshots.py compar
 
 The period P is split into its closed months m1..mk (a run of whole months from P's first day, each with
 a snapshot of P's settings; the first of them may be a run of months kept as one, records/snapshots.py:
-the year to date is then one run and its rest) and the rest R, from the end of mk to P's as_of (empty for a period that has
-ended and been closed). Per set:
+the year to date is then one run and its rest) and the rest R, from the end of mk to P's as_of (empty for
+a period that has ended and been closed). Per set:
 - A set whose hazards each belong to one month (discovered, filed, notified in time, 重大 discovered and
   reported in time: the month of discovery; closed, closed on time: of the close-out; notified, signed:
   of the notice): the months' counts, plus R's counted over the hazards discovered (closed, notified) in
@@ -265,14 +265,14 @@ def _take_off_cancelled(chosen: Plan, cancelled: list, summed: list, first: list
 
 def _events(session, scope: Scope, chosen: Plan, base: str, kind: str, in_time: str | None, part: list, group,
             live: Live, recount, add, cancelled: set) -> None:
-    """The hazards with a `kind` event in P (the set `base`) and those of them answered in time (`in_time`):
-    the months' counts (added by the caller), corrected for the few hazards whose months cannot decide them alone (`special`):
-    those each month kept as such (RECOUNT: with an event in an earlier month too, as in P each is one
-    hazard, or before P, which is harmless; or closed before the month, so not among its hazards but among
-    P's), undecided at their month's end (in_time:open), with an event in the rest, or cancelled since
-    their month closed. Their counts in the months, where the months kept them (base: the month's ids; in
-    time: not among its late ids), are taken off (in one pass: recount), and they are counted over P.
-    Measured at 200,000 hazards, the year to date: 3,000 special hazards of 14,500 with an overdue event."""
+    """The hazards with a `kind` event in P (the set `base`) and those of them answered in time (`in_time`): the
+    months' counts (added by the caller), corrected for the few hazards whose months cannot decide them alone
+    (`special`): those each month kept as such (RECOUNT: with an event in an earlier month too, as in P each is one
+    hazard, or before P, which is harmless; or closed before the month, so not among its hazards but among P's),
+    undecided at their month's end (in_time:open), with an event in the rest, or cancelled since their month closed.
+    Their counts in the months, where the months kept them (base: the month's ids; in time: not among its late ids),
+    are taken off (in one pass: recount), and they are counted over P. Measured at 200,000 hazards, the year to
+    date: 3,000 special hazards of 14,500 with an overdue event."""
     kept = snapshots.IndicatorPending
     rows = session.connection()          # plain rows: a few thousand ids, without the ORM's work per row
     marked = rows.execute(select(kept.name, kept.hazard_id).where(

@@ -54,6 +54,11 @@ def next_month(first_day: date) -> date:
     return date(first_day.year + (first_day.month == 12), first_day.month % 12 + 1, 1)
 
 
+def month_end(day: date) -> date:
+    """The last day of day's month."""
+    return next_month(day.replace(day=1)) - timedelta(days=1)
+
+
 def local_midnight(day: date, zone: str) -> datetime:
     return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(timezone.utc)
 

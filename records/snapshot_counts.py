@@ -1,7 +1,7 @@
-"""Counting a closed month (or a run of months, counted as one) for its snapshot (records/snapshots.py): every named set of records.kpi per
-combination of branch, team, customer class, industry (and severity for hazards), the grades customers
-stood at, and the hazards whose membership of a set may still change (pending). Queries only; the rows
-are stored with records.snapshots.replace.
+"""Counting a closed month (or a run of months, counted as one) for its snapshot (records/snapshots.py):
+every named set of records.kpi per combination of branch, team, customer class, industry (and severity for
+hazards), the grades customers stood at, and the hazards whose membership of a set may still change
+(pending). Queries only; the rows are stored with records.snapshots.replace.
 """
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ from sqlalchemy import Index, Integer, String, delete, func, insert, select, tex
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
-from .kpi_scope import Scope, collect, column_filters, groups_of, next_month
+from .kpi_scope import Scope, collect, column_filters, groups_of, month_end
 
 HAZARD = "hazard"
 INSPECTION = "inspection"
@@ -140,7 +140,7 @@ def key_of(scope: Scope) -> str | None:
     """The key a snapshot of the scope is kept under when the scope is whole calendar months read as of their
     end: 'YYYY-MM' for one, 'YYYY-MM~YYYY-MM' for a run of them; else None."""
     first, last = scope.first_day, scope.last_day
-    if first.day != 1 or scope.running or scope.live or (next_month(last.replace(day=1)) - last).days != 1:
+    if first.day != 1 or scope.running or scope.live or last != month_end(last):
         return None
     return period_key(first, last)
 
@@ -151,14 +151,19 @@ def period_key(first_day: date, last_day: date) -> str:
     return first if first == last else f"{first}~{last}"
 
 
+def period_bounds(key: str) -> tuple[date, date]:
+    """(first day, last day) of a key period_key made."""
+    first, _, last = key.partition("~")
+    return date.fromisoformat(f"{first}-01"), month_end(date.fromisoformat(f"{last or first}-01"))
+
+
 def year_runs(months: list[date]) -> list[tuple[date, date]]:
     """The runs kept besides the months (first day, last day): per year of the closed months (their first
     days), from its January to the last of them, when that is later than January."""
     last: dict = {}
     for first_day in months:
         last[first_day.year] = max(last.get(first_day.year, first_day), first_day)
-    return [(date(year, 1, 1), next_month(month) - timedelta(days=1)) for year, month in sorted(last.items())
-            if month.month > 1]
+    return [(date(year, 1, 1), month_end(month)) for year, month in sorted(last.items()) if month.month > 1]
 
 
 def closed(session, scope: Scope) -> str | None:
@@ -258,7 +263,7 @@ def replaced_runs(session, key: str) -> list[str]:
     """The runs of the key's year up to an earlier month (a run replaces them once stored)."""
     if "~" not in key:
         return []
-    return list(session.scalars(select(IndicatorMonth.month).where(_runs_from(key.split("~")[0]),
+    return list(session.scalars(select(IndicatorMonth.month).where(_runs_from(key.partition("~")[0]),
                                                                    IndicatorMonth.month < key)))
 
 
@@ -267,7 +272,7 @@ def runs_holding(session, first_day: date) -> list[tuple[date, date]]:
     january = date(first_day.year, 1, 1)
     keys = session.scalars(select(IndicatorMonth.month).where(
         _runs_from(f"{january:%Y-%m}"), IndicatorMonth.month >= period_key(january, first_day))).all()
-    return [(january, next_month(date.fromisoformat(key.split("~")[1] + "-01")) - timedelta(days=1)) for key in keys]
+    return [period_bounds(key) for key in keys]
 
 
 def _runs_from(first: str):

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from records import Hazard, snapshot_counts, snapshots
-from records.kpi_scope import next_month
+from records.kpi_scope import month_end, next_month
 
 from . import access
 from .errors import Conflict, Invalid, NotFound
@@ -156,7 +156,7 @@ def _forget(rt, key: str) -> None:
 
 
 def _bounds(first_day: date) -> tuple[date, date]:
-    return first_day, next_month(first_day) - timedelta(days=1)
+    return first_day, month_end(first_day)
 
 
 def _month_back(first_day: date, months: int) -> date:

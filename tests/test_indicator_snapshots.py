@@ -198,7 +198,8 @@ def test_a_snapshot_is_stored_in_short_transactions_and_read_once_complete(year,
     clock = FixedClock("2026-11-20T01:00:00+00:00")
     rt = wiring.build({"ENV": "testing", "SECRET_KEY": "k", "DATA_DIR": str(tmp_path / "data"), "CLOCK": clock,
                        "DATABASE_URL": db_url, "SNAPSHOT_BACKFILL_MONTHS": 3})
-    monkeypatch.setattr(snapshots, "batches", lambda rows, size=5000: (rows[i:i + 100] for i in range(0, len(rows), 100)))
+    monkeypatch.setattr(snapshots, "batches",
+                        lambda rows, size=5000: (rows[i:i + 100] for i in range(0, len(rows), 100)))
     stored = closing.rewrite(rt, access.SYSTEM, "2026-09")
     september = make_scope(rt, date(2026, 9, 1), date(2026, 9, 30))
 
