@@ -186,7 +186,9 @@ class Node:
     def __init__(self, cluster: Cluster, name: str, port: int, workers: int):
         self.name, self.port = name, port
         self.base = f"http://127.0.0.1:{port}"
-        self.process = Process(name, ["serve", "--port", str(port), "--workers", str(workers)], cluster.env,
+        # the node's metrics folder in the test's own: one that kill -9 leaves behind goes with the test's files
+        env = {**cluster.env, "PROMETHEUS_MULTIPROC_DIR": str(cluster.workdir / f"{name}-metrics")}
+        self.process = Process(name, ["serve", "--port", str(port), "--workers", str(workers)], env,
                                cluster.workdir / f"{name}.log")
 
     def start(self, wait: bool = True) -> "Node":
