@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 
 from . import kpi, snapshots
 from .customers import Customer
-from .kpi_scope import column_filters
+from .kpi_scope import column_filters, month_end
 from .hazards import Hazard
 from .risk import CustomerGrade
 from .trips import CustomerTrip
@@ -106,8 +106,7 @@ def months_up_to(last_day: date, count: int = 12) -> list[tuple[date, date]]:
     year, month = last_day.year, last_day.month
     for _ in range(count):
         first = date(year, month, 1)
-        following = date(year + (month == 12), month % 12 + 1, 1)
-        out.append((first, following - timedelta(days=1)))
+        out.append((first, month_end(first)))
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     return out[::-1]
 

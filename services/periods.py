@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from records.kpi_scope import month_end
+
 from .errors import ServiceError
 from .i18n import _
 
@@ -34,13 +36,12 @@ def period_days(text: str) -> tuple[date, date, str]:
         year, month = int(m.group(1)), int(m.group(2))
         if not 1 <= month <= 12:
             raise PeriodError(_("There is no month %(month)s.", month=text))
-        following = date(year + (month == 12), month % 12 + 1, 1)
-        return date(year, month, 1), following - timedelta(days=1), "month"
+        first = date(year, month, 1)
+        return first, month_end(first), "month"
     if m := QUARTER.match(text):
         year, quarter = int(m.group(1)), int(m.group(2))
         first = date(year, 3 * quarter - 2, 1)
-        last = date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1) - timedelta(days=1)
-        return first, last, "quarter"
+        return first, month_end(date(year, 3 * quarter, 1)), "quarter"
     if m := YEAR.match(text):
         year = int(m.group(1))
         return date(year, 1, 1), date(year, 12, 31), "year"
